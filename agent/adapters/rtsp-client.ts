@@ -1,0 +1,169 @@
+import net from 'node:net';
+import { authorizationHeader, parseChallenge, type AuthChallenge } from '../lib/digest-auth.js';
+
+export interface RtspResponse {
+  status: number;
+  reason: string;
+  headers: Map<string, string[]>;
+  body: string;
+}
+
+export type RtspFailure = 'unreachable' | 'timeout' | 'auth_failed' | 'rtsp_error';
+
+export type DescribeResult =
+  | { ok: true; status: number; /** connect + exchange(s) */ rttMs: number; connectMs: number; sdp: string; challenge: AuthChallenge | undefined }
+  | { ok: false; reason: RtspFailure; detail: string; status?: number; connectMs?: number; challenge?: AuthChallenge | undefined };
+
+export interface DescribeOptions {
+  host: string;
+  port: number;
+  /** request URL, without credentials */
+  url: string;
+  credentials?: { username: string; password: string } | undefined;
+  deadlineMs: number;
+  /** a challenge remembered from an earlier exchange: answered up front to save a round trip */
+  challenge?: AuthChallenge | undefined;
+  /** send OPTIONS instead of DESCRIBE (the bare round trip) */
+  method?: 'DESCRIBE' | 'OPTIONS';
+  userAgent?: string;
+}
+
+const MAX_RESPONSE_BYTES = 64 * 1024;
+
+/**
+ * One RTSP liveness exchange over our own socket: connect, DESCRIBE (answering
+ * a Digest or Basic challenge once), close. No decoder, no child process.
+ * Never throws; every outcome, including a deadline, is a result.
+ */
+export function rtspDescribe(opts: DescribeOptions): Promise<DescribeResult> {
+  const method = opts.method ?? 'DESCRIBE';
+  return new Promise((resolve) => {
+    const started = performance.now();
+    let connectMs: number | undefined;
+    let cseq = 0;
+    let buf: Buffer = Buffer.alloc(0);
+    let triedAuth = false;
+    let challenge = opts.challenge;
+    let settled = false;
+
+    const socket = net.connect({ host: opts.host, port: opts.port });
+    socket.setNoDelay(true);
+    const timer = setTimeout(
+      () => finish({ ok: false, reason: 'timeout', detail: `no RTSP answer within ${opts.deadlineMs} ms${connectMs === undefined ? ' (TCP connect pending)' : ''}`, connectMs }),
+      opts.deadlineMs,
+    );
+
+    function finish(r: DescribeResult) {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(r);
+    }
+
+    function send() {
+      cseq += 1;
+      const lines = [`${method} ${opts.url} RTSP/1.0`, `CSeq: ${cseq}`, `User-Agent: ${opts.userAgent ?? 'xueliang'}`];
+      if (method === 'DESCRIBE') lines.push('Accept: application/sdp');
+      if (challenge && opts.credentials) {
+        lines.push(`Authorization: ${authorizationHeader(challenge, opts.credentials, method, opts.url)}`);
+      }
+      socket.write(`${lines.join('\r\n')}\r\n\r\n`);
+    }
+
+    socket.once('connect', () => {
+      connectMs = performance.now() - started;
+      send();
+    });
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      if (connectMs === undefined) {
+        finish({ ok: false, reason: 'unreachable', detail: `TCP connect to ${opts.host}:${opts.port} failed: ${err.code ?? err.message}` });
+      } else {
+        finish({ ok: false, reason: 'rtsp_error', detail: `connection error: ${err.code ?? err.message}`, connectMs });
+      }
+    });
+    socket.on('close', () => finish({ ok: false, reason: 'rtsp_error', detail: 'server closed the connection before a complete answer', connectMs }));
+    socket.on('data', (chunk: Buffer) => {
+      buf = Buffer.concat([buf, chunk]);
+      if (buf.length > MAX_RESPONSE_BYTES) {
+        finish({ ok: false, reason: 'rtsp_error', detail: `answer larger than ${MAX_RESPONSE_BYTES} bytes`, connectMs });
+        return;
+      }
+      let parsed: { response: RtspResponse; rest: Buffer } | 'incomplete';
+      try {
+        parsed = parseRtspResponse(buf);
+      } catch (err) {
+        finish({ ok: false, reason: 'rtsp_error', detail: (err as Error).message, connectMs });
+        return;
+      }
+      if (parsed === 'incomplete') return;
+      buf = parsed.rest;
+      const res = parsed.response;
+      if (res.status === 401) {
+        const fresh = parseChallenge(res.headers.get('www-authenticate'));
+        if (!opts.credentials) {
+          finish({ ok: false, reason: 'auth_failed', status: 401, detail: 'the server asks for credentials and none are configured', connectMs });
+        } else if (!fresh) {
+          finish({ ok: false, reason: 'auth_failed', status: 401, detail: 'the server sent 401 without a usable challenge', connectMs });
+        } else if (triedAuth) {
+          finish({ ok: false, reason: 'auth_failed', status: 401, detail: 'credentials rejected (401 Unauthorized)', connectMs, challenge: undefined });
+        } else {
+          triedAuth = true;
+          challenge = fresh;
+          send();
+        }
+        return;
+      }
+      if (res.status >= 200 && res.status < 300) {
+        finish({ ok: true, status: res.status, rttMs: performance.now() - started, connectMs: connectMs ?? 0, sdp: res.body, challenge });
+        return;
+      }
+      finish({ ok: false, reason: 'rtsp_error', status: res.status, detail: `${method} answered ${res.status} ${res.reason}`.trim(), connectMs });
+    });
+  });
+}
+
+/** Parses one RTSP response from the front of `buf`. Throws on anything that is not RTSP. */
+export function parseRtspResponse(buf: Buffer): { response: RtspResponse; rest: Buffer } | 'incomplete' {
+  const end = buf.indexOf('\r\n\r\n');
+  if (end < 0) {
+    if (buf.length >= 9 && !buf.subarray(0, 9).toString('latin1').startsWith('RTSP/1.')) {
+      throw new Error(`not an RTSP answer (starts with ${JSON.stringify(buf.subarray(0, 16).toString('latin1'))})`);
+    }
+    return 'incomplete';
+  }
+  const head = buf.subarray(0, end).toString('latin1').split('\r\n');
+  const statusLine = head[0] ?? '';
+  const m = /^RTSP\/1\.\d (\d{3})(?: (.*))?$/.exec(statusLine);
+  if (!m) throw new Error(`not an RTSP status line: ${JSON.stringify(statusLine.slice(0, 60))}`);
+  const headers = new Map<string, string[]>();
+  for (const line of head.slice(1)) {
+    const i = line.indexOf(':');
+    if (i <= 0) continue;
+    const k = line.slice(0, i).trim().toLowerCase();
+    const list = headers.get(k) ?? [];
+    list.push(line.slice(i + 1).trim());
+    headers.set(k, list);
+  }
+  const length = Number(headers.get('content-length')?.[0] ?? 0);
+  if (!Number.isFinite(length) || length < 0) throw new Error('invalid Content-Length');
+  const bodyStart = end + 4;
+  if (buf.length < bodyStart + length) return 'incomplete';
+  return {
+    response: { status: Number(m[1]), reason: m[2] ?? '', headers, body: buf.subarray(bodyStart, bodyStart + length).toString('utf8') },
+    rest: buf.subarray(bodyStart + length),
+  };
+}
+
+/** The video codec named by an SDP (first video media's rtpmap), e.g. "H264". */
+export function sdpVideoCodec(sdp: string): string | null {
+  const lines = sdp.split(/\r?\n/);
+  const video = lines.findIndex((l) => l.startsWith('m=video'));
+  if (video < 0) return null;
+  for (const l of lines.slice(video + 1)) {
+    if (l.startsWith('m=')) break;
+    const m = /^a=rtpmap:\d+ ([^/]+)\//.exec(l);
+    if (m) return m[1]!;
+  }
+  return null;
+}

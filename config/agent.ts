@@ -1,0 +1,102 @@
+import os from 'node:os';
+import { z } from 'zod';
+import { DEFAULT_TOPIC_ROOT, gbId, pointCategory, regionCode, topicSegment } from '../protocols/index.js';
+import { cronExpression } from './cron.js';
+
+const credentialSet = z
+  .object({
+    name: z.string().min(1).describe('name that cameras refer to with `credential`'),
+    username: z.string().min(1),
+    password: z.string().describe('secret: never logged nor published'),
+  })
+  .strict();
+
+const staticCamera = z
+  .object({
+    id: topicSegment.optional().describe('camera id; defaults to gbId, else derived from the device (never the IP alone)'),
+    gbId: gbId.optional().describe('GB/T 28181 id of the camera; becomes its id'),
+    name: z.string().optional(),
+    onvif: z
+      .string()
+      .optional()
+      .describe('ONVIF device service: http://host[:port]/onvif/device_service, or host[:port]'),
+    rtsp: z.string().startsWith('rtsp://').optional().describe('RTSP URL, for cameras without ONVIF or to override the ONVIF stream'),
+    credential: z.string().optional().describe('name of the credential set to use; all are tried in order when absent'),
+    pointId: z.string().optional().describe('id of the planned point (点位) the camera serves'),
+    category: pointCategory.optional(),
+  })
+  .strict()
+  .refine((c) => c.onvif !== undefined || c.rtsp !== undefined, { message: 'a camera needs `onvif` or `rtsp`' });
+
+const mqttSettings = z
+  .object({
+    url: z.string().regex(/^(mqtts?|wss?|tcp|ssl):\/\//, 'use mqtt://, mqtts://, ws:// or wss://').default('mqtt://127.0.0.1:1883'),
+    username: z.string().optional().describe('or env XUELIANG_MQTT_USERNAME'),
+    password: z.string().optional().describe('secret; or env XUELIANG_MQTT_PASSWORD'),
+    clientId: z.string().optional().describe('default: xueliang-agent-{agentId}'),
+    topicRoot: z.string().regex(/^[^#+]+[^/#+]$/, 'no wildcards, no trailing "/"').default(DEFAULT_TOPIC_ROOT),
+    protocolVersion: z.union([z.literal(4), z.literal(5)]).default(5).describe('5 = MQTT 5, 4 = MQTT 3.1.1'),
+    ca: z.string().optional().describe('path of a CA certificate file (PEM) for mqtts://'),
+    cert: z.string().optional().describe('path of a client certificate (PEM)'),
+    key: z.string().optional().describe('path of the client key (PEM)'),
+    rejectUnauthorized: z.boolean().default(true),
+    keepaliveSec: z.number().int().min(5).max(3600).default(30),
+    reconnectMinMs: z.number().int().min(100).default(1000),
+    reconnectMaxMs: z.number().int().min(1000).default(60_000),
+  })
+  .strict();
+
+const discoverySettings = z
+  .object({
+    enabled: z.boolean().default(true),
+    multicast: z.boolean().default(true).describe('WS-Discovery multicast probe on every IPv4 interface that can multicast'),
+    interfaces: z.array(z.string()).optional().describe('only these interface names; default: all that can multicast'),
+    cidrs: z.array(z.string()).default([]).describe('unicast probes to every host of these IPv4 ranges (/16 at most)'),
+    port: z.number().int().min(1).max(65535).default(3702).describe('WS-Discovery UDP port'),
+    windowMs: z.number().int().min(200).max(60_000).default(3000).describe('how long to collect answers'),
+    schedule: cronExpression.default('7 * * * *').describe('when to run discovery (also at start)'),
+  })
+  .strict();
+
+const checkSettings = z
+  .object({
+    livenessSchedule: cronExpression.default('0 * * * * *').describe('socket rungs (TCP, ONVIF, RTSP)'),
+    decodeSchedule: cronExpression.default('30 */5 * * * *').describe('ffprobe decode rung'),
+    livenessDeadlineMs: z.number().int().min(100).max(120_000).default(10_000),
+    decodeDeadlineMs: z.number().int().min(500).max(300_000).default(20_000),
+    decodeSeconds: z.number().min(0.5).max(30).default(2).describe('seconds of stream read by the decode rung'),
+    offlineAfter: z.number().int().min(1).max(100).default(3).describe('consecutive failed checks before offline'),
+    maxFfmpeg: z.number().int().min(1).max(64).default(Math.max(1, os.cpus().length)).describe('ffmpeg/ffprobe processes at once'),
+    maxSockets: z.number().int().min(1).max(4096).default(64).describe('socket checks at once'),
+    clockDriftWarnMs: z.number().int().min(0).default(5000),
+  })
+  .strict();
+
+export const agentConfigSchema = z
+  .object({
+    agentId: topicSegment.describe('id of this gateway, unique across the deployment'),
+    site: z.string().optional().describe('human name of the site'),
+    region: regionCode.optional().describe('GB/T 2260 code of the region this gateway serves'),
+    mqtt: mqttSettings.prefault({}),
+    credentials: z.array(credentialSet).default([]),
+    cameras: z.array(staticCamera).default([]),
+    discovery: discoverySettings.prefault({}),
+    checks: checkSettings.prefault({}),
+    summaryIntervalSec: z.number().int().min(1).max(86_400).default(60),
+    stateDir: z.string().default('/var/lib/xueliang').describe('where the agent keeps what must survive a restart'),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    const names = new Set(c.credentials.map((x) => x.name));
+    c.cameras.forEach((cam, i) => {
+      if (cam.credential !== undefined && !names.has(cam.credential)) {
+        ctx.addIssue({ code: 'custom', path: ['cameras', i, 'credential'], message: `no credential set named "${cam.credential}"` });
+      }
+    });
+  });
+
+export type AgentConfig = z.infer<typeof agentConfigSchema>;
+export type AgentConfigInput = z.input<typeof agentConfigSchema>;
+export type StaticCamera = z.infer<typeof staticCamera>;
+export type CredentialSet = z.infer<typeof credentialSet>;

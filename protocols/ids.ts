@@ -1,0 +1,20 @@
+import { z } from 'zod';
+
+/**
+ * Agent and camera ids travel as single MQTT topic levels, so they may not
+ * contain `/`, `+`, `#` or whitespace. Kept to a conservative alphabet.
+ */
+export const topicSegment = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]*$/, 'use letters, digits, "_", ".", ":" or "-" (one MQTT topic level)');
+
+/** GB/T 28181 device id: 20 digits (DOMAIN.md §3). Deeper checks live in gbt28181.ts. */
+export const gbId = z.string().regex(/^\d{20}$/, 'a GB/T 28181 id is 20 digits');
+
+/** GB/T 2260 region code: 6 digits, optionally followed by a 2-digit grassroots unit. */
+export const regionCode = z.string().regex(/^\d{6}(\d{2})?$/, 'a GB/T 2260 region code is 6 digits (8 with a grassroots unit)');
+
+export const pointCategory = z.enum(['key_public_area', 'key_industry_part', 'other']);
+export type PointCategory = z.infer<typeof pointCategory>;

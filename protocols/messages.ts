@@ -1,0 +1,186 @@
+import { z } from 'zod';
+import { pointCategory, topicSegment } from './ids.js';
+
+/** ISO-8601 timestamp with offset, as produced by Date#toISOString(). */
+const isoTime = z.iso.datetime({ offset: true });
+
+/** Summary state of a camera (DOMAIN.md §2). */
+export const cameraState = z.enum(['online', 'degraded', 'offline', 'unknown']);
+export type CameraState = z.infer<typeof cameraState>;
+
+/** The rungs of the check ladder, lowest first (DOMAIN.md §2). */
+export const rung = z.enum(['tcp', 'onvif', 'rtsp', 'decode', 'picture']);
+export type Rung = z.infer<typeof rung>;
+
+/** Why a rung failed (DOMAIN.md §2), plus `gateway_offline` for cameras of a vanished agent. */
+export const failureReason = z.enum([
+  'unreachable',
+  'onvif_error',
+  'auth_failed',
+  'rtsp_error',
+  'no_video',
+  'degraded',
+  'timeout',
+  'gateway_offline',
+]);
+export type FailureReason = z.infer<typeof failureReason>;
+
+// ---------------------------------------------------------------- agent state
+/** `{root}/agents/{agentId}/state`, retained: birth, last will, clean shutdown. */
+export const agentStateMessage = z.discriminatedUnion('state', [
+  z.object({
+    state: z.literal('online'),
+    session: z.string().min(1),
+    agentVersion: z.string(),
+    startedAt: isoTime,
+    site: z.string().nullable(),
+    region: z.string().nullable(),
+  }),
+  z.object({
+    state: z.literal('offline'),
+    session: z.string().min(1),
+    reason: z.enum(['shutdown']).optional(),
+    at: isoTime.optional(),
+  }),
+]);
+export type AgentStateMessage = z.infer<typeof agentStateMessage>;
+
+// ---------------------------------------------------------------- camera status
+export const streamMetrics = z.object({
+  codec: z.string().nullable(),
+  width: z.number().int().nullable(),
+  height: z.number().int().nullable(),
+  fps: z.number().nullable(),
+  /** bits per second, when the stream or container states it */
+  bitrate: z.number().nullable(),
+  /** RTSP OPTIONS+DESCRIBE round trip, TCP connect included */
+  rtspRttMs: z.number().nullable(),
+  /** frames decoded during the decode check */
+  frames: z.number().int().nullable(),
+});
+export type StreamMetrics = z.infer<typeof streamMetrics>;
+
+export const deviceInfo = z.object({
+  manufacturer: z.string().nullable(),
+  model: z.string().nullable(),
+  firmware: z.string().nullable(),
+  serial: z.string().nullable(),
+  hardwareId: z.string().nullable(),
+});
+export type DeviceInfo = z.infer<typeof deviceInfo>;
+
+export const rungResult = z.object({
+  rung,
+  ok: z.boolean(),
+  ms: z.number(),
+  reason: failureReason.nullable(),
+  detail: z.string().nullable(),
+});
+export type RungResult = z.infer<typeof rungResult>;
+
+/** `{root}/agents/{agentId}/cameras/{cameraId}/status`, retained, QoS 1. */
+export const cameraStatusMessage = z.object({
+  cameraId: topicSegment,
+  name: z.string().nullable(),
+  state: cameraState,
+  /** when the camera entered `state` */
+  since: isoTime,
+  /** last check of any kind; null before the first */
+  checkedAt: isoTime.nullable(),
+  /** lowest rung that failed in the last check, null when all passed */
+  rung: rung.nullable(),
+  reason: failureReason.nullable(),
+  detail: z.string().nullable(),
+  consecutiveFailures: z.number().int().nonnegative(),
+  source: z.enum(['onvif', 'rtsp']),
+  /** host:port of the ONVIF service or RTSP server (never with credentials) */
+  address: z.string(),
+  /** stream URI without credentials */
+  streamUri: z.string().nullable(),
+  stream: streamMetrics.nullable(),
+  device: deviceInfo.nullable(),
+  /** camera clock minus gateway clock, ms; null when unknown */
+  clockDriftMs: z.number().nullable(),
+  pointId: z.string().nullable(),
+  category: pointCategory.nullable(),
+  /** video-quality faults, empty when none or not checked */
+  faults: z.array(z.object({ fault: z.string(), value: z.number().nullable(), threshold: z.number().nullable() })),
+  rungs: z.array(rungResult),
+});
+export type CameraStatusMessage = z.infer<typeof cameraStatusMessage>;
+
+// ---------------------------------------------------------------- events
+/** `{root}/agents/{agentId}/events`, QoS 1, not retained. */
+export const stateChangeEvent = z.object({
+  type: z.literal('state'),
+  session: z.string().min(1),
+  /** +1 per message within a session, starting at 1 */
+  seq: z.number().int().positive(),
+  ts: isoTime,
+  cameraId: topicSegment,
+  from: cameraState,
+  to: cameraState,
+  rung: rung.nullable(),
+  reason: failureReason.nullable(),
+  detail: z.string().nullable().optional(),
+  /** true when replayed from the agent's outbox after an outage */
+  historical: z.boolean().optional(),
+});
+export const cameraRemovedEvent = z.object({
+  type: z.literal('camera_removed'),
+  session: z.string().min(1),
+  seq: z.number().int().positive(),
+  ts: isoTime,
+  cameraId: topicSegment,
+  historical: z.boolean().optional(),
+});
+export const agentEvent = z.discriminatedUnion('type', [stateChangeEvent, cameraRemovedEvent]);
+export type StateChangeEvent = z.infer<typeof stateChangeEvent>;
+export type AgentEvent = z.infer<typeof agentEvent>;
+
+// ---------------------------------------------------------------- summary
+/** `{root}/agents/{agentId}/summary`, retained, periodic. */
+export const agentSummaryMessage = z.object({
+  session: z.string().min(1),
+  ts: isoTime,
+  windowMs: z.number().int().positive(),
+  counts: z.object({
+    online: z.number().int().nonnegative(),
+    degraded: z.number().int().nonnegative(),
+    offline: z.number().int().nonnegative(),
+    unknown: z.number().int().nonnegative(),
+  }),
+  cameras: z.array(
+    z.object({
+      cameraId: topicSegment,
+      state: cameraState,
+      /** ms spent online (or degraded: the stream works) within the window */
+      onlineMs: z.number().nonnegative(),
+      /** ms of the window during which this agent observed the camera */
+      observedMs: z.number().nonnegative(),
+    }),
+  ),
+});
+export type AgentSummaryMessage = z.infer<typeof agentSummaryMessage>;
+
+// ---------------------------------------------------------------- request / response
+export const commandName = z.enum(['discover', 'check']);
+export type CommandName = z.infer<typeof commandName>;
+
+/** `{root}/agents/{agentId}/request/{command}`; the body may be empty. */
+export const requestMessage = z.object({
+  transaction: z.string().max(128).optional(),
+  /** `check`: one camera; all when absent */
+  cameraId: topicSegment.optional(),
+});
+export type RequestMessage = z.infer<typeof requestMessage>;
+
+/** `{root}/agents/{agentId}/response/{command}`. */
+export const responseMessage = z.object({
+  transaction: z.string().optional(),
+  command: z.string(),
+  ok: z.boolean(),
+  result: z.unknown().optional(),
+  error: z.object({ code: z.string(), message: z.string() }).optional(),
+});
+export type ResponseMessage = z.infer<typeof responseMessage>;
