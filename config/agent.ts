@@ -26,7 +26,10 @@ const staticCamera = z
     category: pointCategory.optional(),
   })
   .strict()
-  .refine((c) => c.onvif !== undefined || c.rtsp !== undefined, { message: 'a camera needs `onvif` or `rtsp`' });
+  .refine((c) => c.onvif !== undefined || c.rtsp !== undefined, { message: 'a camera needs `onvif` or `rtsp`' })
+  .refine((c) => c.rtsp !== undefined || c.id !== undefined || c.gbId !== undefined, {
+    message: 'an ONVIF camera needs `id` or `gbId`: its id must outlive its IP address (`xueliang discover` suggests one)',
+  });
 
 const mqttSettings = z
   .object({

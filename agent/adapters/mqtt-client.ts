@@ -1,0 +1,164 @@
+import { readFileSync } from 'node:fs';
+import mqtt, { type IClientOptions, type IClientPublishOptions, type MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+import { stripUrlCredentials } from '../lib/redact.js';
+
+export interface MqttSettings {
+  url: string;
+  username?: string | undefined;
+  password?: string | undefined;
+  clientId: string;
+  protocolVersion: 4 | 5;
+  ca?: string | undefined;
+  cert?: string | undefined;
+  key?: string | undefined;
+  rejectUnauthorized: boolean;
+  keepaliveSec: number;
+  reconnectMinMs: number;
+  reconnectMaxMs: number;
+  /** persistent session: the broker keeps subscriptions and queues QoS 1 while we are away */
+  clean?: boolean;
+}
+
+export interface Will {
+  topic: string;
+  payload: string;
+  retain: boolean;
+  qos: 0 | 1;
+}
+
+export interface IncomingMessage {
+  topic: string;
+  payload: Buffer;
+  responseTopic: string | undefined;
+  correlationData: Buffer | undefined;
+}
+
+export interface PublishOptions {
+  qos?: 0 | 1;
+  retain?: boolean;
+  correlationData?: Buffer | undefined;
+}
+
+/** Exponential backoff with full jitter: reconnecting gateways must not stampede the broker. */
+export function nextReconnectDelay(attempt: number, minMs: number, maxMs: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(maxMs, minMs * 2 ** Math.min(attempt, 20));
+  return Math.round(minMs + random() * (ceiling - minMs));
+}
+
+/**
+ * The only importer of `mqtt`. Owns the connection, the will, the birth
+ * message (re-sent on every connect) and reconnect backoff.
+ */
+export class MqttConnection {
+  private client: MqttClient | undefined;
+  private attempt = 0;
+  private readonly handlers: Array<(m: IncomingMessage) => void> = [];
+  private readonly subscriptions = new Set<string>();
+  private readonly connectListeners: Array<() => void> = [];
+
+  constructor(
+    private readonly deps: {
+      settings: MqttSettings;
+      will: Will;
+      /** published retained on every (re)connect */
+      birth: () => { topic: string; payload: string };
+      log: Logger;
+    },
+  ) {}
+
+  get connected(): boolean {
+    return this.client?.connected ?? false;
+  }
+
+  /** Starts connecting; resolves at once (the broker may be down: we keep trying). */
+  start(): void {
+    const s = this.deps.settings;
+    const opts: IClientOptions = {
+      clientId: s.clientId,
+      protocolVersion: s.protocolVersion,
+      keepalive: s.keepaliveSec,
+      reconnectPeriod: nextReconnectDelay(0, s.reconnectMinMs, s.reconnectMaxMs),
+      connectTimeout: 10_000,
+      clean: s.clean ?? true,
+      will: { topic: this.deps.will.topic, payload: Buffer.from(this.deps.will.payload), retain: this.deps.will.retain, qos: this.deps.will.qos },
+      rejectUnauthorized: s.rejectUnauthorized,
+      ...(s.username !== undefined ? { username: s.username } : {}),
+      ...(s.password !== undefined ? { password: s.password } : {}),
+      ...(s.ca ? { ca: readFileSync(s.ca) } : {}),
+      ...(s.cert ? { cert: readFileSync(s.cert) } : {}),
+      ...(s.key ? { key: readFileSync(s.key) } : {}),
+    };
+    const client = mqtt.connect(s.url, opts);
+    this.client = client;
+    const where = stripUrlCredentials(s.url);
+    client.on('connect', () => {
+      this.attempt = 0;
+      client.options.reconnectPeriod = nextReconnectDelay(0, s.reconnectMinMs, s.reconnectMaxMs);
+      this.deps.log.info({ broker: where }, 'connected to the MQTT broker');
+      const birth = this.deps.birth();
+      client.publish(birth.topic, birth.payload, { qos: 1, retain: true });
+      if (this.subscriptions.size > 0) client.subscribe([...this.subscriptions], { qos: 1 });
+      for (const l of this.connectListeners) l();
+    });
+    client.on('close', () => {
+      this.attempt += 1;
+      client.options.reconnectPeriod = nextReconnectDelay(this.attempt, s.reconnectMinMs, s.reconnectMaxMs);
+    });
+    client.on('offline', () => this.deps.log.warn({ broker: where }, 'MQTT broker unreachable; retrying with backoff'));
+    client.on('error', (err) => this.deps.log.warn({ broker: where, err: { message: stripUrlCredentials(err.message), code: (err as NodeJS.ErrnoException).code } }, 'MQTT error'));
+    client.on('message', (topic, payload, packet) => {
+      const m: IncomingMessage = {
+        topic,
+        payload,
+        responseTopic: packet.properties?.responseTopic,
+        correlationData: packet.properties?.correlationData,
+      };
+      for (const h of this.handlers) {
+        try {
+          h(m);
+        } catch (err) {
+          this.deps.log.error({ err, topic }, 'message handler failed');
+        }
+      }
+    });
+  }
+
+  onConnect(listener: () => void): void {
+    this.connectListeners.push(listener);
+  }
+
+  onMessage(handler: (m: IncomingMessage) => void): void {
+    this.handlers.push(handler);
+  }
+
+  subscribe(filter: string): void {
+    this.subscriptions.add(filter);
+    if (this.client?.connected) this.client.subscribe(filter, { qos: 1 });
+  }
+
+  /**
+   * Publishes; resolves when the broker acknowledged (QoS 1) or the message
+   * was written (QoS 0). While disconnected, mqtt.js queues it in memory.
+   */
+  publish(topic: string, payload: string | Buffer, opts: PublishOptions = {}): Promise<void> {
+    const client = this.client;
+    if (!client) return Promise.reject(new Error('MQTT connection not started'));
+    const p: IClientPublishOptions = { qos: opts.qos ?? 1, retain: opts.retain ?? false };
+    if (opts.correlationData && this.deps.settings.protocolVersion === 5) p.properties = { correlationData: opts.correlationData };
+    return new Promise((resolve, reject) => {
+      client.publish(topic, payload, p, (err) => (err ? reject(err) : resolve()));
+    });
+  }
+
+  /** Publishes `last` (e.g. the clean offline state), then disconnects; bounded by `deadlineMs`. */
+  async stop(last?: { topic: string; payload: string; retain: boolean }, deadlineMs = 3000): Promise<void> {
+    const client = this.client;
+    if (!client) return;
+    const bounded = <T>(p: Promise<T>) => Promise.race([p, new Promise<void>((r) => setTimeout(r, deadlineMs).unref())]);
+    if (last && client.connected) await bounded(this.publish(last.topic, last.payload, { qos: 1, retain: last.retain }).catch(() => undefined));
+    await bounded(new Promise<void>((resolve) => client.end(false, {}, () => resolve())));
+    client.end(true);
+    this.client = undefined;
+  }
+}

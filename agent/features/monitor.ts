@@ -1,0 +1,121 @@
+import type PQueue from 'p-queue';
+import type { Logger } from 'pino';
+import { applyVerdict, initialHealth, pruneMarks, type CameraHealth, type StateMark, type Transition } from './camera-health.js';
+import type { CameraTarget } from './camera-target.js';
+import { newProbeState, runDecode, runLiveness, verdictOf, type CameraProbeState, type LadderContext } from './ladder.js';
+
+const DAY_MS = 24 * 3600 * 1000;
+
+/** One watched camera: its target, what the probes learnt, its health and state history. */
+export interface CameraRecord {
+  probe: CameraProbeState;
+  health: CameraHealth;
+  checkedAt: number | null;
+  /** state history for uptime, pruned to the summary window */
+  marks: StateMark[];
+  busy: boolean;
+}
+
+/** Where the monitor reports; the MQTT publisher implements it. */
+export interface MonitorSink {
+  status(rec: CameraRecord): void;
+  transition(rec: CameraRecord, t: Transition, at: number): void;
+  removed(cameraId: string, at: number): void;
+}
+
+export interface MonitorDeps {
+  log: Logger;
+  now: () => number;
+  sockets: PQueue;
+  ffmpeg: PQueue;
+  ladder: () => LadderContext;
+  offlineAfter: () => number;
+  sink: MonitorSink;
+}
+
+/**
+ * Runs the checks of every camera through bounded queues and turns their
+ * verdicts into health, events and status. One camera's check never waits
+ * for another's beyond the queue's concurrency, and never breaks it.
+ */
+export class CameraMonitor {
+  readonly cameras = new Map<string, CameraRecord>();
+
+  constructor(private readonly deps: MonitorDeps) {}
+
+  /** Adds or updates a camera. A changed target forgets what was learnt from the old one. */
+  upsert(target: CameraTarget): CameraRecord {
+    const existing = this.cameras.get(target.id);
+    if (existing) {
+      const old = existing.probe.target;
+      if (old.xaddr !== target.xaddr || old.rtspUrl !== target.rtspUrl || old.credentialName !== target.credentialName) {
+        existing.probe = { ...newProbeState(target), credentialName: existing.probe.credentialName };
+      } else {
+        existing.probe.target = target;
+      }
+      return existing;
+    }
+    const now = this.deps.now();
+    const rec: CameraRecord = { probe: newProbeState(target), health: initialHealth(now), checkedAt: null, marks: [{ at: now, state: 'unknown' }], busy: false };
+    this.cameras.set(target.id, rec);
+    this.deps.sink.status(rec);
+    return rec;
+  }
+
+  remove(id: string): void {
+    if (this.cameras.delete(id)) this.deps.sink.removed(id, this.deps.now());
+  }
+
+  /** Liveness checks of the given cameras (all when omitted); resolves when they are done. */
+  async checkLiveness(ids?: string[]): Promise<void> {
+    await Promise.all(this.pick(ids).map((rec) => this.runCheck(rec, 'liveness')));
+  }
+
+  /** Decode checks of the given cameras whose socket rungs pass. */
+  async checkDecode(ids?: string[]): Promise<void> {
+    await Promise.all(this.pick(ids).map((rec) => this.runCheck(rec, 'decode')));
+  }
+
+  private pick(ids?: string[]): CameraRecord[] {
+    const all = ids ? ids.map((id) => this.cameras.get(id)).filter((r): r is CameraRecord => r !== undefined) : [...this.cameras.values()];
+    // a camera whose previous check is still running is not checked twice at once
+    return all.filter((r) => !r.busy);
+  }
+
+  private async runCheck(rec: CameraRecord, kind: 'liveness' | 'decode'): Promise<void> {
+    rec.busy = true;
+    const id = rec.probe.target.id;
+    const probe = rec.probe;
+    try {
+      const ctx = this.deps.ladder();
+      if (kind === 'liveness') {
+        probe.liveness = await this.deps.sockets.add(() => runLiveness(probe, ctx));
+      }
+      const socketsOk = probe.liveness.length > 0 && probe.liveness.every((r) => r.ok);
+      // decode on its schedule, and right after liveness while it has never passed or last failed
+      const wantDecode = socketsOk && (kind === 'decode' || !probe.decode || !probe.decode.ok);
+      if (wantDecode) probe.decode = await this.deps.ffmpeg.add(() => runDecode(probe, ctx));
+      if (kind === 'decode' && !wantDecode) return;
+      if (this.cameras.get(id) !== rec || rec.probe !== probe) return; // removed or retargeted meanwhile
+      this.apply(rec);
+    } catch (err) {
+      this.deps.log.error({ err, camera: id }, 'check failed unexpectedly');
+    } finally {
+      rec.busy = false;
+    }
+  }
+
+  private apply(rec: CameraRecord): void {
+    const now = this.deps.now();
+    const { health, transition } = applyVerdict(rec.health, verdictOf(rec.probe), now, this.deps.offlineAfter());
+    rec.health = health;
+    rec.checkedAt = now;
+    if (transition) {
+      rec.marks.push({ at: now, state: transition.to });
+      rec.marks = pruneMarks(rec.marks, now - DAY_MS);
+      this.deps.log.info({ camera: rec.probe.target.id, from: transition.from, to: transition.to, rung: transition.rung, reason: transition.reason }, 'camera state changed');
+      this.deps.sink.transition(rec, transition, now);
+    }
+    this.deps.sink.status(rec);
+  }
+}

@@ -1,0 +1,59 @@
+import type { Logger } from 'pino';
+import { commandName, parseTopic, requestMessage, type ResponseMessage } from '../../protocols/index.js';
+import type { IncomingMessage, MqttConnection } from '../adapters/mqtt-client.js';
+
+export type CommandHandler = (req: { cameraId?: string | undefined }) => Promise<unknown>;
+
+/**
+ * `{root}/agents/{id}/request/{command}` → `{root}/agents/{id}/response/{command}`
+ * (or the MQTT 5 response topic), with `transaction` and correlation data echoed.
+ */
+export class RequestHandler {
+  constructor(
+    private readonly deps: {
+      mqtt: MqttConnection;
+      topicRoot: string;
+      agentId: string;
+      log: Logger;
+      handlers: Record<string, CommandHandler>;
+      responseTopic: (command: string) => string;
+    },
+  ) {}
+
+  async handle(m: IncomingMessage): Promise<void> {
+    const parsed = parseTopic(this.deps.topicRoot, m.topic);
+    if (parsed?.kind !== 'request' || parsed.agentId !== this.deps.agentId) return;
+    const command = parsed.command;
+    const respond = (r: Omit<ResponseMessage, 'command'>) =>
+      this.deps.mqtt
+        .publish(m.responseTopic ?? this.deps.responseTopic(command), JSON.stringify({ command, ...r }), { qos: 1, correlationData: m.correlationData })
+        .catch((err: Error) => this.deps.log.warn({ err: { message: err.message }, command }, 'response not published'));
+
+    let body: unknown = {};
+    const text = m.payload.toString('utf8').trim();
+    if (text.length > 64 * 1024) return void respond({ ok: false, error: { code: 'REQUEST_TOO_LARGE', message: 'request body over 64 KiB' } });
+    if (text) {
+      try {
+        body = JSON.parse(text);
+      } catch {
+        return void respond({ ok: false, error: { code: 'REQUEST_NOT_JSON', message: 'the request body is not JSON' } });
+      }
+    }
+    const req = requestMessage.safeParse(body);
+    const transaction = req.success ? req.data.transaction : undefined;
+    if (!req.success) {
+      return void respond({ ok: false, error: { code: 'REQUEST_INVALID', message: req.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ') } });
+    }
+    const handler = commandName.safeParse(command).success ? this.deps.handlers[command] : undefined;
+    if (!handler) {
+      return void respond({ transaction, ok: false, error: { code: 'UNKNOWN_COMMAND', message: `unknown command "${command}"; known: ${Object.keys(this.deps.handlers).join(', ')}` } });
+    }
+    try {
+      const result = await handler({ cameraId: req.data.cameraId });
+      await respond({ transaction, ok: true, result });
+    } catch (err) {
+      const e = err as Error & { code?: string };
+      await respond({ transaction, ok: false, error: { code: e.code ?? 'COMMAND_FAILED', message: e.message } });
+    }
+  }
+}

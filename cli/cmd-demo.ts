@@ -1,0 +1,4 @@
+export const demoHelp = `xueliang demo`;
+export async function runDemo(): Promise<number> {
+  return 2;
+}

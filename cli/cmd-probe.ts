@@ -1,0 +1,96 @@
+import { parseArgs } from 'node:util';
+import type { RungResult } from '../protocols/index.js';
+import { normaliseXaddr, type CameraTarget } from '../agent/features/camera-target.js';
+import { newProbeState, runDecode, runLiveness, verdictOf } from '../agent/features/ladder.js';
+import { parseRtspUrl } from '../agent/adapters/rtsp-url.js';
+import { errorMessage } from '../agent/lib/errors.js';
+import { maskUrlPassword } from '../agent/lib/redact.js';
+import type { CredentialSet } from '../config/agent.js';
+import { EXIT, out, table, UsageError } from './output.js';
+
+export const probeHelp = `xueliang probe <rtsp-url | onvif-address> [options]
+
+Runs the whole check ladder once against one camera and prints each rung with
+its timing and the verdict: TCP → ONVIF → RTSP DESCRIBE → ffprobe decode.
+  rtsp://[user:pass@]host[:port]/path   an RTSP stream
+  http://host[:port]/onvif/device_service, or host[:port]   an ONVIF camera
+  --user U --password P   credentials (or env XUELIANG_CAMERA_PASSWORD)
+  --seconds N         seconds of stream to decode (default 2)
+  --deadline MS       deadline of the socket rungs (default 10000); decode gets twice that
+  --json              print JSON for scripts
+Exit code 0 when every rung passes, 1 when one fails, 2 on wrong usage.`;
+
+export async function runProbe(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      user: { type: 'string' },
+      password: { type: 'string' },
+      seconds: { type: 'string' },
+      deadline: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    strict: true,
+  });
+  const where = positionals[0];
+  if (!where || positionals.length > 1) throw new UsageError('give one RTSP URL or ONVIF address');
+  const seconds = Number(values.seconds ?? 2);
+  const deadline = Number(values.deadline ?? 10_000);
+  if (!(seconds > 0 && seconds <= 30)) throw new UsageError('--seconds takes 0 < N <= 30');
+  if (!(deadline >= 100 && deadline <= 120_000)) throw new UsageError('--deadline takes 100..120000 ms');
+  const password = values.password ?? process.env['XUELIANG_CAMERA_PASSWORD'];
+  const credentials: CredentialSet[] = values.user ? [{ name: 'cli', username: values.user, password: password ?? '' }] : [];
+
+  const isRtsp = where.startsWith('rtsp://');
+  if (isRtsp) {
+    try {
+      parseRtspUrl(where);
+    } catch (e) {
+      throw new UsageError(`${maskUrlPassword(where)}: ${errorMessage(e)}`);
+    }
+  }
+  const target: CameraTarget = {
+    id: 'probe',
+    name: null,
+    xaddr: isRtsp ? undefined : normaliseXaddr(where),
+    endpoint: undefined,
+    rtspUrl: isRtsp ? where : undefined,
+    credentialName: undefined,
+    pointId: null,
+    category: null,
+    origin: 'config',
+  };
+  const ctx = { credentials, livenessDeadlineMs: deadline, decodeDeadlineMs: deadline * 2, decodeSeconds: seconds };
+  const st = newProbeState(target);
+  st.liveness = await runLiveness(st, ctx);
+  if (st.liveness.every((r) => r.ok)) st.decode = await runDecode(st, ctx);
+  const rungs: RungResult[] = [...st.liveness, ...(st.decode ? [st.decode] : [])];
+  const verdict = verdictOf(st);
+  const streamUri = st.target.rtspUrl ?? st.inspection?.streams[0]?.uri;
+  const report = {
+    target: maskUrlPassword(where),
+    verdict: verdict.ok ? 'ok' : 'failed',
+    failedRung: verdict.ok ? null : verdict.rung,
+    reason: verdict.ok ? null : verdict.reason,
+    rungs,
+    device: st.inspection?.device ?? null,
+    streams: st.inspection?.streams.map((s) => ({ profile: s.profile, uri: maskUrlPassword(s.uri) })) ?? (streamUri ? [{ profile: null, uri: maskUrlPassword(streamUri) }] : []),
+    stream: st.stream,
+    clockDriftMs: st.clockDriftMs,
+  };
+  if (values.json) {
+    out(JSON.stringify(report, null, 2));
+  } else {
+    out(`Probing ${report.target}`);
+    if (report.device) out(`Device: ${report.device.manufacturer ?? '?'} ${report.device.model ?? '?'}, firmware ${report.device.firmware ?? '?'}, serial ${report.device.serial ?? '?'}`);
+    if (report.clockDriftMs !== null) out(`Clock drift: ${(report.clockDriftMs / 1000).toFixed(1)} s${Math.abs(report.clockDriftMs) > 5000 ? '  (over 5 s: breaks WS-Security logins and evidence timestamps)' : ''}`);
+    for (const s of report.streams) out(`Stream${s.profile ? ` (${s.profile})` : ''}: ${s.uri}`);
+    out('');
+    out(table(['RUNG', 'RESULT', 'TIME', 'DETAIL'], rungs.map((r) => [r.rung, r.ok ? 'ok' : `FAIL ${r.reason ?? ''}`, `${Math.round(r.ms)} ms`, r.detail ?? ''])));
+    const m = st.stream;
+    if (m && st.decode?.ok) out(`\nVideo: ${m.codec ?? '?'} ${m.width ?? '?'}x${m.height ?? '?'} @ ${m.fps ?? '?'} fps, ${m.frames ?? 0} frames in ${seconds} s${m.bitrate ? `, ${Math.round(m.bitrate / 1000)} kbit/s` : ''}`);
+    out(`\nVerdict: ${verdict.ok ? 'OK — every rung passed' : `FAILED at ${verdict.rung} (${verdict.reason}): ${verdict.detail}`}`);
+  }
+  return verdict.ok ? EXIT.ok : EXIT.failed;
+}

@@ -1,0 +1,69 @@
+#!/usr/bin/env node
+import { agentHelp, runAgent } from './cmd-agent.js';
+import { discoverHelp, runDiscover } from './cmd-discover.js';
+import { probeHelp, runProbe } from './cmd-probe.js';
+import { configHelp, runConfig } from './cmd-config.js';
+import { demoHelp, runDemo } from './cmd-demo.js';
+import { EXIT, err, out, UsageError } from './output.js';
+import { AGENT_VERSION } from '../agent/version.js';
+
+const commands: Record<string, { help: string; run: (argv: string[]) => Promise<number> }> = {
+  agent: { help: agentHelp, run: runAgent },
+  discover: { help: discoverHelp, run: runDiscover },
+  probe: { help: probeHelp, run: runProbe },
+  config: { help: configHelp, run: runConfig },
+  demo: { help: demoHelp, run: runDemo },
+};
+
+const usage = `xueliang ${AGENT_VERSION} — camera health for public-security video networks
+
+Usage: xueliang <command> [options]    (xueliang <command> --help for more)
+
+  discover   find ONVIF cameras on this network and list their streams
+  probe      check one camera or stream now, rung by rung
+  agent      run the edge agent (discovery, checks, MQTT status)
+  config     validate a configuration file
+  demo       run a self-contained demo: broker, simulated cameras, agent
+
+Exit codes: 0 ok, 1 a check or validation failed, 2 wrong usage or invalid config,
+3 a needed system program (ffmpeg, …) is missing.`;
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    out(usage);
+    return name ? EXIT.ok : EXIT.usage;
+  }
+  if (name === '--version' || name === '-v') {
+    out(AGENT_VERSION);
+    return EXIT.ok;
+  }
+  const cmd = commands[name];
+  if (!cmd) {
+    err(`xueliang: unknown command "${name}"\n\n${usage}`);
+    return EXIT.usage;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    out(cmd.help);
+    return EXIT.ok;
+  }
+  try {
+    return await cmd.run(rest);
+  } catch (e) {
+    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      err(`xueliang ${name}: ${(e as Error).message}\n\n${cmd.help}`);
+      return EXIT.usage;
+    }
+    throw e;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    err(`xueliang: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { applyVerdict, initialHealth, pruneMarks, uptimeWithin, type CameraHealth } from '../../agent/features/camera-health.js';
+
+const fail = { ok: false as const, rung: 'rtsp' as const, reason: 'rtsp_error' as const, detail: 'DESCRIBE answered 404 Not Found' };
+
+describe('camera health', () => {
+  it('camera health: first success turns an unknown camera online', () => {
+    const r = applyVerdict(initialHealth(0), { ok: true }, 10, 3);
+    expect(r.health).toMatchObject({ state: 'online', since: 10, consecutiveFailures: 0 });
+    expect(r.transition).toEqual({ from: 'unknown', to: 'online', rung: null, reason: null, detail: null });
+  });
+
+  it('camera health: offline only after N consecutive failures, with exactly one transition', () => {
+    let h: CameraHealth = applyVerdict(initialHealth(0), { ok: true }, 0, 3).health;
+    const transitions = [];
+    for (let t = 1; t <= 5; t++) {
+      const r = applyVerdict(h, fail, t, 3);
+      h = r.health;
+      if (r.transition) transitions.push({ t, ...r.transition });
+    }
+    expect(transitions).toEqual([{ t: 3, from: 'online', to: 'offline', rung: 'rtsp', reason: 'rtsp_error', detail: fail.detail }]);
+    expect(h).toMatchObject({ state: 'offline', since: 3, consecutiveFailures: 5, rung: 'rtsp' });
+  });
+
+  it('camera health: a success between failures resets the count', () => {
+    let h = applyVerdict(initialHealth(0), { ok: true }, 0, 3).health;
+    h = applyVerdict(h, fail, 1, 3).health;
+    h = applyVerdict(h, fail, 2, 3).health;
+    h = applyVerdict(h, { ok: true }, 3, 3).health;
+    h = applyVerdict(h, fail, 4, 3).health;
+    expect(h.state).toBe('online');
+    expect(h.consecutiveFailures).toBe(1);
+    expect(h.since).toBe(0);
+  });
+
+  it('camera health: back online on the first success after offline', () => {
+    let h = initialHealth(0);
+    for (let t = 1; t <= 3; t++) h = applyVerdict(h, fail, t, 3).health;
+    expect(h.state).toBe('offline');
+    const r = applyVerdict(h, { ok: true }, 9, 3);
+    expect(r.transition).toMatchObject({ from: 'offline', to: 'online' });
+  });
+});
+
+describe('uptime', () => {
+  it('uptime: time-weighted over the window, with the span before the window clipped', () => {
+    const marks = [
+      { at: 0, state: 'online' as const },
+      { at: 100, state: 'offline' as const },
+      { at: 130, state: 'online' as const },
+      { at: 190, state: 'unknown' as const },
+    ];
+    expect(uptimeWithin(marks, 50, 200)).toEqual({ onlineMs: 50 + 60, observedMs: 150 });
+  });
+
+  it('uptime: nothing observed before the first mark', () => {
+    expect(uptimeWithin([{ at: 100, state: 'online' }], 0, 200)).toEqual({ onlineMs: 100, observedMs: 100 });
+  });
+
+  it('uptime: pruning keeps the mark in force at the window start', () => {
+    const marks = [
+      { at: 0, state: 'online' as const },
+      { at: 10, state: 'offline' as const },
+      { at: 20, state: 'online' as const },
+    ];
+    expect(pruneMarks(marks, 15)).toEqual(marks.slice(1));
+    expect(uptimeWithin(pruneMarks(marks, 15), 15, 30)).toEqual(uptimeWithin(marks, 15, 30));
+  });
+});
