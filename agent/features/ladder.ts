@@ -85,7 +85,9 @@ export async function runLiveness(st: CameraProbeState, ctx: LadderContext): Pro
     const t0 = performance.now();
     try {
       st.clockDriftMs = await clockDrift(st.target.xaddr, left());
-      rungs.push(rungOk('tcp', 0));
+      // the unauthenticated time request proves the host and port answer
+      rungs.push(rungOk('tcp', performance.now() - t0));
+      const t1 = performance.now();
       const timeDiff = st.clockDriftMs ?? 0;
       if (!st.inspection) {
         const candidates = credentialOrder(ctx.credentials, st.target.credentialName, st.credentialName);
@@ -94,15 +96,16 @@ export async function runLiveness(st: CameraProbeState, ctx: LadderContext): Pro
       } else {
         st.inspection.device = await onvifAuthCheck(st.target.xaddr, st.inspection.credential, timeDiff, left());
       }
-      rungs.push(rungOk('onvif', performance.now() - t0));
+      rungs.push(rungOk('onvif', performance.now() - t1));
     } catch (err) {
       const ms = performance.now() - t0;
       const msg = scrubSecrets(errorMessage(err), secrets);
       const code = err instanceof SoapError ? err.code : 'ONVIF_ERROR';
-      if (code === 'ONVIF_UNREACHABLE') {
+      const tcpPassed = rungs.length > 0;
+      if (code === 'ONVIF_UNREACHABLE' && !tcpPassed) {
         rungs.push(rungFail('tcp', ms, 'unreachable', `ONVIF service ${st.target.xaddr}: ${msg}`));
       } else {
-        rungs.push(rungOk('tcp', 0));
+        if (!tcpPassed) rungs.push(rungOk('tcp', ms));
         // a device that stops accepting our credentials may have had them changed: inspect afresh next time
         if (code === 'ONVIF_AUTH') st.inspection = undefined;
         rungs.push(rungFail('onvif', ms, code === 'ONVIF_AUTH' ? 'auth_failed' : code === 'ONVIF_TIMEOUT' ? 'timeout' : 'onvif_error', msg));

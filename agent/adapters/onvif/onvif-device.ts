@@ -78,8 +78,8 @@ export async function measureClockDrift(s: OnvifSession, now: () => number = Dat
   const after = now();
   const cam = parseSystemDateAndTime(body);
   if (cam === null) return null;
-  // the camera reports whole seconds: half a second of drift is noise
-  return Math.round(cam - (before + after) / 2);
+  // the camera reports whole seconds, truncated: its true time lies in [cam, cam + 1 s)
+  return Math.round(cam + 500 - (before + after) / 2);
 }
 
 // ------------------------------------------------------------ GetDeviceInformation

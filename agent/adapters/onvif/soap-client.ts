@@ -202,7 +202,20 @@ function post(
         res.on('error', (e) => fail(new SoapError('ONVIF_UNREACHABLE', `reply broken off: ${e.message}`)));
       },
     );
-    const timer = setTimeout(() => fail(new SoapError('ONVIF_TIMEOUT', `no complete SOAP reply within the deadline`)), remaining);
+    let connected = false;
+    req.on('socket', (sock) => {
+      if (!sock.connecting) connected = true;
+      else sock.once('connect', () => (connected = true));
+    });
+    const timer = setTimeout(
+      () =>
+        fail(
+          connected
+            ? new SoapError('ONVIF_TIMEOUT', 'no complete SOAP reply within the deadline')
+            : new SoapError('ONVIF_UNREACHABLE', 'TCP connect timed out'),
+        ),
+      remaining,
+    );
     req.on('error', (e: NodeJS.ErrnoException) => fail(new SoapError('ONVIF_UNREACHABLE', `${e.code ?? e.message}`)));
     req.end(xml);
   });
