@@ -62,6 +62,7 @@ export class AgentApp {
         decodeSeconds: this.deps.config.checks.decodeSeconds,
       }),
       offlineAfter: () => this.deps.config.checks.offlineAfter,
+      clockDriftWarnMs: () => this.deps.config.checks.clockDriftWarnMs,
       sink: this.publisher,
     });
     this.requests = new RequestHandler({

@@ -1,4 +1,178 @@
-export const demoHelp = `xueliang demo`;
-export async function runDemo(): Promise<number> {
-  return 2;
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import mqtt from 'mqtt';
+import pino from 'pino';
+import { agentEvent, agentSummaryMessage, cameraStatusMessage, parseTopic, topics, type CameraStatusMessage } from '../protocols/index.js';
+import { agentConfigSchema } from '../config/agent.js';
+import { AgentApp } from '../agent/app.js';
+import { createLogger } from '../agent/lib/logger.js';
+import { startEmbeddedBroker } from '../scripts/sim/embedded-broker.js';
+import { startOnvifSimulator } from '../scripts/sim/onvif-sim.js';
+import { startRtspServer } from '../scripts/sim/rtsp-server.js';
+import { missingSystemPackages } from '../scripts/sim/system-deps.js';
+import { EXIT, err, out, UsageError } from './output.js';
+
+export const demoHelp = `xueliang demo [--duration SECONDS] [--mqtt-port N]
+
+A self-contained demo on this machine only (loopback): an embedded MQTT broker,
+a fleet of simulated ONVIF cameras streaming real H.264 over RTSP (some healthy,
+some failing in different ways over time) and an agent that discovers and checks
+them. Prints every camera state change and a summary line as they happen.
+  --duration S    stop by itself after S seconds (default: run until Ctrl-C)
+  --mqtt-port N   port of the embedded broker (default: a free one)
+Watch the MQTT traffic with:  mosquitto_sub -h 127.0.0.1 -p PORT -t 'xueliang/#' -v`;
+
+const PASSWORD = 'demo-Pa55';
+const AGENT_ID = 'demo-gateway';
+
+export async function runDemo(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { duration: { type: 'string' }, 'mqtt-port': { type: 'string' } }, strict: true });
+  const duration = values.duration === undefined ? undefined : Number(values.duration);
+  if (duration !== undefined && !(duration > 0 && duration <= 86_400)) throw new UsageError('--duration takes 1..86400 seconds');
+  const mqttPort = Number(values['mqtt-port'] ?? 0);
+  if (!Number.isInteger(mqttPort) || mqttPort < 0 || mqttPort > 65535) throw new UsageError('--mqtt-port takes a TCP port');
+
+  const missing = missingSystemPackages();
+  if (missing.length > 0) {
+    err(`The demo needs system packages that are not installed: ${missing.join(', ')}`);
+    err(`Install them with:\n  sudo apt-get install -y ${missing.join(' ')}\nor run  bash scripts/setup.sh  which installs everything the demo and the tests need.`);
+    return EXIT.missing;
+  }
+
+  const cleanups: Array<() => Promise<void>> = [];
+  const cleanup = async () => {
+    for (const c of cleanups.reverse()) await c().catch(() => undefined);
+  };
+  try {
+    const broker = await startEmbeddedBroker(mqttPort);
+    cleanups.push(() => broker.close());
+    const rtsp = await startRtspServer({
+      mounts: { '/cam1': 'smpte', '/cam2': 'ball', '/cam3': 'snow', '/cam4': 'smpte', '/cam5': 'ball', '/gate': 'smpte' },
+      auth: { username: 'admin', password: PASSWORD },
+    });
+    cleanups.push(() => rtsp.close());
+    const sim = await startOnvifSimulator({
+      devices: [
+        { streams: [rtsp.url('/cam1')], username: 'admin', password: PASSWORD, httpDigest: true, manufacturer: 'Sim-Hik', model: 'DS-SIM-1', serial: 'SIM-0001' },
+        { streams: [rtsp.url('/cam2')], username: 'admin', password: PASSWORD, manufacturer: 'Sim-Dahua', model: 'IPC-SIM-2', serial: 'SIM-0002' },
+        { streams: [rtsp.url('/cam3')], username: 'admin', password: PASSWORD, manufacturer: 'Sim-Uniview', model: 'IPC-SIM-3', serial: 'SIM-0003', clockOffsetMs: 42_000 },
+        { streams: [rtsp.url('/cam4')], username: 'admin', password: PASSWORD, manufacturer: 'Sim-Hik', model: 'DS-SIM-4', serial: 'SIM-0004' },
+        // its password was changed on site and nobody told the config
+        { streams: [rtsp.url('/cam5')], username: 'admin', password: 'changed-on-site', manufacturer: 'Sim-Tiandy', model: 'TC-SIM-5', serial: 'SIM-0005' },
+        // firmware that accepts the connection and never answers
+        { streams: [rtsp.url('/cam1')], misbehave: 'hang', manufacturer: 'Sim-Old', model: 'OLD-SIM-6', serial: 'SIM-0006' },
+      ],
+      discovery: {},
+    });
+    cleanups.push(() => sim.close());
+
+    const logFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'xueliang-demo-')), 'agent.log');
+    const config = agentConfigSchema.parse({
+      agentId: AGENT_ID,
+      site: 'Demo site (simulated cameras on 127.0.0.1)',
+      region: '330106',
+      mqtt: { url: broker.url, protocolVersion: 4 },
+      credentials: [{ name: 'site', username: 'admin', password: PASSWORD }],
+      cameras: [{ id: 'gate-rtsp', name: 'Main gate (RTSP only)', rtsp: rtsp.url('/gate', { username: 'admin', password: PASSWORD }), pointId: 'DEMO-001', category: 'key_public_area' }],
+      discovery: { multicast: false, cidrs: ['127.0.0.1/32'], port: sim.discoveryPort, windowMs: 800, schedule: '*/5 * * * *' },
+      checks: { livenessSchedule: '*/5 * * * * *', decodeSchedule: '*/30 * * * * *', offlineAfter: 2, livenessDeadlineMs: 3000, decodeDeadlineMs: 10_000, decodeSeconds: 1, maxFfmpeg: 2 },
+      summaryIntervalSec: 10,
+      stateDir: path.dirname(logFile),
+      logLevel: 'info',
+    });
+    const log = createLogger({ name: 'xueliang-agent', level: 'info', destination: pino.destination({ dest: logFile, sync: false }) });
+    const agent = new AgentApp({ config, log });
+
+    out('xueliang demo — everything runs on 127.0.0.1 and stops with Ctrl-C');
+    out(`  MQTT broker   ${broker.url}   (mosquitto_sub -h 127.0.0.1 -p ${broker.port} -t 'xueliang/#' -v)`);
+    out(`  RTSP server   rtsp://127.0.0.1:${rtsp.port}/cam1 … /cam5, /gate   (user admin)`);
+    out(`  cameras       6 simulated ONVIF cameras found by WS-Discovery + 1 RTSP-only camera from the config`);
+    out(`  agent log     ${logFile}`);
+    out('  scripted      cam2 loses its stream after 25 s and gets it back 40 s later; cam5 has a changed password; cam6 hangs\n');
+
+    const watcher = await watch(broker.url);
+    cleanups.push(() => watcher.close());
+    await agent.start();
+    cleanups.push(() => agent.stop(5000));
+
+    // scripted faults, bounded: each timer fires once per cycle and is cleared at exit
+    const timers: NodeJS.Timeout[] = [];
+    const cycle = () => {
+      timers.push(setTimeout(() => void rtsp.remove('/cam2').then(() => out(`${clock()}  [demo] cam2's stream stopped`)), 25_000));
+      timers.push(setTimeout(() => void rtsp.add('/cam2', 'ball').then(() => out(`${clock()}  [demo] cam2's stream is back`)), 65_000));
+    };
+    cycle();
+    const cycler = setInterval(cycle, 90_000);
+    cleanups.push(async () => {
+      clearInterval(cycler);
+      timers.forEach(clearTimeout);
+    });
+
+    await new Promise<void>((resolve) => {
+      const stop = () => resolve();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      if (duration !== undefined) setTimeout(stop, duration * 1000).unref();
+    });
+    out(`\n${clock()}  stopping…`);
+    await cleanup();
+    out('demo stopped; every process it started has ended.');
+    return EXIT.ok;
+  } catch (e) {
+    await cleanup();
+    throw e;
+  }
+}
+
+const clock = () => new Date().toTimeString().slice(0, 8);
+
+async function watch(url: string) {
+  const t = topics();
+  const client = mqtt.connect(url, { protocolVersion: 4, reconnectPeriod: 500 });
+  const cams = new Map<string, CameraStatusMessage>();
+  const label = (id: string) => {
+    const s = cams.get(id);
+    const who = s?.name ?? (s?.device ? `${s.device.manufacturer ?? ''} ${s.device.serial ?? ''}`.trim() : undefined);
+    const short = id.length > 20 ? `${id.slice(0, 18)}…` : id;
+    return who ? `${who} (${short})` : short;
+  };
+  const driftShown = new Set<string>();
+  client.on('message', (topic, payload) => {
+    const p = parseTopic(t.root, topic);
+    if (!p || payload.length === 0) return;
+    let data: unknown;
+    try {
+      data = JSON.parse(payload.toString());
+    } catch {
+      return;
+    }
+    if (p.kind === 'cameraStatus') {
+      const s = cameraStatusMessage.safeParse(data);
+      if (!s.success) return;
+      cams.set(s.data.cameraId, s.data);
+      if (s.data.clockDriftMs !== null && Math.abs(s.data.clockDriftMs) > 5000 && !driftShown.has(s.data.cameraId)) {
+        driftShown.add(s.data.cameraId);
+        out(`${clock()}  ${label(s.data.cameraId).padEnd(38)} clock is ${(s.data.clockDriftMs / 1000).toFixed(0)} s off (over 5 s breaks logins and evidence timestamps)`);
+      }
+    } else if (p.kind === 'events') {
+      const e = agentEvent.safeParse(data);
+      if (e.success && e.data.type === 'state') {
+        const why = e.data.rung ? `   [${e.data.rung}: ${e.data.reason}${e.data.detail ? ` — ${e.data.detail}` : ''}]` : '';
+        out(`${clock()}  ${label(e.data.cameraId).padEnd(38)} ${e.data.from} → ${e.data.to}${why}`);
+      }
+    } else if (p.kind === 'summary') {
+      const s = agentSummaryMessage.safeParse(data);
+      if (!s.success) return;
+      const c = s.data.counts;
+      const total = c.online + c.degraded + c.offline + c.unknown;
+      const networked = c.online + c.degraded;
+      const pct = total ? ((100 * networked) / total).toFixed(1) : '0.0';
+      out(`${clock()}  ── ${total} cameras: ${c.online} online, ${c.degraded} degraded, ${c.offline} offline, ${c.unknown} unknown · stream up ${networked}/${total} = ${pct}%`);
+    }
+  });
+  await new Promise<void>((resolve) => client.once('connect', () => resolve()));
+  await client.subscribeAsync([t.all.cameraStatuses, t.all.events, t.all.summaries], { qos: 1 });
+  return { close: () => client.endAsync(true) };
 }

@@ -14,6 +14,7 @@ export interface CameraRecord {
   /** state history for uptime, pruned to the summary window */
   marks: StateMark[];
   busy: boolean;
+  driftWarned: boolean;
 }
 
 /** Where the monitor reports; the MQTT publisher implements it. */
@@ -30,6 +31,8 @@ export interface MonitorDeps {
   ffmpeg: PQueue;
   ladder: () => LadderContext;
   offlineAfter: () => number;
+  /** drift of a camera's clock beyond which a warning is logged (once per camera until it is back within) */
+  clockDriftWarnMs: () => number;
   sink: MonitorSink;
 }
 
@@ -56,7 +59,7 @@ export class CameraMonitor {
       return existing;
     }
     const now = this.deps.now();
-    const rec: CameraRecord = { probe: newProbeState(target), health: initialHealth(now), checkedAt: null, marks: [{ at: now, state: 'unknown' }], busy: false };
+    const rec: CameraRecord = { probe: newProbeState(target), health: initialHealth(now), checkedAt: null, marks: [{ at: now, state: 'unknown' }], busy: false, driftWarned: false };
     this.cameras.set(target.id, rec);
     this.deps.sink.status(rec);
     return rec;
@@ -110,6 +113,12 @@ export class CameraMonitor {
     const { health, transition } = applyVerdict(rec.health, verdictOf(rec.probe), now, this.deps.offlineAfter());
     rec.health = health;
     rec.checkedAt = now;
+    const drift = rec.probe.clockDriftMs;
+    const drifting = drift !== null && Math.abs(drift) > this.deps.clockDriftWarnMs();
+    if (drifting && !rec.driftWarned) {
+      this.deps.log.warn({ camera: rec.probe.target.id, clockDriftMs: drift }, 'camera clock is off: it breaks WS-Security logins and evidence timestamps');
+    }
+    rec.driftWarned = drifting;
     if (transition) {
       rec.marks.push({ at: now, state: transition.to });
       rec.marks = pruneMarks(rec.marks, now - DAY_MS);
