@@ -63,6 +63,7 @@ export class AgentApp {
       }),
       offlineAfter: () => this.deps.config.checks.offlineAfter,
       clockDriftWarnMs: () => this.deps.config.checks.clockDriftWarnMs,
+      decodeEnabled: () => this.deps.config.checks.decode,
       sink: this.publisher,
     });
     this.requests = new RequestHandler({
@@ -121,7 +122,7 @@ export class AgentApp {
       this.tasks.push(task);
     };
     schedule(config.checks.livenessSchedule, 'liveness', () => this.monitor.checkLiveness());
-    schedule(config.checks.decodeSchedule, 'decode', () => this.monitor.checkDecode());
+    if (config.checks.decode) schedule(config.checks.decodeSchedule, 'decode', () => this.monitor.checkDecode());
     if (config.discovery.enabled) schedule(config.discovery.schedule, 'discovery', () => this.discover());
     this.summaryTimer = setInterval(() => this.publisher.summary(this.monitor.cameras.values(), DAY_MS), config.summaryIntervalSec * 1000);
 

@@ -64,6 +64,7 @@ const discoverySettings = z
 const checkSettings = z
   .object({
     livenessSchedule: cronExpression.default('0 * * * * *').describe('socket rungs (TCP, ONVIF, RTSP)'),
+    decode: z.boolean().default(true).describe('run the ffprobe decode rung at all (off: socket rungs only, for weak gateways)'),
     decodeSchedule: cronExpression.default('30 */5 * * * *').describe('ffprobe decode rung'),
     livenessDeadlineMs: z.number().int().min(100).max(120_000).default(10_000),
     decodeDeadlineMs: z.number().int().min(500).max(300_000).default(20_000),

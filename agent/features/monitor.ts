@@ -31,6 +31,7 @@ export interface MonitorDeps {
   ffmpeg: PQueue;
   ladder: () => LadderContext;
   offlineAfter: () => number;
+  decodeEnabled: () => boolean;
   /** drift of a camera's clock beyond which a warning is logged (once per camera until it is back within) */
   clockDriftWarnMs: () => number;
   sink: MonitorSink;
@@ -96,7 +97,7 @@ export class CameraMonitor {
       }
       const socketsOk = probe.liveness.length > 0 && probe.liveness.every((r) => r.ok);
       // decode on its schedule, and right after liveness while it has never passed or last failed
-      const wantDecode = socketsOk && (kind === 'decode' || !probe.decode || !probe.decode.ok);
+      const wantDecode = socketsOk && this.deps.decodeEnabled() && (kind === 'decode' || !probe.decode || !probe.decode.ok);
       if (wantDecode) probe.decode = await this.deps.ffmpeg.add(() => runDecode(probe, ctx));
       if (kind === 'decode' && !wantDecode) return;
       if (this.cameras.get(id) !== rec || rec.probe !== probe) return; // removed or retargeted meanwhile
