@@ -1,18 +1,30 @@
-#!/usr/bin/env node
-import { agentHelp, runAgent } from './cmd-agent.js';
-import { discoverHelp, runDiscover } from './cmd-discover.js';
-import { probeHelp, runProbe } from './cmd-probe.js';
-import { configHelp, runConfig } from './cmd-config.js';
-import { demoHelp, runDemo } from './cmd-demo.js';
+#!/usr/bin/env -S node --max-semi-space-size=1 --optimize-for-size
 import { EXIT, err, out, UsageError } from './output.js';
 import { AGENT_VERSION } from '../agent/version.js';
 
-const commands: Record<string, { help: string; run: (argv: string[]) => Promise<number> }> = {
-  agent: { help: agentHelp, run: runAgent },
-  discover: { help: discoverHelp, run: runDiscover },
-  probe: { help: probeHelp, run: runProbe },
-  config: { help: configHelp, run: runConfig },
-  demo: { help: demoHelp, run: runDemo },
+// Loaded on demand: the agent on a small gateway should not carry the demo's
+// broker and simulators in memory.
+const commands: Record<string, () => Promise<{ help: string; run: (argv: string[]) => Promise<number> }>> = {
+  agent: async () => {
+    const m = await import('./cmd-agent.js');
+    return { help: m.agentHelp, run: m.runAgent };
+  },
+  discover: async () => {
+    const m = await import('./cmd-discover.js');
+    return { help: m.discoverHelp, run: m.runDiscover };
+  },
+  probe: async () => {
+    const m = await import('./cmd-probe.js');
+    return { help: m.probeHelp, run: m.runProbe };
+  },
+  config: async () => {
+    const m = await import('./cmd-config.js');
+    return { help: m.configHelp, run: m.runConfig };
+  },
+  demo: async () => {
+    const m = await import('./cmd-demo.js');
+    return { help: m.demoHelp, run: m.runDemo };
+  },
 };
 
 const usage = `xueliang ${AGENT_VERSION} — camera health for public-security video networks
@@ -38,11 +50,12 @@ async function main(argv: string[]): Promise<number> {
     out(AGENT_VERSION);
     return EXIT.ok;
   }
-  const cmd = commands[name];
-  if (!cmd) {
+  const load = commands[name];
+  if (!load) {
     err(`xueliang: unknown command "${name}"\n\n${usage}`);
     return EXIT.usage;
   }
+  const cmd = await load();
   if (rest.includes('--help') || rest.includes('-h')) {
     out(cmd.help);
     return EXIT.ok;

@@ -20,6 +20,7 @@ import { stringify } from 'yaml';
 import { probeDecode } from '../../agent/adapters/ffprobe.js';
 import { rtspDescribe } from '../../agent/adapters/rtsp-client.js';
 import { CameraMonitor, type MonitorSink } from '../../agent/features/monitor.js';
+import { AGENT_NODE_FLAGS } from '../../agent/node-flags.js';
 import type { CameraTarget } from '../../agent/features/camera-target.js';
 import { startEmbeddedBroker } from '../sim/embedded-broker.js';
 import { projectRoot } from '../sim/project-root.js';
@@ -135,7 +136,8 @@ async function agentProcess(n: number) {
   });
   await new Promise<void>((r) => sub.once('connect', () => r()));
   await sub.subscribeAsync('xueliang/v1/agents/bench/cameras/+/status', { qos: 0 });
-  const child = spawn(process.execPath, [path.join(root, 'dist/cli/main.js'), 'agent', '--config', cfg], { stdio: ['ignore', 'ignore', 'inherit'] });
+  // started as the installed `xueliang` command starts it (see agent/node-flags.ts)
+  const child = spawn(process.execPath, [...AGENT_NODE_FLAGS, path.join(root, 'dist/cli/main.js'), 'agent', '--config', cfg], { stdio: ['ignore', 'ignore', 'inherit'] });
   await new Promise((r) => setTimeout(r, 6000)); // start-up and first round
   const s0 = procStats(child.pid!);
   const st0 = statuses;
@@ -185,7 +187,8 @@ for (const n of sizes) {
   console.log(`  liveness check   ${f(r.liveness.perSec, 0).padStart(7)} /s   CPU ${f(r.liveness.cpuPerOpMs * 1000, 0)} µs/check   median latency ${f(r.livLatMs, 2)} ms`);
   console.log(`  cost ratio       CPU ${f(r.liveness.cpuPerOpMs / r.options.cpuPerOpMs, 2)}×   wall ${f(r.options.perSec / r.liveness.perSec, 2)}×   latency ${f(r.livLatMs / r.optLatMs, 2)}×   (goal ≤ 1.5×)`);
   const a = await agentProcess(n);
-  console.log(`  agent process    ${f(a.checksPerSec, 1)} checks/s published (schedule: every 5 s)   CPU ${f(a.cpuPct)}% of one core, ${f(a.cpuMsPerCheck, 2)} ms/check   RSS ${f(a.rssMb, 0)} MB, peak ${f(a.peakRssMb, 0)} MB (goal < 120 MB at 1,000)\n`);
+  console.log(`  agent process    (node ${AGENT_NODE_FLAGS.join(' ')})`);
+  console.log(`                   ${f(a.checksPerSec, 1)} checks/s published (schedule: every 5 s)   CPU ${f(a.cpuPct)}% of one core, ${f(a.cpuMsPerCheck, 2)} ms/check   RSS ${f(a.rssMb, 0)} MB, peak ${f(a.peakRssMb, 0)} MB (goal < 120 MB at 1,000)\n`);
 }
 const d = await decodeRate();
 console.log(`ffprobe decode checks (2 s of 320x240 H.264 each, ${d.cores} at once): ${f(d.perMin, 0)} per minute (${d.ok}/${d.done} ok)`);
