@@ -43,6 +43,7 @@ export function rtspDescribe(opts: DescribeOptions): Promise<DescribeResult> {
     let cseq = 0;
     let buf: Buffer = Buffer.alloc(0);
     let triedAuth = false;
+    let retried503 = false;
     let challenge = opts.challenge;
     let settled = false;
 
@@ -112,6 +113,16 @@ export function rtspDescribe(opts: DescribeOptions): Promise<DescribeResult> {
           challenge = fresh;
           send();
         }
+        return;
+      }
+      if (res.status === 503 && !retried503) {
+        // a server briefly busy (media being torn down or set up) is not a dead stream: ask once more
+        retried503 = true;
+        const retryAfterS = Number(res.headers.get('retry-after')?.[0] ?? 0);
+        const waitMs = Math.min(Number.isFinite(retryAfterS) && retryAfterS > 0 ? retryAfterS * 1000 : 200, 500);
+        setTimeout(() => {
+          if (!settled) send();
+        }, waitMs);
         return;
       }
       if (res.status >= 200 && res.status < 300) {

@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { probeDecode } from '../../agent/adapters/ffprobe.js';
+import { rtspDescribe, sdpVideoCodec } from '../../agent/adapters/rtsp-client.js';
+import { startRtspServer, type RtspServer } from '../../scripts/sim/rtsp-server.js';
+
+const CREDS = { username: 'op', password: 'Rtsp-Secret-9' };
+
+describe('rtsp checks against a real RTSP server', () => {
+  let open: RtspServer;
+  let locked: RtspServer;
+  beforeAll(async () => {
+    [open, locked] = await Promise.all([startRtspServer({ mounts: { '/live': 'smpte' } }), startRtspServer({ mounts: { '/live': 'ball' }, auth: CREDS })]);
+  });
+  afterAll(async () => {
+    await Promise.all([open?.close(), locked?.close()]);
+  });
+
+  const describeAt = (s: RtspServer, path: string, credentials?: { username: string; password: string }) =>
+    rtspDescribe({ host: '127.0.0.1', port: s.port, url: s.url(path), credentials, deadlineMs: 3000 });
+
+  it('rtsp checks: DESCRIBE without auth returns an H.264 SDP', async () => {
+    const r = await describeAt(open, '/live');
+    expect(r.ok).toBe(true);
+    if (r.ok) expect(sdpVideoCodec(r.sdp)).toBe('H264');
+  });
+
+  it('rtsp checks: an unknown path is an rtsp_error with the status', async () => {
+    expect(await describeAt(open, '/nope')).toMatchObject({ ok: false, reason: 'rtsp_error', status: 404 });
+  });
+
+  it('rtsp checks: Digest auth passes with the right password and fails with a wrong or missing one', async () => {
+    const good = await describeAt(locked, '/live', CREDS);
+    expect(good.ok).toBe(true);
+    expect(await describeAt(locked, '/live', { username: 'op', password: 'wrong' })).toMatchObject({ ok: false, reason: 'auth_failed' });
+    expect(await describeAt(locked, '/live')).toMatchObject({ ok: false, reason: 'auth_failed' });
+  });
+
+  it('rtsp checks: a remembered challenge saves the 401 round trip and still works', async () => {
+    const first = await describeAt(locked, '/live', CREDS);
+    expect(first.ok, JSON.stringify(first)).toBe(true);
+    const again = await rtspDescribe({ host: '127.0.0.1', port: locked.port, url: locked.url('/live'), credentials: CREDS, deadlineMs: 3000, challenge: first.ok ? first.challenge : undefined });
+    expect(again.ok, JSON.stringify(again)).toBe(true);
+  });
+
+  it('rtsp checks: ffprobe decodes frames and reads codec, size and rate, with and without auth', async () => {
+    for (const url of [open.url('/live'), locked.url('/live', CREDS)]) {
+      const r = await probeDecode({ url, deadlineMs: 15_000, seconds: 1, secrets: [CREDS.password] });
+      expect(r.ok, JSON.stringify(r)).toBe(true);
+      if (r.ok) {
+        expect(r.metrics).toMatchObject({ codec: 'h264', width: 320, height: 240, fps: 10 });
+        expect(r.metrics.frames).toBeGreaterThan(0);
+      }
+    }
+  });
+
+  it('rtsp checks: ffprobe with a wrong password is auth_failed, and the password is not in the message', async () => {
+    const r = await probeDecode({ url: locked.url('/live', { username: 'op', password: 'Wrong-Pass-1' }), deadlineMs: 15_000, seconds: 1, secrets: ['Wrong-Pass-1'] });
+    expect(r).toMatchObject({ ok: false, reason: 'auth_failed' });
+    expect(JSON.stringify(r)).not.toContain('Wrong-Pass-1');
+  });
+});

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { agentConfigSchema } from '../../config/agent.js';
+import { ConfigError, parseConfigText, validateConfig } from '../../config/load.js';
+import { agentEnvOverlay } from '../../config/agent-env.js';
+
+describe('agent config', () => {
+  it('agent config: a minimal file gets every default', () => {
+    const c = validateConfig(agentConfigSchema, { agentId: 'gw-1' }, 'test');
+    expect(c.mqtt).toMatchObject({ url: 'mqtt://127.0.0.1:1883', topicRoot: 'xueliang/v1', protocolVersion: 5 });
+    expect(c.checks).toMatchObject({ offlineAfter: 3, livenessDeadlineMs: 10_000, decodeDeadlineMs: 20_000, decode: true });
+    expect(c.discovery).toMatchObject({ enabled: true, multicast: true, port: 3702 });
+  });
+
+  it('agent config: every problem is reported with its path', () => {
+    const raw = parseConfigText('agentId: "a b"\ncameras:\n  - rtsp: rtsp://x/y\n    credential: nobody\nchecks: {offlineAfter: 0}\nextra: 1\n', 'f.yaml');
+    try {
+      validateConfig(agentConfigSchema, raw, 'f.yaml');
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      const paths = (e as ConfigError).issues.map((i) => i.path);
+      expect(paths).toEqual(expect.arrayContaining(['agentId', 'checks.offlineAfter', '(root)']));
+    }
+  });
+
+  it('agent config: a credential name that no set has is refused', () => {
+    expect(() => validateConfig(agentConfigSchema, { agentId: 'gw', cameras: [{ rtsp: 'rtsp://x/y', credential: 'nobody' }] }, 't')).toThrow(/cameras\[0\]\.credential: no credential set named "nobody"/);
+  });
+
+  it('agent config: an ONVIF camera without id is refused with the reason', () => {
+    expect(() => validateConfig(agentConfigSchema, { agentId: 'gw', cameras: [{ onvif: '10.0.0.1' }] }, 't')).toThrow(/outlive its IP address/);
+  });
+
+  it('agent config: unreadable YAML is one clear issue', () => {
+    expect(() => parseConfigText('a: [1, 2\n', 'bad.yaml')).toThrow(ConfigError);
+  });
+
+  it('agent config: the MQTT secrets can come from the environment', () => {
+    const c = validateConfig(agentConfigSchema, agentEnvOverlay({ XUELIANG_MQTT_PASSWORD: 'from-env', XUELIANG_MQTT_USERNAME: 'gw' })({ agentId: 'gw' }), 't');
+    expect(c.mqtt).toMatchObject({ username: 'gw', password: 'from-env' });
+  });
+});
