@@ -2,3 +2,4 @@ export * from './version.js';
 export * from './ids.js';
 export * from './topics.js';
 export * from './messages.js';
+export * from './uptime.js';

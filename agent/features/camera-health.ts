@@ -68,38 +68,3 @@ export function applyVerdict(
   };
   return { health, transition: to === h.state ? undefined : { from: h.state, to, rung: v.rung, reason: v.reason, detail: v.detail } };
 }
-
-/** A state a camera was in from `at` on. */
-export interface StateMark {
-  at: number;
-  state: CameraState;
-}
-
-/** States in which the stream works: they count as online time. */
-export const STREAM_UP: ReadonlySet<CameraState> = new Set(['online', 'degraded']);
-
-/**
- * Time-weighted online and observed time within [from, to), from a camera's
- * state marks (ascending). Time before the first mark is not observed;
- * `unknown` spans are observed but not online.
- */
-export function uptimeWithin(marks: readonly StateMark[], from: number, to: number): { onlineMs: number; observedMs: number } {
-  let onlineMs = 0;
-  let observedMs = 0;
-  for (let i = 0; i < marks.length; i++) {
-    const m = marks[i]!;
-    const start = Math.max(m.at, from);
-    const end = Math.min(marks[i + 1]?.at ?? to, to);
-    if (end <= start) continue;
-    observedMs += end - start;
-    if (STREAM_UP.has(m.state)) onlineMs += end - start;
-  }
-  return { onlineMs, observedMs };
-}
-
-/** Drops marks that ended before `from`, keeping the one in force at `from`. */
-export function pruneMarks(marks: StateMark[], from: number): StateMark[] {
-  let firstKept = 0;
-  while (firstKept + 1 < marks.length && marks[firstKept + 1]!.at <= from) firstKept++;
-  return firstKept === 0 ? marks : marks.slice(firstKept);
-}

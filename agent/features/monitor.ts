@@ -1,6 +1,7 @@
 import type PQueue from 'p-queue';
 import type { Logger } from 'pino';
-import { applyVerdict, initialHealth, pruneMarks, type CameraHealth, type StateMark, type Transition } from './camera-health.js';
+import { pruneMarks, type StateMark } from '../../protocols/index.js';
+import { applyVerdict, initialHealth, type CameraHealth, type Transition } from './camera-health.js';
 import type { CameraTarget } from './camera-target.js';
 import { newProbeState, runDecode, runLiveness, verdictOf, type CameraProbeState, type LadderContext } from './ladder.js';
 

@@ -1,6 +1,7 @@
 import type { AgentSummaryMessage, CameraStatusMessage, StateChangeEvent } from '../../protocols/index.js';
 import { parseRtspUrl } from '../adapters/rtsp-url.js';
-import { uptimeWithin, type Transition } from './camera-health.js';
+import { uptimeWithin } from '../../protocols/index.js';
+import type { Transition } from './camera-health.js';
 import { addressOf } from './camera-target.js';
 import type { CameraRecord } from './monitor.js';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { applyVerdict, initialHealth, pruneMarks, uptimeWithin, type CameraHealth } from '../../agent/features/camera-health.js';
+import { applyVerdict, initialHealth, type CameraHealth } from '../../agent/features/camera-health.js';
+import { pruneMarks, uptimeWithin } from '../../protocols/index.js';
 
 const fail = { ok: false as const, rung: 'rtsp' as const, reason: 'rtsp_error' as const, detail: 'DESCRIBE answered 404 Not Found' };
 
@@ -50,11 +51,11 @@ describe('uptime', () => {
       { at: 130, state: 'online' as const },
       { at: 190, state: 'unknown' as const },
     ];
-    expect(uptimeWithin(marks, 50, 200)).toEqual({ onlineMs: 50 + 60, observedMs: 150 });
+    expect(uptimeWithin(marks, 50, 200)).toEqual({ onlineMs: 50 + 60, unknownMs: 10, observedMs: 150 });
   });
 
   it('uptime: nothing observed before the first mark', () => {
-    expect(uptimeWithin([{ at: 100, state: 'online' }], 0, 200)).toEqual({ onlineMs: 100, observedMs: 100 });
+    expect(uptimeWithin([{ at: 100, state: 'online' }], 0, 200)).toEqual({ onlineMs: 100, unknownMs: 0, observedMs: 100 });
   });
 
   it('uptime: pruning keeps the mark in force at the window start', () => {
