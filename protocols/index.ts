@@ -3,3 +3,4 @@ export * from './ids.js';
 export * from './topics.js';
 export * from './messages.js';
 export * from './uptime.js';
+export * from './gbt.js';

@@ -1,0 +1,71 @@
+import type { CameraState, PointCategory } from '../../protocols/index.js';
+
+/** A planned camera position (点位) from the point plan. */
+export interface PlanPoint {
+  id: string;
+  name: string;
+  /** GB/T 2260 region key (6 or 8 digits) */
+  region: string;
+  category: PointCategory;
+  /** cameras the point needs to count as covered (default 1) */
+  required: number;
+}
+
+/** What the rate maths needs to know about one installed camera. */
+export interface CameraFact {
+  id: string;
+  agentId: string;
+  /** the point it is bound to, when the plan has that point */
+  pointId: string | null;
+  region: string | null;
+  category: PointCategory;
+  /** effective state: `unknown` while its gateway is gone */
+  state: CameraState;
+  /** number of video-quality faults in its last status */
+  faults: number;
+}
+
+export type CategoryKey = PointCategory | 'all';
+export const CATEGORY_KEYS: readonly CategoryKey[] = ['key_public_area', 'key_industry_part', 'other', 'all'];
+/** The key of the whole deployment in region maps. */
+export const ALL_REGIONS = 'all';
+
+/** Raw counts behind the rates of one (region, category) cell. */
+export interface Counts {
+  points: number;
+  coveredPoints: number;
+  installed: number;
+  /** online or degraded: the stream reaches the centre */
+  networked: number;
+  /** online without picture faults */
+  intact: number;
+  online: number;
+  degraded: number;
+  offline: number;
+  unknown: number;
+}
+
+export const emptyCounts = (): Counts => ({ points: 0, coveredPoints: 0, installed: 0, networked: 0, intact: 0, online: 0, degraded: 0, offline: 0, unknown: 0 });
+
+export interface Ratio {
+  numerator: number;
+  denominator: number;
+  /** null when the denominator is 0: no rate, not 100% and not 0% */
+  rate: number | null;
+}
+
+export const ratio = (numerator: number, denominator: number): Ratio => ({ numerator, denominator, rate: denominator === 0 ? null : numerator / denominator });
+
+export interface RateSet {
+  coverage: Ratio;
+  networking: Ratio;
+  intact: Ratio;
+  counts: Counts;
+}
+
+export function rateSet(c: Counts): RateSet {
+  return { coverage: ratio(c.coveredPoints, c.points), networking: ratio(c.networked, c.installed), intact: ratio(c.intact, c.installed), counts: { ...c } };
+}
+
+export const isNetworked = (s: CameraState) => s === 'online' || s === 'degraded';
+export const isIntact = (f: Pick<CameraFact, 'state' | 'faults'>) => f.state === 'online' && f.faults === 0;

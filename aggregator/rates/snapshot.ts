@@ -1,0 +1,63 @@
+import { regionAncestors } from '../../protocols/index.js';
+import { ALL_REGIONS, CATEGORY_KEYS, emptyCounts, isIntact, isNetworked, type CameraFact, type CategoryKey, type Counts, type PlanPoint } from './model.js';
+
+export type CountTable = Map<string, Record<CategoryKey, Counts>>;
+
+const newRow = (): Record<CategoryKey, Counts> => Object.fromEntries(CATEGORY_KEYS.map((k) => [k, emptyCounts()])) as Record<CategoryKey, Counts>;
+
+/** The cells a fact lands in: every ancestor of its region plus the whole, each under its category and `all`. */
+export function cellsOf(region: string | null, category: CategoryKey): Array<[string, CategoryKey]> {
+  const regions = region ? [...regionAncestors(region), ALL_REGIONS] : [ALL_REGIONS];
+  const out: Array<[string, CategoryKey]> = [];
+  for (const r of regions) {
+    out.push([r, category]);
+    if (category !== 'all') out.push([r, 'all']);
+  }
+  return out;
+}
+
+export function cell(table: CountTable, region: string, category: CategoryKey): Counts {
+  let row = table.get(region);
+  if (!row) {
+    row = newRow();
+    table.set(region, row);
+  }
+  return row[category];
+}
+
+/** How many installed cameras each point has bound to it. */
+export function boundCounts(cameras: Iterable<CameraFact>): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const c of cameras) if (c.pointId !== null) m.set(c.pointId, (m.get(c.pointId) ?? 0) + 1);
+  return m;
+}
+
+/**
+ * The counts behind every rate (DOMAIN.md §1), computed from scratch:
+ * coverage from the plan and the cameras bound to its points, networking and
+ * intact from the installed cameras' effective states. Pure.
+ */
+export function computeCounts(points: Iterable<PlanPoint>, cameras: Iterable<CameraFact>): CountTable {
+  const table: CountTable = new Map();
+  const cams = [...cameras];
+  const bound = boundCounts(cams);
+  for (const p of points) {
+    const covered = (bound.get(p.id) ?? 0) >= p.required;
+    for (const [r, k] of cellsOf(p.region, p.category)) {
+      const c = cell(table, r, k);
+      c.points += 1;
+      if (covered) c.coveredPoints += 1;
+    }
+  }
+  for (const f of cams) {
+    for (const [r, k] of cellsOf(f.region, f.category)) addCamera(cell(table, r, k), f, 1);
+  }
+  return table;
+}
+
+export function addCamera(c: Counts, f: Pick<CameraFact, 'state' | 'faults'>, sign: 1 | -1): void {
+  c.installed += sign;
+  c[f.state] += sign;
+  if (isNetworked(f.state)) c.networked += sign;
+  if (isIntact(f)) c.intact += sign;
+}

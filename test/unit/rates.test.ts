@@ -1,0 +1,129 @@
+import { describe, expect, it } from 'vitest';
+import { cameraFact } from '../../aggregator/rates/bind.js';
+import { RateCounters } from '../../aggregator/rates/counters.js';
+import { rateSet, type CameraFact, type PlanPoint } from '../../aggregator/rates/model.js';
+import { onlineRates } from '../../aggregator/rates/online.js';
+import { computeCounts } from '../../aggregator/rates/snapshot.js';
+import type { CameraState, PointCategory, StateMark } from '../../protocols/index.js';
+
+const plan: PlanPoint[] = [
+  { id: 'P1', name: 'Square', region: '330106', category: 'key_public_area', required: 1 },
+  { id: 'P2', name: 'Station', region: '330106', category: 'key_public_area', required: 2 },
+  { id: 'P3', name: 'Bank vault', region: '330102', category: 'key_industry_part', required: 1 },
+  { id: 'P4', name: 'Lane', region: '330106', category: 'other', required: 1 },
+  { id: 'P5', name: 'School gate', region: '330106', category: 'key_industry_part', required: 1 },
+];
+const fact = (id: string, pointId: string | null, region: string | null, category: PointCategory, state: CameraState, faults = 0): CameraFact => ({ id, agentId: 'gw', pointId, region, category, state, faults });
+const cams: CameraFact[] = [
+  fact('c1', 'P1', '330106', 'key_public_area', 'online'),
+  fact('c2', 'P2', '330106', 'key_public_area', 'online'),
+  fact('c3', 'P2', '330106', 'key_public_area', 'offline'),
+  fact('c4', 'P3', '330102', 'key_industry_part', 'degraded', 1),
+  fact('c5', null, '330105', 'other', 'online'),
+  fact('c6', 'P4', '330106', 'other', 'unknown'),
+];
+
+describe('rates', () => {
+  const t = computeCounts(plan, cams);
+  const r = (region: string, k: 'key_public_area' | 'key_industry_part' | 'other' | 'all') => rateSet(t.get(region)![k]);
+
+  it('rates: coverage counts points with their required installed cameras, whatever their state', () => {
+    expect(r('330106', 'key_public_area').coverage).toEqual({ numerator: 2, denominator: 2, rate: 1 });
+    expect(r('330106', 'other').coverage).toMatchObject({ numerator: 1, denominator: 1 }); // c6 is installed, its gateway gone
+    expect(r('330106', 'key_industry_part').coverage).toEqual({ numerator: 0, denominator: 1, rate: 0 }); // P5: no camera
+    expect(r('330100', 'all').coverage).toEqual({ numerator: 4, denominator: 5, rate: 0.8 });
+  });
+
+  it('rates: networking counts online and degraded installed cameras', () => {
+    expect(r('330106', 'key_public_area').networking).toEqual({ numerator: 2, denominator: 3, rate: 2 / 3 });
+    expect(r('330102', 'key_industry_part').networking).toEqual({ numerator: 1, denominator: 1, rate: 1 });
+    expect(r('all', 'all').networking).toEqual({ numerator: 4, denominator: 6, rate: 4 / 6 });
+  });
+
+  it('rates: intact excludes degraded and faulty cameras', () => {
+    expect(r('330102', 'key_industry_part').intact).toEqual({ numerator: 0, denominator: 1, rate: 0 });
+    expect(r('all', 'all').intact).toEqual({ numerator: 3, denominator: 6, rate: 0.5 });
+  });
+
+  it('rates: a camera under a dead gateway is unknown, not offline', () => {
+    expect(r('330106', 'all').counts).toMatchObject({ installed: 4, online: 2, offline: 1, unknown: 1 });
+  });
+
+  it('rates: an empty region or category has no rate rather than 0% or 100%', () => {
+    expect(r('330102', 'key_public_area').networking).toEqual({ numerator: 0, denominator: 0, rate: null });
+    expect(r('330105', 'key_public_area').coverage.rate).toBeNull();
+  });
+
+  it('rates: every level of the region tree rolls up', () => {
+    expect([...t.keys()].sort()).toEqual(['330000', '330100', '330102', '330105', '330106', 'all']);
+    expect(r('330000', 'all').counts.installed).toBe(6);
+  });
+});
+
+describe('rates binding', () => {
+  const pointOf = (id: string) => [...plan, { id: '33010600001320000009', name: 'GB point', region: '33010601', category: 'key_public_area' as const, required: 1 }].find((p) => p.id === id);
+  const status = (cameraId: string, pointId: string | null, state: CameraState = 'online') => ({ cameraId, pointId, category: null, state, faults: [] });
+
+  it('rates binding: through the agent config point id, or the GB/T 28181 id as point id', () => {
+    expect(cameraFact(status('x', 'P3'), { id: 'gw', online: true, region: '110101' }, pointOf)).toMatchObject({ pointId: 'P3', region: '330102', category: 'key_industry_part' });
+    expect(cameraFact(status('33010600001320000009', null), { id: 'gw', online: true, region: null }, pointOf)).toMatchObject({ pointId: '33010600001320000009', region: '33010601' });
+  });
+
+  it('rates binding: region from the GB/T 28181 id, else the agent; state unknown when the agent is gone', () => {
+    expect(cameraFact(status('33010500001320000001', null), { id: 'gw', online: true, region: '110101' }, pointOf)).toMatchObject({ pointId: null, region: '330105', category: 'other' });
+    expect(cameraFact(status('cam-7', null, 'offline'), { id: 'gw', online: false, region: '110101' }, pointOf)).toMatchObject({ region: '110101', state: 'unknown' });
+  });
+});
+
+describe('online rate', () => {
+  const H = 3600_000;
+  it('online rate: time-weighted, an outage across the window start counts only inside the window', () => {
+    // window [10h, 20h); c1 offline from 8h to 12h, online after; c2 online from 15h (installed then)
+    const marks: Record<string, StateMark[]> = {
+      c1: [{ at: 0, state: 'online' }, { at: 8 * H, state: 'offline' }, { at: 12 * H, state: 'online' }],
+      c2: [{ at: 15 * H, state: 'online' }],
+    };
+    const facts = [fact('c1', null, '330106', 'other', 'online'), fact('c2', null, '330106', 'other', 'online')];
+    const o = onlineRates(facts, (id) => marks[id]!, 10 * H, 20 * H).get('330106')!.all!;
+    expect(o).toEqual({ cameras: 2, onlineMs: 8 * H + 5 * H, unknownMs: 0, observedMs: 10 * H + 5 * H, rate: 13 / 15 });
+  });
+
+  it('online rate: gateway-down time is unknown, shown apart and not online', () => {
+    const marks: StateMark[] = [{ at: 0, state: 'online' }, { at: 4 * H, state: 'unknown' }, { at: 6 * H, state: 'online' }];
+    const o = onlineRates([fact('c1', null, '330106', 'other', 'online')], () => marks, 0, 10 * H).get('all')!.other!;
+    expect(o).toMatchObject({ onlineMs: 8 * H, unknownMs: 2 * H, observedMs: 10 * H, rate: 0.8 });
+  });
+});
+
+describe('rate counters', () => {
+  // deterministic pseudo-random, so a failure can be replayed
+  const rng = (seed: number) => () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+
+  it('rate counters: incremental updates equal a full recompute after every change', () => {
+    const rand = rng(42);
+    const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!;
+    const regions = ['330106', '330102', '33010601', '110101', null];
+    const states: CameraState[] = ['online', 'degraded', 'offline', 'unknown'];
+    const cats: PointCategory[] = ['key_public_area', 'key_industry_part', 'other'];
+    const points: PlanPoint[] = Array.from({ length: 30 }, (_, i) => ({ id: `P${i}`, name: '', region: pick(['330106', '330102', '33010601', '110101']), category: pick(cats), required: 1 + Math.floor(rand() * 3) }));
+    const counters = new RateCounters();
+    counters.setPlan(points);
+    const current = new Map<string, CameraFact>();
+    for (let step = 0; step < 600; step++) {
+      const id = `c${Math.floor(rand() * 80)}`;
+      if (rand() < 0.15) {
+        counters.set(id, undefined);
+        current.delete(id);
+      } else {
+        const p = rand() < 0.7 ? pick(points) : undefined;
+        const f: CameraFact = { id, agentId: 'gw', pointId: p?.id ?? null, region: p?.region ?? pick(regions), category: p?.category ?? pick(cats), state: pick(states), faults: rand() < 0.2 ? 1 : 0 };
+        counters.set(id, f);
+        current.set(id, f);
+      }
+      if (step % 50 === 49) {
+        const full = computeCounts(points, current.values());
+        for (const [region, row] of full) expect(counters.counts().get(region), `region ${region} at step ${step}`).toEqual(row);
+      }
+    }
+  });
+});
