@@ -9,6 +9,10 @@ const commands: Record<string, () => Promise<{ help: string; run: (argv: string[
     const m = await import('./cmd-agent.js');
     return { help: m.agentHelp, run: m.runAgent };
   },
+  aggregator: async () => {
+    const m = await import('./cmd-aggregator.js');
+    return { help: m.aggregatorHelp, run: m.runAggregator };
+  },
   discover: async () => {
     const m = await import('./cmd-discover.js');
     return { help: m.discoverHelp, run: m.runDiscover };
@@ -34,6 +38,7 @@ Usage: xueliang <command> [options]    (xueliang <command> --help for more)
   discover   find ONVIF cameras on this network and list their streams
   probe      check one camera or stream now, rung by rung
   agent      run the edge agent (discovery, checks, MQTT status)
+  aggregator run the central aggregator (rates per region, HTTP API, metrics)
   config     validate a configuration file
   demo       run a self-contained demo: broker, simulated cameras, agent
 

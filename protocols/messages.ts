@@ -184,3 +184,27 @@ export const responseMessage = z.object({
   error: z.object({ code: z.string(), message: z.string() }).optional(),
 });
 export type ResponseMessage = z.infer<typeof responseMessage>;
+
+// ---------------------------------------------------------------- rates (aggregator)
+const ratioValue = z.object({
+  numerator: z.number().int().nonnegative(),
+  denominator: z.number().int().nonnegative(),
+  /** null when the denominator is 0 */
+  rate: z.number().min(0).max(1).nullable(),
+});
+const categoryRates = z.object({
+  coverage: ratioValue,
+  networking: ratioValue,
+  intact: ratioValue,
+  online24h: z.object({ onlineMs: z.number().nonnegative(), unknownMs: z.number().nonnegative(), observedMs: z.number().nonnegative(), rate: z.number().min(0).max(1).nullable() }),
+  cameras: z.object({ installed: z.number().int(), online: z.number().int(), degraded: z.number().int(), offline: z.number().int(), unknown: z.number().int() }),
+  points: z.object({ planned: z.number().int(), covered: z.number().int() }),
+});
+/** `{root}/rates/{regionCode}` and `{root}/rates/all`, retained, from the aggregator. */
+export const ratesMessage = z.object({
+  region: z.string(),
+  level: z.enum(['all', 'province', 'city', 'county', 'unit']),
+  ts: isoTime,
+  categories: z.object({ key_public_area: categoryRates, key_industry_part: categoryRates, other: categoryRates, all: categoryRates }),
+});
+export type RatesMessage = z.infer<typeof ratesMessage>;

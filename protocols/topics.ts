@@ -11,6 +11,8 @@ export function topics(root: string = DEFAULT_TOPIC_ROOT) {
     summary: (agentId: string) => `${agent(agentId)}/summary`,
     request: (agentId: string, command: string) => `${agent(agentId)}/request/${command}`,
     response: (agentId: string, command: string) => `${agent(agentId)}/response/${command}`,
+    /** aggregator: rates of one region (GB/T 2260 code) or `all` */
+    rates: (region: string) => `${root}/rates/${region}`,
     /** Wildcard filters for subscribers. */
     all: {
       agentStates: `${root}/agents/+/state`,

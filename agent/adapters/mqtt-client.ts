@@ -18,6 +18,8 @@ export interface MqttSettings {
   reconnectMaxMs: number;
   /** persistent session: the broker keeps subscriptions and queues QoS 1 while we are away */
   clean?: boolean;
+  /** MQTT 5: how long the broker keeps a persistent session after a disconnect */
+  sessionExpirySec?: number;
 }
 
 export interface Will {
@@ -60,9 +62,9 @@ export class MqttConnection {
   constructor(
     private readonly deps: {
       settings: MqttSettings;
-      will: Will;
+      will?: Will | undefined;
       /** published retained on every (re)connect */
-      birth: () => { topic: string; payload: string };
+      birth?: (() => { topic: string; payload: string }) | undefined;
       log: Logger;
     },
   ) {}
@@ -81,7 +83,8 @@ export class MqttConnection {
       reconnectPeriod: nextReconnectDelay(0, s.reconnectMinMs, s.reconnectMaxMs),
       connectTimeout: 10_000,
       clean: s.clean ?? true,
-      will: { topic: this.deps.will.topic, payload: Buffer.from(this.deps.will.payload), retain: this.deps.will.retain, qos: this.deps.will.qos },
+      ...(s.clean === false && s.protocolVersion === 5 ? { properties: { sessionExpiryInterval: s.sessionExpirySec ?? 7 * 86_400 } } : {}),
+      ...(this.deps.will ? { will: { topic: this.deps.will.topic, payload: Buffer.from(this.deps.will.payload), retain: this.deps.will.retain, qos: this.deps.will.qos } } : {}),
       rejectUnauthorized: s.rejectUnauthorized,
       ...(s.username !== undefined ? { username: s.username } : {}),
       ...(s.password !== undefined ? { password: s.password } : {}),
@@ -96,8 +99,8 @@ export class MqttConnection {
       this.attempt = 0;
       client.options.reconnectPeriod = nextReconnectDelay(0, s.reconnectMinMs, s.reconnectMaxMs);
       this.deps.log.info({ broker: where }, 'connected to the MQTT broker');
-      const birth = this.deps.birth();
-      client.publish(birth.topic, birth.payload, { qos: 1, retain: true });
+      const birth = this.deps.birth?.();
+      if (birth) client.publish(birth.topic, birth.payload, { qos: 1, retain: true });
       if (this.subscriptions.size > 0) client.subscribe([...this.subscriptions], { qos: 1 });
       for (const l of this.connectListeners) l();
     });
@@ -107,10 +110,13 @@ export class MqttConnection {
     });
     client.on('offline', () => this.deps.log.warn({ broker: where }, 'MQTT broker unreachable; retrying with backoff'));
     client.on('error', (err) => this.deps.log.warn({ broker: where, err: { message: stripUrlCredentials(err.message), code: (err as NodeJS.ErrnoException).code } }, 'MQTT error'));
-    client.on('message', (topic, payload, packet) => {
+    // Handlers run before the broker gets its PUBACK: what a synchronous
+    // handler stored (the aggregator's SQLite write) is acknowledged only then,
+    // so a crash in between makes the broker send it again, not lose it.
+    client.handleMessage = (packet, done) => {
       const m: IncomingMessage = {
-        topic,
-        payload,
+        topic: packet.topic,
+        payload: typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload,
         responseTopic: packet.properties?.responseTopic,
         correlationData: packet.properties?.correlationData,
       };
@@ -118,10 +124,11 @@ export class MqttConnection {
         try {
           h(m);
         } catch (err) {
-          this.deps.log.error({ err, topic }, 'message handler failed');
+          this.deps.log.error({ err, topic: packet.topic }, 'message handler failed');
         }
       }
-    });
+      done();
+    };
   }
 
   onConnect(listener: () => void): void {

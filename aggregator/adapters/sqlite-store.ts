@@ -1,0 +1,161 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { CameraState, StateMark } from '../../protocols/index.js';
+
+export interface StoredAgent {
+  agentId: string;
+  json: string;
+}
+
+export interface StoredCamera {
+  cameraId: string;
+  agentId: string;
+  statusJson: string;
+  firstSeen: number;
+}
+
+export interface SeqGap {
+  agentId: string;
+  session: string;
+  fromSeq: number;
+  toSeq: number;
+}
+
+/**
+ * The only importer of better-sqlite3. WAL journal, synchronous=NORMAL: a
+ * crash of the process loses nothing committed; every write is one statement.
+ */
+export class SqliteStore {
+  private readonly db: Database.Database;
+  private readonly st: ReturnType<SqliteStore['prepare']>;
+
+  constructor(file: string) {
+    if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS agents (agent_id TEXT PRIMARY KEY, json TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS cameras (camera_id TEXT PRIMARY KEY, agent_id TEXT NOT NULL, status_json TEXT NOT NULL, first_seen INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS events (
+        agent_id TEXT NOT NULL, session TEXT NOT NULL, seq INTEGER NOT NULL,
+        ts INTEGER NOT NULL, camera_id TEXT NOT NULL, json TEXT NOT NULL,
+        PRIMARY KEY (agent_id, session, seq)) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS marks (camera_id TEXT NOT NULL, at INTEGER NOT NULL, state TEXT NOT NULL);
+      CREATE INDEX IF NOT EXISTS marks_by_camera ON marks (camera_id, at);
+      CREATE TABLE IF NOT EXISTS plan (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL);
+    `);
+    this.st = this.prepare();
+  }
+
+  private prepare() {
+    return {
+      upsertAgent: this.db.prepare('INSERT INTO agents (agent_id, json) VALUES (?, ?) ON CONFLICT(agent_id) DO UPDATE SET json = excluded.json'),
+      upsertCamera: this.db.prepare(
+        'INSERT INTO cameras (camera_id, agent_id, status_json, first_seen) VALUES (?, ?, ?, ?) ON CONFLICT(camera_id) DO UPDATE SET agent_id = excluded.agent_id, status_json = excluded.status_json',
+      ),
+      deleteCamera: this.db.prepare('DELETE FROM cameras WHERE camera_id = ?'),
+      insertEvent: this.db.prepare('INSERT OR IGNORE INTO events (agent_id, session, seq, ts, camera_id, json) VALUES (?, ?, ?, ?, ?, ?)'),
+      insertMark: this.db.prepare('INSERT INTO marks (camera_id, at, state) VALUES (?, ?, ?)'),
+      savePlan: this.db.prepare('INSERT INTO plan (id, json) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET json = excluded.json'),
+    };
+  }
+
+  saveAgent(agentId: string, json: string): void {
+    this.st.upsertAgent.run(agentId, json);
+  }
+
+  saveCamera(c: StoredCamera): void {
+    this.st.upsertCamera.run(c.cameraId, c.agentId, c.statusJson, c.firstSeen);
+  }
+
+  deleteCamera(cameraId: string): void {
+    this.st.deleteCamera.run(cameraId);
+  }
+
+  /** Stores an event once; false when (agent, session, seq) was already stored. */
+  insertEvent(agentId: string, session: string, seq: number, ts: number, cameraId: string, json: string): boolean {
+    return this.st.insertEvent.run(agentId, session, seq, ts, cameraId, json).changes === 1;
+  }
+
+  insertMark(cameraId: string, mark: StateMark): void {
+    this.st.insertMark.run(cameraId, mark.at, mark.state);
+  }
+
+  savePlan(json: string): void {
+    this.st.savePlan.run(json);
+  }
+
+  loadPlan(): string | undefined {
+    return (this.db.prepare('SELECT json FROM plan WHERE id = 1').get() as { json: string } | undefined)?.json;
+  }
+
+  loadAgents(): StoredAgent[] {
+    return (this.db.prepare('SELECT agent_id, json FROM agents').all() as Array<{ agent_id: string; json: string }>).map((r) => ({ agentId: r.agent_id, json: r.json }));
+  }
+
+  loadCameras(): StoredCamera[] {
+    return (this.db.prepare('SELECT camera_id, agent_id, status_json, first_seen FROM cameras').all() as Array<{ camera_id: string; agent_id: string; status_json: string; first_seen: number }>).map((r) => ({
+      cameraId: r.camera_id,
+      agentId: r.agent_id,
+      statusJson: r.status_json,
+      firstSeen: r.first_seen,
+    }));
+  }
+
+  /** Every camera's marks in time order (ties in insertion order). */
+  loadMarks(): Map<string, StateMark[]> {
+    const out = new Map<string, StateMark[]>();
+    for (const r of this.db.prepare('SELECT camera_id, at, state FROM marks ORDER BY camera_id, at, rowid').iterate() as IterableIterator<{ camera_id: string; at: number; state: CameraState }>) {
+      let list = out.get(r.camera_id);
+      if (!list) out.set(r.camera_id, (list = []));
+      list.push({ at: r.at, state: r.state });
+    }
+    return out;
+  }
+
+  /** Highest seq stored per (agent, session). */
+  loadSeqHeads(): Array<{ agentId: string; session: string; maxSeq: number }> {
+    return (this.db.prepare('SELECT agent_id, session, MAX(seq) AS m FROM events GROUP BY agent_id, session').all() as Array<{ agent_id: string; session: string; m: number }>).map((r) => ({ agentId: r.agent_id, session: r.session, maxSeq: r.m }));
+  }
+
+  /** Seq numbers missing below each session's highest stored seq. */
+  loadGaps(): SeqGap[] {
+    const rows = this.db
+      .prepare(
+        `SELECT agent_id, session, prev + 1 AS from_seq, seq - 1 AS to_seq FROM (
+           SELECT agent_id, session, seq, COALESCE(LAG(seq) OVER (PARTITION BY agent_id, session ORDER BY seq), 0) AS prev FROM events
+         ) WHERE seq - prev > 1`,
+      )
+      .all() as Array<{ agent_id: string; session: string; from_seq: number; to_seq: number }>;
+    return rows.map((r) => ({ agentId: r.agent_id, session: r.session, fromSeq: r.from_seq, toSeq: r.to_seq }));
+  }
+
+  /**
+   * Drops history older than `before`: whole sessions whose last event is
+   * older (so no false gaps appear), and marks older than the one in force then.
+   */
+  prune(before: number): { events: number; marks: number } {
+    return this.db.transaction(() => {
+      const events = this.db
+        .prepare('DELETE FROM events WHERE (agent_id, session) IN (SELECT agent_id, session FROM events GROUP BY agent_id, session HAVING MAX(ts) < ?)')
+        .run(before).changes;
+      const marks = this.db
+        .prepare(
+          `DELETE FROM marks WHERE at < ? AND rowid NOT IN (
+             SELECT (SELECT rowid FROM marks m2 WHERE m2.camera_id = m.camera_id AND m2.at < ? ORDER BY m2.at DESC, m2.rowid DESC LIMIT 1) FROM (SELECT DISTINCT camera_id FROM marks) m)`,
+        )
+        .run(before, before).changes;
+      return { events, marks };
+    })();
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

@@ -1,0 +1,77 @@
+import { readFile } from 'node:fs/promises';
+import type { Logger } from 'pino';
+import { topics } from '../protocols/index.js';
+import type { AggregatorConfig } from '../config/aggregator.js';
+import { MqttConnection } from '../agent/adapters/mqtt-client.js';
+import { SqliteStore } from './adapters/sqlite-store.js';
+import { HttpApi } from './features/http-api.js';
+import { createIngest } from './features/ingest.js';
+import { parsePlan } from './features/plan.js';
+import { RatesPublisher } from './features/rates-publisher.js';
+import { AggregatorState } from './features/state.js';
+
+const DAY = 86_400_000;
+
+/** The aggregator, composed: store → state → MQTT ingest → rates publisher → HTTP API. stop() in reverse. */
+export class AggregatorApp {
+  readonly state: AggregatorState;
+  private readonly store: SqliteStore;
+  private readonly mqtt: MqttConnection;
+  private readonly rates: RatesPublisher;
+  private readonly http: HttpApi;
+  private pruneTimer: NodeJS.Timeout | undefined;
+  apiUrl = '';
+
+  constructor(private readonly deps: { config: AggregatorConfig; log: Logger; now?: () => number }) {
+    const { config, log } = deps;
+    const now = deps.now ?? Date.now;
+    this.store = new SqliteStore(config.database);
+    this.state = new AggregatorState({ store: this.store, log: log.child({ module: 'state' }), now });
+    this.mqtt = new MqttConnection({
+      // a fixed client id and a persistent session: the broker queues QoS 1 traffic while we restart
+      settings: { ...config.mqtt, clean: false },
+      log: log.child({ module: 'mqtt' }),
+    });
+    this.rates = new RatesPublisher({ mqtt: this.mqtt, state: this.state, topicRoot: config.mqtt.topicRoot, intervalMs: config.ratesIntervalMs, now, log: log.child({ module: 'rates' }) });
+    this.http = new HttpApi({ state: this.state, log: log.child({ module: 'http' }), now, host: config.http.host, port: config.http.port, token: config.http.token, onPlanChanged: () => this.rates.markDirty() });
+  }
+
+  /** Loads the plan file, if any: invalid rows are logged with their line and skipped. */
+  private async loadPlanFile(file: string): Promise<void> {
+    const text = await readFile(file, 'utf8');
+    const load = parsePlan(text, file.toLowerCase().endsWith('.csv') ? 'csv' : 'json');
+    for (const e of load.errors) this.deps.log.warn({ file, line: e.line, reason: e.reason }, 'plan row rejected');
+    this.state.setPlan(load.points);
+    this.deps.log.info({ file, points: load.points.length, rejected: load.errors.length }, 'point plan loaded');
+  }
+
+  async start(): Promise<void> {
+    const { config, log } = this.deps;
+    this.state.load();
+    if (config.planFile) await this.loadPlanFile(config.planFile);
+    this.prune();
+    this.pruneTimer = setInterval(() => this.prune(), 6 * 3600_000);
+    const t = topics(config.mqtt.topicRoot);
+    this.mqtt.onMessage(createIngest({ state: this.state, topicRoot: config.mqtt.topicRoot, maxPayloadBytes: config.maxPayloadBytes, log: log.child({ module: 'ingest' }) }));
+    for (const f of [t.all.agentStates, t.all.cameraStatuses, t.all.events, t.all.summaries]) this.mqtt.subscribe(f);
+    this.mqtt.start();
+    this.apiUrl = await this.http.start();
+    this.rates.start();
+    log.info({ api: this.apiUrl, cameras: this.state.cameras.size, agents: this.state.agents.size, points: this.state.plan().length }, 'aggregator started');
+  }
+
+  private prune(): void {
+    const before = (this.deps.now ?? Date.now)() - this.deps.config.retentionDays * DAY;
+    const r = this.store.prune(before);
+    if (r.events + r.marks > 0) this.deps.log.info({ ...r, before: new Date(before).toISOString() }, 'history past retention pruned');
+  }
+
+  async stop(): Promise<void> {
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
+    this.rates.stop();
+    await this.http.stop();
+    await this.mqtt.stop();
+    this.store.close();
+    this.deps.log.info('aggregator stopped');
+  }
+}

@@ -1,0 +1,126 @@
+import { timingSafeEqual } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { parsePlan } from './plan.js';
+import { prometheusText } from './metrics.js';
+import { bindingView, cameraView, camerasView, historyView, parseWindow, ratesView, uptimeView } from './queries.js';
+import type { AggregatorState } from './state.js';
+
+const MAX_BODY = 32 * 1024 * 1024;
+
+export interface HttpApiDeps {
+  state: AggregatorState;
+  log: Logger;
+  now: () => number;
+  host: string;
+  port: number;
+  token: string | undefined;
+  /** called after the plan changed, so rates are republished */
+  onPlanChanged: () => void;
+}
+
+/** The aggregator's HTTP JSON API, /metrics and /healthz, on node's own http. */
+export class HttpApi {
+  private server: http.Server | undefined;
+
+  constructor(private readonly deps: HttpApiDeps) {}
+
+  async start(): Promise<string> {
+    const server = http.createServer((req, res) => void this.route(req, res));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.deps.port, this.deps.host, () => resolve());
+    });
+    const a = server.address() as AddressInfo;
+    return `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
+  }
+
+  async stop(): Promise<void> {
+    const s = this.server;
+    if (!s) return;
+    s.closeAllConnections();
+    await new Promise((r) => s.close(r));
+  }
+
+  private async route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const { state, now } = this.deps;
+    const url = new URL(req.url ?? '/', 'http://x');
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    const json = (status: number, body: unknown) => {
+      res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' });
+      res.end(JSON.stringify(body));
+    };
+    const fail = (status: number, code: string, message: string) => json(status, { error: { code, message } });
+    try {
+      if (req.method === 'PUT' && path === '/api/plan') return await this.putPlan(req, res, json, fail);
+      if (req.method !== 'GET' && req.method !== 'HEAD') return fail(405, 'METHOD_NOT_ALLOWED', 'read-only endpoint (PUT only on /api/plan)');
+      const t = now();
+      if (path === '/healthz') return json(200, { ok: true });
+      if (path === '/metrics') {
+        res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' });
+        return void res.end(prometheusText(state));
+      }
+      if (path === '/api/rates') {
+        const w = parseWindow(url.searchParams, t);
+        if ('error' in w) return fail(400, 'BAD_WINDOW', w.error);
+        return json(200, ratesView(state, { region: url.searchParams.get('region'), category: url.searchParams.get('category'), window: w }));
+      }
+      if (path === '/api/cameras') return json(200, { cameras: camerasView(state, url.searchParams, t) });
+      if (path === '/api/cameras/offline' || path === '/api/cameras/degraded' || path === '/api/cameras/unknown') {
+        const q = new URLSearchParams(url.searchParams);
+        q.set('state', path.split('/').pop()!);
+        return json(200, { cameras: camerasView(state, q, t) });
+      }
+      const cam = /^\/api\/cameras\/([^/]+)(\/history)?$/.exec(path);
+      if (cam) {
+        const c = state.cameras.get(decodeURIComponent(cam[1]!));
+        if (!c) return fail(404, 'UNKNOWN_CAMERA', 'no such camera');
+        if (cam[2]) {
+          const w = parseWindow(url.searchParams, t);
+          if ('error' in w) return fail(400, 'BAD_WINDOW', w.error);
+          return json(200, historyView(c, w));
+        }
+        return json(200, { ...cameraView(state, c, t), uptime: uptimeView(c, t), status: c.status });
+      }
+      if (path === '/api/agents') return json(200, { agents: [...state.agents.values()].map((a) => ({ ...a, startedAt: a.startedAt === null ? null : new Date(a.startedAt).toISOString(), since: new Date(a.since).toISOString(), cameras: [...state.cameras.values()].filter((c) => c.agentId === a.agentId).length })) });
+      if (path === '/api/plan') return json(200, { points: state.plan().map((p) => ({ ...p, installed: state.counters.boundTo(p.id) })) });
+      if (path === '/api/bindings') return json(200, bindingView(state));
+      if (path === '/api/gaps') return json(200, { gaps: state.gaps(), duplicates: state.stats.duplicates });
+      if (path === '/api/ingest') return json(200, state.stats);
+      return fail(404, 'NOT_FOUND', 'see README: /api/rates, /api/cameras, /api/cameras/offline, /api/cameras/{id}, /api/agents, /api/plan, /api/bindings, /api/gaps, /metrics');
+    } catch (err) {
+      this.deps.log.error({ err, path }, 'HTTP handler failed');
+      if (!res.headersSent) fail(500, 'INTERNAL', 'internal error');
+    }
+  }
+
+  private async putPlan(req: http.IncomingMessage, res: http.ServerResponse, json: (s: number, b: unknown) => void, fail: (s: number, c: string, m: string) => void): Promise<void> {
+    const token = this.deps.token;
+    if (!token) return fail(403, 'PLAN_READ_ONLY', 'set http.token in the aggregator config to allow plan replacement');
+    const given = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
+    const a = Buffer.from(given);
+    const b = Buffer.from(token);
+    if (a.length !== b.length || !timingSafeEqual(a, b)) {
+      res.setHeader('WWW-Authenticate', 'Bearer');
+      return fail(401, 'UNAUTHORIZED', 'a valid bearer token is required');
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const c of req as AsyncIterable<Buffer>) {
+      size += c.length;
+      if (size > MAX_BODY) return fail(413, 'TOO_LARGE', `plan larger than ${MAX_BODY} bytes`);
+      chunks.push(c);
+    }
+    const text = Buffer.concat(chunks).toString('utf8');
+    const type = req.headers['content-type'] ?? '';
+    const format = type.includes('csv') ? 'csv' : 'json';
+    const load = parsePlan(text, format);
+    if (load.points.length === 0 && load.errors.length > 0) return json(400, { loaded: 0, errors: load.errors });
+    this.deps.state.setPlan(load.points);
+    this.deps.log.info({ points: load.points.length, rejectedRows: load.errors.length }, 'point plan replaced');
+    this.deps.onPlanChanged();
+    json(200, { loaded: load.points.length, errors: load.errors });
+  }
+}

@@ -1,0 +1,46 @@
+import { CATEGORY_KEYS, rateSet } from '../rates/model.js';
+import type { AggregatorState } from './state.js';
+
+const esc = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+
+/** Prometheus text exposition: rates with their counts per region and category, cameras by state, agents, ingest. */
+export function prometheusText(state: AggregatorState): string {
+  const lines: string[] = [];
+  const family = (name: string, type: 'gauge' | 'counter', help: string) => lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+  const table = state.counters.counts();
+  const rows = [...table.entries()];
+  const rate = (name: string, help: string, pick: (s: ReturnType<typeof rateSet>) => { rate: number | null }) => {
+    family(name, 'gauge', help);
+    for (const [region, row] of rows)
+      for (const k of CATEGORY_KEYS) {
+        const r = pick(rateSet(row[k])).rate;
+        if (r !== null) lines.push(`${name}{region="${esc(region)}",category="${k}"} ${r}`);
+      }
+  };
+  rate('xueliang_coverage_ratio', 'points with their required installed cameras / points in the plan', (s) => s.coverage);
+  rate('xueliang_networking_ratio', 'networked (online or degraded) installed cameras / installed cameras', (s) => s.networking);
+  rate('xueliang_intact_ratio', 'online cameras without picture faults / installed cameras', (s) => s.intact);
+  family('xueliang_points', 'gauge', 'points in the plan, and how many are covered');
+  for (const [region, row] of rows)
+    for (const k of CATEGORY_KEYS) {
+      lines.push(`xueliang_points{region="${esc(region)}",category="${k}",covered="true"} ${row[k].coveredPoints}`);
+      lines.push(`xueliang_points{region="${esc(region)}",category="${k}",covered="false"} ${row[k].points - row[k].coveredPoints}`);
+    }
+  family('xueliang_cameras', 'gauge', 'installed cameras by effective state');
+  for (const [region, row] of rows)
+    for (const k of CATEGORY_KEYS) for (const st of ['online', 'degraded', 'offline', 'unknown'] as const) lines.push(`xueliang_cameras{region="${esc(region)}",category="${k}",state="${st}"} ${row[k][st]}`);
+  family('xueliang_agents', 'gauge', 'agents by state');
+  const agents = [...state.agents.values()];
+  lines.push(`xueliang_agents{state="online"} ${agents.filter((a) => a.online).length}`, `xueliang_agents{state="offline"} ${agents.filter((a) => !a.online).length}`);
+  family('xueliang_messages_ingested_total', 'counter', 'valid messages applied, by kind');
+  for (const [k, v] of Object.entries(state.stats.accepted)) lines.push(`xueliang_messages_ingested_total{kind="${esc(k)}"} ${v}`);
+  family('xueliang_messages_rejected_total', 'counter', 'messages rejected, by reason');
+  for (const [k, v] of Object.entries(state.stats.rejected)) lines.push(`xueliang_messages_rejected_total{reason="${esc(k)}"} ${v}`);
+  family('xueliang_events_duplicate_total', 'counter', 'events received again (same agent, session, seq) and ignored');
+  lines.push(`xueliang_events_duplicate_total ${state.stats.duplicates}`);
+  family('xueliang_event_gaps', 'gauge', 'event seq numbers never received, per agent: the numbers for that agent and span are incomplete');
+  const missing = new Map<string, number>();
+  for (const g of state.gaps()) missing.set(g.agentId, (missing.get(g.agentId) ?? 0) + g.toSeq - g.fromSeq + 1);
+  for (const [a, n] of missing) lines.push(`xueliang_event_gaps{agent="${esc(a)}"} ${n}`);
+  return `${lines.join('\n')}\n`;
+}

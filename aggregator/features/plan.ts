@@ -1,0 +1,112 @@
+import { z } from 'zod';
+import { parseGbId, pointCategory, regionError } from '../../protocols/index.js';
+import type { PlanPoint } from '../rates/model.js';
+
+export interface PlanRowError {
+  /** 1-based line (CSV) or item number (JSON) */
+  line: number;
+  reason: string;
+}
+
+export interface PlanLoad {
+  points: PlanPoint[];
+  errors: PlanRowError[];
+}
+
+const row = z.object({
+  id: z.string().trim().min(1, 'id is empty').max(64),
+  name: z.string().trim().default(''),
+  region: z.string().trim().optional(),
+  gbId: z.string().trim().optional(),
+  category: pointCategory,
+  required: z.coerce.number().int('required must be a whole number').min(1, 'required must be at least 1').max(1000).default(1),
+});
+
+/** Validates one plan row; the region comes from `region`, else from a GB/T 28181 id in `gbId` or `id`. */
+function toPoint(raw: Record<string, unknown>): PlanPoint | string {
+  const cleaned = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== '' && v !== null && v !== undefined));
+  const r = row.safeParse(cleaned);
+  if (!r.success) return r.error.issues.map((i) => `${i.path.join('.') || 'row'}: ${i.message}`).join('; ');
+  let region = r.data.region;
+  if (region === undefined) {
+    const gb = parseGbId(r.data.gbId ?? r.data.id);
+    if ('error' in gb) return r.data.gbId ? `gbId: ${gb.error}` : 'region: give a GB/T 2260 region code, or a GB/T 28181 id to derive it from';
+    region = gb.region;
+  }
+  const bad = regionError(region);
+  if (bad) return `region: ${bad}`;
+  return { id: r.data.id, name: r.data.name, region, category: r.data.category, required: r.data.required };
+}
+
+function finish(candidates: Array<{ line: number; value: PlanPoint | string }>): PlanLoad {
+  const points: PlanPoint[] = [];
+  const errors: PlanRowError[] = [];
+  const seen = new Map<string, number>();
+  for (const c of candidates) {
+    if (typeof c.value === 'string') {
+      errors.push({ line: c.line, reason: c.value });
+    } else if (seen.has(c.value.id)) {
+      errors.push({ line: c.line, reason: `id ${c.value.id} already defined on line ${seen.get(c.value.id)}` });
+    } else {
+      seen.set(c.value.id, c.line);
+      points.push(c.value);
+    }
+  }
+  return { points, errors };
+}
+
+/** Splits one CSV line (RFC 4180 quotes). */
+function csvFields(line: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i]!;
+    if (quoted) {
+      if (ch === '"' && line[i + 1] === '"') {
+        cur += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else cur += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') {
+      out.push(cur);
+      cur = '';
+    } else cur += ch;
+  }
+  out.push(cur);
+  return out;
+}
+
+/** Parses a CSV plan with a header row (id,name,region,gbId,category,required; extra columns ignored). */
+export function parsePlanCsv(text: string): PlanLoad {
+  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+  const header = csvFields(lines[0] ?? '').map((h) => h.trim());
+  if (!header.includes('id') || !header.includes('category')) {
+    return { points: [], errors: [{ line: 1, reason: 'the header must name at least the columns id and category' }] };
+  }
+  const candidates: Array<{ line: number; value: PlanPoint | string }> = [];
+  lines.slice(1).forEach((l, i) => {
+    if (l.trim() === '' || l.startsWith('#')) return;
+    const f = csvFields(l);
+    candidates.push({ line: i + 2, value: toPoint(Object.fromEntries(header.map((h, j) => [h, f[j]]))) });
+  });
+  return finish(candidates);
+}
+
+/** Parses a JSON plan: an array of rows, or {points: [...]}. */
+export function parsePlanJson(text: string): PlanLoad {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    return { points: [], errors: [{ line: 0, reason: `not JSON: ${(e as Error).message}` }] };
+  }
+  const list = Array.isArray(data) ? data : (data as { points?: unknown })?.points;
+  if (!Array.isArray(list)) return { points: [], errors: [{ line: 0, reason: 'expected an array of points or {"points": [...]}' }] };
+  return finish(list.map((item, i) => ({ line: i + 1, value: item && typeof item === 'object' ? toPoint(item as Record<string, unknown>) : 'not an object' })));
+}
+
+export function parsePlan(text: string, format: 'csv' | 'json'): PlanLoad {
+  return format === 'csv' ? parsePlanCsv(text) : parsePlanJson(text);
+}

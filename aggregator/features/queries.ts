@@ -1,0 +1,146 @@
+import { regionLevel, regionParent, uptimeWithin, type CameraState } from '../../protocols/index.js';
+import { ALL_REGIONS, CATEGORY_KEYS, rateSet, type CategoryKey } from '../rates/model.js';
+import { onlineRates, type OnlineRate } from '../rates/online.js';
+import type { AggregatorState, CameraRecord } from './state.js';
+
+const DAY = 86_400_000;
+
+export interface Window {
+  from: number;
+  to: number;
+  label: string;
+}
+
+/** Parses ?window=today|24h|7d|30d or ?from=&to= (ISO) into a window ending no later than now. */
+export function parseWindow(q: URLSearchParams, now: number): Window | { error: string } {
+  const from = q.get('from');
+  const to = q.get('to');
+  if (from || to) {
+    const f = from ? Date.parse(from) : NaN;
+    const t = to ? Date.parse(to) : now;
+    if (!Number.isFinite(f) || !Number.isFinite(t) || f >= t) return { error: 'from and to must be ISO times with from < to' };
+    return { from: f, to: Math.min(t, now), label: `${new Date(f).toISOString()}/${new Date(t).toISOString()}` };
+  }
+  const w = q.get('window') ?? '24h';
+  const spans: Record<string, number> = { '24h': DAY, '7d': 7 * DAY, '30d': 30 * DAY };
+  if (w === 'today') {
+    const d = new Date(now);
+    d.setHours(0, 0, 0, 0);
+    return { from: d.getTime(), to: now, label: 'today' };
+  }
+  const span = spans[w];
+  if (!span) return { error: 'window is one of today, 24h, 7d, 30d (or give from and to)' };
+  return { from: now - span, to: now, label: w };
+}
+
+const pct = (r: number | null) => (r === null ? null : Math.round(r * 10_000) / 100);
+
+export function ratesView(state: AggregatorState, opts: { region?: string | null; category?: string | null; window: Window }) {
+  const table = state.counters.counts();
+  const online = onlineRates(state.counters.cameras(), (id) => state.cameras.get(id)?.marks ?? [], opts.window.from, opts.window.to);
+  const regions = [...table.keys()]
+    .filter((r) => !opts.region || r === opts.region || (opts.region !== ALL_REGIONS && r !== ALL_REGIONS && regionParent(r) === opts.region))
+    .sort((a, b) => (a === ALL_REGIONS ? -1 : b === ALL_REGIONS ? 1 : a.localeCompare(b)));
+  const cats = CATEGORY_KEYS.filter((k) => !opts.category || k === opts.category);
+  return {
+    window: { label: opts.window.label, from: new Date(opts.window.from).toISOString(), to: new Date(opts.window.to).toISOString() },
+    regions: regions.map((region) => ({
+      region,
+      level: region === ALL_REGIONS ? 'all' : regionLevel(region),
+      parent: region === ALL_REGIONS ? null : (regionParent(region) ?? ALL_REGIONS),
+      categories: Object.fromEntries(
+        cats.map((k) => {
+          const s = rateSet(table.get(region)![k]);
+          const o: OnlineRate | undefined = online.get(region)?.[k];
+          return [
+            k,
+            {
+              coverage: { ...s.coverage, percent: pct(s.coverage.rate) },
+              networking: { ...s.networking, percent: pct(s.networking.rate) },
+              intact: { ...s.intact, percent: pct(s.intact.rate) },
+              online: o ? { onlineMs: o.onlineMs, unknownMs: o.unknownMs, observedMs: o.observedMs, cameras: o.cameras, rate: o.rate, percent: pct(o.rate) } : { onlineMs: 0, unknownMs: 0, observedMs: 0, cameras: 0, rate: null, percent: null },
+              counts: s.counts,
+            },
+          ];
+        }),
+      ) as Record<CategoryKey, unknown>,
+    })),
+  };
+}
+
+export function cameraView(state: AggregatorState, c: CameraRecord, now: number) {
+  const fact = state.counters.get(c.cameraId);
+  const eff = state.effectiveState(c);
+  // start of the last run of equal states in the history
+  let i = c.marks.length - 1;
+  while (i > 0 && c.marks[i - 1]!.state === c.marks[i]!.state) i--;
+  const since = c.marks[i]?.at ?? c.firstSeen;
+  return {
+    cameraId: c.cameraId,
+    name: c.status.name,
+    agentId: c.agentId,
+    state: eff,
+    reportedState: c.status.state,
+    since: new Date(since).toISOString(),
+    forMs: Math.max(0, now - since),
+    rung: c.status.rung,
+    reason: c.status.reason,
+    detail: c.status.detail,
+    pointId: fact?.pointId ?? null,
+    region: fact?.region ?? null,
+    category: fact?.category ?? null,
+    faults: c.status.faults,
+    device: c.status.device,
+    streamUri: c.status.streamUri,
+    checkedAt: c.status.checkedAt,
+    firstSeen: new Date(c.firstSeen).toISOString(),
+  };
+}
+
+export function camerasView(state: AggregatorState, q: URLSearchParams, now: number) {
+  const want = {
+    state: q.get('state'),
+    region: q.get('region'),
+    agent: q.get('agent'),
+    point: q.get('point'),
+    fault: q.get('fault'),
+  };
+  const out = [];
+  for (const c of state.cameras.values()) {
+    const v = cameraView(state, c, now);
+    if (want.state && v.state !== want.state) continue;
+    if (want.agent && v.agentId !== want.agent) continue;
+    if (want.point && v.pointId !== want.point) continue;
+    if (want.region && !(v.region ?? '').startsWith(want.region.replace(/0+$/, ''))) continue;
+    if (want.fault && !v.faults.some((f) => f.fault === want.fault)) continue;
+    out.push(v);
+  }
+  return out.sort((a, b) => b.forMs - a.forMs || a.cameraId.localeCompare(b.cameraId));
+}
+
+export function uptimeView(c: CameraRecord, now: number) {
+  const windows = { '24h': DAY, '7d': 7 * DAY, '30d': 30 * DAY };
+  return Object.fromEntries(
+    Object.entries(windows).map(([k, span]) => {
+      const u = uptimeWithin(c.marks, now - span, now);
+      return [k, { ...u, rate: u.observedMs ? u.onlineMs / u.observedMs : null }];
+    }),
+  );
+}
+
+export function historyView(c: CameraRecord, w: Window) {
+  const inWindow: Array<{ at: string; state: CameraState }> = [];
+  let before: CameraState | null = null;
+  for (const m of c.marks) {
+    if (m.at < w.from) before = m.state;
+    else if (m.at < w.to) inWindow.push({ at: new Date(m.at).toISOString(), state: m.state });
+  }
+  return { cameraId: c.cameraId, window: w.label, stateAtStart: before, changes: inWindow, uptime: uptimeWithin(c.marks, w.from, w.to) };
+}
+
+/** Cameras that no point claims, and points with fewer cameras than they need. */
+export function bindingView(state: AggregatorState) {
+  const unclaimed = [...state.counters.cameras()].filter((f) => f.pointId === null).map((f) => ({ cameraId: f.id, agentId: f.agentId, region: f.region }));
+  const uncovered = state.plan().filter((p) => state.counters.boundTo(p.id) < p.required).map((p) => ({ ...p, installed: state.counters.boundTo(p.id) }));
+  return { unclaimedCameras: unclaimed, uncoveredPoints: uncovered };
+}

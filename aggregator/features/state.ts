@@ -1,0 +1,285 @@
+import type { Logger } from 'pino';
+import { cameraStatusMessage, type AgentEvent, type AgentStateMessage, type CameraState, type CameraStatusMessage, type StateMark } from '../../protocols/index.js';
+import type { SeqGap, SqliteStore } from '../adapters/sqlite-store.js';
+import { cameraFact } from '../rates/bind.js';
+import { RateCounters } from '../rates/counters.js';
+import type { PlanPoint } from '../rates/model.js';
+
+export interface AgentRecord {
+  agentId: string;
+  online: boolean;
+  session: string | null;
+  /** the agent's own start time (its clock), from its birth */
+  startedAt: number | null;
+  /** centre time of the last state change */
+  since: number;
+  site: string | null;
+  region: string | null;
+  agentVersion: string | null;
+}
+
+export interface CameraRecord {
+  cameraId: string;
+  agentId: string;
+  status: CameraStatusMessage;
+  /** centre time when any agent first reported it: from then on it is installed */
+  firstSeen: number;
+  marks: StateMark[];
+}
+
+/** Gaps in one agent session's seq, and whether they were filled since. */
+class SeqTracker {
+  max = 0;
+  readonly missing = new Set<number>();
+  /** large holes are kept as ranges, not one entry per number */
+  readonly holes: Array<{ from: number; to: number }> = [];
+
+  see(seq: number): 'new' | 'filled' | 'gap' {
+    if (seq <= this.max) {
+      if (this.missing.delete(seq)) return 'filled';
+      const h = this.holes.findIndex((x) => seq >= x.from && seq <= x.to);
+      if (h >= 0) {
+        const { from, to } = this.holes[h]!;
+        this.holes.splice(h, 1, ...[{ from, to: seq - 1 }, { from: seq + 1, to }].filter((x) => x.from <= x.to));
+        return 'filled';
+      }
+      return 'new';
+    }
+    const gap = seq > this.max + 1;
+    if (gap) {
+      if (seq - this.max - 1 <= 1000) for (let s = this.max + 1; s < seq; s++) this.missing.add(s);
+      else this.holes.push({ from: this.max + 1, to: seq - 1 });
+    }
+    this.max = seq;
+    return gap ? 'gap' : 'new';
+  }
+
+  ranges(): Array<{ from: number; to: number }> {
+    const sorted = [...this.missing].sort((a, b) => a - b);
+    const out: Array<{ from: number; to: number }> = [];
+    for (const s of sorted) {
+      const last = out.at(-1);
+      if (last && last.to === s - 1) last.to = s;
+      else out.push({ from: s, to: s });
+    }
+    return [...out, ...this.holes].sort((a, b) => a.from - b.from);
+  }
+}
+
+export interface IngestStats {
+  accepted: Record<string, number>;
+  rejected: Record<string, number>;
+  duplicates: number;
+  gapsDetected: number;
+}
+
+/**
+ * What the centre knows: agents, cameras with their latest status and state
+ * history, the plan, and the rate counters kept in step with all of it.
+ * Every change is written to SQLite before the method returns.
+ */
+export class AggregatorState {
+  readonly agents = new Map<string, AgentRecord>();
+  readonly cameras = new Map<string, CameraRecord>();
+  readonly counters = new RateCounters();
+  private readonly points = new Map<string, PlanPoint>();
+  private readonly seqs = new Map<string, SeqTracker>();
+  readonly stats: IngestStats = { accepted: {}, rejected: {}, duplicates: 0, gapsDetected: 0 };
+
+  constructor(private readonly deps: { store: SqliteStore; log: Logger; now: () => number }) {}
+
+  /** Restores everything from the store (after a restart). */
+  load(): void {
+    const { store } = this.deps;
+    const plan = store.loadPlan();
+    if (plan) for (const p of JSON.parse(plan) as PlanPoint[]) this.points.set(p.id, p);
+    this.counters.setPlan(this.points.values());
+    for (const a of store.loadAgents()) this.agents.set(a.agentId, JSON.parse(a.json) as AgentRecord);
+    const marks = store.loadMarks();
+    for (const c of store.loadCameras()) {
+      const status = cameraStatusMessage.parse(JSON.parse(c.statusJson));
+      this.cameras.set(c.cameraId, { cameraId: c.cameraId, agentId: c.agentId, status, firstSeen: c.firstSeen, marks: marks.get(c.cameraId) ?? [] });
+    }
+    for (const h of store.loadSeqHeads()) this.tracker(h.agentId, h.session).max = h.maxSeq;
+    for (const g of store.loadGaps()) {
+      const t = this.tracker(g.agentId, g.session);
+      if (g.toSeq - g.fromSeq < 1000) for (let s = g.fromSeq; s <= g.toSeq; s++) t.missing.add(s);
+      else t.holes.push({ from: g.fromSeq, to: g.toSeq });
+    }
+    for (const c of this.cameras.values()) this.refresh(c);
+  }
+
+  plan(): PlanPoint[] {
+    return [...this.points.values()];
+  }
+
+  setPlan(points: PlanPoint[]): void {
+    this.points.clear();
+    for (const p of points) this.points.set(p.id, p);
+    this.deps.store.savePlan(JSON.stringify(points));
+    this.counters.setPlan(points);
+    for (const c of this.cameras.values()) this.refresh(c);
+  }
+
+  private tracker(agentId: string, session: string): SeqTracker {
+    const key = `${agentId}\u0000${session}`;
+    let t = this.seqs.get(key);
+    if (!t) this.seqs.set(key, (t = new SeqTracker()));
+    return t;
+  }
+
+  /** Centre time for a timestamp from an agent's clock: never in the centre's future. */
+  private clamp(ts: number): number {
+    return Math.min(ts, this.deps.now());
+  }
+
+  /** The state the maths counts: the reported one only while its gateway is up and the report is from its current run. */
+  effectiveState(c: CameraRecord): CameraState {
+    const a = this.agents.get(c.agentId);
+    if (!a?.online || a.startedAt === null) return 'unknown';
+    const checked = c.status.checkedAt === null ? null : Date.parse(c.status.checkedAt);
+    if (checked === null || checked < a.startedAt) return 'unknown';
+    return c.status.state;
+  }
+
+  private refresh(c: CameraRecord): void {
+    const a = this.agents.get(c.agentId);
+    const fact = cameraFact(c.status, { id: c.agentId, online: true, region: a?.region ?? null }, (id) => this.points.get(id));
+    this.counters.set(c.cameraId, { ...fact, state: this.effectiveState(c) });
+  }
+
+  private addMark(c: CameraRecord, mark: StateMark): void {
+    // keep time order; late events land at their own timestamps
+    let i = c.marks.length;
+    while (i > 0 && c.marks[i - 1]!.at > mark.at) i--;
+    c.marks.splice(i, 0, mark);
+    this.deps.store.insertMark(c.cameraId, mark);
+  }
+
+  /** Adds a mark at `at` when the camera's history does not already end in `state`. */
+  private reconcile(c: CameraRecord, state: CameraState, at: number): void {
+    if (c.marks.at(-1)?.state !== state) this.addMark(c, { at, state });
+  }
+
+  applyAgentState(agentId: string, msg: AgentStateMessage): void {
+    const now = this.deps.now();
+    const prev = this.agents.get(agentId);
+    if (msg.state === 'offline') {
+      // a will or shutdown of an older session does not override a newer birth
+      if (prev && prev.session !== null && prev.session !== msg.session) {
+        this.count('accepted', 'agent_state_stale');
+        this.deps.log.info({ agent: agentId, session: msg.session, current: prev.session }, 'ignored the offline state of an older agent session');
+        return;
+      }
+      const rec: AgentRecord = { ...(prev ?? emptyAgent(agentId)), online: false, session: msg.session, since: now };
+      this.saveAgent(rec);
+      for (const c of this.cameras.values()) {
+        if (c.agentId !== agentId) continue;
+        this.reconcile(c, 'unknown', now);
+        this.refresh(c);
+      }
+    } else {
+      const rec: AgentRecord = {
+        agentId,
+        online: true,
+        session: msg.session,
+        startedAt: Date.parse(msg.startedAt),
+        since: prev?.online && prev.session === msg.session ? prev.since : now,
+        site: msg.site,
+        region: msg.region,
+        agentVersion: msg.agentVersion,
+      };
+      this.saveAgent(rec);
+      for (const c of this.cameras.values()) if (c.agentId === agentId) this.refresh(c);
+    }
+    this.count('accepted', 'agent_state');
+  }
+
+  private saveAgent(rec: AgentRecord): void {
+    this.agents.set(rec.agentId, rec);
+    this.deps.store.saveAgent(rec.agentId, JSON.stringify(rec));
+  }
+
+  /** A camera's retained status; null when the agent cleared it (camera removed). */
+  applyStatus(agentId: string, cameraId: string, status: CameraStatusMessage | null): void {
+    const now = this.deps.now();
+    if (status === null) {
+      const c = this.cameras.get(cameraId);
+      if (c && c.agentId === agentId) {
+        this.cameras.delete(cameraId);
+        this.deps.store.deleteCamera(cameraId);
+        this.counters.set(cameraId, undefined);
+      }
+      this.count('accepted', 'status_cleared');
+      return;
+    }
+    let c = this.cameras.get(cameraId);
+    if (!c) {
+      c = { cameraId, agentId, status, firstSeen: now, marks: [] };
+      this.cameras.set(cameraId, c);
+    } else {
+      c.agentId = agentId;
+      c.status = status;
+    }
+    this.deps.store.saveCamera({ cameraId, agentId, statusJson: JSON.stringify(status), firstSeen: c.firstSeen });
+    this.refresh(c);
+    // events carry the history; a status that disagrees with it means events were missed
+    const eff = this.effectiveState(c);
+    if (eff !== 'unknown' || c.marks.length === 0) this.reconcile(c, eff, c.marks.length === 0 ? this.clamp(Date.parse(status.since)) : now);
+    this.count('accepted', 'status');
+  }
+
+  applyEvent(agentId: string, e: AgentEvent): 'stored' | 'duplicate' {
+    const ts = this.clamp(Date.parse(e.ts));
+    if (!this.deps.store.insertEvent(agentId, e.session, e.seq, ts, e.cameraId, JSON.stringify(e))) {
+      this.stats.duplicates += 1;
+      return 'duplicate';
+    }
+    const seen = this.tracker(agentId, e.session).see(e.seq);
+    if (seen === 'gap') {
+      this.stats.gapsDetected += 1;
+      this.deps.log.warn({ agent: agentId, session: e.session, seq: e.seq }, 'events missing before this one (seq gap)');
+    }
+    if (e.type === 'state') {
+      let c = this.cameras.get(e.cameraId);
+      if (!c) {
+        // the event came before any status: keep its history; the status brings the rest
+        c = { cameraId: e.cameraId, agentId, status: placeholderStatus(e.cameraId, e.to, e.ts), firstSeen: ts, marks: [] };
+        this.cameras.set(e.cameraId, c);
+        this.deps.store.saveCamera({ cameraId: c.cameraId, agentId, statusJson: JSON.stringify(c.status), firstSeen: ts });
+        this.refresh(c);
+      }
+      this.addMark(c, { at: ts, state: e.to });
+    }
+    this.count('accepted', 'event');
+    return 'stored';
+  }
+
+  /** Seq ranges never received, per agent session. */
+  gaps(): SeqGap[] {
+    const out: SeqGap[] = [];
+    for (const [key, t] of this.seqs) {
+      const [agentId, session] = key.split('\u0000') as [string, string];
+      for (const r of t.ranges()) out.push({ agentId, session, fromSeq: r.from, toSeq: r.to });
+    }
+    return out;
+  }
+
+  reject(reason: string): void {
+    this.count('rejected', reason);
+  }
+
+  private count(kind: 'accepted' | 'rejected', key: string): void {
+    this.stats[kind][key] = (this.stats[kind][key] ?? 0) + 1;
+  }
+}
+
+const emptyAgent = (agentId: string): AgentRecord => ({ agentId, online: false, session: null, startedAt: null, since: 0, site: null, region: null, agentVersion: null });
+
+function placeholderStatus(cameraId: string, state: CameraState, ts: string): CameraStatusMessage {
+  return {
+    cameraId, name: null, state, since: ts, checkedAt: null, rung: null, reason: null, detail: null, consecutiveFailures: 0,
+    source: 'rtsp', address: '', streamUri: null, stream: null, device: null, clockDriftMs: null, pointId: null, category: null, faults: [], rungs: [],
+  };
+}
+
