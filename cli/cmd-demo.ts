@@ -4,9 +4,11 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import mqtt from 'mqtt';
 import pino from 'pino';
-import { agentEvent, agentSummaryMessage, cameraStatusMessage, parseTopic, topics, type CameraStatusMessage } from '../protocols/index.js';
+import { agentEvent, cameraStatusMessage, parseTopic, ratesMessage, topics, type CameraStatusMessage } from '../protocols/index.js';
 import { agentConfigSchema } from '../config/agent.js';
+import { aggregatorConfigSchema } from '../config/aggregator.js';
 import { AgentApp } from '../agent/app.js';
+import { AggregatorApp } from '../aggregator/app.js';
 import { createLogger } from '../agent/lib/logger.js';
 import { startEmbeddedBroker } from '../scripts/sim/embedded-broker.js';
 import { startOnvifSimulator } from '../scripts/sim/onvif-sim.js';
@@ -68,14 +70,33 @@ export async function runDemo(argv: string[]): Promise<number> {
     });
     cleanups.push(() => sim.close());
 
-    const logFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'xueliang-demo-')), 'agent.log');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'xueliang-demo-'));
+    const logFile = path.join(dir, 'agent.log');
+    // the point plan (点位) of the demo district; XH-006 has no camera yet
+    const plan = [
+      ['XH-001', 'Wensan Rd crossing', 'key_public_area'],
+      ['XH-002', 'Railway station square', 'key_public_area'],
+      ['XH-003', 'Bank vault corridor', 'key_industry_part'],
+      ['XH-004', 'School gate', 'key_industry_part'],
+      ['XH-005', 'Main gate', 'key_public_area'],
+      ['XH-006', 'Market east entrance', 'key_public_area'],
+    ].map(([id, name, category]) => ({ id: id!, name: name!, region: '330106', category: category as 'key_public_area', required: 1 }));
+    const aggregator = new AggregatorApp({
+      config: aggregatorConfigSchema.parse({ mqtt: { url: broker.url, protocolVersion: 4, clientId: 'xueliang-demo-aggregator' }, http: { host: '127.0.0.1', port: 0 }, database: path.join(dir, 'aggregator.db'), ratesIntervalMs: 2000 }),
+      log: createLogger({ name: 'xueliang-aggregator', level: 'info', destination: pino.destination({ dest: path.join(dir, 'aggregator.log'), sync: false }) }),
+    });
+    await aggregator.start();
+    aggregator.state.setPlan(plan);
+    cleanups.push(() => aggregator.stop());
+    // four of the ONVIF cameras are in the config, bound to their points; the rest are found by discovery only
+    const bound = sim.devices.slice(0, 4).map((d, i) => ({ gbId: `330106000013200000${String(i + 1).padStart(2, '0')}`, onvif: d.xaddr, pointId: plan[i]!.id }));
     const config = agentConfigSchema.parse({
       agentId: AGENT_ID,
       site: 'Demo site (simulated cameras on 127.0.0.1)',
       region: '330106',
       mqtt: { url: broker.url, protocolVersion: 4 },
       credentials: [{ name: 'site', username: 'admin', password: PASSWORD }],
-      cameras: [{ id: 'gate-rtsp', name: 'Main gate (RTSP only)', rtsp: rtsp.url('/gate', { username: 'admin', password: PASSWORD }), pointId: 'DEMO-001', category: 'key_public_area' }],
+      cameras: [...bound, { id: 'gate-rtsp', name: 'Main gate (RTSP only)', rtsp: rtsp.url('/gate', { username: 'admin', password: PASSWORD }), pointId: 'XH-005' }],
       discovery: { multicast: false, cidrs: ['127.0.0.1/32'], port: sim.discoveryPort, windowMs: 800, schedule: '*/5 * * * *' },
       checks: { livenessSchedule: '*/5 * * * * *', decodeSchedule: '*/30 * * * * *', offlineAfter: 2, livenessDeadlineMs: 3000, decodeDeadlineMs: 10_000, decodeSeconds: 1, maxFfmpeg: 2 },
       summaryIntervalSec: 10,
@@ -88,8 +109,10 @@ export async function runDemo(argv: string[]): Promise<number> {
     out('xueliang demo — everything runs on 127.0.0.1 and stops with Ctrl-C');
     out(`  MQTT broker   ${broker.url}   (mosquitto_sub -h 127.0.0.1 -p ${broker.port} -t 'xueliang/#' -v)`);
     out(`  RTSP server   rtsp://127.0.0.1:${rtsp.port}/cam1 … /cam5, /gate   (user admin)`);
-    out(`  cameras       6 simulated ONVIF cameras found by WS-Discovery + 1 RTSP-only camera from the config`);
-    out(`  agent log     ${logFile}`);
+    out(`  cameras       6 simulated ONVIF cameras (4 in the config with their points, 2 found by WS-Discovery only) + 1 RTSP-only camera`);
+    out(`  aggregator    ${aggregator.apiUrl}/api/rates   ${aggregator.apiUrl}/api/cameras/offline   ${aggregator.apiUrl}/metrics`);
+    out(`  point plan    6 points in Xihu district (330106), one without a camera`);
+    out(`  logs          ${dir}/agent.log, aggregator.log`);
     out('  scripted      cam2 loses its stream after 25 s and gets it back 40 s later; cam5 has a changed password; cam6 hangs\n');
 
     const watcher = await watch(broker.url);
@@ -162,17 +185,24 @@ async function watch(url: string) {
         const why = e.data.rung ? `   [${e.data.rung}: ${e.data.reason}${e.data.detail ? ` — ${e.data.detail}` : ''}]` : '';
         out(`${clock()}  ${label(e.data.cameraId).padEnd(38)} ${e.data.from} → ${e.data.to}${why}`);
       }
-    } else if (p.kind === 'summary') {
-      const s = agentSummaryMessage.safeParse(data);
-      if (!s.success) return;
-      const c = s.data.counts;
-      const total = c.online + c.degraded + c.offline + c.unknown;
-      const networked = c.online + c.degraded;
-      const pct = total ? ((100 * networked) / total).toFixed(1) : '0.0';
-      out(`${clock()}  ── ${total} cameras: ${c.online} online, ${c.degraded} degraded, ${c.offline} offline, ${c.unknown} unknown · stream up ${networked}/${total} = ${pct}%`);
     }
   });
+  // the aggregator's retained rates for the whole deployment
+  client.on('message', (topic, payload) => {
+    if (topic !== t.rates('all') || payload.length === 0) return;
+    let data: unknown;
+    try {
+      data = JSON.parse(payload.toString());
+    } catch {
+      return;
+    }
+    const r = ratesMessage.safeParse(data);
+    if (!r.success) return;
+    const a = r.data.categories.all;
+    const f = (x: { numerator: number; denominator: number; rate: number | null }) => `${x.numerator}/${x.denominator}${x.rate === null ? '' : ` ${(x.rate * 100).toFixed(1)}%`}`;
+    out(`${clock()}  ── rates: coverage ${f(a.coverage)} · networking ${f(a.networking)} · intact ${f(a.intact)} · cameras ${a.cameras.installed}: ${a.cameras.online} online, ${a.cameras.offline} offline, ${a.cameras.unknown} unknown`);
+  });
   await new Promise<void>((resolve) => client.once('connect', () => resolve()));
-  await client.subscribeAsync([t.all.cameraStatuses, t.all.events, t.all.summaries], { qos: 1 });
+  await client.subscribeAsync([t.all.cameraStatuses, t.all.events, t.rates('all')], { qos: 1 });
   return { close: () => client.endAsync(true) };
 }

@@ -1,0 +1,74 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRtspServer, type RtspServer } from '../../scripts/sim/rtsp-server.js';
+import { startAgent, type AgentProcess } from '../support/agent-process.js';
+import { aggregatorConfig, startAggregator, type AggregatorProcess } from '../support/aggregator-process.js';
+import { startMosquitto, type Broker } from '../support/mosquitto.js';
+
+type Rates = { regions: Array<{ region: string; categories: Record<string, { networking: { numerator: number; denominator: number } }> }> };
+
+describe('agent and aggregator end to end', () => {
+  let broker: Broker;
+  let rtsp: RtspServer;
+  let agent: AgentProcess;
+  let agg: AggregatorProcess;
+
+  beforeAll(async () => {
+    broker = await startMosquitto();
+    rtsp = await startRtspServer({ mounts: { '/east': 'smpte', '/west': 'ball', '/north': 'snow' } });
+    agg = await startAggregator(await aggregatorConfig({ mqtt: { url: broker.url } }));
+    agent = startAgent({
+      agentId: 'gw-e2e',
+      region: '330106',
+      mqtt: { url: broker.url },
+      cameras: [
+        { gbId: '33010600001320000001', rtsp: rtsp.url('/east'), category: 'key_public_area' },
+        { gbId: '33010600001320000002', rtsp: rtsp.url('/west'), category: 'key_public_area' },
+        { gbId: '33010200001320000003', rtsp: rtsp.url('/north'), category: 'key_public_area' },
+      ],
+      discovery: { enabled: false },
+      checks: { livenessSchedule: '* * * * * *', decodeSchedule: '0 0 1 1 *', offlineAfter: 2, livenessDeadlineMs: 2000, decodeSeconds: 1 },
+      stateDir: '/tmp',
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await agent?.stop('SIGKILL');
+    await agg?.stop('SIGKILL');
+    await rtsp?.close();
+    await broker?.stop();
+  });
+
+  const networking = async (region: string) => {
+    const r = await agg.get<Rates>('/api/rates');
+    return r.regions.find((x) => x.region === region)?.categories['key_public_area']?.networking;
+  };
+  const until = async (what: string, fn: () => Promise<boolean>) => {
+    const deadline = Date.now() + 45_000;
+    while (Date.now() < deadline) {
+      if (await fn()) return;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new Error(`timed out waiting for ${what}`);
+  };
+
+  it('e2e: a stream that stops lowers its county\'s networking rate by exactly one camera, and only that county\'s', async () => {
+    await until('all networked', async () => (await networking('330100'))?.numerator === 3);
+    expect(await networking('330106')).toMatchObject({ numerator: 2, denominator: 2, rate: 1 });
+    await rtsp.remove('/west');
+    await until('one camera down', async () => (await networking('330106'))?.numerator === 1);
+    expect(await networking('330106')).toMatchObject({ numerator: 1, denominator: 2, rate: 0.5 });
+    expect(await networking('330102')).toMatchObject({ numerator: 1, denominator: 1, rate: 1 });
+    expect(await networking('330100')).toMatchObject({ numerator: 2, denominator: 3, rate: 2 / 3 });
+    const offline = await agg.get<{ cameras: Array<{ cameraId: string; reason: string }> }>('/api/cameras/offline');
+    expect(offline.cameras.map((c) => [c.cameraId, c.reason])).toEqual([['33010600001320000002', 'rtsp_error']]);
+    await rtsp.add('/west', 'ball');
+    await until('back', async () => (await networking('330106'))?.numerator === 2);
+  }, 90_000);
+
+  it('e2e: when the agent stops, its cameras become unknown at the centre, not offline', async () => {
+    expect(await agent.stop('SIGTERM')).toBe(0);
+    await until('unknown', async () => (await agg.get<{ cameras: unknown[] }>('/api/cameras/unknown')).cameras.length === 3);
+    expect(await networking('330100')).toMatchObject({ numerator: 0, denominator: 3, rate: 0 });
+    expect((await agg.get<{ cameras: unknown[] }>('/api/cameras/offline')).cameras).toEqual([]);
+  }, 30_000);
+});

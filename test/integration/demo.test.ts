@@ -1,0 +1,25 @@
+import { spawn } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { CLI } from '../support/agent-process.js';
+
+describe('demo', () => {
+  it('demo: runs the whole fleet on loopback, prints state changes and rates, and stops everything it started', async () => {
+    const child = spawn(process.execPath, [CLI, 'demo', '--duration', '22'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code, stderr).toBe(0);
+    expect(stdout).toMatch(/aggregator\s+http:\/\/127\.0\.0\.1:\d+\/api\/rates/);
+    expect(stdout).toMatch(/unknown → online/);
+    expect(stdout).toMatch(/unknown → offline\s+\[onvif: auth_failed/);
+    expect(stdout).toMatch(/rates: coverage 5\/6 83\.3% · networking 5\/7 71\.4%/);
+    expect(stdout).toContain('demo stopped; every process it started has ended.');
+    expect(stdout).not.toContain('demo-Pa55');
+    // the GStreamer server and every ffprobe went with it
+    const { execFileSync } = await import('node:child_process');
+    const left = execFileSync('ps', ['-eo', 'ppid=,args=']).toString().split('\n').filter((l) => l.trim().startsWith(`${child.pid} `));
+    expect(left).toEqual([]);
+  }, 60_000);
+});
