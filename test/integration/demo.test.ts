@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { CLI } from '../support/agent-process.js';
 
@@ -17,9 +18,18 @@ describe('demo', () => {
     expect(stdout).toMatch(/rates: coverage 5\/6 83\.3% · networking 5\/7 71\.4%/);
     expect(stdout).toContain('demo stopped; every process it started has ended.');
     expect(stdout).not.toContain('demo-Pa55');
-    // the GStreamer server and every ffprobe went with it
-    const { execFileSync } = await import('node:child_process');
-    const left = execFileSync('ps', ['-eo', 'ppid=,args=']).toString().split('\n').filter((l) => l.trim().startsWith(`${child.pid} `));
-    expect(left).toEqual([]);
+    // the GStreamer server, the broker and the aggregator's API went with it: their ports are closed
+    const ports = [/RTSP server\s+rtsp:\/\/127\.0\.0\.1:(\d+)/, /MQTT broker\s+mqtt:\/\/127\.0\.0\.1:(\d+)/, /aggregator\s+http:\/\/127\.0\.0\.1:(\d+)/].map((re) => Number(re.exec(stdout)?.[1]));
+    expect(ports.every((p) => p > 0)).toBe(true);
+    for (const port of ports) {
+      const open = await new Promise<boolean>((resolve) => {
+        const s = net.connect(port, '127.0.0.1', () => {
+          s.destroy();
+          resolve(true);
+        });
+        s.on('error', () => resolve(false));
+      });
+      expect(open, `port ${port} still open`).toBe(false);
+    }
   }, 60_000);
 });
