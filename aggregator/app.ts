@@ -5,6 +5,7 @@ import type { AggregatorConfig } from '../config/aggregator.js';
 import { MqttConnection } from '../agent/adapters/mqtt-client.js';
 import { SqliteStore } from './adapters/sqlite-store.js';
 import { HttpApi } from './features/http-api.js';
+import { GroupCommit } from './features/group-commit.js';
 import { createIngest } from './features/ingest.js';
 import { parsePlan } from './features/plan.js';
 import { RatesPublisher } from './features/rates-publisher.js';
@@ -19,6 +20,7 @@ export class AggregatorApp {
   private readonly mqtt: MqttConnection;
   private readonly rates: RatesPublisher;
   private readonly http: HttpApi;
+  private readonly batch: GroupCommit;
   private pruneTimer: NodeJS.Timeout | undefined;
   apiUrl = '';
 
@@ -29,8 +31,16 @@ export class AggregatorApp {
     this.state = new AggregatorState({ store: this.store, log: log.child({ module: 'state' }), now });
     this.mqtt = new MqttConnection({
       // a fixed client id and a persistent session: the broker queues QoS 1 traffic while we restart
-      settings: { ...config.mqtt, clean: false },
+      settings: { ...config.mqtt, clean: false, deferAcks: true },
       log: log.child({ module: 'mqtt' }),
+    });
+    this.batch = new GroupCommit({
+      begin: () => this.store.begin(),
+      commit: () => this.store.commit(),
+      release: () => this.mqtt.releaseAcks(),
+      maxDelayMs: 20,
+      maxMessages: 1000,
+      onError: (err) => log.error({ err }, 'commit failed: the broker will send the batch again'),
     });
     this.rates = new RatesPublisher({ mqtt: this.mqtt, state: this.state, topicRoot: config.mqtt.topicRoot, intervalMs: config.ratesIntervalMs, now, log: log.child({ module: 'rates' }) });
     this.http = new HttpApi({ state: this.state, log: log.child({ module: 'http' }), now, host: config.http.host, port: config.http.port, token: config.http.token, onPlanChanged: () => this.rates.markDirty() });
@@ -52,7 +62,8 @@ export class AggregatorApp {
     this.prune();
     this.pruneTimer = setInterval(() => this.prune(), 6 * 3600_000);
     const t = topics(config.mqtt.topicRoot);
-    this.mqtt.onMessage(createIngest({ state: this.state, topicRoot: config.mqtt.topicRoot, maxPayloadBytes: config.maxPayloadBytes, log: log.child({ module: 'ingest' }) }));
+    const ingest = createIngest({ state: this.state, topicRoot: config.mqtt.topicRoot, maxPayloadBytes: config.maxPayloadBytes, log: log.child({ module: 'ingest' }) });
+    this.mqtt.onMessage((m) => this.batch.add(() => ingest(m)));
     for (const f of [t.all.agentStates, t.all.cameraStatuses, t.all.events, t.all.summaries]) this.mqtt.subscribe(f);
     this.mqtt.start();
     this.apiUrl = await this.http.start();
@@ -70,6 +81,7 @@ export class AggregatorApp {
     if (this.pruneTimer) clearInterval(this.pruneTimer);
     this.rates.stop();
     await this.http.stop();
+    this.batch.flush();
     await this.mqtt.stop();
     this.store.close();
     this.deps.log.info('aggregator stopped');

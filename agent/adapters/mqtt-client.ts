@@ -20,6 +20,12 @@ export interface MqttSettings {
   clean?: boolean;
   /** MQTT 5: how long the broker keeps a persistent session after a disconnect */
   sessionExpirySec?: number;
+  /**
+   * Withhold each PUBACK until releaseAcks() (group commit): the consumer
+   * stores a batch, commits, then releases, so the broker redelivers anything
+   * not yet committed after a crash. Messages keep flowing meanwhile.
+   */
+  deferAcks?: boolean;
 }
 
 export interface Will {
@@ -58,6 +64,8 @@ export class MqttConnection {
   private readonly handlers: Array<(m: IncomingMessage) => void> = [];
   private readonly subscriptions = new Set<string>();
   private readonly connectListeners: Array<() => void> = [];
+  private heldAcks: unknown[] = [];
+  private sendRaw: ((packet: unknown) => void) | undefined;
 
   constructor(
     private readonly deps: {
@@ -94,6 +102,7 @@ export class MqttConnection {
     };
     const client = mqtt.connect(s.url, opts);
     this.client = client;
+    if (s.deferAcks) this.holdAcks(client);
     const where = stripUrlCredentials(s.url);
     client.on('connect', () => {
       this.attempt = 0;
@@ -129,6 +138,36 @@ export class MqttConnection {
       }
       done();
     };
+  }
+
+  // mqtt.js acknowledges a QoS 1 message as soon as its handler returns and
+  // offers no hook to delay it without stalling the stream; its packet writer
+  // (_sendPacket, stable across 5.x; pinned) is the one place to hold PUBACKs.
+  private holdAcks(client: MqttClient): void {
+    type Send = (packet: { cmd: string }, cb?: (err?: Error) => void, ...rest: unknown[]) => void;
+    const c = client as unknown as { _sendPacket: Send };
+    const original = c._sendPacket.bind(client);
+    this.sendRaw = (packet) => original(packet as { cmd: string });
+    c._sendPacket = (packet, cb, ...rest) => {
+      if (packet.cmd === 'puback') {
+        this.heldAcks.push(packet);
+        cb?.();
+        return;
+      }
+      original(packet, cb, ...rest);
+    };
+    // acks held for a connection that is gone are void: the broker resends those messages
+    client.on('close', () => {
+      this.heldAcks = [];
+    });
+  }
+
+  /** Sends the PUBACKs held since the last call (after the consumer committed). */
+  releaseAcks(): number {
+    const held = this.heldAcks;
+    this.heldAcks = [];
+    if (this.client?.connected) for (const p of held) this.sendRaw?.(p);
+    return held.length;
   }
 
   onConnect(listener: () => void): void {

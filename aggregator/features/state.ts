@@ -231,7 +231,7 @@ export class AggregatorState {
 
   applyEvent(agentId: string, e: AgentEvent): 'stored' | 'duplicate' {
     const ts = this.clamp(Date.parse(e.ts));
-    if (!this.deps.store.insertEvent(agentId, e.session, e.seq, ts, e.cameraId, JSON.stringify(e))) {
+    if (!this.deps.store.insertEvent(agentId, e.session, e.seq, ts, e.cameraId)) {
       this.stats.duplicates += 1;
       return 'duplicate';
     }
