@@ -10,7 +10,7 @@ const examples = [...doc.matchAll(/<!-- schema: (\w+) -->\s*```json\n([\s\S]*?)`
 describe('mqtt api doc', () => {
   it('mqtt api doc: has an example for every topic schema', () => {
     const named = new Set(examples.map((e) => e.schema));
-    for (const s of ['agentStateMessage', 'cameraStatusMessage', 'agentEvent', 'agentSummaryMessage', 'requestMessage', 'responseMessage']) expect(named).toContain(s);
+    for (const s of ['agentStateMessage', 'cameraStatusMessage', 'agentEvent', 'agentSummaryMessage', 'requestMessage', 'responseMessage', 'ratesMessage']) expect(named).toContain(s);
   });
 
   it.each(examples.map((e, i) => [`${i + 1}: ${e.schema}`, e] as const))('mqtt api doc: example %s parses with its schema', (_name, e) => {

@@ -1,0 +1,53 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { parsePlanCsv, parsePlanJson } from '../../aggregator/features/plan.js';
+import { aggregatorConfigSchema } from '../../config/aggregator.js';
+import { agentConfigSchema } from '../../config/agent.js';
+import { parseConfigText, validateConfig } from '../../config/load.js';
+
+describe('plan', () => {
+  it('plan: CSV rows load; bad rows are rejected with their line and reason', () => {
+    const csv = [
+      'id,name,region,gbId,category,required',
+      'XH-001,"Wensan Rd, crossing",330106,,key_public_area,2',
+      '33010600001320000009,GB point,,,key_industry_part,',
+      'XH-003,No region,,,other,1',
+      'XH-004,Bad category,330106,,parking,1',
+      'XH-001,Again,330106,,other,1',
+      'XH-006,Zero,330106,,other,0',
+      '',
+      'XH-007,Unit,33010601,,other,1',
+    ].join('\n');
+    const r = parsePlanCsv(csv);
+    expect(r.points).toEqual([
+      { id: 'XH-001', name: 'Wensan Rd, crossing', region: '330106', category: 'key_public_area', required: 2 },
+      { id: '33010600001320000009', name: 'GB point', region: '330106', category: 'key_industry_part', required: 1 },
+      { id: 'XH-007', name: 'Unit', region: '33010601', category: 'other', required: 1 },
+    ]);
+    expect(r.errors.map((e) => e.line)).toEqual([4, 5, 6, 7]);
+    expect(r.errors[0]!.reason).toMatch(/region: give a GB\/T 2260 region code/);
+    expect(r.errors[1]!.reason).toMatch(/^category:/);
+    expect(r.errors[2]!.reason).toBe('id XH-001 already defined on line 2');
+    expect(r.errors[3]!.reason).toMatch(/required must be at least 1/);
+  });
+
+  it('plan: a CSV without the needed columns is one clear error', () => {
+    expect(parsePlanCsv('name,zone\nx,y').errors).toEqual([{ line: 1, reason: 'the header must name at least the columns id and category' }]);
+  });
+
+  it('plan: JSON arrays and {points} both load', () => {
+    const p = [{ id: 'A', region: '110101', category: 'other' }];
+    expect(parsePlanJson(JSON.stringify(p)).points).toHaveLength(1);
+    expect(parsePlanJson(JSON.stringify({ points: p })).points).toHaveLength(1);
+    expect(parsePlanJson('{oops').errors[0]!.reason).toMatch(/^not JSON/);
+  });
+});
+
+describe('example configs', () => {
+  const read = (f: string) => readFileSync(fileURLToPath(new URL(`../../config/${f}`, import.meta.url)), 'utf8');
+  it('example configs: the agent and aggregator examples are valid', () => {
+    expect(() => validateConfig(agentConfigSchema, parseConfigText(read('agent.example.yaml'), 'agent.example.yaml'), 'agent.example.yaml')).not.toThrow();
+    expect(() => validateConfig(aggregatorConfigSchema, parseConfigText(read('aggregator.example.yaml'), 'aggregator.example.yaml'), 'aggregator.example.yaml')).not.toThrow();
+  });
+});
