@@ -4,7 +4,10 @@ import PQueue from 'p-queue';
 import type { Logger } from 'pino';
 import { topics as topicsOf, type AgentStateMessage } from '../protocols/index.js';
 import type { AgentConfig } from '../config/agent.js';
+import path from 'node:path';
+import { Journal } from './adapters/journal.js';
 import { MqttConnection } from './adapters/mqtt-client.js';
+import { Outbox, type OutboxRecord } from './features/outbox.js';
 import { targetsFromConfig, type CameraTarget } from './features/camera-target.js';
 import { discoverDevices, logDiscovery, mergeDiscovered, type DiscoveryOutcome } from './features/discovery.js';
 import { CameraMonitor } from './features/monitor.js';
@@ -25,6 +28,7 @@ export class AgentApp {
   readonly mqtt: MqttConnection;
   readonly monitor: CameraMonitor;
   private readonly publisher: Publisher;
+  readonly outbox: Outbox;
   private readonly requests: RequestHandler;
   private readonly sockets: PQueue;
   private readonly ffmpeg: PQueue;
@@ -47,7 +51,16 @@ export class AgentApp {
       birth: () => ({ topic: t.agentState(config.agentId), payload: JSON.stringify(this.birth()) }),
       log: log.child({ module: 'mqtt' }),
     });
-    this.publisher = new Publisher({ mqtt: this.mqtt, agentId: config.agentId, topicRoot: config.mqtt.topicRoot, session: this.session, log: log.child({ module: 'publisher' }), now });
+    this.publisher = new Publisher({ mqtt: this.mqtt, outbox: () => this.outbox, agentId: config.agentId, topicRoot: config.mqtt.topicRoot, session: this.session, log: log.child({ module: 'publisher' }), now });
+    const journal = new Journal<OutboxRecord>(path.join(config.stateDir, config.agentId, 'outbox.jsonl'), config.outbox.syncMs);
+    if (journal.size > 0) log.info({ pending: journal.size }, 'outbox holds events from before the restart: they go out first, as historical');
+    this.outbox = new Outbox({
+      journal,
+      mqtt: this.mqtt,
+      log: log.child({ module: 'outbox' }),
+      maxEvents: () => this.deps.config.outbox.maxEvents,
+      droppedEvent: (count, first, last) => this.publisher.droppedEvent(count, first, last),
+    });
     this.sockets = new PQueue({ concurrency: config.checks.maxSockets });
     this.ffmpeg = new PQueue({ concurrency: config.checks.maxFfmpeg });
     this.monitor = new CameraMonitor({
@@ -102,6 +115,10 @@ export class AgentApp {
     const { config, log } = this.deps;
     if (config.credentials.length === 0) log.info('no credential sets configured: cameras are tried without credentials');
     this.mqtt.onMessage((m) => void this.requests.handle(m));
+    this.mqtt.onConnect(() => {
+      this.outbox.onConnect();
+      this.publisher.flushStatuses((id) => this.monitor.cameras.has(id));
+    });
     this.mqtt.subscribe(topicsOf(config.mqtt.topicRoot).all.requests(config.agentId));
     this.mqtt.start();
     for (const target of targetsFromConfig(config)) this.monitor.upsert(target);
@@ -170,6 +187,9 @@ export class AgentApp {
       new Promise<false>((r) => setTimeout(() => r(false), Math.max(0, deadlineMs - 3000)).unref()),
     ]);
     if (!drained) log.warn('checks still running at the stop deadline: abandoned');
+    const delivered = await this.outbox.flush(2000);
+    if (!delivered) log.warn({ pending: this.outbox.pending }, 'events not yet acknowledged stay in the outbox for the next start');
+    this.outbox.close();
     const t = topicsOf(this.deps.config.mqtt.topicRoot);
     const offline: AgentStateMessage = { state: 'offline', session: this.session, reason: 'shutdown', at: new Date().toISOString() };
     await this.mqtt.stop({ topic: t.agentState(this.deps.config.agentId), payload: JSON.stringify(offline), retain: true });

@@ -86,6 +86,13 @@ export const agentConfigSchema = z
     cameras: z.array(staticCamera).default([]),
     discovery: discoverySettings.prefault({}),
     checks: checkSettings.prefault({}),
+    outbox: z
+      .object({
+        maxEvents: z.number().int().min(10).max(10_000_000).default(100_000).describe('events kept while the broker is unreachable; beyond it the oldest are dropped and an events_dropped event says so'),
+        syncMs: z.number().int().min(0).max(1000).default(500).describe('fsync the outbox journal at most this long after a write'),
+      })
+      .strict()
+      .prefault({}),
     summaryIntervalSec: z.number().int().min(1).max(86_400).default(60),
     stateDir: z.string().default('/var/lib/xueliang').describe('where the agent keeps what must survive a restart'),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),

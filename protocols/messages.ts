@@ -134,7 +134,19 @@ export const cameraRemovedEvent = z.object({
   cameraId: topicSegment,
   historical: z.boolean().optional(),
 });
-export const agentEvent = z.discriminatedUnion('type', [stateChangeEvent, cameraRemovedEvent]);
+const eventRef = z.object({ session: z.string().min(1), seq: z.number().int().positive(), ts: isoTime });
+/** The agent's outbox was full and dropped `count` events, oldest first, from `from` to `to`: loss is told, never silent. */
+export const eventsDroppedEvent = z.object({
+  type: z.literal('events_dropped'),
+  session: z.string().min(1),
+  seq: z.number().int().positive(),
+  ts: isoTime,
+  count: z.number().int().positive(),
+  from: eventRef,
+  to: eventRef,
+  historical: z.boolean().optional(),
+});
+export const agentEvent = z.discriminatedUnion('type', [stateChangeEvent, cameraRemovedEvent, eventsDroppedEvent]);
 export type StateChangeEvent = z.infer<typeof stateChangeEvent>;
 export type AgentEvent = z.infer<typeof agentEvent>;
 

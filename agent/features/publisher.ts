@@ -1,27 +1,52 @@
 import type { Logger } from 'pino';
 import { topics as topicsOf, type AgentEvent, type Topics } from '../../protocols/index.js';
 import type { MqttConnection } from '../adapters/mqtt-client.js';
+import type { Outbox } from './outbox.js';
 import type { Transition } from './camera-health.js';
 import type { CameraRecord, MonitorSink } from './monitor.js';
 import { stateEvent, statusMessage, summaryMessage } from './status-message.js';
 
 /**
  * Turns what the monitor sees into MQTT messages: retained status per
- * camera, one event per state change with a gap-free `seq`, a periodic
- * retained summary.
+ * camera, one event per state change with a gap-free `seq` (through the
+ * durable outbox), a periodic retained summary.
  */
 export class Publisher implements MonitorSink {
   private seq = 0;
   readonly topics: Topics;
 
+  /** cameras whose status changed while the broker was unreachable: sent, latest only, on reconnect */
+  private readonly unsent = new Map<string, CameraRecord>();
+
   constructor(
-    private readonly deps: { mqtt: MqttConnection; agentId: string; topicRoot: string; session: string; log: Logger; now: () => number },
+    private readonly deps: { mqtt: MqttConnection; outbox: () => Outbox; agentId: string; topicRoot: string; session: string; log: Logger; now: () => number },
   ) {
     this.topics = topicsOf(deps.topicRoot);
   }
 
   status(rec: CameraRecord): void {
+    // retained and latest-wins: while offline keep only the newest per camera instead of queueing every check
+    if (!this.deps.mqtt.connected) {
+      this.unsent.set(rec.probe.target.id, rec);
+      return;
+    }
     this.send(this.topics.cameraStatus(this.deps.agentId, rec.probe.target.id), JSON.stringify(statusMessage(rec)), true);
+  }
+
+  /** After a reconnect: the statuses that changed meanwhile. */
+  flushStatuses(alive: (cameraId: string) => boolean): void {
+    const recs = [...this.unsent.values()];
+    this.unsent.clear();
+    for (const rec of recs) if (alive(rec.probe.target.id)) this.status(rec);
+  }
+
+  /** The events_dropped notice for the outbox, with this session's next seq. */
+  droppedEvent(count: number, first: AgentEvent, last: AgentEvent): { topic: string; event: AgentEvent } {
+    const ref = (e: AgentEvent) => ({ session: e.session, seq: e.seq, ts: e.ts });
+    return {
+      topic: this.topics.events(this.deps.agentId),
+      event: { type: 'events_dropped', session: this.deps.session, seq: this.nextSeq(), ts: new Date(this.deps.now()).toISOString(), count, from: ref(first), to: ref(last) },
+    };
   }
 
   transition(rec: CameraRecord, t: Transition, at: number): void {
@@ -29,12 +54,14 @@ export class Publisher implements MonitorSink {
   }
 
   removed(cameraId: string, at: number): void {
+    this.unsent.delete(cameraId);
     // an empty retained message clears the topic
     this.send(this.topics.cameraStatus(this.deps.agentId, cameraId), '', true);
     this.event({ type: 'camera_removed', session: this.deps.session, seq: this.nextSeq(), ts: new Date(at).toISOString(), cameraId });
   }
 
   summary(records: Iterable<CameraRecord>, windowMs: number): void {
+    if (!this.deps.mqtt.connected) return; // the next one after reconnect says it all
     this.send(this.topics.summary(this.deps.agentId), JSON.stringify(summaryMessage(records, this.deps.now(), windowMs, this.deps.session)), true);
   }
 
@@ -44,7 +71,7 @@ export class Publisher implements MonitorSink {
   }
 
   private event(e: AgentEvent): void {
-    this.send(this.topics.events(this.deps.agentId), JSON.stringify(e), false);
+    this.deps.outbox().push(this.topics.events(this.deps.agentId), e);
   }
 
   private send(topic: string, payload: string, retain: boolean): void {

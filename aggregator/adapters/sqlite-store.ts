@@ -46,6 +46,7 @@ export class SqliteStore {
       CREATE TABLE IF NOT EXISTS marks (camera_id TEXT NOT NULL, at INTEGER NOT NULL, state TEXT NOT NULL);
       CREATE INDEX IF NOT EXISTS marks_by_camera ON marks (camera_id, at);
       CREATE TABLE IF NOT EXISTS plan (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS losses (json TEXT NOT NULL);
     `);
     this.st = this.prepare();
   }
@@ -94,6 +95,14 @@ export class SqliteStore {
 
   insertMark(cameraId: string, mark: StateMark): void {
     this.st.insertMark.run(cameraId, mark.at, mark.state);
+  }
+
+  saveLoss(json: string): void {
+    this.db.prepare('INSERT INTO losses (json) VALUES (?)').run(json);
+  }
+
+  loadLosses(): string[] {
+    return (this.db.prepare('SELECT json FROM losses ORDER BY rowid').all() as Array<{ json: string }>).map((r) => r.json);
   }
 
   savePlan(json: string): void {

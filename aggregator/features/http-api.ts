@@ -87,7 +87,7 @@ export class HttpApi {
       if (path === '/api/agents') return json(200, { agents: [...state.agents.values()].map((a) => ({ ...a, startedAt: a.startedAt === null ? null : new Date(a.startedAt).toISOString(), since: new Date(a.since).toISOString(), cameras: [...state.cameras.values()].filter((c) => c.agentId === a.agentId).length })) });
       if (path === '/api/plan') return json(200, { points: state.plan().map((p) => ({ ...p, installed: state.counters.boundTo(p.id) })) });
       if (path === '/api/bindings') return json(200, bindingView(state));
-      if (path === '/api/gaps') return json(200, { gaps: state.gaps(), duplicates: state.stats.duplicates });
+      if (path === '/api/gaps') return json(200, { gaps: state.gaps(), reportedLosses: state.losses, duplicates: state.stats.duplicates });
       if (path === '/api/ingest') return json(200, state.stats);
       return fail(404, 'NOT_FOUND', 'see README: /api/rates, /api/cameras, /api/cameras/offline, /api/cameras/{id}, /api/agents, /api/plan, /api/bindings, /api/gaps, /metrics');
     } catch (err) {

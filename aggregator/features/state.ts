@@ -85,6 +85,8 @@ export class AggregatorState {
   private readonly points = new Map<string, PlanPoint>();
   private readonly seqs = new Map<string, SeqTracker>();
   readonly stats: IngestStats = { accepted: {}, rejected: {}, duplicates: 0, gapsDetected: 0 };
+  /** events the agents themselves dropped (outbox full), as they reported them */
+  readonly losses: Array<{ agentId: string; count: number; from: unknown; to: unknown; reportedAt: string }> = [];
 
   constructor(private readonly deps: { store: SqliteStore; log: Logger; now: () => number }) {}
 
@@ -107,6 +109,7 @@ export class AggregatorState {
       else t.holes.push({ from: g.fromSeq, to: g.toSeq });
     }
     for (const c of this.cameras.values()) this.refresh(c);
+    for (const l of store.loadLosses()) this.losses.push(JSON.parse(l) as AggregatorState['losses'][number]);
   }
 
   plan(): PlanPoint[] {
@@ -231,7 +234,7 @@ export class AggregatorState {
 
   applyEvent(agentId: string, e: AgentEvent): 'stored' | 'duplicate' {
     const ts = this.clamp(Date.parse(e.ts));
-    if (!this.deps.store.insertEvent(agentId, e.session, e.seq, ts, e.cameraId)) {
+    if (!this.deps.store.insertEvent(agentId, e.session, e.seq, ts, 'cameraId' in e ? e.cameraId : '')) {
       this.stats.duplicates += 1;
       return 'duplicate';
     }
@@ -239,6 +242,12 @@ export class AggregatorState {
     if (seen === 'gap') {
       this.stats.gapsDetected += 1;
       this.deps.log.warn({ agent: agentId, session: e.session, seq: e.seq }, 'events missing before this one (seq gap)');
+    }
+    if (e.type === 'events_dropped') {
+      const loss = { agentId, count: e.count, from: e.from, to: e.to, reportedAt: e.ts };
+      this.losses.push(loss);
+      this.deps.store.saveLoss(JSON.stringify(loss));
+      this.deps.log.warn(loss, 'an agent reports events it had to drop: its numbers for that span are incomplete');
     }
     if (e.type === 'state') {
       let c = this.cameras.get(e.cameraId);

@@ -27,7 +27,6 @@ describe('agent and aggregator end to end', () => {
       ],
       discovery: { enabled: false },
       checks: { livenessSchedule: '* * * * * *', decodeSchedule: '0 0 1 1 *', offlineAfter: 2, livenessDeadlineMs: 2000, decodeSeconds: 1 },
-      stateDir: '/tmp',
     });
   }, 60_000);
 

@@ -19,7 +19,9 @@ export interface AgentProcess {
 export function startAgent(config: unknown, opts: { prefix?: string[]; env?: NodeJS.ProcessEnv } = {}): AgentProcess {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'xl-agent-'));
   const configFile = path.join(dir, 'agent.yaml');
-  writeFileSync(configFile, stringify(config));
+  // each run keeps its outbox in a state directory of its own, unless the test shares one on purpose
+  const withState = { stateDir: path.join(dir, 'state'), ...(config as object) };
+  writeFileSync(configFile, stringify(withState));
   const [cmd, ...pre] = [...(opts.prefix ?? []), process.execPath];
   const child = spawn(cmd!, [...pre, CLI, 'agent', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
   const lines: string[] = [];

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,11 +24,14 @@ export interface Broker {
 }
 
 /** A real mosquitto on 127.0.0.1, on a free port, with limits that do not drop QoS 1 traffic. */
-export async function startMosquitto(extraConfig: string[] = []): Promise<Broker> {
+export async function startMosquitto(extraConfig: string[] = [], opts: { persistence?: boolean } = {}): Promise<Broker> {
   const port = await freePort();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'xl-mosq-'));
   const conf = path.join(dir, 'mosquitto.conf');
-  writeFileSync(conf, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'max_queued_messages 0', 'log_dest stderr', 'log_type error', ...extraConfig, ''].join('\n'));
+  // mosquitto drops root and runs as its own user: it must be able to write the persistence file
+  if (opts.persistence) chmodSync(dir, 0o777);
+  const persistence = opts.persistence ? ['persistence true', `persistence_location ${dir}/`, 'autosave_interval 1'] : ['persistence false'];
+  writeFileSync(conf, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', ...persistence, 'max_queued_messages 0', 'log_dest stderr', 'log_type error', ...extraConfig, ''].join('\n'));
   let child: ChildProcess | undefined;
   const launch = async () => {
     child = spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -52,7 +55,8 @@ export async function startMosquitto(extraConfig: string[] = []): Promise<Broker
       const c = child;
       if (!c || c.exitCode !== null || c.signalCode !== null) return resolve();
       c.once('exit', () => resolve());
-      c.kill('SIGKILL');
+      // SIGTERM lets a persistent broker save its sessions, as a service restart would
+      c.kill(opts.persistence ? 'SIGTERM' : 'SIGKILL');
     });
   await launch();
   return { url: `mqtt://127.0.0.1:${port}`, port, stop, restart: launch };

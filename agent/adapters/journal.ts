@@ -1,0 +1,121 @@
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import path from 'node:path';
+
+/** One record the journal keeps until it is acknowledged. */
+export interface JournalEntry<T> {
+  id: number;
+  value: T;
+}
+
+type Line<T> = { add: number; v: T } | { ack: number };
+
+/**
+ * An append-only file of JSON lines: `add` records and `ack` records. Writes
+ * are buffered by the OS and fsync'ed at most every `syncMs` (group fsync);
+ * the file is rewritten with only the pending records when it has grown
+ * mostly acknowledged. A torn last line (crash mid-write) is skipped on load.
+ */
+export class Journal<T> {
+  private fd: number;
+  private nextId = 1;
+  private dirty = false;
+  private timer: NodeJS.Timeout | undefined;
+  private linesSinceCompact = 0;
+  private readonly pending = new Map<number, T>();
+
+  constructor(
+    private readonly file: string,
+    private readonly syncMs: number,
+  ) {
+    mkdirSync(path.dirname(file), { recursive: true });
+    this.load();
+    this.fd = openSync(file, 'a');
+  }
+
+  private load(): void {
+    if (!existsSync(this.file)) return;
+    const text = readFileSync(this.file, 'utf8');
+    for (const raw of text.split('\n')) {
+      if (!raw) continue;
+      let line: Line<T>;
+      try {
+        line = JSON.parse(raw) as Line<T>;
+      } catch {
+        continue; // a line torn by a crash: it was never acknowledged as written
+      }
+      if ('add' in line) {
+        this.pending.set(line.add, line.v);
+        this.nextId = Math.max(this.nextId, line.add + 1);
+      } else if ('ack' in line) {
+        this.pending.delete(line.ack);
+      }
+      this.linesSinceCompact += 1;
+    }
+  }
+
+  /** Pending records, oldest first. */
+  entries(): Array<JournalEntry<T>> {
+    return [...this.pending].map(([id, value]) => ({ id, value }));
+  }
+
+  /** The id the next add() will get: ids grow with time, across restarts. */
+  get nextIdValue(): number {
+    return this.nextId;
+  }
+
+  get size(): number {
+    return this.pending.size;
+  }
+
+  add(value: T): number {
+    const id = this.nextId++;
+    this.pending.set(id, value);
+    this.write({ add: id, v: value });
+    return id;
+  }
+
+  ack(id: number): void {
+    if (!this.pending.delete(id)) return;
+    this.write({ ack: id });
+  }
+
+  private write(line: Line<T>): void {
+    writeSync(this.fd, `${JSON.stringify(line)}\n`);
+    this.linesSinceCompact += 1;
+    this.dirty = true;
+    this.timer ??= setTimeout(() => this.sync(), this.syncMs);
+    if (this.linesSinceCompact > 10_000 && this.linesSinceCompact > 4 * this.pending.size) this.compact();
+  }
+
+  /** fsync now (the timer does it at most `syncMs` after a write). */
+  sync(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (!this.dirty) return;
+    fsyncSync(this.fd);
+    this.dirty = false;
+  }
+
+  /** Rewrites the file with only pending records: write a temp file, fsync, rename. */
+  compact(): void {
+    const tmp = `${this.file}.tmp`;
+    const fd = openSync(tmp, 'w');
+    try {
+      const body = [...this.pending].map(([id, v]) => JSON.stringify({ add: id, v })).join('\n');
+      writeSync(fd, body ? `${body}\n` : '');
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    closeSync(this.fd);
+    renameSync(tmp, this.file);
+    this.fd = openSync(this.file, 'a');
+    this.linesSinceCompact = this.pending.size;
+    this.dirty = false;
+  }
+
+  close(): void {
+    this.sync();
+    closeSync(this.fd);
+  }
+}

@@ -1,0 +1,109 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import type { AgentEvent } from '../../protocols/index.js';
+import { Journal } from '../../agent/adapters/journal.js';
+import type { MqttConnection } from '../../agent/adapters/mqtt-client.js';
+import { Outbox, type OutboxRecord } from '../../agent/features/outbox.js';
+
+/** A broker link we control: down until `up()`, acknowledging what it is given. */
+function fakeLink() {
+  const sent: Array<{ topic: string; payload: AgentEvent }> = [];
+  const link = {
+    connected: false,
+    publish: (topic: string, payload: string) => {
+      sent.push({ topic, payload: JSON.parse(payload) as AgentEvent });
+      return Promise.resolve();
+    },
+  };
+  return { link, sent, mqtt: link as unknown as MqttConnection };
+}
+
+const ev = (seq: number): AgentEvent => ({ type: 'state', session: 's1', seq, ts: new Date(seq * 1000).toISOString(), cameraId: `c${seq}`, from: 'online', to: 'offline', rung: 'rtsp', reason: 'rtsp_error' });
+
+function outbox(file: string, max: number, mqtt: MqttConnection, seq: { n: number }) {
+  return new Outbox({
+    journal: new Journal<OutboxRecord>(file, 10),
+    mqtt,
+    log: pino({ level: 'silent' }),
+    maxEvents: () => max,
+    droppedEvent: (count, first, last) => ({
+      topic: 'x/events',
+      event: { type: 'events_dropped', session: 's1', seq: ++seq.n, ts: new Date(0).toISOString(), count, from: { session: first.session, seq: first.seq, ts: first.ts }, to: { session: last.session, seq: last.seq, ts: last.ts } },
+    }),
+  });
+}
+
+describe('outbox', () => {
+  it('outbox: a full outbox drops the oldest and says exactly how many, from which to which', async () => {
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'xl-ob-')), 'outbox.jsonl');
+    const { link, sent, mqtt } = fakeLink();
+    const seq = { n: 0 };
+    const ob = outbox(file, 100, mqtt, seq);
+    for (let i = 1; i <= 250; i++) {
+      seq.n += 1;
+      ob.push('x/events', ev(seq.n));
+    }
+    link.connected = true;
+    ob.onConnect();
+    await ob.flush(2000);
+    const drops = sent.flatMap((s) => (s.payload.type === 'events_dropped' ? [s.payload] : []));
+    const kept = sent.filter((s) => s.payload.type === 'state').map((s) => s.payload.seq);
+    const pushed = Array.from({ length: seq.n }, (_, i) => i + 1).filter((n) => !drops.some((d) => d.seq === n));
+    const lost = pushed.filter((n) => !kept.includes(n));
+    expect(lost.length + kept.length).toBe(250);
+    expect(drops.reduce((n, d) => n + d.count, 0)).toBe(lost.length);
+    expect(ob.dropped).toBe(lost.length);
+    // the oldest went, and every one that went is named by a notice
+    expect(Math.max(...lost)).toBeLessThan(Math.min(...kept));
+    expect(lost.every((n) => drops.some((d) => n >= d.from.seq && n <= d.to.seq))).toBe(true);
+    // replayed after the outage: historical, in order
+    expect(sent.every((s) => s.payload.historical === true)).toBe(true);
+    const seqs = sent.map((s) => s.payload.seq);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    ob.close();
+  });
+
+  it('outbox: what was not acknowledged survives a restart; what was, does not come back', async () => {
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'xl-ob-')), 'outbox.jsonl');
+    const a = fakeLink();
+    const seq = { n: 0 };
+    const ob1 = outbox(file, 1000, a.mqtt, seq);
+    for (let i = 1; i <= 5; i++) ob1.push('x/events', ev(++seq.n));
+    a.link.connected = true;
+    ob1.onConnect();
+    await ob1.flush(1000);
+    a.link.connected = false;
+    for (let i = 6; i <= 8; i++) ob1.push('x/events', ev(++seq.n));
+    ob1.close(); // the process ends during an outage
+
+    const b = fakeLink();
+    const ob2 = outbox(file, 1000, b.mqtt, { n: 0 });
+    expect(ob2.pending).toBe(3);
+    b.link.connected = true;
+    ob2.onConnect();
+    await ob2.flush(1000);
+    expect(b.sent.map((s) => [s.payload.seq, s.payload.historical])).toEqual([
+      [6, true],
+      [7, true],
+      [8, true],
+    ]);
+    expect(ob2.pending).toBe(0);
+    ob2.close();
+  });
+
+  it('outbox: a line torn by a crash is skipped, the rest loads', () => {
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'xl-ob-')), 'outbox.jsonl');
+    const j = new Journal<OutboxRecord>(file, 10);
+    j.add({ topic: 't', event: ev(1) });
+    j.add({ topic: 't', event: ev(2) });
+    j.close();
+    const text = readFileSync(file, 'utf8');
+    writeFileSync(file, `${text}{"add":3,"v":{"topic":"t","ev`);
+    const again = new Journal<OutboxRecord>(file, 10);
+    expect(again.entries().map((e) => e.value.event.seq)).toEqual([1, 2]);
+    again.close();
+  });
+});
