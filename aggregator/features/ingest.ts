@@ -22,7 +22,7 @@ export function createIngest(deps: { state: AggregatorState; topicRoot: string; 
     if (m.payload.length === 0) {
       // an empty retained message clears a topic
       if (t.kind === 'cameraStatus') return state.applyStatus(t.agentId, t.cameraId, null);
-      return;
+      return reject(m, 'empty');
     }
     let data: unknown;
     try {
@@ -53,7 +53,7 @@ export function createIngest(deps: { state: AggregatorState; topicRoot: string; 
         case 'summary': {
           const r = agentSummaryMessage.safeParse(data);
           if (!r.success) return bad(r.error.issues);
-          return;
+          return state.countAccepted('summary');
         }
       }
     } catch (err) {

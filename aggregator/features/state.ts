@@ -274,6 +274,10 @@ export class AggregatorState {
     return out;
   }
 
+  countAccepted(kind: string): void {
+    this.count('accepted', kind);
+  }
+
   reject(reason: string): void {
     this.count('rejected', reason);
   }

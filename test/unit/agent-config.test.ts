@@ -40,3 +40,14 @@ describe('agent config', () => {
     expect(c.mqtt).toMatchObject({ username: 'gw', password: 'from-env' });
   });
 });
+
+describe('cron expressions', () => {
+  it('cron expressions: a huge step is refused instead of crashing the process (node-cron expands it)', async () => {
+    const { cronExpression } = await import('../../config/cron.js');
+    expect(cronExpression.safeParse('30 *9007199254740993/5 * * * *').success).toBe(false);
+    expect(cronExpression.safeParse('*/99999999 * * * *').success).toBe(false);
+    expect(cronExpression.safeParse('0 */5 * * * *').success).toBe(true);
+    expect(cronExpression.safeParse('7 * * * mon-fri').success).toBe(true);
+    expect(cronExpression.safeParse('0 8-18/2 1,15 jan *').success).toBe(true);
+  });
+});
