@@ -1,4 +1,5 @@
 import dgram from 'node:dgram';
+import { readdirSync } from 'node:fs';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countChildren } from '../../agent/adapters/child-reaper.js';
@@ -15,6 +16,9 @@ async function tcpServer(onConn: (s: net.Socket) => void): Promise<{ port: numbe
     sockets.add(s);
     s.on('error', () => {});
     s.on('close', () => sockets.delete(s));
+    // read (and ignore) what the client sends, so this end notices when the client leaves:
+    // a peer that never reads would keep its own socket open and be counted as our leak
+    s.resume();
     onConn(s);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -128,6 +132,39 @@ describe('hostile peers', () => {
       expect(countChildren('ffprobe')).toBe(before);
       await srv.close();
     });
+  });
+
+  describe('hostile peers: no leak across many rounds', () => {
+    it('hostile peers: 40 rounds against hung, garbage, closing and trickling peers leave no socket, timer or child behind', async () => {
+      const hung = await tcpServer(() => {});
+      const garbage = await tcpServer((s) => s.end('garbage\r\n\r\n'));
+      const closing = await tcpServer((s) => s.destroy());
+      const trickle = await tcpServer((s) => {
+        const t = setInterval(() => s.write('R'), 50);
+        s.on('close', () => clearInterval(t));
+      });
+      const sim = await startOnvifSimulator({ devices: [{ streams: ['rtsp://127.0.0.1:1/x'], misbehave: 'hang' }, { streams: ['rtsp://127.0.0.1:1/x'], misbehave: 'garbage' }] });
+      const targets = [
+        ...[hung, garbage, closing, trickle].map((srv, i) => ({ id: `r${i}`, rtspUrl: `rtsp://u:p@127.0.0.1:${srv.port}/x`, xaddr: undefined })),
+        ...sim.devices.map((d, i) => ({ id: `o${i}`, rtspUrl: undefined, xaddr: d.xaddr })),
+      ];
+      const fds = () => readdirSync('/proc/self/fd').length;
+      const handles = () => (process as unknown as { getActiveResourcesInfo(): string[] }).getActiveResourcesInfo().filter((r) => r !== 'TTYWrap').length;
+      const round = () =>
+        Promise.all(
+          targets.map((tg) =>
+            runLiveness(newProbeState({ ...tg, name: null, endpoint: undefined, credentialName: undefined, pointId: null, category: null, origin: 'config' }), { ...ctx, livenessDeadlineMs: 400 }),
+          ),
+        );
+      await round(); // warm-up: lazily created things exist from here on
+      await new Promise((r) => setTimeout(r, 200));
+      const before = { fds: fds(), handles: handles(), children: countChildren('') };
+      for (let i = 0; i < 40; i++) await round();
+      await new Promise((r) => setTimeout(r, 500));
+      expect({ fds: fds(), handles: handles(), children: countChildren('') }).toEqual(before);
+      await sim.close();
+      for (const s of [hung, garbage, closing, trickle]) await s.close();
+    }, 60_000);
   });
 
   describe('hostile peers: WS-Discovery replies', () => {
