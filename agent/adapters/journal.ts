@@ -55,7 +55,12 @@ export class Journal<T> {
 
   /** Pending records, oldest first. */
   entries(): Array<JournalEntry<T>> {
-    return [...this.pending].map(([id, value]) => ({ id, value }));
+    return [...this.iterate()];
+  }
+
+  /** Pending records, oldest first, without copying them all (for walks that stop early). */
+  *iterate(): Generator<JournalEntry<T>> {
+    for (const [id, value] of this.pending) yield { id, value };
   }
 
   /** The id the next add() will get: ids grow with time, across restarts. */

@@ -71,7 +71,7 @@ export class Outbox {
   drain(): void {
     if (!this.deps.mqtt.connected) return;
     const gen = this.generation;
-    for (const { id, value } of this.deps.journal.entries()) {
+    for (const { id, value } of this.deps.journal.iterate()) {
       if (this.inFlight.size >= IN_FLIGHT) return;
       if (this.inFlight.has(id)) continue;
       this.inFlight.add(id);

@@ -18,7 +18,15 @@ export interface RtspSimOptions {
 const REALM = 'xueliang-rtsp-sim';
 const SDP = 'v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=sim\r\nt=0 0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=control:track1\r\n';
 
-export async function startRtspSim(opts: RtspSimOptions): Promise<{ ports: number[]; close(): Promise<void> }> {
+export interface RtspSim {
+  ports: number[];
+  /** endpoints whose stream is gone: DESCRIBE answers 404 */
+  down: Set<number>;
+  close(): Promise<void>;
+}
+
+export async function startRtspSim(opts: RtspSimOptions): Promise<RtspSim> {
+  const down = new Set<number>();
   const host = opts.host ?? '127.0.0.1';
   const servers: net.Server[] = [];
   const sockets = new Set<net.Socket>();
@@ -40,6 +48,8 @@ export async function startRtspSim(opts: RtspSimOptions): Promise<{ ports: numbe
             sock.write(`RTSP/1.0 ${status}\r\nCSeq: ${cseq}\r\n${headers.map((h) => `${h}\r\n`).join('')}${body ? `Content-Length: ${Buffer.byteLength(body)}\r\n` : ''}\r\n${body}`);
           if (req.method === 'OPTIONS') {
             reply('200 OK', ['Public: OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN']);
+          } else if (req.method === 'DESCRIBE' && down.has(i)) {
+            reply('404 Not Found');
           } else if (req.method === 'DESCRIBE') {
             const a = opts.auth;
             if (a && !verifyDigest(req.headers.get('authorization'), 'DESCRIBE', (u) => (u === a.username ? a.password : undefined), REALM)) {
@@ -58,6 +68,7 @@ export async function startRtspSim(opts: RtspSimOptions): Promise<{ ports: numbe
   }
   return {
     ports: servers.map((s) => (s.address() as net.AddressInfo).port),
+    down,
     close: async () => {
       sockets.forEach((s) => s.destroy());
       await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
