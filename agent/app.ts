@@ -4,6 +4,7 @@ import PQueue from 'p-queue';
 import type { Logger } from 'pino';
 import { topics as topicsOf, type AgentStateMessage } from '../protocols/index.js';
 import type { AgentConfig } from '../config/agent.js';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Journal } from './adapters/journal.js';
 import { MqttConnection } from './adapters/mqtt-client.js';
@@ -141,7 +142,11 @@ export class AgentApp {
     schedule(config.checks.livenessSchedule, 'liveness', () => this.monitor.checkLiveness());
     if (config.checks.decode) schedule(config.checks.decodeSchedule, 'decode', () => this.monitor.checkDecode());
     if (config.discovery.enabled) schedule(config.discovery.schedule, 'discovery', () => this.discover());
-    this.summaryTimer = setInterval(() => this.publisher.summary(this.monitor.cameras.values(), DAY_MS), config.summaryIntervalSec * 1000);
+    this.summaryTimer = setInterval(() => {
+      this.publisher.summary(this.monitor.cameras.values(), DAY_MS);
+      this.heartbeat();
+    }, config.summaryIntervalSec * 1000);
+    this.heartbeat();
 
     log.info({ agentId: config.agentId, session: this.session, cameras: this.monitor.cameras.size, version: AGENT_VERSION }, 'agent started');
     // first round at once rather than at the first tick
@@ -150,6 +155,19 @@ export class AgentApp {
       if (!this.stopping) await this.monitor.checkLiveness();
       if (!this.stopping) this.publisher.summary(this.monitor.cameras.values(), DAY_MS);
     })();
+  }
+
+  /**
+   * A file whose age tells a container healthcheck or a watchdog script that
+   * the agent's loop is alive, and whether it reaches the broker.
+   */
+  private heartbeat(): void {
+    const file = path.join(this.deps.config.stateDir, this.deps.config.agentId, 'heartbeat.json');
+    try {
+      writeFileSync(file, JSON.stringify({ ts: new Date().toISOString(), session: this.session, mqttConnected: this.mqtt.connected, cameras: this.monitor.cameras.size, outboxPending: this.outbox.pending }));
+    } catch (err) {
+      this.deps.log.warn({ err, file }, 'heartbeat file not written');
+    }
   }
 
   /** One discovery round; concurrent callers share the round in progress. */

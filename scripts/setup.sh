@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One-step set-up on Debian/Ubuntu: installs the system packages xueliang needs
-# (ffmpeg; mosquitto, GStreamer's RTSP server and iproute2 for the tests and the
-# demo) when they are missing, then the npm dependencies.
+# (ffmpeg; mosquitto, GStreamer's RTSP server, iproute2 and systemd-analyze for
+# the tests and the demo) when they are missing, then the npm dependencies.
 #   scripts/setup.sh            everything
 #   scripts/setup.sh --quiet    say nothing when all is already there
 #   scripts/setup.sh --check    only report what is missing (exit 3 if anything is)
@@ -31,6 +31,7 @@ declare -A probe=(
   [gstreamer1.0-plugins-ugly]=/usr/share/doc/gstreamer1.0-plugins-ugly/copyright
   [gstreamer1.0-x]=/usr/share/doc/gstreamer1.0-x/copyright
   [iproute2]=/usr/sbin/ip
+  [systemd]=/usr/bin/systemd-analyze
 )
 missing=()
 for pkg in "${!probe[@]}"; do

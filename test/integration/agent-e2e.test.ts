@@ -1,4 +1,9 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { projectRoot } from '../../scripts/sim/project-root.js';
 import { agentStateMessage, agentEvent, agentSummaryMessage, cameraStatusMessage, responseMessage, topics, type CameraStatusMessage } from '../../protocols/index.js';
 import { startOnvifSimulator, type OnvifSimulator } from '../../scripts/sim/onvif-sim.js';
 import { startRtspServer, type RtspServer } from '../../scripts/sim/rtsp-server.js';
@@ -150,6 +155,15 @@ describe('agent end to end', () => {
     });
     expect(summary.counts.online + summary.counts.offline + summary.counts.degraded + summary.counts.unknown).toBe(3);
     expect(summary.cameras.every((c) => c.onlineMs > 0 && c.onlineMs <= c.observedMs)).toBe(true);
+  });
+
+  it('agent e2e: writes the heartbeat a container healthcheck reads', () => {
+    const hc = path.join(projectRoot(), 'dist', 'scripts', 'healthcheck.js');
+    const ok = spawnSync(process.execPath, [hc], { env: { ...process.env, XUELIANG_STATE_DIR: path.join(path.dirname(agent.configFile), 'state') }, encoding: 'utf8' });
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toContain(`${AGENT}: alive, broker connected`);
+    const none = spawnSync(process.execPath, [hc], { env: { ...process.env, XUELIANG_STATE_DIR: mkdtempSync(path.join(os.tmpdir(), 'xl-hc-')) } });
+    expect(none.status).toBe(1);
   });
 
   it('agent e2e: SIGTERM publishes the offline state and exits 0', async () => {
