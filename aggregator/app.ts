@@ -31,7 +31,7 @@ export class AggregatorApp {
     this.state = new AggregatorState({ store: this.store, log: log.child({ module: 'state' }), now });
     this.mqtt = new MqttConnection({
       // a fixed client id and a persistent session: the broker queues QoS 1 traffic while we restart
-      settings: { ...config.mqtt, clean: false, deferAcks: true },
+      settings: { ...config.mqtt, clientId: config.mqtt.clientId ?? 'xueliang-aggregator', clean: false, deferAcks: true },
       log: log.child({ module: 'mqtt' }),
     });
     this.batch = new GroupCommit({

@@ -1,12 +1,13 @@
 import os from 'node:os';
 import { z } from 'zod';
-import { DEFAULT_TOPIC_ROOT, gbId, pointCategory, regionCode, topicSegment } from '../protocols/index.js';
+import { gbId, pointCategory, regionCode, topicSegment } from '../protocols/index.js';
 import { cronExpression } from './cron.js';
+import { mqttSettings } from './mqtt.js';
 
 const credentialSet = z
   .object({
     name: z.string().min(1).describe('name that cameras refer to with `credential`'),
-    username: z.string().min(1),
+    username: z.string().min(1).describe('camera login (ONVIF and RTSP)'),
     password: z.string().describe('secret: never logged nor published'),
   })
   .strict();
@@ -15,7 +16,7 @@ const staticCamera = z
   .object({
     id: topicSegment.optional().describe('camera id; defaults to gbId, else derived from the device (never the IP alone)'),
     gbId: gbId.optional().describe('GB/T 28181 id of the camera; becomes its id'),
-    name: z.string().optional(),
+    name: z.string().optional().describe('name shown to operators'),
     onvif: z
       .string()
       .optional()
@@ -23,7 +24,7 @@ const staticCamera = z
     rtsp: z.string().startsWith('rtsp://').optional().describe('RTSP URL, for cameras without ONVIF or to override the ONVIF stream'),
     credential: z.string().optional().describe('name of the credential set to use; all are tried in order when absent'),
     pointId: z.string().optional().describe('id of the planned point (点位) the camera serves'),
-    category: pointCategory.optional(),
+    category: pointCategory.optional().describe('category of its point, when the plan does not say'),
   })
   .strict()
   .refine((c) => c.onvif !== undefined || c.rtsp !== undefined, { message: 'a camera needs `onvif` or `rtsp`' })
@@ -31,27 +32,9 @@ const staticCamera = z
     message: 'an ONVIF camera needs `id` or `gbId`: its id must outlive its IP address (`xueliang discover` suggests one)',
   });
 
-const mqttSettings = z
-  .object({
-    url: z.string().regex(/^(mqtts?|wss?|tcp|ssl):\/\//, 'use mqtt://, mqtts://, ws:// or wss://').default('mqtt://127.0.0.1:1883'),
-    username: z.string().optional().describe('or env XUELIANG_MQTT_USERNAME'),
-    password: z.string().optional().describe('secret; or env XUELIANG_MQTT_PASSWORD'),
-    clientId: z.string().optional().describe('default: xueliang-agent-{agentId}'),
-    topicRoot: z.string().regex(/^[^#+]+[^/#+]$/, 'no wildcards, no trailing "/"').default(DEFAULT_TOPIC_ROOT),
-    protocolVersion: z.union([z.literal(4), z.literal(5)]).default(5).describe('5 = MQTT 5, 4 = MQTT 3.1.1'),
-    ca: z.string().optional().describe('path of a CA certificate file (PEM) for mqtts://'),
-    cert: z.string().optional().describe('path of a client certificate (PEM)'),
-    key: z.string().optional().describe('path of the client key (PEM)'),
-    rejectUnauthorized: z.boolean().default(true),
-    keepaliveSec: z.number().int().min(5).max(3600).default(30),
-    reconnectMinMs: z.number().int().min(100).default(1000),
-    reconnectMaxMs: z.number().int().min(1000).default(60_000),
-  })
-  .strict();
-
 const discoverySettings = z
   .object({
-    enabled: z.boolean().default(true),
+    enabled: z.boolean().default(true).describe('run WS-Discovery at start and on its schedule'),
     multicast: z.boolean().default(true).describe('WS-Discovery multicast probe on every IPv4 interface that can multicast'),
     interfaces: z.array(z.string()).optional().describe('only these interface names; default: all that can multicast'),
     cidrs: z.array(z.string()).default([]).describe('unicast probes to every host of these IPv4 ranges (/16 at most)'),
@@ -66,13 +49,13 @@ const checkSettings = z
     livenessSchedule: cronExpression.default('0 * * * * *').describe('socket rungs (TCP, ONVIF, RTSP)'),
     decode: z.boolean().default(true).describe('run the ffprobe decode rung at all (off: socket rungs only, for weak gateways)'),
     decodeSchedule: cronExpression.default('30 */5 * * * *').describe('ffprobe decode rung'),
-    livenessDeadlineMs: z.number().int().min(100).max(120_000).default(10_000),
-    decodeDeadlineMs: z.number().int().min(500).max(300_000).default(20_000),
+    livenessDeadlineMs: z.number().int().min(100).max(120_000).default(10_000).describe('deadline of one liveness check (all socket rungs)'),
+    decodeDeadlineMs: z.number().int().min(500).max(300_000).default(20_000).describe('deadline of one ffprobe run; it is killed after'),
     decodeSeconds: z.number().min(0.5).max(30).default(2).describe('seconds of stream read by the decode rung'),
     offlineAfter: z.number().int().min(1).max(100).default(3).describe('consecutive failed checks before offline'),
     maxFfmpeg: z.number().int().min(1).max(64).default(Math.max(1, os.cpus().length)).describe('ffmpeg/ffprobe processes at once'),
     maxSockets: z.number().int().min(1).max(4096).default(64).describe('socket checks at once'),
-    clockDriftWarnMs: z.number().int().min(0).default(5000),
+    clockDriftWarnMs: z.number().int().min(0).default(5000).describe('warn when a camera clock is further off (breaks WS-Security and timestamps)'),
   })
   .strict();
 
@@ -81,21 +64,22 @@ export const agentConfigSchema = z
     agentId: topicSegment.describe('id of this gateway, unique across the deployment'),
     site: z.string().optional().describe('human name of the site'),
     region: regionCode.optional().describe('GB/T 2260 code of the region this gateway serves'),
-    mqtt: mqttSettings.prefault({}),
-    credentials: z.array(credentialSet).default([]),
-    cameras: z.array(staticCamera).default([]),
-    discovery: discoverySettings.prefault({}),
-    checks: checkSettings.prefault({}),
+    mqtt: mqttSettings({ clientId: 'default: xueliang-agent-{agentId}', reconnectMaxMs: 60_000 }).prefault({}).describe('the broker of the monitoring centre'),
+    credentials: z.array(credentialSet).default([]).describe('camera logins, tried in order; the one that works is remembered per camera'),
+    cameras: z.array(staticCamera).default([]).describe('cameras to watch besides the discovered ones'),
+    discovery: discoverySettings.prefault({}).describe('finding ONVIF cameras'),
+    checks: checkSettings.prefault({}).describe('the check ladder: schedules, deadlines, limits'),
     outbox: z
       .object({
         maxEvents: z.number().int().min(10).max(10_000_000).default(100_000).describe('events kept while the broker is unreachable; beyond it the oldest are dropped and an events_dropped event says so'),
         syncMs: z.number().int().min(0).max(1000).default(500).describe('fsync the outbox journal at most this long after a write'),
       })
       .strict()
-      .prefault({}),
-    summaryIntervalSec: z.number().int().min(1).max(86_400).default(60),
+      .prefault({})
+      .describe('events waiting for the broker, kept on disk'),
+    summaryIntervalSec: z.number().int().min(1).max(86_400).default(60).describe('how often the retained summary (and the heartbeat file) is written'),
     stateDir: z.string().default('/var/lib/xueliang').describe('where the agent keeps what must survive a restart'),
-    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info').describe('pino log level'),
   })
   .strict()
   .superRefine((c, ctx) => {
