@@ -9,6 +9,8 @@ import path from 'node:path';
 import { Journal } from './adapters/journal.js';
 import { MqttConnection } from './adapters/mqtt-client.js';
 import { Outbox, type OutboxRecord } from './features/outbox.js';
+import { PictureWatch } from './features/picture-watch.js';
+import { pictureUrlOf } from './features/ladder.js';
 import { targetsFromConfig, type CameraTarget } from './features/camera-target.js';
 import { discoverDevices, logDiscovery, mergeDiscovered, type DiscoveryOutcome } from './features/discovery.js';
 import { CameraMonitor } from './features/monitor.js';
@@ -33,6 +35,8 @@ export class AgentApp {
   private readonly requests: RequestHandler;
   private readonly sockets: PQueue;
   private readonly ffmpeg: PQueue;
+  private readonly pictureQueue: PQueue;
+  readonly pictures: PictureWatch;
   private readonly tasks: ScheduledTask[] = [];
   private summaryTimer: NodeJS.Timeout | undefined;
   private discovering: Promise<DiscoveryOutcome> | undefined;
@@ -64,6 +68,14 @@ export class AgentApp {
     });
     this.sockets = new PQueue({ concurrency: config.checks.maxSockets });
     this.ffmpeg = new PQueue({ concurrency: config.checks.maxFfmpeg });
+    this.pictureQueue = new PQueue({ concurrency: Math.min(config.checks.picture.maxConcurrent, config.checks.maxFfmpeg) });
+    this.pictures = new PictureWatch({
+      dir: path.join(config.stateDir, config.agentId, 'pictures'),
+      settings: () => this.deps.config.checks.picture,
+      thresholdsOf: (id) => ({ ...this.deps.config.checks.picture.thresholds, ...this.deps.config.cameras.find((c) => (c.id ?? c.gbId) === id)?.picture }),
+      log: log.child({ module: 'picture' }),
+      now,
+    });
     this.monitor = new CameraMonitor({
       log: log.child({ module: 'monitor' }),
       now,
@@ -78,6 +90,14 @@ export class AgentApp {
       offlineAfter: () => this.deps.config.checks.offlineAfter,
       clockDriftWarnMs: () => this.deps.config.checks.clockDriftWarnMs,
       decodeEnabled: () => this.deps.config.checks.decode,
+      pictureQueue: this.pictureQueue,
+      picture: async (probe) => {
+        const ctx = { credentials: this.deps.config.credentials, livenessDeadlineMs: 0, decodeDeadlineMs: 0, decodeSeconds: 0 };
+        const target = pictureUrlOf(probe, ctx);
+        if (!target) return { rung: { rung: 'picture', ok: false, ms: 0, reason: 'no_video', detail: 'no stream URI known' }, faults: probe.faults, verdicts: [], metrics: null };
+        // one ffmpeg like any other: it counts against checks.maxFfmpeg too
+        return this.ffmpeg.add(() => this.pictures.check(probe.target.id, target.url, target.secrets));
+      },
       sink: this.publisher,
     });
     this.requests = new RequestHandler({
@@ -141,6 +161,7 @@ export class AgentApp {
     };
     schedule(config.checks.livenessSchedule, 'liveness', () => this.monitor.checkLiveness());
     if (config.checks.decode) schedule(config.checks.decodeSchedule, 'decode', () => this.monitor.checkDecode());
+    if (config.checks.picture.enabled) schedule(config.checks.picture.schedule, 'picture', () => this.monitor.checkPicture());
     if (config.discovery.enabled) schedule(config.discovery.schedule, 'discovery', () => this.discover());
     this.summaryTimer = setInterval(() => {
       this.publisher.summary(this.monitor.cameras.values(), DAY_MS);
@@ -153,6 +174,7 @@ export class AgentApp {
     void (async () => {
       if (config.discovery.enabled) await this.discover().catch((err: unknown) => log.error({ err }, 'discovery failed'));
       if (!this.stopping) await this.monitor.checkLiveness();
+      if (!this.stopping && config.checks.picture.enabled) void this.monitor.checkPicture();
       if (!this.stopping) this.publisher.summary(this.monitor.cameras.values(), DAY_MS);
     })();
   }
@@ -200,8 +222,9 @@ export class AgentApp {
     if (this.summaryTimer) clearInterval(this.summaryTimer);
     this.sockets.clear();
     this.ffmpeg.clear();
+    this.pictureQueue.clear();
     const drained = await Promise.race([
-      Promise.all([this.sockets.onIdle(), this.ffmpeg.onIdle()]).then(() => true),
+      Promise.all([this.sockets.onIdle(), this.ffmpeg.onIdle(), this.pictureQueue.onIdle()]).then(() => true),
       new Promise<false>((r) => setTimeout(() => r(false), Math.max(0, deadlineMs - 3000)).unref()),
     ]);
     if (!drained) log.warn('checks still running at the stop deadline: abandoned');

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { gbId, pointCategory, regionCode, topicSegment } from '../protocols/index.js';
 import { cronExpression } from './cron.js';
 import { mqttSettings } from './mqtt.js';
+import { pictureSettings, pictureThresholds } from './picture.js';
 
 const credentialSet = z
   .object({
@@ -25,6 +26,7 @@ const staticCamera = z
     credential: z.string().optional().describe('name of the credential set to use; all are tried in order when absent'),
     pointId: z.string().optional().describe('id of the planned point (点位) the camera serves'),
     category: pointCategory.optional().describe('category of its point, when the plan does not say'),
+    picture: pictureThresholds.partial().optional().describe('picture thresholds of this camera, over the global ones'),
   })
   .strict()
   .refine((c) => c.onvif !== undefined || c.rtsp !== undefined, { message: 'a camera needs `onvif` or `rtsp`' })
@@ -55,6 +57,7 @@ const checkSettings = z
     offlineAfter: z.number().int().min(1).max(100).default(3).describe('consecutive failed checks before offline'),
     maxFfmpeg: z.number().int().min(1).max(64).default(Math.max(1, os.cpus().length)).describe('ffmpeg/ffprobe processes at once'),
     maxSockets: z.number().int().min(1).max(4096).default(64).describe('socket checks at once'),
+    picture: pictureSettings.prefault({}).describe('the picture check (video-quality diagnosis)'),
     clockDriftWarnMs: z.number().int().min(0).default(5000).describe('warn when a camera clock is further off (breaks WS-Security and timestamps)'),
   })
   .strict();

@@ -69,6 +69,9 @@ export const deviceInfo = z.object({
 });
 export type DeviceInfo = z.infer<typeof deviceInfo>;
 
+/** A video-quality fault with what was measured and the threshold it crossed (DOMAIN.md §4). */
+export const pictureFault = z.object({ fault: z.string(), value: z.number().nullable(), threshold: z.number().nullable() });
+
 export const rungResult = z.object({
   rung,
   ok: z.boolean(),
@@ -104,7 +107,7 @@ export const cameraStatusMessage = z.object({
   pointId: z.string().nullable(),
   category: pointCategory.nullable(),
   /** video-quality faults, empty when none or not checked */
-  faults: z.array(z.object({ fault: z.string(), value: z.number().nullable(), threshold: z.number().nullable() })),
+  faults: z.array(pictureFault),
   rungs: z.array(rungResult),
 });
 export type CameraStatusMessage = z.infer<typeof cameraStatusMessage>;
@@ -146,7 +149,18 @@ export const eventsDroppedEvent = z.object({
   to: eventRef,
   historical: z.boolean().optional(),
 });
-export const agentEvent = z.discriminatedUnion('type', [stateChangeEvent, cameraRemovedEvent, eventsDroppedEvent]);
+/** Video-quality faults of a camera appeared or cleared (after confirmation). */
+export const faultsChangedEvent = z.object({
+  type: z.literal('faults'),
+  session: z.string().min(1),
+  seq: z.number().int().positive(),
+  ts: isoTime,
+  cameraId: topicSegment,
+  appeared: z.array(pictureFault),
+  cleared: z.array(z.string()),
+  historical: z.boolean().optional(),
+});
+export const agentEvent = z.discriminatedUnion('type', [stateChangeEvent, cameraRemovedEvent, eventsDroppedEvent, faultsChangedEvent]);
 export type StateChangeEvent = z.infer<typeof stateChangeEvent>;
 export type AgentEvent = z.infer<typeof agentEvent>;
 

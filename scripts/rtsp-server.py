@@ -5,7 +5,8 @@ live H.264 test patterns.
 Usage: rtsp-server.py [--host 127.0.0.1] [--port 0] [--user U --password P]
                       [--mount /path=pattern ...]
 Patterns: smpte (default), black, blue, ball, snow, or any videotestsrc
-pattern name. It binds only the given host. Once listening it prints one JSON
+pattern name; or file:/path/clip.mp4 (H.264 in MP4), played from the start
+for each client. It binds only the given host. Once listening it prints one JSON
 line {"port": N} on stdout. Commands on stdin, one per line:
   remove /path          stop serving the mount (new requests get 404)
   add /path=pattern     serve a mount
@@ -26,6 +27,12 @@ PATTERNS = {"smpte": "smpte", "black": "black", "blue": "blue", "ball": "ball", 
 
 
 def launch_line(pattern: str) -> str:
+    if pattern.startswith("file:"):
+        # an H.264 MP4 made by the tests (ffmpeg lavfi): each client plays it from the start
+        return (
+            f"( filesrc location={pattern[5:]} ! qtdemux ! h264parse "
+            "! rtph264pay name=pay0 pt=96 config-interval=1 )"
+        )
     pat = PATTERNS.get(pattern, pattern)
     return (
         f"( videotestsrc is-live=true pattern={pat} ! video/x-raw,width=320,height=240,framerate=10/1 "
@@ -64,7 +71,7 @@ def main() -> None:
         path, _, pattern = spec.partition("=")
         factory = GstRtspServer.RTSPMediaFactory()
         factory.set_launch(launch_line(pattern or "smpte"))
-        factory.set_shared(True)
+        factory.set_shared(not (pattern or "").startswith("file:"))
         if auth is not None:
             perms = GstRtspServer.RTSPPermissions()
             perms.add_permission_for_role("user", "media.factory.access", True)

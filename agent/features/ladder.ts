@@ -9,6 +9,7 @@ import { errorMessage } from '../lib/errors.js';
 import { scrubSecrets } from '../lib/redact.js';
 import type { CameraTarget } from './camera-target.js';
 import type { CheckVerdict } from './camera-health.js';
+import type { PictureFault } from './picture-faults.js';
 import { clockDrift, credentialOrder, inspectOnvif, onvifAuthCheck, type OnvifInspection } from './onvif-inspect.js';
 
 /** Everything the agent knows about one camera between checks. */
@@ -23,6 +24,9 @@ export interface CameraProbeState {
   liveness: RungResult[];
   /** result of the last decode check */
   decode: RungResult | undefined;
+  /** result of the last picture check, and the faults that count */
+  picture: RungResult | undefined;
+  faults: PictureFault[];
   stream: StreamMetrics | null;
 }
 
@@ -34,6 +38,8 @@ export const newProbeState = (target: CameraTarget): CameraProbeState => ({
   clockDriftMs: null,
   liveness: [],
   decode: undefined,
+  picture: undefined,
+  faults: [],
   stream: null,
 });
 
@@ -153,6 +159,18 @@ export async function runLiveness(st: CameraProbeState, ctx: LadderContext): Pro
   return rungs;
 }
 
+/**
+ * The stream the picture check reads, with credentials: the sub-stream when
+ * the camera has one (cheaper to decode, enough to judge the picture).
+ */
+export function pictureUrlOf(st: CameraProbeState, ctx: LadderContext): { url: string; secrets: string[] } | undefined {
+  const stream = streamOf(st, ctx);
+  if (!stream) return undefined;
+  const sub = st.target.rtspUrl ? undefined : st.inspection?.streams[1]?.uri;
+  const base = sub ? parseRtspUrl(sub).url : stream.url;
+  return { url: withCredentials(base, stream.candidates[0]), secrets: allSecrets(ctx, st.target) };
+}
+
 /** The decode rung: ffprobe reads a few seconds of the stream. Never throws. */
 export async function runDecode(st: CameraProbeState, ctx: LadderContext): Promise<RungResult> {
   const stream = streamOf(st, ctx);
@@ -169,9 +187,12 @@ export async function runDecode(st: CameraProbeState, ctx: LadderContext): Promi
   return rungOk('decode', r.ms);
 }
 
-/** The camera's verdict from its latest liveness and decode results: the lowest failed rung wins. */
+/** The camera's verdict from its latest results: the lowest failed rung wins; picture faults make it degraded. */
 export function verdictOf(st: CameraProbeState): CheckVerdict {
-  const failed = [...st.liveness, ...(st.decode && st.liveness.every((r) => r.ok) ? [st.decode] : [])].find((r) => !r.ok);
-  if (!failed) return { ok: true };
+  const socketsOk = st.liveness.every((r) => r.ok);
+  const decodeOk = socketsOk && (!st.decode || st.decode.ok);
+  const chain = [...st.liveness, ...(st.decode && socketsOk ? [st.decode] : []), ...(st.picture && decodeOk ? [st.picture] : [])];
+  const failed = chain.find((r) => !r.ok);
+  if (!failed) return { ok: true, degraded: decodeOk && st.faults.length > 0 };
   return { ok: false, rung: failed.rung, reason: failed.reason ?? 'rtsp_error', detail: failed.detail ?? '' };
 }

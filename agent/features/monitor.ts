@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import { pruneMarks, type StateMark } from '../../protocols/index.js';
 import { applyVerdict, initialHealth, type CameraHealth, type Transition } from './camera-health.js';
 import type { CameraTarget } from './camera-target.js';
+import type { PictureFault } from './picture-faults.js';
+import type { PictureOutcome } from './picture-watch.js';
 import { newProbeState, runDecode, runLiveness, verdictOf, type CameraProbeState, type LadderContext } from './ladder.js';
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -21,6 +23,7 @@ export interface CameraRecord {
 /** Where the monitor reports; the MQTT publisher implements it. */
 export interface MonitorSink {
   status(rec: CameraRecord): void;
+  faultsChanged(rec: CameraRecord, appeared: PictureFault[], cleared: string[], at: number): void;
   transition(rec: CameraRecord, t: Transition, at: number): void;
   removed(cameraId: string, at: number): void;
 }
@@ -33,6 +36,9 @@ export interface MonitorDeps {
   ladder: () => LadderContext;
   offlineAfter: () => number;
   decodeEnabled: () => boolean;
+  /** the picture rung (absent: no picture checks) */
+  picture?: ((probe: CameraProbeState) => Promise<PictureOutcome>) | undefined;
+  pictureQueue?: PQueue | undefined;
   /** drift of a camera's clock beyond which a warning is logged (once per camera until it is back within) */
   clockDriftWarnMs: () => number;
   sink: MonitorSink;
@@ -76,6 +82,11 @@ export class CameraMonitor {
     await Promise.all(this.pick(ids).map((rec) => this.runCheck(rec, 'liveness')));
   }
 
+  /** Picture checks of the given cameras whose stream decodes. */
+  async checkPicture(ids?: string[]): Promise<void> {
+    await Promise.all(this.pick(ids).map((rec) => this.runCheck(rec, 'picture')));
+  }
+
   /** Decode checks of the given cameras whose socket rungs pass. */
   async checkDecode(ids?: string[]): Promise<void> {
     await Promise.all(this.pick(ids).map((rec) => this.runCheck(rec, 'decode')));
@@ -87,7 +98,7 @@ export class CameraMonitor {
     return all.filter((r) => !r.busy);
   }
 
-  private async runCheck(rec: CameraRecord, kind: 'liveness' | 'decode'): Promise<void> {
+  private async runCheck(rec: CameraRecord, kind: 'liveness' | 'decode' | 'picture'): Promise<void> {
     rec.busy = true;
     const id = rec.probe.target.id;
     const probe = rec.probe;
@@ -100,6 +111,21 @@ export class CameraMonitor {
       // decode on its schedule, and right after liveness while it has never passed or last failed
       const wantDecode = socketsOk && this.deps.decodeEnabled() && (kind === 'decode' || !probe.decode || !probe.decode.ok);
       if (wantDecode) probe.decode = await this.deps.ffmpeg.add(() => runDecode(probe, ctx));
+      if (kind === 'picture') {
+        const decodeOk = socketsOk && (!probe.decode || probe.decode.ok);
+        if (!decodeOk || !this.deps.picture) return;
+        const picture = this.deps.picture;
+        const before = probe.faults;
+        const outcome = await (this.deps.pictureQueue ?? this.deps.ffmpeg).add(() => picture(probe));
+        probe.picture = outcome.rung;
+        probe.faults = outcome.faults;
+        const appeared = outcome.faults.filter((f) => !before.some((b) => b.fault === f.fault));
+        const cleared = before.filter((b) => !outcome.faults.some((f) => f.fault === b.fault)).map((b) => b.fault);
+        if ((appeared.length || cleared.length) && this.cameras.get(id) === rec && rec.probe === probe) {
+          this.deps.log.info({ camera: id, appeared: appeared.map((f) => f.fault), cleared }, 'picture faults changed');
+          this.deps.sink.faultsChanged(rec, appeared, cleared, this.deps.now());
+        }
+      }
       if (kind === 'decode' && !wantDecode) return;
       if (this.cameras.get(id) !== rec || rec.probe !== probe) return; // removed or retargeted meanwhile
       this.apply(rec);

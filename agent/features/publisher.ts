@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { topics as topicsOf, type AgentEvent, type Topics } from '../../protocols/index.js';
 import type { MqttConnection } from '../adapters/mqtt-client.js';
 import type { Outbox } from './outbox.js';
+import type { PictureFault } from './picture-faults.js';
 import type { Transition } from './camera-health.js';
 import type { CameraRecord, MonitorSink } from './monitor.js';
 import { stateEvent, statusMessage, summaryMessage } from './status-message.js';
@@ -51,6 +52,10 @@ export class Publisher implements MonitorSink {
 
   transition(rec: CameraRecord, t: Transition, at: number): void {
     this.event(stateEvent(rec.probe.target.id, t, at, this.deps.session, this.nextSeq()));
+  }
+
+  faultsChanged(rec: CameraRecord, appeared: PictureFault[], cleared: string[], at: number): void {
+    this.event({ type: 'faults', session: this.deps.session, seq: this.nextSeq(), ts: new Date(at).toISOString(), cameraId: rec.probe.target.id, appeared, cleared });
   }
 
   removed(cameraId: string, at: number): void {

@@ -39,8 +39,8 @@ export function statusMessage(rec: CameraRecord): CameraStatusMessage {
     clockDriftMs: rec.probe.clockDriftMs,
     pointId: t.pointId,
     category: t.category,
-    faults: [],
-    rungs: [...rec.probe.liveness, ...(rec.probe.decode ? [rec.probe.decode] : [])],
+    faults: rec.probe.faults,
+    rungs: [...rec.probe.liveness, ...(rec.probe.decode ? [rec.probe.decode] : []), ...(rec.probe.picture ? [rec.probe.picture] : [])],
   };
 }
 

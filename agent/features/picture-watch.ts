@@ -1,0 +1,143 @@
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { RungResult } from '../../protocols/index.js';
+import type { PictureSettings, PictureThresholds } from '../../config/picture.js';
+import { analysePicture, type PictureMetrics } from '../adapters/picture.js';
+import { faultsOf, inNightWindow, judgePicture, type PictureFault, type Verdict } from './picture-faults.js';
+
+/** What the agent keeps per camera between picture checks (on disk, so a restart keeps it). */
+interface Memory {
+  /** blur of healthy checks, until the baseline is set */
+  blurSamples: number[];
+  blurBaseline: number | null;
+  hasReference: boolean;
+  /** consecutive checks that saw (positive) or did not see (negative) each fault */
+  streaks: Record<string, number>;
+  /** faults that count, after confirmChecks checks agreed */
+  confirmed: PictureFault[];
+}
+
+export interface PictureOutcome {
+  rung: RungResult;
+  faults: PictureFault[];
+  verdicts: Verdict[];
+  metrics: PictureMetrics | null;
+}
+
+const safe = (id: string) => id.replace(/[^A-Za-z0-9_.:-]/g, '_');
+
+/**
+ * The picture rung for every camera: runs the analysis, judges it against the
+ * camera's thresholds and its own learnt baseline and reference frame, and
+ * confirms faults over `confirmChecks` checks before they count (and before
+ * they clear).
+ */
+export class PictureWatch {
+  private readonly memories = new Map<string, Memory>();
+
+  constructor(
+    private readonly deps: {
+      dir: string;
+      settings: () => PictureSettings;
+      thresholdsOf: (cameraId: string) => PictureThresholds;
+      log: Logger;
+      now: () => number;
+    },
+  ) {
+    mkdirSync(deps.dir, { recursive: true });
+  }
+
+  private file(id: string, ext: string) {
+    return path.join(this.deps.dir, `${safe(id)}.${ext}`);
+  }
+
+  private memory(id: string): Memory {
+    let m = this.memories.get(id);
+    if (!m) {
+      try {
+        m = JSON.parse(readFileSync(this.file(id, 'json'), 'utf8')) as Memory;
+      } catch {
+        m = { blurSamples: [], blurBaseline: null, hasReference: false, streaks: {}, confirmed: [] };
+      }
+      this.memories.set(id, m);
+    }
+    return m;
+  }
+
+  private save(id: string, m: Memory): void {
+    const f = this.file(id, 'json');
+    writeFileSync(`${f}.tmp`, JSON.stringify(m));
+    renameSync(`${f}.tmp`, f);
+  }
+
+  /** Forgets a camera's baseline and reference (it was replaced or re-aimed on purpose). */
+  forget(id: string): void {
+    this.memories.delete(id);
+    for (const ext of ['json', 'png']) rmSync(this.file(id, ext), { force: true });
+  }
+
+  async check(cameraId: string, url: string, secrets: string[]): Promise<PictureOutcome> {
+    const s = this.deps.settings();
+    const mem = this.memory(cameraId);
+    const refFile = this.file(cameraId, 'png');
+    const candidate = `${refFile}.new.png`;
+    const r = await analysePicture({
+      url,
+      seconds: s.seconds,
+      deadlineMs: s.deadlineMs,
+      secrets,
+      referencePng: mem.hasReference ? refFile : undefined,
+      captureReferenceTo: mem.hasReference ? undefined : candidate,
+    });
+    if (!r.ok) {
+      rmSync(candidate, { force: true });
+      return { rung: { rung: 'picture', ok: false, ms: Math.round(r.ms), reason: r.reason === 'timeout' ? 'timeout' : 'no_video', detail: r.detail }, faults: mem.confirmed, verdicts: [], metrics: null };
+    }
+    const verdicts = judgePicture(r.metrics, this.deps.thresholdsOf(cameraId), { blurBaseline: mem.blurBaseline, night: inNightWindow(this.deps.now(), s.nightFrom, s.nightTo) });
+    const seen = faultsOf(verdicts);
+    // learn from healthy checks only: the baseline of a blurred camera would hide its blur
+    if (seen.length === 0) {
+      if (!mem.hasReference) {
+        try {
+          renameSync(candidate, refFile);
+          mem.hasReference = true;
+        } catch {
+          // no frame was written: try again next time
+        }
+      }
+      if (mem.blurBaseline === null && r.metrics.blur !== null) {
+        mem.blurSamples.push(r.metrics.blur);
+        if (mem.blurSamples.length >= s.baselineChecks) {
+          const sorted = [...mem.blurSamples].sort((a, b) => a - b);
+          mem.blurBaseline = sorted[Math.floor(sorted.length / 2)]!;
+          this.deps.log.info({ camera: cameraId, blurBaseline: mem.blurBaseline }, 'picture baseline learnt');
+        }
+      }
+    }
+    rmSync(candidate, { force: true });
+    mem.confirmed = confirm(mem, seen, s.confirmChecks);
+    this.save(cameraId, mem);
+    return { rung: { rung: 'picture', ok: true, ms: Math.round(r.ms), reason: null, detail: null }, faults: mem.confirmed, verdicts, metrics: r.metrics };
+  }
+}
+
+/** A fault counts after `n` checks in a row saw it, and stops counting after `n` in a row did not. */
+function confirm(mem: Memory, seen: PictureFault[], n: number): PictureFault[] {
+  const names = new Set([...Object.keys(mem.streaks), ...seen.map((f) => f.fault)]);
+  for (const name of names) {
+    const now = seen.some((f) => f.fault === name);
+    const s = mem.streaks[name] ?? 0;
+    mem.streaks[name] = now ? Math.max(1, s + 1) : Math.min(-1, s - 1);
+  }
+  const out: PictureFault[] = [];
+  for (const name of names) {
+    const streak = mem.streaks[name]!;
+    const was = mem.confirmed.find((f) => f.fault === name);
+    const current = seen.find((f) => f.fault === name);
+    if (current && (was || streak >= n)) out.push(current);
+    else if (!current && was && streak > -n) out.push(was);
+    if (streak <= -n && !current) delete mem.streaks[name];
+  }
+  return out;
+}

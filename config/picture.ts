@@ -1,0 +1,35 @@
+import { z } from 'zod';
+import { cronExpression } from './cron.js';
+
+/** Thresholds of the picture check (DOMAIN.md §4); each can be set globally and per camera. */
+export const pictureThresholds = z
+  .object({
+    darkBelow: z.number().min(0).max(255).default(35).describe('mean luma below this is too dark'),
+    darkBelowAtNight: z.number().min(0).max(255).default(12).describe('the same during the night window'),
+    brightAbove: z.number().min(0).max(255).default(220).describe('mean luma above this is too bright'),
+    lowContrastBelow: z.number().min(0).max(255).default(40).describe('YHIGH − YLOW below this is low contrast'),
+    frozenBelow: z.number().min(0).default(0.05).describe('mean frame-to-frame luma change below this is a frozen picture (sensor noise keeps a static scene above it)'),
+    blurFactor: z.number().min(1).default(2).describe('blur above this many times the camera\'s own baseline'),
+    colourCastDistance: z.number().min(0).default(20).describe('distance of mean (U,V) from grey (128,128) above this, with saturation, is a colour cast'),
+    colourCastMinSaturation: z.number().min(0).default(20),
+    occludedBlackPercent: z.number().min(0).max(100).default(60).describe('mean share of black pixels above this in a lit scene is occlusion'),
+    sceneSsimBelow: z.number().min(0).max(1).default(0.8).describe('similarity to the reference frame below this: the camera moved or the scene changed'),
+  })
+  .strict();
+export type PictureThresholds = z.infer<typeof pictureThresholds>;
+
+export const pictureSettings = z
+  .object({
+    enabled: z.boolean().default(true).describe('run the picture check at all'),
+    schedule: cronExpression.default('0 */15 * * * *').describe('when to run it (every 15 minutes)'),
+    seconds: z.number().min(1).max(30).default(5).describe('seconds of stream analysed'),
+    deadlineMs: z.number().int().min(1000).max(300_000).default(20_000).describe('ffmpeg is killed after this'),
+    maxConcurrent: z.number().int().min(1).max(16).default(1).describe('picture checks at once (each is one ffmpeg)'),
+    confirmChecks: z.number().int().min(1).max(100).default(1).describe('a fault counts (and clears) only after this many checks in a row agree'),
+    baselineChecks: z.number().int().min(1).max(20).default(3).describe('healthy checks that set a camera\'s blur baseline and reference frame'),
+    nightFrom: z.string().regex(/^\d{2}:\d{2}$/).default('19:00').describe('start of the night window (local time), when darkness rules relax'),
+    nightTo: z.string().regex(/^\d{2}:\d{2}$/).default('06:00'),
+    thresholds: pictureThresholds.prefault({}).describe('fault thresholds for every camera'),
+  })
+  .strict();
+export type PictureSettings = z.infer<typeof pictureSettings>;

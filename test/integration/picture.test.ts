@@ -1,0 +1,76 @@
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pictureSettings } from '../../config/picture.js';
+import { PictureWatch } from '../../agent/features/picture-watch.js';
+import { startRtspServer, type RtspServer } from '../../scripts/sim/rtsp-server.js';
+import { makeClips } from '../support/fault-clips.js';
+
+// the fault each stream shows; [] = must raise no alarm
+const MATRIX: Array<[stream: string, expected: string[]]> = [
+  ['healthy', []],
+  ['static_noisy', []],
+  ['black', ['black_screen']],
+  ['blue', ['blue_screen']],
+  ['grey', ['signal_loss']],
+  ['frozen', ['frozen']],
+  ['dark', ['too_dark']],
+  ['bright', ['too_bright']],
+  ['cast', ['colour_cast']],
+  ['covered', ['occlusion']],
+  ['low_contrast', ['low_contrast']],
+];
+
+describe('picture check on real streams', () => {
+  let rtsp: RtspServer;
+  let watch: PictureWatch;
+  const falseAlarms: string[] = [];
+  const misses: string[] = [];
+
+  beforeAll(async () => {
+    const clips = makeClips();
+    rtsp = await startRtspServer({ mounts: Object.fromEntries(Object.entries(clips).map(([n, f]) => [`/${n}`, `file:${f}`])) });
+    const settings = pictureSettings.parse({ seconds: 3, baselineChecks: 2, nightFrom: '00:00', nightTo: '00:00' });
+    watch = new PictureWatch({ dir: mkdtempSync(path.join(os.tmpdir(), 'xl-pic-')), settings: () => settings, thresholdsOf: () => settings.thresholds, log: pino({ level: 'silent' }), now: () => Date.parse('2026-11-27T12:00:00') });
+  }, 60_000);
+
+  afterAll(async () => {
+    await rtsp?.close();
+    console.log(`picture matrix: ${MATRIX.length + 2} streams, false alarms ${falseAlarms.length} [${falseAlarms.join(', ')}], misses ${misses.length} [${misses.join(', ')}]`);
+  });
+
+  const judge = (stream: string, got: string[], expected: string[]) => {
+    for (const g of got) if (!expected.includes(g)) falseAlarms.push(`${stream}:${g}`);
+    for (const e of expected) if (!got.includes(e)) misses.push(`${stream}:${e}`);
+  };
+
+  it.each(MATRIX)('picture: %s shows exactly %j', async (stream, expected) => {
+    const r = await watch.check(`cam-${stream}`, rtsp.url(`/${stream}`), []);
+    expect(r.rung.ok, r.rung.detail ?? '').toBe(true);
+    const got = r.faults.map((f) => f.fault).sort();
+    judge(stream, got, expected);
+    expect(got).toEqual([...expected].sort());
+    for (const f of r.faults) expect(f.value).not.toBeNull();
+  }, 30_000);
+
+  it('picture: blur is judged against the camera\'s own baseline, learnt from its healthy checks', async () => {
+    for (let i = 0; i < 2; i++) expect((await watch.check('cam-b', rtsp.url('/healthy'), [])).faults).toEqual([]);
+    const r = await watch.check('cam-b', rtsp.url('/blur'), []);
+    const got = r.faults.map((f) => f.fault);
+    judge('blur', got, ['blur']);
+    expect(got).toEqual(['blur']);
+    expect(r.faults[0]!.value!).toBeGreaterThan(r.faults[0]!.threshold!);
+  }, 60_000);
+
+  it('picture: a camera turned away is judged against the reference frame of its healthy check', async () => {
+    expect((await watch.check('cam-s', rtsp.url('/healthy'), [])).faults).toEqual([]);
+    const same = await watch.check('cam-s', rtsp.url('/healthy'), []);
+    expect(same.metrics!.ssim!).toBeGreaterThan(0.85);
+    const r = await watch.check('cam-s', rtsp.url('/shifted'), []);
+    const got = r.faults.map((f) => f.fault);
+    judge('shifted', got, ['scene_changed']);
+    expect(got).toEqual(['scene_changed']);
+  }, 60_000);
+});
