@@ -51,7 +51,8 @@ export async function runDemo(argv: string[]): Promise<number> {
     const broker = await startEmbeddedBroker(mqttPort);
     cleanups.push(() => broker.close());
     const rtsp = await startRtspServer({
-      mounts: { '/cam1': 'smpte', '/cam2': 'ball', '/cam3': 'snow', '/cam4': 'smpte', '/cam5': 'ball', '/gate': 'smpte' },
+      // cam4 sends a still picture (a colour chart): online to a decoder, frozen to the picture check
+      mounts: { '/cam1': 'scene', '/cam2': 'scene', '/cam3': 'scene', '/cam4': 'colors', '/cam5': 'scene', '/gate': 'scene' },
       auth: { username: 'admin', password: PASSWORD },
     });
     cleanups.push(() => rtsp.close());
@@ -98,7 +99,16 @@ export async function runDemo(argv: string[]): Promise<number> {
       credentials: [{ name: 'site', username: 'admin', password: PASSWORD }],
       cameras: [...bound, { id: 'gate-rtsp', name: 'Main gate (RTSP only)', rtsp: rtsp.url('/gate', { username: 'admin', password: PASSWORD }), pointId: 'XH-005' }],
       discovery: { multicast: false, cidrs: ['127.0.0.1/32'], port: sim.discoveryPort, windowMs: 800, schedule: '*/5 * * * *' },
-      checks: { livenessSchedule: '*/5 * * * * *', decodeSchedule: '*/30 * * * * *', offlineAfter: 2, livenessDeadlineMs: 3000, decodeDeadlineMs: 10_000, decodeSeconds: 1, maxFfmpeg: 2 },
+      checks: {
+        livenessSchedule: '*/5 * * * * *',
+        decodeSchedule: '*/30 * * * * *',
+        offlineAfter: 2,
+        livenessDeadlineMs: 3000,
+        decodeDeadlineMs: 10_000,
+        decodeSeconds: 1,
+        maxFfmpeg: 2,
+        picture: { schedule: '15 * * * * *', seconds: 2, nightFrom: '00:00', nightTo: '00:00' },
+      },
       summaryIntervalSec: 10,
       stateDir: path.dirname(logFile),
       logLevel: 'info',
@@ -113,7 +123,8 @@ export async function runDemo(argv: string[]): Promise<number> {
     out(`  aggregator    ${aggregator.apiUrl}/api/rates   ${aggregator.apiUrl}/api/cameras/offline   ${aggregator.apiUrl}/metrics`);
     out(`  point plan    6 points in Xihu district (330106), one without a camera`);
     out(`  logs          ${dir}/agent.log, aggregator.log`);
-    out('  scripted      cam2 loses its stream after 25 s and gets it back 40 s later; cam5 has a changed password; cam6 hangs\n');
+    out('  scripted      cam2 loses its stream after 25 s and gets it back 40 s later; cam4 shows a frozen picture;');
+    out('                cam5 has a changed password; cam6 hangs\n');
 
     const watcher = await watch(broker.url);
     cleanups.push(() => watcher.close());
@@ -124,7 +135,7 @@ export async function runDemo(argv: string[]): Promise<number> {
     const timers: NodeJS.Timeout[] = [];
     const cycle = () => {
       timers.push(setTimeout(() => void rtsp.remove('/cam2').then(() => out(`${clock()}  [demo] cam2's stream stopped`)), 25_000));
-      timers.push(setTimeout(() => void rtsp.add('/cam2', 'ball').then(() => out(`${clock()}  [demo] cam2's stream is back`)), 65_000));
+      timers.push(setTimeout(() => void rtsp.add('/cam2', 'scene').then(() => out(`${clock()}  [demo] cam2's stream is back`)), 65_000));
     };
     cycle();
     const cycler = setInterval(cycle, 90_000);
@@ -181,6 +192,10 @@ async function watch(url: string) {
       }
     } else if (p.kind === 'events') {
       const e = agentEvent.safeParse(data);
+      if (e.success && e.data.type === 'faults') {
+        const what = [...e.data.appeared.map((f) => `+${f.fault}`), ...e.data.cleared.map((f) => `-${f}`)].join(' ');
+        out(`${clock()}  ${label(e.data.cameraId).padEnd(38)} picture: ${what}`);
+      }
       if (e.success && e.data.type === 'state') {
         const why = e.data.rung ? `   [${e.data.rung}: ${e.data.reason}${e.data.detail ? ` — ${e.data.detail}` : ''}]` : '';
         out(`${clock()}  ${label(e.data.cameraId).padEnd(38)} ${e.data.from} → ${e.data.to}${why}`);
@@ -200,7 +215,7 @@ async function watch(url: string) {
     if (!r.success) return;
     const a = r.data.categories.all;
     const f = (x: { numerator: number; denominator: number; rate: number | null }) => `${x.numerator}/${x.denominator}${x.rate === null ? '' : ` ${(x.rate * 100).toFixed(1)}%`}`;
-    out(`${clock()}  ── rates: coverage ${f(a.coverage)} · networking ${f(a.networking)} · intact ${f(a.intact)} · cameras ${a.cameras.installed}: ${a.cameras.online} online, ${a.cameras.offline} offline, ${a.cameras.unknown} unknown`);
+    out(`${clock()}  ── rates: coverage ${f(a.coverage)} · networking ${f(a.networking)} · intact ${f(a.intact)} · cameras ${a.cameras.installed}: ${a.cameras.online} online, ${a.cameras.degraded} degraded, ${a.cameras.offline} offline, ${a.cameras.unknown} unknown`);
   });
   await new Promise<void>((resolve) => client.once('connect', () => resolve()));
   await client.subscribeAsync([t.all.cameraStatuses, t.all.events, t.rates('all')], { qos: 1 });

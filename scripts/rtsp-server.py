@@ -4,7 +4,7 @@ live H.264 test patterns.
 
 Usage: rtsp-server.py [--host 127.0.0.1] [--port 0] [--user U --password P]
                       [--mount /path=pattern ...]
-Patterns: smpte (default), black, blue, ball, snow, or any videotestsrc
+Patterns: scene (still bars under sensor noise: a healthy camera), colors (a still chart: frozen), smpte (default; has a moving noise box), black, blue, ball, snow, or any videotestsrc
 pattern name; or file:/path/clip.mp4 (H.264 in MP4), played from the start
 for each client. It binds only the given host. Once listening it prints one JSON
 line {"port": N} on stdout. Commands on stdin, one per line:
@@ -24,6 +24,17 @@ gi.require_version("GstRtspServer", "1.0")
 from gi.repository import GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
 
 PATTERNS = {"smpte": "smpte", "black": "black", "blue": "blue", "ball": "ball", "snow": "snow"}
+CAPS = "video/x-raw,width=320,height=240,framerate=10/1"
+ENCODE = (
+    "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=10 bitrate=300 "
+    "! rtph264pay name=pay0 pt=96 config-interval=1"
+)
+# a healthy-looking camera: a still scene (bars) under live sensor noise. To the
+# picture check a plain "smpte" is a frozen picture and "ball" an almost black one.
+SCENE = (
+    f"videotestsrc is-live=true pattern=smpte ! {CAPS} ! compositor name=mix sink_1::alpha=0.12 ! video/x-raw,format=I420 ! {ENCODE} "
+    f"videotestsrc is-live=true pattern=snow ! {CAPS} ! mix."
+)
 
 
 def launch_line(pattern: str) -> str:
@@ -33,12 +44,10 @@ def launch_line(pattern: str) -> str:
             f"( filesrc location={pattern[5:]} ! qtdemux ! h264parse "
             "! rtph264pay name=pay0 pt=96 config-interval=1 )"
         )
+    if pattern == "scene":
+        return f"( {SCENE} )"
     pat = PATTERNS.get(pattern, pattern)
-    return (
-        f"( videotestsrc is-live=true pattern={pat} ! video/x-raw,width=320,height=240,framerate=10/1 "
-        "! x264enc tune=zerolatency speed-preset=ultrafast key-int-max=10 bitrate=300 "
-        "! rtph264pay name=pay0 pt=96 config-interval=1 )"
-    )
+    return f"( videotestsrc is-live=true pattern={pat} ! {CAPS} ! {ENCODE} )"
 
 
 def main() -> None:

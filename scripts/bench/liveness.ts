@@ -123,7 +123,7 @@ async function agentProcess(n: number) {
       mqtt: { url: broker.url, protocolVersion: 4 },
       cameras: sim.ports.map((p, i) => ({ id: `cam-${i}`, rtsp: `rtsp://${AUTH.username}:${AUTH.password}@127.0.0.1:${p}/live` })),
       discovery: { enabled: false },
-      checks: { livenessSchedule: '*/5 * * * * *', decode: false },
+      checks: { livenessSchedule: '*/5 * * * * *', decode: false, picture: { enabled: false } },
       summaryIntervalSec: 10,
       stateDir: dir,
       logLevel: 'warn',

@@ -52,7 +52,7 @@ const config = agentConfigSchema.parse({
   mqtt: { url: broker.url },
   cameras: ports.map((p, i) => ({ id: `cam-${i}`, rtsp: `rtsp://admin:soak-pass@127.0.0.1:${p}/live` })),
   discovery: { enabled: false },
-  checks: { livenessSchedule: '*/2 * * * * *', decode: false, offlineAfter: 2, livenessDeadlineMs: 1500 },
+  checks: { livenessSchedule: '*/2 * * * * *', decode: false, offlineAfter: 2, livenessDeadlineMs: 1500, picture: { enabled: false } },
   summaryIntervalSec: 10,
   stateDir: dir,
   logLevel: 'warn',

@@ -14,7 +14,7 @@ describe('agent and aggregator end to end', () => {
 
   beforeAll(async () => {
     broker = await startMosquitto();
-    rtsp = await startRtspServer({ mounts: { '/east': 'smpte', '/west': 'ball', '/north': 'snow' } });
+    rtsp = await startRtspServer({ mounts: { '/east': 'scene', '/west': 'scene', '/north': 'scene', '/dark': 'black' } });
     agg = await startAggregator(await aggregatorConfig({ mqtt: { url: broker.url } }));
     agent = startAgent({
       agentId: 'gw-e2e',
@@ -24,9 +24,18 @@ describe('agent and aggregator end to end', () => {
         { gbId: '33010600001320000001', rtsp: rtsp.url('/east'), category: 'key_public_area' },
         { gbId: '33010600001320000002', rtsp: rtsp.url('/west'), category: 'key_public_area' },
         { gbId: '33010200001320000003', rtsp: rtsp.url('/north'), category: 'key_public_area' },
+        // streams, but shows nothing: networked, not intact
+        { gbId: '33010500001320000004', rtsp: rtsp.url('/dark'), category: 'key_public_area' },
       ],
       discovery: { enabled: false },
-      checks: { livenessSchedule: '* * * * * *', decodeSchedule: '0 0 1 1 *', offlineAfter: 2, livenessDeadlineMs: 2000, decodeSeconds: 1 },
+      checks: {
+        livenessSchedule: '* * * * * *',
+        decodeSchedule: '0 0 1 1 *',
+        offlineAfter: 2,
+        livenessDeadlineMs: 2000,
+        decodeSeconds: 1,
+        picture: { schedule: '*/10 * * * * *', seconds: 2, nightFrom: '00:00', nightTo: '00:00' },
+      },
     });
   }, 60_000);
 
@@ -51,23 +60,36 @@ describe('agent and aggregator end to end', () => {
   };
 
   it('e2e: a stream that stops lowers its county\'s networking rate by exactly one camera, and only that county\'s', async () => {
-    await until('all networked', async () => (await networking('330100'))?.numerator === 3);
+    await until('all networked', async () => (await networking('330100'))?.numerator === 4);
     expect(await networking('330106')).toMatchObject({ numerator: 2, denominator: 2, rate: 1 });
     await rtsp.remove('/west');
     await until('one camera down', async () => (await networking('330106'))?.numerator === 1);
     expect(await networking('330106')).toMatchObject({ numerator: 1, denominator: 2, rate: 0.5 });
     expect(await networking('330102')).toMatchObject({ numerator: 1, denominator: 1, rate: 1 });
-    expect(await networking('330100')).toMatchObject({ numerator: 2, denominator: 3, rate: 2 / 3 });
+    expect(await networking('330100')).toMatchObject({ numerator: 3, denominator: 4, rate: 3 / 4 });
     const offline = await agg.get<{ cameras: Array<{ cameraId: string; reason: string }> }>('/api/cameras/offline');
     expect(offline.cameras.map((c) => [c.cameraId, c.reason])).toEqual([['33010600001320000002', 'rtsp_error']]);
-    await rtsp.add('/west', 'ball');
+    await rtsp.add('/west', 'scene');
     await until('back', async () => (await networking('330106'))?.numerator === 2);
   }, 90_000);
 
+  it('e2e: a camera that streams a black picture is degraded: networked but not intact, listed by its fault', async () => {
+    const rates = async () => (await agg.get<{ regions: Array<{ region: string; categories: Record<string, { intact: { numerator: number; denominator: number }; networking: { numerator: number } }> }> }>('/api/rates')).regions.find((r) => r.region === '330105')!.categories['key_public_area']!;
+    await until('black camera degraded', async () => (await agg.get<{ cameras: unknown[] }>('/api/cameras/degraded')).cameras.length === 1);
+    const r = await rates();
+    expect(r.networking.numerator).toBe(1);
+    expect(r.intact).toMatchObject({ numerator: 0, denominator: 1 });
+    const byFault = await agg.get<{ cameras: Array<{ cameraId: string; faults: Array<{ fault: string }> }> }>('/api/cameras?fault=black_screen');
+    expect(byFault.cameras.map((c) => c.cameraId)).toEqual(['33010500001320000004']);
+    // the healthy ones stay intact
+    const all = (await agg.get<{ regions: Array<{ region: string; categories: Record<string, { intact: { numerator: number; denominator: number } }> }> }>('/api/rates')).regions.find((x) => x.region === 'all')!.categories['all']!;
+    expect(all.intact).toMatchObject({ numerator: 3, denominator: 4 });
+  }, 60_000);
+
   it('e2e: when the agent stops, its cameras become unknown at the centre, not offline', async () => {
     expect(await agent.stop('SIGTERM')).toBe(0);
-    await until('unknown', async () => (await agg.get<{ cameras: unknown[] }>('/api/cameras/unknown')).cameras.length === 3);
-    expect(await networking('330100')).toMatchObject({ numerator: 0, denominator: 3, rate: 0 });
+    await until('unknown', async () => (await agg.get<{ cameras: unknown[] }>('/api/cameras/unknown')).cameras.length === 4);
+    expect(await networking('330100')).toMatchObject({ numerator: 0, denominator: 4, rate: 0 });
     expect((await agg.get<{ cameras: unknown[] }>('/api/cameras/offline')).cameras).toEqual([]);
   }, 30_000);
 });

@@ -25,7 +25,7 @@ describe('agent end to end', () => {
 
   beforeAll(async () => {
     broker = await startMosquitto();
-    rtsp = await startRtspServer({ mounts: { '/cam1': 'smpte', '/cam2': 'ball', '/fixed': 'snow' }, auth: { username: 'admin', password: SECRET } });
+    rtsp = await startRtspServer({ mounts: { '/cam1': 'scene', '/cam2': 'scene', '/fixed': 'scene' }, auth: { username: 'admin', password: SECRET } });
     sim = await startOnvifSimulator({
       devices: [
         { streams: [rtsp.url('/cam1')], username: 'admin', password: SECRET, httpDigest: true, manufacturer: 'Hikvision-Sim', serial: 'HK0001' },
@@ -45,7 +45,7 @@ describe('agent end to end', () => {
       ],
       cameras: [{ name: 'gate', gbId: '33010600001320000001', rtsp: rtsp.url('/fixed', { username: 'admin', password: SECRET }), pointId: 'P-1', category: 'key_public_area' }],
       discovery: { multicast: false, cidrs: ['127.0.0.1/32'], port: sim.discoveryPort, windowMs: 500 },
-      checks: { livenessSchedule: '* * * * * *', decodeSchedule: '*/20 * * * * *', offlineAfter: 3, livenessDeadlineMs: 3000, decodeDeadlineMs: 10000, decodeSeconds: 1 },
+      checks: { livenessSchedule: '* * * * * *', decodeSchedule: '*/20 * * * * *', offlineAfter: 3, livenessDeadlineMs: 3000, decodeDeadlineMs: 10000, decodeSeconds: 1, picture: { enabled: false } },
       summaryIntervalSec: 2,
     });
   }, 60_000);
@@ -116,7 +116,7 @@ describe('agent end to end', () => {
       [2, 'online'],
       [3, 'offline'],
     ]);
-    await rtsp.add('/cam2', 'ball');
+    await rtsp.add('/cam2', 'scene');
     await watch.waitFor('camera back online', () => latestStatus(dahua.cameraId)!.state === 'online');
     const mine = events()
       .slice(before)

@@ -56,14 +56,14 @@ describe('outbox through a broker outage and an agent restart', () => {
       { id: 'cam-b', rtsp: rtsp.url('/b') },
     ],
     discovery: { enabled: false },
-    checks: { livenessSchedule: '* * * * * *', decode: false, offlineAfter: 2, livenessDeadlineMs: 2000 },
+    checks: { livenessSchedule: '* * * * * *', decode: false, offlineAfter: 2, livenessDeadlineMs: 2000, picture: { enabled: false } },
     outbox: { syncMs: 50 },
     stateDir,
   });
 
   beforeAll(async () => {
     broker = await startMosquitto([], { persistence: true });
-    rtsp = await startRtspServer({ mounts: { '/a': 'smpte', '/b': 'ball' } });
+    rtsp = await startRtspServer({ mounts: { '/a': 'scene', '/b': 'scene' } });
     // a consumer with a persistent session, as the aggregator has
     watcher = mqtt.connect(broker.url, { clientId: 'chaos-watcher', clean: false, protocolVersion: 4, reconnectPeriod: 200 });
     watcher.on('message', (_topic, payload) => received.push(agentEvent.parse(JSON.parse(payload.toString()))));
@@ -90,7 +90,7 @@ describe('outbox through a broker outage and an agent restart', () => {
 
     second = startAgent(config());
     await until('the second agent sees cam-b down', () => loggedChanges(second).includes('cam-b unknown→offline'));
-    await rtsp.add('/b', 'ball'); // the camera recovers, still during the outage
+    await rtsp.add('/b', 'scene'); // the camera recovers, still during the outage
     await until('the second agent sees cam-b back', () => loggedChanges(second).includes('cam-b offline→online'));
 
     await broker.restart();
