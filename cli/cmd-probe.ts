@@ -1,7 +1,10 @@
 import { parseArgs } from 'node:util';
 import type { RungResult } from '../protocols/index.js';
 import { normaliseXaddr, type CameraTarget } from '../agent/features/camera-target.js';
-import { newProbeState, runDecode, runLiveness, verdictOf } from '../agent/features/ladder.js';
+import { newProbeState, pictureUrlOf, runDecode, runLiveness, verdictOf } from '../agent/features/ladder.js';
+import { analysePicture, type PictureMetrics } from '../agent/adapters/picture.js';
+import { faultsOf, inNightWindow, judgePicture, type Verdict } from '../agent/features/picture-faults.js';
+import { pictureSettings } from '../config/picture.js';
 import { parseRtspUrl } from '../agent/adapters/rtsp-url.js';
 import { errorMessage } from '../agent/lib/errors.js';
 import { maskUrlPassword } from '../agent/lib/redact.js';
@@ -17,8 +20,10 @@ its timing and the verdict: TCP → ONVIF → RTSP DESCRIBE → ffprobe decode.
   --user U --password P   credentials (or env XUELIANG_CAMERA_PASSWORD)
   --seconds N         seconds of stream to decode (default 2)
   --deadline MS       deadline of the socket rungs (default 10000); decode gets twice that
+  --picture           also judge the picture: every metric with its threshold and verdict
+  --save-frame FILE   with --picture: save a full-resolution frame as JPEG
   --json              print JSON for scripts
-Exit code 0 when every rung passes, 1 when one fails, 2 on wrong usage.`;
+Exit code 0 when every rung passes, 1 when one fails or the picture is degraded, 2 on wrong usage.`;
 
 export async function runProbe(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -30,6 +35,8 @@ export async function runProbe(argv: string[]): Promise<number> {
       seconds: { type: 'string' },
       deadline: { type: 'string' },
       json: { type: 'boolean' },
+      picture: { type: 'boolean' },
+      'save-frame': { type: 'string' },
     },
     strict: true,
   });
@@ -65,12 +72,28 @@ export async function runProbe(argv: string[]): Promise<number> {
   const st = newProbeState(target);
   st.liveness = await runLiveness(st, ctx);
   if (st.liveness.every((r) => r.ok)) st.decode = await runDecode(st, ctx);
-  const rungs: RungResult[] = [...st.liveness, ...(st.decode ? [st.decode] : [])];
+  let picture: { verdicts: Verdict[]; metrics: PictureMetrics | null; frame: string | null } | undefined;
+  if (values.picture && st.decode?.ok) {
+    const target = pictureUrlOf(st, ctx);
+    if (target) {
+      const settings = pictureSettings.parse({ seconds: Math.max(seconds, 3), deadlineMs: Math.max(deadline * 2, 20_000) });
+      const r = await analysePicture({ url: target.url, seconds: settings.seconds, deadlineMs: settings.deadlineMs, secrets: target.secrets, snapshotJpeg: values['save-frame'] });
+      if (r.ok) {
+        const verdicts = judgePicture(r.metrics, settings.thresholds, { blurBaseline: null, night: inNightWindow(Date.now(), settings.nightFrom, settings.nightTo) });
+        st.picture = { rung: 'picture', ok: true, ms: Math.round(r.ms), reason: null, detail: null };
+        st.faults = faultsOf(verdicts);
+        picture = { verdicts, metrics: r.metrics, frame: values['save-frame'] ?? null };
+      } else {
+        st.picture = { rung: 'picture', ok: false, ms: Math.round(r.ms), reason: r.reason === 'timeout' ? 'timeout' : 'no_video', detail: r.detail };
+      }
+    }
+  }
+  const rungs: RungResult[] = [...st.liveness, ...(st.decode ? [st.decode] : []), ...(st.picture ? [st.picture] : [])];
   const verdict = verdictOf(st);
   const streamUri = st.target.rtspUrl ?? st.inspection?.streams[0]?.uri;
   const report = {
     target: maskUrlPassword(where),
-    verdict: verdict.ok ? 'ok' : 'failed',
+    verdict: !verdict.ok ? 'failed' : verdict.degraded ? 'degraded' : 'ok',
     failedRung: verdict.ok ? null : verdict.rung,
     reason: verdict.ok ? null : verdict.reason,
     rungs,
@@ -78,6 +101,8 @@ export async function runProbe(argv: string[]): Promise<number> {
     streams: st.inspection?.streams.map((s) => ({ profile: s.profile, uri: maskUrlPassword(s.uri) })) ?? (streamUri ? [{ profile: null, uri: maskUrlPassword(streamUri) }] : []),
     stream: st.stream,
     clockDriftMs: st.clockDriftMs,
+    faults: st.faults,
+    picture: picture ?? null,
   };
   if (values.json) {
     out(JSON.stringify(report, null, 2));
@@ -90,7 +115,13 @@ export async function runProbe(argv: string[]): Promise<number> {
     out(table(['RUNG', 'RESULT', 'TIME', 'DETAIL'], rungs.map((r) => [r.rung, r.ok ? 'ok' : `FAIL ${r.reason ?? ''}`, `${Math.round(r.ms)} ms`, r.detail ?? ''])));
     const m = st.stream;
     if (m && st.decode?.ok) out(`\nVideo: ${m.codec ?? '?'} ${m.width ?? '?'}x${m.height ?? '?'} @ ${m.fps ?? '?'} fps, ${m.frames ?? 0} frames in ${seconds} s${m.bitrate ? `, ${Math.round(m.bitrate / 1000)} kbit/s` : ''}`);
-    out(`\nVerdict: ${verdict.ok ? 'OK — every rung passed' : `FAILED at ${verdict.rung} (${verdict.reason}): ${verdict.detail}`}`);
+    if (picture) {
+      out('\nPicture (one check; blur and scene need a baseline the agent learns over time):');
+      out(table(['RULE', 'MEASURED', 'THRESHOLD', 'VERDICT'], picture.verdicts.map((v) => [v.rule, v.value === null ? '-' : String(v.value), v.threshold === null ? '-' : String(v.threshold), v.fault ? 'FAULT' : v.skipped ? `n/a (${v.skipped})` : 'ok'])));
+      if (picture.frame) out(`Frame saved to ${picture.frame}`);
+    }
+    const degraded = verdict.ok && verdict.degraded;
+    out(`\nVerdict: ${!verdict.ok ? `FAILED at ${verdict.rung} (${verdict.reason}): ${verdict.detail}` : degraded ? `DEGRADED — the stream works but the picture shows: ${st.faults.map((f) => f.fault).join(', ')}` : 'OK — every rung passed'}`);
   }
-  return verdict.ok ? EXIT.ok : EXIT.failed;
+  return verdict.ok && !verdict.degraded ? EXIT.ok : EXIT.failed;
 }

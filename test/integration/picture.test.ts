@@ -1,4 +1,5 @@
-import { mkdtempSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
@@ -6,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pictureSettings } from '../../config/picture.js';
 import { PictureWatch } from '../../agent/features/picture-watch.js';
 import { startRtspServer, type RtspServer } from '../../scripts/sim/rtsp-server.js';
+import { CLI } from '../support/agent-process.js';
 import { makeClips } from '../support/fault-clips.js';
 
 // the fault each stream shows; [] = must raise no alarm
@@ -53,6 +55,17 @@ describe('picture check on real streams', () => {
     judge(stream, got, expected);
     expect(got).toEqual([...expected].sort());
     for (const f of r.faults) expect(f.value).not.toBeNull();
+  }, 30_000);
+
+  it('picture: probe --picture prints each metric with its verdict and saves the frame', () => {
+    const frame = path.join(mkdtempSync(path.join(os.tmpdir(), 'xl-frame-')), 'frame.jpg');
+    const r = spawnSync(process.execPath, [CLI, 'probe', '--picture', '--json', '--save-frame', frame, rtsp.url('/black')], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(1);
+    const report = JSON.parse(r.stdout) as { verdict: string; faults: Array<{ fault: string }>; picture: { verdicts: Array<{ rule: string; fault: boolean }> } };
+    expect(report.verdict).toBe('degraded');
+    expect(report.faults.map((f) => f.fault)).toEqual(['black_screen']);
+    expect(report.picture.verdicts).toHaveLength(11);
+    expect(statSync(frame).size).toBeGreaterThan(100);
   }, 30_000);
 
   it('picture: blur is judged against the camera\'s own baseline, learnt from its healthy checks', async () => {
