@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { gbId, pointCategory, regionCode, topicSegment } from '../protocols/index.js';
 import { cronExpression } from './cron.js';
 import { mqttSettings } from './mqtt.js';
-import { pictureSettings, pictureThresholds } from './picture.js';
+import { pictureSettings, pictureThresholdOverrides } from './picture.js';
 
 const credentialSet = z
   .object({
@@ -26,7 +26,7 @@ const staticCamera = z
     credential: z.string().optional().describe('name of the credential set to use; all are tried in order when absent'),
     pointId: z.string().optional().describe('id of the planned point (点位) the camera serves'),
     category: pointCategory.optional().describe('category of its point, when the plan does not say'),
-    picture: pictureThresholds.partial().optional().describe('picture thresholds of this camera, over the global ones'),
+    picture: pictureThresholdOverrides.optional().describe('picture thresholds of this camera, over the global ones'),
   })
   .strict()
   .refine((c) => c.onvif !== undefined || c.rtsp !== undefined, { message: 'a camera needs `onvif` or `rtsp`' })

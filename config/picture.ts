@@ -1,22 +1,31 @@
 import { z } from 'zod';
 import { cronExpression } from './cron.js';
 
-/** Thresholds of the picture check (DOMAIN.md §4); each can be set globally and per camera. */
+// [schema, default, description] of every threshold (DOMAIN.md §4)
+const THRESHOLDS = {
+  darkBelow: [z.number().min(0).max(255), 35, 'mean luma below this is too dark'],
+  darkBelowAtNight: [z.number().min(0).max(255), 12, 'the same during the night window'],
+  brightAbove: [z.number().min(0).max(255), 220, 'mean luma above this is too bright'],
+  lowContrastBelow: [z.number().min(0).max(255), 40, 'YHIGH − YLOW below this is low contrast'],
+  frozenBelow: [z.number().min(0), 0.05, 'mean frame-to-frame luma change below this is a frozen picture (sensor noise keeps a static scene above it)'],
+  blurFactor: [z.number().min(1), 2, "blur above this many times the camera's own baseline"],
+  colourCastDistance: [z.number().min(0), 20, 'distance of mean (U,V) from grey (128,128) above this, with saturation, is a colour cast'],
+  colourCastMinSaturation: [z.number().min(0), 20, 'mean saturation a colour cast needs (a grey picture has none)'],
+  occludedBlackPercent: [z.number().min(0).max(100), 60, 'mean share of black pixels above this in a lit scene is occlusion'],
+  sceneSsimBelow: [z.number().min(0).max(1), 0.8, 'similarity to the reference frame below this: the camera moved or the scene changed'],
+} as const;
+type Key = keyof typeof THRESHOLDS;
+
+/** Thresholds of the picture check, with their defaults: the global set. */
 export const pictureThresholds = z
-  .object({
-    darkBelow: z.number().min(0).max(255).default(35).describe('mean luma below this is too dark'),
-    darkBelowAtNight: z.number().min(0).max(255).default(12).describe('the same during the night window'),
-    brightAbove: z.number().min(0).max(255).default(220).describe('mean luma above this is too bright'),
-    lowContrastBelow: z.number().min(0).max(255).default(40).describe('YHIGH − YLOW below this is low contrast'),
-    frozenBelow: z.number().min(0).default(0.05).describe('mean frame-to-frame luma change below this is a frozen picture (sensor noise keeps a static scene above it)'),
-    blurFactor: z.number().min(1).default(2).describe('blur above this many times the camera\'s own baseline'),
-    colourCastDistance: z.number().min(0).default(20).describe('distance of mean (U,V) from grey (128,128) above this, with saturation, is a colour cast'),
-    colourCastMinSaturation: z.number().min(0).default(20),
-    occludedBlackPercent: z.number().min(0).max(100).default(60).describe('mean share of black pixels above this in a lit scene is occlusion'),
-    sceneSsimBelow: z.number().min(0).max(1).default(0.8).describe('similarity to the reference frame below this: the camera moved or the scene changed'),
-  })
+  .object(Object.fromEntries(Object.entries(THRESHOLDS).map(([k, [schema, def, d]]) => [k, schema.default(def).describe(d)])) as { [K in Key]: z.ZodDefault<z.ZodNumber> })
   .strict();
 export type PictureThresholds = z.infer<typeof pictureThresholds>;
+
+/** Per-camera overrides: no defaults, so what a camera does not set comes from the global set. */
+export const pictureThresholdOverrides = z
+  .object(Object.fromEntries(Object.entries(THRESHOLDS).map(([k, [schema, , d]]) => [k, schema.optional().describe(`${d} (default: the global value)`)])) as { [K in Key]: z.ZodOptional<z.ZodNumber> })
+  .strict();
 
 export const pictureSettings = z
   .object({
@@ -28,7 +37,7 @@ export const pictureSettings = z
     confirmChecks: z.number().int().min(1).max(100).default(1).describe('a fault counts (and clears) only after this many checks in a row agree'),
     baselineChecks: z.number().int().min(1).max(20).default(3).describe('healthy checks that set a camera\'s blur baseline and reference frame'),
     nightFrom: z.string().regex(/^\d{2}:\d{2}$/).default('19:00').describe('start of the night window (local time), when darkness rules relax'),
-    nightTo: z.string().regex(/^\d{2}:\d{2}$/).default('06:00'),
+    nightTo: z.string().regex(/^\d{2}:\d{2}$/).default('06:00').describe('end of the night window (local time)'),
     thresholds: pictureThresholds.prefault({}).describe('fault thresholds for every camera'),
   })
   .strict();

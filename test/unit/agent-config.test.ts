@@ -51,3 +51,11 @@ describe('cron expressions', () => {
     expect(cronExpression.safeParse('0 8-18/2 1,15 jan *').success).toBe(true);
   });
 });
+
+describe('picture thresholds', () => {
+  it('picture thresholds: a camera override changes only what it names; the rest stays global', () => {
+    const c = validateConfig(agentConfigSchema, { agentId: 'gw', cameras: [{ id: 'c', rtsp: 'rtsp://h/p', picture: { darkBelow: 20 } }], checks: { picture: { thresholds: { brightAbove: 200 } } } }, 't');
+    expect(c.cameras[0]!.picture).toEqual({ darkBelow: 20 });
+    expect({ ...c.checks.picture.thresholds, ...c.cameras[0]!.picture }).toMatchObject({ darkBelow: 20, brightAbove: 200, lowContrastBelow: 40 });
+  });
+});
