@@ -10,6 +10,8 @@ import { Journal } from './adapters/journal.js';
 import { MqttConnection } from './adapters/mqtt-client.js';
 import { Outbox, type OutboxRecord } from './features/outbox.js';
 import { PictureWatch } from './features/picture-watch.js';
+import type { ConfigStore } from './features/config-store.js';
+import { RemoteConfig } from './features/remote-config.js';
 import { pictureUrlOf } from './features/ladder.js';
 import { targetsFromConfig, type CameraTarget } from './features/camera-target.js';
 import { discoverDevices, logDiscovery, mergeDiscovered, type DiscoveryOutcome } from './features/discovery.js';
@@ -41,11 +43,14 @@ export class AgentApp {
   private summaryTimer: NodeJS.Timeout | undefined;
   private discovering: Promise<DiscoveryOutcome> | undefined;
   private stopping = false;
+  /** the config in force: the file's, with pushed patches applied (remote config) */
+  private config: AgentConfig;
 
   constructor(
-    private readonly deps: { config: AgentConfig; log: Logger; now?: () => number },
+    private readonly deps: { config: AgentConfig; log: Logger; now?: () => number; configStore?: ConfigStore | undefined },
   ) {
     const { config, log } = deps;
+    this.config = config;
     const now = deps.now ?? Date.now;
     this.startedAt = now();
     const t = topicsOf(config.mqtt.topicRoot);
@@ -63,7 +68,7 @@ export class AgentApp {
       journal,
       mqtt: this.mqtt,
       log: log.child({ module: 'outbox' }),
-      maxEvents: () => this.deps.config.outbox.maxEvents,
+      maxEvents: () => this.config.outbox.maxEvents,
       droppedEvent: (count, first, last) => this.publisher.droppedEvent(count, first, last),
     });
     this.sockets = new PQueue({ concurrency: config.checks.maxSockets });
@@ -71,8 +76,8 @@ export class AgentApp {
     this.pictureQueue = new PQueue({ concurrency: Math.min(config.checks.picture.maxConcurrent, config.checks.maxFfmpeg) });
     this.pictures = new PictureWatch({
       dir: path.join(config.stateDir, config.agentId, 'pictures'),
-      settings: () => this.deps.config.checks.picture,
-      thresholdsOf: (id) => ({ ...this.deps.config.checks.picture.thresholds, ...this.deps.config.cameras.find((c) => (c.id ?? c.gbId) === id)?.picture }),
+      settings: () => this.config.checks.picture,
+      thresholdsOf: (id) => ({ ...this.config.checks.picture.thresholds, ...this.config.cameras.find((c) => (c.id ?? c.gbId) === id)?.picture }),
       log: log.child({ module: 'picture' }),
       now,
     });
@@ -82,17 +87,17 @@ export class AgentApp {
       sockets: this.sockets,
       ffmpeg: this.ffmpeg,
       ladder: () => ({
-        credentials: this.deps.config.credentials,
-        livenessDeadlineMs: this.deps.config.checks.livenessDeadlineMs,
-        decodeDeadlineMs: this.deps.config.checks.decodeDeadlineMs,
-        decodeSeconds: this.deps.config.checks.decodeSeconds,
+        credentials: this.config.credentials,
+        livenessDeadlineMs: this.config.checks.livenessDeadlineMs,
+        decodeDeadlineMs: this.config.checks.decodeDeadlineMs,
+        decodeSeconds: this.config.checks.decodeSeconds,
       }),
-      offlineAfter: () => this.deps.config.checks.offlineAfter,
-      clockDriftWarnMs: () => this.deps.config.checks.clockDriftWarnMs,
-      decodeEnabled: () => this.deps.config.checks.decode,
+      offlineAfter: () => this.config.checks.offlineAfter,
+      clockDriftWarnMs: () => this.config.checks.clockDriftWarnMs,
+      decodeEnabled: () => this.config.checks.decode,
       pictureQueue: this.pictureQueue,
       picture: async (probe) => {
-        const ctx = { credentials: this.deps.config.credentials, livenessDeadlineMs: 0, decodeDeadlineMs: 0, decodeSeconds: 0 };
+        const ctx = { credentials: this.config.credentials, livenessDeadlineMs: 0, decodeDeadlineMs: 0, decodeSeconds: 0 };
         const target = pictureUrlOf(probe, ctx);
         if (!target) return { rung: { rung: 'picture', ok: false, ms: 0, reason: 'no_video', detail: 'no stream URI known' }, faults: probe.faults, verdicts: [], metrics: null };
         // one ffmpeg like any other: it counts against checks.maxFfmpeg too
@@ -128,7 +133,7 @@ export class AgentApp {
   }
 
   private birth(): AgentStateMessage {
-    const c = this.deps.config;
+    const c = this.config;
     return { state: 'online', session: this.session, agentVersion: AGENT_VERSION, startedAt: new Date(this.startedAt).toISOString(), site: c.site ?? null, region: c.region ?? null };
   }
 
@@ -136,6 +141,9 @@ export class AgentApp {
     const { config, log } = this.deps;
     if (config.credentials.length === 0) log.info('no credential sets configured: cameras are tried without credentials');
     this.mqtt.onMessage((m) => void this.requests.handle(m));
+    if (config.remoteConfig.enabled && this.deps.configStore) {
+      new RemoteConfig({ mqtt: this.mqtt, store: this.deps.configStore, app: this, agentId: config.agentId, topicRoot: config.mqtt.topicRoot, log: log.child({ module: 'remote-config' }), now: this.deps.now ?? Date.now }).start();
+    }
     this.mqtt.onConnect(() => {
       this.outbox.onConnect();
       this.publisher.flushStatuses((id) => this.monitor.cameras.has(id));
@@ -144,6 +152,21 @@ export class AgentApp {
     this.mqtt.start();
     for (const target of targetsFromConfig(config)) this.monitor.upsert(target);
 
+    this.startSchedules();
+    this.heartbeat();
+    log.info({ agentId: config.agentId, session: this.session, cameras: this.monitor.cameras.size, version: AGENT_VERSION }, 'agent started');
+    // first round at once rather than at the first tick
+    void (async () => {
+      if (config.discovery.enabled) await this.discover().catch((err: unknown) => log.error({ err }, 'discovery failed'));
+      if (!this.stopping) await this.monitor.checkLiveness();
+      if (!this.stopping && config.checks.picture.enabled) void this.monitor.checkPicture();
+      if (!this.stopping) this.publisher.summary(this.monitor.cameras.values(), DAY_MS);
+    })();
+  }
+
+  private startSchedules(): void {
+    const config = this.config;
+    const log = this.deps.log;
     const schedule = (expr: string, name: string, fn: () => Promise<unknown>) => {
       const task = cron.schedule(
         expr,
@@ -167,16 +190,65 @@ export class AgentApp {
       this.publisher.summary(this.monitor.cameras.values(), DAY_MS);
       this.heartbeat();
     }, config.summaryIntervalSec * 1000);
-    this.heartbeat();
+  }
 
-    log.info({ agentId: config.agentId, session: this.session, cameras: this.monitor.cameras.size, version: AGENT_VERSION }, 'agent started');
-    // first round at once rather than at the first tick
-    void (async () => {
-      if (config.discovery.enabled) await this.discover().catch((err: unknown) => log.error({ err }, 'discovery failed'));
-      if (!this.stopping) await this.monitor.checkLiveness();
-      if (!this.stopping && config.checks.picture.enabled) void this.monitor.checkPicture();
-      if (!this.stopping) this.publisher.summary(this.monitor.cameras.values(), DAY_MS);
-    })();
+  private async stopSchedules(): Promise<void> {
+    const tasks = this.tasks.splice(0);
+    await Promise.all(tasks.map((t) => Promise.resolve(t.stop())));
+    await Promise.all(tasks.map((t) => Promise.resolve(t.destroy())));
+    if (this.summaryTimer) clearInterval(this.summaryTimer);
+    this.summaryTimer = undefined;
+  }
+
+  get currentConfig(): AgentConfig {
+    return this.config;
+  }
+
+  /**
+   * Puts a new config in force without a restart (remote config): cameras
+   * added, removed or changed, credentials, schedules, queue sizes,
+   * thresholds, log level; broker settings by reconnecting, rolled back when
+   * the new ones do not connect within `reconnectDeadlineMs`. Settings that
+   * cannot change in a running agent are returned as restartRequired.
+   */
+  async applyConfig(next: AgentConfig, reconnectDeadlineMs: number): Promise<{ status: 'applied' | 'rolled_back'; restartRequired: string[]; reason?: string }> {
+    const prev = this.config;
+    const restartRequired: string[] = [];
+    for (const key of ['agentId', 'stateDir'] as const) if (prev[key] !== next[key]) restartRequired.push(key);
+    if (prev.outbox.syncMs !== next.outbox.syncMs) restartRequired.push('outbox.syncMs');
+    if (prev.mqtt.topicRoot !== next.mqtt.topicRoot) restartRequired.push('mqtt.topicRoot');
+    const mqttOf = (c: AgentConfig) => ({ ...c.mqtt, clientId: c.mqtt.clientId ?? `xueliang-agent-${c.agentId}` });
+    const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+    // keep what cannot change live as it is, so the running agent stays consistent
+    const effective: AgentConfig = { ...next, agentId: prev.agentId, stateDir: prev.stateDir, outbox: { ...next.outbox, syncMs: prev.outbox.syncMs }, mqtt: { ...next.mqtt, topicRoot: prev.mqtt.topicRoot } };
+    if (!same(mqttOf(prev), mqttOf(effective))) {
+      const ok = await this.mqtt.reconfigure(mqttOf(effective), reconnectDeadlineMs);
+      if (!ok) return { status: 'rolled_back', restartRequired: [], reason: `could not reach the broker with the new MQTT settings within ${reconnectDeadlineMs} ms` };
+    }
+    this.config = effective;
+    this.deps.log.level = effective.logLevel;
+    this.sockets.concurrency = effective.checks.maxSockets;
+    this.ffmpeg.concurrency = effective.checks.maxFfmpeg;
+    this.pictureQueue.concurrency = Math.min(effective.checks.picture.maxConcurrent, effective.checks.maxFfmpeg);
+    const scheduleKeys = (c: AgentConfig) => [c.checks.livenessSchedule, c.checks.decode, c.checks.decodeSchedule, c.checks.picture.enabled, c.checks.picture.schedule, c.discovery.enabled, c.discovery.schedule, c.summaryIntervalSec];
+    if (!same(scheduleKeys(prev), scheduleKeys(effective))) {
+      await this.stopSchedules();
+      this.startSchedules();
+    }
+    // configured cameras: the new list replaces the old; discovered ones stay
+    const wanted = new Map(targetsFromConfig(effective).map((t) => [t.id, t]));
+    for (const rec of [...this.monitor.cameras.values()]) {
+      const t = rec.probe.target;
+      if (t.origin === 'config' && !wanted.has(t.id)) this.monitor.remove(t.id);
+    }
+    const fresh: string[] = [];
+    for (const t of wanted.values()) {
+      if (!this.monitor.cameras.has(t.id)) fresh.push(t.id);
+      this.monitor.upsert(t);
+    }
+    if (fresh.length > 0 && !this.stopping) void this.monitor.checkLiveness(fresh);
+    this.deps.log.info({ cameras: this.monitor.cameras.size, restartRequired }, 'configuration applied');
+    return { status: 'applied', restartRequired };
   }
 
   /**
@@ -184,7 +256,7 @@ export class AgentApp {
    * the agent's loop is alive, and whether it reaches the broker.
    */
   private heartbeat(): void {
-    const file = path.join(this.deps.config.stateDir, this.deps.config.agentId, 'heartbeat.json');
+    const file = path.join(this.config.stateDir, this.config.agentId, 'heartbeat.json');
     try {
       writeFileSync(file, JSON.stringify({ ts: new Date().toISOString(), session: this.session, mqttConnected: this.mqtt.connected, cameras: this.monitor.cameras.size, outboxPending: this.outbox.pending }));
     } catch (err) {
@@ -198,7 +270,7 @@ export class AgentApp {
     const log = this.deps.log.child({ module: 'discovery' });
     this.discovering = (async () => {
       const problems: string[] = [];
-      const devices = await discoverDevices(this.deps.config.discovery, (p) => problems.push(p));
+      const devices = await discoverDevices(this.config.discovery, (p) => problems.push(p));
       const current: CameraTarget[] = [...this.monitor.cameras.values()].map((r) => r.probe.target);
       const merged = mergeDiscovered(current, devices);
       for (const t of merged.targets) this.monitor.upsert(t);
@@ -217,9 +289,7 @@ export class AgentApp {
     if (this.stopping) return;
     this.stopping = true;
     const log = this.deps.log;
-    await Promise.all(this.tasks.map((t) => Promise.resolve(t.stop())));
-    await Promise.all(this.tasks.map((t) => Promise.resolve(t.destroy())));
-    if (this.summaryTimer) clearInterval(this.summaryTimer);
+    await this.stopSchedules();
     this.sockets.clear();
     this.ffmpeg.clear();
     this.pictureQueue.clear();
@@ -231,9 +301,9 @@ export class AgentApp {
     const delivered = await this.outbox.flush(2000);
     if (!delivered) log.warn({ pending: this.outbox.pending }, 'events not yet acknowledged stay in the outbox for the next start');
     this.outbox.close();
-    const t = topicsOf(this.deps.config.mqtt.topicRoot);
+    const t = topicsOf(this.config.mqtt.topicRoot);
     const offline: AgentStateMessage = { state: 'offline', session: this.session, reason: 'shutdown', at: new Date().toISOString() };
-    await this.mqtt.stop({ topic: t.agentState(this.deps.config.agentId), payload: JSON.stringify(offline), retain: true });
+    await this.mqtt.stop({ topic: t.agentState(this.config.agentId), payload: JSON.stringify(offline), retain: true });
     log.info('agent stopped');
   }
 }

@@ -1,8 +1,11 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { agentConfigSchema, type AgentConfig } from '../config/agent.js';
 import { agentEnvOverlay } from '../config/agent-env.js';
-import { loadConfigFile } from '../config/load.js';
+import { loadConfigFile, parseConfigText, type ConfigIssue } from '../config/load.js';
 import { AgentApp } from '../agent/app.js';
+import { ConfigStore } from '../agent/features/config-store.js';
 import { runDaemon } from './daemon.js';
 import { UsageError } from './output.js';
 
@@ -12,7 +15,12 @@ Runs the edge agent: discovers and checks cameras, publishes their status over M
   -c, --config FILE   agent configuration (YAML or JSON); see config/agent.example.yaml
 Secrets can come from the environment instead of the file:
   XUELIANG_MQTT_URL, XUELIANG_MQTT_USERNAME, XUELIANG_MQTT_PASSWORD
-SIGTERM or Ctrl-C stops it cleanly (a second one exits at once).`;
+SIGTERM or Ctrl-C stops it cleanly (a second one exits at once).
+
+Config pushed over MQTT (xueliang config push) is applied over this file and
+kept in the state directory, so a restart comes back with it: file, then the
+groups' pushes in the order of \`groups\`, then the agent's own push. When the
+file changes so that the pushed layers no longer validate, the file wins.`;
 
 export async function loadAgentConfig(file: string): Promise<AgentConfig> {
   return loadConfigFile(agentConfigSchema, file, agentEnvOverlay());
@@ -20,15 +28,30 @@ export async function loadAgentConfig(file: string): Promise<AgentConfig> {
 
 export async function runAgent(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' } }, strict: true });
-  if (!values.config) throw new UsageError('--config FILE is required');
+  const file = values.config;
+  if (!file) throw new UsageError('--config FILE is required');
   const deadline = 10_000;
+  let store: ConfigStore | undefined;
+  let dropped: ConfigIssue[] = [];
   return runDaemon({
     name: 'agent',
-    schema: agentConfigSchema,
-    file: values.config,
     stopDeadlineMs: deadline,
+    load: async () => {
+      // the file alone must be valid: it is what the agent falls back to
+      const fromFile = await loadAgentConfig(file);
+      const raw = agentEnvOverlay()(parseConfigText(await readFile(file, 'utf8'), file));
+      store = new ConfigStore(raw, path.join(fromFile.stateDir, fromFile.agentId, 'pushed-config.json'));
+      const eff = store.effective();
+      if (eff.ok) return eff.config;
+      // the file changed under the pushed layers and they no longer fit: the file wins
+      dropped = eff.errors;
+      store.reset();
+      return fromFile;
+    },
     create: (config, log) => {
-      const app = new AgentApp({ config, log });
+      if (dropped.length > 0) log.warn({ errors: dropped }, 'pushed config no longer valid over the config file: dropped, running on the file');
+      else if (store?.hasPushed) log.info({ versions: store.versions() }, 'running with pushed config over the config file');
+      const app = new AgentApp({ config, log, configStore: store });
       return { start: () => app.start(), stop: () => app.stop(deadline) };
     },
   });

@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util';
 import { aggregatorConfigSchema } from '../config/aggregator.js';
+import { agentEnvOverlay } from '../config/agent-env.js';
+import { loadConfigFile } from '../config/load.js';
 import { AggregatorApp } from '../aggregator/app.js';
 import { runDaemon } from './daemon.js';
 import { UsageError } from './output.js';
@@ -16,8 +18,7 @@ export async function runAggregator(argv: string[]): Promise<number> {
   if (!values.config) throw new UsageError('--config FILE is required');
   return runDaemon({
     name: 'aggregator',
-    schema: aggregatorConfigSchema,
-    file: values.config,
+    load: () => loadConfigFile(aggregatorConfigSchema, values.config!, agentEnvOverlay()),
     stopDeadlineMs: 5000,
     create: (config, log) => new AggregatorApp({ config, log }),
   });

@@ -4,12 +4,26 @@ import { loadAgentConfig } from './cmd-agent.js';
 import { EXIT, err, out, UsageError } from './output.js';
 
 export const configHelp = `xueliang config validate FILE [--json]
+xueliang config push (--agent ID | --group NAME) FILE [--sign KEYFILE] [--broker URL] [--version N] [--timeout S] [--json]
+xueliang config keygen [--out DIR]
 
-Checks an agent configuration file offline: every problem is printed as
-\`path: message\`. Exit code 0 when valid, 1 when not.`;
+validate  checks an agent configuration file offline: every problem is printed
+          as \`path: message\`. Exit 0 when valid, 1 when not.
+push      sends FILE (YAML or JSON: a JSON merge patch over the agents' config
+          files, or a whole config) to one agent or a group over MQTT, waits for
+          each agent's report and prints applied / rejected with the errors /
+          rolled back. Exit 1 if any did not apply or none answered.
+            --broker URL   (or XUELIANG_MQTT_URL; XUELIANG_MQTT_USERNAME/PASSWORD for login)
+            --sign KEY     sign with this Ed25519 private key (from keygen)
+            --version N    default: the current time in ms, newer than any earlier push
+            --timeout S    how long to wait for reports (default 30; a group: the whole time)
+keygen    makes an Ed25519 key pair: admin-key.pem (keep it secret) and
+          admin-key.pub.pem (set remoteConfig.adminPublicKey to it on the agents).`;
 
 export async function runConfig(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
+  if (sub === 'push') return (await import('./cmd-config-push.js')).runConfigPush(rest);
+  if (sub === 'keygen') return (await import('./cmd-config-push.js')).runKeygen(rest);
   if (sub !== 'validate') throw new UsageError(sub ? `unknown subcommand "${sub}"` : 'missing subcommand');
   const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { json: { type: 'boolean' } }, strict: true });
   const file = positionals[0];

@@ -1,7 +1,5 @@
 import type { Logger } from 'pino';
-import type { z } from 'zod';
-import { agentEnvOverlay } from '../config/agent-env.js';
-import { ConfigError, loadConfigFile } from '../config/load.js';
+import { ConfigError } from '../config/load.js';
 import { createLogger } from '../agent/lib/logger.js';
 import { EXIT, err } from './output.js';
 
@@ -16,16 +14,16 @@ interface Daemon {
  * stop it cleanly on SIGTERM/SIGINT within `stopDeadlineMs`, exit at once on a
  * second signal.
  */
-export async function runDaemon<S extends z.ZodType<{ logLevel: string }>>(opts: {
+export async function runDaemon<C extends { logLevel: string }>(opts: {
   name: string;
-  schema: S;
-  file: string;
-  create: (config: z.infer<S>, log: Logger) => Daemon;
+  /** reads and validates the config; throws ConfigError */
+  load: () => Promise<C>;
+  create: (config: C, log: Logger) => Daemon;
   stopDeadlineMs: number;
 }): Promise<number> {
-  let config: z.infer<S>;
+  let config: C;
   try {
-    config = await loadConfigFile(opts.schema, opts.file, agentEnvOverlay());
+    config = await opts.load();
   } catch (e) {
     if (e instanceof ConfigError) {
       err(e.message);

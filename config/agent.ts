@@ -81,6 +81,16 @@ export const agentConfigSchema = z
       .prefault({})
       .describe('events waiting for the broker, kept on disk'),
     summaryIntervalSec: z.number().int().min(1).max(86_400).default(60).describe('how often the retained summary (and the heartbeat file) is written'),
+    groups: z.array(topicSegment).default([]).describe('groups whose pushed config this agent takes, in order: later groups win, an agent push wins over all'),
+    remoteConfig: z
+      .object({
+        enabled: z.boolean().default(true).describe('take config pushed over MQTT ({root}/agents/{id}/config/desired and the groups\' topics)'),
+        adminPublicKey: z.string().optional().describe('Ed25519 public key (PEM, or the path of a PEM file): every push must be signed by its private key'),
+        reconnectDeadlineMs: z.number().int().min(1000).max(600_000).default(60_000).describe('new broker settings must connect within this, else the agent goes back to the old ones'),
+      })
+      .strict()
+      .prefault({})
+      .describe('configuration pushed by admins'),
     stateDir: z.string().default('/var/lib/xueliang').describe('where the agent keeps what must survive a restart'),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info').describe('pino log level'),
   })

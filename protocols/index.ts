@@ -4,3 +4,4 @@ export * from './topics.js';
 export * from './messages.js';
 export * from './uptime.js';
 export * from './gbt.js';
+export * from './config-messages.js';

@@ -11,6 +11,9 @@ export function topics(root: string = DEFAULT_TOPIC_ROOT) {
     summary: (agentId: string) => `${agent(agentId)}/summary`,
     request: (agentId: string, command: string) => `${agent(agentId)}/request/${command}`,
     response: (agentId: string, command: string) => `${agent(agentId)}/response/${command}`,
+    configDesired: (agentId: string) => `${agent(agentId)}/config/desired`,
+    configReported: (agentId: string) => `${agent(agentId)}/config/reported`,
+    groupConfigDesired: (group: string) => `${root}/groups/${group}/config/desired`,
     /** aggregator: rates of one region (GB/T 2260 code) or `all` */
     rates: (region: string) => `${root}/rates/${region}`,
     /** Wildcard filters for subscribers. */
@@ -32,7 +35,9 @@ export type ParsedTopic =
   | { kind: 'events'; agentId: string }
   | { kind: 'summary'; agentId: string }
   | { kind: 'request'; agentId: string; command: string }
-  | { kind: 'response'; agentId: string; command: string };
+  | { kind: 'response'; agentId: string; command: string }
+  | { kind: 'configDesired'; agentId: string }
+  | { kind: 'configReported'; agentId: string };
 
 /** Parses a concrete topic under `root`; undefined when it is not one of ours. */
 export function parseTopic(root: string, topic: string): ParsedTopic | undefined {
@@ -46,5 +51,7 @@ export function parseTopic(root: string, topic: string): ParsedTopic | undefined
   if (rest.length === 4 && a === 'cameras' && b && c === 'status') return { kind: 'cameraStatus', agentId, cameraId: b };
   if (rest.length === 3 && a === 'request' && b) return { kind: 'request', agentId, command: b };
   if (rest.length === 3 && a === 'response' && b) return { kind: 'response', agentId, command: b };
+  if (rest.length === 3 && a === 'config' && b === 'desired') return { kind: 'configDesired', agentId };
+  if (rest.length === 3 && a === 'config' && b === 'reported') return { kind: 'configReported', agentId };
   return undefined;
 }

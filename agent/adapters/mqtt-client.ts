@@ -69,6 +69,7 @@ export class MqttConnection {
 
   constructor(
     private readonly deps: {
+      /** replaced by reconfigure() */
       settings: MqttSettings;
       will?: Will | undefined;
       /** published retained on every (re)connect */
@@ -195,6 +196,40 @@ export class MqttConnection {
     return new Promise((resolve, reject) => {
       client.publish(topic, payload, p, (err) => (err ? reject(err) : resolve()));
     });
+  }
+
+  get settings(): MqttSettings {
+    return this.deps.settings;
+  }
+
+  /**
+   * Reconnects with new settings. Resolves true once connected with them
+   * within `deadlineMs`; otherwise goes back to the previous settings,
+   * reconnects with those and resolves false: a bad push never leaves the
+   * gateway unreachable.
+   */
+  async reconfigure(next: MqttSettings, deadlineMs: number): Promise<boolean> {
+    const previous = this.deps.settings;
+    const tryWith = async (settings: MqttSettings, wait: number) => {
+      this.client?.removeAllListeners();
+      this.client?.end(true);
+      this.client = undefined;
+      this.deps.settings = settings;
+      this.start();
+      const client = this.client!;
+      return new Promise<boolean>((resolve) => {
+        if (client.connected) return resolve(true);
+        const t = setTimeout(() => resolve(false), wait);
+        client.once('connect', () => {
+          clearTimeout(t);
+          resolve(true);
+        });
+      });
+    };
+    if (await tryWith(next, deadlineMs)) return true;
+    this.deps.log.error({ deadlineMs }, 'the new broker settings did not connect in time: back to the previous ones');
+    await tryWith(previous, 0);
+    return false;
   }
 
   /** Publishes `last` (e.g. the clean offline state), then disconnects; bounded by `deadlineMs`. */
