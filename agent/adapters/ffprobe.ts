@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import ffmpeg from 'fluent-ffmpeg';
 import { z } from 'zod';
 import { scrubSecrets } from '../lib/redact.js';
+import { classifyFfmpegError } from './ffmpeg-errors.js';
 import { killChildrenByMarker } from './child-reaper.js';
 
 export interface DecodeMetrics {
@@ -59,11 +60,6 @@ export function parseRate(v: unknown): number | null {
   return Number.isFinite(r) && r > 0 ? Math.round(r * 100) / 100 : null;
 }
 
-function classify(message: string): 'auth_failed' | 'unreachable' | 'no_video' {
-  if (/401|unauthori[sz]ed|authorization failed/i.test(message)) return 'auth_failed';
-  if (/connection refused|no route to host|network is unreachable/i.test(message)) return 'unreachable';
-  return 'no_video';
-}
 
 /**
  * The decode rung: ffprobe (through fluent-ffmpeg) reads `seconds` of the
@@ -102,7 +98,7 @@ export function probeDecode(opts: DecodeOptions): Promise<DecodeResult> {
       if (err) {
         const msg = scrubSecrets(err instanceof Error ? err.message : String(err), opts.secrets);
         const lastLine = msg.trim().split('\n').filter(Boolean).slice(-1)[0] ?? msg;
-        done({ ok: false, ms, reason: classify(msg), detail: `ffprobe: ${lastLine.slice(0, 300)}` });
+        done({ ok: false, ms, reason: classifyFfmpegError(msg), detail: `ffprobe: ${lastLine.slice(0, 300)}` });
         return;
       }
       const parsed = probeData.safeParse(data);

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import ffmpeg from 'fluent-ffmpeg';
 import { scrubSecrets } from '../lib/redact.js';
+import { classifyFfmpegError } from './ffmpeg-errors.js';
 
 /** What the picture check measured over the frames it analysed (means over frames). */
 export interface PictureMetrics {
@@ -90,11 +91,6 @@ export function summarise(frames: Array<Map<string, number>>): PictureMetrics {
   };
 }
 
-function classify(message: string): 'auth_failed' | 'unreachable' | 'no_video' {
-  if (/401|unauthori[sz]ed|authorization failed/i.test(message)) return 'auth_failed';
-  if (/connection refused|no route to host|network is unreachable/i.test(message)) return 'unreachable';
-  return 'no_video';
-}
 
 /**
  * The picture check: one ffmpeg run (through fluent-ffmpeg) that decodes a
@@ -145,7 +141,7 @@ export function analysePicture(opts: PictureOptions): Promise<PictureResult> {
     cmd.on('error', (err: Error) => {
       const msg = scrubSecrets(err.message, opts.secrets);
       const last = msg.trim().split('\n').filter(Boolean).slice(-1)[0] ?? msg;
-      void finish({ ok: false, ms: performance.now() - started, reason: classify(msg), detail: `ffmpeg: ${last.slice(0, 300)}` });
+      void finish({ ok: false, ms: performance.now() - started, reason: classifyFfmpegError(msg), detail: `ffmpeg: ${last.slice(0, 300)}` });
     });
     cmd.on('end', () => {
       void (async () => {
