@@ -91,6 +91,8 @@ export class RemoteConfig {
       return this.report({ status: 'rolled_back', source: name, version, transaction, errors: [{ path: 'mqtt', message: result.reason ?? 'rolled back' }] });
     }
     this.deps.store.commit(proposal.layers);
+    // a push may name new groups: listen to them too (pushes of groups left are ignored by sourceOf)
+    for (const g of this.deps.app.currentConfig.groups) this.deps.mqtt.subscribe(topics(this.deps.topicRoot).groupConfigDesired(g));
     this.deps.log.info({ source: name, version, restartRequired: result.restartRequired }, 'config push applied');
     return this.report({ status: 'applied', source: name, version, transaction, ...(result.restartRequired.length ? { restartRequired: result.restartRequired } : {}) });
   }

@@ -1,8 +1,14 @@
 import pino, { type Logger } from 'pino';
+import { prettyDestination } from './pretty.js';
 import { REDACT_PATHS } from './redact.js';
 
-/** The one root logger of a process: JSON lines, secrets censored. Modules take `child({ module })`. */
+/**
+ * The one root logger of a process: JSON lines (for journald and log
+ * shippers), or lines for people when stdout is a terminal and
+ * XUELIANG_LOG_FORMAT is not `json`; secrets censored either way. Modules take `child({ module })`.
+ */
 export function createLogger(opts: { level?: string; name: string; destination?: pino.DestinationStream }): Logger {
+  const pretty = !opts.destination && process.stdout.isTTY === true && process.env['XUELIANG_LOG_FORMAT'] !== 'json';
   return pino(
     {
       name: opts.name,
@@ -12,6 +18,6 @@ export function createLogger(opts: { level?: string; name: string; destination?:
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },
-    opts.destination ?? pino.destination({ fd: 1, sync: false }),
+    opts.destination ?? (pretty ? prettyDestination() : pino.destination({ fd: 1, sync: false })),
   );
 }
