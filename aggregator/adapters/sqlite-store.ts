@@ -105,6 +105,11 @@ export class SqliteStore {
     return (this.db.prepare('SELECT json FROM losses ORDER BY rowid').all() as Array<{ json: string }>).map((r) => r.json);
   }
 
+  /** An unknown mark whose state a replayed event proved. */
+  proveMark(cameraId: string, at: number, state: CameraState): void {
+    this.db.prepare("UPDATE marks SET state = ? WHERE camera_id = ? AND at = ? AND state = 'unknown'").run(state, cameraId, at);
+  }
+
   savePlan(json: string): void {
     this.st.savePlan.run(json);
   }

@@ -159,6 +159,24 @@ export class AggregatorState {
     this.deps.store.insertMark(c.cameraId, mark);
   }
 
+  /**
+   * A gateway that was cut off from the centre made its cameras `unknown` here;
+   * an event it replays later saying the camera went from `from` at `at` proves
+   * what the camera was during that span (DOMAIN.md §1): the unknown marks
+   * right before it take that state. A new agent session's first event comes
+   * from `unknown`, so time when the agent itself was down stays unknown.
+   */
+  private proveUnknownSpan(c: CameraRecord, at: number, from: CameraState): void {
+    if (from === 'unknown') return;
+    let i = c.marks.findIndex((m) => m.at === at);
+    while (i > 0 && c.marks[i - 1]!.state === 'unknown') {
+      const m = c.marks[i - 1]!;
+      m.state = from;
+      this.deps.store.proveMark(c.cameraId, m.at, from);
+      i -= 1;
+    }
+  }
+
   /** Adds a mark at `at` when the camera's history does not already end in `state`. */
   private reconcile(c: CameraRecord, state: CameraState, at: number): void {
     if (c.marks.at(-1)?.state !== state) this.addMark(c, { at, state });
@@ -259,6 +277,7 @@ export class AggregatorState {
         this.refresh(c);
       }
       this.addMark(c, { at: ts, state: e.to });
+      this.proveUnknownSpan(c, ts, e.from);
     }
     this.count('accepted', 'event');
     return 'stored';
