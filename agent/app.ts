@@ -217,6 +217,8 @@ export class AgentApp {
     for (const key of ['agentId', 'stateDir'] as const) if (prev[key] !== next[key]) restartRequired.push(key);
     if (prev.outbox.syncMs !== next.outbox.syncMs) restartRequired.push('outbox.syncMs');
     if (prev.mqtt.topicRoot !== next.mqtt.topicRoot) restartRequired.push('mqtt.topicRoot');
+    // the key that checks pushes is not changed by a push: only by the file and a restart
+    if (prev.remoteConfig.adminPublicKey !== next.remoteConfig.adminPublicKey) restartRequired.push('remoteConfig.adminPublicKey');
     const mqttOf = (c: AgentConfig) => ({ ...c.mqtt, clientId: c.mqtt.clientId ?? `xueliang-agent-${c.agentId}` });
     const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
     // keep what cannot change live as it is, so the running agent stays consistent
