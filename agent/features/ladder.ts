@@ -187,11 +187,17 @@ export async function runDecode(st: CameraProbeState, ctx: LadderContext): Promi
   return rungOk('decode', r.ms);
 }
 
-/** The camera's verdict from its latest results: the lowest failed rung wins; picture faults make it degraded. */
+/**
+ * The camera's verdict from its latest results: the lowest failed rung wins;
+ * picture faults make it degraded. A picture check that could not finish (its
+ * deadline, a hiccup) judges nothing: it is shown in the status but does not
+ * count as a failed check, or one slow ffmpeg would turn a working camera
+ * offline until the next picture check; the decode rung covers "no video".
+ */
 export function verdictOf(st: CameraProbeState): CheckVerdict {
   const socketsOk = st.liveness.every((r) => r.ok);
   const decodeOk = socketsOk && (!st.decode || st.decode.ok);
-  const chain = [...st.liveness, ...(st.decode && socketsOk ? [st.decode] : []), ...(st.picture && decodeOk ? [st.picture] : [])];
+  const chain = [...st.liveness, ...(st.decode && socketsOk ? [st.decode] : [])];
   const failed = chain.find((r) => !r.ok);
   if (!failed) return { ok: true, degraded: decodeOk && st.faults.length > 0 };
   return { ok: false, rung: failed.rung, reason: failed.reason ?? 'rtsp_error', detail: failed.detail ?? '' };

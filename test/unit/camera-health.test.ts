@@ -68,3 +68,18 @@ describe('uptime', () => {
     expect(uptimeWithin(pruneMarks(marks, 15), 15, 30)).toEqual(uptimeWithin(marks, 15, 30));
   });
 });
+
+describe('verdict', () => {
+  it('verdict: a picture check that could not finish does not count against a camera whose stream decodes', async () => {
+    const { newProbeState, verdictOf } = await import('../../agent/features/ladder.js');
+    const st = newProbeState({ id: 'c', name: null, xaddr: undefined, endpoint: undefined, rtspUrl: 'rtsp://h/p', credentialName: undefined, pointId: null, category: null, origin: 'config' });
+    st.liveness = [{ rung: 'tcp', ok: true, ms: 1, reason: null, detail: null }, { rung: 'rtsp', ok: true, ms: 1, reason: null, detail: null }];
+    st.decode = { rung: 'decode', ok: true, ms: 1, reason: null, detail: null };
+    st.picture = { rung: 'picture', ok: false, ms: 20000, reason: 'timeout', detail: 'killed' };
+    expect(verdictOf(st)).toEqual({ ok: true, degraded: false });
+    st.faults = [{ fault: 'frozen', value: 0, threshold: 0.05 }];
+    expect(verdictOf(st)).toEqual({ ok: true, degraded: true });
+    st.decode = { rung: 'decode', ok: false, ms: 1, reason: 'no_video', detail: 'no frame' };
+    expect(verdictOf(st)).toMatchObject({ ok: false, rung: 'decode', reason: 'no_video' });
+  });
+});
