@@ -113,52 +113,48 @@ export const cameraStatusMessage = z.object({
 export type CameraStatusMessage = z.infer<typeof cameraStatusMessage>;
 
 // ---------------------------------------------------------------- events
-/** `{root}/agents/{agentId}/events`, QoS 1, not retained. */
-export const stateChangeEvent = z.object({
-  type: z.literal('state'),
+/** What every event carries: its place in the agent's session and its time. */
+const eventEnvelope = {
   session: z.string().min(1),
   /** +1 per message within a session, starting at 1 */
   seq: z.number().int().positive(),
   ts: isoTime,
+  /** true when replayed from the agent's outbox after an outage */
+  historical: z.boolean().optional(),
+};
+
+/** `{root}/agents/{agentId}/events`, QoS 1, not retained. */
+export const stateChangeEvent = z.object({
+  type: z.literal('state'),
+  ...eventEnvelope,
   cameraId: topicSegment,
   from: cameraState,
   to: cameraState,
   rung: rung.nullable(),
   reason: failureReason.nullable(),
   detail: z.string().nullable().optional(),
-  /** true when replayed from the agent's outbox after an outage */
-  historical: z.boolean().optional(),
 });
 export const cameraRemovedEvent = z.object({
   type: z.literal('camera_removed'),
-  session: z.string().min(1),
-  seq: z.number().int().positive(),
-  ts: isoTime,
+  ...eventEnvelope,
   cameraId: topicSegment,
-  historical: z.boolean().optional(),
 });
-const eventRef = z.object({ session: z.string().min(1), seq: z.number().int().positive(), ts: isoTime });
+const eventRef = z.object({ session: eventEnvelope.session, seq: eventEnvelope.seq, ts: isoTime });
 /** The agent's outbox was full and dropped `count` events, oldest first, from `from` to `to`: loss is told, never silent. */
 export const eventsDroppedEvent = z.object({
   type: z.literal('events_dropped'),
-  session: z.string().min(1),
-  seq: z.number().int().positive(),
-  ts: isoTime,
+  ...eventEnvelope,
   count: z.number().int().positive(),
   from: eventRef,
   to: eventRef,
-  historical: z.boolean().optional(),
 });
 /** Video-quality faults of a camera appeared or cleared (after confirmation). */
 export const faultsChangedEvent = z.object({
   type: z.literal('faults'),
-  session: z.string().min(1),
-  seq: z.number().int().positive(),
-  ts: isoTime,
+  ...eventEnvelope,
   cameraId: topicSegment,
   appeared: z.array(pictureFault),
   cleared: z.array(z.string()),
-  historical: z.boolean().optional(),
 });
 export const agentEvent = z.discriminatedUnion('type', [stateChangeEvent, cameraRemovedEvent, eventsDroppedEvent, faultsChangedEvent]);
 export type StateChangeEvent = z.infer<typeof stateChangeEvent>;

@@ -1,22 +1,24 @@
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { z } from 'zod';
 import type { RungResult } from '../../protocols/index.js';
 import type { PictureSettings, PictureThresholds } from '../../config/picture.js';
 import { analysePicture, type PictureMetrics } from '../adapters/picture.js';
 import { faultsOf, inNightWindow, judgePicture, type PictureFault, type Verdict } from './picture-faults.js';
 
 /** What the agent keeps per camera between picture checks (on disk, so a restart keeps it). */
-interface Memory {
+const memorySchema = z.object({
   /** blur of healthy checks, until the baseline is set */
-  blurSamples: number[];
-  blurBaseline: number | null;
-  hasReference: boolean;
+  blurSamples: z.array(z.number()),
+  blurBaseline: z.number().nullable(),
+  hasReference: z.boolean(),
   /** consecutive checks that saw (positive) or did not see (negative) each fault */
-  streaks: Record<string, number>;
+  streaks: z.record(z.string(), z.number()),
   /** faults that count, after confirmChecks checks agreed */
-  confirmed: PictureFault[];
-}
+  confirmed: z.array(z.object({ fault: z.string(), value: z.number().nullable(), threshold: z.number().nullable() })),
+});
+type Memory = Omit<z.infer<typeof memorySchema>, 'confirmed'> & { confirmed: PictureFault[] };
 
 export interface PictureOutcome {
   rung: RungResult;
@@ -55,11 +57,15 @@ export class PictureWatch {
   private memory(id: string): Memory {
     let m = this.memories.get(id);
     if (!m) {
+      let stored: unknown;
       try {
-        m = JSON.parse(readFileSync(this.file(id, 'json'), 'utf8')) as Memory;
+        stored = JSON.parse(readFileSync(this.file(id, 'json'), 'utf8'));
       } catch {
-        m = { blurSamples: [], blurBaseline: null, hasReference: false, streaks: {}, confirmed: [] };
+        stored = undefined; // none yet, or unreadable
       }
+      const r = memorySchema.safeParse(stored);
+      if (!r.success && stored !== undefined) this.deps.log.warn({ camera: id }, 'picture memory on disk not understood: learning the baseline again');
+      m = r.success ? (r.data as Memory) : { blurSamples: [], blurBaseline: null, hasReference: false, streaks: {}, confirmed: [] };
       this.memories.set(id, m);
     }
     return m;
@@ -82,6 +88,8 @@ export class PictureWatch {
     const mem = this.memory(cameraId);
     const refFile = this.file(cameraId, 'png');
     const candidate = `${refFile}.new.png`;
+    // a reference frame removed from disk is captured again rather than failing every check
+    if (mem.hasReference && !existsSync(refFile)) mem.hasReference = false;
     const r = await analysePicture({
       url,
       seconds: s.seconds,
