@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { cronExpression } from './cron.js';
 
-// [schema, default, description] of every threshold (DOMAIN.md §4)
+// [schema, default, description] of every threshold (docs/domain.md §4)
 const THRESHOLDS = {
   darkBelow: [z.number().min(0).max(255), 35, 'mean luma below this is too dark'],
   darkBelowAtNight: [z.number().min(0).max(255), 12, 'the same during the night window'],

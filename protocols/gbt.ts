@@ -1,5 +1,5 @@
 /**
- * GB/T 2260 region codes and GB/T 28181 device ids (DOMAIN.md §3).
+ * GB/T 2260 region codes and GB/T 28181 device ids (docs/domain.md §3).
  * Region keys are 6 digits (province `PP0000`, city `PPCC00`, county `PPCCDD`)
  * or 8 digits for a grassroots unit (`PPCCDDGG`).
  */

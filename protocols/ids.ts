@@ -10,7 +10,7 @@ export const topicSegment = z
   .max(128)
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]*$/, 'use letters, digits, "_", ".", ":" or "-" (one MQTT topic level)');
 
-/** GB/T 28181 device id: 20 digits (DOMAIN.md §3). Deeper checks live in gbt28181.ts. */
+/** GB/T 28181 device id: 20 digits (docs/domain.md §3). Deeper checks live in gbt28181.ts. */
 export const gbId = z.string().regex(/^\d{20}$/, 'a GB/T 28181 id is 20 digits');
 
 /** GB/T 2260 region code: 6 digits, optionally followed by a 2-digit grassroots unit. */

@@ -4,15 +4,15 @@ import { pointCategory, topicSegment } from './ids.js';
 /** ISO-8601 timestamp with offset, as produced by Date#toISOString(). */
 const isoTime = z.iso.datetime({ offset: true });
 
-/** Summary state of a camera (DOMAIN.md §2). */
+/** Summary state of a camera (docs/domain.md §2). */
 export const cameraState = z.enum(['online', 'degraded', 'offline', 'unknown']);
 export type CameraState = z.infer<typeof cameraState>;
 
-/** The rungs of the check ladder, lowest first (DOMAIN.md §2). */
+/** The rungs of the check ladder, lowest first (docs/domain.md §2). */
 export const rung = z.enum(['tcp', 'onvif', 'rtsp', 'decode', 'picture']);
 export type Rung = z.infer<typeof rung>;
 
-/** Why a rung failed (DOMAIN.md §2), plus `gateway_offline` for cameras of a vanished agent. */
+/** Why a rung failed (docs/domain.md §2), plus `gateway_offline` for cameras of a vanished agent. */
 export const failureReason = z.enum([
   'unreachable',
   'onvif_error',
@@ -69,7 +69,7 @@ export const deviceInfo = z.object({
 });
 export type DeviceInfo = z.infer<typeof deviceInfo>;
 
-/** A video-quality fault with what was measured and the threshold it crossed (DOMAIN.md §4). */
+/** A video-quality fault with what was measured and the threshold it crossed (docs/domain.md §4). */
 export const pictureFault = z.object({ fault: z.string(), value: z.number().nullable(), threshold: z.number().nullable() });
 
 export const rungResult = z.object({

@@ -6,7 +6,7 @@ export interface StateMark {
   state: CameraState;
 }
 
-/** States in which the stream works: they count as online time (DOMAIN.md §1). */
+/** States in which the stream works: they count as online time (docs/domain.md §1). */
 export const STREAM_UP: ReadonlySet<CameraState> = new Set(['online', 'degraded']);
 
 /**

@@ -95,7 +95,7 @@ export function summarise(frames: Array<Map<string, number>>): PictureMetrics {
 /**
  * The picture check: one ffmpeg run (through fluent-ffmpeg) that decodes a
  * few seconds, scales them down to 320×180 at 5 fps and measures every fault
- * of DOMAIN.md §4 in the same pass, reading the filters' frame metadata.
+ * of docs/domain.md §4 in the same pass, reading the filters' frame metadata.
  * Killed with SIGKILL at the deadline.
  */
 export function analysePicture(opts: PictureOptions): Promise<PictureResult> {
@@ -114,7 +114,7 @@ export function analysePicture(opts: PictureOptions): Promise<PictureResult> {
   const labels = ['[m]', ...(capture ? ['[cap]'] : []), ...(ref ? ['[cmp]'] : [])];
   const graph: string[] = [];
   graph.push(`[0:v]${snap ? 'split=2[full][raw];[raw]' : ''}scale=${W}:${H},fps=5,format=yuv420p${labels.length > 1 ? `,split=${labels.length}${labels.join('')}` : '[m]'}`);
-  // the scene is compared in grey at 160×90 (DOMAIN.md §4): sensor noise averages out, a moved camera does not
+  // the scene is compared in grey at 160×90 (docs/domain.md §4): sensor noise averages out, a moved camera does not
   if (ref) graph.push(`[1:v]scale=160:90,format=gray[refg]`, `[cmp]scale=160:90,format=gray[cmpg]`, `[cmpg][refg]ssim=shortest=1,metadata=mode=print:file=${ssimFile},nullsink`);
   graph.push(`[m]signalstats,blackframe=amount=0:threshold=32,blurdetect,entropy,metadata=mode=print:file=${metaFile}[out]`);
   if (capture) graph.push('[cap]trim=end_frame=1[capout]');

@@ -33,7 +33,7 @@ export const initialHealth = (now: number): CameraHealth => ({
 });
 
 /**
- * Applies one verdict (DOMAIN.md §2): the first success makes a camera
+ * Applies one verdict (docs/domain.md §2): the first success makes a camera
  * online (or degraded when the picture has faults); it turns offline only
  * after `offlineAfter` consecutive failed checks. Returns the new health and
  * the transition, if the state changed.

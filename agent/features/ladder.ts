@@ -77,7 +77,7 @@ export function streamOf(st: CameraProbeState, ctx: LadderContext): { url: strin
 }
 
 /**
- * The socket rungs (DOMAIN.md §2): TCP → ONVIF (time, then an authenticated
+ * The socket rungs (docs/domain.md §2): TCP → ONVIF (time, then an authenticated
  * call; a full inspection the first time) → RTSP DESCRIBE. Stops at the first
  * rung that fails. Never throws.
  */

@@ -30,7 +30,7 @@ export interface Verdict {
 }
 
 /**
- * Judges one picture check against the thresholds (DOMAIN.md §4). A flat
+ * Judges one picture check against the thresholds (docs/domain.md §4). A flat
  * picture is one fault (black, blue or signal loss), not also frozen, dark and
  * low-contrast; darkness explains black pixels, so it is not also occlusion;
  * any fault explains a picture unlike the reference, so it is not also a moved camera.

@@ -162,7 +162,7 @@ export class AggregatorState {
   /**
    * A gateway that was cut off from the centre made its cameras `unknown` here;
    * an event it replays later saying the camera went from `from` at `at` proves
-   * what the camera was during that span (DOMAIN.md §1): the unknown marks
+   * what the camera was during that span (docs/domain.md §1): the unknown marks
    * right before it take that state. A new agent session's first event comes
    * from `unknown`, so time when the agent itself was down stays unknown.
    */

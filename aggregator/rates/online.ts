@@ -17,7 +17,7 @@ export interface OnlineRate extends OnlineTotals {
 
 /**
  * Time-weighted online rate (在线率) over [from, to) per region and category,
- * from each camera's state marks (DOMAIN.md §1). A camera counts from its
+ * from each camera's state marks (docs/domain.md §1). A camera counts from its
  * first mark on; `unknown` time counts as not online. Pure.
  */
 export function onlineRates(facts: Iterable<CameraFact>, marksOf: (cameraId: string) => readonly StateMark[], from: number, to: number): Map<string, Partial<Record<CategoryKey, OnlineRate>>> {

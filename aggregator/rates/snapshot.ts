@@ -33,7 +33,7 @@ export function boundCounts(cameras: Iterable<CameraFact>): Map<string, number> 
 }
 
 /**
- * The counts behind every rate (DOMAIN.md §1), computed from scratch:
+ * The counts behind every rate (docs/domain.md §1), computed from scratch:
  * coverage from the plan and the cameras bound to its points, networking and
  * intact from the installed cameras' effective states. Pure.
  */

@@ -14,7 +14,7 @@ import { topics } from '../../protocols/index.js';
 import { mutate, rng } from './mutate.js';
 
 const N = 10_000;
-const fixtures = fileURLToPath(new URL('../../../shared/fixtures/onvif-real/', import.meta.url));
+const fixtures = fileURLToPath(new URL('../fixtures/onvif-real/', import.meta.url));
 const xmlSeeds = ['bosch-flexidome-5100i', '360vision-predator-hikvision'].flatMap((d) =>
   readdirSync(`${fixtures}${d}`)
     .filter((f) => f.endsWith('.xml') && !f.includes('.request.'))

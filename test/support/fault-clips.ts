@@ -7,7 +7,7 @@ const BASE = 'testsrc2=s=320x240:r=10';
 // a real camera's healthy scene: a still background, something moving, sensor noise
 const SCENE = `${BASE},trim=end_frame=1,loop=loop=-1:size=1:start=0,setpts=N/10/TB[bg];color=red:s=30x30:r=10[box];[bg][box]overlay=x='mod(t*40\\,290)':y=100:shortest=0,noise=alls=8:allf=t`;
 
-/** Test streams for every fault of DOMAIN.md §4, made with ffmpeg's lavfi sources (12 s, H.264 MP4). */
+/** Test streams for every fault of docs/domain.md §4, made with ffmpeg's lavfi sources (12 s, H.264 MP4). */
 export const CLIPS: Record<string, string> = {
   healthy: SCENE,
   static_noisy: `${BASE},trim=end_frame=1,loop=loop=-1:size=1:start=0,setpts=N/10/TB,noise=alls=10:allf=t`,

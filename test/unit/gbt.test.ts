@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseGbId, regionAncestors, regionError, regionLevel } from '../../protocols/gbt.js';
 
 describe('gbt', () => {
-  it('gbt: parses the DOMAIN.md example id', () => {
+  it('gbt: parses the docs/domain.md example id', () => {
     expect(parseGbId('33010600001320000001')).toMatchObject({ province: '33', city: '01', county: '06', unit: '00', industry: '00', type: '132', network: '0', serial: '000001', region: '330106' });
   });
   it('gbt: a grassroots unit becomes part of the region', () => {

@@ -10,7 +10,7 @@ import {
 } from '../../agent/adapters/onvif/onvif-device.js';
 import { parseSoapBody } from '../../agent/adapters/onvif/soap-client.js';
 
-const real = (f: string) => readFileSync(fileURLToPath(new URL(`../../../shared/fixtures/onvif-real/${f}`, import.meta.url)), 'utf8');
+const real = (f: string) => readFileSync(fileURLToPath(new URL(`../fixtures/onvif-real/${f}`, import.meta.url)), 'utf8');
 const body = (f: string) => parseSoapBody(real(f));
 
 describe('onvif parsing: recorded Bosch FLEXIDOME 5100i', () => {
