@@ -134,7 +134,7 @@ export class AgentApp {
 
   private birth(): AgentStateMessage {
     const c = this.config;
-    return { state: 'online', session: this.session, agentVersion: AGENT_VERSION, startedAt: new Date(this.startedAt).toISOString(), site: c.site ?? null, region: c.region ?? null };
+    return { state: 'online', session: this.session, agentVersion: AGENT_VERSION, startedAt: new Date(this.startedAt).toISOString(), site: c.site ?? null, region: c.region ?? null, lastSeq: this.publisher.lastSeq };
   }
 
   async start(): Promise<void> {

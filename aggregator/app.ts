@@ -43,7 +43,7 @@ export class AggregatorApp {
       onError: (err) => log.error({ err }, 'commit failed: the broker will send the batch again'),
     });
     this.rates = new RatesPublisher({ mqtt: this.mqtt, state: this.state, topicRoot: config.mqtt.topicRoot, intervalMs: config.ratesIntervalMs, now, log: log.child({ module: 'rates' }) });
-    this.http = new HttpApi({ state: this.state, log: log.child({ module: 'http' }), now, host: config.http.host, port: config.http.port, token: config.http.token, onPlanChanged: () => this.rates.markDirty() });
+    this.http = new HttpApi({ state: this.state, log: log.child({ module: 'http' }), now, host: config.http.host, port: config.http.port, token: config.http.token, timeZone: config.timeZone, onPlanChanged: () => this.rates.markDirty() });
   }
 
   /** Loads the plan file, if any: invalid rows are logged with their line and skipped. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { mqttSettings } from './mqtt.js';
+import { isTimeZone } from '../protocols/local-time.js';
 
 export const aggregatorConfigSchema = z
   .object({
@@ -20,6 +21,11 @@ export const aggregatorConfigSchema = z
     retentionDays: z.number().int().min(1).max(3650).default(400).describe('history older than this is pruned'),
     ratesIntervalMs: z.number().int().min(100).max(3_600_000).default(5000).describe('rates are republished at most this often, and only when they changed'),
     maxPayloadBytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(256 * 1024).describe('larger MQTT messages are rejected and counted'),
+    timeZone: z
+      .string()
+      .default('Asia/Shanghai')
+      .refine(isTimeZone, { message: 'not a time zone this system knows (use an IANA name such as Asia/Shanghai)' })
+      .describe('IANA time zone of the users: where "today", days and months begin and end'),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info').describe('pino log level'),
   })
   .strict();

@@ -18,3 +18,7 @@ export const regionCode = z.string().regex(/^\d{6}(\d{2})?$/, 'a GB/T 2260 regio
 
 export const pointCategory = z.enum(['key_public_area', 'key_industry_part', 'other']);
 export type PointCategory = z.infer<typeof pointCategory>;
+
+/** The category a camera is counted under: its point's, else its agent config's, else `unassigned` (docs/domain.md §1). */
+export const cameraCategory = z.enum([...pointCategory.options, 'unassigned']);
+export type CameraCategory = z.infer<typeof cameraCategory>;

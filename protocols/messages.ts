@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { pointCategory, topicSegment } from './ids.js';
+import { gbId, pointCategory, topicSegment } from './ids.js';
 
 /** ISO-8601 timestamp with offset, as produced by Date#toISOString(). */
 const isoTime = z.iso.datetime({ offset: true });
@@ -35,6 +35,11 @@ export const agentStateMessage = z.discriminatedUnion('state', [
     startedAt: isoTime,
     site: z.string().nullable(),
     region: z.string().nullable(),
+    /**
+     * the last event seq this session has used; a centre that has every seq up
+     * to it knows nothing happened that it was not told (docs/domain.md §1)
+     */
+    lastSeq: z.number().int().nonnegative().optional(),
   }),
   z.object({
     state: z.literal('offline'),
@@ -84,6 +89,8 @@ export type RungResult = z.infer<typeof rungResult>;
 /** `{root}/agents/{agentId}/cameras/{cameraId}/status`, retained, QoS 1. */
 export const cameraStatusMessage = z.object({
   cameraId: topicSegment,
+  /** GB/T 28181 id of the camera when its config gives one besides its id: it binds the camera to the point with that code */
+  gbId: gbId.nullable().optional(),
   name: z.string().nullable(),
   state: cameraState,
   /** when the camera entered `state` */
@@ -227,6 +234,6 @@ export const ratesMessage = z.object({
   region: z.string(),
   level: z.enum(['all', 'province', 'city', 'county', 'unit']),
   ts: isoTime,
-  categories: z.object({ key_public_area: categoryRates, key_industry_part: categoryRates, other: categoryRates, all: categoryRates }),
+  categories: z.object({ key_public_area: categoryRates, key_industry_part: categoryRates, other: categoryRates, unassigned: categoryRates, all: categoryRates }),
 });
 export type RatesMessage = z.infer<typeof ratesMessage>;

@@ -6,6 +6,8 @@ import { parseRtspUrl } from '../adapters/rtsp-url.js';
 /** What the agent watches: one camera, configured or discovered. */
 export interface CameraTarget {
   id: string;
+  /** GB/T 28181 id from the config, when there is one */
+  gbId?: string | null | undefined;
   name: string | null;
   /** ONVIF device service URL, when the camera speaks ONVIF */
   xaddr: string | undefined;
@@ -63,6 +65,7 @@ export function idOfStatic(c: StaticCamera): string {
 export function targetsFromConfig(config: AgentConfig): CameraTarget[] {
   return config.cameras.map((c) => ({
     id: idOfStatic(c),
+    gbId: c.gbId ?? null,
     name: c.name ?? null,
     xaddr: c.onvif !== undefined ? normaliseXaddr(c.onvif) : undefined,
     endpoint: undefined,

@@ -54,7 +54,7 @@ export function mergeDiscovered(current: CameraTarget[], devices: DiscoveredDevi
       continue;
     }
     const id = idFromEndpoint(d.endpoint);
-    targets.push({ id, name: null, xaddr, endpoint: d.endpoint, rtspUrl: undefined, credentialName: undefined, pointId: null, category: null, origin: 'discovery' });
+    targets.push({ id, gbId: null, name: null, xaddr, endpoint: d.endpoint, rtspUrl: undefined, credentialName: undefined, pointId: null, category: null, origin: 'discovery' });
     added.push(id);
   }
   return { targets, added, moved };

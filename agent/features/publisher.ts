@@ -70,6 +70,11 @@ export class Publisher implements MonitorSink {
     this.send(this.topics.summary(this.deps.agentId), JSON.stringify(summaryMessage(records, this.deps.now(), windowMs, this.deps.session)), true);
   }
 
+  /** The last seq used in this session (0 before the first event). */
+  get lastSeq(): number {
+    return this.seq;
+  }
+
   private nextSeq(): number {
     this.seq += 1;
     return this.seq;

@@ -23,6 +23,7 @@ export function statusMessage(rec: CameraRecord): CameraStatusMessage {
   const where = t.xaddr ?? t.rtspUrl ?? '';
   return {
     cameraId: t.id,
+    gbId: t.gbId ?? null,
     name: t.name,
     state: rec.health.state,
     since: iso(rec.health.since),

@@ -16,6 +16,8 @@ export interface HttpApiDeps {
   host: string;
   port: number;
   token: string | undefined;
+  /** IANA zone of the users' days */
+  timeZone: string;
   /** called after the plan changed, so rates are republished */
   onPlanChanged: () => void;
 }
@@ -60,10 +62,10 @@ export class HttpApi {
       if (path === '/healthz') return json(200, { ok: true });
       if (path === '/metrics') {
         res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' });
-        return void res.end(prometheusText(state));
+        return void res.end(prometheusText(state, t));
       }
       if (path === '/api/rates') {
-        const w = parseWindow(url.searchParams, t);
+        const w = parseWindow(url.searchParams, t, this.deps.timeZone);
         if ('error' in w) return fail(400, 'BAD_WINDOW', w.error);
         return json(200, ratesView(state, { region: url.searchParams.get('region'), category: url.searchParams.get('category'), window: w }));
       }
@@ -78,7 +80,7 @@ export class HttpApi {
         const c = state.cameras.get(decodeURIComponent(cam[1]!));
         if (!c) return fail(404, 'UNKNOWN_CAMERA', 'no such camera');
         if (cam[2]) {
-          const w = parseWindow(url.searchParams, t);
+          const w = parseWindow(url.searchParams, t, this.deps.timeZone);
           if ('error' in w) return fail(400, 'BAD_WINDOW', w.error);
           return json(200, historyView(c, w));
         }

@@ -1,10 +1,13 @@
 import { CATEGORY_KEYS, rateSet } from '../rates/model.js';
+import { onlineRates } from '../rates/online.js';
 import type { AggregatorState } from './state.js';
 
 const esc = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 
-/** Prometheus text exposition: rates with their counts per region and category, cameras by state, agents, ingest. */
-export function prometheusText(state: AggregatorState): string {
+const DAY = 86_400_000;
+
+/** Prometheus text exposition: rates with their counts per region and category (the online rate over the last 24 h), cameras by state, agents, ingest. */
+export function prometheusText(state: AggregatorState, now: number): string {
   const lines: string[] = [];
   const family = (name: string, type: 'gauge' | 'counter', help: string) => lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
   const table = state.counters.counts();
@@ -20,6 +23,20 @@ export function prometheusText(state: AggregatorState): string {
   rate('xueliang_coverage_ratio', 'points with their required installed cameras / points in the plan', (s) => s.coverage);
   rate('xueliang_networking_ratio', 'networked (online or degraded) installed cameras / installed cameras', (s) => s.networking);
   rate('xueliang_intact_ratio', 'online cameras without picture faults / installed cameras', (s) => s.intact);
+  const online = onlineRates(state.counters.cameras(), (id) => state.cameras.get(id)?.marks ?? [], now - DAY, now);
+  family('xueliang_online_ratio', 'gauge', 'time online (or degraded) / time observed, over the last 24 h (unknown time counts as not online)');
+  for (const [region, row] of online)
+    for (const k of CATEGORY_KEYS) {
+      const o = row[k];
+      if (o?.rate !== null && o?.rate !== undefined) lines.push(`xueliang_online_ratio{region="${esc(region)}",category="${k}",window="24h"} ${o.rate}`);
+    }
+  family('xueliang_online_seconds', 'gauge', 'camera-seconds behind the online ratio over the last 24 h: online, unknown (gateway gone) and observed');
+  for (const [region, row] of online)
+    for (const k of CATEGORY_KEYS) {
+      const o = row[k];
+      if (!o) continue;
+      for (const [kind, ms] of [['online', o.onlineMs], ['unknown', o.unknownMs], ['observed', o.observedMs]] as const) lines.push(`xueliang_online_seconds{region="${esc(region)}",category="${k}",window="24h",kind="${kind}"} ${ms / 1000}`);
+    }
   family('xueliang_points', 'gauge', 'points in the plan, and how many are covered');
   for (const [region, row] of rows)
     for (const k of CATEGORY_KEYS) {

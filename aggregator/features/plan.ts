@@ -27,6 +27,10 @@ function toPoint(raw: Record<string, unknown>): PlanPoint | string {
   const cleaned = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== '' && v !== null && v !== undefined));
   const r = row.safeParse(cleaned);
   if (!r.success) return r.error.issues.map((i) => `${i.path.join('.') || 'row'}: ${i.message}`).join('; ');
+  if (r.data.gbId !== undefined) {
+    const code = parseGbId(r.data.gbId);
+    if ('error' in code) return `gbId: ${code.error}`;
+  }
   let region = r.data.region;
   if (region === undefined) {
     const gb = parseGbId(r.data.gbId ?? r.data.id);
@@ -35,21 +39,26 @@ function toPoint(raw: Record<string, unknown>): PlanPoint | string {
   }
   const bad = regionError(region);
   if (bad) return `region: ${bad}`;
-  return { id: r.data.id, name: r.data.name, region, category: r.data.category, required: r.data.required };
+  return { id: r.data.id, name: r.data.name, region, category: r.data.category, required: r.data.required, ...(r.data.gbId !== undefined ? { gbId: r.data.gbId } : {}) };
 }
 
 function finish(candidates: Array<{ line: number; value: PlanPoint | string }>): PlanLoad {
   const points: PlanPoint[] = [];
   const errors: PlanRowError[] = [];
+  // ids and GB/T 28181 codes share one name space: a camera id must find one point, not two
   const seen = new Map<string, number>();
   for (const c of candidates) {
-    if (typeof c.value === 'string') {
-      errors.push({ line: c.line, reason: c.value });
-    } else if (seen.has(c.value.id)) {
-      errors.push({ line: c.line, reason: `id ${c.value.id} already defined on line ${seen.get(c.value.id)}` });
+    const p = c.value;
+    if (typeof p === 'string') {
+      errors.push({ line: c.line, reason: p });
+    } else if (seen.has(p.id)) {
+      errors.push({ line: c.line, reason: `id ${p.id} already defined on line ${seen.get(p.id)}` });
+    } else if (p.gbId !== undefined && p.gbId !== p.id && seen.has(p.gbId)) {
+      errors.push({ line: c.line, reason: `gbId ${p.gbId} already names the point on line ${seen.get(p.gbId)}` });
     } else {
-      seen.set(c.value.id, c.line);
-      points.push(c.value);
+      seen.set(p.id, c.line);
+      if (p.gbId !== undefined) seen.set(p.gbId, c.line);
+      points.push(p);
     }
   }
   return { points, errors };

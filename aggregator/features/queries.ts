@@ -1,5 +1,6 @@
-import { regionLevel, regionParent, uptimeWithin, type CameraState } from '../../protocols/index.js';
+import { regionLevel, regionParent, uptimeWithin, type CameraState, type FailureReason } from '../../protocols/index.js';
 import { ALL_REGIONS, CATEGORY_KEYS, rateSet, type CategoryKey } from '../rates/model.js';
+import { startOfLocalDay } from '../../protocols/local-time.js';
 import { onlineRates, type OnlineRate } from '../rates/online.js';
 import type { AggregatorState, CameraRecord } from './state.js';
 
@@ -11,8 +12,11 @@ export interface Window {
   label: string;
 }
 
-/** Parses ?window=today|24h|7d|30d or ?from=&to= (ISO) into a window ending no later than now. */
-export function parseWindow(q: URLSearchParams, now: number): Window | { error: string } {
+/**
+ * Parses ?window=today|24h|7d|30d or ?from=&to= (ISO) into a window ending no
+ * later than now; `today` starts at local midnight in the configured time zone.
+ */
+export function parseWindow(q: URLSearchParams, now: number, timeZone: string): Window | { error: string } {
   const from = q.get('from');
   const to = q.get('to');
   if (from || to) {
@@ -23,11 +27,7 @@ export function parseWindow(q: URLSearchParams, now: number): Window | { error: 
   }
   const w = q.get('window') ?? '24h';
   const spans: Record<string, number> = { '24h': DAY, '7d': 7 * DAY, '30d': 30 * DAY };
-  if (w === 'today') {
-    const d = new Date(now);
-    d.setHours(0, 0, 0, 0);
-    return { from: d.getTime(), to: now, label: 'today' };
-  }
+  if (w === 'today') return { from: startOfLocalDay(now, timeZone), to: now, label: 'today' };
   const span = spans[w];
   if (!span) return { error: 'window is one of today, 24h, 7d, 30d (or give from and to)' };
   return { from: now - span, to: now, label: w };
@@ -75,6 +75,7 @@ export function cameraView(state: AggregatorState, c: CameraRecord, now: number)
   let i = c.marks.length - 1;
   while (i > 0 && c.marks[i - 1]!.state === c.marks[i]!.state) i--;
   const since = c.marks[i]?.at ?? c.firstSeen;
+  const why = unknownReason(state, c, eff);
   return {
     cameraId: c.cameraId,
     name: c.status.name,
@@ -83,9 +84,9 @@ export function cameraView(state: AggregatorState, c: CameraRecord, now: number)
     reportedState: c.status.state,
     since: new Date(since).toISOString(),
     forMs: Math.max(0, now - since),
-    rung: c.status.rung,
-    reason: c.status.reason,
-    detail: c.status.detail,
+    rung: why ? null : c.status.rung,
+    reason: why ? why.reason : c.status.reason,
+    detail: why ? why.detail : c.status.detail,
     pointId: fact?.pointId ?? null,
     region: fact?.region ?? null,
     category: fact?.category ?? null,
@@ -95,6 +96,19 @@ export function cameraView(state: AggregatorState, c: CameraRecord, now: number)
     checkedAt: c.status.checkedAt,
     firstSeen: new Date(c.firstSeen).toISOString(),
   };
+}
+
+/**
+ * Why the centre does not know a camera's state although its agent reported
+ * one: its gateway is gone (`gateway_offline`), or its gateway came back and
+ * has not checked it yet. The rung and reason of the last report are then
+ * history, not the present. Undefined when the reported state stands.
+ */
+function unknownReason(state: AggregatorState, c: CameraRecord, eff: CameraState): { reason: FailureReason | null; detail: string } | undefined {
+  if (eff !== 'unknown' || c.status.state === 'unknown') return undefined;
+  const a = state.agents.get(c.agentId);
+  if (!a?.online) return { reason: 'gateway_offline', detail: `gateway ${c.agentId} offline${a ? ` since ${new Date(a.since).toISOString()}` : ''}: last reported ${c.status.state}` };
+  return { reason: null, detail: `gateway ${c.agentId} restarted and has not checked this camera yet: last reported ${c.status.state}` };
 }
 
 export function camerasView(state: AggregatorState, q: URLSearchParams, now: number) {

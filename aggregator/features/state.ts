@@ -16,6 +16,12 @@ export interface AgentRecord {
   site: string | null;
   region: string | null;
   agentVersion: string | null;
+  /**
+   * The agent's session came back after the centre had marked it offline: once
+   * every seq up to `upToSeq` has arrived, the span [from, to) is proven and
+   * its cameras kept their states through it (docs/domain.md §1).
+   */
+  pendingProof?: { session: string; upToSeq: number; from: number; to: number } | undefined;
 }
 
 export interface CameraRecord {
@@ -54,6 +60,13 @@ class SeqTracker {
     return gap ? 'gap' : 'new';
   }
 
+  /** True when every seq from 1 through `n` has arrived. */
+  completeThrough(n: number): boolean {
+    if (this.max < n) return false;
+    for (const s of this.missing) if (s <= n) return false;
+    return !this.holes.some((h) => h.from <= n);
+  }
+
   ranges(): Array<{ from: number; to: number }> {
     const sorted = [...this.missing].sort((a, b) => a - b);
     const out: Array<{ from: number; to: number }> = [];
@@ -83,6 +96,8 @@ export class AggregatorState {
   readonly cameras = new Map<string, CameraRecord>();
   readonly counters = new RateCounters();
   private readonly points = new Map<string, PlanPoint>();
+  /** the same points by their GB/T 28181 code (国标编码) */
+  private readonly pointsByGb = new Map<string, PlanPoint>();
   private readonly seqs = new Map<string, SeqTracker>();
   readonly stats: IngestStats = { accepted: {}, rejected: {}, duplicates: 0, gapsDetected: 0 };
   /** events the agents themselves dropped (outbox full), as they reported them */
@@ -94,7 +109,7 @@ export class AggregatorState {
   load(): void {
     const { store } = this.deps;
     const plan = store.loadPlan();
-    if (plan) for (const p of JSON.parse(plan) as PlanPoint[]) this.points.set(p.id, p);
+    if (plan) this.indexPlan(JSON.parse(plan) as PlanPoint[]);
     this.counters.setPlan(this.points.values());
     for (const a of store.loadAgents()) this.agents.set(a.agentId, JSON.parse(a.json) as AgentRecord);
     const marks = store.loadMarks();
@@ -116,9 +131,22 @@ export class AggregatorState {
     return [...this.points.values()];
   }
 
-  setPlan(points: PlanPoint[]): void {
+  private indexPlan(points: PlanPoint[]): void {
     this.points.clear();
-    for (const p of points) this.points.set(p.id, p);
+    this.pointsByGb.clear();
+    for (const p of points) {
+      this.points.set(p.id, p);
+      if (p.gbId) this.pointsByGb.set(p.gbId, p);
+    }
+  }
+
+  /** The point with this id, else the one with this GB/T 28181 code. */
+  pointOf(idOrGbId: string): PlanPoint | undefined {
+    return this.points.get(idOrGbId) ?? this.pointsByGb.get(idOrGbId);
+  }
+
+  setPlan(points: PlanPoint[]): void {
+    this.indexPlan(points);
     this.deps.store.savePlan(JSON.stringify(points));
     this.counters.setPlan(points);
     for (const c of this.cameras.values()) this.refresh(c);
@@ -147,7 +175,7 @@ export class AggregatorState {
 
   private refresh(c: CameraRecord): void {
     const a = this.agents.get(c.agentId);
-    const fact = cameraFact(c.status, { id: c.agentId, online: true, region: a?.region ?? null }, (id) => this.points.get(id));
+    const fact = cameraFact(c.status, { id: c.agentId, online: true, region: a?.region ?? null }, (id) => this.pointOf(id));
     this.counters.set(c.cameraId, { ...fact, state: this.effectiveState(c) });
   }
 
@@ -200,6 +228,8 @@ export class AggregatorState {
         this.refresh(c);
       }
     } else {
+      // the same session back after the centre marked it offline: a broker restart or a network blip, not an agent restart
+      const returned = prev !== undefined && !prev.online && prev.session === msg.session;
       const rec: AgentRecord = {
         agentId,
         online: true,
@@ -209,11 +239,43 @@ export class AggregatorState {
         site: msg.site,
         region: msg.region,
         agentVersion: msg.agentVersion,
+        pendingProof: returned && msg.lastSeq !== undefined ? { session: msg.session, upToSeq: msg.lastSeq, from: prev.since, to: now } : undefined,
       };
       this.saveAgent(rec);
-      for (const c of this.cameras.values()) if (c.agentId === agentId) this.refresh(c);
+      for (const c of this.cameras.values()) {
+        if (c.agentId !== agentId) continue;
+        this.refresh(c);
+        // what the centre shows and what the history says agree from this moment on
+        this.reconcile(c, this.effectiveState(c), now);
+      }
+      this.tryProof(rec);
     }
     this.count('accepted', 'agent_state');
+  }
+
+  /**
+   * Completes an agent's pending proof once its events through `upToSeq` have
+   * all arrived: unknown marks in the span take the state before them.
+   * Replayed events in the span have placed their own marks already.
+   */
+  private tryProof(a: AgentRecord): void {
+    const p = a.pendingProof;
+    if (!p || a.session !== p.session) return;
+    if (!this.tracker(a.agentId, p.session).completeThrough(p.upToSeq)) return;
+    for (const c of this.cameras.values()) {
+      if (c.agentId !== a.agentId) continue;
+      let before: CameraState | undefined;
+      for (const m of c.marks) {
+        if (m.at >= p.from && m.at <= p.to && m.state === 'unknown' && before !== undefined && before !== 'unknown') {
+          m.state = before;
+          this.deps.store.proveMark(c.cameraId, m.at, before);
+        }
+        if (m.at > p.to) break;
+        before = m.state;
+      }
+    }
+    this.deps.log.info({ agent: a.agentId, session: p.session, from: new Date(p.from).toISOString(), to: new Date(p.to).toISOString() }, 'agent proved the span it was cut off: its cameras kept their states');
+    this.saveAgent({ ...a, pendingProof: undefined });
   }
 
   private saveAgent(rec: AgentRecord): void {
@@ -279,6 +341,8 @@ export class AggregatorState {
       this.addMark(c, { at: ts, state: e.to });
       this.proveUnknownSpan(c, ts, e.from);
     }
+    const owner = this.agents.get(agentId);
+    if (owner?.pendingProof?.session === e.session) this.tryProof(owner);
     this.count('accepted', 'event');
     return 'stored';
   }

@@ -1,4 +1,4 @@
-import type { CameraState, PointCategory } from '../../protocols/index.js';
+import type { CameraCategory, CameraState, PointCategory } from '../../protocols/index.js';
 
 /** A planned camera position (点位) from the point plan. */
 export interface PlanPoint {
@@ -7,6 +7,8 @@ export interface PlanPoint {
   /** GB/T 2260 region key (6 or 8 digits) */
   region: string;
   category: PointCategory;
+  /** GB/T 28181 code of the point (国标编码), when the plan gives one: a camera with this id binds to the point */
+  gbId?: string | undefined;
   /** cameras the point needs to count as covered (default 1) */
   required: number;
 }
@@ -18,15 +20,17 @@ export interface CameraFact {
   /** the point it is bound to, when the plan has that point */
   pointId: string | null;
   region: string | null;
-  category: PointCategory;
+  /** its point's category; `unassigned` when no point and no agent config gives one */
+  category: CameraCategory;
   /** effective state: `unknown` while its gateway is gone */
   state: CameraState;
   /** number of video-quality faults in its last status */
   faults: number;
 }
 
-export type CategoryKey = PointCategory | 'all';
-export const CATEGORY_KEYS: readonly CategoryKey[] = ['key_public_area', 'key_industry_part', 'other', 'all'];
+export type CategoryKey = CameraCategory | 'all';
+/** Columns of every rate table: the plan's categories, cameras nobody planned, and the whole. */
+export const CATEGORY_KEYS: readonly CategoryKey[] = ['key_public_area', 'key_industry_part', 'other', 'unassigned', 'all'];
 /** The key of the whole deployment in region maps. */
 export const ALL_REGIONS = 'all';
 

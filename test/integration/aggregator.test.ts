@@ -124,7 +124,9 @@ describe('aggregator with a real broker', () => {
     expect(cell(r, '330106', 'key_public_area').coverage).toMatchObject({ numerator: 2, denominator: 2 });
     expect(cell(r, '330106', 'key_public_area').networking).toMatchObject({ numerator: 2, denominator: 2 });
     expect(cell(r, '330106', 'other').coverage).toMatchObject({ numerator: 0, denominator: 1 });
-    expect(cell(r, '330106', 'other').networking).toMatchObject({ numerator: 1, denominator: 1 }); // the unbound GB/T 28181 camera
+    // the unbound GB/T 28181 camera has no point and no category: unassigned, not other
+    expect(cell(r, '330106', 'other').networking).toMatchObject({ numerator: 0, denominator: 0 });
+    expect(cell(r, '330106', 'unassigned').networking).toMatchObject({ numerator: 1, denominator: 1 });
     expect(cell(r, '330102', 'key_industry_part').coverage).toMatchObject({ numerator: 1, denominator: 1 });
     expect(cell(r, '330102', 'key_industry_part').networking).toMatchObject({ numerator: 0, denominator: 1 });
     // online rate over [T0, T0+19h): a1 and the GB camera online from T0+1m; a2 offline 10h..12h

@@ -30,9 +30,9 @@ export async function aggregatorConfig(config: Record<string, unknown>): Promise
 }
 
 /** Runs `xueliang aggregator` as a child process; resolves once its HTTP API answers. */
-export async function startAggregator(setup: AggregatorSetup): Promise<AggregatorProcess> {
+export async function startAggregator(setup: AggregatorSetup, opts: { env?: NodeJS.ProcessEnv } = {}): Promise<AggregatorProcess> {
   const { file, port } = setup;
-  const child = spawn(process.execPath, [CLI, 'aggregator', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'aggregator', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
   const lines: string[] = [];
   const collect = (d: Buffer) => lines.push(...d.toString().split('\n').filter(Boolean));
   child.stdout!.on('data', collect);

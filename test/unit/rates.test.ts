@@ -69,8 +69,17 @@ describe('rates binding', () => {
     expect(cameraFact(status('33010600001320000009', null), { id: 'gw', online: true, region: null }, pointOf)).toMatchObject({ pointId: '33010600001320000009', region: '33010601' });
   });
 
+  it('rates binding: a camera whose id or configured gbId is a point\'s GB/T 28181 code binds to that point', () => {
+    const points = [{ id: 'XH-7', name: 'Gate', region: '330106', gbId: '33010600001320000077', category: 'key_public_area' as const, required: 1 }];
+    const byIdOrGb = (k: string) => points.find((p) => p.id === k || p.gbId === k);
+    expect(cameraFact(status('33010600001320000077', null), { id: 'gw', online: true, region: null }, byIdOrGb)).toMatchObject({ pointId: 'XH-7', category: 'key_public_area' });
+    expect(cameraFact({ ...status('cam-gate', null), gbId: '33010600001320000077' }, { id: 'gw', online: true, region: null }, byIdOrGb)).toMatchObject({ pointId: 'XH-7', region: '330106' });
+    // its own GB/T 28181 id gives the region when no point claims it
+    expect(cameraFact({ ...status('cam-x', null), gbId: '33010200001320000001' }, { id: 'gw', online: true, region: '110101' }, byIdOrGb)).toMatchObject({ pointId: null, region: '330102', category: 'unassigned' });
+  });
+
   it('rates binding: region from the GB/T 28181 id, else the agent; state unknown when the agent is gone', () => {
-    expect(cameraFact(status('33010500001320000001', null), { id: 'gw', online: true, region: '110101' }, pointOf)).toMatchObject({ pointId: null, region: '330105', category: 'other' });
+    expect(cameraFact(status('33010500001320000001', null), { id: 'gw', online: true, region: '110101' }, pointOf)).toMatchObject({ pointId: null, region: '330105', category: 'unassigned' });
     expect(cameraFact(status('cam-7', null, 'offline'), { id: 'gw', online: false, region: '110101' }, pointOf)).toMatchObject({ region: '110101', state: 'unknown' });
   });
 });
