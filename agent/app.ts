@@ -13,7 +13,8 @@ import { PictureWatch } from './features/picture-watch.js';
 import type { ConfigStore } from './features/config-store.js';
 import { RemoteConfig } from './features/remote-config.js';
 import { pictureUrlOf } from './features/ladder.js';
-import { targetsFromConfig, type CameraTarget } from './features/camera-target.js';
+import { addressOf, targetsFromConfig, type CameraTarget } from './features/camera-target.js';
+import { KnownCameras } from './features/known-cameras.js';
 import { discoverDevices, logDiscovery, mergeDiscovered, type DiscoveryOutcome } from './features/discovery.js';
 import { CameraMonitor } from './features/monitor.js';
 import { Publisher } from './features/publisher.js';
@@ -39,6 +40,8 @@ export class AgentApp {
   private readonly ffmpeg: PQueue;
   private readonly pictureQueue: PQueue;
   readonly pictures: PictureWatch;
+  /** the discovered cameras, kept across restarts */
+  private readonly known: KnownCameras;
   private readonly tasks: ScheduledTask[] = [];
   private summaryTimer: NodeJS.Timeout | undefined;
   private discovering: Promise<DiscoveryOutcome> | undefined;
@@ -71,6 +74,7 @@ export class AgentApp {
       maxEvents: () => this.config.outbox.maxEvents,
       droppedEvent: (count, first, last) => this.publisher.droppedEvent(count, first, last),
     });
+    this.known = new KnownCameras({ file: path.join(config.stateDir, config.agentId, 'discovered.json'), log: log.child({ module: 'discovery' }) });
     this.sockets = new PQueue({ concurrency: config.checks.maxSockets });
     this.ffmpeg = new PQueue({ concurrency: config.checks.maxFfmpeg });
     this.pictureQueue = new PQueue({ concurrency: Math.min(config.checks.picture.maxConcurrent, config.checks.maxFfmpeg) });
@@ -99,9 +103,11 @@ export class AgentApp {
       picture: async (probe) => {
         const ctx = { credentials: this.config.credentials, livenessDeadlineMs: 0, decodeDeadlineMs: 0, decodeSeconds: 0 };
         const target = pictureUrlOf(probe, ctx);
-        if (!target) return { rung: { rung: 'picture', ok: false, ms: 0, reason: 'no_video', detail: 'no stream URI known' }, faults: probe.faults, verdicts: [], metrics: null };
+        if (!target) return { rung: { rung: 'picture', ok: false, ms: 0, reason: 'no_video', detail: 'no stream URI known', at: new Date().toISOString() }, faults: probe.faults, verdicts: [], metrics: null };
         // one ffmpeg like any other: it counts against checks.maxFfmpeg too
-        return this.ffmpeg.add(() => this.pictures.check(probe.target.id, target.url, target.secrets));
+        const outcome = await this.ffmpeg.add(() => this.pictures.check(probe.target.id, target.url, target.secrets));
+        // a verdict names the stream it was measured on: the sub-stream, when there is one
+        return { ...outcome, rung: { ...outcome.rung, streamUri: target.publicUrl } };
       },
       sink: this.publisher,
     });
@@ -114,7 +120,7 @@ export class AgentApp {
       handlers: {
         discover: async () => {
           const o = await this.discover();
-          return { found: o.found, added: o.added, moved: o.moved, problems: o.problems };
+          return { found: o.found, added: o.added, moved: o.moved, removed: o.removed, problems: o.problems };
         },
         check: async ({ cameraId }) => {
           if (cameraId !== undefined && !this.monitor.cameras.has(cameraId)) {
@@ -151,6 +157,7 @@ export class AgentApp {
     this.mqtt.subscribe(topicsOf(config.mqtt.topicRoot).all.requests(config.agentId));
     this.mqtt.start();
     for (const target of targetsFromConfig(config)) this.monitor.upsert(target);
+    this.restoreDiscovered();
 
     this.startSchedules();
     this.heartbeat();
@@ -266,6 +273,31 @@ export class AgentApp {
     }
   }
 
+  /**
+   * The cameras earlier runs discovered: checked again at once (a camera that
+   * died while the agent was down turns offline instead of being forgotten).
+   * With discovery off they are removed explicitly, so no ghost stays
+   * installed at the centre. A configured camera at the same address wins.
+   */
+  private restoreDiscovered(): void {
+    const log = this.deps.log.child({ module: 'discovery' });
+    const restored = this.known.load();
+    if (restored.length === 0) return;
+    const now = (this.deps.now ?? Date.now)();
+    if (!this.config.discovery.enabled) {
+      for (const t of restored) this.publisher.removed(t.id, now);
+      this.known.forget(restored.map((t) => t.id));
+      log.info({ removed: restored.length }, 'discovery is off: the cameras earlier runs discovered are removed');
+      return;
+    }
+    const configured = new Set([...this.monitor.cameras.values()].map((r) => r.probe.target.xaddr).filter((x): x is string => x !== undefined).map(addressOf));
+    const shadowed = restored.filter((t) => t.xaddr !== undefined && configured.has(addressOf(t.xaddr)));
+    for (const t of shadowed) this.publisher.removed(t.id, now);
+    this.known.forget(shadowed.map((t) => t.id));
+    for (const t of restored) if (!shadowed.includes(t)) this.monitor.upsert(t);
+    log.info({ restored: restored.length - shadowed.length }, 'cameras discovered by earlier runs are watched again');
+  }
+
   /** One discovery round; concurrent callers share the round in progress. */
   discover(): Promise<DiscoveryOutcome> {
     if (this.discovering) return this.discovering;
@@ -276,7 +308,15 @@ export class AgentApp {
       const current: CameraTarget[] = [...this.monitor.cameras.values()].map((r) => r.probe.target);
       const merged = mergeDiscovered(current, devices);
       for (const t of merged.targets) this.monitor.upsert(t);
-      const outcome = { found: devices.length, added: merged.added, moved: merged.moved, problems };
+      // profiles and stream URIs may have changed since the last round: read them again at the next check
+      for (const rec of this.monitor.cameras.values()) if (rec.probe.target.xaddr) rec.probe.reinspect = true;
+      const now = (this.deps.now ?? Date.now)();
+      this.known.update(merged.targets, merged.seen, now);
+      const forgetMs = this.config.discovery.forgetAfterHours * 3600_000;
+      const forgotten = forgetMs > 0 ? this.known.unseenSince(now - forgetMs) : [];
+      for (const id of forgotten) this.monitor.remove(id);
+      this.known.forget(forgotten);
+      const outcome = { found: devices.length, added: merged.added, moved: merged.moved, removed: forgotten, problems };
       logDiscovery(log, outcome);
       if (merged.added.length > 0 && !this.stopping) void this.monitor.checkLiveness(merged.added);
       return outcome;

@@ -30,6 +30,13 @@ export interface DiscoverRow {
   model: string | null;
   firmware: string | null;
   serial: string | null;
+  /**
+   * what the device's WS-Discovery scopes say (onvif://www.onvif.org/name/…,
+   * …/hardware/…): free text the installer may have set, not the device
+   * information; shown apart from manufacturer and model
+   */
+  scopeName: string | null;
+  scopeHardware: string | null;
   clockDriftMs: number | null;
   /** stream URIs, password masked */
   streams: string[];
@@ -87,7 +94,7 @@ export async function runDiscover(argv: string[]): Promise<number> {
   out(
     table(
       ['ADDRESS', 'MANUFACTURER', 'MODEL', 'SERIAL', 'SUGGESTED ID', 'STREAMS'],
-      rows.map((r) => [r.address, r.manufacturer ?? '?', r.model ?? '?', r.serial ?? '?', r.suggestedId, r.error ? `(${r.error})` : r.streams.join(' ')]),
+      rows.map((r) => [r.address, r.manufacturer ?? fromScope(r.scopeName), r.model ?? fromScope(r.scopeHardware), r.serial ?? '?', r.suggestedId, r.error ? `(${r.error})` : r.streams.join(' ')]),
     ),
   );
   out(`\n${rows.length} camera(s).${creds.length === 0 && rows.some((r) => r.streams.length === 0) ? ' Give --user and --password to read stream URIs.' : ''}`);
@@ -106,6 +113,8 @@ async function describe(d: DiscoveredDevice, creds: CredentialSet[]): Promise<Di
     model: null,
     firmware: null,
     serial: null,
+    scopeName: scope(d.scopes, 'name'),
+    scopeHardware: scope(d.scopes, 'hardware'),
     clockDriftMs: null,
     streams: [],
     error: null,
@@ -118,12 +127,12 @@ async function describe(d: DiscoveredDevice, creds: CredentialSet[]): Promise<Di
     row.streams = insp.streams.map((s) => maskUrlPassword(s.uri));
   } catch (e) {
     row.error = scrubSecrets(errorMessage(e), creds.map((c) => c.password));
-    // the name and hardware scopes still tell the technician what it is
-    row.manufacturer = scope(d.scopes, 'name');
-    row.model = scope(d.scopes, 'hardware');
   }
   return row;
 }
+
+/** Without device information, the scope's words as a hint that says where it came from. */
+const fromScope = (v: string | null) => (v ? `? (scope: ${v})` : '?');
 
 function hostPort(url: string): string | undefined {
   try {

@@ -3,7 +3,7 @@ import type { RungResult } from '../protocols/index.js';
 import { normaliseXaddr, type CameraTarget } from '../agent/features/camera-target.js';
 import { newProbeState, pictureUrlOf, runDecode, runLiveness, verdictOf } from '../agent/features/ladder.js';
 import { analysePicture, type PictureMetrics } from '../agent/adapters/picture.js';
-import { faultsOf, inNightWindow, judgePicture, type Verdict } from '../agent/features/picture-faults.js';
+import { faultsOf, inNightWindow, judgePicture, pictureRung, type Verdict } from '../agent/features/picture-faults.js';
 import { pictureSettings } from '../config/picture.js';
 import { parseRtspUrl } from '../agent/adapters/rtsp-url.js';
 import { errorMessage } from '../agent/lib/errors.js';
@@ -80,11 +80,11 @@ export async function runProbe(argv: string[]): Promise<number> {
       const r = await analysePicture({ url: target.url, seconds: settings.seconds, deadlineMs: settings.deadlineMs, secrets: target.secrets, snapshotJpeg: values['save-frame'] });
       if (r.ok) {
         const verdicts = judgePicture(r.metrics, settings.thresholds, { blurBaseline: null, night: inNightWindow(Date.now(), settings.nightFrom, settings.nightTo) });
-        st.picture = { rung: 'picture', ok: true, ms: Math.round(r.ms), reason: null, detail: null };
         st.faults = faultsOf(verdicts);
+        st.picture = { ...pictureRung(r.ms, st.faults), streamUri: target.publicUrl };
         picture = { verdicts, metrics: r.metrics, frame: values['save-frame'] ?? null };
       } else {
-        st.picture = { rung: 'picture', ok: false, ms: Math.round(r.ms), reason: r.reason === 'timeout' ? 'timeout' : 'no_video', detail: r.detail };
+        st.picture = { rung: 'picture', ok: false, ms: Math.round(r.ms), reason: r.reason === 'timeout' ? 'timeout' : 'no_video', detail: r.detail, at: new Date().toISOString(), streamUri: target.publicUrl };
       }
     }
   }

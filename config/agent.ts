@@ -24,12 +24,20 @@ const staticCamera = z
       .describe('ONVIF device service: http://host[:port]/onvif/device_service, or host[:port]'),
     rtsp: z.string().startsWith('rtsp://').optional().describe('RTSP URL, for cameras without ONVIF or to override the ONVIF stream'),
     credential: z.string().optional().describe('name of the credential set to use; all are tried in order when absent'),
+    allowBasicAuth: z
+      .boolean()
+      .optional()
+      .describe('answer the RTSP server\'s Basic challenge, which sends the password in clear: only with the login of `rtsp` or `credential` (default: Digest only)'),
     pointId: z.string().optional().describe('id of the planned point (点位) the camera serves'),
     category: pointCategory.optional().describe('category of its point, when the plan does not say'),
     picture: pictureThresholdOverrides.optional().describe('picture thresholds of this camera, over the global ones'),
   })
   .strict()
   .refine((c) => c.onvif !== undefined || c.rtsp !== undefined, { message: 'a camera needs `onvif` or `rtsp`' })
+  .refine((c) => !c.allowBasicAuth || c.credential !== undefined || (c.rtsp !== undefined && /^rtsp:\/\/[^/@]+@/.test(c.rtsp)), {
+    message: 'allowBasicAuth needs the one login to send: `credential`, or credentials in the `rtsp` URL',
+    path: ['allowBasicAuth'],
+  })
   .refine((c) => c.rtsp !== undefined || c.id !== undefined || c.gbId !== undefined, {
     message: 'an ONVIF camera needs `id` or `gbId`: its id must outlive its IP address (`xueliang discover` suggests one)',
   });
@@ -43,6 +51,12 @@ const discoverySettings = z
     port: z.number().int().min(1).max(65535).default(3702).describe('WS-Discovery UDP port'),
     windowMs: z.number().int().min(200).max(60_000).default(3000).describe('how long to collect answers'),
     schedule: cronExpression.default('7 * * * *').describe('when to run discovery (also at start)'),
+    forgetAfterHours: z
+      .number()
+      .min(0)
+      .max(87_600)
+      .default(720)
+      .describe('a discovered camera no discovery has seen for this long is removed (camera_removed, retained status cleared) and leaves the installed count; 0: never. Until then it is checked, and reported offline when dead'),
   })
   .strict();
 

@@ -83,6 +83,15 @@ export const rungResult = z.object({
   ms: z.number(),
   reason: failureReason.nullable(),
   detail: z.string().nullable(),
+  /** when this rung was measured */
+  at: isoTime.optional(),
+  /**
+   * false when the result is kept from an earlier check: a lower rung has
+   * failed since, so this one was not measured again (docs/domain.md §2)
+   */
+  current: z.boolean().optional(),
+  /** the stream this rung read (RTSP, decode, picture), without credentials */
+  streamUri: z.string().nullable().optional(),
 });
 export type RungResult = z.infer<typeof rungResult>;
 

@@ -11,8 +11,8 @@ export interface RtspResponse {
 export type RtspFailure = 'unreachable' | 'timeout' | 'auth_failed' | 'rtsp_error';
 
 export type DescribeResult =
-  | { ok: true; status: number; /** connect + exchange(s) */ rttMs: number; connectMs: number; sdp: string; challenge: AuthChallenge | undefined }
-  | { ok: false; reason: RtspFailure; detail: string; status?: number; connectMs?: number; challenge?: AuthChallenge | undefined };
+  | { ok: true; status: number; /** connect + exchange(s) */ rttMs: number; connectMs: number; sdp: string; challenge: AuthChallenge | undefined; /** credentials were sent and accepted */ authenticated: boolean }
+  | { ok: false; reason: RtspFailure; detail: string; status?: number; connectMs?: number; challenge?: AuthChallenge | undefined; /** a Basic challenge was left unanswered by policy */ basicRefused?: boolean };
 
 export interface DescribeOptions {
   host: string;
@@ -23,6 +23,11 @@ export interface DescribeOptions {
   deadlineMs: number;
   /** a challenge remembered from an earlier exchange: answered up front to save a round trip */
   challenge?: AuthChallenge | undefined;
+  /**
+   * answer a Basic challenge (the password goes in clear to whoever asks):
+   * only for a camera whose config allows it; Digest is always answered
+   */
+  allowBasic?: boolean | undefined;
   /** send OPTIONS instead of DESCRIBE (the bare round trip) */
   method?: 'DESCRIBE' | 'OPTIONS';
   userAgent?: string;
@@ -44,8 +49,10 @@ export function rtspDescribe(opts: DescribeOptions): Promise<DescribeResult> {
     let buf: Buffer = Buffer.alloc(0);
     let triedAuth = false;
     let retried503 = false;
-    let challenge = opts.challenge;
+    // a remembered challenge is answered up front only when answering it is allowed at all
+    let challenge = opts.challenge && (opts.challenge.scheme === 'digest' || opts.allowBasic) ? opts.challenge : undefined;
     let settled = false;
+    let sentAuth = false;
 
     const socket = net.connect({ host: opts.host, port: opts.port });
     socket.setNoDelay(true);
@@ -67,6 +74,7 @@ export function rtspDescribe(opts: DescribeOptions): Promise<DescribeResult> {
       const lines = [`${method} ${opts.url} RTSP/1.0`, `CSeq: ${cseq}`, `User-Agent: ${opts.userAgent ?? 'xueliang'}`];
       if (method === 'DESCRIBE') lines.push('Accept: application/sdp');
       if (challenge && opts.credentials) {
+        sentAuth = true;
         lines.push(`Authorization: ${authorizationHeader(challenge, opts.credentials, method, opts.url)}`);
       }
       socket.write(`${lines.join('\r\n')}\r\n\r\n`);
@@ -106,6 +114,8 @@ export function rtspDescribe(opts: DescribeOptions): Promise<DescribeResult> {
           finish({ ok: false, reason: 'auth_failed', status: 401, detail: 'the server asks for credentials and none are configured', connectMs });
         } else if (!fresh) {
           finish({ ok: false, reason: 'auth_failed', status: 401, detail: 'the server sent 401 without a usable challenge', connectMs });
+        } else if (fresh.scheme === 'basic' && !opts.allowBasic) {
+          finish({ ok: false, reason: 'auth_failed', status: 401, detail: 'the server asks for Basic authentication, which sends the password in clear to whoever asks: not answered (set allowBasicAuth on this camera, with its credential, to allow it)', connectMs, basicRefused: true });
         } else if (triedAuth) {
           finish({ ok: false, reason: 'auth_failed', status: 401, detail: 'credentials rejected (401 Unauthorized)', connectMs, challenge: undefined });
         } else {
@@ -126,7 +136,7 @@ export function rtspDescribe(opts: DescribeOptions): Promise<DescribeResult> {
         return;
       }
       if (res.status >= 200 && res.status < 300) {
-        finish({ ok: true, status: res.status, rttMs: performance.now() - started, connectMs: connectMs ?? 0, sdp: res.body, challenge });
+        finish({ ok: true, status: res.status, rttMs: performance.now() - started, connectMs: connectMs ?? 0, sdp: res.body, challenge, authenticated: sentAuth });
         return;
       }
       finish({ ok: false, reason: 'rtsp_error', status: res.status, detail: `${method} answered ${res.status} ${res.reason}`.trim(), connectMs });

@@ -17,6 +17,8 @@ export interface CameraTarget {
   rtspUrl: string | undefined;
   /** name of the credential set the config pins, if any */
   credentialName: string | undefined;
+  /** the config allows answering an RTSP Basic challenge (the password in clear) with its one login */
+  allowBasicAuth?: boolean | undefined;
   pointId: string | null;
   category: PointCategory | null;
   origin: 'config' | 'discovery';
@@ -71,6 +73,7 @@ export function targetsFromConfig(config: AgentConfig): CameraTarget[] {
     endpoint: undefined,
     rtspUrl: c.rtsp,
     credentialName: c.credential,
+    allowBasicAuth: c.allowBasicAuth,
     pointId: c.pointId ?? null,
     category: c.category ?? null,
     origin: 'config',

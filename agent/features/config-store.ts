@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../adapters/atomic-file.js';
 import { z } from 'zod';
 import { canonicalJson } from '../../protocols/index.js';
 import { agentConfigSchema, type AgentConfig } from '../../config/agent.js';
@@ -90,16 +90,7 @@ export class ConfigStore {
   /** Makes proposed layers the ones in force and durable. */
   commit(layers: Layers): void {
     this.layers = layers;
-    mkdirSync(path.dirname(this.file), { recursive: true });
-    const tmp = `${this.file}.tmp`;
-    const fd = openSync(tmp, 'w', 0o600);
-    try {
-      writeSync(fd, JSON.stringify(layers));
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, this.file);
+    writeFileAtomic(this.file, JSON.stringify(layers));
   }
 
   /** Forgets pushed layers (when they no longer validate against a changed file). */

@@ -12,12 +12,21 @@ import type { CheckVerdict } from './camera-health.js';
 import type { PictureFault } from './picture-faults.js';
 import { clockDrift, credentialOrder, inspectOnvif, onvifAuthCheck, type OnvifInspection } from './onvif-inspect.js';
 
+/** A login an RTSP server may get: a credential set by name, or the one written into a configured URL (name undefined). */
+export interface RtspLogin {
+  name: string | undefined;
+  username: string;
+  password: string;
+}
+
 /** Everything the agent knows about one camera between checks. */
 export interface CameraProbeState {
   target: CameraTarget;
   inspection: OnvifInspection | undefined;
-  /** name of the credential set that worked last (ONVIF or RTSP) */
-  credentialName: string | undefined;
+  /** name of the credential set the ONVIF service accepted last */
+  onvifCredentialName: string | undefined;
+  /** what the RTSP server accepted last: a login, or null when it asked for none; undefined before RTSP first passed */
+  rtspLogin: RtspLogin | null | undefined;
   rtspChallenge: AuthChallenge | undefined;
   clockDriftMs: number | null;
   /** results of the socket rungs of the last liveness check */
@@ -28,12 +37,19 @@ export interface CameraProbeState {
   picture: RungResult | undefined;
   faults: PictureFault[];
   stream: StreamMetrics | null;
+  /** when a socket rung last failed (ms epoch): decode and picture results older than this are history */
+  socketsFailedAt: number;
+  /** when the decode rung last failed: picture results older than this are history */
+  decodeFailedAt: number;
+  /** read profiles and stream URIs again at the next ONVIF rung (a discovery ran) */
+  reinspect: boolean;
 }
 
 export const newProbeState = (target: CameraTarget): CameraProbeState => ({
   target,
   inspection: undefined,
-  credentialName: undefined,
+  onvifCredentialName: undefined,
+  rtspLogin: undefined,
   rtspChallenge: undefined,
   clockDriftMs: null,
   liveness: [],
@@ -41,6 +57,9 @@ export const newProbeState = (target: CameraTarget): CameraProbeState => ({
   picture: undefined,
   faults: [],
   stream: null,
+  socketsFailedAt: 0,
+  decodeFailedAt: 0,
+  reinspect: false,
 });
 
 export interface LadderContext {
@@ -50,58 +69,129 @@ export interface LadderContext {
   decodeSeconds: number;
 }
 
-const rungOk = (rung: Rung, ms: number): RungResult => ({ rung, ok: true, ms: Math.round(ms * 10) / 10, reason: null, detail: null });
-const rungFail = (rung: Rung, ms: number, reason: FailureReason, detail: string): RungResult => ({ rung, ok: false, ms: Math.round(ms * 10) / 10, reason, detail });
+const round = (ms: number) => Math.round(ms * 10) / 10;
+const nowIso = () => new Date().toISOString();
+const rungOk = (rung: Rung, ms: number, streamUri?: string): RungResult => ({ rung, ok: true, ms: round(ms), reason: null, detail: null, at: nowIso(), ...(streamUri !== undefined ? { streamUri } : {}) });
+const rungFail = (rung: Rung, ms: number, reason: FailureReason, detail: string, streamUri?: string): RungResult => ({ rung, ok: false, ms: round(ms), reason, detail, at: nowIso(), ...(streamUri !== undefined ? { streamUri } : {}) });
 
 function allSecrets(ctx: LadderContext, target: CameraTarget): string[] {
   const s = ctx.credentials.map((c) => c.password);
   if (target.rtspUrl) {
-    const p = parseRtspUrl(target.rtspUrl).password;
-    if (p) s.push(p);
+    try {
+      const p = parseRtspUrl(target.rtspUrl).password;
+      if (p) s.push(p);
+    } catch {
+      // an unusable URL carries no secret we could scrub better than stripUrlCredentials does
+    }
   }
   return s;
 }
 
-/** The RTSP URL to check (without credentials) and the credential candidates for it. */
-export function streamOf(st: CameraProbeState, ctx: LadderContext): { url: string; candidates: Array<{ username: string; password: string } | undefined>; name: string | undefined } | undefined {
-  const raw = st.target.rtspUrl ?? st.inspection?.streams[0]?.uri;
-  if (!raw) return undefined;
-  const t = parseRtspUrl(raw);
-  if (t.username !== undefined) return { url: t.url, candidates: [{ username: t.username, password: t.password ?? '' }], name: undefined };
-  if (st.inspection) {
-    const c = st.inspection.credential;
-    return { url: t.url, candidates: [c ? { username: c.username, password: c.password } : undefined], name: c?.name };
-  }
-  const order = credentialOrder(ctx.credentials, st.target.credentialName, st.credentialName);
-  return { url: t.url, candidates: order.map((c) => (c ? { username: c.username, password: c.password } : undefined)), name: undefined };
+const loginOf = (c: CredentialSet): RtspLogin => ({ name: c.name, username: c.username, password: c.password });
+
+export interface StreamTarget {
+  /** the RTSP URL without credentials: what goes on the wire and into a status */
+  url: string;
+  /** logins to offer when the server asks, in order of preference */
+  candidates: RtspLogin[];
+  /** the login is fixed by the config (credentials in the URL, or a pinned set): no list is tried */
+  pinned: boolean;
 }
 
 /**
- * The socket rungs (docs/domain.md §2): TCP → ONVIF (time, then an authenticated
- * call; a full inspection the first time) → RTSP DESCRIBE. Stops at the first
- * rung that fails. Never throws.
+ * The main stream and the logins its RTSP server may be offered: the ones in
+ * a configured URL, else the pinned set, else the set the RTSP server took
+ * last, then the one the ONVIF service took, then every other set (many
+ * sites use one login for ONVIF and another for RTSP).
+ */
+export function streamOf(st: CameraProbeState, ctx: LadderContext): StreamTarget | { error: string } | undefined {
+  const raw = st.target.rtspUrl ?? st.inspection?.streams[0]?.uri;
+  if (!raw) return undefined;
+  let t: ReturnType<typeof parseRtspUrl>;
+  try {
+    t = parseRtspUrl(raw);
+  } catch (err) {
+    return { error: `stream URI unusable: ${errorMessage(err)}` };
+  }
+  if (t.username !== undefined) return { url: t.url, candidates: [{ name: undefined, username: t.username, password: t.password ?? '' }], pinned: true };
+  const byName = (name: string | undefined) => (name === undefined ? undefined : ctx.credentials.find((c) => c.name === name));
+  if (st.target.credentialName !== undefined) {
+    const c = byName(st.target.credentialName);
+    return { url: t.url, candidates: c ? [loginOf(c)] : [], pinned: true };
+  }
+  const order: RtspLogin[] = [];
+  const add = (c: CredentialSet | undefined) => {
+    if (c && !order.some((o) => o.name === c.name)) order.push(loginOf(c));
+  };
+  add(byName(st.rtspLogin?.name));
+  add(byName(st.inspection?.credential?.name ?? st.onvifCredentialName));
+  for (const c of ctx.credentials) add(c);
+  return { url: t.url, candidates: order, pinned: false };
+}
+
+/** One RTSP rung: DESCRIBE without a login first when none was needed last, then each candidate the server may take. */
+async function rtspRung(st: CameraProbeState, stream: StreamTarget, left: () => number, secrets: string[]): Promise<{ result: RungResult; connected: boolean; refused: boolean }> {
+  const target = parseRtspUrl(stream.url);
+  // Basic sends the password in clear: only to a camera whose config allows it, with the one login it names
+  const allowBasic = st.target.allowBasicAuth === true && stream.pinned && stream.candidates.length === 1;
+  const attempts: Array<RtspLogin | undefined> = st.rtspLogin === null || stream.candidates.length === 0 ? [undefined, ...stream.candidates] : stream.candidates;
+  const t0 = performance.now();
+  for (const [i, login] of attempts.entries()) {
+    const r = await rtspDescribe({ host: target.host, port: target.port, url: target.url, credentials: login, deadlineMs: left(), challenge: st.rtspChallenge, allowBasic });
+    if (r.ok) {
+      st.rtspChallenge = r.challenge;
+      st.rtspLogin = r.authenticated && login ? login : null;
+      const codec = sdpVideoCodec(r.sdp);
+      st.stream = { ...(st.stream ?? { codec: null, width: null, height: null, fps: null, bitrate: null, frames: null }), rtspRttMs: round(r.rttMs), codec: st.stream?.codec ?? codec?.toLowerCase() ?? null };
+      return { result: rungOk('rtsp', performance.now() - t0, stream.url), connected: true, refused: false };
+    }
+    st.rtspChallenge = undefined;
+    const more = r.reason === 'auth_failed' && !r.basicRefused && i + 1 < attempts.length && left() > 1;
+    if (more) continue;
+    const connected = r.reason !== 'unreachable';
+    const detail = scrubSecrets(r.detail, secrets);
+    if (!connected) return { result: rungFail('rtsp', performance.now() - t0, 'rtsp_error', `RTSP ${target.host}:${target.port}: ${detail}`, stream.url), connected, refused: true };
+    return { result: rungFail('rtsp', performance.now() - t0, r.reason, detail, stream.url), connected, refused: false };
+  }
+  return { result: rungFail('rtsp', performance.now() - t0, 'rtsp_error', 'no credentials to try', stream.url), connected: true, refused: false };
+}
+
+/**
+ * The socket rungs (docs/domain.md §2): TCP → ONVIF (time, then an
+ * authenticated call; a full inspection the first time and after each
+ * discovery) → RTSP DESCRIBE. Stops at the first rung that fails. When the
+ * RTSP rung fails on an ONVIF camera, its profiles and stream URIs are read
+ * again at once: a changed URI is tried in the same check. Never throws.
  */
 export async function runLiveness(st: CameraProbeState, ctx: LadderContext): Promise<RungResult[]> {
+  const rungs = await livenessRungs(st, ctx);
+  if (rungs.some((r) => !r.ok)) st.socketsFailedAt = Date.now();
+  return rungs;
+}
+
+async function livenessRungs(st: CameraProbeState, ctx: LadderContext): Promise<RungResult[]> {
   const rungs: RungResult[] = [];
   const deadline = Date.now() + ctx.livenessDeadlineMs;
   const left = () => Math.max(1, deadline - Date.now());
   const secrets = allSecrets(ctx, st.target);
+  const candidates = () => credentialOrder(ctx.credentials, st.target.credentialName, st.onvifCredentialName);
+  const inspect = async (xaddr: string, timeDiff: number) => {
+    st.inspection = await inspectOnvif({ xaddr, candidates: candidates(), timeDiffMs: timeDiff, deadlineMs: left() });
+    st.onvifCredentialName = st.inspection.credential?.name;
+    st.reinspect = false;
+  };
 
   if (st.target.xaddr) {
+    const xaddr = st.target.xaddr;
     const t0 = performance.now();
     try {
-      st.clockDriftMs = await clockDrift(st.target.xaddr, left());
+      st.clockDriftMs = await clockDrift(xaddr, left());
       // the unauthenticated time request proves the host and port answer
       rungs.push(rungOk('tcp', performance.now() - t0));
       const t1 = performance.now();
       const timeDiff = st.clockDriftMs ?? 0;
-      if (!st.inspection) {
-        const candidates = credentialOrder(ctx.credentials, st.target.credentialName, st.credentialName);
-        st.inspection = await inspectOnvif({ xaddr: st.target.xaddr, candidates, timeDiffMs: timeDiff, deadlineMs: left() });
-        st.credentialName = st.inspection.credential?.name;
-      } else {
-        st.inspection.device = await onvifAuthCheck(st.target.xaddr, st.inspection.credential, timeDiff, left());
-      }
+      if (!st.inspection || st.reinspect) await inspect(xaddr, timeDiff);
+      else st.inspection.device = await onvifAuthCheck(xaddr, st.inspection.credential, timeDiff, left());
       rungs.push(rungOk('onvif', performance.now() - t1));
     } catch (err) {
       const ms = performance.now() - t0;
@@ -109,7 +199,7 @@ export async function runLiveness(st: CameraProbeState, ctx: LadderContext): Pro
       const code = err instanceof SoapError ? err.code : 'ONVIF_ERROR';
       const tcpPassed = rungs.length > 0;
       if (code === 'ONVIF_UNREACHABLE' && !tcpPassed) {
-        rungs.push(rungFail('tcp', ms, 'unreachable', `ONVIF service ${st.target.xaddr}: ${msg}`));
+        rungs.push(rungFail('tcp', ms, 'unreachable', `ONVIF service ${xaddr}: ${msg}`));
       } else {
         if (!tcpPassed) rungs.push(rungOk('tcp', ms));
         // a device that stops accepting our credentials may have had them changed: inspect afresh next time
@@ -121,70 +211,112 @@ export async function runLiveness(st: CameraProbeState, ctx: LadderContext): Pro
   }
 
   const stream = streamOf(st, ctx);
-  if (!stream) {
-    rungs.push(rungFail('rtsp', 0, 'rtsp_error', 'no stream URI known for this camera'));
+  if (!stream || 'error' in stream) {
+    rungs.push(rungFail('rtsp', 0, 'rtsp_error', stream ? stream.error : 'no stream URI known for this camera'));
     return rungs;
   }
-  let target: ReturnType<typeof parseRtspUrl>;
-  try {
-    target = parseRtspUrl(stream.url);
-  } catch (err) {
-    rungs.push(rungFail('rtsp', 0, 'rtsp_error', `stream URI unusable: ${errorMessage(err)}`));
-    return rungs;
+  let r = await rtspRung(st, stream, left, secrets);
+  if (!r.result.ok && st.target.xaddr && !st.target.rtspUrl && left() > 1) {
+    // the camera may have a new profile, port or login in its URI: read them again and try the new one now
+    const before = stream.url;
+    try {
+      await inspect(st.target.xaddr, st.clockDriftMs ?? 0);
+      const fresh = streamOf(st, ctx);
+      if (fresh && !('error' in fresh) && fresh.url !== before) r = await rtspRung(st, fresh, left, secrets);
+    } catch {
+      st.reinspect = true; // the next check reads them again
+    }
   }
-  const t0 = performance.now();
-  for (const [i, creds] of stream.candidates.entries()) {
-    const r = await rtspDescribe({ host: target.host, port: target.port, url: target.url, credentials: creds, deadlineMs: left(), challenge: st.rtspChallenge });
-    if (r.ok) {
-      st.rtspChallenge = r.challenge;
-      if (!st.inspection && stream.candidates.length > 1) st.credentialName = credentialOrder(ctx.credentials, st.target.credentialName, st.credentialName)[i]?.name;
-      const codec = sdpVideoCodec(r.sdp);
-      st.stream = { ...(st.stream ?? { codec: null, width: null, height: null, fps: null, bitrate: null, frames: null }), rtspRttMs: Math.round(r.rttMs * 10) / 10, codec: st.stream?.codec ?? codec?.toLowerCase() ?? null };
-      if (!st.target.xaddr) rungs.push(rungOk('tcp', r.connectMs));
-      rungs.push(rungOk('rtsp', performance.now() - t0));
+  if (!st.target.xaddr) {
+    // without ONVIF, the RTSP port is the TCP rung
+    if (r.refused) {
+      const failed = r.result;
+      rungs.push({ ...failed, rung: 'tcp', reason: 'unreachable' });
       return rungs;
     }
-    st.rtspChallenge = undefined;
-    const more = r.reason === 'auth_failed' && i + 1 < stream.candidates.length && Date.now() < deadline;
-    if (more) continue;
-    if (r.reason === 'unreachable') {
-      rungs.push(rungFail('tcp', performance.now() - t0, 'unreachable', `RTSP ${target.host}:${target.port}: ${scrubSecrets(r.detail, secrets)}`));
-    } else {
-      if (!st.target.xaddr) rungs.push(rungOk('tcp', r.connectMs ?? 0));
-      rungs.push(rungFail('rtsp', performance.now() - t0, r.reason, scrubSecrets(r.detail, secrets)));
-    }
-    return rungs;
+    rungs.push(rungOk('tcp', 0));
   }
-  rungs.push(rungFail('rtsp', performance.now() - t0, 'rtsp_error', 'no credentials to try'));
+  // with ONVIF answering, a refused RTSP port is the RTSP rung that failed, not the network
+  rungs.push(r.result);
   return rungs;
 }
 
-/**
- * The stream the picture check reads, with credentials: the sub-stream when
- * the camera has one (cheaper to decode, enough to judge the picture).
- */
-export function pictureUrlOf(st: CameraProbeState, ctx: LadderContext): { url: string; secrets: string[] } | undefined {
-  const stream = streamOf(st, ctx);
-  if (!stream) return undefined;
-  const sub = st.target.rtspUrl ? undefined : st.inspection?.streams[1]?.uri;
-  const base = sub ? parseRtspUrl(sub).url : stream.url;
-  return { url: withCredentials(base, stream.candidates[0]), secrets: allSecrets(ctx, st.target) };
+/** The login the RTSP server asked for and took, for ffmpeg: none when it asked for none. */
+function loginForFfmpeg(st: CameraProbeState): { username: string; password: string } | undefined {
+  return st.rtspLogin ?? undefined;
 }
 
-/** The decode rung: ffprobe reads a few seconds of the stream. Never throws. */
+/**
+ * The stream the picture check reads, with credentials when its server asks:
+ * the sub-stream when the camera has one (cheaper to decode, enough to judge
+ * the picture). `publicUrl` names it without credentials.
+ */
+export function pictureUrlOf(st: CameraProbeState, ctx: LadderContext): { url: string; publicUrl: string; secrets: string[] } | undefined {
+  const stream = streamOf(st, ctx);
+  if (!stream || 'error' in stream) return undefined;
+  const sub = st.target.rtspUrl ? undefined : st.inspection?.streams[1]?.uri;
+  let base = stream.url;
+  if (sub) {
+    try {
+      base = parseRtspUrl(sub).url;
+    } catch {
+      // an unusable sub-stream URI: judge the main stream
+    }
+  }
+  return { url: withCredentials(base, loginForFfmpeg(st)), publicUrl: base, secrets: allSecrets(ctx, st.target) };
+}
+
+/** The decode rung: ffprobe reads a few seconds of the main stream. Never throws. */
 export async function runDecode(st: CameraProbeState, ctx: LadderContext): Promise<RungResult> {
+  const r = await decodeRung(st, ctx);
+  if (!r.ok) st.decodeFailedAt = Date.now();
+  return r;
+}
+
+async function decodeRung(st: CameraProbeState, ctx: LadderContext): Promise<RungResult> {
   const stream = streamOf(st, ctx);
   if (!stream) return rungFail('decode', 0, 'no_video', 'no stream URI known for this camera');
-  // candidates come in order of preference: the set that worked last comes first
+  if ('error' in stream) return rungFail('decode', 0, 'no_video', stream.error);
   const r = await probeDecode({
-    url: withCredentials(stream.url, stream.candidates[0]),
+    url: withCredentials(stream.url, loginForFfmpeg(st)),
     deadlineMs: ctx.decodeDeadlineMs,
     seconds: ctx.decodeSeconds,
     secrets: allSecrets(ctx, st.target),
   });
-  if (!r.ok) return rungFail('decode', r.ms, r.reason === 'timeout' ? 'timeout' : r.reason, r.detail);
+  if (!r.ok) return rungFail('decode', r.ms, r.reason === 'timeout' ? 'timeout' : r.reason, r.detail, stream.url);
   st.stream = { ...r.metrics, rtspRttMs: st.stream?.rtspRttMs ?? null };
-  return rungOk('decode', r.ms);
+  return rungOk('decode', r.ms, stream.url);
+}
+
+const measuredAt = (r: RungResult | undefined) => (r?.at ? Date.parse(r.at) : 0);
+
+/**
+ * Which results describe the camera now (docs/domain.md §2): the socket rungs
+ * of the last liveness check always; decode only while the socket rungs pass
+ * and none failed since it was measured; picture only while decode (when it
+ * runs) passes too and nothing below failed since. The rest is history.
+ */
+export function currency(st: CameraProbeState): { decode: boolean; picture: boolean } {
+  const socketsOk = st.liveness.length > 0 && st.liveness.every((r) => r.ok);
+  const decode = socketsOk && st.decode !== undefined && measuredAt(st.decode) >= st.socketsFailedAt;
+  const belowOk = socketsOk && (st.decode === undefined || (decode && st.decode.ok));
+  const picture = belowOk && st.picture !== undefined && measuredAt(st.picture) >= Math.max(st.socketsFailedAt, st.decodeFailedAt);
+  return { decode, picture };
+}
+
+/** Every rung result with `current` set: the status shows old results as old. */
+export function presentedRungs(st: CameraProbeState): RungResult[] {
+  const c = currency(st);
+  return [
+    ...st.liveness.map((r) => ({ ...r, current: true })),
+    ...(st.decode ? [{ ...st.decode, current: c.decode }] : []),
+    ...(st.picture ? [{ ...st.picture, current: c.picture }] : []),
+  ];
+}
+
+/** The picture faults that describe the camera now: none while its stream does not decode. */
+export function presentedFaults(st: CameraProbeState): PictureFault[] {
+  return currency(st).picture ? st.faults : [];
 }
 
 /**
@@ -196,9 +328,8 @@ export async function runDecode(st: CameraProbeState, ctx: LadderContext): Promi
  */
 export function verdictOf(st: CameraProbeState): CheckVerdict {
   const socketsOk = st.liveness.every((r) => r.ok);
-  const decodeOk = socketsOk && (!st.decode || st.decode.ok);
   const chain = [...st.liveness, ...(st.decode && socketsOk ? [st.decode] : [])];
   const failed = chain.find((r) => !r.ok);
-  if (!failed) return { ok: true, degraded: decodeOk && st.faults.length > 0 };
+  if (!failed) return { ok: true, degraded: presentedFaults(st).length > 0 };
   return { ok: false, rung: failed.rung, reason: failed.reason ?? 'rtsp_error', detail: failed.detail ?? '' };
 }

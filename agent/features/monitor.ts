@@ -5,7 +5,7 @@ import { applyVerdict, initialHealth, type CameraHealth, type Transition } from 
 import type { CameraTarget } from './camera-target.js';
 import type { PictureFault } from './picture-faults.js';
 import type { PictureOutcome } from './picture-watch.js';
-import { newProbeState, runDecode, runLiveness, verdictOf, type CameraProbeState, type LadderContext } from './ladder.js';
+import { currency, newProbeState, runDecode, runLiveness, verdictOf, type CameraProbeState, type LadderContext } from './ladder.js';
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -59,8 +59,9 @@ export class CameraMonitor {
     const existing = this.cameras.get(target.id);
     if (existing) {
       const old = existing.probe.target;
-      if (old.xaddr !== target.xaddr || old.rtspUrl !== target.rtspUrl || old.credentialName !== target.credentialName) {
-        existing.probe = { ...newProbeState(target), credentialName: existing.probe.credentialName };
+      if (old.xaddr !== target.xaddr || old.rtspUrl !== target.rtspUrl || old.credentialName !== target.credentialName || old.allowBasicAuth !== target.allowBasicAuth) {
+        // the same device elsewhere most likely takes the same ONVIF login; RTSP is asked again
+        existing.probe = { ...newProbeState(target), onvifCredentialName: existing.probe.onvifCredentialName };
       } else {
         existing.probe.target = target;
       }
@@ -108,8 +109,8 @@ export class CameraMonitor {
         probe.liveness = await this.deps.sockets.add(() => runLiveness(probe, ctx));
       }
       const socketsOk = probe.liveness.length > 0 && probe.liveness.every((r) => r.ok);
-      // decode on its schedule, and right after liveness while it has never passed or last failed
-      const wantDecode = socketsOk && this.deps.decodeEnabled() && (kind === 'decode' || !probe.decode || !probe.decode.ok);
+      // decode on its schedule, and right after liveness while it has never passed, last failed, or predates a socket failure
+      const wantDecode = socketsOk && this.deps.decodeEnabled() && (kind === 'decode' || !probe.decode || !probe.decode.ok || !currency(probe).decode);
       if (wantDecode) probe.decode = await this.deps.ffmpeg.add(() => runDecode(probe, ctx));
       if (kind === 'picture') {
         const decodeOk = socketsOk && (!probe.decode || probe.decode.ok);

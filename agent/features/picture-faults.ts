@@ -1,3 +1,4 @@
+import type { RungResult } from '../../protocols/index.js';
 import type { PictureThresholds } from '../../config/picture.js';
 import type { PictureMetrics } from '../adapters/picture.js';
 
@@ -82,4 +83,14 @@ export function inNightWindow(at: number, from: string, to: string): boolean {
   const a = toMin(from);
   const b = toMin(to);
   return a <= b ? minutes >= a && minutes < b : minutes >= a || minutes < b;
+}
+
+/**
+ * The picture rung of a finished analysis: it fails, as `degraded`, when
+ * faults count, so the rung and the camera's verdict say the same thing.
+ */
+export function pictureRung(ms: number, faults: PictureFault[]): RungResult {
+  const at = new Date().toISOString();
+  if (faults.length === 0) return { rung: 'picture', ok: true, ms: Math.round(ms), reason: null, detail: null, at };
+  return { rung: 'picture', ok: false, ms: Math.round(ms), reason: 'degraded', detail: `picture faults: ${faults.map((f) => f.fault).join(', ')}`, at };
 }

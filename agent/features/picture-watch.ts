@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { RungResult } from '../../protocols/index.js';
 import type { PictureSettings, PictureThresholds } from '../../config/picture.js';
 import { analysePicture, type PictureMetrics } from '../adapters/picture.js';
-import { faultsOf, inNightWindow, judgePicture, type PictureFault, type Verdict } from './picture-faults.js';
+import { faultsOf, inNightWindow, judgePicture, pictureRung, type PictureFault, type Verdict } from './picture-faults.js';
 
 /** What the agent keeps per camera between picture checks (on disk, so a restart keeps it). */
 const memorySchema = z.object({
@@ -100,7 +100,7 @@ export class PictureWatch {
     });
     if (!r.ok) {
       rmSync(candidate, { force: true });
-      return { rung: { rung: 'picture', ok: false, ms: Math.round(r.ms), reason: r.reason === 'timeout' ? 'timeout' : 'no_video', detail: r.detail }, faults: mem.confirmed, verdicts: [], metrics: null };
+      return { rung: { rung: 'picture', ok: false, ms: Math.round(r.ms), reason: r.reason === 'timeout' ? 'timeout' : 'no_video', detail: r.detail, at: new Date().toISOString() }, faults: mem.confirmed, verdicts: [], metrics: null };
     }
     const verdicts = judgePicture(r.metrics, this.deps.thresholdsOf(cameraId), { blurBaseline: mem.blurBaseline, night: inNightWindow(this.deps.now(), s.nightFrom, s.nightTo) });
     const seen = faultsOf(verdicts);
@@ -126,7 +126,7 @@ export class PictureWatch {
     rmSync(candidate, { force: true });
     mem.confirmed = confirm(mem, seen, s.confirmChecks);
     this.save(cameraId, mem);
-    return { rung: { rung: 'picture', ok: true, ms: Math.round(r.ms), reason: null, detail: null }, faults: mem.confirmed, verdicts, metrics: r.metrics };
+    return { rung: pictureRung(r.ms, mem.confirmed), faults: mem.confirmed, verdicts, metrics: r.metrics };
   }
 }
 

@@ -3,6 +3,7 @@ import { parseRtspUrl } from '../adapters/rtsp-url.js';
 import { uptimeWithin } from '../../protocols/index.js';
 import type { Transition } from './camera-health.js';
 import { addressOf } from './camera-target.js';
+import { presentedFaults, presentedRungs } from './ladder.js';
 import type { CameraRecord } from './monitor.js';
 
 const iso = (t: number) => new Date(t).toISOString();
@@ -40,8 +41,8 @@ export function statusMessage(rec: CameraRecord): CameraStatusMessage {
     clockDriftMs: rec.probe.clockDriftMs,
     pointId: t.pointId,
     category: t.category,
-    faults: rec.probe.faults,
-    rungs: [...rec.probe.liveness, ...(rec.probe.decode ? [rec.probe.decode] : []), ...(rec.probe.picture ? [rec.probe.picture] : [])],
+    faults: presentedFaults(rec.probe),
+    rungs: presentedRungs(rec.probe),
   };
 }
 

@@ -287,12 +287,7 @@ export class AggregatorState {
   applyStatus(agentId: string, cameraId: string, status: CameraStatusMessage | null): void {
     const now = this.deps.now();
     if (status === null) {
-      const c = this.cameras.get(cameraId);
-      if (c && c.agentId === agentId) {
-        this.cameras.delete(cameraId);
-        this.deps.store.deleteCamera(cameraId);
-        this.counters.set(cameraId, undefined);
-      }
+      this.removeCamera(agentId, cameraId);
       this.count('accepted', 'status_cleared');
       return;
     }
@@ -310,6 +305,18 @@ export class AggregatorState {
     const eff = this.effectiveState(c);
     if (eff !== 'unknown' || c.marks.length === 0) this.reconcile(c, eff, c.marks.length === 0 ? this.clamp(Date.parse(status.since)) : now);
     this.count('accepted', 'status');
+  }
+
+  /** Its agent removed the camera (forgotten by discovery, dropped from the config): no longer installed. */
+  private removeCamera(agentId: string, cameraId: string, at?: number): void {
+    const c = this.cameras.get(cameraId);
+    if (!c || c.agentId !== agentId) return;
+    // a removal replayed late does not undo a status the camera sent after coming back
+    const checked = c.status.checkedAt === null ? null : Date.parse(c.status.checkedAt);
+    if (at !== undefined && checked !== null && checked > at) return;
+    this.cameras.delete(cameraId);
+    this.deps.store.deleteCamera(cameraId);
+    this.counters.set(cameraId, undefined);
   }
 
   applyEvent(agentId: string, e: AgentEvent): 'stored' | 'duplicate' {
@@ -341,6 +348,8 @@ export class AggregatorState {
       this.addMark(c, { at: ts, state: e.to });
       this.proveUnknownSpan(c, ts, e.from);
     }
+    // the event is durable (the agent's outbox), the cleared retained status may not have reached the broker
+    if (e.type === 'camera_removed') this.removeCamera(agentId, e.cameraId, ts);
     const owner = this.agents.get(agentId);
     if (owner?.pendingProof?.session === e.session) this.tryProof(owner);
     this.count('accepted', 'event');

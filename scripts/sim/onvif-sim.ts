@@ -273,10 +273,14 @@ export async function startOnvifSimulator(opts: SimOptions): Promise<OnvifSimula
     udp = sock;
   }
 
+  let closed = false;
   return {
     devices,
     discoveryPort,
     async close() {
+      // a test may close a camera on purpose and again when it ends
+      if (closed) return;
+      closed = true;
       udp?.close();
       await Promise.all(
         servers.map(

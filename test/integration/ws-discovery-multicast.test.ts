@@ -7,6 +7,9 @@ interface Row {
   address: string;
   via: string;
   manufacturer: string | null;
+  model: string | null;
+  scopeName: string | null;
+  scopeHardware: string | null;
   serial: string | null;
   streams: string[];
   error: string | null;
@@ -74,6 +77,14 @@ describe('ws-discovery over multicast', () => {
       expect(cameras).toHaveLength(3);
       expect(cameras.every((c) => /credentials rejected/.test(c.error ?? ''))).toBe(true);
       expect(r.stdout).not.toContain('wrong-pw');
+      // without a login, the device information is unknown: scope words are not passed off as manufacturer and model
+      for (const c of cameras) {
+        expect(c).toMatchObject({ manufacturer: null, model: null });
+        expect(c.scopeName).toBeTruthy();
+        expect(c.scopeHardware).toBeTruthy();
+      }
+      const table = await lab.run(gw, process.execPath, [CLI, 'discover', '--window', '1000', '--user', 'admin', '--password', 'wrong-pw']);
+      expect(table.stdout).toMatch(/\? \(scope: [^)]+\)/);
     }, 30_000);
   });
 
