@@ -63,8 +63,10 @@ export class AggregatorApp {
     this.pruneTimer = setInterval(() => this.prune(), 6 * 3600_000);
     const t = topics(config.mqtt.topicRoot);
     const ingest = createIngest({ state: this.state, topicRoot: config.mqtt.topicRoot, maxPayloadBytes: config.maxPayloadBytes, log: log.child({ module: 'ingest' }) });
-    this.mqtt.onMessage((m) => this.batch.add(() => ingest(m)));
-    for (const f of [t.all.agentStates, t.all.cameraStatuses, t.all.events, t.all.summaries]) this.mqtt.subscribe(f);
+    const ratesPrefix = `${t.root}/rates/`;
+    this.mqtt.onMessage((m) => this.batch.add(() => (m.topic.startsWith(ratesPrefix) ? this.rates.observe(m.topic, m.payload) : ingest(m))));
+    // the rates topics too: what is retained there that we did not write is repaired
+    for (const f of [t.all.agentStates, t.all.cameraStatuses, t.all.events, t.all.summaries, `${ratesPrefix}#`]) this.mqtt.subscribe(f);
     this.mqtt.start();
     this.apiUrl = await this.http.start();
     this.rates.start();

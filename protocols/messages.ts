@@ -4,6 +4,9 @@ import { gbId, pointCategory, topicSegment } from './ids.js';
 /** ISO-8601 timestamp with offset, as produced by Date#toISOString(). */
 const isoTime = z.iso.datetime({ offset: true });
 
+/** An agent run's id (a UUID from our agents); bounded, since the centre keeps state per session. */
+const sessionId = z.string().min(1).max(128);
+
 /** Summary state of a camera (docs/domain.md §2). */
 export const cameraState = z.enum(['online', 'degraded', 'offline', 'unknown']);
 export type CameraState = z.infer<typeof cameraState>;
@@ -30,7 +33,7 @@ export type FailureReason = z.infer<typeof failureReason>;
 export const agentStateMessage = z.discriminatedUnion('state', [
   z.object({
     state: z.literal('online'),
-    session: z.string().min(1),
+    session: sessionId,
     agentVersion: z.string(),
     startedAt: isoTime,
     site: z.string().nullable(),
@@ -43,7 +46,7 @@ export const agentStateMessage = z.discriminatedUnion('state', [
   }),
   z.object({
     state: z.literal('offline'),
-    session: z.string().min(1),
+    session: sessionId,
     reason: z.enum(['shutdown']).optional(),
     at: isoTime.optional(),
   }),
@@ -131,7 +134,7 @@ export type CameraStatusMessage = z.infer<typeof cameraStatusMessage>;
 // ---------------------------------------------------------------- events
 /** What every event carries: its place in the agent's session and its time. */
 const eventEnvelope = {
-  session: z.string().min(1),
+  session: sessionId,
   /** +1 per message within a session, starting at 1 */
   seq: z.number().int().positive(),
   ts: isoTime,
@@ -179,7 +182,7 @@ export type AgentEvent = z.infer<typeof agentEvent>;
 // ---------------------------------------------------------------- summary
 /** `{root}/agents/{agentId}/summary`, retained, periodic. */
 export const agentSummaryMessage = z.object({
-  session: z.string().min(1),
+  session: sessionId,
   ts: isoTime,
   windowMs: z.number().int().positive(),
   counts: z.object({

@@ -142,9 +142,14 @@ export class SqliteStore {
     return out;
   }
 
-  /** Highest seq stored per (agent, session). */
-  loadSeqHeads(): Array<{ agentId: string; session: string; maxSeq: number }> {
-    return (this.db.prepare('SELECT agent_id, session, MAX(seq) AS m FROM events GROUP BY agent_id, session').all() as Array<{ agent_id: string; session: string; m: number }>).map((r) => ({ agentId: r.agent_id, session: r.session, maxSeq: r.m }));
+  /** Highest seq and latest event time stored per (agent, session). */
+  loadSeqHeads(): Array<{ agentId: string; session: string; maxSeq: number; lastTs: number }> {
+    return (this.db.prepare('SELECT agent_id, session, MAX(seq) AS m, MAX(ts) AS t FROM events GROUP BY agent_id, session').all() as Array<{ agent_id: string; session: string; m: number; t: number }>).map((r) => ({
+      agentId: r.agent_id,
+      session: r.session,
+      maxSeq: r.m,
+      lastTs: r.t,
+    }));
   }
 
   /** Seq numbers missing below each session's highest stored seq. */
@@ -153,7 +158,7 @@ export class SqliteStore {
       .prepare(
         `SELECT agent_id, session, prev + 1 AS from_seq, seq - 1 AS to_seq FROM (
            SELECT agent_id, session, seq, COALESCE(LAG(seq) OVER (PARTITION BY agent_id, session ORDER BY seq), 0) AS prev FROM events
-         ) WHERE seq - prev > 1`,
+         ) WHERE seq - prev > 1 ORDER BY agent_id, session, from_seq`,
       )
       .all() as Array<{ agent_id: string; session: string; from_seq: number; to_seq: number }>;
     return rows.map((r) => ({ agentId: r.agent_id, session: r.session, fromSeq: r.from_seq, toSeq: r.to_seq }));

@@ -8,6 +8,8 @@ import { bindingView, cameraView, camerasView, historyView, parseWindow, ratesVi
 import type { AggregatorState } from './state.js';
 
 const MAX_BODY = 32 * 1024 * 1024;
+/** a plan with many bad rows lists the first ones; errorCount says how many there were */
+const MAX_LISTED_ERRORS = 100;
 
 export interface HttpApiDeps {
   state: AggregatorState;
@@ -29,7 +31,10 @@ export class HttpApi {
   constructor(private readonly deps: HttpApiDeps) {}
 
   async start(): Promise<string> {
-    const server = http.createServer((req, res) => void this.route(req, res));
+    // a client must send its headers within 10 s and its whole request within 60 s: slow connections do not pile up
+    // (node checks these deadlines every connectionsCheckingInterval: 30 s by default, which let a slow client live 90 s)
+    const server = http.createServer({ headersTimeout: 10_000, requestTimeout: 60_000, connectionsCheckingInterval: 1000, maxHeaderSize: 16 * 1024 }, (req, res) => void this.route(req, res));
+    server.keepAliveTimeout = 5000;
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -49,15 +54,27 @@ export class HttpApi {
   private async route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const { state, now } = this.deps;
     const url = new URL(req.url ?? '/', 'http://x');
-    const path = url.pathname.replace(/\/+$/, '') || '/';
     const json = (status: number, body: unknown) => {
       res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' });
       res.end(JSON.stringify(body));
     };
     const fail = (status: number, code: string, message: string) => json(status, { error: { code, message } });
+    let path: string;
     try {
-      if (req.method === 'PUT' && path === '/api/plan') return await this.putPlan(req, res, json, fail);
-      if (req.method !== 'GET' && req.method !== 'HEAD') return fail(405, 'METHOD_NOT_ALLOWED', 'read-only endpoint (PUT only on /api/plan)');
+      path = decodeURIComponent(url.pathname).replace(/\/+$/, '') || '/';
+    } catch {
+      return fail(400, 'BAD_PATH', 'the path is not valid percent-encoded UTF-8');
+    }
+    try {
+      if (req.method === 'PUT' && path === '/api/plan') return await this.putPlan(req, res, url.searchParams, json, fail);
+      const release = /^\/api\/cameras\/([^/]+)$/.exec(path);
+      if (req.method === 'DELETE' && release) {
+        if (!this.authorized(req, res, fail)) return;
+        if (!state.releaseCamera(release[1]!)) return fail(404, 'UNKNOWN_CAMERA', 'no such camera');
+        this.deps.onPlanChanged();
+        return json(200, { released: release[1] });
+      }
+      if (req.method !== 'GET' && req.method !== 'HEAD') return fail(405, 'METHOD_NOT_ALLOWED', 'read-only endpoint (PUT /api/plan and DELETE /api/cameras/{id} take the bearer token)');
       const t = now();
       if (path === '/healthz') return json(200, { ok: true });
       if (path === '/metrics') {
@@ -77,7 +94,7 @@ export class HttpApi {
       }
       const cam = /^\/api\/cameras\/([^/]+)(\/history)?$/.exec(path);
       if (cam) {
-        const c = state.cameras.get(decodeURIComponent(cam[1]!));
+        const c = state.cameras.get(cam[1]!);
         if (!c) return fail(404, 'UNKNOWN_CAMERA', 'no such camera');
         if (cam[2]) {
           const w = parseWindow(url.searchParams, t, this.deps.timeZone);
@@ -98,16 +115,26 @@ export class HttpApi {
     }
   }
 
-  private async putPlan(req: http.IncomingMessage, res: http.ServerResponse, json: (s: number, b: unknown) => void, fail: (s: number, c: string, m: string) => void): Promise<void> {
+  /** The bearer token check of every changing endpoint, in constant time; answers the refusal itself. */
+  private authorized(req: http.IncomingMessage, res: http.ServerResponse, fail: (s: number, c: string, m: string) => void): boolean {
     const token = this.deps.token;
-    if (!token) return fail(403, 'PLAN_READ_ONLY', 'set http.token in the aggregator config to allow plan replacement');
+    if (!token) {
+      fail(403, 'READ_ONLY', 'set http.token in the aggregator config to allow changes over HTTP');
+      return false;
+    }
     const given = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
     const a = Buffer.from(given);
     const b = Buffer.from(token);
     if (a.length !== b.length || !timingSafeEqual(a, b)) {
       res.setHeader('WWW-Authenticate', 'Bearer');
-      return fail(401, 'UNAUTHORIZED', 'a valid bearer token is required');
+      fail(401, 'UNAUTHORIZED', 'a valid bearer token is required');
+      return false;
     }
+    return true;
+  }
+
+  private async putPlan(req: http.IncomingMessage, res: http.ServerResponse, query: URLSearchParams, json: (s: number, b: unknown) => void, fail: (s: number, c: string, m: string) => void): Promise<void> {
+    if (!this.authorized(req, res, fail)) return;
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const c of req as AsyncIterable<Buffer>) {
@@ -115,14 +142,22 @@ export class HttpApi {
       if (size > MAX_BODY) return fail(413, 'TOO_LARGE', `plan larger than ${MAX_BODY} bytes`);
       chunks.push(c);
     }
-    const text = Buffer.concat(chunks).toString('utf8');
+    let text: string;
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
+    } catch {
+      return fail(400, 'NOT_UTF8', 'the plan is not valid UTF-8 (save the spreadsheet as CSV UTF-8)');
+    }
     const type = req.headers['content-type'] ?? '';
     const format = type.includes('csv') ? 'csv' : 'json';
     const load = parsePlan(text, format);
-    if (load.points.length === 0 && load.errors.length > 0) return json(400, { loaded: 0, errors: load.errors });
+    const errors = { errors: load.errors.slice(0, MAX_LISTED_ERRORS), errorCount: load.errors.length };
+    if (load.points.length === 0 && load.errors.length > 0) return json(400, { loaded: 0, ...errors });
+    // an empty plan would make every coverage rate vanish: only when asked for in so many words
+    if (load.points.length === 0 && query.get('allowEmpty') !== 'true') return fail(400, 'EMPTY_PLAN', 'the plan has no points; to really remove every point, PUT it with ?allowEmpty=true');
     this.deps.state.setPlan(load.points);
     this.deps.log.info({ points: load.points.length, rejectedRows: load.errors.length }, 'point plan replaced');
     this.deps.onPlanChanged();
-    json(200, { loaded: load.points.length, errors: load.errors });
+    json(200, { loaded: load.points.length, ...errors });
   }
 }

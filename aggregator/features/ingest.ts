@@ -14,6 +14,9 @@ export function createIngest(deps: { state: AggregatorState; topicRoot: string; 
     state.reject(reason);
     log.warn({ topic: m.topic.slice(0, 200), reason, detail: detail?.slice(0, 300), bytes: m.payload.length }, 'message rejected');
   };
+  const refused = (m: IncomingMessage, result: string): void => {
+    if (result === 'not_owner') state.refusedOn(m.topic);
+  };
   return (m: IncomingMessage): void => {
     const t = parseTopic(deps.topicRoot, m.topic);
     if (!t || (t.kind !== 'agentState' && t.kind !== 'cameraStatus' && t.kind !== 'events' && t.kind !== 'summary')) return reject(m, 'unknown_topic');
@@ -21,7 +24,7 @@ export function createIngest(deps: { state: AggregatorState; topicRoot: string; 
     if (m.payload.length > deps.maxPayloadBytes) return reject(m, 'too_large', `${m.payload.length} bytes`);
     if (m.payload.length === 0) {
       // an empty retained message clears a topic
-      if (t.kind === 'cameraStatus') return state.applyStatus(t.agentId, t.cameraId, null);
+      if (t.kind === 'cameraStatus') return refused(m, state.applyStatus(t.agentId, t.cameraId, null));
       return reject(m, 'empty');
     }
     let data: unknown;
@@ -42,13 +45,12 @@ export function createIngest(deps: { state: AggregatorState; topicRoot: string; 
           const r = cameraStatusMessage.safeParse(data);
           if (!r.success) return bad(r.error.issues);
           if (r.data.cameraId !== t.cameraId) return reject(m, 'id_mismatch', `payload says ${r.data.cameraId}`);
-          return state.applyStatus(t.agentId, t.cameraId, r.data);
+          return refused(m, state.applyStatus(t.agentId, t.cameraId, r.data));
         }
         case 'events': {
           const r = agentEvent.safeParse(data);
           if (!r.success) return bad(r.error.issues);
-          state.applyEvent(t.agentId, r.data);
-          return;
+          return refused(m, state.applyEvent(t.agentId, r.data));
         }
         case 'summary': {
           const r = agentSummaryMessage.safeParse(data);

@@ -53,6 +53,8 @@ export function prometheusText(state: AggregatorState, now: number): string {
   for (const [k, v] of Object.entries(state.stats.accepted)) lines.push(`xueliang_messages_ingested_total{kind="${esc(k)}"} ${v}`);
   family('xueliang_messages_rejected_total', 'counter', 'messages rejected, by reason');
   for (const [k, v] of Object.entries(state.stats.rejected)) lines.push(`xueliang_messages_rejected_total{reason="${esc(k)}"} ${v}`);
+  family('xueliang_ownership_refused_total', 'counter', 'messages in which a gateway spoke for a camera another gateway owns, refused, by topic');
+  for (const [topic, n] of state.refusedTopics) lines.push(`xueliang_ownership_refused_total{topic="${esc(topic)}"} ${n}`);
   family('xueliang_events_duplicate_total', 'counter', 'events received again (same agent, session, seq) and ignored');
   lines.push(`xueliang_events_duplicate_total ${state.stats.duplicates}`);
   family('xueliang_event_gaps', 'gauge', 'event seq numbers never received, per agent: the numbers for that agent and span are incomplete');

@@ -13,9 +13,11 @@ export interface PlanLoad {
   errors: PlanRowError[];
 }
 
+/** no control characters (NUL, line breaks, escapes): ids travel into URLs, logs and spreadsheets */
+const printable = (what: string) => z.string().regex(/^[^\p{Cc}]*$/u, `${what} has control characters`);
 const row = z.object({
-  id: z.string().trim().min(1, 'id is empty').max(64),
-  name: z.string().trim().default(''),
+  id: printable('id').trim().min(1, 'id is empty').max(64),
+  name: printable('name').trim().max(200).default(''),
   region: z.string().trim().optional(),
   gbId: z.string().trim().optional(),
   category: pointCategory,

@@ -37,12 +37,18 @@ export function ratesMessages(state: AggregatorState, now: number): RatesMessage
 
 /**
  * Republishes `{root}/rates/{region}` (retained) at most once per interval,
- * and only the regions whose numbers changed.
+ * and only the regions whose numbers changed. It also watches those topics:
+ * a retained message it did not write (a forgery, or one left by an older
+ * plan) is replaced by its own, or cleared where it publishes nothing.
  */
 export class RatesPublisher {
   private timer: NodeJS.Timeout | undefined;
   private lastVersion = -1;
   private readonly last = new Map<string, string>();
+  /** what we published last per region (the exact payload) */
+  private readonly mine = new Map<string, string>();
+  /** what the broker holds per region, as far as we have seen */
+  private readonly onBroker = new Map<string, string>();
   private dirty = true;
   private lastAt = 0;
 
@@ -57,24 +63,55 @@ export class RatesPublisher {
     this.dirty = true;
   }
 
+  /** A message on `{root}/rates/…` (our own echo, a forgery, a stale retained one). */
+  observe(topic: string, payload: Buffer): void {
+    const prefix = `${topics(this.deps.topicRoot).root}/rates/`;
+    if (!topic.startsWith(prefix)) return;
+    const region = topic.slice(prefix.length);
+    const text = payload.toString('utf8');
+    if (text === '') this.onBroker.delete(region);
+    else this.onBroker.set(region, text.slice(0, 64 * 1024));
+    if (this.mine.get(region) !== text) this.dirty = true;
+  }
+
   tick(): number {
     const { state } = this.deps;
     const now = this.deps.now();
+    const foreign = [...this.onBroker].some(([region, text]) => this.mine.get(region) !== text);
     // the 24 h online rate moves with time alone: refresh it once a minute even when nothing else changed
-    if (!this.dirty && state.counters.version === this.lastVersion && now - this.lastAt < 60_000) return 0;
+    if (!foreign && !this.dirty && state.counters.version === this.lastVersion && now - this.lastAt < 60_000) return 0;
     this.lastVersion = state.counters.version;
     this.lastAt = now;
     this.dirty = false;
     const t = topics(this.deps.topicRoot);
     let sent = 0;
-    for (const m of ratesMessages(state, now)) {
-      // compare without the timestamp: only changed numbers are worth a message
-      const key = JSON.stringify(m.categories);
-      if (this.last.get(m.region) === key) continue;
-      this.last.set(m.region, key);
+    const current = new Set<string>();
+    const publish = (region: string, payload: string) => {
       sent += 1;
-      this.deps.mqtt.publish(t.rates(m.region), JSON.stringify(m), { qos: 1, retain: true }).catch((err: Error) => this.deps.log.warn({ err: { message: err.message }, region: m.region }, 'rates not published'));
+      this.deps.mqtt.publish(t.rates(region), payload, { qos: 1, retain: true }).catch((err: Error) => this.deps.log.warn({ err: { message: err.message }, region }, 'rates not published'));
+    };
+    for (const m of ratesMessages(state, now)) {
+      current.add(m.region);
+      // compare without the timestamp: only changed numbers are worth a message, unless the broker holds something else
+      const key = JSON.stringify(m.categories);
+      const held = this.onBroker.get(m.region);
+      const brokerHasOurs = held === undefined || held === this.mine.get(m.region);
+      if (this.last.get(m.region) === key && brokerHasOurs) continue;
+      if (!brokerHasOurs) this.deps.log.warn({ region: m.region }, 'a rates message we did not write was retained: replaced by ours');
+      this.last.set(m.region, key);
+      const payload = JSON.stringify(m);
+      this.mine.set(m.region, payload);
+      publish(m.region, payload);
     }
+    // regions we no longer publish (a replaced plan) and ones we never did (forged): cleared
+    const gone = new Set([...this.mine.keys(), ...this.onBroker.keys()].filter((r) => !current.has(r)));
+    for (const region of gone) {
+      this.mine.delete(region);
+      this.last.delete(region);
+      this.onBroker.delete(region);
+      publish(region, '');
+    }
+    if (gone.size > 0) this.deps.log.info({ regions: gone.size }, 'retained rates of regions without numbers cleared');
     return sent;
   }
 

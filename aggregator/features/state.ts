@@ -33,49 +33,56 @@ export interface CameraRecord {
   marks: StateMark[];
 }
 
-/** Gaps in one agent session's seq, and whether they were filled since. */
-class SeqTracker {
+/** Sessions per agent whose seq gaps the centre keeps track of; older ones are forgotten (their events stay stored). */
+export const SESSIONS_PER_AGENT = 8;
+/** agents' reports of events they dropped, most recent kept in memory (all stay in the store) */
+const MAX_LOSSES = 1000;
+/** Holes kept per session; beyond it the newest holes merge into one (the count of missing numbers stays exact). */
+const HOLES_PER_SESSION = 256;
+
+/**
+ * Gaps in one agent session's seq, as sorted ranges of missing numbers: a
+ * hole of a million numbers costs one entry, and what one session can make
+ * the centre keep is bounded.
+ */
+export class SeqTracker {
   max = 0;
-  readonly missing = new Set<number>();
-  /** large holes are kept as ranges, not one entry per number */
+  /** when this session last sent anything (centre time): the least recent session is forgotten first */
+  lastActive = 0;
   readonly holes: Array<{ from: number; to: number }> = [];
 
   see(seq: number): 'new' | 'filled' | 'gap' {
     if (seq <= this.max) {
-      if (this.missing.delete(seq)) return 'filled';
       const h = this.holes.findIndex((x) => seq >= x.from && seq <= x.to);
-      if (h >= 0) {
-        const { from, to } = this.holes[h]!;
-        this.holes.splice(h, 1, ...[{ from, to: seq - 1 }, { from: seq + 1, to }].filter((x) => x.from <= x.to));
-        return 'filled';
-      }
-      return 'new';
+      if (h < 0) return 'new';
+      const { from, to } = this.holes[h]!;
+      this.holes.splice(h, 1, ...[{ from, to: seq - 1 }, { from: seq + 1, to }].filter((x) => x.from <= x.to));
+      return 'filled';
     }
     const gap = seq > this.max + 1;
-    if (gap) {
-      if (seq - this.max - 1 <= 1000) for (let s = this.max + 1; s < seq; s++) this.missing.add(s);
-      else this.holes.push({ from: this.max + 1, to: seq - 1 });
-    }
+    if (gap) this.addHole(this.max + 1, seq - 1);
     this.max = seq;
     return gap ? 'gap' : 'new';
   }
 
+  /** Adds a hole above every other one (holes arrive in seq order). */
+  addHole(from: number, to: number): void {
+    const last = this.holes.at(-1);
+    if (this.holes.length >= HOLES_PER_SESSION && last) {
+      // merging the newest holes overstates what is missing between them, never understates it
+      last.to = to;
+      return;
+    }
+    this.holes.push({ from, to });
+  }
+
   /** True when every seq from 1 through `n` has arrived. */
   completeThrough(n: number): boolean {
-    if (this.max < n) return false;
-    for (const s of this.missing) if (s <= n) return false;
-    return !this.holes.some((h) => h.from <= n);
+    return this.max >= n && !this.holes.some((h) => h.from <= n);
   }
 
   ranges(): Array<{ from: number; to: number }> {
-    const sorted = [...this.missing].sort((a, b) => a - b);
-    const out: Array<{ from: number; to: number }> = [];
-    for (const s of sorted) {
-      const last = out.at(-1);
-      if (last && last.to === s - 1) last.to = s;
-      else out.push({ from: s, to: s });
-    }
-    return [...out, ...this.holes].sort((a, b) => a.from - b.from);
+    return this.holes.map((h) => ({ ...h }));
   }
 }
 
@@ -84,6 +91,8 @@ export interface IngestStats {
   rejected: Record<string, number>;
   duplicates: number;
   gapsDetected: number;
+  /** agent sessions whose gap tracking was dropped to keep SESSIONS_PER_AGENT per agent */
+  sessionsForgotten: number;
 }
 
 /**
@@ -98,8 +107,11 @@ export class AggregatorState {
   private readonly points = new Map<string, PlanPoint>();
   /** the same points by their GB/T 28181 code (国标编码) */
   private readonly pointsByGb = new Map<string, PlanPoint>();
-  private readonly seqs = new Map<string, SeqTracker>();
-  readonly stats: IngestStats = { accepted: {}, rejected: {}, duplicates: 0, gapsDetected: 0 };
+  /** seq trackers per agent, per session */
+  private readonly seqs = new Map<string, Map<string, SeqTracker>>();
+  readonly stats: IngestStats = { accepted: {}, rejected: {}, duplicates: 0, gapsDetected: 0, sessionsForgotten: 0 };
+  /** topics on which a gateway spoke for another gateway's camera, with counts (bounded) */
+  readonly refusedTopics = new Map<string, number>();
   /** events the agents themselves dropped (outbox full), as they reported them */
   readonly losses: Array<{ agentId: string; count: number; from: unknown; to: unknown; reportedAt: string }> = [];
 
@@ -117,14 +129,15 @@ export class AggregatorState {
       const status = cameraStatusMessage.parse(JSON.parse(c.statusJson));
       this.cameras.set(c.cameraId, { cameraId: c.cameraId, agentId: c.agentId, status, firstSeen: c.firstSeen, marks: marks.get(c.cameraId) ?? [] });
     }
-    for (const h of store.loadSeqHeads()) this.tracker(h.agentId, h.session).max = h.maxSeq;
-    for (const g of store.loadGaps()) {
-      const t = this.tracker(g.agentId, g.session);
-      if (g.toSeq - g.fromSeq < 1000) for (let s = g.fromSeq; s <= g.toSeq; s++) t.missing.add(s);
-      else t.holes.push({ from: g.fromSeq, to: g.toSeq });
+    // the most recent sessions of each agent, as the live centre would have kept them
+    for (const h of store.loadSeqHeads().sort((a, b) => a.lastTs - b.lastTs)) {
+      const t = this.tracker(h.agentId, h.session);
+      t.max = h.maxSeq;
+      t.lastActive = h.lastTs;
     }
+    for (const g of store.loadGaps()) this.seqs.get(g.agentId)?.get(g.session)?.addHole(g.fromSeq, g.toSeq);
     for (const c of this.cameras.values()) this.refresh(c);
-    for (const l of store.loadLosses()) this.losses.push(JSON.parse(l) as AggregatorState['losses'][number]);
+    for (const l of store.loadLosses().slice(-MAX_LOSSES)) this.losses.push(JSON.parse(l) as AggregatorState['losses'][number]);
   }
 
   plan(): PlanPoint[] {
@@ -152,10 +165,20 @@ export class AggregatorState {
     for (const c of this.cameras.values()) this.refresh(c);
   }
 
+  /** The seq tracker of an agent session; an agent keeps at most SESSIONS_PER_AGENT, the least recently active go. */
   private tracker(agentId: string, session: string): SeqTracker {
-    const key = `${agentId}\u0000${session}`;
-    let t = this.seqs.get(key);
-    if (!t) this.seqs.set(key, (t = new SeqTracker()));
+    let sessions = this.seqs.get(agentId);
+    if (!sessions) this.seqs.set(agentId, (sessions = new Map()));
+    let t = sessions.get(session);
+    if (!t) {
+      if (sessions.size >= SESSIONS_PER_AGENT) {
+        let oldest: string | undefined;
+        for (const [k, v] of sessions) if (oldest === undefined || v.lastActive < sessions.get(oldest)!.lastActive) oldest = k;
+        sessions.delete(oldest!);
+        this.stats.sessionsForgotten += 1;
+      }
+      sessions.set(session, (t = new SeqTracker()));
+    }
     return t;
   }
 
@@ -283,20 +306,31 @@ export class AggregatorState {
     this.deps.store.saveAgent(rec.agentId, JSON.stringify(rec));
   }
 
-  /** A camera's retained status; null when the agent cleared it (camera removed). */
-  applyStatus(agentId: string, cameraId: string, status: CameraStatusMessage | null): void {
+  /**
+   * Whether `agentId` may speak for the camera: the agent that first reported
+   * it owns it until that agent removes it (camera_removed, or clearing its
+   * status) or an admin releases it (DELETE /api/cameras/{id}). A gateway
+   * cannot rewrite, move or delete another gateway's camera.
+   */
+  private owns(agentId: string, cameraId: string): boolean {
+    const c = this.cameras.get(cameraId);
+    return !c || c.agentId === agentId;
+  }
+
+  /** A camera's retained status; null when the agent cleared it (camera removed). 'not_owner' when another agent owns the camera. */
+  applyStatus(agentId: string, cameraId: string, status: CameraStatusMessage | null): 'applied' | 'not_owner' {
     const now = this.deps.now();
+    if (!this.owns(agentId, cameraId)) return this.refuse(agentId, cameraId);
     if (status === null) {
       this.removeCamera(agentId, cameraId);
       this.count('accepted', 'status_cleared');
-      return;
+      return 'applied';
     }
     let c = this.cameras.get(cameraId);
     if (!c) {
       c = { cameraId, agentId, status, firstSeen: now, marks: [] };
       this.cameras.set(cameraId, c);
     } else {
-      c.agentId = agentId;
       c.status = status;
     }
     this.deps.store.saveCamera({ cameraId, agentId, statusJson: JSON.stringify(status), firstSeen: c.firstSeen });
@@ -305,6 +339,25 @@ export class AggregatorState {
     const eff = this.effectiveState(c);
     if (eff !== 'unknown' || c.marks.length === 0) this.reconcile(c, eff, c.marks.length === 0 ? this.clamp(Date.parse(status.since)) : now);
     this.count('accepted', 'status');
+    return 'applied';
+  }
+
+  private refuse(agentId: string, cameraId: string): 'not_owner' {
+    this.count('rejected', 'not_owner');
+    this.deps.log.warn({ agent: agentId, camera: cameraId, owner: this.cameras.get(cameraId)?.agentId }, 'refused: a gateway spoke for a camera another gateway owns');
+    return 'not_owner';
+  }
+
+  /**
+   * An admin releases a camera (it really moved to another gateway, or is
+   * gone): it is no longer installed, and the next agent to report it owns it.
+   */
+  releaseCamera(cameraId: string): boolean {
+    const c = this.cameras.get(cameraId);
+    if (!c) return false;
+    this.removeCamera(c.agentId, cameraId);
+    this.deps.log.info({ camera: cameraId, owner: c.agentId }, 'camera released by an admin');
+    return true;
   }
 
   /** Its agent removed the camera (forgotten by discovery, dropped from the config): no longer installed. */
@@ -319,13 +372,17 @@ export class AggregatorState {
     this.counters.set(cameraId, undefined);
   }
 
-  applyEvent(agentId: string, e: AgentEvent): 'stored' | 'duplicate' {
+  applyEvent(agentId: string, e: AgentEvent): 'stored' | 'duplicate' | 'not_owner' {
     const ts = this.clamp(Date.parse(e.ts));
+    // the seq is the sender's own: recorded even when the content is refused, so no false gap appears
+    const foreign = 'cameraId' in e && !this.owns(agentId, e.cameraId);
     if (!this.deps.store.insertEvent(agentId, e.session, e.seq, ts, 'cameraId' in e ? e.cameraId : '')) {
       this.stats.duplicates += 1;
       return 'duplicate';
     }
-    const seen = this.tracker(agentId, e.session).see(e.seq);
+    const tracker = this.tracker(agentId, e.session);
+    tracker.lastActive = ts;
+    const seen = tracker.see(e.seq);
     if (seen === 'gap') {
       this.stats.gapsDetected += 1;
       this.deps.log.warn({ agent: agentId, session: e.session, seq: e.seq }, 'events missing before this one (seq gap)');
@@ -333,9 +390,11 @@ export class AggregatorState {
     if (e.type === 'events_dropped') {
       const loss = { agentId, count: e.count, from: e.from, to: e.to, reportedAt: e.ts };
       this.losses.push(loss);
+      if (this.losses.length > MAX_LOSSES) this.losses.splice(0, this.losses.length - MAX_LOSSES);
       this.deps.store.saveLoss(JSON.stringify(loss));
       this.deps.log.warn(loss, 'an agent reports events it had to drop: its numbers for that span are incomplete');
     }
+    if (foreign) return this.refuse(agentId, e.cameraId);
     if (e.type === 'state') {
       let c = this.cameras.get(e.cameraId);
       if (!c) {
@@ -359,11 +418,16 @@ export class AggregatorState {
   /** Seq ranges never received, per agent session. */
   gaps(): SeqGap[] {
     const out: SeqGap[] = [];
-    for (const [key, t] of this.seqs) {
-      const [agentId, session] = key.split('\u0000') as [string, string];
-      for (const r of t.ranges()) out.push({ agentId, session, fromSeq: r.from, toSeq: r.to });
+    for (const [agentId, sessions] of this.seqs) {
+      for (const [session, t] of sessions) for (const r of t.ranges()) out.push({ agentId, session, fromSeq: r.from, toSeq: r.to });
     }
     return out;
+  }
+
+  /** Counts a refusal under its topic; beyond 1000 topics they share one line. */
+  refusedOn(topic: string): void {
+    const key = this.refusedTopics.has(topic) || this.refusedTopics.size < 1000 ? topic.slice(0, 300) : '(other topics)';
+    this.refusedTopics.set(key, (this.refusedTopics.get(key) ?? 0) + 1);
   }
 
   countAccepted(kind: string): void {

@@ -41,7 +41,7 @@ describe('aggregator field truth', () => {
     pub = await MqttWatch.connect(broker.url, [`${t.root}/rates/#`]);
     const csv = ['id,name,region,gbId,category', `XH-101,North gate,,${GB_POINT},key_public_area`, `XH-102,Market,330106,${GB_CAM},key_industry_part`, 'XH-103,Lane,330106,,other'].join('\n');
     const res = await fetch(`${agg.api}/api/plan`, { method: 'PUT', headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'text/csv' }, body: csv });
-    expect(await res.json()).toEqual({ loaded: 3, errors: [] });
+    expect(await res.json()).toEqual({ loaded: 3, errors: [], errorCount: 0 });
     // gw-same: comes back with its session after a blip; gw-new: restarts; gw-gap: comes back with a hole in its seq
     for (const [agent, session] of [['gw-same', 's1'], ['gw-new', 'n1'], ['gw-gap', 'g1']] as const) await send(t.agentState(agent), birth(session, 0), true);
     // a camera whose id is a point's GB/T 28181 code, and one whose configured gbId is
