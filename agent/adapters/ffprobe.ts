@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { scrubSecrets } from '../lib/redact.js';
 import { classifyFfmpegError } from './ffmpeg-errors.js';
 import { killChildrenByMarker } from './child-reaper.js';
+import { rtspInput } from './stream-input.js';
 
 export interface DecodeMetrics {
   codec: string | null;
@@ -19,7 +20,7 @@ export type DecodeResult =
   | { ok: false; ms: number; reason: 'no_video' | 'timeout' | 'auth_failed' | 'unreachable'; detail: string };
 
 export interface DecodeOptions {
-  /** RTSP URL with credentials in it (ffprobe takes them only this way) */
+  /** RTSP URL, with credentials when the server asked for them (they never reach ffprobe's command line) */
   url: string;
   deadlineMs: number;
   /** seconds of stream to read and count frames in */
@@ -67,14 +68,14 @@ export function parseRate(v: unknown): number | null {
  * on the ffprobe process, so the deadline is enforced here: the child is found
  * by a marker in its command line and killed with SIGKILL.
  */
-export function probeDecode(opts: DecodeOptions): Promise<DecodeResult> {
+export async function probeDecode(opts: DecodeOptions): Promise<DecodeResult> {
   const started = performance.now();
   const marker = `xueliang-probe-${randomUUID()}`;
   const ioTimeoutUs = Math.max(500_000, Math.floor(opts.deadlineMs * 1000 * 0.8));
+  const input = await rtspInput(opts.url, { timeoutUs: ioTimeoutUs, name: marker });
   const args = [
     '-v', 'error',
-    '-rtsp_transport', 'tcp',
-    '-timeout', String(ioTimeoutUs),
+    ...input.options,
     '-user_agent', marker,
     '-select_streams', 'v:0',
     '-count_frames',
@@ -86,14 +87,14 @@ export function probeDecode(opts: DecodeOptions): Promise<DecodeResult> {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      resolve(r);
+      void input.cleanup().finally(() => resolve(r));
     };
     const timer = setTimeout(() => {
       killChildrenByMarker(marker);
       done({ ok: false, ms: performance.now() - started, reason: 'timeout', detail: `ffprobe gave no result within ${opts.deadlineMs} ms and was killed` });
     }, opts.deadlineMs);
 
-    ffmpeg.ffprobe(opts.url, args, (err: unknown, data: unknown) => {
+    ffmpeg.ffprobe(input.input, args, (err: unknown, data: unknown) => {
       const ms = performance.now() - started;
       if (err) {
         const msg = scrubSecrets(err instanceof Error ? err.message : String(err), opts.secrets);

@@ -3,6 +3,7 @@ import { readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import ffmpeg from 'fluent-ffmpeg';
+import { rtspInput, type StreamInput } from './stream-input.js';
 import { scrubSecrets } from '../lib/redact.js';
 import { classifyFfmpegError } from './ffmpeg-errors.js';
 
@@ -98,14 +99,12 @@ export function summarise(frames: Array<Map<string, number>>): PictureMetrics {
  * of docs/domain.md §4 in the same pass, reading the filters' frame metadata.
  * Killed with SIGKILL at the deadline.
  */
-export function analysePicture(opts: PictureOptions): Promise<PictureResult> {
+export async function analysePicture(opts: PictureOptions): Promise<PictureResult> {
   const started = performance.now();
-  const metaFile = path.join(os.tmpdir(), `xueliang-picture-${randomUUID()}.txt`);
-  const isRtsp = opts.url.startsWith('rtsp://');
-  const cmd = ffmpeg(opts.url).inputOptions([
-    ...(isRtsp ? ['-rtsp_transport', 'tcp', '-timeout', String(Math.floor(opts.deadlineMs * 800))] : []),
-    '-t', String(opts.seconds),
-  ]);
+  const name = `xueliang-picture-${randomUUID()}`;
+  const metaFile = path.join(os.tmpdir(), `${name}.txt`);
+  const input: StreamInput = opts.url.startsWith('rtsp://') ? await rtspInput(opts.url, { timeoutUs: Math.floor(opts.deadlineMs * 800), name }) : { input: opts.url, options: [], cleanup: async () => undefined };
+  const cmd = ffmpeg(input.input).inputOptions([...input.options, '-t', String(opts.seconds)]);
   const ref = opts.referencePng;
   if (ref) cmd.input(ref).inputOptions(['-loop', '1']);
   const snap = opts.snapshotJpeg;
@@ -132,6 +131,7 @@ export function analysePicture(opts: PictureOptions): Promise<PictureResult> {
       clearTimeout(timer);
       await rm(metaFile, { force: true });
       await rm(ssimFile, { force: true });
+      await input.cleanup();
       resolve(r);
     };
     const timer = setTimeout(() => {

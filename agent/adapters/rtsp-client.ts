@@ -85,7 +85,8 @@ export function rtspDescribe(opts: DescribeOptions): Promise<DescribeResult> {
       send();
     });
     socket.on('error', (err: NodeJS.ErrnoException) => {
-      if (connectMs === undefined) {
+      // a reset proves a listener answered, even when it came before node saw the connect
+      if (connectMs === undefined && err.code !== 'ECONNRESET' && err.code !== 'EPIPE') {
         finish({ ok: false, reason: 'unreachable', detail: `TCP connect to ${opts.host}:${opts.port} failed: ${err.code ?? err.message}` });
       } else {
         finish({ ok: false, reason: 'rtsp_error', detail: `connection error: ${err.code ?? err.message}`, connectMs });

@@ -199,7 +199,8 @@ function post(
           clearTimeout(timer);
           resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') });
         });
-        res.on('error', (e) => fail(new SoapError('ONVIF_UNREACHABLE', `reply broken off: ${e.message}`)));
+        // the reply had begun: TCP worked, the service broke it off
+        res.on('error', (e) => fail(new SoapError('ONVIF_HTTP', `reply broken off: ${e.message}`)));
       },
     );
     let connected = false;
@@ -216,7 +217,9 @@ function post(
         ),
       remaining,
     );
-    req.on('error', (e: NodeJS.ErrnoException) => fail(new SoapError('ONVIF_UNREACHABLE', `${e.code ?? e.message}`)));
+    // after the TCP connect, a reset or an unparsable reply (header overflow, garbage) is the service failing, not the network
+    // (a reset proves a listener answered even when it came before node saw the connect: a closed port refuses)
+    req.on('error', (e: NodeJS.ErrnoException) => fail(connected || e.code === 'ECONNRESET' || e.code === 'EPIPE' ? new SoapError('ONVIF_HTTP', `connection broken after connect: ${e.code ?? e.message}`) : new SoapError('ONVIF_UNREACHABLE', `${e.code ?? e.message}`)));
     req.end(xml);
   });
 }

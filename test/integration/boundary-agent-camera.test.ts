@@ -1,0 +1,185 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newProbeState, runDecode, runLiveness, type LadderContext } from '../../agent/features/ladder.js';
+import type { CameraTarget } from '../../agent/features/camera-target.js';
+import { startRtspServer, type RtspServer } from '../../scripts/sim/rtsp-server.js';
+
+/*
+ * Trust boundary: agent ↔ camera.
+ * What it promises: a camera's password goes only to the server that asks
+ * for it, by Digest (Basic, which hands it over in clear, only to a camera
+ * whose config says so, and only its one login); it never appears on a
+ * command line another local user can read; what a camera answers, however
+ * broken, is reported at the rung that failed.
+ * How it is tried: hostile TCP servers on loopback, the GStreamer RTSP
+ * server behind a recording proxy, and /proc read while ffprobe runs.
+ */
+const SETS = [
+  { name: 'a', username: 'admin', password: 'first-Secret-1' },
+  { name: 'b', username: 'admin', password: 'second-Secret-2' },
+  { name: 'c', username: 'viewer', password: 'third-Secret-3' },
+];
+const ctx: LadderContext = { credentials: SETS, livenessDeadlineMs: 3000, decodeDeadlineMs: 10_000, decodeSeconds: 1 };
+const target = (over: Partial<CameraTarget>): CameraTarget => ({ id: 'cam', name: null, xaddr: undefined, endpoint: undefined, rtspUrl: undefined, credentialName: undefined, pointId: null, category: null, origin: 'config', ...over });
+
+/** A TCP server on loopback that records every byte clients send and answers with `reply`. */
+async function recordingServer(reply: (request: string, socket: net.Socket) => void): Promise<{ port: number; received: () => string; close: () => Promise<void> }> {
+  let received = '';
+  const server = net.createServer((s) => {
+    s.on('error', () => undefined);
+    let buf = '';
+    s.on('data', (d) => {
+      received += d.toString('latin1');
+      buf += d.toString('latin1');
+      let end = buf.indexOf('\r\n\r\n');
+      while (end >= 0) {
+        reply(buf.slice(0, end), s);
+        buf = buf.slice(end + 4);
+        end = buf.indexOf('\r\n\r\n');
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { port: (server.address() as net.AddressInfo).port, received: () => received, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+/** A TCP proxy on loopback that records what the client sends to `upstream`. */
+async function recordingProxy(upstream: number): Promise<{ port: number; received: () => string; close: () => Promise<void> }> {
+  let received = '';
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const up = net.connect(upstream, '127.0.0.1');
+    for (const s of [client, up]) {
+      sockets.add(s);
+      s.on('error', () => undefined);
+      s.on('close', () => sockets.delete(s));
+    }
+    client.on('data', (d) => {
+      received += d.toString('latin1');
+      up.write(d);
+    });
+    up.pipe(client);
+    client.on('close', () => up.destroy());
+    up.on('close', () => client.destroy());
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    received: () => received,
+    close: () => {
+      for (const s of sockets) s.destroy();
+      return new Promise((r) => server.close(() => r()));
+    },
+  };
+}
+
+const cseq = (req: string) => /CSeq: (\d+)/i.exec(req)?.[1] ?? '1';
+const SDP = 'v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=x\r\nt=0 0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n';
+
+describe('boundary agent ↔ camera', () => {
+  it('agent ↔ camera: a server asking for Basic gets no password from any credential set', async () => {
+    const srv = await recordingServer((req, s) => s.write(`RTSP/1.0 401 Unauthorized\r\nCSeq: ${cseq(req)}\r\nWWW-Authenticate: Basic realm="cam"\r\n\r\n`));
+    try {
+      const st = newProbeState(target({ rtspUrl: `rtsp://127.0.0.1:${srv.port}/live` }));
+      const rungs = await runLiveness(st, ctx);
+      const rtsp = rungs.find((r) => r.rung === 'rtsp')!;
+      expect(rtsp).toMatchObject({ ok: false, reason: 'auth_failed' });
+      expect(rtsp.detail).toMatch(/Basic/);
+      expect(srv.received()).not.toMatch(/Authorization/i);
+      for (const c of SETS) expect(srv.received()).not.toContain(Buffer.from(`${c.username}:${c.password}`).toString('base64'));
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('agent ↔ camera: with allowBasicAuth and its login in the URL, Basic is answered once, with that login only', async () => {
+    const srv = await recordingServer((req, s) => {
+      if (/Authorization: Basic /i.test(req)) s.write(`RTSP/1.0 200 OK\r\nCSeq: ${cseq(req)}\r\nContent-Type: application/sdp\r\nContent-Length: ${SDP.length}\r\n\r\n${SDP}`);
+      else s.write(`RTSP/1.0 401 Unauthorized\r\nCSeq: ${cseq(req)}\r\nWWW-Authenticate: Basic realm="cam"\r\n\r\n`);
+    });
+    try {
+      const st = newProbeState(target({ rtspUrl: `rtsp://cam-user:pinned-Pw-9@127.0.0.1:${srv.port}/live`, allowBasicAuth: true }));
+      const rungs = await runLiveness(st, ctx);
+      expect(rungs.find((r) => r.rung === 'rtsp')).toMatchObject({ ok: true });
+      const auths = srv.received().match(/Authorization: Basic (\S+)/gi) ?? [];
+      expect(auths).toEqual([`Authorization: Basic ${Buffer.from('cam-user:pinned-Pw-9').toString('base64')}`]);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  describe('agent ↔ camera: ffprobe', () => {
+    let open: RtspServer;
+    let locked: RtspServer;
+    beforeAll(async () => {
+      open = await startRtspServer({ mounts: { '/a': 'scene' } });
+      locked = await startRtspServer({ mounts: { '/a': 'scene' }, auth: { username: 'viewer', password: 'third-Secret-3' } });
+    }, 30_000);
+    afterAll(async () => {
+      await open?.close();
+      await locked?.close();
+    });
+
+    it('agent ↔ camera: a server that never asks for credentials is never sent any, by the RTSP rung or by ffprobe', async () => {
+      const proxy = await recordingProxy(open.port);
+      try {
+        const st = newProbeState(target({ rtspUrl: `rtsp://127.0.0.1:${proxy.port}/a` }));
+        expect((await runLiveness(st, ctx)).every((r) => r.ok)).toBe(true);
+        expect(st.rtspLogin).toBeNull();
+        expect(await runDecode(st, ctx)).toMatchObject({ ok: true });
+        expect(proxy.received()).toMatch(/DESCRIBE/);
+        expect(proxy.received()).not.toMatch(/Authorization/i);
+      } finally {
+        await proxy.close();
+      }
+    }, 30_000);
+
+    it('agent ↔ camera: the password ffprobe needs is on no command line while it runs', async () => {
+      const st = newProbeState(target({ rtspUrl: locked.url('/a') }));
+      expect((await runLiveness(st, ctx)).every((r) => r.ok)).toBe(true);
+      expect(st.rtspLogin?.name).toBe('c');
+      const seen: string[] = [];
+      let ffprobeSeen = false;
+      const watch = setInterval(() => {
+        for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+          try {
+            const cmd = readFileSync(`/proc/${pid}/cmdline`, 'latin1');
+            // the simulated camera is given its password on its command line; the agent's side is ffprobe
+            if (!cmd.split('\0')[0]!.endsWith('ffprobe')) continue;
+            ffprobeSeen = true;
+            for (const c of SETS) if (cmd.includes(c.password) || cmd.includes(encodeURIComponent(c.password))) seen.push(cmd.replace(/\0/g, ' '));
+          } catch {
+            // gone
+          }
+        }
+      }, 20);
+      try {
+        expect(await runDecode(st, ctx)).toMatchObject({ ok: true });
+      } finally {
+        clearInterval(watch);
+      }
+      expect(ffprobeSeen).toBe(true);
+      expect(seen).toEqual([]);
+    }, 30_000);
+  });
+
+  it('agent ↔ camera: a connection accepted and then reset, or a reply that overflows its headers, fails the onvif rung, not tcp', async () => {
+    const reset = net.createServer((s) => s.resetAndDestroy());
+    const overflow = net.createServer((s) => {
+      s.on('error', () => undefined);
+      s.once('data', () => s.end(`HTTP/1.1 200 OK\r\nX-Big: ${'a'.repeat(200_000)}\r\n\r\n`));
+    });
+    for (const srv of [reset, overflow]) await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    try {
+      for (const srv of [reset, overflow]) {
+        const st = newProbeState(target({ id: 'onvif-cam', xaddr: `http://127.0.0.1:${(srv.address() as net.AddressInfo).port}/onvif/device_service` }));
+        const rungs = await runLiveness(st, ctx);
+        expect(rungs[0]).toMatchObject({ rung: 'tcp', ok: true });
+        expect(rungs[1]).toMatchObject({ rung: 'onvif', ok: false, reason: 'onvif_error' });
+      }
+    } finally {
+      for (const srv of [reset, overflow]) await new Promise((r) => srv.close(r));
+    }
+  });
+});
