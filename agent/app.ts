@@ -6,6 +6,7 @@ import { topics as topicsOf, type AgentStateMessage } from '../protocols/index.j
 import type { AgentConfig } from '../config/agent.js';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { reapOrphans } from './adapters/child-reaper.js';
 import { Journal } from './adapters/journal.js';
 import { MqttConnection } from './adapters/mqtt-client.js';
 import { Outbox, type OutboxRecord } from './features/outbox.js';
@@ -23,6 +24,19 @@ import { statusMessage } from './features/status-message.js';
 import { AGENT_VERSION } from './version.js';
 
 const DAY_MS = 24 * 3600 * 1000;
+/** the largest request or config push an agent reads */
+const MAX_INBOUND_BYTES = 1024 * 1024;
+
+/** node-cron's logger interface, onto pino. */
+const cronLogger = (log: Logger) => ({
+  info: (message: string) => log.info(message),
+  warn: (message: string) => log.warn(message),
+  error: (message: string | Error, err?: Error) => log.error({ err: err ?? (message instanceof Error ? message : undefined) }, typeof message === 'string' ? message : 'cron task failed'),
+  debug: (message: string | Error) => log.debug(typeof message === 'string' ? message : message.message),
+});
+
+/** The broker connection an agent config asks for; requests and config pushes are small, so a larger message is refused before it costs memory. */
+const mqttSettingsOf = (c: AgentConfig) => ({ ...c.mqtt, clientId: c.mqtt.clientId ?? `xueliang-agent-${c.agentId}`, maxInboundBytes: MAX_INBOUND_BYTES });
 
 /**
  * The agent, composed: MQTT connection, camera monitor, publisher, request
@@ -59,7 +73,7 @@ export class AgentApp {
     const t = topicsOf(config.mqtt.topicRoot);
     const offline: AgentStateMessage = { state: 'offline', session: this.session };
     this.mqtt = new MqttConnection({
-      settings: { ...config.mqtt, clientId: config.mqtt.clientId ?? `xueliang-agent-${config.agentId}` },
+      settings: mqttSettingsOf(config),
       will: { topic: t.agentState(config.agentId), payload: JSON.stringify(offline), retain: true, qos: 1 },
       birth: () => ({ topic: t.agentState(config.agentId), payload: JSON.stringify(this.birth()) }),
       log: log.child({ module: 'mqtt' }),
@@ -67,6 +81,8 @@ export class AgentApp {
     this.publisher = new Publisher({ mqtt: this.mqtt, outbox: () => this.outbox, agentId: config.agentId, topicRoot: config.mqtt.topicRoot, session: this.session, log: log.child({ module: 'publisher' }), now });
     const journal = new Journal<OutboxRecord>(path.join(config.stateDir, config.agentId, 'outbox.jsonl'), config.outbox.syncMs);
     if (journal.size > 0) log.info({ pending: journal.size }, 'outbox holds events from before the restart: they go out first, as historical');
+    const { tornBytes, badLines } = journal.recovered;
+    if (tornBytes > 0 || badLines > 0) log.warn({ tornBytes, badLines, file: journal.file }, 'outbox: a record torn by a crash mid-write was dropped; the journal was cut back to its last whole record');
     this.outbox = new Outbox({
       journal,
       mqtt: this.mqtt,
@@ -146,6 +162,8 @@ export class AgentApp {
   async start(): Promise<void> {
     const { config, log } = this.deps;
     if (config.credentials.length === 0) log.info('no credential sets configured: cameras are tried without credentials');
+    const orphans = reapOrphans();
+    if (orphans > 0) log.warn({ killed: orphans }, 'ffmpeg/ffprobe runs left behind by an agent that died were killed');
     this.mqtt.onMessage((m) => void this.requests.handle(m));
     if (config.remoteConfig.enabled && this.deps.configStore) {
       new RemoteConfig({ mqtt: this.mqtt, store: this.deps.configStore, app: this, agentId: config.agentId, topicRoot: config.mqtt.topicRoot, log: log.child({ module: 'remote-config' }), now: this.deps.now ?? Date.now }).start();
@@ -185,7 +203,8 @@ export class AgentApp {
             log.error({ err, task: name }, 'scheduled task failed');
           }
         },
-        { name, noOverlap: true },
+        // node-cron's own warnings (an overlap, a missed run) go to our log, not as coloured text into the JSON
+        { name, noOverlap: true, logger: cronLogger(log.child({ module: 'cron', task: name })) },
       );
       this.tasks.push(task);
     };
@@ -226,7 +245,7 @@ export class AgentApp {
     if (prev.mqtt.topicRoot !== next.mqtt.topicRoot) restartRequired.push('mqtt.topicRoot');
     // the key that checks pushes is not changed by a push: only by the file and a restart
     if (prev.remoteConfig.adminPublicKey !== next.remoteConfig.adminPublicKey) restartRequired.push('remoteConfig.adminPublicKey');
-    const mqttOf = (c: AgentConfig) => ({ ...c.mqtt, clientId: c.mqtt.clientId ?? `xueliang-agent-${c.agentId}` });
+    const mqttOf = mqttSettingsOf;
     const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
     // keep what cannot change live as it is, so the running agent stays consistent
     const effective: AgentConfig = { ...next, agentId: prev.agentId, stateDir: prev.stateDir, outbox: { ...next.outbox, syncMs: prev.outbox.syncMs }, mqtt: { ...next.mqtt, topicRoot: prev.mqtt.topicRoot } };
@@ -340,6 +359,7 @@ export class AgentApp {
       new Promise<false>((r) => setTimeout(() => r(false), Math.max(0, deadlineMs - 3000)).unref()),
     ]);
     if (!drained) log.warn('checks still running at the stop deadline: abandoned');
+    this.publisher.stopped((this.deps.now ?? Date.now)());
     const delivered = await this.outbox.flush(2000);
     if (!delivered) log.warn({ pending: this.outbox.pending }, 'events not yet acknowledged stay in the outbox for the next start');
     this.outbox.close();

@@ -45,11 +45,13 @@ export async function runAgent(argv: string[]): Promise<number> {
       if (eff.ok) return eff.config;
       // the file changed under the pushed layers and they no longer fit: the file wins
       dropped = eff.errors;
+      store.discarded = { reason: 'pushed config no longer valid over the config file: dropped, running on the file', errors: eff.errors };
       store.reset();
       return fromFile;
     },
     create: (config, log) => {
       if (dropped.length > 0) log.warn({ errors: dropped }, 'pushed config no longer valid over the config file: dropped, running on the file');
+      else if (store?.discarded) log.error({ reason: store.discarded.reason }, 'pushed config layers discarded');
       else if (store?.hasPushed) log.info({ versions: store.versions() }, 'running with pushed config over the config file');
       const app = new AgentApp({ config, log, configStore: store });
       return { start: () => app.start(), stop: () => app.stop(deadline) };

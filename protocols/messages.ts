@@ -175,7 +175,16 @@ export const faultsChangedEvent = z.object({
   appeared: z.array(pictureFault),
   cleared: z.array(z.string()),
 });
-export const agentEvent = z.discriminatedUnion('type', [stateChangeEvent, cameraRemovedEvent, eventsDroppedEvent, faultsChangedEvent]);
+/**
+ * The agent stopped cleanly at `ts`. Goes through the outbox like every event,
+ * so a stop while the broker is down still reaches the centre (replayed at the
+ * next start): from `ts` on nobody watched its cameras.
+ */
+export const agentStoppedEvent = z.object({
+  type: z.literal('agent_stopped'),
+  ...eventEnvelope,
+});
+export const agentEvent = z.discriminatedUnion('type', [stateChangeEvent, cameraRemovedEvent, eventsDroppedEvent, faultsChangedEvent, agentStoppedEvent]);
 export type StateChangeEvent = z.infer<typeof stateChangeEvent>;
 export type AgentEvent = z.infer<typeof agentEvent>;
 

@@ -3,7 +3,7 @@ import ffmpeg from 'fluent-ffmpeg';
 import { z } from 'zod';
 import { scrubSecrets } from '../lib/redact.js';
 import { classifyFfmpegError } from './ffmpeg-errors.js';
-import { killChildrenByMarker } from './child-reaper.js';
+import { killChildrenByMarker, runMarker } from './child-reaper.js';
 import { rtspInput } from './stream-input.js';
 
 export interface DecodeMetrics {
@@ -70,7 +70,7 @@ export function parseRate(v: unknown): number | null {
  */
 export async function probeDecode(opts: DecodeOptions): Promise<DecodeResult> {
   const started = performance.now();
-  const marker = `xueliang-probe-${randomUUID()}`;
+  const marker = runMarker('probe', randomUUID());
   const ioTimeoutUs = Math.max(500_000, Math.floor(opts.deadlineMs * 1000 * 0.8));
   const input = await rtspInput(opts.url, { timeoutUs: ioTimeoutUs, name: marker });
   const args = [

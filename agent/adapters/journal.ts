@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, truncateSync, writeSync } from 'node:fs';
 import path from 'node:path';
 
 /** One record the journal keeps until it is acknowledged. */
@@ -13,7 +13,8 @@ type Line<T> = { add: number; v: T } | { ack: number };
  * An append-only file of JSON lines: `add` records and `ack` records. Writes
  * are buffered by the OS and fsync'ed at most every `syncMs` (group fsync);
  * the file is rewritten with only the pending records when it has grown
- * mostly acknowledged. A torn last line (crash mid-write) is skipped on load.
+ * mostly acknowledged. A torn last line (crash mid-write) is cut off on open,
+ * and `recovered` says how much was dropped.
  */
 export class Journal<T> {
   private fd: number;
@@ -24,7 +25,7 @@ export class Journal<T> {
   private readonly pending = new Map<number, T>();
 
   constructor(
-    private readonly file: string,
+    readonly file: string,
     private readonly syncMs: number,
   ) {
     mkdirSync(path.dirname(file), { recursive: true });
@@ -32,16 +33,27 @@ export class Journal<T> {
     this.fd = openSync(file, 'a');
   }
 
+  /** What opening the file had to drop: a record torn by a crash mid-write, lines that were not records. */
+  readonly recovered = { tornBytes: 0, badLines: 0 };
+
   private load(): void {
     if (!existsSync(this.file)) return;
-    const text = readFileSync(this.file, 'utf8');
-    for (const raw of text.split('\n')) {
+    const buf = readFileSync(this.file);
+    // a crash mid-write leaves a last line without its newline: cut the file back to the last whole
+    // record, or the next append would be glued to the fragment and both lost at the next load
+    const end = buf.lastIndexOf(0x0a) + 1;
+    if (end < buf.length) {
+      this.recovered.tornBytes = buf.length - end;
+      truncateSync(this.file, end);
+    }
+    for (const raw of buf.subarray(0, end).toString('utf8').split('\n')) {
       if (!raw) continue;
       let line: Line<T>;
       try {
         line = JSON.parse(raw) as Line<T>;
       } catch {
-        continue; // a line torn by a crash: it was never acknowledged as written
+        this.recovered.badLines += 1;
+        continue;
       }
       if ('add' in line) {
         this.pending.set(line.add, line.v);

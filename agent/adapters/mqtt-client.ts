@@ -26,6 +26,12 @@ export interface MqttSettings {
    * not yet committed after a crash. Messages keep flowing meanwhile.
    */
   deferAcks?: boolean;
+  /**
+   * Largest message this side takes. MQTT 5 tells the broker (Maximum Packet
+   * Size), so it never sends a larger one; with 3.1.1 a larger one is dropped
+   * here, logged, before any handler decodes it.
+   */
+  maxInboundBytes?: number;
 }
 
 export interface Will {
@@ -92,7 +98,15 @@ export class MqttConnection {
       reconnectPeriod: nextReconnectDelay(0, s.reconnectMinMs, s.reconnectMaxMs),
       connectTimeout: 10_000,
       clean: s.clean ?? true,
-      ...(s.clean === false && s.protocolVersion === 5 ? { properties: { sessionExpiryInterval: s.sessionExpirySec ?? 7 * 86_400 } } : {}),
+      ...(s.protocolVersion === 5 && (s.clean === false || s.maxInboundBytes !== undefined)
+        ? {
+            properties: {
+              ...(s.clean === false ? { sessionExpiryInterval: s.sessionExpirySec ?? 7 * 86_400 } : {}),
+              // the topic and the packet's own header come on top of the payload
+              ...(s.maxInboundBytes !== undefined ? { maximumPacketSize: s.maxInboundBytes + 4096 } : {}),
+            },
+          }
+        : {}),
       ...(this.deps.will ? { will: { topic: this.deps.will.topic, payload: Buffer.from(this.deps.will.payload), retain: this.deps.will.retain, qos: this.deps.will.qos } } : {}),
       rejectUnauthorized: s.rejectUnauthorized,
       ...(s.username !== undefined ? { username: s.username } : {}),
@@ -124,6 +138,12 @@ export class MqttConnection {
     // handler stored (the aggregator's SQLite write) is acknowledged only then,
     // so a crash in between makes the broker send it again, not lose it.
     client.handleMessage = (packet, done) => {
+      const size = typeof packet.payload === 'string' ? Buffer.byteLength(packet.payload) : packet.payload.length;
+      if (s.maxInboundBytes !== undefined && size > s.maxInboundBytes) {
+        this.deps.log.warn({ topic: packet.topic.slice(0, 200), bytes: size, max: s.maxInboundBytes }, 'inbound MQTT message too large: dropped unread');
+        done();
+        return;
+      }
       const m: IncomingMessage = {
         topic: packet.topic,
         payload: typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload,

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import ffmpeg from 'fluent-ffmpeg';
 import { rtspInput, type StreamInput } from './stream-input.js';
+import { runMarker } from './child-reaper.js';
 import { scrubSecrets } from '../lib/redact.js';
 import { classifyFfmpegError } from './ffmpeg-errors.js';
 
@@ -101,7 +102,7 @@ export function summarise(frames: Array<Map<string, number>>): PictureMetrics {
  */
 export async function analysePicture(opts: PictureOptions): Promise<PictureResult> {
   const started = performance.now();
-  const name = `xueliang-picture-${randomUUID()}`;
+  const name = runMarker('picture', randomUUID());
   const metaFile = path.join(os.tmpdir(), `${name}.txt`);
   const input: StreamInput = opts.url.startsWith('rtsp://') ? await rtspInput(opts.url, { timeoutUs: Math.floor(opts.deadlineMs * 800), name }) : { input: opts.url, options: [], cleanup: async () => undefined };
   const cmd = ffmpeg(input.input).inputOptions([...input.options, '-t', String(opts.seconds)]);

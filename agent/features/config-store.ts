@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, renameSync } from 'node:fs';
 import { writeFileAtomic } from '../adapters/atomic-file.js';
 import { z } from 'zod';
 import { canonicalJson } from '../../protocols/index.js';
@@ -29,18 +29,44 @@ export const sourceName = (s: Source) => (s.kind === 'agent' ? 'agent' : `group:
  */
 export class ConfigStore {
   private layers: Layers = { groups: {} };
+  /**
+   * Pushed layers that could not be used at start: a file that does not
+   * parse (kept aside for inspection), or layers that no longer validate over
+   * the config file. Logged, and reported on config/reported.
+   */
+  discarded: { reason: string; errors: ConfigIssue[] } | undefined;
 
   constructor(
     /** the config file as parsed (and with the environment applied), before validation */
     private readonly fileRaw: unknown,
     private readonly file: string,
   ) {
+    let text: string;
     try {
-      const r = persisted.safeParse(JSON.parse(readFileSync(file, 'utf8')));
-      if (r.success) this.layers = r.data;
-    } catch {
-      // nothing pushed yet
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return; // nothing pushed yet
+      this.discarded = { reason: `pushed config layers unreadable: ${(err as Error).message}`, errors: [] };
+      return;
     }
+    let problem: string;
+    try {
+      const r = persisted.safeParse(JSON.parse(text));
+      if (r.success) {
+        this.layers = r.data;
+        return;
+      }
+      problem = z.prettifyError(r.error).split('\n').slice(0, 3).join('; ');
+    } catch (err) {
+      problem = `not JSON (${(err as Error).message})`;
+    }
+    const aside = `${file}.bad-${Date.now()}`;
+    try {
+      renameSync(file, aside);
+    } catch {
+      // it stays where it is; the next commit replaces it
+    }
+    this.discarded = { reason: `pushed config layers on disk are damaged (${problem}): running on the config file; the damaged file is kept as ${aside}`, errors: [] };
   }
 
   get hasPushed(): boolean {

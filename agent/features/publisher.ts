@@ -65,6 +65,11 @@ export class Publisher implements MonitorSink {
     this.event({ type: 'camera_removed', session: this.deps.session, seq: this.nextSeq(), ts: new Date(at).toISOString(), cameraId });
   }
 
+  /** The clean stop, through the outbox: it reaches the centre even when the broker is down now. */
+  stopped(at: number): void {
+    this.event({ type: 'agent_stopped', session: this.deps.session, seq: this.nextSeq(), ts: new Date(at).toISOString() });
+  }
+
   summary(records: Iterable<CameraRecord>, windowMs: number): void {
     if (!this.deps.mqtt.connected) return; // the next one after reconnect says it all
     this.send(this.topics.summary(this.deps.agentId), JSON.stringify(summaryMessage(records, this.deps.now(), windowMs, this.deps.session)), true);

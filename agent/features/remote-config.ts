@@ -45,6 +45,14 @@ export class RemoteConfig {
     });
     this.deps.mqtt.subscribe(t.configDesired(this.deps.agentId));
     for (const g of this.deps.app.currentConfig.groups) this.deps.mqtt.subscribe(t.groupConfigDesired(g));
+    // the admins learn that what they pushed earlier is not in force any more, and why
+    let told = false;
+    this.deps.mqtt.onConnect(() => {
+      const d = this.deps.store.discarded;
+      if (!d || told) return;
+      told = true;
+      void this.report({ status: 'rejected', source: 'stored', version: 0, errors: [{ path: '(stored layers)', message: d.reason }, ...d.errors] });
+    });
   }
 
   private sourceOf(topic: string): Source | undefined {

@@ -243,7 +243,9 @@ export class AggregatorState {
         this.deps.log.info({ agent: agentId, session: msg.session, current: prev.session }, 'ignored the offline state of an older agent session');
         return;
       }
-      const rec: AgentRecord = { ...(prev ?? emptyAgent(agentId)), online: false, session: msg.session, since: now };
+      // the same will again (retained, redelivered at a reconnect) does not move the start of the outage
+      const since = prev && !prev.online && prev.session === msg.session ? prev.since : now;
+      const rec: AgentRecord = { ...(prev ?? emptyAgent(agentId)), online: false, session: msg.session, since };
       this.saveAgent(rec);
       for (const c of this.cameras.values()) {
         if (c.agentId !== agentId) continue;
@@ -299,6 +301,23 @@ export class AggregatorState {
     }
     this.deps.log.info({ agent: a.agentId, session: p.session, from: new Date(p.from).toISOString(), to: new Date(p.to).toISOString() }, 'agent proved the span it was cut off: its cameras kept their states');
     this.saveAgent({ ...a, pendingProof: undefined });
+  }
+
+  /**
+   * The agent said it stopped at `at` (live, or replayed from its outbox after
+   * a stop while the broker was down): its cameras were unknown from then on,
+   * whatever the centre believed meanwhile.
+   */
+  private agentStopped(agentId: string, session: string, at: number): void {
+    const a = this.agents.get(agentId);
+    if (a?.online && a.session === session) this.saveAgent({ ...a, online: false, since: at });
+    for (const c of this.cameras.values()) {
+      if (c.agentId !== agentId) continue;
+      let inForce: CameraState | undefined;
+      for (const m of c.marks) if (m.at <= at) inForce = m.state;
+      if (inForce !== undefined && inForce !== 'unknown') this.addMark(c, { at, state: 'unknown' });
+      this.refresh(c);
+    }
   }
 
   private saveAgent(rec: AgentRecord): void {
@@ -409,6 +428,7 @@ export class AggregatorState {
     }
     // the event is durable (the agent's outbox), the cleared retained status may not have reached the broker
     if (e.type === 'camera_removed') this.removeCamera(agentId, e.cameraId, ts);
+    if (e.type === 'agent_stopped') this.agentStopped(agentId, e.session, ts);
     const owner = this.agents.get(agentId);
     if (owner?.pendingProof?.session === e.session) this.tryProof(owner);
     this.count('accepted', 'event');

@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newProbeState, runDecode, runLiveness, type LadderContext } from '../../agent/features/ladder.js';
 import type { CameraTarget } from '../../agent/features/camera-target.js';
 import { startRtspServer, type RtspServer } from '../../scripts/sim/rtsp-server.js';
+import { startAgent } from '../support/agent-process.js';
+import { startMosquitto } from '../support/mosquitto.js';
 
 /*
  * Trust boundary: agent ↔ camera.
@@ -182,4 +184,66 @@ describe('boundary agent ↔ camera', () => {
       for (const srv of [reset, overflow]) await new Promise((r) => srv.close(r));
     }
   });
+
+  it('agent ↔ camera: a camera that hangs ffprobe outlives no agent: after a SIGKILL the next start kills what was left behind, and node-cron\'s warnings stay JSON', async () => {
+    // answers the liveness DESCRIBE, then never answers ffprobe's SETUP
+    const hung = await recordingServer((req, s) => {
+      const method = req.split(' ')[0];
+      if (method === 'OPTIONS') s.write(`RTSP/1.0 200 OK\r\nCSeq: ${cseq(req)}\r\nPublic: OPTIONS, DESCRIBE, SETUP, PLAY\r\n\r\n`);
+      else if (method === 'DESCRIBE') s.write(`RTSP/1.0 200 OK\r\nCSeq: ${cseq(req)}\r\nContent-Type: application/sdp\r\nContent-Length: ${SDP.length}\r\n\r\n${SDP}`);
+    });
+    // accepts and never says a word: its liveness check lasts the whole deadline
+    const silent = net.createServer((sock) => sock.on('error', () => undefined));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const broker = await startMosquitto();
+    const stateDir = (await import('node:fs')).mkdtempSync(`${(await import('node:os')).tmpdir()}/xl-orphan-`);
+    const config = {
+      agentId: 'gw-orphan',
+      stateDir,
+      mqtt: { url: broker.url },
+      discovery: { enabled: false },
+      cameras: [
+        { id: 'cam-hung', rtsp: `rtsp://127.0.0.1:${hung.port}/live` },
+        { id: 'cam-silent', rtsp: `rtsp://127.0.0.1:${(silent.address() as net.AddressInfo).port}/live` },
+      ],
+      // a check every second that takes longer than a second: node-cron blocks the overlap and says so
+      checks: { livenessSchedule: '* * * * * *', decodeSchedule: '0 0 1 1 *', decodeDeadlineMs: 60_000, livenessDeadlineMs: 2000, picture: { enabled: false } },
+    };
+    const probes = () => readdirSync('/proc').filter((n) => /^\d+$/.test(n)).filter((pid) => {
+      try {
+        return /xueliang-probe-/.test(readFileSync(`/proc/${pid}/cmdline`, 'latin1'));
+      } catch {
+        return false;
+      }
+    });
+    const until = async (what: string, fn: () => boolean, ms = 20_000) => {
+      const end = Date.now() + ms;
+      while (!fn()) {
+        if (Date.now() > end) throw new Error(`timed out: ${what}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    try {
+      const first = startAgent(config);
+      await until('ffprobe hanging on the camera', () => probes().length === 1);
+      await until('node-cron blocked an overlap', () => first.lines.some((l) => l.includes('overlap')), 15_000);
+      expect(await first.stop('SIGKILL')).toBeNull();
+      await new Promise((r) => setTimeout(r, 300));
+      const orphan = probes();
+      expect(orphan).toHaveLength(1); // left behind, running outside every limit
+      const second = startAgent(config);
+      await until('the orphan is killed', () => !probes().includes(orphan[0]!));
+      await until('the reap is logged', () => second.lines.some((l) => l.includes('left behind by an agent that died')));
+      for (const l of first.lines) {
+        expect(l).not.toContain('\u001b[');
+        expect(() => JSON.parse(l)).not.toThrow();
+      }
+      await second.stop('SIGKILL');
+      for (const pid of probes()) process.kill(Number(pid), 'SIGKILL');
+    } finally {
+      await hung.close();
+      silent.close();
+      await broker.stop();
+    }
+  }, 60_000);
 });

@@ -99,7 +99,8 @@ describe('outbox through a broker outage and an agent restart', () => {
     await until('the second agent sees cam-b back', () => loggedChanges(second).includes('cam-b offline→online'));
 
     await broker.restart();
-    const truth = [...loggedChanges(first), ...loggedChanges(second)];
+    // the first agent's clean stop happened in the outage too: it travels through the outbox like the changes
+    const truth = [...loggedChanges(first), 'agent_stopped', ...loggedChanges(second)];
     await until('every logged change delivered', () => new Set(received.map((e) => `${e.session}/${e.seq}`)).size >= truth.length, 30_000);
     await new Promise((r) => setTimeout(r, 500)); // anything extra would show now
 
@@ -118,8 +119,10 @@ describe('outbox through a broker outage and an agent restart', () => {
     expect(outage.map((e) => (e.type === 'state' ? `${e.cameraId} ${e.to}` : e.type))).toEqual(expect.arrayContaining(['cam-b offline', 'cam-b online']));
     expect(outage.every((e) => e.historical === true)).toBe(true);
     // the aggregator got the same history: no gap, and cam-b's states in the order they happened; the
-    // span the gateway was cut off is proved by the replayed events, not left unknown
-    const truthB = truth.filter((x) => x.startsWith('cam-b ')).map((x) => x.split('→')[1]!);
+    // span the gateway was cut off is proved by the replayed events, not left unknown; the span no agent
+    // ran (from the first one's stop to the second one's first check) is unknown
+    const statesOf = (xs: string[]) => xs.filter((x) => x.startsWith('cam-b ')).map((x) => x.split('→')[1]!);
+    const truthB = [...statesOf(loggedChanges(first)), 'unknown', ...statesOf(loggedChanges(second))];
     const compress = (xs: string[]) => xs.filter((x, i) => x !== xs[i - 1]);
     const aggStates = async () => {
       const h = await agg.get<{ changes: Array<{ state: string }> }>('/api/cameras/cam-b/history?window=24h');
@@ -133,4 +136,27 @@ describe('outbox through a broker outage and an agent restart', () => {
     const failed = before.find((e) => e.type === 'state' && e.cameraId === 'cam-b' && e.to === 'offline')!;
     expect(Date.parse(failed.ts)).toBeLessThan(Date.now() - 1000);
   }, 120_000);
+
+  it('outbox chaos: a broker restart under a running agent costs its cameras no online time at the centre', async () => {
+    // the second agent runs on; both cameras are online
+    const from = Date.now();
+    const agentsSeen = async () => (await agg.get<{ agents: Array<{ agentId: string; online: boolean; since: string }> }>('/api/agents')).agents.find((a) => a.agentId === AGENT);
+    await broker.stop();
+    await new Promise((r) => setTimeout(r, 2500));
+    await broker.restart();
+    // the agent is back with the session the centre knew
+    await until('agent online again', () => second.lines.filter((l) => l.includes('connected to the MQTT broker')).length >= 2, 30_000);
+    const deadline = Date.now() + 20_000;
+    let uptime = { unknownMs: -1, onlineMs: 0, observedMs: 0 };
+    while (Date.now() < deadline) {
+      const a = await agentsSeen();
+      uptime = (await agg.get<{ uptime: typeof uptime }>(`/api/cameras/cam-a/history?from=${encodeURIComponent(new Date(from).toISOString())}`)).uptime;
+      if (a?.online && uptime.unknownMs === 0 && uptime.onlineMs === uptime.observedMs) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect((await agentsSeen())?.online).toBe(true);
+    expect(uptime.unknownMs).toBe(0);
+    expect(uptime.onlineMs).toBe(uptime.observedMs);
+    expect(uptime.observedMs).toBeGreaterThan(2500);
+  }, 60_000);
 });

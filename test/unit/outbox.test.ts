@@ -106,4 +106,23 @@ describe('outbox', () => {
     expect(again.entries().map((e) => e.value.event.seq)).toEqual([1, 2]);
     again.close();
   });
+
+  it('outbox: after a torn last line, the next record written is not lost: the file is cut back on open and says how much', () => {
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'xl-ob-')), 'outbox.jsonl');
+    const j = new Journal<OutboxRecord>(file, 10);
+    j.add({ topic: 't', event: ev(1) });
+    j.close();
+    const torn = '{"add":2,"v":{"topic":"t","ev';
+    writeFileSync(file, `${readFileSync(file, 'utf8')}${torn}`);
+    // the restart after the crash: it writes a new record
+    const restarted = new Journal<OutboxRecord>(file, 10);
+    expect(restarted.recovered).toEqual({ tornBytes: torn.length, badLines: 0 });
+    restarted.add({ topic: 't', event: ev(3) });
+    restarted.close();
+    // the next load has both whole records
+    const later = new Journal<OutboxRecord>(file, 10);
+    expect(later.entries().map((e) => e.value.event.seq)).toEqual([1, 3]);
+    expect(later.recovered).toEqual({ tornBytes: 0, badLines: 0 });
+    later.close();
+  });
 });
