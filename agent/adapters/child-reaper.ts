@@ -1,50 +1,58 @@
 import { readdirSync, readFileSync } from 'node:fs';
 
-/**
- * Kills our own child processes whose command line contains `marker`.
- * For children spawned by libraries that do not hand out the process
- * (fluent-ffmpeg's ffprobe): the only way to enforce a deadline on them.
- * Linux only (/proc); elsewhere it finds nothing.
- */
-export function killChildrenByMarker(marker: string, signal: NodeJS.Signals = 'SIGKILL'): number {
-  let killed = 0;
+/** Every process we can read in /proc, with its parent and command line (NUL-separated). Linux only; elsewhere none. */
+function* processes(): Generator<{ pid: number; ppid: () => number; cmdline: string }> {
   let entries: string[];
   try {
     entries = readdirSync('/proc');
   } catch {
-    return 0;
+    return;
   }
   for (const name of entries) {
     if (!/^\d+$/.test(name)) continue;
+    let cmdline: string;
     try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'latin1');
-      // pid (comm) state ppid ...; comm may contain spaces and parentheses
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid !== process.pid) continue;
-      const cmdline = readFileSync(`/proc/${name}/cmdline`, 'latin1');
-      if (!cmdline.includes(marker)) continue;
-      process.kill(Number(name), signal);
-      killed += 1;
+      cmdline = readFileSync(`/proc/${name}/cmdline`, 'latin1');
     } catch {
-      // the process ended while we looked: nothing to kill
+      continue; // ended while we looked
     }
+    const ppid = () => {
+      try {
+        // pid (comm) state ppid ...; comm may contain spaces and parentheses
+        const stat = readFileSync(`/proc/${name}/stat`, 'latin1');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      } catch {
+        return -1;
+      }
+    };
+    yield { pid: Number(name), ppid, cmdline };
   }
+}
+
+const kill = (pid: number, signal: NodeJS.Signals) => {
+  try {
+    process.kill(pid, signal);
+    return true;
+  } catch {
+    return false; // gone meanwhile, or not ours to kill
+  }
+};
+
+/**
+ * Kills our own child processes whose command line contains `marker`.
+ * For children spawned by libraries that do not hand out the process
+ * (fluent-ffmpeg's ffprobe): the only way to enforce a deadline on them.
+ */
+export function killChildrenByMarker(marker: string, signal: NodeJS.Signals = 'SIGKILL'): number {
+  let killed = 0;
+  for (const p of processes()) if (p.cmdline.includes(marker) && p.ppid() === process.pid && kill(p.pid, signal)) killed += 1;
   return killed;
 }
 
 /** Our child processes whose command line contains `needle` (for tests and leak checks). */
 export function countChildren(needle: string): number {
   let n = 0;
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'latin1');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === process.pid && readFileSync(`/proc/${name}/cmdline`, 'latin1').includes(needle)) n += 1;
-    } catch {
-      // gone
-    }
-  }
+  for (const p of processes()) if (p.cmdline.includes(needle) && p.ppid() === process.pid) n += 1;
   return n;
 }
 
@@ -71,27 +79,14 @@ const alive = (pid: number) => {
 /**
  * Kills the ffmpeg/ffprobe runs whose agent is gone: killed with SIGKILL, an
  * agent leaves its children running outside every limit until their own
- * timeouts. Called at start. Linux only (/proc); returns how many it killed.
+ * timeouts. Called at start; returns how many it killed.
  */
 export function reapOrphans(): number {
   let killed = 0;
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return 0;
-  }
-  for (const name of entries) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const cmdline = readFileSync(`/proc/${name}/cmdline`, 'latin1');
-      const owner = MARKED.exec(cmdline)?.[1];
-      if (owner === undefined || Number(owner) === process.pid || alive(Number(owner))) continue;
-      process.kill(Number(name), 'SIGKILL');
-      killed += 1;
-    } catch {
-      // gone meanwhile, or not ours to kill
-    }
+  for (const p of processes()) {
+    const owner = MARKED.exec(p.cmdline)?.[1];
+    if (owner === undefined || Number(owner) === process.pid || alive(Number(owner))) continue;
+    if (kill(p.pid, 'SIGKILL')) killed += 1;
   }
   return killed;
 }

@@ -4,6 +4,7 @@ import { startOfLocalDay } from '../../protocols/local-time.js';
 import { aggregatorConfig, startAggregator, type AggregatorProcess } from '../support/aggregator-process.js';
 import { startMosquitto, type Broker } from '../support/mosquitto.js';
 import { MqttWatch } from '../support/mqtt-watch.js';
+import { waitFor } from '../support/wait.js';
 
 // What a hand audit of the rates and an outage run found (issue 10, items 8–13),
 // against a real mosquitto and a real aggregator process.
@@ -142,12 +143,3 @@ describe('aggregator field truth', () => {
     expect(r.regions.find((x) => x.region === 'all')!.categories['all']!.counts).toMatchObject({ installed: 4, online: 3, unknown: 1 });
   }, 30_000);
 });
-
-async function waitFor(fn: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await fn().catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('timed out');
-}

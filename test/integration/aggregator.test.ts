@@ -3,6 +3,7 @@ import { ratesMessage, topics } from '../../protocols/index.js';
 import { aggregatorConfig, startAggregator, type AggregatorProcess, type AggregatorSetup } from '../support/aggregator-process.js';
 import { startMosquitto, type Broker } from '../support/mosquitto.js';
 import { MqttWatch } from '../support/mqtt-watch.js';
+import { waitFor } from '../support/wait.js';
 
 const t = topics();
 const MIN = 60_000;
@@ -182,12 +183,3 @@ describe('aggregator with a real broker', () => {
     await expectFinalNumbers();
   }, 30_000);
 });
-
-async function waitFor(fn: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await fn().catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('timed out');
-}

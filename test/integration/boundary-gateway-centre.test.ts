@@ -3,6 +3,7 @@ import { topics } from '../../protocols/index.js';
 import { aggregatorConfig, startAggregator, type AggregatorProcess, type AggregatorSetup } from '../support/aggregator-process.js';
 import { startMosquitto, type Broker } from '../support/mosquitto.js';
 import { MqttWatch } from '../support/mqtt-watch.js';
+import { waitFor } from '../support/wait.js';
 
 /*
  * Trust boundary: gateway ↔ centre.
@@ -121,12 +122,3 @@ describe('boundary gateway ↔ centre', () => {
     await pub.waitFor('and of its city and province', () => pub.on(t.rates('110100')).at(-1)?.payload === '' && pub.on(t.rates('110000')).at(-1)?.payload === '');
   }, 30_000);
 });
-
-async function waitFor(fn: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await fn().catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('timed out');
-}
