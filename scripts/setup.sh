@@ -66,6 +66,7 @@ fi
 # npm dependencies: install when absent or older than the lock file
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "Installing npm dependencies (npm ci)"
-  npm ci --no-audit --no-fund --loglevel=error
+  # a dev dependency of the contract tests (via @asyncapi/parser) would phone home at install: not here
+  SCARF_ANALYTICS=false DO_NOT_TRACK=1 npm ci --no-audit --no-fund --loglevel=error
 fi
 say "Set-up complete."

@@ -2,9 +2,10 @@ import { timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { openApiDocument } from '../../protocols/openapi.js';
 import { parsePlan } from './plan.js';
 import { prometheusText } from './metrics.js';
-import { bindingView, cameraView, camerasView, historyView, parseWindow, ratesView, uptimeView } from './queries.js';
+import { agentsView, bindingView, cameraView, camerasView, historyView, parseWindow, ratesView, uptimeView } from './queries.js';
 import type { AggregatorState } from './state.js';
 
 const MAX_BODY = 32 * 1024 * 1024;
@@ -27,6 +28,7 @@ export interface HttpApiDeps {
 /** The aggregator's HTTP JSON API, /metrics and /healthz, on node's own http. */
 export class HttpApi {
   private server: http.Server | undefined;
+  private openApi: Record<string, unknown> | undefined;
 
   constructor(private readonly deps: HttpApiDeps) {}
 
@@ -77,6 +79,7 @@ export class HttpApi {
       if (req.method !== 'GET' && req.method !== 'HEAD') return fail(405, 'METHOD_NOT_ALLOWED', 'read-only endpoint (PUT /api/plan and DELETE /api/cameras/{id} take the bearer token)');
       const t = now();
       if (path === '/healthz') return json(200, { ok: true });
+      if (path === '/api/openapi.json') return json(200, (this.openApi ??= openApiDocument()));
       if (path === '/metrics') {
         res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' });
         return void res.end(prometheusText(state, t));
@@ -103,7 +106,7 @@ export class HttpApi {
         }
         return json(200, { ...cameraView(state, c, t), uptime: uptimeView(c, t), status: c.status });
       }
-      if (path === '/api/agents') return json(200, { agents: [...state.agents.values()].map((a) => ({ ...a, startedAt: a.startedAt === null ? null : new Date(a.startedAt).toISOString(), since: new Date(a.since).toISOString(), cameras: [...state.cameras.values()].filter((c) => c.agentId === a.agentId).length })) });
+      if (path === '/api/agents') return json(200, { agents: agentsView(state) });
       if (path === '/api/plan') return json(200, { points: state.plan().map((p) => ({ ...p, installed: state.counters.boundTo(p.id) })) });
       if (path === '/api/bindings') return json(200, bindingView(state));
       if (path === '/api/gaps') return json(200, { gaps: state.gaps(), reportedLosses: state.losses, duplicates: state.stats.duplicates });

@@ -1,5 +1,6 @@
 import { regionLevel, regionParent, uptimeWithin, type CameraState, type FailureReason } from '../../protocols/index.js';
-import { ALL_REGIONS, CATEGORY_KEYS, rateSet, type CategoryKey } from '../rates/model.js';
+import { ALL_REGIONS, CATEGORY_KEYS, rateSet } from '../rates/model.js';
+import type { CameraView, RatesResponse } from '../../protocols/http-api.js';
 import { startOfLocalDay } from '../../protocols/local-time.js';
 import { onlineRates, type OnlineRate } from '../rates/online.js';
 import type { AggregatorState, CameraRecord } from './state.js';
@@ -35,7 +36,7 @@ export function parseWindow(q: URLSearchParams, now: number, timeZone: string): 
 
 const pct = (r: number | null) => (r === null ? null : Math.round(r * 10_000) / 100);
 
-export function ratesView(state: AggregatorState, opts: { region?: string | null; category?: string | null; window: Window }) {
+export function ratesView(state: AggregatorState, opts: { region?: string | null; category?: string | null; window: Window }): RatesResponse {
   const table = state.counters.counts();
   const online = onlineRates(state.counters.cameras(), (id) => state.cameras.get(id)?.marks ?? [], opts.window.from, opts.window.to);
   const regions = [...table.keys()]
@@ -46,7 +47,7 @@ export function ratesView(state: AggregatorState, opts: { region?: string | null
     window: { label: opts.window.label, from: new Date(opts.window.from).toISOString(), to: new Date(opts.window.to).toISOString() },
     regions: regions.map((region) => ({
       region,
-      level: region === ALL_REGIONS ? 'all' : regionLevel(region),
+      level: region === ALL_REGIONS ? ('all' as const) : regionLevel(region),
       parent: region === ALL_REGIONS ? null : (regionParent(region) ?? ALL_REGIONS),
       categories: Object.fromEntries(
         cats.map((k) => {
@@ -63,12 +64,12 @@ export function ratesView(state: AggregatorState, opts: { region?: string | null
             },
           ];
         }),
-      ) as Record<CategoryKey, unknown>,
+      ) as RatesResponse['regions'][number]['categories'],
     })),
   };
 }
 
-export function cameraView(state: AggregatorState, c: CameraRecord, now: number) {
+export function cameraView(state: AggregatorState, c: CameraRecord, now: number): CameraView {
   const fact = state.counters.get(c.cameraId);
   const eff = state.effectiveState(c);
   // start of the last run of equal states in the history
@@ -150,6 +151,23 @@ export function historyView(c: CameraRecord, w: Window) {
     else if (m.at < w.to) inWindow.push({ at: new Date(m.at).toISOString(), state: m.state });
   }
   return { cameraId: c.cameraId, window: w.label, stateAtStart: before, changes: inWindow, uptime: uptimeWithin(c.marks, w.from, w.to) };
+}
+
+/** The gateways, online or not, with their camera counts (the centre's own bookkeeping left out). */
+export function agentsView(state: AggregatorState) {
+  const cameras = new Map<string, number>();
+  for (const c of state.cameras.values()) cameras.set(c.agentId, (cameras.get(c.agentId) ?? 0) + 1);
+  return [...state.agents.values()].map((a) => ({
+    agentId: a.agentId,
+    online: a.online,
+    session: a.session,
+    startedAt: a.startedAt === null ? null : new Date(a.startedAt).toISOString(),
+    since: new Date(a.since).toISOString(),
+    site: a.site,
+    region: a.region,
+    agentVersion: a.agentVersion,
+    cameras: cameras.get(a.agentId) ?? 0,
+  }));
 }
 
 /** Cameras that no point claims, and points with fewer cameras than they need. */

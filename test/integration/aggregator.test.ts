@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { z } from 'zod';
 import { ratesMessage, topics } from '../../protocols/index.js';
+import * as http from '../../protocols/http-api.js';
+import { openApiDocument } from '../../protocols/openapi.js';
 import { aggregatorConfig, startAggregator, type AggregatorProcess, type AggregatorSetup } from '../support/aggregator-process.js';
 import { startMosquitto, type Broker } from '../support/mosquitto.js';
 import { MqttWatch } from '../support/mqtt-watch.js';
@@ -175,6 +178,29 @@ describe('aggregator with a real broker', () => {
     expect(text).toContain('xueliang_cameras{region="all",category="all",state="unknown"} 1');
     expect(text).toContain('xueliang_messages_rejected_total{reason="not_json"} 1');
     expect(text).toContain('xueliang_event_gaps{agent="gw-a"} 1');
+  });
+
+  it('aggregator: every HTTP answer is what its schema in protocols/http-api.ts (and so docs/openapi.json) says', async () => {
+    const window = `from=${encodeURIComponent(iso(T0))}`;
+    const checks: Array<[string, z.ZodType]> = [
+      ['/api/rates', http.ratesResponse],
+      [`/api/rates?region=330106&${window}`, http.ratesResponse],
+      ['/api/cameras', http.camerasResponse],
+      ['/api/cameras/unknown', http.camerasResponse],
+      ['/api/cameras/a2', http.cameraResponse],
+      [`/api/cameras/a2/history?${window}`, http.historyResponse],
+      ['/api/agents', http.agentsResponse],
+      ['/api/plan', http.planResponse],
+      ['/api/bindings', http.bindingsResponse],
+      ['/api/gaps', http.gapsResponse],
+      ['/api/ingest', http.ingestResponse],
+      ['/api/cameras/nope', http.errorResponse],
+    ];
+    for (const [p, schema] of checks) {
+      const r = schema.safeParse(await agg.get(p));
+      expect(r.success, `${p}: ${r.success ? '' : JSON.stringify(r.error.issues.slice(0, 3))}`).toBe(true);
+    }
+    expect(await agg.get('/api/openapi.json')).toEqual(openApiDocument());
   });
 
   it('aggregator: a clean restart recomputes the same numbers from SQLite', async () => {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
-import * as messages from '../../protocols/messages.js';
+import * as messages from '../../protocols/index.js';
 
 const doc = readFileSync(fileURLToPath(new URL('../../docs/mqtt-api.md', import.meta.url)), 'utf8');
 const examples = [...doc.matchAll(/<!-- schema: (\w+) -->\s*```json\n([\s\S]*?)```/g)].map((m) => ({ schema: m[1]!, json: m[2]! }));
@@ -10,7 +10,7 @@ const examples = [...doc.matchAll(/<!-- schema: (\w+) -->\s*```json\n([\s\S]*?)`
 describe('mqtt api doc', () => {
   it('mqtt api doc: has an example for every topic schema', () => {
     const named = new Set(examples.map((e) => e.schema));
-    for (const s of ['agentStateMessage', 'cameraStatusMessage', 'agentEvent', 'agentSummaryMessage', 'requestMessage', 'responseMessage', 'ratesMessage']) expect(named).toContain(s);
+    for (const s of ['agentStateMessage', 'cameraStatusMessage', 'agentEvent', 'agentSummaryMessage', 'requestMessage', 'responseMessage', 'ratesMessage', 'desiredConfigMessage', 'reportedConfigMessage']) expect(named).toContain(s);
   });
 
   it.each(examples.map((e, i) => [`${i + 1}: ${e.schema}`, e] as const))('mqtt api doc: example %s parses with its schema', (_name, e) => {

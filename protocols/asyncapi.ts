@@ -1,0 +1,152 @@
+import { z } from 'zod';
+import { desiredConfigMessage, reportedConfigMessage } from './config-messages.js';
+import { agentEvent, agentStateMessage, agentSummaryMessage, cameraStatusMessage, ratesMessage, requestMessage, responseMessage } from './messages.js';
+import { DEFAULT_TOPIC_ROOT, PROTOCOL_VERSION } from './version.js';
+
+/** The version of the contract document; its major is the topic root's (`v1`). */
+export const CONTRACT_VERSION = '1.1.0';
+
+/** A message of the contract: its zod schema is the single source of its payload. */
+interface MessageSpec {
+  schema: z.ZodType;
+  /** the schema's export name, which docs/mqtt-api.md uses to tag its examples */
+  schemaName: string;
+  title: string;
+  summary: string;
+}
+
+const MESSAGES = {
+  agentState: { schema: agentStateMessage, schemaName: 'agentStateMessage', title: 'Agent state', summary: 'Birth (on every connect), last will (published by the broker), clean shutdown.' },
+  cameraStatus: { schema: cameraStatusMessage, schemaName: 'cameraStatusMessage', title: 'Camera status', summary: "A camera's current state with every rung of its last check. An empty message clears the topic: the camera was removed." },
+  event: { schema: agentEvent, schemaName: 'agentEvent', title: 'Agent event', summary: 'State changes, faults, removals, drops and the clean stop, with a gap-free seq per session; journaled before publishing.' },
+  summary: { schema: agentSummaryMessage, schemaName: 'agentSummaryMessage', title: 'Agent summary', summary: 'Counts by state and 24 h online time per camera.' },
+  request: { schema: requestMessage, schemaName: 'requestMessage', title: 'Request', summary: 'A command for the agent; the body may be empty.' },
+  response: { schema: responseMessage, schemaName: 'responseMessage', title: 'Response', summary: 'The answer to a request, with its transaction and MQTT 5 correlation data.' },
+  configDesired: { schema: desiredConfigMessage, schemaName: 'desiredConfigMessage', title: 'Desired config', summary: 'A signed, versioned JSON merge patch over the agent config file.' },
+  configReported: { schema: reportedConfigMessage, schemaName: 'reportedConfigMessage', title: 'Reported config', summary: 'What the agent did with the last push: applied, rejected with errors, rolled back.' },
+  rates: { schema: ratesMessage, schemaName: 'ratesMessage', title: 'Rates', summary: 'Coverage, networking, intact and 24 h online rates of a region with the counts behind them.' },
+} satisfies Record<string, MessageSpec>;
+type MessageKey = keyof typeof MESSAGES;
+
+interface ChannelSpec {
+  /** address below the topic root */
+  address: string;
+  message: MessageKey;
+  description: string;
+  /** who sends on it: the agent, the aggregator, or an admin / a client (then the system receives) */
+  sender: 'agent' | 'aggregator' | 'client';
+  retain: boolean;
+}
+
+const PARAMS: Record<string, string> = {
+  agentId: 'the gateway: one topic level of letters, digits, "_", ".", ":" or "-"',
+  cameraId: 'the camera: its GB/T 28181 id, configured id, onvif-<endpoint uuid> or rtsp-<host>-<port>-<path>-<hash>',
+  command: 'discover or check',
+  group: 'a group of agents that take the same pushes',
+  region: 'a GB/T 2260 code at any level (330000, 330100, 330106, 33010601) or all',
+};
+
+const CHANNELS: Record<string, ChannelSpec> = {
+  agentState: { address: 'agents/{agentId}/state', message: 'agentState', description: 'The agent is online (birth) or not (will, shutdown).', sender: 'agent', retain: true },
+  cameraStatus: { address: 'agents/{agentId}/cameras/{cameraId}/status', message: 'cameraStatus', description: "A camera's status after every check.", sender: 'agent', retain: true },
+  events: { address: 'agents/{agentId}/events', message: 'event', description: 'One message per change; replayed ones carry historical: true.', sender: 'agent', retain: false },
+  summary: { address: 'agents/{agentId}/summary', message: 'summary', description: 'Every summaryIntervalSec.', sender: 'agent', retain: true },
+  request: { address: 'agents/{agentId}/request/{command}', message: 'request', description: 'Commands for one agent.', sender: 'client', retain: false },
+  response: { address: 'agents/{agentId}/response/{command}', message: 'response', description: 'Answers, unless the request named an MQTT 5 response topic.', sender: 'agent', retain: false },
+  configDesired: { address: 'agents/{agentId}/config/desired', message: 'configDesired', description: "The admin's push for one agent.", sender: 'client', retain: true },
+  groupConfigDesired: { address: 'groups/{group}/config/desired', message: 'configDesired', description: "The admin's push for a group.", sender: 'client', retain: true },
+  configReported: { address: 'agents/{agentId}/config/reported', message: 'configReported', description: 'The agent reports each push, and stored layers it had to discard.', sender: 'agent', retain: true },
+  rates: { address: 'rates/{region}', message: 'rates', description: 'Only the aggregator writes here; it replaces or clears what it did not write.', sender: 'aggregator', retain: true },
+};
+
+/**
+ * A zod schema as the JSON Schema of what a consumer may receive: `io: input`
+ * leaves objects open, so a field added later breaks no one; a timestamp is
+ * `format: date-time` without zod's page-long regular expression.
+ */
+export function contractSchema(schema: z.ZodType, target: 'draft-7' | 'draft-2020-12'): Record<string, unknown> {
+  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { target, io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  return dropDateTimePatterns(rest) as Record<string, unknown>;
+}
+
+function dropDateTimePatterns(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(dropDateTimePatterns);
+  if (!v || typeof v !== 'object') return v;
+  const o = v as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(o)) if (!(k === 'pattern' && o['format'] === 'date-time')) out[k] = dropDateTimePatterns(x);
+  return out;
+}
+
+/**
+ * The MQTT contract as an AsyncAPI 3.0 document, from the zod schemas:
+ * channels with their parameters, messages with their payload schemas and
+ * the examples given (by schema name), MQTT bindings (QoS 1, retain), the
+ * request/response pair with its correlation. Pure; `npm run docs` writes it.
+ */
+export function asyncApiDocument(examples: Record<string, unknown[]> = {}): Record<string, unknown> {
+  const messages = Object.fromEntries(
+    Object.entries(MESSAGES).map(([key, m]) => [
+      key,
+      {
+        name: key,
+        title: m.title,
+        summary: m.summary,
+        contentType: 'application/json',
+        payload: { schemaFormat: 'application/schema+json;version=draft-07', schema: contractSchema(m.schema, 'draft-7') },
+        ...(key === 'request' || key === 'response' ? { correlationId: { $ref: '#/components/correlationIds/mqttCorrelation' } } : {}),
+        ...(examples[m.schemaName]?.length ? { examples: examples[m.schemaName]!.map((payload) => ({ payload })) } : {}),
+      },
+    ]),
+  );
+  const channels = Object.fromEntries(
+    Object.entries(CHANNELS).map(([key, c]) => {
+      const params = [...c.address.matchAll(/\{(\w+)\}/g)].map((x) => x[1]!);
+      return [
+        key,
+        {
+          address: `${DEFAULT_TOPIC_ROOT}/${c.address}`,
+          description: c.description,
+          ...(params.length ? { parameters: Object.fromEntries(params.map((p) => [p, { description: PARAMS[p] ?? p }])) } : {}),
+          messages: { [c.message]: { $ref: `#/components/messages/${c.message}` } },
+        },
+      ];
+    }),
+  );
+  const mqttOp = (retain: boolean) => ({ mqtt: { qos: 1, retain, bindingVersion: '0.2.0' } });
+  const operations: Record<string, unknown> = {};
+  for (const [key, c] of Object.entries(CHANNELS)) {
+    if (key === 'response') continue; // the reply of the request operation
+    const op: Record<string, unknown> = {
+      action: c.sender === 'client' ? 'receive' : 'send',
+      channel: { $ref: `#/channels/${key}` },
+      summary: c.sender === 'client' ? `The agent takes ${MESSAGES[c.message].title.toLowerCase()} messages here.` : `The ${c.sender} publishes ${MESSAGES[c.message].title.toLowerCase()} messages here.`,
+      messages: [{ $ref: `#/channels/${key}/messages/${c.message}` }],
+      bindings: mqttOp(c.retain),
+      tags: [{ name: c.sender === 'aggregator' ? 'aggregator' : 'agent' }],
+    };
+    if (key === 'request') op['reply'] = { channel: { $ref: '#/channels/response' }, messages: [{ $ref: '#/channels/response/messages/response' }] };
+    operations[`${c.sender === 'client' ? 'receive' : 'send'}${key[0]!.toUpperCase()}${key.slice(1)}`] = op;
+  }
+  return {
+    asyncapi: '3.0.0',
+    info: {
+      title: 'xueliang MQTT contract',
+      version: CONTRACT_VERSION,
+      description:
+        `Topics and payloads between xueliang agents (site gateways), the aggregator (the monitoring centre) and admins. Every topic is under the root ${DEFAULT_TOPIC_ROOT}; its last level (${PROTOCOL_VERSION}) changes only with a breaking change. ` +
+        'Payloads are JSON; no payload carries a password or a URL with credentials. Generated from the zod schemas in protocols/ (npm run docs); the prose with examples is docs/mqtt-api.md.',
+      license: { name: 'MIT' },
+    },
+    defaultContentType: 'application/json',
+    servers: {
+      broker: { host: 'localhost:1883', protocol: 'mqtt', protocolVersion: '5', description: 'Your MQTT broker (mosquitto 2 or any MQTT 3.1.1/5 broker). Agents connect with their agentId as username; see config/mosquitto/acl.conf.' },
+    },
+    channels,
+    operations,
+    components: {
+      messages,
+      correlationIds: { mqttCorrelation: { description: 'MQTT 5 correlation data, echoed in the response; transaction in the body does the same for MQTT 3.1.1.', location: '$message.header#/correlationData' } },
+    },
+  };
+}

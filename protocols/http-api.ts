@@ -1,0 +1,165 @@
+import { z } from 'zod';
+import { cameraCategory, pointCategory } from './ids.js';
+import { cameraState, cameraStatusMessage, deviceInfo, failureReason, pictureFault, rung } from './messages.js';
+
+/**
+ * The aggregator's HTTP API responses (docs/openapi.json is generated from
+ * these): the contract for the console, scripts and third parties. Every
+ * rate comes with numerator and denominator; `rate` is null when the
+ * denominator is 0, `percent` is the rate × 100 rounded to two decimals.
+ */
+const isoTime = z.iso.datetime({ offset: true });
+const count = z.number().int().nonnegative();
+
+export const ratioView = z.object({ numerator: count, denominator: count, rate: z.number().min(0).max(1).nullable(), percent: z.number().nullable() });
+
+export const countsView = z.object({
+  points: count,
+  coveredPoints: count,
+  installed: count,
+  networked: count,
+  intact: count,
+  online: count,
+  degraded: count,
+  offline: count,
+  unknown: count,
+});
+
+export const onlineView = z.object({
+  onlineMs: z.number().nonnegative(),
+  /** time the cameras' gateways were gone: observed, not online */
+  unknownMs: z.number().nonnegative(),
+  observedMs: z.number().nonnegative(),
+  cameras: count,
+  rate: z.number().min(0).max(1).nullable(),
+  percent: z.number().nullable(),
+});
+
+export const categoryRatesView = z.object({ coverage: ratioView, networking: ratioView, intact: ratioView, online: onlineView, counts: countsView });
+
+/** The columns of a rate table: the plan's categories, cameras nobody planned, the whole. */
+export const categoryKey = z.enum([...cameraCategory.options, 'all']);
+export type CategoryKeyView = z.infer<typeof categoryKey>;
+
+export const windowView = z.object({ label: z.string(), from: isoTime, to: isoTime });
+
+/** `GET /api/rates` */
+export const ratesResponse = z.object({
+  window: windowView,
+  regions: z.array(
+    z.object({
+      region: z.string(),
+      level: z.enum(['all', 'province', 'city', 'county', 'unit']),
+      parent: z.string().nullable(),
+      categories: z.partialRecord(categoryKey, categoryRatesView),
+    }),
+  ),
+});
+export type RatesResponse = z.infer<typeof ratesResponse>;
+
+/** One camera as the centre sees it. */
+export const cameraView = z.object({
+  cameraId: z.string(),
+  name: z.string().nullable(),
+  agentId: z.string(),
+  /** what the rates count: `unknown` while its gateway is gone or has not checked it since it restarted */
+  state: cameraState,
+  /** what its agent last reported */
+  reportedState: cameraState,
+  since: isoTime,
+  forMs: z.number().nonnegative(),
+  rung: rung.nullable(),
+  reason: failureReason.nullable(),
+  detail: z.string().nullable(),
+  pointId: z.string().nullable(),
+  region: z.string().nullable(),
+  category: cameraCategory.nullable(),
+  faults: z.array(pictureFault),
+  device: deviceInfo.nullable(),
+  streamUri: z.string().nullable(),
+  checkedAt: isoTime.nullable(),
+  firstSeen: isoTime,
+});
+export type CameraView = z.infer<typeof cameraView>;
+
+/** `GET /api/cameras`, `/api/cameras/offline`, `/degraded`, `/unknown` */
+export const camerasResponse = z.object({ cameras: z.array(cameraView) });
+
+export const uptimeView = z.object({ onlineMs: z.number().nonnegative(), unknownMs: z.number().nonnegative(), observedMs: z.number().nonnegative() });
+
+/** `GET /api/cameras/{id}` */
+export const cameraResponse = cameraView.extend({
+  uptime: z.object({ '24h': uptimeView.extend({ rate: z.number().nullable() }), '7d': uptimeView.extend({ rate: z.number().nullable() }), '30d': uptimeView.extend({ rate: z.number().nullable() }) }),
+  status: cameraStatusMessage,
+});
+
+/** `GET /api/cameras/{id}/history` */
+export const historyResponse = z.object({
+  cameraId: z.string(),
+  window: z.string(),
+  stateAtStart: cameraState.nullable(),
+  changes: z.array(z.object({ at: isoTime, state: cameraState })),
+  uptime: uptimeView,
+});
+
+/** `GET /api/agents` */
+export const agentsResponse = z.object({
+  agents: z.array(
+    z.object({
+      agentId: z.string(),
+      online: z.boolean(),
+      session: z.string().nullable(),
+      startedAt: isoTime.nullable(),
+      since: isoTime,
+      site: z.string().nullable(),
+      region: z.string().nullable(),
+      agentVersion: z.string().nullable(),
+      cameras: count,
+    }),
+  ),
+});
+
+export const planPointView = z.object({
+  id: z.string(),
+  name: z.string(),
+  region: z.string(),
+  gbId: z.string().optional(),
+  category: pointCategory,
+  required: z.number().int().positive(),
+});
+
+/** `GET /api/plan` */
+export const planResponse = z.object({ points: z.array(planPointView.extend({ installed: count })) });
+
+export const planRowError = z.object({ line: z.number().int().nonnegative(), reason: z.string() });
+
+/** `PUT /api/plan` (200, and 400 when no row is valid) */
+export const planUploadResponse = z.object({ loaded: count, errors: z.array(planRowError), errorCount: count });
+
+/** `DELETE /api/cameras/{id}` */
+export const releaseResponse = z.object({ released: z.string() });
+
+/** `GET /api/bindings` */
+export const bindingsResponse = z.object({
+  unclaimedCameras: z.array(z.object({ cameraId: z.string(), agentId: z.string(), region: z.string().nullable() })),
+  uncoveredPoints: z.array(planPointView.extend({ installed: count })),
+});
+
+/** `GET /api/gaps` */
+export const gapsResponse = z.object({
+  gaps: z.array(z.object({ agentId: z.string(), session: z.string(), fromSeq: z.number().int().positive(), toSeq: z.number().int().positive() })),
+  reportedLosses: z.array(z.object({ agentId: z.string(), count: z.number().int().positive(), from: z.unknown(), to: z.unknown(), reportedAt: z.string() })),
+  duplicates: count,
+});
+
+/** `GET /api/ingest` */
+export const ingestResponse = z.object({
+  accepted: z.record(z.string(), count),
+  rejected: z.record(z.string(), count),
+  duplicates: count,
+  gapsDetected: count,
+  sessionsForgotten: count,
+});
+
+/** Every 4xx and 5xx. */
+export const errorResponse = z.object({ error: z.object({ code: z.string(), message: z.string() }) });

@@ -1,0 +1,92 @@
+import { z } from 'zod';
+import { CONTRACT_VERSION, contractSchema } from './asyncapi.js';
+import {
+  agentsResponse,
+  bindingsResponse,
+  cameraResponse,
+  camerasResponse,
+  errorResponse,
+  gapsResponse,
+  historyResponse,
+  ingestResponse,
+  planResponse,
+  planUploadResponse,
+  ratesResponse,
+  releaseResponse,
+} from './http-api.js';
+
+/** JSON Schema 2020-12 is OpenAPI 3.1's own dialect. */
+const jsonSchema = (schema: z.ZodType) => contractSchema(schema, 'draft-2020-12');
+
+const q = (name: string, description: string, schema: Record<string, unknown> = { type: 'string' }) => ({ name, in: 'query', required: false, description, schema });
+const id = { name: 'id', in: 'path', required: true, description: 'camera id', schema: { type: 'string' } };
+const windowParams = [
+  q('window', 'today (from local midnight in the aggregator\'s timeZone), 24h, 7d or 30d; default 24h', { type: 'string', enum: ['today', '24h', '7d', '30d'] }),
+  q('from', 'window start, ISO time (with to: instead of window)', { type: 'string', format: 'date-time' }),
+  q('to', 'window end, ISO time; default now', { type: 'string', format: 'date-time' }),
+];
+const cameraFilters = [q('state', 'online, degraded, offline or unknown'), q('region', 'GB/T 2260 code: this region and below'), q('agent', 'gateway id'), q('point', 'point id'), q('fault', 'picture fault name')];
+const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema: jsonSchema(schema) } } });
+const problem = (description: string) => json(errorResponse, description);
+const bearer = [{ bearer: [] }];
+
+/**
+ * The aggregator's HTTP API as an OpenAPI 3.1 document, from the zod schemas
+ * of its responses. Served at /api/openapi.json; `npm run docs` writes
+ * docs/openapi.json. Pure.
+ */
+export function openApiDocument(): Record<string, unknown> {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'xueliang aggregator HTTP API',
+      version: CONTRACT_VERSION,
+      description: 'Rates per region and category with the counts behind them, cameras, history, gateways, the point plan. Reads are open; changes need the bearer token (http.token).',
+      license: { name: 'MIT', identifier: 'MIT' },
+    },
+    servers: [{ url: 'http://127.0.0.1:8080', description: 'the aggregator (http.host, http.port)' }],
+    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'http.token of the aggregator config' } } },
+    paths: {
+      '/api/rates': {
+        get: {
+          summary: 'Rates and counts of a region and its children, per category',
+          parameters: [q('region', 'GB/T 2260 code (its children are listed too), or all'), q('category', 'key_public_area, key_industry_part, other, unassigned or all'), ...windowParams],
+          responses: { 200: json(ratesResponse, 'the rates'), 400: problem('a bad window') },
+        },
+      },
+      '/api/cameras': { get: { summary: 'Cameras with their effective state, longest in it first', parameters: cameraFilters, responses: { 200: json(camerasResponse, 'the cameras') } } },
+      '/api/cameras/offline': { get: { summary: 'Offline cameras, longest first', parameters: cameraFilters.slice(1), responses: { 200: json(camerasResponse, 'the cameras') } } },
+      '/api/cameras/degraded': { get: { summary: 'Cameras with picture faults, longest first', parameters: cameraFilters.slice(1), responses: { 200: json(camerasResponse, 'the cameras') } } },
+      '/api/cameras/unknown': { get: { summary: 'Cameras whose gateway is gone or has not checked them yet', parameters: cameraFilters.slice(1), responses: { 200: json(camerasResponse, 'the cameras') } } },
+      '/api/cameras/{id}': {
+        get: { summary: "A camera: its view, uptime over 24 h, 7 d, 30 d, and its agent's last status", parameters: [id], responses: { 200: json(cameraResponse, 'the camera'), 404: problem('no such camera') } },
+        delete: {
+          summary: 'Release a camera (it moved to another gateway, or is gone): it leaves the installed count, the next gateway to report it owns it',
+          parameters: [id],
+          security: bearer,
+          responses: { 200: json(releaseResponse, 'released'), 401: problem('no or a wrong token'), 403: problem('no http.token configured'), 404: problem('no such camera') },
+        },
+      },
+      '/api/cameras/{id}/history': {
+        get: { summary: "A camera's state changes and uptime in a window", parameters: [id, ...windowParams], responses: { 200: json(historyResponse, 'the history'), 400: problem('a bad window'), 404: problem('no such camera') } },
+      },
+      '/api/agents': { get: { summary: 'Gateways, online or not, with their camera counts', responses: { 200: json(agentsResponse, 'the gateways') } } },
+      '/api/plan': {
+        get: { summary: 'The point plan with the installed cameras of each point', responses: { 200: json(planResponse, 'the plan') } },
+        put: {
+          summary: 'Replace the point plan (CSV with a header row, or JSON)',
+          security: bearer,
+          parameters: [q('allowEmpty', 'true to replace the plan with one that has no points', { type: 'string', enum: ['true'] })],
+          requestBody: { required: true, content: { 'text/csv': { schema: { type: 'string' } }, 'application/json': { schema: { type: 'array', items: { type: 'object' } } } } },
+          responses: { 200: json(planUploadResponse, 'loaded; rows with errors listed (at most 100) and counted'), 400: json(planUploadResponse, 'no valid row, an empty plan, or not UTF-8'), 401: problem('no or a wrong token'), 403: problem('no http.token configured'), 413: problem('larger than 32 MiB') },
+        },
+      },
+      '/api/bindings': { get: { summary: 'Cameras no point claims, and points with fewer cameras than they need', responses: { 200: json(bindingsResponse, 'the bindings') } } },
+      '/api/gaps': { get: { summary: 'Event seq numbers never received per agent session, and losses agents reported', responses: { 200: json(gapsResponse, 'the gaps') } } },
+      '/api/ingest': { get: { summary: 'Messages applied and rejected, by kind and reason', responses: { 200: json(ingestResponse, 'the counters') } } },
+      '/api/openapi.json': { get: { summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } } } } },
+      '/metrics': { get: { summary: 'Prometheus text exposition', responses: { 200: { description: 'metrics', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
+      '/healthz': { get: { summary: 'Liveness of the HTTP server', responses: { 200: { description: 'up', content: { 'application/json': { schema: { type: 'object', properties: { ok: { const: true } } } } } } } } },
+    },
+  };
+}
