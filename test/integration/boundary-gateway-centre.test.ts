@@ -74,7 +74,8 @@ describe('boundary gateway ↔ centre', () => {
     await waitFor(async () => (await fetch(`${agg.api}/api/cameras/cam-owned`)).status === 404);
     await send(t.events('gw-forger'), event('f1', 2, 'cam-owned', 'unknown', 'online'));
     await send(t.cameraStatus('gw-forger', 'cam-owned'), status('cam-owned', 'online', 'Moved'), true);
-    await waitFor(async () => (await camera('cam-owned')).agentId === 'gw-forger');
+    // (the event alone already makes it the new owner's: wait for its status too, or the release would race it)
+    await waitFor(async () => (await camera('cam-owned')).agentId === 'gw-forger' && (await camera('cam-owned')).name === 'Moved');
     // an admin release needs the token
     expect((await fetch(`${agg.api}/api/cameras/cam-owned`, { method: 'DELETE' })).status).toBe(401);
     const ok = await fetch(`${agg.api}/api/cameras/cam-owned`, { method: 'DELETE', headers: { Authorization: `Bearer ${TOKEN}` } });
