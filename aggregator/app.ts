@@ -10,6 +10,8 @@ import { createIngest } from './features/ingest.js';
 import { parsePlan } from './features/plan.js';
 import { RatesPublisher } from './features/rates-publisher.js';
 import { AggregatorState } from './features/state.js';
+import { buildReport, type ReportPeriod } from './features/report.js';
+import { ReportPublisher } from './features/report-publisher.js';
 
 const DAY = 86_400_000;
 
@@ -20,6 +22,7 @@ export class AggregatorApp {
   private readonly mqtt: MqttConnection;
   private readonly rates: RatesPublisher;
   private readonly http: HttpApi;
+  private readonly reports: ReportPublisher;
   private readonly batch: GroupCommit;
   private pruneTimer: NodeJS.Timeout | undefined;
   apiUrl = '';
@@ -43,7 +46,11 @@ export class AggregatorApp {
       onError: (err) => log.error({ err }, 'commit failed: the broker will send the batch again'),
     });
     this.rates = new RatesPublisher({ mqtt: this.mqtt, state: this.state, topicRoot: config.mqtt.topicRoot, intervalMs: config.ratesIntervalMs, now, log: log.child({ module: 'rates' }) });
-    this.http = new HttpApi({ state: this.state, log: log.child({ module: 'http' }), now, host: config.http.host, port: config.http.port, token: config.http.token, timeZone: config.timeZone, onPlanChanged: () => this.rates.markDirty() });
+    const report = (region: string, period: ReportPeriod) => buildReport({ store: this.store, agentRegion: (id) => this.state.agents.get(id)?.region ?? null, timeZone: config.timeZone, now: now() }, region, period);
+    this.http = new HttpApi({ state: this.state, log: log.child({ module: 'http' }), now, host: config.http.host, port: config.http.port, token: config.http.token, timeZone: config.timeZone, onPlanChanged: () => this.rates.markDirty(), report });
+    this.reports = new ReportPublisher({ mqtt: this.mqtt, topicRoot: config.mqtt.topicRoot, timeZone: config.timeZone, intervalMs: config.ratesIntervalMs, now, regions: () => this.state.counters.counts().keys(), report, log: log.child({ module: 'reports' }) });
+    this.mqtt.onConnect(() => this.reports.tick());
+    this.state.onEventStored = (ts) => this.reports.noteEvent(ts);
   }
 
   /** Loads the plan file, if any: invalid rows are logged with their line and skipped. */
@@ -70,6 +77,7 @@ export class AggregatorApp {
     this.mqtt.start();
     this.apiUrl = await this.http.start();
     this.rates.start();
+    this.reports.start();
     log.info({ api: this.apiUrl, cameras: this.state.cameras.size, agents: this.state.agents.size, points: this.state.plan().length }, 'aggregator started');
   }
 
@@ -82,6 +90,7 @@ export class AggregatorApp {
   async stop(): Promise<void> {
     if (this.pruneTimer) clearInterval(this.pruneTimer);
     this.rates.stop();
+    this.reports.stop();
     await this.http.stop();
     this.batch.flush();
     await this.mqtt.stop();

@@ -25,6 +25,10 @@ const commands: Record<string, () => Promise<{ help: string; run: (argv: string[
     const m = await import('./cmd-config.js');
     return { help: m.configHelp, run: m.runConfig };
   },
+  report: async () => {
+    const m = await import('./cmd-report.js');
+    return { help: m.reportHelp, run: m.runReport };
+  },
   demo: async () => {
     const m = await import('./cmd-demo.js');
     return { help: m.demoHelp, run: m.runDemo };
@@ -39,7 +43,8 @@ Usage: xueliang <command> [options]    (xueliang <command> --help for more)
   probe      check one camera or stream now, rung by rung
   agent      run the edge agent (discovery, checks, MQTT status)
   aggregator run the central aggregator (rates per region, HTTP API, metrics)
-  config     validate a configuration file
+  config     validate a configuration file, push one to agents
+  report     the monthly or daily assessment report (考核) of a region: XLSX, CSV, JSON
   demo       run a self-contained demo: broker, simulated cameras, agent
 
 Exit codes: 0 ok, 1 a check or validation failed, 2 wrong usage or invalid config,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { desiredConfigMessage, reportedConfigMessage } from './config-messages.js';
 import { agentEvent, agentStateMessage, agentSummaryMessage, cameraStatusMessage, ratesMessage, requestMessage, responseMessage } from './messages.js';
+import { reportResponse } from './http-api.js';
 import { DEFAULT_TOPIC_ROOT, PROTOCOL_VERSION } from './version.js';
 
 /** The version of the contract document; its major is the topic root's (`v1`). */
@@ -25,6 +26,7 @@ const MESSAGES = {
   configDesired: { schema: desiredConfigMessage, schemaName: 'desiredConfigMessage', title: 'Desired config', summary: 'A signed, versioned JSON merge patch over the agent config file.' },
   configReported: { schema: reportedConfigMessage, schemaName: 'reportedConfigMessage', title: 'Reported config', summary: 'What the agent did with the last push: applied, rejected with errors, rolled back.' },
   rates: { schema: ratesMessage, schemaName: 'ratesMessage', title: 'Rates', summary: 'Coverage, networking, intact and 24 h online rates of a region with the counts behind them.' },
+  report: { schema: reportResponse, schemaName: 'reportResponse', title: 'Assessment report', summary: 'The report of a closed local day or month: rows per child region and category, ranking, longest offline, mean time to repair (the same as GET /api/report).' },
 } satisfies Record<string, MessageSpec>;
 type MessageKey = keyof typeof MESSAGES;
 
@@ -44,6 +46,7 @@ const PARAMS: Record<string, string> = {
   command: 'discover or check',
   group: 'a group of agents that take the same pushes',
   region: 'a GB/T 2260 code at any level (330000, 330100, 330106, 33010601) or all',
+  period: 'day (the previous local day) or month (the previous local month)',
 };
 
 const CHANNELS: Record<string, ChannelSpec> = {
@@ -57,6 +60,7 @@ const CHANNELS: Record<string, ChannelSpec> = {
   groupConfigDesired: { address: 'groups/{group}/config/desired', message: 'configDesired', description: "The admin's push for a group.", sender: 'client', retain: true },
   configReported: { address: 'agents/{agentId}/config/reported', message: 'configReported', description: 'The agent reports each push, and stored layers it had to discard.', sender: 'agent', retain: true },
   rates: { address: 'rates/{region}', message: 'rates', description: 'Only the aggregator writes here; it replaces or clears what it did not write.', sender: 'aggregator', retain: true },
+  reports: { address: 'reports/{region}/{period}', message: 'report', description: 'The previous day and month, once they close, for the whole and every province and city; published again when late events change them.', sender: 'aggregator', retain: true },
 };
 
 /**

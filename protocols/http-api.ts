@@ -161,5 +161,38 @@ export const ingestResponse = z.object({
   sessionsForgotten: count,
 });
 
+const plainRatio = z.object({ numerator: count, denominator: count, rate: z.number().min(0).max(1).nullable() });
+
+/** `GET /api/report`: the assessment (考核) of a region over a day, a month or a range. */
+export const reportResponse = z.object({
+  region: z.string(),
+  level: z.enum(['all', 'province', 'city', 'county', 'unit']),
+  period: z.object({ kind: z.enum(['day', 'month', 'range']), label: z.string(), from: isoTime, to: isoTime, timeZone: z.string(), complete: z.boolean() }),
+  generatedAt: isoTime,
+  rows: z.array(
+    z.object({
+      region: z.string(),
+      category: categoryKey,
+      points: count,
+      coveredPoints: count,
+      installed: count,
+      networked: count,
+      intact: count,
+      onlineMs: z.number().nonnegative(),
+      intactMs: z.number().nonnegative(),
+      unknownMs: z.number().nonnegative(),
+      observedMs: z.number().nonnegative(),
+      coverage: plainRatio,
+      networking: plainRatio,
+      intactRate: plainRatio,
+      onlineRate: z.number().min(0).max(1).nullable(),
+      target: z.object({ coverage: z.number(), networking: z.number(), intact: z.number() }).nullable(),
+    }),
+  ),
+  ranking: z.array(z.object({ rank: z.number().int().positive(), region: z.string(), intactRate: z.number().nullable(), onlineRate: z.number().nullable(), installed: count })),
+  longestOffline: z.array(z.object({ cameraId: z.string(), agentId: z.string(), region: z.string().nullable(), category: z.string(), offlineMs: z.number().nonnegative(), outages: count })),
+  repairs: z.array(z.object({ region: z.string(), repairs: count, meanMs: z.number().nullable() })),
+});
+
 /** Every 4xx and 5xx. */
 export const errorResponse = z.object({ error: z.object({ code: z.string(), message: z.string() }) });

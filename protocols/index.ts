@@ -5,3 +5,4 @@ export * from './messages.js';
 export * from './uptime.js';
 export * from './gbt.js';
 export * from './config-messages.js';
+export * from './local-time.js';

@@ -13,6 +13,7 @@ import {
   planUploadResponse,
   ratesResponse,
   releaseResponse,
+  reportResponse,
 } from './http-api.js';
 
 /** JSON Schema 2020-12 is OpenAPI 3.1's own dialect. */
@@ -69,6 +70,20 @@ export function openApiDocument(): Record<string, unknown> {
       },
       '/api/cameras/{id}/history': {
         get: { summary: "A camera's state changes and uptime in a window", parameters: [id, ...windowParams], responses: { 200: json(historyResponse, 'the history'), 400: problem('a bad window'), 404: problem('no such camera') } },
+      },
+      '/api/report': {
+        get: {
+          summary: 'The assessment report of a region over a local day, a month or a range: rows per child region and category, ranking, longest offline, mean time to repair',
+          parameters: [
+            q('region', 'GB/T 2260 code, or all (default)'),
+            q('month', 'YYYY-MM, a local month of the aggregator\'s timeZone'),
+            q('day', 'YYYY-MM-DD, a local day'),
+            q('from', 'range start, ISO time', { type: 'string', format: 'date-time' }),
+            q('to', 'range end, ISO time', { type: 'string', format: 'date-time' }),
+            q('format', 'csv for the rows as CSV', { type: 'string', enum: ['json', 'csv'] }),
+          ],
+          responses: { 200: { description: 'the report', content: { 'application/json': { schema: jsonSchema(reportResponse) }, 'text/csv': { schema: { type: 'string' } } } }, 400: problem('a bad period or region') },
+        },
       },
       '/api/agents': { get: { summary: 'Gateways, online or not, with their camera counts', responses: { 200: json(agentsResponse, 'the gateways') } } },
       '/api/plan': {

@@ -47,7 +47,11 @@ export class SqliteStore {
       CREATE INDEX IF NOT EXISTS marks_by_camera ON marks (camera_id, at);
       CREATE TABLE IF NOT EXISTS plan (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS losses (json TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS plan_versions (at INTEGER NOT NULL, json TEXT NOT NULL);
     `);
+    // a removed camera keeps its row (and its marks) for the reports of the periods it was installed in
+    const columns = (this.db.prepare('PRAGMA table_info(cameras)').all() as Array<{ name: string }>).map((c) => c.name);
+    if (!columns.includes('removed_at')) this.db.exec('ALTER TABLE cameras ADD COLUMN removed_at INTEGER');
     this.st = this.prepare();
   }
 
@@ -55,9 +59,9 @@ export class SqliteStore {
     return {
       upsertAgent: this.db.prepare('INSERT INTO agents (agent_id, json) VALUES (?, ?) ON CONFLICT(agent_id) DO UPDATE SET json = excluded.json'),
       upsertCamera: this.db.prepare(
-        'INSERT INTO cameras (camera_id, agent_id, status_json, first_seen) VALUES (?, ?, ?, ?) ON CONFLICT(camera_id) DO UPDATE SET agent_id = excluded.agent_id, status_json = excluded.status_json',
+        'INSERT INTO cameras (camera_id, agent_id, status_json, first_seen) VALUES (?, ?, ?, ?) ON CONFLICT(camera_id) DO UPDATE SET agent_id = excluded.agent_id, status_json = excluded.status_json, removed_at = NULL',
       ),
-      deleteCamera: this.db.prepare('DELETE FROM cameras WHERE camera_id = ?'),
+      removeCamera: this.db.prepare('UPDATE cameras SET removed_at = ? WHERE camera_id = ?'),
       insertEvent: this.db.prepare('INSERT OR IGNORE INTO events (agent_id, session, seq, ts, camera_id) VALUES (?, ?, ?, ?, ?)'),
       begin: this.db.prepare('BEGIN'),
       commit: this.db.prepare('COMMIT'),
@@ -74,8 +78,9 @@ export class SqliteStore {
     this.st.upsertCamera.run(c.cameraId, c.agentId, c.statusJson, c.firstSeen);
   }
 
-  deleteCamera(cameraId: string): void {
-    this.st.deleteCamera.run(cameraId);
+  /** No longer installed from `at` on; the row and the marks stay for the reports. */
+  removeCamera(cameraId: string, at: number): void {
+    this.st.removeCamera.run(at, cameraId);
   }
 
   /** Stores an event once; false when (agent, session, seq) was already stored. */
@@ -110,8 +115,36 @@ export class SqliteStore {
     this.db.prepare("UPDATE marks SET state = ? WHERE camera_id = ? AND at = ? AND state = 'unknown'").run(state, cameraId, at);
   }
 
-  savePlan(json: string): void {
+  /** The plan in force, and a version of it from `at` on (the reports of a period use the plan of its end). */
+  savePlan(json: string, at: number): void {
     this.st.savePlan.run(json);
+    this.db.prepare('INSERT INTO plan_versions (at, json) VALUES (?, ?)').run(at, json);
+  }
+
+  /** The plan in force at `at`; when every version is younger, the first one (a plan loaded after the period). */
+  planAt(at: number): string | undefined {
+    const row = (this.db.prepare('SELECT json FROM plan_versions WHERE at <= ? ORDER BY at DESC, rowid DESC LIMIT 1').get(at) ?? this.db.prepare('SELECT json FROM plan_versions ORDER BY at, rowid LIMIT 1').get()) as { json: string } | undefined;
+    return row?.json ?? this.loadPlan();
+  }
+
+  /** Cameras installed at some time in [from, to): reported before `to`, not removed before `from`. */
+  camerasInPeriod(from: number, to: number): Array<StoredCamera & { removedAt: number | null }> {
+    const rows = this.db
+      .prepare('SELECT camera_id, agent_id, status_json, first_seen, removed_at FROM cameras WHERE first_seen < ? AND (removed_at IS NULL OR removed_at > ?)')
+      .all(to, from) as Array<{ camera_id: string; agent_id: string; status_json: string; first_seen: number; removed_at: number | null }>;
+    return rows.map((r) => ({ cameraId: r.camera_id, agentId: r.agent_id, statusJson: r.status_json, firstSeen: r.first_seen, removedAt: r.removed_at }));
+  }
+
+  /** The marks of the given cameras before `to`, in time order. */
+  marksBefore(to: number, cameraIds: ReadonlySet<string>): Map<string, StateMark[]> {
+    const out = new Map<string, StateMark[]>();
+    for (const r of this.db.prepare('SELECT camera_id, at, state FROM marks WHERE at < ? ORDER BY camera_id, at, rowid').iterate(to) as IterableIterator<{ camera_id: string; at: number; state: CameraState }>) {
+      if (!cameraIds.has(r.camera_id)) continue;
+      let list = out.get(r.camera_id);
+      if (!list) out.set(r.camera_id, (list = []));
+      list.push({ at: r.at, state: r.state });
+    }
+    return out;
   }
 
   loadPlan(): string | undefined {
@@ -122,8 +155,14 @@ export class SqliteStore {
     return (this.db.prepare('SELECT agent_id, json FROM agents').all() as Array<{ agent_id: string; json: string }>).map((r) => ({ agentId: r.agent_id, json: r.json }));
   }
 
+  /** When each removed camera was removed. */
+  loadRemovals(): Map<string, number> {
+    const rows = this.db.prepare('SELECT camera_id, removed_at FROM cameras WHERE removed_at IS NOT NULL').all() as Array<{ camera_id: string; removed_at: number }>;
+    return new Map(rows.map((r) => [r.camera_id, r.removed_at]));
+  }
+
   loadCameras(): StoredCamera[] {
-    return (this.db.prepare('SELECT camera_id, agent_id, status_json, first_seen FROM cameras').all() as Array<{ camera_id: string; agent_id: string; status_json: string; first_seen: number }>).map((r) => ({
+    return (this.db.prepare('SELECT camera_id, agent_id, status_json, first_seen FROM cameras WHERE removed_at IS NULL').all() as Array<{ camera_id: string; agent_id: string; status_json: string; first_seen: number }>).map((r) => ({
       cameraId: r.camera_id,
       agentId: r.agent_id,
       statusJson: r.status_json,

@@ -2,7 +2,9 @@ import { timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { regionError } from '../../protocols/index.js';
 import { openApiDocument } from '../../protocols/openapi.js';
+import { parsePeriod, reportCsv, type Report, type ReportPeriod } from './report.js';
 import { parsePlan } from './plan.js';
 import { prometheusText } from './metrics.js';
 import { agentsView, bindingView, cameraView, camerasView, historyView, parseWindow, ratesView, uptimeView } from './queries.js';
@@ -23,6 +25,8 @@ export interface HttpApiDeps {
   timeZone: string;
   /** called after the plan changed, so rates are republished */
   onPlanChanged: () => void;
+  /** an assessment report of a region over a period, from the store */
+  report: (region: string, period: ReportPeriod) => Report;
 }
 
 /** The aggregator's HTTP JSON API, /metrics and /healthz, on node's own http. */
@@ -107,6 +111,18 @@ export class HttpApi {
         return json(200, { ...cameraView(state, c, t), uptime: uptimeView(c, t), status: c.status });
       }
       if (path === '/api/agents') return json(200, { agents: agentsView(state) });
+      if (path === '/api/report') {
+        const period = parsePeriod(url.searchParams, this.deps.timeZone);
+        if ('error' in period) return fail(400, 'BAD_PERIOD', period.error);
+        const region = url.searchParams.get('region') ?? 'all';
+        if (region !== 'all' && regionError(region)) return fail(400, 'BAD_REGION', `region: ${regionError(region)}`);
+        const report = this.deps.report(region, period);
+        if (url.searchParams.get('format') === 'csv') {
+          res.writeHead(200, { 'Content-Type': 'text/csv; charset=utf-8', 'Content-Disposition': `attachment; filename="xueliang-${region}-${period.label.replace(/[^0-9A-Za-z-]/g, '_')}.csv"` });
+          return void res.end(reportCsv(report));
+        }
+        return json(200, report);
+      }
       if (path === '/api/plan') return json(200, { points: state.plan().map((p) => ({ ...p, installed: state.counters.boundTo(p.id) })) });
       if (path === '/api/bindings') return json(200, bindingView(state));
       if (path === '/api/gaps') return json(200, { gaps: state.gaps(), reportedLosses: state.losses, duplicates: state.stats.duplicates });

@@ -110,10 +110,15 @@ export class AggregatorState {
   /** seq trackers per agent, per session */
   private readonly seqs = new Map<string, Map<string, SeqTracker>>();
   readonly stats: IngestStats = { accepted: {}, rejected: {}, duplicates: 0, gapsDetected: 0, sessionsForgotten: 0 };
+  /** cameras removed by their agents, and when: a status checked before that does not bring one back */
+  private readonly removedAt = new Map<string, number>();
   /** topics on which a gateway spoke for another gateway's camera, with counts (bounded) */
   readonly refusedTopics = new Map<string, number>();
   /** events the agents themselves dropped (outbox full), as they reported them */
   readonly losses: Array<{ agentId: string; count: number; from: unknown; to: unknown; reportedAt: string }> = [];
+
+  /** called with the time of every event stored (reports of closed periods follow late events) */
+  onEventStored: ((ts: number) => void) | undefined;
 
   constructor(private readonly deps: { store: SqliteStore; log: Logger; now: () => number }) {}
 
@@ -125,6 +130,7 @@ export class AggregatorState {
     this.counters.setPlan(this.points.values());
     for (const a of store.loadAgents()) this.agents.set(a.agentId, JSON.parse(a.json) as AgentRecord);
     const marks = store.loadMarks();
+    for (const [id, at] of store.loadRemovals()) this.removedAt.set(id, at);
     for (const c of store.loadCameras()) {
       const status = cameraStatusMessage.parse(JSON.parse(c.statusJson));
       this.cameras.set(c.cameraId, { cameraId: c.cameraId, agentId: c.agentId, status, firstSeen: c.firstSeen, marks: marks.get(c.cameraId) ?? [] });
@@ -160,7 +166,7 @@ export class AggregatorState {
 
   setPlan(points: PlanPoint[]): void {
     this.indexPlan(points);
-    this.deps.store.savePlan(JSON.stringify(points));
+    this.deps.store.savePlan(JSON.stringify(points), this.deps.now());
     this.counters.setPlan(points);
     for (const c of this.cameras.values()) this.refresh(c);
   }
@@ -347,6 +353,14 @@ export class AggregatorState {
     }
     let c = this.cameras.get(cameraId);
     if (!c) {
+      // a retained status left on the broker by a removal whose clear was lost comes back at every resubscribe
+      const removed = this.removedAt.get(cameraId);
+      const checked = status.checkedAt === null ? null : Date.parse(status.checkedAt);
+      if (removed !== undefined && (checked === null || checked <= removed)) {
+        this.count('accepted', 'status_of_removed_camera');
+        return 'applied';
+      }
+      this.removedAt.delete(cameraId);
       c = { cameraId, agentId, status, firstSeen: now, marks: [] };
       this.cameras.set(cameraId, c);
     } else {
@@ -387,7 +401,9 @@ export class AggregatorState {
     const checked = c.status.checkedAt === null ? null : Date.parse(c.status.checkedAt);
     if (at !== undefined && checked !== null && checked > at) return;
     this.cameras.delete(cameraId);
-    this.deps.store.deleteCamera(cameraId);
+    const when = at ?? this.deps.now();
+    this.removedAt.set(cameraId, when);
+    this.deps.store.removeCamera(cameraId, when);
     this.counters.set(cameraId, undefined);
   }
 
@@ -431,6 +447,7 @@ export class AggregatorState {
     if (e.type === 'agent_stopped') this.agentStopped(agentId, e.session, ts);
     const owner = this.agents.get(agentId);
     if (owner?.pendingProof?.session === e.session) this.tryProof(owner);
+    this.onEventStored?.(ts);
     this.count('accepted', 'event');
     return 'stored';
   }

@@ -1,0 +1,81 @@
+import type { Logger } from 'pino';
+import { localParts, regionLevel, topics } from '../../protocols/index.js';
+import type { MqttConnection } from '../../agent/adapters/mqtt-client.js';
+import { ALL_REGIONS } from '../rates/model.js';
+import { parsePeriod, type Report, type ReportPeriod } from './report.js';
+
+/** The last closed local day and month before `now` (yesterday, last month), as report periods. */
+export function closedPeriods(now: number, timeZone: string): ReportPeriod[] {
+  const today = localParts(now, timeZone);
+  const yesterday = localParts(now - 24 * 3600_000, timeZone);
+  const [y, m] = today.month === 1 ? [today.year - 1, 12] : [today.year, today.month - 1];
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const out: ReportPeriod[] = [];
+  for (const q of [`day=${yesterday.year}-${pad(yesterday.month)}-${pad(yesterday.day)}`, `month=${y}-${pad(m)}`]) {
+    const p = parsePeriod(new URLSearchParams(q), timeZone);
+    if (!('error' in p)) out.push(p);
+  }
+  return out;
+}
+
+/**
+ * Publishes the reports of the previous day and month, once they close,
+ * retained on `{root}/reports/{region}/day` and `/month`: for the whole and
+ * every province and city that has numbers. Checks every `intervalMs`. A
+ * published period is published again when events from inside it arrive
+ * later (a gateway replaying its outbox after an outage), so the retained
+ * report says what the API says.
+ */
+export class ReportPublisher {
+  private timer: NodeJS.Timeout | undefined;
+  /** published periods, and whether late events changed them since */
+  private readonly published = new Map<string, { from: number; to: number; stale: boolean }>();
+
+  constructor(
+    private readonly deps: {
+      mqtt: MqttConnection;
+      topicRoot: string;
+      timeZone: string;
+      intervalMs: number;
+      now: () => number;
+      regions: () => Iterable<string>;
+      report: (region: string, period: ReportPeriod) => Report;
+      log: Logger;
+    },
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => this.tick(), this.deps.intervalMs);
+    this.timer.unref();
+    this.tick();
+  }
+
+  /** Publishes what closed and was not published yet; returns how many messages it sent. */
+  tick(): number {
+    if (!this.deps.mqtt.connected) return 0;
+    const t = topics(this.deps.topicRoot);
+    let sent = 0;
+    for (const period of closedPeriods(this.deps.now(), this.deps.timeZone)) {
+      const key = `${period.kind}:${period.label}`;
+      if (this.published.get(key)?.stale === false) continue;
+      const regions = [ALL_REGIONS, ...[...this.deps.regions()].filter((r) => r !== ALL_REGIONS && (regionLevel(r) === 'province' || regionLevel(r) === 'city'))];
+      for (const region of regions) {
+        const report = this.deps.report(region, period);
+        sent += 1;
+        this.deps.mqtt.publish(`${t.root}/reports/${region}/${period.kind}`, JSON.stringify(report), { qos: 1, retain: true }).catch((err: Error) => this.deps.log.warn({ err: { message: err.message }, region, period: key }, 'report not published'));
+      }
+      this.published.set(key, { from: period.from, to: period.to, stale: false });
+      this.deps.log.info({ period: key, regions: regions.length }, 'report of a closed period published');
+    }
+    return sent;
+  }
+
+  /** An event at `ts` was stored: a published period that holds it is published again at the next tick. */
+  noteEvent(ts: number): void {
+    for (const p of this.published.values()) if (ts >= p.from && ts < p.to) p.stale = true;
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+}

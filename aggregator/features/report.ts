@@ -1,0 +1,109 @@
+import type { z } from 'zod';
+import { cameraStatusMessage, fromLocal, localParts, regionLevel } from '../../protocols/index.js';
+import type { reportResponse } from '../../protocols/http-api.js';
+import type { SqliteStore } from '../adapters/sqlite-store.js';
+import { cameraFact } from '../rates/bind.js';
+import { ALL_REGIONS, type PlanPoint } from '../rates/model.js';
+import { cameraPeriod, ranking, repairTimes, reportRows, type ReportCamera, type ReportRow } from '../rates/report-math.js';
+
+export interface ReportPeriod {
+  kind: 'day' | 'month' | 'range';
+  label: string;
+  from: number;
+  to: number;
+}
+
+/**
+ * ?month=YYYY-MM, ?day=YYYY-MM-DD (local days of `timeZone`) or ?from=&to=
+ * (ISO). The end is capped at `now`: a period that has not closed reports
+ * what happened so far, and says so.
+ */
+export function parsePeriod(q: URLSearchParams, timeZone: string): ReportPeriod | { error: string } {
+  const month = q.get('month');
+  const day = q.get('day');
+  if (month) {
+    const m = /^(\d{4})-(\d{2})$/.exec(month);
+    if (!m || Number(m[2]) < 1 || Number(m[2]) > 12) return { error: 'month is YYYY-MM' };
+    const y = Number(m[1]);
+    const mo = Number(m[2]);
+    return { kind: 'month', label: month, from: fromLocal(y, mo, 1, timeZone), to: mo === 12 ? fromLocal(y + 1, 1, 1, timeZone) : fromLocal(y, mo + 1, 1, timeZone) };
+  }
+  if (day) {
+    const d = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);
+    if (!d) return { error: 'day is YYYY-MM-DD' };
+    const from = fromLocal(Number(d[1]), Number(d[2]), Number(d[3]), timeZone);
+    const p = localParts(from + 36 * 3600_000, timeZone); // the next local day, DST or not
+    const to = fromLocal(p.year, p.month, p.day, timeZone);
+    if (localParts(from, timeZone).day !== Number(d[3])) return { error: 'no such day' };
+    return { kind: 'day', label: day, from, to };
+  }
+  const f = Date.parse(q.get('from') ?? '');
+  const t = Date.parse(q.get('to') ?? '');
+  if (!Number.isFinite(f) || !Number.isFinite(t) || f >= t) return { error: 'give month=YYYY-MM, day=YYYY-MM-DD, or from and to (ISO, from < to)' };
+  return { kind: 'range', label: `${new Date(f).toISOString()}/${new Date(t).toISOString()}`, from: f, to: t };
+}
+
+export type Report = z.infer<typeof reportResponse> & { rows: ReportRow[] };
+
+/**
+ * An assessment report (考核) of `region` over a period, computed from what
+ * the store holds (state marks, cameras with their last status, the plan in
+ * force at the period's end), not from the live state: a past period gives
+ * the same numbers on any later day, cameras removed since included.
+ */
+export function buildReport(deps: { store: SqliteStore; agentRegion: (agentId: string) => string | null; timeZone: string; now: number }, region: string, period: ReportPeriod): Report {
+  const { store } = deps;
+  const to = Math.min(period.to, deps.now);
+  const from = Math.min(period.from, to);
+  const plan = JSON.parse(store.planAt(to) ?? '[]') as PlanPoint[];
+  const byId = new Map<string, PlanPoint>();
+  for (const p of plan) {
+    byId.set(p.id, p);
+    if (p.gbId) byId.set(p.gbId, p);
+  }
+  const rows = store.camerasInPeriod(from, to);
+  const marks = store.marksBefore(to, new Set(rows.map((r) => r.cameraId)));
+  const cameras: ReportCamera[] = [];
+  for (const r of rows) {
+    const parsed = cameraStatusMessage.safeParse(JSON.parse(r.statusJson));
+    if (!parsed.success) continue;
+    const fact = cameraFact(parsed.data, { id: r.agentId, online: true, region: deps.agentRegion(r.agentId) }, (k) => byId.get(k));
+    cameras.push({
+      cameraId: r.cameraId,
+      agentId: r.agentId,
+      region: fact.region,
+      category: fact.category,
+      pointId: fact.pointId,
+      installedAtEnd: r.removedAt === null || r.removedAt >= to,
+      period: cameraPeriod(marks.get(r.cameraId) ?? [], from, to),
+    });
+  }
+  const reportRowsOf = reportRows(region, plan, cameras);
+  const longestOffline = cameras
+    .filter((c) => c.period.offlineMs > 0 && (region === ALL_REGIONS || (c.region !== null && c.region.startsWith(region.replace(/0+$/, '')))))
+    .sort((a, b) => b.period.offlineMs - a.period.offlineMs || a.cameraId.localeCompare(b.cameraId))
+    .slice(0, 50)
+    .map((c) => ({ cameraId: c.cameraId, agentId: c.agentId, region: c.region, category: c.category, offlineMs: c.period.offlineMs, outages: c.period.outages }));
+  return {
+    region,
+    level: region === ALL_REGIONS ? ('all' as const) : regionLevel(region),
+    period: { kind: period.kind, label: period.label, from: new Date(from).toISOString(), to: new Date(to).toISOString(), timeZone: deps.timeZone, complete: period.to <= deps.now },
+    generatedAt: new Date(deps.now).toISOString(),
+    rows: reportRowsOf,
+    ranking: ranking(region, reportRowsOf),
+    longestOffline,
+    repairs: repairTimes(region, cameras),
+  };
+}
+
+const pct = (r: number | null) => (r === null ? '' : (Math.round(r * 10_000) / 100).toFixed(2));
+
+/** The rows as CSV (UTF-8 with BOM, so spreadsheet programs read the Chinese headers). */
+export function reportCsv(r: Report): string {
+  const head = ['region', 'category', 'points', 'covered_points', 'coverage_%', 'installed', 'networked', 'networking_%', 'intact', 'intact_%', 'intact_target_%', 'online_hours', 'unknown_hours', 'observed_hours', 'online_%'];
+  const h = (ms: number) => (ms / 3600_000).toFixed(2);
+  const lines = r.rows.map((x) =>
+    [x.region, x.category, x.points, x.coveredPoints, pct(x.coverage.rate), x.installed, x.networked, pct(x.networking.rate), x.intact, pct(x.intactRate.rate), x.target ? pct(x.target.intact) : '', h(x.onlineMs), h(x.unknownMs), h(x.observedMs), pct(x.onlineRate)].join(','),
+  );
+  return `\uFEFF${[`# ${r.region} ${r.period.label} (${r.period.timeZone}${r.period.complete ? '' : ', not closed yet'})`, head.join(','), ...lines].join('\r\n')}\r\n`;
+}

@@ -1,0 +1,187 @@
+import { regionAncestors, STREAM_UP, type CameraState, type StateMark } from '../../protocols/index.js';
+import { ALL_REGIONS, ratio, type CategoryKey, type PlanPoint, type Ratio } from './model.js';
+
+/** The national targets (docs/domain.md §1): coverage and networking 100%, intact ≥ 98% / ≥ 95%. */
+export const TARGETS: Record<CategoryKey, { coverage: number; networking: number; intact: number } | null> = {
+  key_public_area: { coverage: 1, networking: 1, intact: 0.98 },
+  key_industry_part: { coverage: 1, networking: 1, intact: 0.95 },
+  other: null,
+  unassigned: null,
+  all: null,
+};
+
+/** What one camera did in [from, to), from its state marks. */
+export interface CameraPeriod {
+  onlineMs: number;
+  /** online without picture faults (state online, not degraded) */
+  intactMs: number;
+  unknownMs: number;
+  observedMs: number;
+  offlineMs: number;
+  /** offline spans that overlap the period */
+  outages: number;
+  /** offline spans that ended (back online or degraded) inside the period, each as long as it lasted */
+  repairsMs: number[];
+  /** the state in force at the end of the period; null when the camera had no mark before it */
+  stateAtEnd: CameraState | null;
+}
+
+/**
+ * A camera's period (pure): time-weighted online, intact, unknown and
+ * offline time, outages and repair times. Marks in time order; a mark
+ * repeating the state before it is no change.
+ */
+export function cameraPeriod(marks: readonly StateMark[], from: number, to: number): CameraPeriod {
+  const p: CameraPeriod = { onlineMs: 0, intactMs: 0, unknownMs: 0, observedMs: 0, offlineMs: 0, outages: 0, repairsMs: [], stateAtEnd: null };
+  // merge repeated states into spans
+  const spans: Array<{ state: CameraState; start: number; end: number }> = [];
+  for (let i = 0; i < marks.length; i++) {
+    const m = marks[i]!;
+    const end = marks[i + 1]?.at ?? Number.POSITIVE_INFINITY;
+    const last = spans.at(-1);
+    if (last && last.state === m.state) last.end = end;
+    else spans.push({ state: m.state, start: m.at, end });
+  }
+  for (const [i, s] of spans.entries()) {
+    if (s.start < to) p.stateAtEnd = s.state;
+    const start = Math.max(s.start, from);
+    const end = Math.min(s.end, to);
+    if (end > start) {
+      const d = end - start;
+      p.observedMs += d;
+      if (STREAM_UP.has(s.state)) p.onlineMs += d;
+      if (s.state === 'online') p.intactMs += d;
+      if (s.state === 'unknown') p.unknownMs += d;
+      if (s.state === 'offline') {
+        p.offlineMs += d;
+        p.outages += 1;
+      }
+    }
+    // a repair: the span after an offline one is the stream back, and it began inside the period
+    const next = spans[i + 1];
+    if (s.state === 'offline' && next && STREAM_UP.has(next.state) && next.start >= from && next.start < to) p.repairsMs.push(next.start - s.start);
+  }
+  return p;
+}
+
+export interface ReportCamera {
+  cameraId: string;
+  agentId: string;
+  region: string | null;
+  category: Exclude<CategoryKey, 'all'>;
+  pointId: string | null;
+  /** it counts as installed at the end of the period */
+  installedAtEnd: boolean;
+  period: CameraPeriod;
+}
+
+export interface ReportRow {
+  region: string;
+  category: CategoryKey;
+  points: number;
+  coveredPoints: number;
+  installed: number;
+  networked: number;
+  intact: number;
+  onlineMs: number;
+  intactMs: number;
+  unknownMs: number;
+  observedMs: number;
+  coverage: Ratio;
+  networking: Ratio;
+  intactRate: Ratio;
+  /** time online ÷ time observed */
+  onlineRate: number | null;
+  target: { coverage: number; networking: number; intact: number } | null;
+}
+
+/** The direct child of `parent` (or `parent` itself) that holds `region`; undefined when it is not under `parent`. */
+export function childOf(parent: string, region: string | null): string | undefined {
+  if (region === null) return parent === ALL_REGIONS ? 'unknown-region' : undefined;
+  const chain = regionAncestors(region);
+  if (parent === ALL_REGIONS) return chain.at(-1);
+  const i = chain.indexOf(parent);
+  if (i < 0) return undefined;
+  return i === 0 ? parent : chain[i - 1];
+}
+
+/**
+ * The rows of an assessment report (pure): per child region of `parent` and
+ * in total (region = parent), per category and all; coverage from the plan
+ * and the cameras bound at the end of the period, networking and intact as
+ * at its end, online time over the whole period.
+ */
+export function reportRows(parent: string, plan: readonly PlanPoint[], cameras: readonly ReportCamera[]): ReportRow[] {
+  type Acc = Omit<ReportRow, 'coverage' | 'networking' | 'intactRate' | 'onlineRate' | 'target'>;
+  const acc = new Map<string, Acc>();
+  const get = (region: string, category: CategoryKey): Acc => {
+    const k = `${region}\u0000${category}`;
+    let a = acc.get(k);
+    if (!a) acc.set(k, (a = { region, category, points: 0, coveredPoints: 0, installed: 0, networked: 0, intact: 0, onlineMs: 0, intactMs: 0, unknownMs: 0, observedMs: 0 }));
+    return a;
+  };
+  const cells = (region: string | null, category: Exclude<CategoryKey, 'all'>) => {
+    const child = childOf(parent, region);
+    if (child === undefined) return [];
+    const regions = child === parent ? [parent] : [child, parent];
+    return regions.flatMap((r) => [get(r, category), get(r, 'all')]);
+  };
+  const bound = new Map<string, number>();
+  for (const c of cameras) if (c.installedAtEnd && c.pointId !== null) bound.set(c.pointId, (bound.get(c.pointId) ?? 0) + 1);
+  for (const p of plan) {
+    for (const a of cells(p.region, p.category)) {
+      a.points += 1;
+      if ((bound.get(p.id) ?? 0) >= p.required) a.coveredPoints += 1;
+    }
+  }
+  for (const c of cameras) {
+    for (const a of cells(c.region, c.category)) {
+      a.onlineMs += c.period.onlineMs;
+      a.intactMs += c.period.intactMs;
+      a.unknownMs += c.period.unknownMs;
+      a.observedMs += c.period.observedMs;
+      if (!c.installedAtEnd) continue;
+      a.installed += 1;
+      if (c.period.stateAtEnd !== null && STREAM_UP.has(c.period.stateAtEnd)) a.networked += 1;
+      if (c.period.stateAtEnd === 'online') a.intact += 1;
+    }
+  }
+  const order = (r: ReportRow) => `${r.region === parent ? '0' : '1'}${r.region}\u0000${['key_public_area', 'key_industry_part', 'other', 'unassigned', 'all'].indexOf(r.category)}`;
+  return [...acc.values()]
+    .map((a) => ({
+      ...a,
+      coverage: ratio(a.coveredPoints, a.points),
+      networking: ratio(a.networked, a.installed),
+      intactRate: ratio(a.intact, a.installed),
+      onlineRate: a.observedMs === 0 ? null : a.onlineMs / a.observedMs,
+      target: TARGETS[a.category],
+    }))
+    .sort((x, y) => order(x).localeCompare(order(y)));
+}
+
+/** Child regions ranked: by intact rate (scored first in assessments), then online rate; no rate ranks last. */
+export function ranking(parent: string, rows: readonly ReportRow[]): Array<{ rank: number; region: string; intactRate: number | null; onlineRate: number | null; installed: number }> {
+  const children = rows.filter((r) => r.region !== parent && r.category === 'all');
+  const key = (v: number | null) => (v === null ? -1 : v);
+  return children
+    .map((r) => ({ region: r.region, intactRate: r.intactRate.rate, onlineRate: r.onlineRate, installed: r.installed }))
+    .sort((a, b) => key(b.intactRate) - key(a.intactRate) || key(b.onlineRate) - key(a.onlineRate) || a.region.localeCompare(b.region))
+    .map((r, i) => ({ rank: i + 1, ...r }));
+}
+
+/** Mean time to repair per child region and in total: from offline to back online, over the repairs that ended in the period. */
+export function repairTimes(parent: string, cameras: readonly ReportCamera[]): Array<{ region: string; repairs: number; meanMs: number | null }> {
+  const by = new Map<string, number[]>();
+  for (const c of cameras) {
+    const child = childOf(parent, c.region);
+    if (child === undefined) continue;
+    for (const r of new Set([child, parent])) {
+      const list = by.get(r) ?? [];
+      list.push(...c.period.repairsMs);
+      by.set(r, list);
+    }
+  }
+  return [...by.entries()]
+    .map(([region, list]) => ({ region, repairs: list.length, meanMs: list.length === 0 ? null : Math.round(list.reduce((s, x) => s + x, 0) / list.length) }))
+    .sort((a, b) => (a.region === parent ? -1 : b.region === parent ? 1 : a.region.localeCompare(b.region)));
+}

@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { cameraPeriod, childOf, ranking, repairTimes, reportRows, type ReportCamera } from '../../aggregator/rates/report-math.js';
+import type { PlanPoint } from '../../aggregator/rates/model.js';
+
+const H = 3600_000;
+const DAY = 24 * H;
+
+describe('report maths', () => {
+  it('report maths: a camera\'s day, hour by hour: online, intact, unknown, offline, outages, repairs', () => {
+    const p = cameraPeriod(
+      [
+        { at: 0, state: 'online' },
+        { at: 5 * H, state: 'degraded' },
+        { at: 6 * H, state: 'online' },
+        { at: 10 * H, state: 'offline' },
+        { at: 11 * H, state: 'offline' }, // a repeated state is no change
+        { at: 12 * H, state: 'online' },
+        { at: 20 * H, state: 'unknown' },
+        { at: 22 * H, state: 'online' },
+      ],
+      0,
+      DAY,
+    );
+    expect(p).toEqual({ onlineMs: 20 * H, intactMs: 19 * H, unknownMs: 2 * H, observedMs: DAY, offlineMs: 2 * H, outages: 1, repairsMs: [2 * H], stateAtEnd: 'online' });
+  });
+
+  it('report maths: an outage that began before the period counts inside it, and its repair as long as it lasted', () => {
+    const p = cameraPeriod([{ at: -5 * H, state: 'offline' }, { at: 3 * H, state: 'online' }], 0, DAY);
+    expect(p).toMatchObject({ offlineMs: 3 * H, outages: 1, repairsMs: [8 * H], onlineMs: 21 * H, observedMs: DAY });
+    // still offline at the end: no repair, state offline
+    expect(cameraPeriod([{ at: 0, state: 'online' }, { at: 20 * H, state: 'offline' }], 0, DAY)).toMatchObject({ repairsMs: [], stateAtEnd: 'offline', outages: 1 });
+    // installed after the period: nothing observed
+    expect(cameraPeriod([{ at: 2 * DAY, state: 'online' }], 0, DAY)).toMatchObject({ observedMs: 0, stateAtEnd: null });
+  });
+
+  it('report maths: the child region of a city that holds a county or a unit', () => {
+    expect(childOf('330100', '33010601')).toBe('330106');
+    expect(childOf('330100', '330106')).toBe('330106');
+    expect(childOf('330106', '330106')).toBe('330106');
+    expect(childOf('330100', '330200')).toBeUndefined();
+    expect(childOf('all', '330106')).toBe('330000');
+  });
+
+  it('report maths: rows per child and in total, rankings and repair times, hand-computed', () => {
+    const plan: PlanPoint[] = [
+      { id: 'P-A', name: '', region: '330106', category: 'key_public_area', required: 1 },
+      { id: 'P-X', name: '', region: '330106', category: 'key_public_area', required: 1 },
+      { id: 'P-B', name: '', region: '330102', category: 'key_industry_part', required: 1 },
+      { id: 'P-far', name: '', region: '330200', category: 'other', required: 1 },
+    ];
+    const cam = (cameraId: string, region: string, category: ReportCamera['category'], pointId: string | null, marks: Array<[number, 'online' | 'offline' | 'degraded' | 'unknown']>, installedAtEnd = true): ReportCamera => ({
+      cameraId, agentId: 'gw', region, category, pointId, installedAtEnd, period: cameraPeriod(marks.map(([at, state]) => ({ at, state })), 0, 10 * DAY),
+    });
+    const cameras = [
+      cam('A', '330106', 'key_public_area', 'P-A', [[0, 'online'], [DAY, 'offline'], [DAY + 4 * H, 'online']]),
+      cam('B', '330102', 'key_industry_part', 'P-B', [[0, 'online'], [2 * DAY, 'offline'], [3 * DAY, 'online'], [4 * DAY, 'offline'], [4 * DAY + H, 'online']]),
+      cam('C', '33010601', 'unassigned', null, [[5 * DAY, 'online'], [8 * DAY, 'degraded']]),
+      // removed before the end: its time counts, it is not installed
+      cam('D', '330106', 'key_public_area', 'P-X', [[0, 'online'], [DAY, 'offline']], false),
+    ];
+    const rows = reportRows('330100', plan, cameras);
+    const row = (region: string, category: string) => rows.find((r) => r.region === region && r.category === category)!;
+    expect(rows[0]).toMatchObject({ region: '330100', category: 'key_public_area' }); // the total first
+    expect(row('330106', 'key_public_area')).toMatchObject({ points: 2, coveredPoints: 1, installed: 1, networked: 1, intact: 1, observedMs: 20 * DAY, onlineMs: 10 * DAY - 4 * H + DAY });
+    expect(row('330106', 'key_public_area').coverage).toMatchObject({ numerator: 1, denominator: 2, rate: 0.5 });
+    expect(row('330106', 'key_public_area').target).toEqual({ coverage: 1, networking: 1, intact: 0.98 });
+    expect(row('330106', 'unassigned')).toMatchObject({ installed: 1, networked: 1, intact: 0, onlineMs: 5 * DAY, intactMs: 3 * DAY, observedMs: 5 * DAY });
+    expect(row('330102', 'all')).toMatchObject({ points: 1, coveredPoints: 1, installed: 1, networked: 1, intact: 1, onlineMs: 10 * DAY - 25 * H });
+    const total = row('330100', 'all');
+    expect(total).toMatchObject({ points: 3, coveredPoints: 2, installed: 3, networked: 3, intact: 2 });
+    expect(total.onlineRate).toBeCloseTo((10 * DAY - 4 * H + 10 * DAY - 25 * H + 5 * DAY + DAY) / (10 * DAY + 10 * DAY + 5 * DAY + 10 * DAY), 12);
+    expect(rows.some((r) => r.region === '330200')).toBe(false); // another city's point stays out
+    expect(ranking('330100', rows).map((r) => [r.rank, r.region])).toEqual([[1, '330102'], [2, '330106']]);
+    expect(repairTimes('330100', cameras)).toEqual([
+      { region: '330100', repairs: 3, meanMs: Math.round((4 * H + DAY + H) / 3) },
+      { region: '330102', repairs: 2, meanMs: Math.round((DAY + H) / 2) },
+      { region: '330106', repairs: 1, meanMs: 4 * H },
+    ]);
+  });
+});
