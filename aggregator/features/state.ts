@@ -276,8 +276,10 @@ export class AggregatorState {
       for (const c of this.cameras.values()) {
         if (c.agentId !== agentId) continue;
         this.refresh(c);
-        // what the centre shows and what the history says agree from this moment on
-        this.reconcile(c, this.effectiveState(c), now);
+        // the same session back: its statuses stand again, and the history says so from this moment on. A new
+        // session's first statuses and replayed events (a moment later) say what its checks found; an unknown
+        // mark here would claim a gap the new session's own events may well cover
+        if (returned) this.reconcile(c, this.effectiveState(c), now);
       }
       this.tryProof(rec);
     }
