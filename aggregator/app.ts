@@ -12,6 +12,7 @@ import { RatesPublisher } from './features/rates-publisher.js';
 import { AggregatorState } from './features/state.js';
 import { buildReport, type ReportPeriod } from './features/report.js';
 import { ReportPublisher } from './features/report-publisher.js';
+import { createMaintenanceIngest } from './features/maintenance-ingest.js';
 
 const DAY = 86_400_000;
 
@@ -25,13 +26,14 @@ export class AggregatorApp {
   private readonly reports: ReportPublisher;
   private readonly batch: GroupCommit;
   private pruneTimer: NodeJS.Timeout | undefined;
+  private maintenanceTimer: NodeJS.Timeout | undefined;
   apiUrl = '';
 
   constructor(private readonly deps: { config: AggregatorConfig; log: Logger; now?: () => number }) {
     const { config, log } = deps;
     const now = deps.now ?? Date.now;
     this.store = new SqliteStore(config.database);
-    this.state = new AggregatorState({ store: this.store, log: log.child({ module: 'state' }), now });
+    this.state = new AggregatorState({ store: this.store, log: log.child({ module: 'state' }), now, maintenanceExcluded: config.maintenance.excludeFromRates });
     this.mqtt = new MqttConnection({
       // a fixed client id and a persistent session: the broker queues QoS 1 traffic while we restart
       settings: { ...config.mqtt, clientId: config.mqtt.clientId ?? 'xueliang-aggregator', clean: false, deferAcks: true },
@@ -46,7 +48,12 @@ export class AggregatorApp {
       onError: (err) => log.error({ err }, 'commit failed: the broker will send the batch again'),
     });
     this.rates = new RatesPublisher({ mqtt: this.mqtt, state: this.state, topicRoot: config.mqtt.topicRoot, intervalMs: config.ratesIntervalMs, now, log: log.child({ module: 'rates' }) });
-    const report = (region: string, period: ReportPeriod) => buildReport({ store: this.store, agentRegion: (id) => this.state.agents.get(id)?.region ?? null, timeZone: config.timeZone, now: now() }, region, period);
+    const report = (region: string, period: ReportPeriod) =>
+      buildReport(
+        { store: this.store, agentRegion: (id) => this.state.agents.get(id)?.region ?? null, timeZone: config.timeZone, now: now(), maintenance: config.maintenance.excludeFromRates ? this.state.maintenance : undefined },
+        region,
+        period,
+      );
     this.http = new HttpApi({ state: this.state, log: log.child({ module: 'http' }), now, host: config.http.host, port: config.http.port, token: config.http.token, timeZone: config.timeZone, onPlanChanged: () => this.rates.markDirty(), report });
     this.reports = new ReportPublisher({ mqtt: this.mqtt, topicRoot: config.mqtt.topicRoot, timeZone: config.timeZone, intervalMs: config.ratesIntervalMs, now, regions: () => this.state.counters.counts().keys(), report, log: log.child({ module: 'reports' }) });
     this.mqtt.onConnect(() => this.reports.tick());
@@ -71,9 +78,13 @@ export class AggregatorApp {
     const t = topics(config.mqtt.topicRoot);
     const ingest = createIngest({ state: this.state, topicRoot: config.mqtt.topicRoot, maxPayloadBytes: config.maxPayloadBytes, log: log.child({ module: 'ingest' }) });
     const ratesPrefix = `${t.root}/rates/`;
-    this.mqtt.onMessage((m) => this.batch.add(() => (m.topic.startsWith(ratesPrefix) ? this.rates.observe(m.topic, m.payload) : ingest(m))));
-    // the rates topics too: what is retained there that we did not write is repaired
-    for (const f of [t.all.agentStates, t.all.cameraStatuses, t.all.events, t.all.summaries, `${ratesPrefix}#`]) this.mqtt.subscribe(f);
+    const maintenancePrefix = `${t.root}/maintenance/`;
+    const windows = createMaintenanceIngest({ state: this.state, log: log.child({ module: 'maintenance' }) });
+    this.mqtt.onMessage((m) => this.batch.add(() => (m.topic.startsWith(ratesPrefix) ? this.rates.observe(m.topic, m.payload) : m.topic.startsWith(maintenancePrefix) ? windows(m.topic.slice(maintenancePrefix.length), m.payload) : ingest(m))));
+    // the rates topics too: what is retained there that we did not write is repaired; admins declare maintenance windows
+    for (const f of [t.all.agentStates, t.all.cameraStatuses, t.all.events, t.all.summaries, `${ratesPrefix}#`, `${maintenancePrefix}+`]) this.mqtt.subscribe(f);
+    // windows begin and end by themselves
+    this.maintenanceTimer = setInterval(() => this.state.tickMaintenance(), 1000);
     this.mqtt.start();
     this.apiUrl = await this.http.start();
     this.rates.start();
@@ -89,6 +100,7 @@ export class AggregatorApp {
 
   async stop(): Promise<void> {
     if (this.pruneTimer) clearInterval(this.pruneTimer);
+    if (this.maintenanceTimer) clearInterval(this.maintenanceTimer);
     this.rates.stop();
     this.reports.stop();
     await this.http.stop();

@@ -103,6 +103,7 @@ export function reportWorkbook(r: Report): ExcelJS.Workbook {
       { header: '未知小时 Unknown h', key: 'unknownH', width: 12 },
       { header: '观测小时 Observed h', key: 'observedH', width: 12 },
       { header: '在线率 Online', key: 'online', width: 11, pct: true },
+      { header: '维护小时 Maintenance h', key: 'maintenanceH', width: 12 },
     ],
     r.rows.map((x) => ({
       region: x.region,
@@ -120,6 +121,7 @@ export function reportWorkbook(r: Report): ExcelJS.Workbook {
       unknownH: hours(x.unknownMs),
       observedH: hours(x.observedMs),
       online: x.onlineRate,
+      maintenanceH: hours(x.maintenanceMs),
     })),
   );
   sheet(

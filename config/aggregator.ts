@@ -26,6 +26,16 @@ export const aggregatorConfigSchema = z
       .default('Asia/Shanghai')
       .refine(isTimeZone, { message: 'not a time zone this system knows (use an IANA name such as Asia/Shanghai)' })
       .describe('IANA time zone of the users: where "today", days and months begin and end'),
+    maintenance: z
+      .object({
+        excludeFromRates: z
+          .boolean()
+          .default(true)
+          .describe('time under a maintenance window leaves the online rate (neither online nor observed), and a camera under one now is counted apart from networking and intact; false: windows are only shown'),
+      })
+      .strict()
+      .prefault({})
+      .describe('maintenance windows that admins declare (POST /api/maintenance or {root}/maintenance/{id})'),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info').describe('pino log level'),
   })
   .strict();

@@ -23,6 +23,8 @@ export const countsView = z.object({
   degraded: count,
   offline: count,
   unknown: count,
+  /** installed cameras under a maintenance window now: outside installed and the states above */
+  maintenance: count,
 });
 
 export const onlineView = z.object({
@@ -79,6 +81,8 @@ export const cameraView = z.object({
   streamUri: z.string().nullable(),
   checkedAt: isoTime.nullable(),
   firstSeen: isoTime,
+  /** the maintenance window it is under now */
+  maintenance: z.object({ id: z.string(), reason: z.string(), until: isoTime }).nullable(),
 });
 export type CameraView = z.infer<typeof cameraView>;
 
@@ -182,6 +186,8 @@ export const reportResponse = z.object({
       intactMs: z.number().nonnegative(),
       unknownMs: z.number().nonnegative(),
       observedMs: z.number().nonnegative(),
+      /** camera time under maintenance windows, left out of online and observed time */
+      maintenanceMs: z.number().nonnegative(),
       coverage: plainRatio,
       networking: plainRatio,
       intactRate: plainRatio,
@@ -192,6 +198,11 @@ export const reportResponse = z.object({
   ranking: z.array(z.object({ rank: z.number().int().positive(), region: z.string(), intactRate: z.number().nullable(), onlineRate: z.number().nullable(), installed: count })),
   longestOffline: z.array(z.object({ cameraId: z.string(), agentId: z.string(), region: z.string().nullable(), category: z.string(), offlineMs: z.number().nonnegative(), outages: count })),
   repairs: z.array(z.object({ region: z.string(), repairs: count, meanMs: z.number().nullable() })),
+});
+
+/** `GET /api/maintenance` */
+export const maintenanceResponse = z.object({
+  windows: z.array(z.object({ id: z.string(), scope: z.enum(['camera', 'point', 'agent']), target: z.string(), from: isoTime, to: isoTime, reason: z.string(), active: z.boolean() })),
 });
 
 /** Every 4xx and 5xx. */

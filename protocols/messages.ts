@@ -247,7 +247,7 @@ const categoryRates = z.object({
   networking: ratioValue,
   intact: ratioValue,
   online24h: z.object({ onlineMs: z.number().nonnegative(), unknownMs: z.number().nonnegative(), observedMs: z.number().nonnegative(), rate: z.number().min(0).max(1).nullable() }),
-  cameras: z.object({ installed: z.number().int(), online: z.number().int(), degraded: z.number().int(), offline: z.number().int(), unknown: z.number().int() }),
+  cameras: z.object({ installed: z.number().int(), online: z.number().int(), degraded: z.number().int(), offline: z.number().int(), unknown: z.number().int(), maintenance: z.number().int().optional() }),
   points: z.object({ planned: z.number().int(), covered: z.number().int() }),
 });
 /** `{root}/rates/{regionCode}` and `{root}/rates/all`, retained, from the aggregator. */
@@ -258,3 +258,24 @@ export const ratesMessage = z.object({
   categories: z.object({ key_public_area: categoryRates, key_industry_part: categoryRates, other: categoryRates, unassigned: categoryRates, all: categoryRates }),
 });
 export type RatesMessage = z.infer<typeof ratesMessage>;
+
+// ---------------------------------------------------------------- maintenance (admins → aggregator)
+/**
+ * `{root}/maintenance/{id}`, retained (an empty message cancels it), or
+ * POST /api/maintenance: a camera, a point or a whole gateway is being
+ * worked on from `from` to `to`. Meanwhile it is shown as in maintenance and
+ * counted apart from the rates (docs/domain.md §1).
+ */
+export const maintenanceWindow = z
+  .object({
+    id: topicSegment,
+    scope: z.enum(['camera', 'point', 'agent']),
+    /** the camera id, point id (or its gbId) or agent id */
+    target: z.string().min(1).max(128).regex(/^[^\p{Cc}]+$/u, 'no control characters'),
+    from: isoTime,
+    to: isoTime,
+    reason: z.string().max(500).regex(/^[^\p{Cc}]*$/u, 'no control characters').default(''),
+  })
+  .strict()
+  .refine((w) => Date.parse(w.from) < Date.parse(w.to), { message: 'from must be before to', path: ['to'] });
+export type MaintenanceWindow = z.infer<typeof maintenanceWindow>;

@@ -14,7 +14,9 @@ import {
   ratesResponse,
   releaseResponse,
   reportResponse,
+  maintenanceResponse,
 } from './http-api.js';
+import { maintenanceWindow } from './messages.js';
 
 /** JSON Schema 2020-12 is OpenAPI 3.1's own dialect. */
 const jsonSchema = (schema: z.ZodType) => contractSchema(schema, 'draft-2020-12');
@@ -84,6 +86,18 @@ export function openApiDocument(): Record<string, unknown> {
           ],
           responses: { 200: { description: 'the report', content: { 'application/json': { schema: jsonSchema(reportResponse) }, 'text/csv': { schema: { type: 'string' } } } }, 400: problem('a bad period or region') },
         },
+      },
+      '/api/maintenance': {
+        get: { summary: 'Maintenance windows, running, planned and past', responses: { 200: json(maintenanceResponse, 'the windows') } },
+        post: {
+          summary: 'Declare a maintenance window for a camera, a point or a gateway',
+          security: bearer,
+          requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(maintenanceWindow) } } },
+          responses: { 201: { description: 'declared', content: { 'application/json': { schema: { type: 'object', properties: { window: jsonSchema(maintenanceWindow) } } } } }, 400: problem('an invalid window'), 401: problem('no or a wrong token'), 403: problem('no http.token configured') },
+        },
+      },
+      '/api/maintenance/{id}': {
+        delete: { summary: 'End a window now (one not begun is dropped)', security: bearer, parameters: [{ ...id, description: 'window id' }], responses: { 200: { description: 'ended', content: { 'application/json': { schema: { type: 'object', properties: { ended: { type: 'string' } } } } } }, 401: problem('no or a wrong token'), 404: problem('no such window') } },
       },
       '/api/agents': { get: { summary: 'Gateways, online or not, with their camera counts', responses: { 200: json(agentsResponse, 'the gateways') } } },
       '/api/plan': {

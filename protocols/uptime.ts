@@ -15,20 +15,48 @@ export const STREAM_UP: ReadonlySet<CameraState> = new Set(['online', 'degraded'
  * observed; `unknown` spans are observed but not online. Agent and
  * aggregator both count uptime with this function.
  */
-export function uptimeWithin(marks: readonly StateMark[], from: number, to: number): { onlineMs: number; unknownMs: number; observedMs: number } {
+export function uptimeWithin(marks: readonly StateMark[], from: number, to: number, excluded: readonly Interval[] = []): { onlineMs: number; unknownMs: number; observedMs: number; excludedMs: number } {
   let onlineMs = 0;
   let unknownMs = 0;
   let observedMs = 0;
+  let excludedMs = 0;
   for (let i = 0; i < marks.length; i++) {
     const m = marks[i]!;
     const start = Math.max(m.at, from);
     const end = Math.min(marks[i + 1]?.at ?? to, to);
     if (end <= start) continue;
-    observedMs += end - start;
-    if (STREAM_UP.has(m.state)) onlineMs += end - start;
-    else if (m.state === 'unknown') unknownMs += end - start;
+    // time under maintenance is left out of the window: neither observed nor online
+    const cut = overlapMs(start, end, excluded);
+    excludedMs += cut;
+    const d = end - start - cut;
+    observedMs += d;
+    if (STREAM_UP.has(m.state)) onlineMs += d;
+    else if (m.state === 'unknown') unknownMs += d;
   }
-  return { onlineMs, unknownMs, observedMs };
+  return { onlineMs, unknownMs, observedMs, excludedMs };
+}
+
+/** A span of time [from, to), ms epoch. */
+export interface Interval {
+  from: number;
+  to: number;
+}
+
+/** How much of [start, end) the intervals cover (overlapping intervals counted once). */
+export function overlapMs(start: number, end: number, intervals: readonly Interval[]): number {
+  if (intervals.length === 0) return 0;
+  const parts = intervals
+    .map((x) => ({ from: Math.max(x.from, start), to: Math.min(x.to, end) }))
+    .filter((x) => x.to > x.from)
+    .sort((a, b) => a.from - b.from);
+  let total = 0;
+  let reach = start;
+  for (const p of parts) {
+    const s = Math.max(p.from, reach);
+    if (p.to > s) total += p.to - s;
+    reach = Math.max(reach, p.to);
+  }
+  return total;
 }
 
 /** Drops marks that ended before `from`, keeping the one in force at `from`. */

@@ -48,6 +48,7 @@ export class SqliteStore {
       CREATE TABLE IF NOT EXISTS plan (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS losses (json TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS plan_versions (at INTEGER NOT NULL, json TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS maintenance (id TEXT PRIMARY KEY, json TEXT NOT NULL);
     `);
     // a removed camera keeps its row (and its marks) for the reports of the periods it was installed in
     const columns = (this.db.prepare('PRAGMA table_info(cameras)').all() as Array<{ name: string }>).map((c) => c.name);
@@ -125,6 +126,18 @@ export class SqliteStore {
   planAt(at: number): string | undefined {
     const row = (this.db.prepare('SELECT json FROM plan_versions WHERE at <= ? ORDER BY at DESC, rowid DESC LIMIT 1').get(at) ?? this.db.prepare('SELECT json FROM plan_versions ORDER BY at, rowid LIMIT 1').get()) as { json: string } | undefined;
     return row?.json ?? this.loadPlan();
+  }
+
+  saveWindow(id: string, json: string): void {
+    this.db.prepare('INSERT INTO maintenance (id, json) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET json = excluded.json').run(id, json);
+  }
+
+  deleteWindow(id: string): void {
+    this.db.prepare('DELETE FROM maintenance WHERE id = ?').run(id);
+  }
+
+  loadWindows(): string[] {
+    return (this.db.prepare('SELECT json FROM maintenance ORDER BY id').all() as Array<{ json: string }>).map((r) => r.json);
   }
 
   /** Cameras installed at some time in [from, to): reported before `to`, not removed before `from`. */

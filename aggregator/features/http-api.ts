@@ -5,6 +5,8 @@ import type { Logger } from 'pino';
 import { regionError } from '../../protocols/index.js';
 import { openApiDocument } from '../../protocols/openapi.js';
 import { parsePeriod, reportCsv, type Report, type ReportPeriod } from './report.js';
+import { applyWindow, parseMaintenanceWindow } from './maintenance-ingest.js';
+import { windowJson } from './maintenance.js';
 import { parsePlan } from './plan.js';
 import { prometheusText } from './metrics.js';
 import { agentsView, bindingView, cameraView, camerasView, historyView, parseWindow, ratesView, uptimeView } from './queries.js';
@@ -73,6 +75,29 @@ export class HttpApi {
     }
     try {
       if (req.method === 'PUT' && path === '/api/plan') return await this.putPlan(req, res, url.searchParams, json, fail);
+      if (req.method === 'POST' && path === '/api/maintenance') {
+        if (!this.authorized(req, res, fail)) return;
+        const text = await readBody(req, 64 * 1024);
+        if (text === 'too_large' || text === 'not_utf8') return fail(400, 'BAD_BODY', 'a JSON window of at most 64 KiB, UTF-8');
+        let data: unknown;
+        try {
+          data = JSON.parse(text);
+        } catch {
+          return fail(400, 'NOT_JSON', 'the body is not JSON');
+        }
+        const r = parseMaintenanceWindow(data);
+        if (!r.ok) return json(400, { error: { code: 'INVALID_WINDOW', message: r.errors.join('; ') } });
+        const w = applyWindow(state, r.window);
+        this.deps.log.info({ id: w.id, scope: w.scope, target: w.target }, 'maintenance window declared');
+        return json(201, { window: windowJson(w) });
+      }
+      const endWindow = /^\/api\/maintenance\/([^/]+)$/.exec(path);
+      if (req.method === 'DELETE' && endWindow) {
+        if (!this.authorized(req, res, fail)) return;
+        if (!state.maintenance.end(endWindow[1]!)) return fail(404, 'UNKNOWN_WINDOW', 'no such maintenance window');
+        state.tickMaintenance();
+        return json(200, { ended: endWindow[1] });
+      }
       const release = /^\/api\/cameras\/([^/]+)$/.exec(path);
       if (req.method === 'DELETE' && release) {
         if (!this.authorized(req, res, fail)) return;
@@ -80,7 +105,7 @@ export class HttpApi {
         this.deps.onPlanChanged();
         return json(200, { released: release[1] });
       }
-      if (req.method !== 'GET' && req.method !== 'HEAD') return fail(405, 'METHOD_NOT_ALLOWED', 'read-only endpoint (PUT /api/plan and DELETE /api/cameras/{id} take the bearer token)');
+      if (req.method !== 'GET' && req.method !== 'HEAD') return fail(405, 'METHOD_NOT_ALLOWED', 'read-only endpoint (PUT /api/plan, POST /api/maintenance, DELETE /api/maintenance/{id} and /api/cameras/{id} take the bearer token)');
       const t = now();
       if (path === '/healthz') return json(200, { ok: true });
       if (path === '/api/openapi.json') return json(200, (this.openApi ??= openApiDocument()));
@@ -111,6 +136,7 @@ export class HttpApi {
         return json(200, { ...cameraView(state, c, t), uptime: uptimeView(c, t), status: c.status });
       }
       if (path === '/api/agents') return json(200, { agents: agentsView(state) });
+      if (path === '/api/maintenance') return json(200, { windows: state.maintenance.list().map((w) => ({ ...windowJson(w), active: w.from <= t && t < w.to })) });
       if (path === '/api/report') {
         const period = parsePeriod(url.searchParams, this.deps.timeZone);
         if ('error' in period) return fail(400, 'BAD_PERIOD', period.error);
@@ -154,19 +180,9 @@ export class HttpApi {
 
   private async putPlan(req: http.IncomingMessage, res: http.ServerResponse, query: URLSearchParams, json: (s: number, b: unknown) => void, fail: (s: number, c: string, m: string) => void): Promise<void> {
     if (!this.authorized(req, res, fail)) return;
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const c of req as AsyncIterable<Buffer>) {
-      size += c.length;
-      if (size > MAX_BODY) return fail(413, 'TOO_LARGE', `plan larger than ${MAX_BODY} bytes`);
-      chunks.push(c);
-    }
-    let text: string;
-    try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
-    } catch {
-      return fail(400, 'NOT_UTF8', 'the plan is not valid UTF-8 (save the spreadsheet as CSV UTF-8)');
-    }
+    const text = await readBody(req, MAX_BODY);
+    if (text === 'too_large') return fail(413, 'TOO_LARGE', `plan larger than ${MAX_BODY} bytes`);
+    if (text === 'not_utf8') return fail(400, 'NOT_UTF8', 'the plan is not valid UTF-8 (save the spreadsheet as CSV UTF-8)');
     const type = req.headers['content-type'] ?? '';
     const format = type.includes('csv') ? 'csv' : 'json';
     const load = parsePlan(text, format);
@@ -178,5 +194,21 @@ export class HttpApi {
     this.deps.log.info({ points: load.points.length, rejectedRows: load.errors.length }, 'point plan replaced');
     this.deps.onPlanChanged();
     json(200, { loaded: load.points.length, ...errors });
+  }
+}
+
+/** A request body as UTF-8 text, at most `max` bytes. */
+async function readBody(req: http.IncomingMessage, max: number): Promise<string | 'too_large' | 'not_utf8'> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req as AsyncIterable<Buffer>) {
+    size += c.length;
+    if (size > max) return 'too_large';
+    chunks.push(c);
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
+  } catch {
+    return 'not_utf8';
   }
 }

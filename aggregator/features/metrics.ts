@@ -1,5 +1,4 @@
 import { CATEGORY_KEYS, rateSet } from '../rates/model.js';
-import { onlineRates } from '../rates/online.js';
 import type { AggregatorState } from './state.js';
 
 const esc = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
@@ -23,7 +22,7 @@ export function prometheusText(state: AggregatorState, now: number): string {
   rate('xueliang_coverage_ratio', 'points with their required installed cameras / points in the plan', (s) => s.coverage);
   rate('xueliang_networking_ratio', 'networked (online or degraded) installed cameras / installed cameras', (s) => s.networking);
   rate('xueliang_intact_ratio', 'online cameras without picture faults / installed cameras', (s) => s.intact);
-  const online = onlineRates(state.counters.cameras(), (id) => state.cameras.get(id)?.marks ?? [], now - DAY, now);
+  const online = state.onlineRates(now - DAY, now);
   family('xueliang_online_ratio', 'gauge', 'time online (or degraded) / time observed, over the last 24 h (unknown time counts as not online)');
   for (const [region, row] of online)
     for (const k of CATEGORY_KEYS) {

@@ -2,7 +2,7 @@ import { regionLevel, regionParent, uptimeWithin, type CameraState, type Failure
 import { ALL_REGIONS, CATEGORY_KEYS, rateSet } from '../rates/model.js';
 import type { CameraView, RatesResponse } from '../../protocols/http-api.js';
 import { startOfLocalDay } from '../../protocols/local-time.js';
-import { onlineRates, type OnlineRate } from '../rates/online.js';
+import type { OnlineRate } from '../rates/online.js';
 import type { AggregatorState, CameraRecord } from './state.js';
 
 const DAY = 86_400_000;
@@ -38,7 +38,7 @@ const pct = (r: number | null) => (r === null ? null : Math.round(r * 10_000) / 
 
 export function ratesView(state: AggregatorState, opts: { region?: string | null; category?: string | null; window: Window }): RatesResponse {
   const table = state.counters.counts();
-  const online = onlineRates(state.counters.cameras(), (id) => state.cameras.get(id)?.marks ?? [], opts.window.from, opts.window.to);
+  const online = state.onlineRates(opts.window.from, opts.window.to);
   const regions = [...table.keys()]
     .filter((r) => !opts.region || r === opts.region || (opts.region !== ALL_REGIONS && r !== ALL_REGIONS && regionParent(r) === opts.region))
     .sort((a, b) => (a === ALL_REGIONS ? -1 : b === ALL_REGIONS ? 1 : a.localeCompare(b)));
@@ -77,6 +77,7 @@ export function cameraView(state: AggregatorState, c: CameraRecord, now: number)
   while (i > 0 && c.marks[i - 1]!.state === c.marks[i]!.state) i--;
   const since = c.marks[i]?.at ?? c.firstSeen;
   const why = unknownReason(state, c, eff);
+  const inMaintenance = state.maintenance.activeFor(state.subjectOf(c), now);
   return {
     cameraId: c.cameraId,
     name: c.status.name,
@@ -96,6 +97,7 @@ export function cameraView(state: AggregatorState, c: CameraRecord, now: number)
     streamUri: c.status.streamUri,
     checkedAt: c.status.checkedAt,
     firstSeen: new Date(c.firstSeen).toISOString(),
+    maintenance: inMaintenance ? { id: inMaintenance.id, reason: inMaintenance.reason, until: new Date(inMaintenance.to).toISOString() } : null,
   };
 }
 
@@ -119,6 +121,7 @@ export function camerasView(state: AggregatorState, q: URLSearchParams, now: num
     agent: q.get('agent'),
     point: q.get('point'),
     fault: q.get('fault'),
+    maintenance: q.get('maintenance'),
   };
   const out = [];
   for (const c of state.cameras.values()) {
@@ -128,6 +131,7 @@ export function camerasView(state: AggregatorState, q: URLSearchParams, now: num
     if (want.point && v.pointId !== want.point) continue;
     if (want.region && !(v.region ?? '').startsWith(want.region.replace(/0+$/, ''))) continue;
     if (want.fault && !v.faults.some((f) => f.fault === want.fault)) continue;
+    if (want.maintenance !== null && (v.maintenance !== null) !== (want.maintenance === 'true')) continue;
     out.push(v);
   }
   return out.sort((a, b) => b.forMs - a.forMs || a.cameraId.localeCompare(b.cameraId));

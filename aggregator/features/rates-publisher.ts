@@ -2,14 +2,13 @@ import type { Logger } from 'pino';
 import { regionLevel, topics, type RatesMessage } from '../../protocols/index.js';
 import type { MqttConnection } from '../../agent/adapters/mqtt-client.js';
 import { ALL_REGIONS, CATEGORY_KEYS, rateSet, type CategoryKey } from '../rates/model.js';
-import { onlineRates } from '../rates/online.js';
 import type { AggregatorState } from './state.js';
 
 const DAY = 86_400_000;
 
 /** Builds the retained rate message of every region, from the counters and the last 24 h of history. */
 export function ratesMessages(state: AggregatorState, now: number): RatesMessage[] {
-  const online = onlineRates(state.counters.cameras(), (id) => state.cameras.get(id)?.marks ?? [], now - DAY, now);
+  const online = state.onlineRates(now - DAY, now);
   const out: RatesMessage[] = [];
   for (const [region, row] of state.counters.counts()) {
     const categories = Object.fromEntries(
@@ -24,7 +23,7 @@ export function ratesMessages(state: AggregatorState, now: number): RatesMessage
             networking: s.networking,
             intact: s.intact,
             online24h: { onlineMs: o?.onlineMs ?? 0, unknownMs: o?.unknownMs ?? 0, observedMs: o?.observedMs ?? 0, rate: o?.rate ?? null },
-            cameras: { installed: c.installed, online: c.online, degraded: c.degraded, offline: c.offline, unknown: c.unknown },
+            cameras: { installed: c.installed, online: c.online, degraded: c.degraded, offline: c.offline, unknown: c.unknown, maintenance: c.maintenance },
             points: { planned: c.points, covered: c.coveredPoints },
           },
         ];

@@ -3,6 +3,7 @@ import { cameraStatusMessage, fromLocal, localParts, regionLevel } from '../../p
 import type { reportResponse } from '../../protocols/http-api.js';
 import type { SqliteStore } from '../adapters/sqlite-store.js';
 import { cameraFact } from '../rates/bind.js';
+import type { MaintenanceBook } from './maintenance.js';
 import { ALL_REGIONS, type PlanPoint } from '../rates/model.js';
 import { cameraPeriod, ranking, repairTimes, reportRows, type ReportCamera, type ReportRow } from '../rates/report-math.js';
 
@@ -51,7 +52,11 @@ export type Report = z.infer<typeof reportResponse> & { rows: ReportRow[] };
  * force at the period's end), not from the live state: a past period gives
  * the same numbers on any later day, cameras removed since included.
  */
-export function buildReport(deps: { store: SqliteStore; agentRegion: (agentId: string) => string | null; timeZone: string; now: number }, region: string, period: ReportPeriod): Report {
+export function buildReport(
+  deps: { store: SqliteStore; agentRegion: (agentId: string) => string | null; timeZone: string; now: number; maintenance?: MaintenanceBook | undefined },
+  region: string,
+  period: ReportPeriod,
+): Report {
   const { store } = deps;
   const to = Math.min(period.to, deps.now);
   const from = Math.min(period.from, to);
@@ -68,6 +73,9 @@ export function buildReport(deps: { store: SqliteStore; agentRegion: (agentId: s
     const parsed = cameraStatusMessage.safeParse(JSON.parse(r.statusJson));
     if (!parsed.success) continue;
     const fact = cameraFact(parsed.data, { id: r.agentId, online: true, region: deps.agentRegion(r.agentId) }, (k) => byId.get(k));
+    const point = fact.pointId !== null ? byId.get(fact.pointId) : undefined;
+    const subject = { cameraId: r.cameraId, agentId: r.agentId, pointIds: point ? [point.id, ...(point.gbId ? [point.gbId] : [])] : [] };
+    const windows = deps.maintenance?.intervalsFor(subject) ?? [];
     cameras.push({
       cameraId: r.cameraId,
       agentId: r.agentId,
@@ -75,7 +83,8 @@ export function buildReport(deps: { store: SqliteStore; agentRegion: (agentId: s
       category: fact.category,
       pointId: fact.pointId,
       installedAtEnd: r.removedAt === null || r.removedAt >= to,
-      period: cameraPeriod(marks.get(r.cameraId) ?? [], from, to),
+      maintenanceAtEnd: deps.maintenance?.activeFor(subject, to - 1) !== undefined,
+      period: cameraPeriod(marks.get(r.cameraId) ?? [], from, to, windows),
     });
   }
   const reportRowsOf = reportRows(region, plan, cameras);
@@ -100,10 +109,10 @@ const pct = (r: number | null) => (r === null ? '' : (Math.round(r * 10_000) / 1
 
 /** The rows as CSV (UTF-8 with BOM, so spreadsheet programs read the Chinese headers). */
 export function reportCsv(r: Report): string {
-  const head = ['region', 'category', 'points', 'covered_points', 'coverage_%', 'installed', 'networked', 'networking_%', 'intact', 'intact_%', 'intact_target_%', 'online_hours', 'unknown_hours', 'observed_hours', 'online_%'];
+  const head = ['region', 'category', 'points', 'covered_points', 'coverage_%', 'installed', 'networked', 'networking_%', 'intact', 'intact_%', 'intact_target_%', 'online_hours', 'unknown_hours', 'observed_hours', 'online_%', 'maintenance_hours'];
   const h = (ms: number) => (ms / 3600_000).toFixed(2);
   const lines = r.rows.map((x) =>
-    [x.region, x.category, x.points, x.coveredPoints, pct(x.coverage.rate), x.installed, x.networked, pct(x.networking.rate), x.intact, pct(x.intactRate.rate), x.target ? pct(x.target.intact) : '', h(x.onlineMs), h(x.unknownMs), h(x.observedMs), pct(x.onlineRate)].join(','),
+    [x.region, x.category, x.points, x.coveredPoints, pct(x.coverage.rate), x.installed, x.networked, pct(x.networking.rate), x.intact, pct(x.intactRate.rate), x.target ? pct(x.target.intact) : '', h(x.onlineMs), h(x.unknownMs), h(x.observedMs), pct(x.onlineRate), h(x.maintenanceMs)].join(','),
   );
   return `\uFEFF${[`# ${r.region} ${r.period.label} (${r.period.timeZone}${r.period.complete ? '' : ', not closed yet'})`, head.join(','), ...lines].join('\r\n')}\r\n`;
 }

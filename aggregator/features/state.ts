@@ -1,8 +1,10 @@
 import type { Logger } from 'pino';
-import { cameraStatusMessage, type AgentEvent, type AgentStateMessage, type CameraState, type CameraStatusMessage, type StateMark } from '../../protocols/index.js';
+import { cameraStatusMessage, type AgentEvent, type AgentStateMessage, type CameraState, type CameraStatusMessage, type Interval, type StateMark } from '../../protocols/index.js';
 import type { SeqGap, SqliteStore } from '../adapters/sqlite-store.js';
 import { cameraFact } from '../rates/bind.js';
 import { RateCounters } from '../rates/counters.js';
+import { onlineRates } from '../rates/online.js';
+import { MaintenanceBook, type WindowSubject } from './maintenance.js';
 import type { PlanPoint } from '../rates/model.js';
 
 export interface AgentRecord {
@@ -120,7 +122,35 @@ export class AggregatorState {
   /** called with the time of every event stored (reports of closed periods follow late events) */
   onEventStored: ((ts: number) => void) | undefined;
 
-  constructor(private readonly deps: { store: SqliteStore; log: Logger; now: () => number }) {}
+  /** maintenance windows: cameras under one are counted apart */
+  readonly maintenance: MaintenanceBook;
+
+  constructor(private readonly deps: { store: SqliteStore; log: Logger; now: () => number; maintenanceExcluded?: boolean }) {
+    this.maintenance = new MaintenanceBook({ store: deps.store, now: deps.now });
+  }
+
+  /** What a maintenance window may name for this camera: itself, its point (id and GB/T 28181 code), its gateway. */
+  subjectOf(c: CameraRecord, pointId = this.counters.get(c.cameraId)?.pointId ?? null): WindowSubject {
+    const point = pointId !== null ? this.points.get(pointId) : undefined;
+    return { cameraId: c.cameraId, agentId: c.agentId, pointIds: point ? [point.id, ...(point.gbId ? [point.gbId] : [])] : [] };
+  }
+
+  /** Intervals to leave out of a camera's time (none when the config counts maintenance as measured). */
+  maintenanceIntervals(cameraId: string): Interval[] {
+    const c = this.cameras.get(cameraId);
+    return c && this.deps.maintenanceExcluded !== false ? this.maintenance.intervalsFor(this.subjectOf(c)) : [];
+  }
+
+  /** The time-weighted online rate of every region and category over [from, to), maintenance left out. */
+  onlineRates(from: number, to: number): ReturnType<typeof onlineRates> {
+    return onlineRates(this.counters.cameras(), (id) => this.cameras.get(id)?.marks ?? [], from, to, (f) => this.maintenanceIntervals(f.id));
+  }
+
+  /** Called every second or so: windows that began or ended move their cameras in or out of the counts. */
+  tickMaintenance(): void {
+    if (!this.maintenance.changed(this.deps.now())) return;
+    for (const c of this.cameras.values()) this.refresh(c);
+  }
 
   /** Restores everything from the store (after a restart). */
   load(): void {
@@ -130,6 +160,7 @@ export class AggregatorState {
     this.counters.setPlan(this.points.values());
     for (const a of store.loadAgents()) this.agents.set(a.agentId, JSON.parse(a.json) as AgentRecord);
     const marks = store.loadMarks();
+    this.maintenance.load();
     for (const [id, at] of store.loadRemovals()) this.removedAt.set(id, at);
     for (const c of store.loadCameras()) {
       const status = cameraStatusMessage.parse(JSON.parse(c.statusJson));
@@ -205,7 +236,8 @@ export class AggregatorState {
   private refresh(c: CameraRecord): void {
     const a = this.agents.get(c.agentId);
     const fact = cameraFact(c.status, { id: c.agentId, online: true, region: a?.region ?? null }, (id) => this.pointOf(id));
-    this.counters.set(c.cameraId, { ...fact, state: this.effectiveState(c) });
+    const maintenance = this.deps.maintenanceExcluded !== false && this.maintenance.activeFor(this.subjectOf(c, fact.pointId), this.deps.now()) !== undefined;
+    this.counters.set(c.cameraId, { ...fact, state: this.effectiveState(c), maintenance });
   }
 
   private addMark(c: CameraRecord, mark: StateMark): void {

@@ -26,6 +26,8 @@ export interface CameraFact {
   state: CameraState;
   /** number of video-quality faults in its last status */
   faults: number;
+  /** under a maintenance window now: counted apart, outside networking and intact (docs/domain.md §1) */
+  maintenance?: boolean | undefined;
 }
 
 export type CategoryKey = CameraCategory | 'all';
@@ -47,9 +49,11 @@ export interface Counts {
   degraded: number;
   offline: number;
   unknown: number;
+  /** installed cameras under a maintenance window now: not in `installed` nor in the states above */
+  maintenance: number;
 }
 
-export const emptyCounts = (): Counts => ({ points: 0, coveredPoints: 0, installed: 0, networked: 0, intact: 0, online: 0, degraded: 0, offline: 0, unknown: 0 });
+export const emptyCounts = (): Counts => ({ points: 0, coveredPoints: 0, installed: 0, networked: 0, intact: 0, online: 0, degraded: 0, offline: 0, unknown: 0, maintenance: 0 });
 
 export interface Ratio {
   numerator: number;

@@ -1,4 +1,4 @@
-import { uptimeWithin, type StateMark } from '../../protocols/index.js';
+import { uptimeWithin, type Interval, type StateMark } from '../../protocols/index.js';
 import { cellsOf } from './snapshot.js';
 import type { CameraFact, CategoryKey } from './model.js';
 
@@ -20,10 +20,16 @@ export interface OnlineRate extends OnlineTotals {
  * from each camera's state marks (docs/domain.md §1). A camera counts from its
  * first mark on; `unknown` time counts as not online. Pure.
  */
-export function onlineRates(facts: Iterable<CameraFact>, marksOf: (cameraId: string) => readonly StateMark[], from: number, to: number): Map<string, Partial<Record<CategoryKey, OnlineRate>>> {
+export function onlineRates(
+  facts: Iterable<CameraFact>,
+  marksOf: (cameraId: string) => readonly StateMark[],
+  from: number,
+  to: number,
+  maintenanceOf: (f: CameraFact) => readonly Interval[] = () => [],
+): Map<string, Partial<Record<CategoryKey, OnlineRate>>> {
   const out = new Map<string, Partial<Record<CategoryKey, OnlineRate>>>();
   for (const f of facts) {
-    const u = uptimeWithin(marksOf(f.id), from, to);
+    const u = uptimeWithin(marksOf(f.id), from, to, maintenanceOf(f));
     for (const [r, k] of cellsOf(f.region, f.category)) {
       let row = out.get(r);
       if (!row) out.set(r, (row = {}));

@@ -1,4 +1,4 @@
-import { regionAncestors, STREAM_UP, type CameraState, type StateMark } from '../../protocols/index.js';
+import { overlapMs, regionAncestors, STREAM_UP, type CameraState, type Interval, type StateMark } from '../../protocols/index.js';
 import { ALL_REGIONS, ratio, type CategoryKey, type PlanPoint, type Ratio } from './model.js';
 
 /** The national targets (docs/domain.md §1): coverage and networking 100%, intact ≥ 98% / ≥ 95%. */
@@ -18,6 +18,8 @@ export interface CameraPeriod {
   unknownMs: number;
   observedMs: number;
   offlineMs: number;
+  /** time under maintenance windows: left out of everything above */
+  maintenanceMs: number;
   /** offline spans that overlap the period */
   outages: number;
   /** offline spans that ended (back online or degraded) inside the period, each as long as it lasted */
@@ -31,8 +33,8 @@ export interface CameraPeriod {
  * offline time, outages and repair times. Marks in time order; a mark
  * repeating the state before it is no change.
  */
-export function cameraPeriod(marks: readonly StateMark[], from: number, to: number): CameraPeriod {
-  const p: CameraPeriod = { onlineMs: 0, intactMs: 0, unknownMs: 0, observedMs: 0, offlineMs: 0, outages: 0, repairsMs: [], stateAtEnd: null };
+export function cameraPeriod(marks: readonly StateMark[], from: number, to: number, maintenance: readonly Interval[] = []): CameraPeriod {
+  const p: CameraPeriod = { onlineMs: 0, intactMs: 0, unknownMs: 0, observedMs: 0, offlineMs: 0, maintenanceMs: 0, outages: 0, repairsMs: [], stateAtEnd: null };
   // merge repeated states into spans
   const spans: Array<{ state: CameraState; start: number; end: number }> = [];
   for (let i = 0; i < marks.length; i++) {
@@ -46,8 +48,10 @@ export function cameraPeriod(marks: readonly StateMark[], from: number, to: numb
     if (s.start < to) p.stateAtEnd = s.state;
     const start = Math.max(s.start, from);
     const end = Math.min(s.end, to);
-    if (end > start) {
-      const d = end - start;
+    const cut = end > start ? overlapMs(start, end, maintenance) : 0;
+    p.maintenanceMs += cut;
+    if (end - start - cut > 0) {
+      const d = end - start - cut;
       p.observedMs += d;
       if (STREAM_UP.has(s.state)) p.onlineMs += d;
       if (s.state === 'online') p.intactMs += d;
@@ -72,6 +76,8 @@ export interface ReportCamera {
   pointId: string | null;
   /** it counts as installed at the end of the period */
   installedAtEnd: boolean;
+  /** under a maintenance window at the end of the period */
+  maintenanceAtEnd?: boolean;
   period: CameraPeriod;
 }
 
@@ -87,6 +93,8 @@ export interface ReportRow {
   intactMs: number;
   unknownMs: number;
   observedMs: number;
+  /** camera time under maintenance windows, left out of the online time and observed time */
+  maintenanceMs: number;
   coverage: Ratio;
   networking: Ratio;
   intactRate: Ratio;
@@ -117,7 +125,7 @@ export function reportRows(parent: string, plan: readonly PlanPoint[], cameras: 
   const get = (region: string, category: CategoryKey): Acc => {
     const k = `${region}\u0000${category}`;
     let a = acc.get(k);
-    if (!a) acc.set(k, (a = { region, category, points: 0, coveredPoints: 0, installed: 0, networked: 0, intact: 0, onlineMs: 0, intactMs: 0, unknownMs: 0, observedMs: 0 }));
+    if (!a) acc.set(k, (a = { region, category, points: 0, coveredPoints: 0, installed: 0, networked: 0, intact: 0, onlineMs: 0, intactMs: 0, unknownMs: 0, observedMs: 0, maintenanceMs: 0 }));
     return a;
   };
   const cells = (region: string | null, category: Exclude<CategoryKey, 'all'>) => {
@@ -140,7 +148,9 @@ export function reportRows(parent: string, plan: readonly PlanPoint[], cameras: 
       a.intactMs += c.period.intactMs;
       a.unknownMs += c.period.unknownMs;
       a.observedMs += c.period.observedMs;
-      if (!c.installedAtEnd) continue;
+      a.maintenanceMs += c.period.maintenanceMs;
+      // under maintenance at the end: counted apart, like the live rates
+      if (!c.installedAtEnd || c.maintenanceAtEnd) continue;
       a.installed += 1;
       if (c.period.stateAtEnd !== null && STREAM_UP.has(c.period.stateAtEnd)) a.networked += 1;
       if (c.period.stateAtEnd === 'online') a.intact += 1;

@@ -55,7 +55,11 @@ export function computeCounts(points: Iterable<PlanPoint>, cameras: Iterable<Cam
   return table;
 }
 
-export function addCamera(c: Counts, f: Pick<CameraFact, 'state' | 'faults'>, sign: 1 | -1): void {
+export function addCamera(c: Counts, f: Pick<CameraFact, 'state' | 'faults' | 'maintenance'>, sign: 1 | -1): void {
+  if (f.maintenance) {
+    c.maintenance += sign;
+    return;
+  }
   c.installed += sign;
   c[f.state] += sign;
   if (isNetworked(f.state)) c.networked += sign;

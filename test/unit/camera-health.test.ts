@@ -51,11 +51,13 @@ describe('uptime', () => {
       { at: 130, state: 'online' as const },
       { at: 190, state: 'unknown' as const },
     ];
-    expect(uptimeWithin(marks, 50, 200)).toEqual({ onlineMs: 50 + 60, unknownMs: 10, observedMs: 150 });
+    expect(uptimeWithin(marks, 50, 200)).toEqual({ onlineMs: 50 + 60, unknownMs: 10, observedMs: 150, excludedMs: 0 });
+    // a maintenance window is left out of the window: neither observed nor online
+    expect(uptimeWithin(marks, 50, 200, [{ from: 60, to: 80 }, { from: 70, to: 90 }])).toEqual({ onlineMs: 50 + 60 - 30, unknownMs: 10, observedMs: 150 - 30, excludedMs: 30 });
   });
 
   it('uptime: nothing observed before the first mark', () => {
-    expect(uptimeWithin([{ at: 100, state: 'online' }], 0, 200)).toEqual({ onlineMs: 100, unknownMs: 0, observedMs: 100 });
+    expect(uptimeWithin([{ at: 100, state: 'online' }], 0, 200)).toEqual({ onlineMs: 100, unknownMs: 0, observedMs: 100, excludedMs: 0 });
   });
 
   it('uptime: pruning keeps the mark in force at the window start', () => {

@@ -21,7 +21,10 @@ describe('report maths', () => {
       0,
       DAY,
     );
-    expect(p).toEqual({ onlineMs: 20 * H, intactMs: 19 * H, unknownMs: 2 * H, observedMs: DAY, offlineMs: 2 * H, outages: 1, repairsMs: [2 * H], stateAtEnd: 'online' });
+    expect(p).toEqual({ onlineMs: 20 * H, intactMs: 19 * H, unknownMs: 2 * H, observedMs: DAY, offlineMs: 2 * H, maintenanceMs: 0, outages: 1, repairsMs: [2 * H], stateAtEnd: 'online' });
+    // the same day with a maintenance window over the outage and an hour either side: left out
+    const m = cameraPeriod([{ at: 0, state: 'online' }, { at: 10 * H, state: 'offline' }, { at: 12 * H, state: 'online' }], 0, DAY, [{ from: 9 * H, to: 13 * H }]);
+    expect(m).toMatchObject({ onlineMs: 20 * H, observedMs: 20 * H, offlineMs: 0, outages: 0, maintenanceMs: 4 * H });
   });
 
   it('report maths: an outage that began before the period counts inside it, and its repair as long as it lasted', () => {
