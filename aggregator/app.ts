@@ -33,7 +33,7 @@ export class AggregatorApp {
     const { config, log } = deps;
     const now = deps.now ?? Date.now;
     this.store = new SqliteStore(config.database);
-    this.state = new AggregatorState({ store: this.store, log: log.child({ module: 'state' }), now, maintenanceExcluded: config.maintenance.excludeFromRates });
+    this.state = new AggregatorState({ store: this.store, log: log.child({ module: 'state' }), now, maintenanceExcluded: config.maintenance.excludeFromRates, flapping: { changes: config.flapping.changes, withinMs: config.flapping.withinMinutes * 60_000 } });
     this.mqtt = new MqttConnection({
       // a fixed client id and a persistent session: the broker queues QoS 1 traffic while we restart
       settings: { ...config.mqtt, clientId: config.mqtt.clientId ?? 'xueliang-aggregator', clean: false, deferAcks: true },
@@ -50,7 +50,7 @@ export class AggregatorApp {
     this.rates = new RatesPublisher({ mqtt: this.mqtt, state: this.state, topicRoot: config.mqtt.topicRoot, intervalMs: config.ratesIntervalMs, now, log: log.child({ module: 'rates' }) });
     const report = (region: string, period: ReportPeriod) =>
       buildReport(
-        { store: this.store, agentRegion: (id) => this.state.agents.get(id)?.region ?? null, timeZone: config.timeZone, now: now(), maintenance: config.maintenance.excludeFromRates ? this.state.maintenance : undefined },
+        { store: this.store, agentRegion: (id) => this.state.agents.get(id)?.region ?? null, timeZone: config.timeZone, now: now(), maintenance: config.maintenance.excludeFromRates ? this.state.maintenance : undefined, flapping: this.state.flappingRule },
         region,
         period,
       );

@@ -137,6 +137,18 @@ export function reportWorkbook(r: Report): ExcelJS.Workbook {
     r.ranking,
   );
   sheet(
+    '频繁变化 Flapping',
+    `频繁变化的摄像机 Flapping cameras ${r.region} ${r.period.label}`,
+    [
+      { header: '摄像机 Camera', key: 'cameraId', width: 26 },
+      { header: '网关 Gateway', key: 'agentId', width: 16 },
+      { header: '区域 Region', key: 'region', width: 12 },
+      { header: '次数 Episodes', key: 'episodes', width: 10 },
+      { header: '变化 Changes', key: 'changes', width: 10 },
+    ],
+    r.flapping,
+  );
+  sheet(
     '离线 Offline',
     `离线最久的摄像机 Longest offline ${r.region} ${r.period.label}`,
     [

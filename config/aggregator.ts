@@ -26,6 +26,14 @@ export const aggregatorConfigSchema = z
       .default('Asia/Shanghai')
       .refine(isTimeZone, { message: 'not a time zone this system knows (use an IANA name such as Asia/Shanghai)' })
       .describe('IANA time zone of the users: where "today", days and months begin and end'),
+    flapping: z
+      .object({
+        changes: z.number().int().min(1).max(1000).default(5).describe('a camera whose state changed more than this many times …'),
+        withinMinutes: z.number().min(1).max(1440).default(10).describe('… within this many minutes is flapping, until it has been stable this long'),
+      })
+      .strict()
+      .prefault({})
+      .describe('flapping cameras: one notice and one line in the problem list, not one per change'),
     maintenance: z
       .object({
         excludeFromRates: z

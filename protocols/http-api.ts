@@ -83,6 +83,8 @@ export const cameraView = z.object({
   firstSeen: isoTime,
   /** the maintenance window it is under now */
   maintenance: z.object({ id: z.string(), reason: z.string(), until: isoTime }).nullable(),
+  /** changing state more than flapping.changes times within flapping.withinMinutes, since */
+  flapping: z.object({ since: isoTime, changes: count }).nullable(),
 });
 export type CameraView = z.infer<typeof cameraView>;
 
@@ -196,6 +198,7 @@ export const reportResponse = z.object({
     }),
   ),
   ranking: z.array(z.object({ rank: z.number().int().positive(), region: z.string(), intactRate: z.number().nullable(), onlineRate: z.number().nullable(), installed: count })),
+  flapping: z.array(z.object({ cameraId: z.string(), agentId: z.string(), region: z.string().nullable(), episodes: count, changes: count })),
   longestOffline: z.array(z.object({ cameraId: z.string(), agentId: z.string(), region: z.string().nullable(), category: z.string(), offlineMs: z.number().nonnegative(), outages: count })),
   repairs: z.array(z.object({ region: z.string(), repairs: count, meanMs: z.number().nullable() })),
 });

@@ -78,6 +78,7 @@ export function cameraView(state: AggregatorState, c: CameraRecord, now: number)
   const since = c.marks[i]?.at ?? c.firstSeen;
   const why = unknownReason(state, c, eff);
   const inMaintenance = state.maintenance.activeFor(state.subjectOf(c), now);
+  const flapping = state.flappingOf(c, now);
   return {
     cameraId: c.cameraId,
     name: c.status.name,
@@ -98,6 +99,7 @@ export function cameraView(state: AggregatorState, c: CameraRecord, now: number)
     checkedAt: c.status.checkedAt,
     firstSeen: new Date(c.firstSeen).toISOString(),
     maintenance: inMaintenance ? { id: inMaintenance.id, reason: inMaintenance.reason, until: new Date(inMaintenance.to).toISOString() } : null,
+    flapping: flapping ? { since: new Date(flapping.since).toISOString(), changes: flapping.changes } : null,
   };
 }
 
@@ -122,6 +124,7 @@ export function camerasView(state: AggregatorState, q: URLSearchParams, now: num
     point: q.get('point'),
     fault: q.get('fault'),
     maintenance: q.get('maintenance'),
+    flapping: q.get('flapping'),
   };
   const out = [];
   for (const c of state.cameras.values()) {
@@ -132,6 +135,7 @@ export function camerasView(state: AggregatorState, q: URLSearchParams, now: num
     if (want.region && !(v.region ?? '').startsWith(want.region.replace(/0+$/, ''))) continue;
     if (want.fault && !v.faults.some((f) => f.fault === want.fault)) continue;
     if (want.maintenance !== null && (v.maintenance !== null) !== (want.maintenance === 'true')) continue;
+    if (want.flapping !== null && (v.flapping !== null) !== (want.flapping === 'true')) continue;
     out.push(v);
   }
   return out.sort((a, b) => b.forMs - a.forMs || a.cameraId.localeCompare(b.cameraId));

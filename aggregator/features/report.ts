@@ -4,6 +4,7 @@ import type { reportResponse } from '../../protocols/http-api.js';
 import type { SqliteStore } from '../adapters/sqlite-store.js';
 import { cameraFact } from '../rates/bind.js';
 import type { MaintenanceBook } from './maintenance.js';
+import { flappingEpisodes, type FlappingRule } from '../rates/flapping.js';
 import { ALL_REGIONS, type PlanPoint } from '../rates/model.js';
 import { cameraPeriod, ranking, repairTimes, reportRows, type ReportCamera, type ReportRow } from '../rates/report-math.js';
 
@@ -53,7 +54,7 @@ export type Report = z.infer<typeof reportResponse> & { rows: ReportRow[] };
  * the same numbers on any later day, cameras removed since included.
  */
 export function buildReport(
-  deps: { store: SqliteStore; agentRegion: (agentId: string) => string | null; timeZone: string; now: number; maintenance?: MaintenanceBook | undefined },
+  deps: { store: SqliteStore; agentRegion: (agentId: string) => string | null; timeZone: string; now: number; maintenance?: MaintenanceBook | undefined; flapping?: FlappingRule | undefined },
   region: string,
   period: ReportPeriod,
 ): Report {
@@ -88,8 +89,17 @@ export function buildReport(
     });
   }
   const reportRowsOf = reportRows(region, plan, cameras);
+  const inRegion = (c: ReportCamera) => region === ALL_REGIONS || (c.region !== null && c.region.startsWith(region.replace(/0+$/, '')));
+  const rule = deps.flapping ?? { changes: 5, withinMs: 10 * 60_000 };
+  const flapping = cameras
+    .filter(inRegion)
+    .map((c) => ({ c, episodes: flappingEpisodes(marks.get(c.cameraId) ?? [], rule, to).filter((e) => (e.until ?? to) > from) }))
+    .filter((x) => x.episodes.length > 0)
+    .map((x) => ({ cameraId: x.c.cameraId, agentId: x.c.agentId, region: x.c.region, episodes: x.episodes.length, changes: x.episodes.reduce((s, e) => s + e.changes, 0) }))
+    .sort((a, b) => b.changes - a.changes || a.cameraId.localeCompare(b.cameraId))
+    .slice(0, 50);
   const longestOffline = cameras
-    .filter((c) => c.period.offlineMs > 0 && (region === ALL_REGIONS || (c.region !== null && c.region.startsWith(region.replace(/0+$/, '')))))
+    .filter((c) => c.period.offlineMs > 0 && inRegion(c))
     .sort((a, b) => b.period.offlineMs - a.period.offlineMs || a.cameraId.localeCompare(b.cameraId))
     .slice(0, 50)
     .map((c) => ({ cameraId: c.cameraId, agentId: c.agentId, region: c.region, category: c.category, offlineMs: c.period.offlineMs, outages: c.period.outages }));
@@ -100,6 +110,7 @@ export function buildReport(
     generatedAt: new Date(deps.now).toISOString(),
     rows: reportRowsOf,
     ranking: ranking(region, reportRowsOf),
+    flapping,
     longestOffline,
     repairs: repairTimes(region, cameras),
   };

@@ -4,6 +4,7 @@ import type { SeqGap, SqliteStore } from '../adapters/sqlite-store.js';
 import { cameraFact } from '../rates/bind.js';
 import { RateCounters } from '../rates/counters.js';
 import { onlineRates } from '../rates/online.js';
+import { flappingNow, type FlappingEpisode, type FlappingRule } from '../rates/flapping.js';
 import { MaintenanceBook, type WindowSubject } from './maintenance.js';
 import type { PlanPoint } from '../rates/model.js';
 
@@ -125,7 +126,7 @@ export class AggregatorState {
   /** maintenance windows: cameras under one are counted apart */
   readonly maintenance: MaintenanceBook;
 
-  constructor(private readonly deps: { store: SqliteStore; log: Logger; now: () => number; maintenanceExcluded?: boolean }) {
+  constructor(private readonly deps: { store: SqliteStore; log: Logger; now: () => number; maintenanceExcluded?: boolean; flapping?: FlappingRule }) {
     this.maintenance = new MaintenanceBook({ store: deps.store, now: deps.now });
   }
 
@@ -139,6 +140,18 @@ export class AggregatorState {
   maintenanceIntervals(cameraId: string): Interval[] {
     const c = this.cameras.get(cameraId);
     return c && this.deps.maintenanceExcluded !== false ? this.maintenance.intervalsFor(this.subjectOf(c)) : [];
+  }
+
+  /** The flapping episode a camera is in now, from its last week of history. */
+  flappingOf(c: CameraRecord, now: number): FlappingEpisode | undefined {
+    const rule = this.deps.flapping ?? { changes: 5, withinMs: 10 * 60_000 };
+    let i = c.marks.length;
+    while (i > 0 && c.marks[i - 1]!.at >= now - 7 * 86_400_000) i--;
+    return flappingNow(i === 0 ? c.marks : c.marks.slice(i), rule, now);
+  }
+
+  get flappingRule(): FlappingRule {
+    return this.deps.flapping ?? { changes: 5, withinMs: 10 * 60_000 };
   }
 
   /** The time-weighted online rate of every region and category over [from, to), maintenance left out. */

@@ -134,7 +134,7 @@ describe('assessment report', () => {
     expect(cli.status, cli.stderr).toBe(0);
     const wb = new ExcelJS.Workbook();
     await wb.xlsx.readFile(file);
-    expect(wb.worksheets.map((w) => w.name)).toEqual(['考核 Assessment', '排名 Ranking', '离线 Offline', '修复 Repair']);
+    expect(wb.worksheets.map((w) => w.name)).toEqual(['考核 Assessment', '排名 Ranking', '频繁变化 Flapping', '离线 Offline', '修复 Repair']);
     const ws = wb.worksheets[0]!;
     expect(String(ws.getCell(1, 1).value)).toContain(MONTH);
     const rows = ws.getSheetValues().slice(4) as unknown[][];
@@ -142,7 +142,7 @@ describe('assessment report', () => {
     // columns: region, category, points, covered, coverage, installed, networked, networking, intact, intact rate, target, online h, unknown h, observed h, online rate
     expect(total.slice(3, 11)).toEqual([3, 2, 2 / 3, 3, 3, 1, 2, 2 / 3]);
     expect(ws.getColumn(10).numFmt).toBe('0.00%');
-    const offline = wb.worksheets[2]!.getSheetValues().slice(4) as unknown[][];
+    const offline = wb.worksheets[3]!.getSheetValues().slice(4) as unknown[][];
     expect(offline.map((v) => [v[1], v[4], v[5]])).toEqual([['cam-b', 25, 2], ['cam-a', 4, 1]]);
     expect(readFileSync(file).subarray(0, 2).toString()).toBe('PK');
   }, 30_000);

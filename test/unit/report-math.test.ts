@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { cameraPeriod, childOf, ranking, repairTimes, reportRows, type ReportCamera } from '../../aggregator/rates/report-math.js';
+import { changeTimes, flappingEpisodes, flappingNow } from '../../aggregator/rates/flapping.js';
 import type { PlanPoint } from '../../aggregator/rates/model.js';
 
 const H = 3600_000;
@@ -79,5 +80,26 @@ describe('report maths', () => {
       { region: '330102', repairs: 2, meanMs: Math.round((DAY + H) / 2) },
       { region: '330106', repairs: 1, meanMs: 4 * H },
     ]);
+  });
+});
+
+describe('flapping', () => {
+  const MIN = 60_000;
+  const rule = { changes: 5, withinMs: 10 * MIN };
+  const alternating = (start: number, n: number, step: number) => Array.from({ length: n + 1 }, (_, i) => ({ at: start + i * step, state: i % 2 === 0 ? ('online' as const) : ('offline' as const) }));
+
+  it('flapping: one episode from the change that exceeds the rule until the camera is stable for the span', () => {
+    // 8 changes a minute apart from minute 1: the 6th (minute 6) exceeds 5
+    const marks = alternating(0, 8, MIN);
+    expect(flappingEpisodes(marks, rule, 60 * MIN)).toEqual([{ since: 6 * MIN, until: 8 * MIN + 10 * MIN, changes: 8 }]);
+    expect(flappingNow(marks, rule, 15 * MIN)).toMatchObject({ since: 6 * MIN });
+    expect(flappingNow(marks, rule, 19 * MIN)).toBeUndefined();
+  });
+
+  it('flapping: five changes are not flapping; changes into and out of unknown are the gateway\'s', () => {
+    expect(flappingEpisodes(alternating(0, 5, MIN), rule, 60 * MIN)).toEqual([]);
+    const withGateway = alternating(0, 4, MIN).flatMap((m) => [m, { at: m.at + 1000, state: 'unknown' as const }, { at: m.at + 2000, state: m.state }]);
+    expect(changeTimes(withGateway)).toHaveLength(4);
+    expect(flappingEpisodes(withGateway, rule, 60 * MIN)).toEqual([]);
   });
 });

@@ -6,7 +6,7 @@ import { startMosquitto, type Broker } from '../support/mosquitto.js';
 import { MqttWatch } from '../support/mqtt-watch.js';
 import { waitFor } from '../support/wait.js';
 
-// Maintenance windows (issue 15 §2) against a real mosquitto and aggregator.
+// Maintenance windows and flapping (issue 15 §2) against a real mosquitto and aggregator.
 const t = topics();
 const MIN = 60_000;
 const TOKEN = 'maintenance-token-000001';
@@ -89,4 +89,18 @@ describe('maintenance windows', () => {
     await pub.client.publishAsync(`${t.root}/maintenance/mw-mq`, '', { qos: 1, retain: true });
     await waitFor(async () => (await county()).counts.maintenance === 0, 10_000);
   }, 30_000);
+
+  it('flapping: more than 5 changes in 10 minutes make one flapping line, in the problem list and in the report', async () => {
+    const base = Date.now() - 2 * MIN;
+    for (let i = 0; i < 7; i++) {
+      const [from, to] = i % 2 === 0 ? ['online', 'offline'] : ['offline', 'online'];
+      await pub.client.publishAsync(t.events('gw-m'), JSON.stringify({ type: 'state', session: 'm1', seq: 2 + i, ts: iso(base + i * 10_000), cameraId: 'cam-m', from, to, rung: null, reason: null }), { qos: 1 });
+    }
+    await waitFor(async () => camerasResponse.parse(await agg.get('/api/cameras?flapping=true')).cameras.length === 1, 10_000);
+    const [cam] = camerasResponse.parse(await agg.get('/api/cameras?flapping=true')).cameras;
+    // the 6th change exceeds 5: flapping from then, the 7th adds to the same episode
+    expect(cam!.flapping).toEqual({ since: iso(base + 5 * 10_000), changes: 7 });
+    const rep = reportResponse.parse(await agg.get(`/api/report?region=330106&from=${encodeURIComponent(iso(T0))}&to=${encodeURIComponent(iso(Date.now()))}`));
+    expect(rep.flapping).toEqual([{ cameraId: 'cam-m', agentId: 'gw-m', region: '330106', episodes: 1, changes: 7 }]);
+  }, 20_000);
 });
