@@ -13,6 +13,8 @@ import { AggregatorState } from './features/state.js';
 import { buildReport, type ReportPeriod } from './features/report.js';
 import { ReportPublisher } from './features/report-publisher.js';
 import { createMaintenanceIngest } from './features/maintenance-ingest.js';
+import { AlertEngine } from './features/alerts.js';
+import { WebhookSender } from './adapters/webhook.js';
 
 const DAY = 86_400_000;
 
@@ -24,6 +26,9 @@ export class AggregatorApp {
   private readonly rates: RatesPublisher;
   private readonly http: HttpApi;
   private readonly reports: ReportPublisher;
+  private readonly alerts: AlertEngine;
+  private readonly webhook: WebhookSender | undefined;
+  private alertTimer: NodeJS.Timeout | undefined;
   private readonly batch: GroupCommit;
   private pruneTimer: NodeJS.Timeout | undefined;
   private maintenanceTimer: NodeJS.Timeout | undefined;
@@ -54,9 +59,26 @@ export class AggregatorApp {
         region,
         period,
       );
-    this.http = new HttpApi({ state: this.state, log: log.child({ module: 'http' }), now, host: config.http.host, port: config.http.port, token: config.http.token, timeZone: config.timeZone, onPlanChanged: () => this.rates.markDirty(), report });
+    this.http = new HttpApi({ state: this.state, log: log.child({ module: 'http' }), now, host: config.http.host, port: config.http.port, token: config.http.token, timeZone: config.timeZone, onPlanChanged: () => this.rates.markDirty(), report, alerts: () => this.alerts.list() });
     this.reports = new ReportPublisher({ mqtt: this.mqtt, topicRoot: config.mqtt.topicRoot, timeZone: config.timeZone, intervalMs: config.ratesIntervalMs, now, regions: () => this.state.counters.counts().keys(), report, log: log.child({ module: 'reports' }) });
     this.mqtt.onConnect(() => this.reports.tick());
+    const hook = config.alerts.webhook;
+    this.webhook = hook ? new WebhookSender({ store: this.store, settings: hook, log: log.child({ module: 'webhook' }) }) : undefined;
+    const t = topics(config.mqtt.topicRoot);
+    this.alerts = new AlertEngine({
+      state: this.state,
+      store: this.store,
+      afterMs: config.alerts.afterSeconds * 1000,
+      now,
+      log: log.child({ module: 'alerts' }),
+      deliver: (n) => {
+        const body = JSON.stringify(n);
+        this.webhook?.enqueue(n.seq, body);
+        const warn = (err: Error) => log.warn({ err: { message: err.message }, alert: n.alert.id }, 'alert not published');
+        this.mqtt.publish(`${t.root}/alerts/events`, body, { qos: 1 }).catch(warn);
+        this.mqtt.publish(`${t.root}/alerts/active/${n.alert.id}`, n.type === 'raised' ? JSON.stringify(n.alert) : '', { qos: 1, retain: true }).catch(warn);
+      },
+    });
     this.state.onEventStored = (ts) => this.reports.noteEvent(ts);
   }
 
@@ -89,6 +111,15 @@ export class AggregatorApp {
     this.apiUrl = await this.http.start();
     this.rates.start();
     this.reports.start();
+    this.alerts.load();
+    this.webhook?.start();
+    this.alertTimer = setInterval(() => {
+      try {
+        this.alerts.evaluate();
+      } catch (err) {
+        this.deps.log.error({ err }, 'alert evaluation failed');
+      }
+    }, Math.max(200, this.deps.config.ratesIntervalMs));
     log.info({ api: this.apiUrl, cameras: this.state.cameras.size, agents: this.state.agents.size, points: this.state.plan().length }, 'aggregator started');
   }
 
@@ -103,6 +134,8 @@ export class AggregatorApp {
     if (this.maintenanceTimer) clearInterval(this.maintenanceTimer);
     this.rates.stop();
     this.reports.stop();
+    if (this.alertTimer) clearInterval(this.alertTimer);
+    await this.webhook?.stop();
     await this.http.stop();
     this.batch.flush();
     await this.mqtt.stop();

@@ -26,6 +26,23 @@ export const aggregatorConfigSchema = z
       .default('Asia/Shanghai')
       .refine(isTimeZone, { message: 'not a time zone this system knows (use an IANA name such as Asia/Shanghai)' })
       .describe('IANA time zone of the users: where "today", days and months begin and end'),
+    alerts: z
+      .object({
+        afterSeconds: z.number().int().min(0).max(86_400).default(300).describe('a condition (camera offline or degraded, flapping, gateway down, rate below target) must last this long before it is an alert: no alert for a blip'),
+        webhook: z
+          .object({
+            url: z.string().url().describe('POSTed every notice (JSON), in order, again until it answers 2xx'),
+            secret: z.string().min(16).describe('key of the X-Xueliang-Signature header: sha256=HMAC-SHA256(secret, body) in hex'),
+            timeoutMs: z.number().int().min(100).max(120_000).default(10_000).describe('one delivery attempt gives up after this'),
+            maxQueued: z.number().int().min(10).max(1_000_000).default(10_000).describe('notices kept while the receiver is away; beyond, the oldest are dropped and logged'),
+          })
+          .strict()
+          .optional()
+          .describe('deliver alerts by HTTP POST too'),
+      })
+      .strict()
+      .prefault({})
+      .describe('alerts on {root}/alerts/events and {root}/alerts/active/{id}, and by webhook'),
     flapping: z
       .object({
         changes: z.number().int().min(1).max(1000).default(5).describe('a camera whose state changed more than this many times …'),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { desiredConfigMessage, reportedConfigMessage } from './config-messages.js';
-import { agentEvent, agentStateMessage, agentSummaryMessage, cameraStatusMessage, maintenanceWindow, ratesMessage, requestMessage, responseMessage } from './messages.js';
+import { agentEvent, agentStateMessage, agentSummaryMessage, alertMessage, alertNotice, cameraStatusMessage, maintenanceWindow, ratesMessage, requestMessage, responseMessage } from './messages.js';
 import { reportResponse } from './http-api.js';
 import { DEFAULT_TOPIC_ROOT, PROTOCOL_VERSION } from './version.js';
 
@@ -26,6 +26,8 @@ const MESSAGES = {
   configDesired: { schema: desiredConfigMessage, schemaName: 'desiredConfigMessage', title: 'Desired config', summary: 'A signed, versioned JSON merge patch over the agent config file.' },
   configReported: { schema: reportedConfigMessage, schemaName: 'reportedConfigMessage', title: 'Reported config', summary: 'What the agent did with the last push: applied, rejected with errors, rolled back.' },
   rates: { schema: ratesMessage, schemaName: 'ratesMessage', title: 'Rates', summary: 'Coverage, networking, intact and 24 h online rates of a region with the counts behind them.' },
+  alertNotice: { schema: alertNotice, schemaName: 'alertNotice', title: 'Alert notice', summary: 'An alert raised or cleared, numbered in order; also POSTed to the webhook, signed.' },
+  alert: { schema: alertMessage, schemaName: 'alertMessage', title: 'Active alert', summary: 'An alert while it is active; the message is emptied when it clears.' },
   maintenance: { schema: maintenanceWindow, schemaName: 'maintenanceWindow', title: 'Maintenance window', summary: 'A camera, point or gateway being worked on from from to to: shown as such and counted apart from the rates.' },
   report: { schema: reportResponse, schemaName: 'reportResponse', title: 'Assessment report', summary: 'The report of a closed local day or month: rows per child region and category, ranking, longest offline, mean time to repair (the same as GET /api/report).' },
 } satisfies Record<string, MessageSpec>;
@@ -49,6 +51,7 @@ const PARAMS: Record<string, string> = {
   region: 'a GB/T 2260 code at any level (330000, 330100, 330106, 33010601) or all',
   period: 'day (the previous local day) or month (the previous local month)',
   id: 'the maintenance window: one topic level',
+  alertId: 'the alert: al-<hash of its subject and start>',
 };
 
 const CHANNELS: Record<string, ChannelSpec> = {
@@ -62,6 +65,8 @@ const CHANNELS: Record<string, ChannelSpec> = {
   groupConfigDesired: { address: 'groups/{group}/config/desired', message: 'configDesired', description: "The admin's push for a group.", sender: 'client', retain: true },
   configReported: { address: 'agents/{agentId}/config/reported', message: 'configReported', description: 'The agent reports each push, and stored layers it had to discard.', sender: 'agent', retain: true },
   rates: { address: 'rates/{region}', message: 'rates', description: 'Only the aggregator writes here; it replaces or clears what it did not write.', sender: 'aggregator', retain: true },
+  alertEvents: { address: 'alerts/events', message: 'alertNotice', description: 'Every alert raised or cleared, once, in seq order.', sender: 'aggregator', retain: false },
+  activeAlerts: { address: 'alerts/active/{alertId}', message: 'alert', description: 'The alerts active now, retained; emptied when cleared.', sender: 'aggregator', retain: true },
   maintenance: { address: 'maintenance/{id}', message: 'maintenance', description: 'Admins declare a window here (retained); an empty message ends it. The aggregator takes it.', sender: 'client', retain: true },
   reports: { address: 'reports/{region}/{period}', message: 'report', description: 'The previous day and month, once they close, for the whole and every province and city; published again when late events change them.', sender: 'aggregator', retain: true },
 };

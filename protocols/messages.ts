@@ -279,3 +279,28 @@ export const maintenanceWindow = z
   .strict()
   .refine((w) => Date.parse(w.from) < Date.parse(w.to), { message: 'from must be before to', path: ['to'] });
 export type MaintenanceWindow = z.infer<typeof maintenanceWindow>;
+
+// ---------------------------------------------------------------- alerts (aggregator)
+/** Something an operator must act on, raised once it has lasted `alerts.afterSeconds`, cleared when it ends. */
+export const alertMessage = z.object({
+  id: topicSegment,
+  kind: z.enum(['camera_offline', 'camera_degraded', 'camera_flapping', 'gateway_down', 'rate_below_target']),
+  /** what it is about: a camera (with its gateway), a gateway, or a region and category */
+  subject: z.object({ cameraId: z.string().optional(), agentId: z.string().optional(), region: z.string().optional(), category: z.string().optional() }),
+  /** for people: what is wrong, with the numbers */
+  cause: z.string(),
+  /** when the condition began (not when the alert was raised) */
+  since: isoTime,
+  raisedAt: isoTime,
+  clearedAt: isoTime.nullable(),
+});
+export type AlertMessage = z.infer<typeof alertMessage>;
+
+/** `{root}/alerts/events` (QoS 1) and every webhook POST: an alert raised or cleared, numbered in order. */
+export const alertNotice = z.object({
+  type: z.enum(['raised', 'cleared']),
+  /** +1 per notice, across restarts of the aggregator */
+  seq: z.number().int().positive(),
+  alert: alertMessage,
+});
+export type AlertNotice = z.infer<typeof alertNotice>;

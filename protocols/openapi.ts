@@ -16,7 +16,7 @@ import {
   reportResponse,
   maintenanceResponse,
 } from './http-api.js';
-import { maintenanceWindow } from './messages.js';
+import { alertMessage, maintenanceWindow } from './messages.js';
 
 /** JSON Schema 2020-12 is OpenAPI 3.1's own dialect. */
 const jsonSchema = (schema: z.ZodType) => contractSchema(schema, 'draft-2020-12');
@@ -87,6 +87,7 @@ export function openApiDocument(): Record<string, unknown> {
           responses: { 200: { description: 'the report', content: { 'application/json': { schema: jsonSchema(reportResponse) }, 'text/csv': { schema: { type: 'string' } } } }, 400: problem('a bad period or region') },
         },
       },
+      '/api/alerts': { get: { summary: 'The alerts active now', responses: { 200: { description: 'the alerts', content: { 'application/json': { schema: { type: 'object', properties: { alerts: { type: 'array', items: contractSchema(alertMessage, 'draft-2020-12') } } } } } } } } },
       '/api/maintenance': {
         get: { summary: 'Maintenance windows, running, planned and past', responses: { 200: json(maintenanceResponse, 'the windows') } },
         post: {

@@ -49,6 +49,9 @@ export class SqliteStore {
       CREATE TABLE IF NOT EXISTS losses (json TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS plan_versions (at INTEGER NOT NULL, json TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS maintenance (id TEXT PRIMARY KEY, json TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS alerts (id TEXT PRIMARY KEY, json TEXT NOT NULL, active INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS alert_outbox (seq INTEGER PRIMARY KEY, json TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     `);
     // a removed camera keeps its row (and its marks) for the reports of the periods it was installed in
     const columns = (this.db.prepare('PRAGMA table_info(cameras)').all() as Array<{ name: string }>).map((c) => c.name);
@@ -126,6 +129,40 @@ export class SqliteStore {
   planAt(at: number): string | undefined {
     const row = (this.db.prepare('SELECT json FROM plan_versions WHERE at <= ? ORDER BY at DESC, rowid DESC LIMIT 1').get(at) ?? this.db.prepare('SELECT json FROM plan_versions ORDER BY at, rowid LIMIT 1').get()) as { json: string } | undefined;
     return row?.json ?? this.loadPlan();
+  }
+
+  saveAlert(id: string, json: string, active: boolean): void {
+    this.db.prepare('INSERT INTO alerts (id, json, active) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET json = excluded.json, active = excluded.active').run(id, json, active ? 1 : 0);
+  }
+
+  /** Active alerts, and the cleared ones of the last `days`. */
+  loadAlerts(): Array<{ json: string; active: boolean }> {
+    return (this.db.prepare('SELECT json, active FROM alerts').all() as Array<{ json: string; active: number }>).map((r) => ({ json: r.json, active: r.active === 1 }));
+  }
+
+  /** Queues a notice for the webhook; keeps at most `max`, dropping the oldest (returns how many were dropped). */
+  queueNotice(seq: number, json: string, max: number): number {
+    this.db.prepare('INSERT INTO alert_outbox (seq, json) VALUES (?, ?)').run(seq, json);
+    return this.db.prepare('DELETE FROM alert_outbox WHERE seq <= (SELECT MAX(seq) FROM alert_outbox) - ?').run(max).changes;
+  }
+
+  nextNotice(): { seq: number; json: string } | undefined {
+    return this.db.prepare('SELECT seq, json FROM alert_outbox ORDER BY seq LIMIT 1').get() as { seq: number; json: string } | undefined;
+  }
+
+  noticeDelivered(seq: number): void {
+    this.db.prepare('DELETE FROM alert_outbox WHERE seq = ?').run(seq);
+  }
+
+  /** The highest notice seq ever used (kept in the alerts' own rows and the queue). */
+  lastNoticeSeq(): number {
+    const q = this.db.prepare('SELECT MAX(seq) AS m FROM alert_outbox').get() as { m: number | null };
+    const k = this.db.prepare("SELECT value FROM meta WHERE key = 'alert_seq'").get() as { value: string } | undefined;
+    return Math.max(q.m ?? 0, k ? Number(k.value) : 0);
+  }
+
+  saveNoticeSeq(seq: number): void {
+    this.db.prepare("INSERT INTO meta (key, value) VALUES ('alert_seq', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(String(seq));
   }
 
   saveWindow(id: string, json: string): void {

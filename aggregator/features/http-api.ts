@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { regionError } from '../../protocols/index.js';
+import { regionError, type AlertMessage } from '../../protocols/index.js';
 import { openApiDocument } from '../../protocols/openapi.js';
 import { parsePeriod, reportCsv, type Report, type ReportPeriod } from './report.js';
 import { applyWindow, parseMaintenanceWindow } from './maintenance-ingest.js';
@@ -29,6 +29,8 @@ export interface HttpApiDeps {
   onPlanChanged: () => void;
   /** an assessment report of a region over a period, from the store */
   report: (region: string, period: ReportPeriod) => Report;
+  /** the alerts active now */
+  alerts: () => AlertMessage[];
 }
 
 /** The aggregator's HTTP JSON API, /metrics and /healthz, on node's own http. */
@@ -136,6 +138,7 @@ export class HttpApi {
         return json(200, { ...cameraView(state, c, t), uptime: uptimeView(c, t), status: c.status });
       }
       if (path === '/api/agents') return json(200, { agents: agentsView(state) });
+      if (path === '/api/alerts') return json(200, { alerts: this.deps.alerts() });
       if (path === '/api/maintenance') return json(200, { windows: state.maintenance.list().map((w) => ({ ...windowJson(w), active: w.from <= t && t < w.to })) });
       if (path === '/api/report') {
         const period = parsePeriod(url.searchParams, this.deps.timeZone);

@@ -1,0 +1,139 @@
+import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
+import { alertMessage, type AlertMessage, type AlertNotice } from '../../protocols/index.js';
+import type { SqliteStore } from '../adapters/sqlite-store.js';
+import { rateSet } from '../rates/model.js';
+import { TARGETS } from '../rates/report-math.js';
+import type { AggregatorState, CameraRecord } from './state.js';
+
+/** A condition that holds now, with when it began. */
+interface Condition {
+  key: string;
+  kind: AlertMessage['kind'];
+  subject: AlertMessage['subject'];
+  cause: string;
+  since: number;
+}
+
+const alertId = (key: string) => `al-${createHash('sha256').update(key).digest('hex').slice(0, 16)}`;
+
+/**
+ * Alerts: a camera offline or degraded, flapping, a gateway down, a
+ * region's intact or networking rate below its target — raised once the
+ * condition has lasted `afterMs` (no alert for a 30-second blip), cleared
+ * when it ends; one notice each, numbered. Cameras under maintenance raise
+ * none. Active alerts and the notice counter are kept in the store, so a
+ * restart neither repeats nor forgets one.
+ */
+export class AlertEngine {
+  private readonly active = new Map<string, AlertMessage>();
+  /** when each pending condition was first seen holding (for rates, which have no history of their own) */
+  private readonly seenSince = new Map<string, number>();
+  private seq = 0;
+
+  constructor(
+    private readonly deps: {
+      state: AggregatorState;
+      store: SqliteStore;
+      afterMs: number;
+      now: () => number;
+      log: Logger;
+      /** where each notice goes (MQTT, webhook queue) */
+      deliver: (n: AlertNotice) => void;
+    },
+  ) {}
+
+  load(): void {
+    for (const row of this.deps.store.loadAlerts()) {
+      const r = alertMessage.safeParse(JSON.parse(row.json));
+      if (r.success && row.active) this.active.set(this.keyOf(r.data), r.data);
+    }
+    this.seq = this.deps.store.lastNoticeSeq();
+  }
+
+  private keyOf(a: AlertMessage): string {
+    return `${a.kind}|${a.subject.cameraId ?? ''}|${a.subject.agentId ?? ''}|${a.subject.region ?? ''}|${a.subject.category ?? ''}`;
+  }
+
+  /** What holds now. */
+  private conditions(now: number): Condition[] {
+    const { state } = this.deps;
+    const out: Condition[] = [];
+    const since = (c: CameraRecord) => {
+      let i = c.marks.length - 1;
+      while (i > 0 && c.marks[i - 1]!.state === c.marks[i]!.state) i--;
+      return c.marks[i]?.at ?? c.firstSeen;
+    };
+    for (const c of state.cameras.values()) {
+      if (state.maintenance.activeFor(state.subjectOf(c), now)) continue;
+      const eff = state.effectiveState(c);
+      const subject = { cameraId: c.cameraId, agentId: c.agentId };
+      if (eff === 'offline') out.push({ key: `camera_offline|${c.cameraId}`, kind: 'camera_offline', subject, cause: `camera ${c.cameraId} offline: ${c.status.rung ?? '?'} ${c.status.reason ?? ''} ${c.status.detail ?? ''}`.trim(), since: since(c) });
+      if (eff === 'degraded') out.push({ key: `camera_degraded|${c.cameraId}`, kind: 'camera_degraded', subject, cause: `camera ${c.cameraId} degraded: ${c.status.faults.map((f) => f.fault).join(', ')}`, since: since(c) });
+      const flapping = state.flappingOf(c, now);
+      if (flapping) out.push({ key: `camera_flapping|${c.cameraId}`, kind: 'camera_flapping', subject, cause: `camera ${c.cameraId} changed state ${flapping.changes} times`, since: flapping.since });
+    }
+    for (const a of state.agents.values()) {
+      if (!a.online) out.push({ key: `gateway_down|${a.agentId}`, kind: 'gateway_down', subject: { agentId: a.agentId }, cause: `gateway ${a.agentId} is down: its cameras are unknown`, since: a.since });
+    }
+    for (const [region, row] of state.counters.counts()) {
+      for (const category of ['key_public_area', 'key_industry_part'] as const) {
+        const target = TARGETS[category];
+        const s = rateSet(row[category]);
+        if (!target) continue;
+        for (const [name, r, goal] of [['intact', s.intact, target.intact], ['networking', s.networking, target.networking]] as const) {
+          if (r.rate === null || r.rate >= goal) continue;
+          const key = `rate_below_target|${region}|${category}|${name}`;
+          out.push({ key, kind: 'rate_below_target', subject: { region, category }, cause: `${name} rate ${(r.rate * 100).toFixed(2)}% (${r.numerator}/${r.denominator}) below the ${(goal * 100).toFixed(0)}% target`, since: this.seenSince.get(key) ?? now });
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Raises what has lasted long enough and clears what ended; returns the notices sent. */
+  evaluate(): AlertNotice[] {
+    const now = this.deps.now();
+    const holding = this.conditions(now);
+    const notices: AlertNotice[] = [];
+    const live = new Set<string>();
+    for (const c of holding) {
+      // rate conditions: one key per metric; the alert itself is keyed by region and category
+      live.add(c.key);
+      if (!this.seenSince.has(c.key)) this.seenSince.set(c.key, c.since);
+      const alertKey = this.alertKeyOf(c);
+      if (this.active.has(alertKey) || now - c.since < this.deps.afterMs) continue;
+      const alert: AlertMessage = { id: alertId(`${alertKey}|${c.since}`), kind: c.kind, subject: c.subject, cause: c.cause, since: new Date(c.since).toISOString(), raisedAt: new Date(now).toISOString(), clearedAt: null };
+      this.active.set(alertKey, alert);
+      notices.push(this.notice('raised', alert));
+    }
+    for (const k of [...this.seenSince.keys()]) if (!live.has(k)) this.seenSince.delete(k);
+    const liveAlerts = new Set(holding.map((c) => this.alertKeyOf(c)));
+    for (const [key, alert] of [...this.active]) {
+      if (liveAlerts.has(key)) continue;
+      this.active.delete(key);
+      notices.push(this.notice('cleared', { ...alert, clearedAt: new Date(now).toISOString() }));
+    }
+    return notices;
+  }
+
+  private alertKeyOf(c: Condition): string {
+    return `${c.kind}|${c.subject.cameraId ?? ''}|${c.subject.agentId ?? ''}|${c.subject.region ?? ''}|${c.subject.category ?? ''}`;
+  }
+
+  private notice(type: AlertNotice['type'], alert: AlertMessage): AlertNotice {
+    this.seq += 1;
+    const n: AlertNotice = { type, seq: this.seq, alert };
+    this.deps.store.transaction(() => {
+      this.deps.store.saveAlert(alert.id, JSON.stringify(alert), type === 'raised');
+      this.deps.store.saveNoticeSeq(this.seq);
+      this.deps.deliver(n);
+    });
+    this.deps.log.info({ alert: alert.id, kind: alert.kind, subject: alert.subject, type }, `alert ${type}`);
+    return n;
+  }
+
+  list(): AlertMessage[] {
+    return [...this.active.values()].sort((a, b) => a.since.localeCompare(b.since));
+  }
+}
