@@ -119,7 +119,7 @@ export class AggregatorApp {
       } catch (err) {
         this.deps.log.error({ err }, 'alert evaluation failed');
       }
-    }, Math.max(200, this.deps.config.ratesIntervalMs));
+    }, this.deps.config.alerts.checkMs);
     log.info({ api: this.apiUrl, cameras: this.state.cameras.size, agents: this.state.agents.size, points: this.state.plan().length }, 'aggregator started');
   }
 

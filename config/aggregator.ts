@@ -29,6 +29,7 @@ export const aggregatorConfigSchema = z
     alerts: z
       .object({
         afterSeconds: z.number().int().min(0).max(86_400).default(300).describe('a condition (camera offline or degraded, flapping, gateway down, rate below target) must last this long before it is an alert: no alert for a blip'),
+        checkMs: z.number().int().min(100).max(600_000).default(15_000).describe('how often the conditions are checked (a pass looks at every camera: about 1 µs each)'),
         webhook: z
           .object({
             url: z.string().url().describe('POSTed every notice (JSON), in order, again until it answers 2xx'),

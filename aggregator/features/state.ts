@@ -145,6 +145,8 @@ export class AggregatorState {
   /** The flapping episode a camera is in now, from its last week of history. */
   flappingOf(c: CameraRecord, now: number): FlappingEpisode | undefined {
     const rule = this.deps.flapping ?? { changes: 5, withinMs: 10 * 60_000 };
+    // stable for the rule's span: not flapping, whatever came before (the common case, decided in O(1))
+    if ((c.marks.at(-1)?.at ?? 0) < now - rule.withinMs) return undefined;
     let i = c.marks.length;
     while (i > 0 && c.marks[i - 1]!.at >= now - 7 * 86_400_000) i--;
     return flappingNow(i === 0 ? c.marks : c.marks.slice(i), rule, now);

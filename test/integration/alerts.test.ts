@@ -50,7 +50,7 @@ describe('alerts', () => {
     });
     await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
     broker = await startMosquitto();
-    setup = await aggregatorConfig({ mqtt: { url: broker.url }, alerts: { afterSeconds: 1, webhook: { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`, secret: SECRET, timeoutMs: 2000 } } });
+    setup = await aggregatorConfig({ mqtt: { url: broker.url }, alerts: { afterSeconds: 1, checkMs: 200, webhook: { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`, secret: SECRET, timeoutMs: 2000 } } });
     agg = await startAggregator(setup);
     pub = await MqttWatch.connect(broker.url, [`${t.root}/alerts/#`]);
     await send(t.agentState('gw-al'), { state: 'online', session: 'al1', agentVersion: '0.1.0', startedAt: iso(Date.now() - 60_000), site: null, region: '330106', lastSeq: 0 }, true);
