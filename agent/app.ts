@@ -212,6 +212,7 @@ export class AgentApp {
     if (config.checks.decode) schedule(config.checks.decodeSchedule, 'decode', () => this.monitor.checkDecode());
     if (config.checks.picture.enabled) schedule(config.checks.picture.schedule, 'picture', () => this.monitor.checkPicture());
     if (config.discovery.enabled) schedule(config.discovery.schedule, 'discovery', () => this.discover());
+    if (config.checks.recording.enabled) schedule(config.checks.recording.schedule, 'recording', () => this.monitor.checkRecording(this.config.checks.recording.deadlineMs));
     this.summaryTimer = setInterval(() => {
       this.publisher.summary(this.monitor.cameras.values(), DAY_MS);
       this.heartbeat();
@@ -258,7 +259,7 @@ export class AgentApp {
     this.sockets.concurrency = effective.checks.maxSockets;
     this.ffmpeg.concurrency = effective.checks.maxFfmpeg;
     this.pictureQueue.concurrency = Math.min(effective.checks.picture.maxConcurrent, effective.checks.maxFfmpeg);
-    const scheduleKeys = (c: AgentConfig) => [c.checks.livenessSchedule, c.checks.decode, c.checks.decodeSchedule, c.checks.picture.enabled, c.checks.picture.schedule, c.discovery.enabled, c.discovery.schedule, c.summaryIntervalSec];
+    const scheduleKeys = (c: AgentConfig) => [c.checks.livenessSchedule, c.checks.decode, c.checks.decodeSchedule, c.checks.picture.enabled, c.checks.picture.schedule, c.checks.recording.enabled, c.checks.recording.schedule, c.discovery.enabled, c.discovery.schedule, c.summaryIntervalSec];
     if (!same(scheduleKeys(prev), scheduleKeys(effective))) {
       await this.stopSchedules();
       this.startSchedules();

@@ -72,6 +72,15 @@ const checkSettings = z
     maxFfmpeg: z.number().int().min(1).max(64).default(Math.max(1, os.cpus().length)).describe('ffmpeg/ffprobe processes at once'),
     maxSockets: z.number().int().min(1).max(4096).default(64).describe('socket checks at once'),
     picture: pictureSettings.prefault({}).describe('the picture check (video-quality diagnosis)'),
+    recording: z
+      .object({
+        enabled: z.boolean().default(true).describe('read recording integrity of the last 24 h from ONVIF cameras that offer recording search (Profile G)'),
+        schedule: cronExpression.default('0 30 3 * * *').describe('when (daily, off-peak: 03:30)'),
+        deadlineMs: z.number().int().min(1000).max(120_000).default(20_000).describe('deadline of one camera\'s recording search'),
+      })
+      .strict()
+      .prefault({})
+      .describe('recording integrity (录像完整率), a rate of its own'),
     clockDriftWarnMs: z.number().int().min(0).default(5000).describe('warn when a camera clock is further off (breaks WS-Security and timestamps)'),
   })
   .strict();

@@ -37,7 +37,19 @@ export const onlineView = z.object({
   percent: z.number().nullable(),
 });
 
-export const categoryRatesView = z.object({ coverage: ratioView, networking: ratioView, intact: ratioView, online: onlineView, counts: countsView });
+/** Recording integrity (录像完整率) from the cameras' last daily check: recorded ÷ scheduled seconds of the cameras with ONVIF Profile G. */
+export const recordingView = z.object({
+  /** cameras whose device reported its recordings */
+  cameras: count,
+  /** cameras whose device has no recording search: not counted as 0% */
+  unsupported: count,
+  recordedSec: z.number().nonnegative(),
+  scheduledSec: z.number().nonnegative(),
+  rate: z.number().min(0).max(1).nullable(),
+  percent: z.number().nullable(),
+});
+
+export const categoryRatesView = z.object({ coverage: ratioView, networking: ratioView, intact: ratioView, online: onlineView, recording: recordingView, counts: countsView });
 
 /** The columns of a rate table: the plan's categories, cameras nobody planned, the whole. */
 export const categoryKey = z.enum([...cameraCategory.options, 'all']);

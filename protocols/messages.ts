@@ -98,6 +98,20 @@ export const rungResult = z.object({
 });
 export type RungResult = z.infer<typeof rungResult>;
 
+/**
+ * Recording integrity (录像完整率) of the last 24 h, read once a day from the
+ * device's ONVIF Profile G recording search: recorded ÷ scheduled seconds.
+ * `supported: false` when the device has no recording search (not 0%).
+ */
+export const recordingCheck = z.object({
+  supported: z.boolean(),
+  recordedSec: z.number().nonnegative().nullable(),
+  scheduledSec: z.number().nonnegative().nullable(),
+  checkedAt: isoTime,
+  detail: z.string().nullable(),
+});
+export type RecordingCheck = z.infer<typeof recordingCheck>;
+
 /** `{root}/agents/{agentId}/cameras/{cameraId}/status`, retained, QoS 1. */
 export const cameraStatusMessage = z.object({
   cameraId: topicSegment,
@@ -128,6 +142,8 @@ export const cameraStatusMessage = z.object({
   /** video-quality faults, empty when none or not checked */
   faults: z.array(pictureFault),
   rungs: z.array(rungResult),
+  /** the last recording check (Profile G), when one ran */
+  recording: recordingCheck.nullable().optional(),
 });
 export type CameraStatusMessage = z.infer<typeof cameraStatusMessage>;
 

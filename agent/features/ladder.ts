@@ -1,4 +1,4 @@
-import type { FailureReason, Rung, RungResult, StreamMetrics } from '../../protocols/index.js';
+import type { FailureReason, RecordingCheck, Rung, RungResult, StreamMetrics } from '../../protocols/index.js';
 import type { CredentialSet } from '../../config/agent.js';
 import { probeDecode } from '../adapters/ffprobe.js';
 import { SoapError } from '../adapters/onvif/soap-client.js';
@@ -43,6 +43,8 @@ export interface CameraProbeState {
   decodeFailedAt: number;
   /** read profiles and stream URIs again at the next ONVIF rung (a discovery ran) */
   reinspect: boolean;
+  /** the last recording check (Profile G) */
+  recording: RecordingCheck | undefined;
 }
 
 export const newProbeState = (target: CameraTarget): CameraProbeState => ({
@@ -60,6 +62,7 @@ export const newProbeState = (target: CameraTarget): CameraProbeState => ({
   socketsFailedAt: 0,
   decodeFailedAt: 0,
   reinspect: false,
+  recording: undefined,
 });
 
 export interface LadderContext {

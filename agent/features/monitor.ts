@@ -5,6 +5,7 @@ import { applyVerdict, initialHealth, type CameraHealth, type Transition } from 
 import type { CameraTarget } from './camera-target.js';
 import type { PictureFault } from './picture-faults.js';
 import type { PictureOutcome } from './picture-watch.js';
+import { checkRecording } from './recording-check.js';
 import { currency, newProbeState, runDecode, runLiveness, verdictOf, type CameraProbeState, type LadderContext } from './ladder.js';
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -86,6 +87,23 @@ export class CameraMonitor {
   /** Picture checks of the given cameras whose stream decodes. */
   async checkPicture(ids?: string[]): Promise<void> {
     await Promise.all(this.pick(ids).map((rec) => this.runCheck(rec, 'picture')));
+  }
+
+  /**
+   * The recording check (Profile G) of the ONVIF cameras whose socket rungs
+   * pass, through the socket queue: a few SOAP calls each, once a day.
+   */
+  async checkRecording(deadlineMs: number): Promise<void> {
+    const recs = this.pick().filter((r) => r.probe.target.xaddr && r.probe.liveness.length > 0 && r.probe.liveness.every((x) => x.ok));
+    await Promise.all(
+      recs.map(async (rec) => {
+        const probe = rec.probe;
+        const result = await this.deps.sockets.add(() => checkRecording(probe, deadlineMs, this.deps.now));
+        if (!result || this.cameras.get(probe.target.id) !== rec || rec.probe !== probe) return;
+        probe.recording = result;
+        this.deps.sink.status(rec);
+      }),
+    );
   }
 
   /** Decode checks of the given cameras whose socket rungs pass. */

@@ -43,6 +43,7 @@ export function statusMessage(rec: CameraRecord): CameraStatusMessage {
     category: t.category,
     faults: presentedFaults(rec.probe),
     rungs: presentedRungs(rec.probe),
+    recording: rec.probe.recording ?? null,
   };
 }
 

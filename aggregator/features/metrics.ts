@@ -1,5 +1,6 @@
 import { CATEGORY_KEYS, rateSet } from '../rates/model.js';
 import type { AggregatorState } from './state.js';
+import { recordingRates } from './queries.js';
 
 const esc = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 
@@ -35,6 +36,12 @@ export function prometheusText(state: AggregatorState, now: number): string {
       const o = row[k];
       if (!o) continue;
       for (const [kind, ms] of [['online', o.onlineMs], ['unknown', o.unknownMs], ['observed', o.observedMs]] as const) lines.push(`xueliang_online_seconds{region="${esc(region)}",category="${k}",window="24h",kind="${kind}"} ${ms / 1000}`);
+    }
+  family('xueliang_recording_ratio', 'gauge', 'recorded / scheduled seconds of the last 24 h, cameras with ONVIF Profile G, from their last daily check');
+  for (const [region, row] of recordingRates(state))
+    for (const k of CATEGORY_KEYS) {
+      const r = row[k];
+      if (r && r.scheduledSec > 0) lines.push(`xueliang_recording_ratio{region="${esc(region)}",category="${k}"} ${Math.min(1, r.recordedSec / r.scheduledSec)}`);
     }
   family('xueliang_points', 'gauge', 'points in the plan, and how many are covered');
   for (const [region, row] of rows)

@@ -1,5 +1,6 @@
 import { regionLevel, regionParent, uptimeWithin, type CameraState, type FailureReason } from '../../protocols/index.js';
-import { ALL_REGIONS, CATEGORY_KEYS, rateSet } from '../rates/model.js';
+import { ALL_REGIONS, CATEGORY_KEYS, rateSet, type CategoryKey } from '../rates/model.js';
+import { cellsOf } from '../rates/snapshot.js';
 import type { CameraView, RatesResponse } from '../../protocols/http-api.js';
 import { startOfLocalDay } from '../../protocols/local-time.js';
 import type { OnlineRate } from '../rates/online.js';
@@ -39,6 +40,7 @@ const pct = (r: number | null) => (r === null ? null : Math.round(r * 10_000) / 
 export function ratesView(state: AggregatorState, opts: { region?: string | null; category?: string | null; window: Window }): RatesResponse {
   const table = state.counters.counts();
   const online = state.onlineRates(opts.window.from, opts.window.to);
+  const recording = recordingRates(state);
   const regions = [...table.keys()]
     .filter((r) => !opts.region || r === opts.region || (opts.region !== ALL_REGIONS && r !== ALL_REGIONS && regionParent(r) === opts.region))
     .sort((a, b) => (a === ALL_REGIONS ? -1 : b === ALL_REGIONS ? 1 : a.localeCompare(b)));
@@ -59,6 +61,7 @@ export function ratesView(state: AggregatorState, opts: { region?: string | null
               coverage: { ...s.coverage, percent: pct(s.coverage.rate) },
               networking: { ...s.networking, percent: pct(s.networking.rate) },
               intact: { ...s.intact, percent: pct(s.intact.rate) },
+              recording: recordingCell(recording.get(region)?.[k]),
               online: o ? { onlineMs: o.onlineMs, unknownMs: o.unknownMs, observedMs: o.observedMs, cameras: o.cameras, rate: o.rate, percent: pct(o.rate) } : { onlineMs: 0, unknownMs: 0, observedMs: 0, cameras: 0, rate: null, percent: null },
               counts: s.counts,
             },
@@ -67,6 +70,35 @@ export function ratesView(state: AggregatorState, opts: { region?: string | null
       ) as RatesResponse['regions'][number]['categories'],
     })),
   };
+}
+
+type RecordingTotals = { cameras: number; unsupported: number; recordedSec: number; scheduledSec: number };
+
+/** Recording integrity per region and category from the cameras' last recording checks. */
+export function recordingRates(state: AggregatorState): Map<string, Partial<Record<CategoryKey, RecordingTotals>>> {
+  const out = new Map<string, Partial<Record<CategoryKey, RecordingTotals>>>();
+  for (const f of state.counters.cameras()) {
+    const r = state.cameras.get(f.id)?.status.recording;
+    if (!r) continue;
+    for (const [region, k] of cellsOf(f.region, f.category)) {
+      let row = out.get(region);
+      if (!row) out.set(region, (row = {}));
+      const t = (row[k] ??= { cameras: 0, unsupported: 0, recordedSec: 0, scheduledSec: 0 });
+      if (!r.supported) t.unsupported += 1;
+      else if (r.recordedSec !== null && r.scheduledSec !== null) {
+        t.cameras += 1;
+        t.recordedSec += r.recordedSec;
+        t.scheduledSec += r.scheduledSec;
+      }
+    }
+  }
+  return out;
+}
+
+function recordingCell(t: RecordingTotals | undefined) {
+  const x = t ?? { cameras: 0, unsupported: 0, recordedSec: 0, scheduledSec: 0 };
+  const rate = x.scheduledSec === 0 ? null : Math.min(1, x.recordedSec / x.scheduledSec);
+  return { ...x, rate, percent: pct(rate) };
 }
 
 export function cameraView(state: AggregatorState, c: CameraRecord, now: number): CameraView {

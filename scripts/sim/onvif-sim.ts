@@ -30,6 +30,8 @@ export interface SimDeviceSpec {
   misbehave?: SimMisbehaviour;
   /** answer discovery probes (default true) */
   discoverable?: boolean;
+  /** ONVIF Profile G: the spans this device has recorded (ms epoch); without it the device has no recording search */
+  recordings?: Array<{ from: number; to: number }>;
 }
 
 export interface SimOptions {
@@ -44,7 +46,8 @@ export interface SimOptions {
   };
 }
 
-export interface SimDevice extends Required<Omit<SimDeviceSpec, 'username' | 'password'>> {
+export interface SimDevice extends Required<Omit<SimDeviceSpec, 'username' | 'password' | 'recordings'>> {
+  recordings: Array<{ from: number; to: number }> | undefined;
   username: string | undefined;
   password: string | undefined;
   xaddr: string;
@@ -134,6 +137,39 @@ function answer(dev: SimDevice, op: string, xml: string): string | undefined {
       if (uri === undefined) return undefined;
       return soapEnvelope(`<trt:GetStreamUriResponse><trt:MediaUri><tt:Uri>${xmlEscape(uri)}</tt:Uri><tt:InvalidAfterConnect>false</tt:InvalidAfterConnect><tt:InvalidAfterReboot>false</tt:InvalidAfterReboot><tt:Timeout>PT0S</tt:Timeout></trt:MediaUri></trt:GetStreamUriResponse>`);
     }
+    case 'GetServices': {
+      const svc = (ns: string, path: string) => `<tds:Service><tds:Namespace>${ns}</tds:Namespace><tds:XAddr>${xmlEscape(dev.xaddr.replace('device_service', path))}</tds:XAddr><tds:Version><tt:Major>2</tt:Major><tt:Minor>60</tt:Minor></tds:Version></tds:Service>`;
+      return soapEnvelope(
+        `<tds:GetServicesResponse>${svc('http://www.onvif.org/ver10/device/wsdl', 'device_service')}${svc('http://www.onvif.org/ver10/media/wsdl', 'media_service')}` +
+          `${dev.recordings ? svc('http://www.onvif.org/ver10/search/wsdl', 'search_service') : ''}</tds:GetServicesResponse>`,
+      );
+    }
+    case 'GetRecordingSummary': {
+      if (!dev.recordings) return undefined;
+      const from = Math.min(...dev.recordings.map((r) => r.from));
+      const to = Math.max(...dev.recordings.map((r) => r.to));
+      return soapEnvelope(`<tse:GetRecordingSummaryResponse xmlns:tse="http://www.onvif.org/ver10/search/wsdl"><tse:Summary><tt:DataFrom>${new Date(from).toISOString()}</tt:DataFrom><tt:DataUntil>${new Date(to).toISOString()}</tt:DataUntil><tt:NumberRecordings>${dev.recordings.length}</tt:NumberRecordings></tse:Summary></tse:GetRecordingSummaryResponse>`);
+    }
+    case 'FindRecordings':
+      if (!dev.recordings) return undefined;
+      return soapEnvelope('<tse:FindRecordingsResponse xmlns:tse="http://www.onvif.org/ver10/search/wsdl"><tse:SearchToken>search-1</tse:SearchToken></tse:FindRecordingsResponse>');
+    case 'GetRecordingSearchResults': {
+      if (!dev.recordings) return undefined;
+      // one recording per continuous span, as an NVR that starts a new recording after every gap lists them
+      const infos = dev.recordings
+        .map(
+          (r, i) =>
+            `<tt:RecordingInformation><tt:RecordingToken>rec-${i}</tt:RecordingToken><tt:Source><tt:SourceId>cam</tt:SourceId><tt:Name>cam</tt:Name></tt:Source>` +
+            `<tt:EarliestRecording>${new Date(r.from).toISOString()}</tt:EarliestRecording><tt:LatestRecording>${new Date(r.to).toISOString()}</tt:LatestRecording><tt:Content>main</tt:Content>` +
+            `<tt:Track><tt:TrackToken>video-${i}</tt:TrackToken><tt:TrackType>Video</tt:TrackType><tt:Description>video</tt:Description><tt:DataFrom>${new Date(r.from).toISOString()}</tt:DataFrom><tt:DataTo>${new Date(r.to).toISOString()}</tt:DataTo></tt:Track>` +
+            '<tt:RecordingStatus>Stopped</tt:RecordingStatus></tt:RecordingInformation>',
+        )
+        .join('');
+      return soapEnvelope(`<tse:GetRecordingSearchResultsResponse xmlns:tse="http://www.onvif.org/ver10/search/wsdl"><tse:ResultList><tt:SearchState>Completed</tt:SearchState>${infos}</tse:ResultList></tse:GetRecordingSearchResultsResponse>`);
+    }
+    case 'EndSearch':
+      if (!dev.recordings) return undefined;
+      return soapEnvelope('<tse:EndSearchResponse xmlns:tse="http://www.onvif.org/ver10/search/wsdl"><tse:Endpoint>2026-01-01T00:00:00Z</tse:Endpoint></tse:EndSearchResponse>');
     case 'GetSnapshotUri':
       return soapEnvelope(`<trt:GetSnapshotUriResponse><trt:MediaUri><tt:Uri>${xmlEscape(dev.xaddr.replace('/onvif/device_service', '/snapshot.jpg'))}</tt:Uri></trt:MediaUri></trt:GetSnapshotUriResponse>`);
     default:
@@ -188,6 +224,7 @@ export async function startOnvifSimulator(opts: SimOptions): Promise<OnvifSimula
       clockOffsetMs: spec.clockOffsetMs ?? 0,
       misbehave,
       discoverable: spec.discoverable ?? true,
+      recordings: spec.recordings,
       xaddr: `http://${hostPart}:${port}/onvif/device_service`,
       port,
       calls: new Map(),

@@ -187,3 +187,75 @@ export async function getSnapshotUri(s: OnvifSession, mediaXaddr: string, token:
   const body = `<trt:GetSnapshotUri><trt:ProfileToken>${xmlText(token)}</trt:ProfileToken></trt:GetSnapshotUri>`;
   return parseMediaUri(await call(s, mediaXaddr, body, [NS.media]), 'GetSnapshotUri');
 }
+
+// ------------------------------------------------------------ Profile G: recording search
+const SEARCH_NS = 'http://www.onvif.org/ver10/search/wsdl';
+
+const servicesBody = z.looseObject({
+  GetServicesResponse: z.looseObject({ Service: many(z.looseObject({ Namespace: leaf, XAddr: leaf })) }),
+});
+
+/** The recording search service's address from GetServices; null when the device has none (no Profile G). */
+export function parseSearchXaddr(body: unknown): string | null {
+  const s = expect(servicesBody, body, 'GetServices').GetServicesResponse.Service.find((x) => x.Namespace.trim() === SEARCH_NS);
+  return s ? s.XAddr.trim() : null;
+}
+
+export async function getSearchXaddr(s: OnvifSession): Promise<string | null> {
+  const body = await call(s, s.xaddr, '<tds:GetServices><tds:IncludeCapability>false</tds:IncludeCapability></tds:GetServices>', [NS.device]);
+  return parseSearchXaddr(body);
+}
+
+/** A span of recorded data, ms epoch. */
+export interface RecordedSpan {
+  from: number;
+  to: number;
+}
+
+const track = z.looseObject({ TrackType: leaf.optional(), DataFrom: leaf.optional(), DataTo: leaf.optional() });
+const recordingInformation = z.looseObject({ RecordingToken: leaf.optional(), EarliestRecording: leaf.optional(), LatestRecording: leaf.optional(), Track: many(track) });
+const searchResultsBody = z.looseObject({
+  GetRecordingSearchResultsResponse: z.looseObject({
+    ResultList: z.looseObject({ SearchState: leaf.optional(), RecordingInformation: many(recordingInformation) }),
+  }),
+});
+
+/**
+ * The video data spans of GetRecordingSearchResults: each recording's video
+ * tracks from DataFrom to DataTo (its earliest to latest recording when the
+ * tracks say nothing). Spans without a readable time are left out.
+ */
+export function parseRecordingSearchResults(body: unknown): { spans: RecordedSpan[]; completed: boolean } {
+  const r = expect(searchResultsBody, body, 'GetRecordingSearchResults').GetRecordingSearchResultsResponse.ResultList;
+  const spans: RecordedSpan[] = [];
+  for (const rec of r.RecordingInformation) {
+    const video = rec.Track.filter((t) => (t.TrackType ?? 'Video').trim() === 'Video');
+    const pairs = video.length > 0 ? video.map((t) => [t.DataFrom, t.DataTo] as const) : [[rec.EarliestRecording, rec.LatestRecording] as const];
+    for (const [a, b] of pairs) {
+      const from = Date.parse(a?.trim() ?? '');
+      const to = Date.parse(b?.trim() ?? '');
+      if (Number.isFinite(from) && Number.isFinite(to) && to > from) spans.push({ from, to });
+    }
+  }
+  return { spans, completed: (r.SearchState ?? 'Completed').trim() === 'Completed' };
+}
+
+const findRecordingsBody = z.looseObject({ FindRecordingsResponse: z.looseObject({ SearchToken: leaf }) });
+
+/** FindRecordings, then GetRecordingSearchResults until the search completes (at most 5 rounds), then EndSearch. */
+export async function findRecordedSpans(s: OnvifSession, searchXaddr: string): Promise<RecordedSpan[]> {
+  const ns = [NS.search, NS.schema];
+  const found = expect(findRecordingsBody, await call(s, searchXaddr, '<tse:FindRecordings><tse:Scope/><tse:MaxMatches>100</tse:MaxMatches><tse:KeepAliveTime>PT30S</tse:KeepAliveTime></tse:FindRecordings>', ns), 'FindRecordings');
+  const token = xmlText(found.FindRecordingsResponse.SearchToken.trim());
+  const spans: RecordedSpan[] = [];
+  try {
+    for (let round = 0; round < 5; round++) {
+      const r = parseRecordingSearchResults(await call(s, searchXaddr, `<tse:GetRecordingSearchResults><tse:SearchToken>${token}</tse:SearchToken><tse:MaxResults>100</tse:MaxResults><tse:WaitTime>PT2S</tse:WaitTime></tse:GetRecordingSearchResults>`, ns));
+      spans.push(...r.spans);
+      if (r.completed) break;
+    }
+  } finally {
+    await call(s, searchXaddr, `<tse:EndSearch><tse:SearchToken>${token}</tse:SearchToken></tse:EndSearch>`, ns).catch(() => undefined);
+  }
+  return spans;
+}

@@ -18,6 +18,7 @@ export const NS = {
   device: 'xmlns:tds="http://www.onvif.org/ver10/device/wsdl"',
   media: 'xmlns:trt="http://www.onvif.org/ver10/media/wsdl"',
   schema: 'xmlns:tt="http://www.onvif.org/ver10/schema"',
+  search: 'xmlns:tse="http://www.onvif.org/ver10/search/wsdl"',
 };
 
 export type SoapErrorCode = 'ONVIF_UNREACHABLE' | 'ONVIF_TIMEOUT' | 'ONVIF_AUTH' | 'ONVIF_FAULT' | 'ONVIF_HTTP' | 'ONVIF_BAD_XML';
