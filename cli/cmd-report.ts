@@ -104,6 +104,7 @@ export function reportWorkbook(r: Report): ExcelJS.Workbook {
       { header: '观测小时 Observed h', key: 'observedH', width: 12 },
       { header: '在线率 Online', key: 'online', width: 11, pct: true },
       { header: '维护小时 Maintenance h', key: 'maintenanceH', width: 12 },
+      { header: '录像完整率 Recording', key: 'recording', width: 12, pct: true },
     ],
     r.rows.map((x) => ({
       region: x.region,
@@ -122,6 +123,7 @@ export function reportWorkbook(r: Report): ExcelJS.Workbook {
       observedH: hours(x.observedMs),
       online: x.onlineRate,
       maintenanceH: hours(x.maintenanceMs),
+      recording: x.recordingRate,
     })),
   );
   sheet(

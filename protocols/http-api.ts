@@ -202,6 +202,12 @@ export const reportResponse = z.object({
       observedMs: z.number().nonnegative(),
       /** camera time under maintenance windows, left out of online and observed time */
       maintenanceMs: z.number().nonnegative(),
+      /** recording integrity from the daily Profile G checks made in the period */
+      recordingCameras: count,
+      recordingUnsupported: count,
+      recordedSec: z.number().nonnegative(),
+      scheduledSec: z.number().nonnegative(),
+      recordingRate: z.number().min(0).max(1).nullable(),
       coverage: plainRatio,
       networking: plainRatio,
       intactRate: plainRatio,

@@ -52,6 +52,9 @@ export class SqliteStore {
       CREATE TABLE IF NOT EXISTS alerts (id TEXT PRIMARY KEY, json TEXT NOT NULL, active INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS alert_outbox (seq INTEGER PRIMARY KEY, json TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS recording_checks (
+        camera_id TEXT NOT NULL, checked_at INTEGER NOT NULL, supported INTEGER NOT NULL, recorded_sec REAL, scheduled_sec REAL,
+        PRIMARY KEY (camera_id, checked_at)) WITHOUT ROWID;
     `);
     // a removed camera keeps its row (and its marks) for the reports of the periods it was installed in
     const columns = (this.db.prepare('PRAGMA table_info(cameras)').all() as Array<{ name: string }>).map((c) => c.name);
@@ -129,6 +132,23 @@ export class SqliteStore {
   planAt(at: number): string | undefined {
     const row = (this.db.prepare('SELECT json FROM plan_versions WHERE at <= ? ORDER BY at DESC, rowid DESC LIMIT 1').get(at) ?? this.db.prepare('SELECT json FROM plan_versions ORDER BY at, rowid LIMIT 1').get()) as { json: string } | undefined;
     return row?.json ?? this.loadPlan();
+  }
+
+  /** A camera's daily recording check, kept for the reports (once per check). */
+  saveRecordingCheck(cameraId: string, checkedAt: number, supported: boolean, recordedSec: number | null, scheduledSec: number | null): void {
+    this.db.prepare('INSERT OR IGNORE INTO recording_checks (camera_id, checked_at, supported, recorded_sec, scheduled_sec) VALUES (?, ?, ?, ?, ?)').run(cameraId, checkedAt, supported ? 1 : 0, recordedSec, scheduledSec);
+  }
+
+  /** The recording checks made in [from, to), per camera. */
+  recordingChecksIn(from: number, to: number): Map<string, Array<{ supported: boolean; recordedSec: number | null; scheduledSec: number | null }>> {
+    const out = new Map<string, Array<{ supported: boolean; recordedSec: number | null; scheduledSec: number | null }>>();
+    const rows = this.db.prepare('SELECT camera_id, supported, recorded_sec, scheduled_sec FROM recording_checks WHERE checked_at >= ? AND checked_at < ? ORDER BY camera_id, checked_at').all(from, to) as Array<{ camera_id: string; supported: number; recorded_sec: number | null; scheduled_sec: number | null }>;
+    for (const r of rows) {
+      const list = out.get(r.camera_id) ?? [];
+      list.push({ supported: r.supported === 1, recordedSec: r.recorded_sec, scheduledSec: r.scheduled_sec });
+      out.set(r.camera_id, list);
+    }
+    return out;
   }
 
   saveAlert(id: string, json: string, active: boolean): void {

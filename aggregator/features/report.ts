@@ -69,6 +69,14 @@ export function buildReport(
   }
   const rows = store.camerasInPeriod(from, to);
   const marks = store.marksBefore(to, new Set(rows.map((r) => r.cameraId)));
+  const recordingChecks = store.recordingChecksIn(from, to);
+  const recordingOf = (id: string): ReportCamera['recording'] => {
+    const checks = recordingChecks.get(id);
+    if (!checks?.length) return undefined;
+    const measured = checks.filter((c) => c.supported && c.recordedSec !== null && c.scheduledSec !== null);
+    if (measured.length === 0) return checks.some((c) => c.supported) ? undefined : { supported: false, recordedSec: 0, scheduledSec: 0 };
+    return { supported: true, recordedSec: measured.reduce((s, c) => s + c.recordedSec!, 0), scheduledSec: measured.reduce((s, c) => s + c.scheduledSec!, 0) };
+  };
   const cameras: ReportCamera[] = [];
   for (const r of rows) {
     const parsed = cameraStatusMessage.safeParse(JSON.parse(r.statusJson));
@@ -85,6 +93,7 @@ export function buildReport(
       pointId: fact.pointId,
       installedAtEnd: r.removedAt === null || r.removedAt >= to,
       maintenanceAtEnd: deps.maintenance?.activeFor(subject, to - 1) !== undefined,
+      recording: recordingOf(r.cameraId),
       period: cameraPeriod(marks.get(r.cameraId) ?? [], from, to, windows),
     });
   }
@@ -120,10 +129,10 @@ const pct = (r: number | null) => (r === null ? '' : (Math.round(r * 10_000) / 1
 
 /** The rows as CSV (UTF-8 with BOM, so spreadsheet programs read the Chinese headers). */
 export function reportCsv(r: Report): string {
-  const head = ['region', 'category', 'points', 'covered_points', 'coverage_%', 'installed', 'networked', 'networking_%', 'intact', 'intact_%', 'intact_target_%', 'online_hours', 'unknown_hours', 'observed_hours', 'online_%', 'maintenance_hours'];
+  const head = ['region', 'category', 'points', 'covered_points', 'coverage_%', 'installed', 'networked', 'networking_%', 'intact', 'intact_%', 'intact_target_%', 'online_hours', 'unknown_hours', 'observed_hours', 'online_%', 'maintenance_hours', 'recording_%', 'recording_cameras', 'recording_unsupported'];
   const h = (ms: number) => (ms / 3600_000).toFixed(2);
   const lines = r.rows.map((x) =>
-    [x.region, x.category, x.points, x.coveredPoints, pct(x.coverage.rate), x.installed, x.networked, pct(x.networking.rate), x.intact, pct(x.intactRate.rate), x.target ? pct(x.target.intact) : '', h(x.onlineMs), h(x.unknownMs), h(x.observedMs), pct(x.onlineRate), h(x.maintenanceMs)].join(','),
+    [x.region, x.category, x.points, x.coveredPoints, pct(x.coverage.rate), x.installed, x.networked, pct(x.networking.rate), x.intact, pct(x.intactRate.rate), x.target ? pct(x.target.intact) : '', h(x.onlineMs), h(x.unknownMs), h(x.observedMs), pct(x.onlineRate), h(x.maintenanceMs), pct(x.recordingRate), x.recordingCameras, x.recordingUnsupported].join(','),
   );
   return `\uFEFF${[`# ${r.region} ${r.period.label} (${r.period.timeZone}${r.period.complete ? '' : ', not closed yet'})`, head.join(','), ...lines].join('\r\n')}\r\n`;
 }

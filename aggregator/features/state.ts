@@ -401,6 +401,7 @@ export class AggregatorState {
       return 'applied';
     }
     let c = this.cameras.get(cameraId);
+    const lastRecordingCheck = c?.status.recording?.checkedAt;
     if (!c) {
       // a retained status left on the broker by a removal whose clear was lost comes back at every resubscribe
       const removed = this.removedAt.get(cameraId);
@@ -415,6 +416,9 @@ export class AggregatorState {
     } else {
       c.status = status;
     }
+    // each daily recording check is kept: the reports of a period add up the checks made in it
+    const rec = status.recording;
+    if (rec && rec.checkedAt !== lastRecordingCheck) this.deps.store.saveRecordingCheck(cameraId, Date.parse(rec.checkedAt), rec.supported, rec.recordedSec, rec.scheduledSec);
     this.deps.store.saveCamera({ cameraId, agentId, statusJson: JSON.stringify(status), firstSeen: c.firstSeen });
     this.refresh(c);
     // events carry the history; a status that disagrees with it means events were missed

@@ -78,6 +78,8 @@ export interface ReportCamera {
   installedAtEnd: boolean;
   /** under a maintenance window at the end of the period */
   maintenanceAtEnd?: boolean;
+  /** its recording checks made in the period, added up; undefined when none was made */
+  recording?: { supported: boolean; recordedSec: number; scheduledSec: number } | undefined;
   period: CameraPeriod;
 }
 
@@ -95,6 +97,12 @@ export interface ReportRow {
   observedMs: number;
   /** camera time under maintenance windows, left out of the online time and observed time */
   maintenanceMs: number;
+  /** recording integrity from the daily checks made in the period: cameras with Profile G, without, and the seconds */
+  recordingCameras: number;
+  recordingUnsupported: number;
+  recordedSec: number;
+  scheduledSec: number;
+  recordingRate: number | null;
   coverage: Ratio;
   networking: Ratio;
   intactRate: Ratio;
@@ -120,12 +128,12 @@ export function childOf(parent: string, region: string | null): string | undefin
  * at its end, online time over the whole period.
  */
 export function reportRows(parent: string, plan: readonly PlanPoint[], cameras: readonly ReportCamera[]): ReportRow[] {
-  type Acc = Omit<ReportRow, 'coverage' | 'networking' | 'intactRate' | 'onlineRate' | 'target'>;
+  type Acc = Omit<ReportRow, 'coverage' | 'networking' | 'intactRate' | 'onlineRate' | 'recordingRate' | 'target'>;
   const acc = new Map<string, Acc>();
   const get = (region: string, category: CategoryKey): Acc => {
     const k = `${region}\u0000${category}`;
     let a = acc.get(k);
-    if (!a) acc.set(k, (a = { region, category, points: 0, coveredPoints: 0, installed: 0, networked: 0, intact: 0, onlineMs: 0, intactMs: 0, unknownMs: 0, observedMs: 0, maintenanceMs: 0 }));
+    if (!a) acc.set(k, (a = { region, category, points: 0, coveredPoints: 0, installed: 0, networked: 0, intact: 0, onlineMs: 0, intactMs: 0, unknownMs: 0, observedMs: 0, maintenanceMs: 0, recordingCameras: 0, recordingUnsupported: 0, recordedSec: 0, scheduledSec: 0 }));
     return a;
   };
   const cells = (region: string | null, category: Exclude<CategoryKey, 'all'>) => {
@@ -149,6 +157,12 @@ export function reportRows(parent: string, plan: readonly PlanPoint[], cameras: 
       a.unknownMs += c.period.unknownMs;
       a.observedMs += c.period.observedMs;
       a.maintenanceMs += c.period.maintenanceMs;
+      if (c.recording && !c.recording.supported) a.recordingUnsupported += 1;
+      else if (c.recording && c.recording.scheduledSec > 0) {
+        a.recordingCameras += 1;
+        a.recordedSec += c.recording.recordedSec;
+        a.scheduledSec += c.recording.scheduledSec;
+      }
       // under maintenance at the end: counted apart, like the live rates
       if (!c.installedAtEnd || c.maintenanceAtEnd) continue;
       a.installed += 1;
@@ -164,6 +178,7 @@ export function reportRows(parent: string, plan: readonly PlanPoint[], cameras: 
       networking: ratio(a.networked, a.installed),
       intactRate: ratio(a.intact, a.installed),
       onlineRate: a.observedMs === 0 ? null : a.onlineMs / a.observedMs,
+      recordingRate: a.scheduledSec === 0 ? null : Math.min(1, a.recordedSec / a.scheduledSec),
       target: TARGETS[a.category],
     }))
     .sort((x, y) => order(x).localeCompare(order(y)));

@@ -83,4 +83,16 @@ describe('recording integrity', () => {
     const text = await (await fetch(`${agg.api}/metrics`)).text();
     expect(text).toMatch(/^xueliang_recording_ratio\{region="330106",category="all"\} 0\.916/m);
   }, 30_000);
+
+  it('recording: the report of the day adds up the checks made in it', async () => {
+    const rep = await agg.get<{ rows: Array<{ region: string; category: string; recordingCameras: number; recordingUnsupported: number; recordedSec: number; scheduledSec: number; recordingRate: number | null }> }>(
+      `/api/report?region=330106&from=${encodeURIComponent(new Date(T - 60_000).toISOString())}&to=${encodeURIComponent(new Date(Date.now() + 1000).toISOString())}`,
+    );
+    const row = rep.rows.find((r) => r.region === '330106' && r.category === 'all')!;
+    expect(row).toMatchObject({ recordingCameras: 1, recordingUnsupported: 1 });
+    // several checks ran (every 2 s here): each covered its own last 24 h, 22 of them recorded
+    expect(row.scheduledSec % (24 * 3600)).toBe(0);
+    expect(row.recordedSec / row.scheduledSec).toBeCloseTo(22 / 24, 10);
+    expect(row.recordingRate).toBeCloseTo(22 / 24, 10);
+  }, 30_000);
 });
