@@ -209,9 +209,10 @@ describe('boundary agent ↔ camera', () => {
       // a check every second that takes longer than a second: node-cron blocks the overlap and says so
       checks: { livenessSchedule: '* * * * * *', decodeSchedule: '0 0 1 1 *', decodeDeadlineMs: 300_000, livenessDeadlineMs: 2000, picture: { enabled: false } },
     };
-    const probes = () => readdirSync('/proc').filter((n) => /^\d+$/.test(n)).filter((pid) => {
+    // the ffprobe runs of one agent process: their marker names its pid (other test files run agents meanwhile)
+    const probes = (agentPid: number) => readdirSync('/proc').filter((n) => /^\d+$/.test(n)).filter((pid) => {
       try {
-        return /xueliang-probe-/.test(readFileSync(`/proc/${pid}/cmdline`, 'latin1'));
+        return readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes(`xueliang-probe-${agentPid}-`);
       } catch {
         return false;
       }
@@ -225,22 +226,23 @@ describe('boundary agent ↔ camera', () => {
     };
     try {
       const first = startAgent(config);
-      await until('ffprobe hanging on the camera', () => probes().length === 1);
+      const firstPid = first.child.pid!;
+      await until('ffprobe hanging on the camera', () => probes(firstPid).length === 1);
       await until('node-cron blocked an overlap', () => first.lines.some((l) => l.includes('overlap')), 15_000);
       expect(await first.stop('SIGKILL')).toBeNull();
       await new Promise((r) => setTimeout(r, 300));
-      const orphan = probes();
+      const orphan = probes(firstPid);
       expect(orphan).toHaveLength(1); // left behind, running outside every limit
       const second = startAgent(config);
       // its own I/O timeout is 240 s away: only a reap ends it this soon (this agent's, or any other agent's
       // starting meanwhile on this machine: every agent reaps the runs of agents that died)
-      await until('the orphan is killed', () => !probes().includes(orphan[0]!), 15_000);
+      await until('the orphan is killed', () => !probes(firstPid).includes(orphan[0]!), 15_000);
       for (const l of first.lines) {
         expect(l).not.toContain('\u001b[');
         expect(() => JSON.parse(l)).not.toThrow();
       }
       await second.stop('SIGKILL');
-      for (const pid of probes()) process.kill(Number(pid), 'SIGKILL');
+      for (const pid of [...probes(firstPid), ...probes(second.child.pid!)]) process.kill(Number(pid), 'SIGKILL');
     } finally {
       await hung.close();
       silent.close();
