@@ -16,6 +16,7 @@ RUN apt-get update \
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+COPY platform ./platform
 COPY agent ./agent
 COPY aggregator ./aggregator
 COPY protocols ./protocols

@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { reapOrphans } from './adapters/child-reaper.js';
 import { Journal } from './adapters/journal.js';
-import { MqttConnection } from './adapters/mqtt-client.js';
+import { MqttConnection } from '../platform/mqtt-client.js';
 import { Outbox, type OutboxRecord } from './features/outbox.js';
 import { PictureWatch } from './features/picture-watch.js';
 import type { ConfigStore } from './features/config-store.js';

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { topics } from '../protocols/index.js';
 import type { AggregatorConfig } from '../config/aggregator.js';
-import { MqttConnection } from '../agent/adapters/mqtt-client.js';
+import { MqttConnection } from '../platform/mqtt-client.js';
 import { SqliteStore } from './adapters/sqlite-store.js';
 import { HttpApi } from './features/http-api.js';
 import { GroupCommit } from './features/group-commit.js';

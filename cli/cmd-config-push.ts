@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import mqtt from 'mqtt';
 import { canonicalConfigBytes, groupName, parseTopic, reportedConfigMessage, topicSegment, topics, type ReportedConfigMessage } from '../protocols/index.js';
 import { ConfigError, parseConfigText } from '../config/load.js';
-import { stripUrlCredentials } from '../agent/lib/redact.js';
+import { stripUrlCredentials } from '../platform/redact.js';
 import { EXIT, err, out, table, UsageError } from './output.js';
 
 export async function runKeygen(argv: string[]): Promise<number> {

@@ -3,7 +3,7 @@ import { expandCidrs, wsDiscover, type DiscoveredDevice } from '../agent/adapter
 import { idFromEndpoint } from '../agent/features/camera-target.js';
 import { clockDrift, inspectOnvif, type OnvifInspection } from '../agent/features/onvif-inspect.js';
 import { errorMessage } from '../agent/lib/errors.js';
-import { maskUrlPassword, scrubSecrets } from '../agent/lib/redact.js';
+import { maskUrlPassword, scrubSecrets } from '../platform/redact.js';
 import type { CredentialSet } from '../config/agent.js';
 import { EXIT, err, out, table, UsageError } from './output.js';
 

@@ -7,7 +7,7 @@ import { faultsOf, inNightWindow, judgePicture, pictureRung, type Verdict } from
 import { pictureSettings } from '../config/picture.js';
 import { parseRtspUrl } from '../agent/adapters/rtsp-url.js';
 import { errorMessage } from '../agent/lib/errors.js';
-import { maskUrlPassword } from '../agent/lib/redact.js';
+import { maskUrlPassword } from '../platform/redact.js';
 import type { CredentialSet } from '../config/agent.js';
 import { EXIT, out, table, UsageError } from './output.js';
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import ffmpeg from 'fluent-ffmpeg';
 import { z } from 'zod';
-import { scrubSecrets } from '../lib/redact.js';
+import { scrubSecrets } from '../../platform/redact.js';
 import { classifyFfmpegError } from './ffmpeg-errors.js';
 import { killChildrenByMarker, runMarker } from './child-reaper.js';
 import { rtspInput } from './stream-input.js';

@@ -5,7 +5,7 @@ import path from 'node:path';
 import ffmpeg from 'fluent-ffmpeg';
 import { rtspInput, type StreamInput } from './stream-input.js';
 import { runMarker } from './child-reaper.js';
-import { scrubSecrets } from '../lib/redact.js';
+import { scrubSecrets } from '../../platform/redact.js';
 import { classifyFfmpegError } from './ffmpeg-errors.js';
 
 /** What the picture check measured over the frames it analysed (means over frames). */

@@ -6,7 +6,7 @@ import { rtspDescribe, sdpVideoCodec } from '../adapters/rtsp-client.js';
 import { parseRtspUrl, withCredentials } from '../adapters/rtsp-url.js';
 import type { AuthChallenge } from '../lib/digest-auth.js';
 import { errorMessage } from '../lib/errors.js';
-import { scrubSecrets } from '../lib/redact.js';
+import { scrubSecrets } from '../../platform/redact.js';
 import type { CameraTarget } from './camera-target.js';
 import type { CheckVerdict } from './camera-health.js';
 import type { PictureFault } from './picture-faults.js';

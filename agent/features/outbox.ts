@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { AgentEvent } from '../../protocols/index.js';
-import type { MqttConnection } from '../adapters/mqtt-client.js';
+import type { MqttConnection } from '../../platform/mqtt-client.js';
 import type { Journal } from '../adapters/journal.js';
 
 export interface OutboxRecord {

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { topics as topicsOf, type AgentEvent, type Topics } from '../../protocols/index.js';
-import type { MqttConnection } from '../adapters/mqtt-client.js';
+import type { MqttConnection } from '../../platform/mqtt-client.js';
 import type { Outbox } from './outbox.js';
 import type { PictureFault } from './picture-faults.js';
 import type { Transition } from './camera-health.js';

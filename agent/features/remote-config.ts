@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { canonicalConfigBytes, desiredConfigMessage, parseTopic, topics, type ReportedConfigMessage } from '../../protocols/index.js';
 import type { AgentConfig } from '../../config/agent.js';
 import type { ConfigIssue } from '../../config/load.js';
-import type { IncomingMessage, MqttConnection } from '../adapters/mqtt-client.js';
+import type { IncomingMessage, MqttConnection } from '../../platform/mqtt-client.js';
 import { configHash, sourceName, type ConfigStore, type Source } from './config-store.js';
 
 export interface ConfigApplier {

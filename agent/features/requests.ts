@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { commandName, parseTopic, requestMessage, type ResponseMessage } from '../../protocols/index.js';
-import type { IncomingMessage, MqttConnection } from '../adapters/mqtt-client.js';
+import type { IncomingMessage, MqttConnection } from '../../platform/mqtt-client.js';
 
 export type CommandHandler = (req: { cameraId?: string | undefined }) => Promise<unknown>;
 

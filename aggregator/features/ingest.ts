@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { agentEvent, agentStateMessage, agentSummaryMessage, cameraStatusMessage, parseTopic, topicSegment } from '../../protocols/index.js';
-import type { IncomingMessage } from '../../agent/adapters/mqtt-client.js';
+import type { IncomingMessage } from '../../platform/mqtt-client.js';
 import type { AggregatorState } from './state.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { regionLevel, topics, type RatesMessage } from '../../protocols/index.js';
-import type { MqttConnection } from '../../agent/adapters/mqtt-client.js';
+import type { MqttConnection } from '../../platform/mqtt-client.js';
 import { ALL_REGIONS, CATEGORY_KEYS, rateSet, type CategoryKey } from '../rates/model.js';
 import type { AggregatorState } from './state.js';
 

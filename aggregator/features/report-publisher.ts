@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { localParts, regionLevel, topics } from '../../protocols/index.js';
-import type { MqttConnection } from '../../agent/adapters/mqtt-client.js';
+import type { MqttConnection } from '../../platform/mqtt-client.js';
 import { ALL_REGIONS } from '../rates/model.js';
 import { parsePeriod, type Report, type ReportPeriod } from './report.js';
 

@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { AgentApp } from '../../agent/app.js';
 import { Journal } from '../../agent/adapters/journal.js';
-import { MqttConnection } from '../../agent/adapters/mqtt-client.js';
+import { MqttConnection } from '../../platform/mqtt-client.js';
 import { Outbox, type OutboxRecord } from '../../agent/features/outbox.js';
 import { agentConfigSchema } from '../../config/agent.js';
 import { projectRoot } from '../sim/project-root.js';

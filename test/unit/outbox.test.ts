@@ -5,7 +5,7 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { AgentEvent } from '../../protocols/index.js';
 import { Journal } from '../../agent/adapters/journal.js';
-import type { MqttConnection } from '../../agent/adapters/mqtt-client.js';
+import type { MqttConnection } from '../../platform/mqtt-client.js';
 import { Outbox, type OutboxRecord } from '../../agent/features/outbox.js';
 
 /** A broker link we control: down until `up()`, acknowledging what it is given. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nextReconnectDelay } from '../../agent/adapters/mqtt-client.js';
+import { nextReconnectDelay } from '../../platform/mqtt-client.js';
 
 describe('reconnect backoff', () => {
   it('reconnect backoff: grows exponentially to the cap, with full jitter', () => {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type IClientPublishOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import { stripUrlCredentials } from '../lib/redact.js';
+import { stripUrlCredentials } from './redact.js';
 
 export interface MqttSettings {
   url: string;
