@@ -18,6 +18,11 @@ export interface WindowSubject {
   agentId: string;
 }
 
+/** The subject of a camera bound to `point` (if any): a window may name the point by its id or its GB/T 28181 code. */
+export function windowSubject(cameraId: string, agentId: string, point: { id: string; gbId?: string | undefined } | undefined): WindowSubject {
+  return { cameraId, agentId, pointIds: point ? [point.id, ...(point.gbId ? [point.gbId] : [])] : [] };
+}
+
 const toWindow = (w: MaintenanceWindow): Window => ({ id: w.id, scope: w.scope, target: w.target, from: Date.parse(w.from), to: Date.parse(w.to), reason: w.reason });
 export const windowJson = (w: Window) => ({ id: w.id, scope: w.scope, target: w.target, from: new Date(w.from).toISOString(), to: new Date(w.to).toISOString(), reason: w.reason });
 

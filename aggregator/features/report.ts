@@ -3,7 +3,7 @@ import { cameraStatusMessage, fromLocal, localParts, regionLevel } from '../../p
 import type { reportResponse } from '../../protocols/http-api.js';
 import type { SqliteStore } from '../adapters/sqlite-store.js';
 import { cameraFact } from '../rates/bind.js';
-import type { MaintenanceBook } from './maintenance.js';
+import { windowSubject, type MaintenanceBook } from './maintenance.js';
 import { flappingEpisodes, type FlappingRule } from '../rates/flapping.js';
 import { ALL_REGIONS, type PlanPoint } from '../rates/model.js';
 import { cameraPeriod, ranking, repairTimes, reportRows, type ReportCamera, type ReportRow } from '../rates/report-math.js';
@@ -83,7 +83,7 @@ export function buildReport(
     if (!parsed.success) continue;
     const fact = cameraFact(parsed.data, { id: r.agentId, online: true, region: deps.agentRegion(r.agentId) }, (k) => byId.get(k));
     const point = fact.pointId !== null ? byId.get(fact.pointId) : undefined;
-    const subject = { cameraId: r.cameraId, agentId: r.agentId, pointIds: point ? [point.id, ...(point.gbId ? [point.gbId] : [])] : [] };
+    const subject = windowSubject(r.cameraId, r.agentId, point);
     const windows = deps.maintenance?.intervalsFor(subject) ?? [];
     cameras.push({
       cameraId: r.cameraId,

@@ -5,7 +5,7 @@ import { cameraFact } from '../rates/bind.js';
 import { RateCounters } from '../rates/counters.js';
 import { onlineRates } from '../rates/online.js';
 import { flappingNow, type FlappingEpisode, type FlappingRule } from '../rates/flapping.js';
-import { MaintenanceBook, type WindowSubject } from './maintenance.js';
+import { MaintenanceBook, windowSubject, type WindowSubject } from './maintenance.js';
 import type { PlanPoint } from '../rates/model.js';
 
 export interface AgentRecord {
@@ -133,7 +133,7 @@ export class AggregatorState {
   /** What a maintenance window may name for this camera: itself, its point (id and GB/T 28181 code), its gateway. */
   subjectOf(c: CameraRecord, pointId = this.counters.get(c.cameraId)?.pointId ?? null): WindowSubject {
     const point = pointId !== null ? this.points.get(pointId) : undefined;
-    return { cameraId: c.cameraId, agentId: c.agentId, pointIds: point ? [point.id, ...(point.gbId ? [point.gbId] : [])] : [] };
+    return windowSubject(c.cameraId, c.agentId, point);
   }
 
   /** Intervals to leave out of a camera's time (none when the config counts maintenance as measured). */
