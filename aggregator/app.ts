@@ -10,7 +10,8 @@ import { createIngest } from './features/ingest.js';
 import { parsePlan } from './features/plan.js';
 import { RatesPublisher } from './features/rates-publisher.js';
 import { AggregatorState } from './features/state.js';
-import { buildReport, type ReportPeriod } from './features/report.js';
+import { buildReport, dailySeries, type ReportPeriod } from './features/report.js';
+import { LiveFeed } from './features/live-feed.js';
 import { ReportPublisher } from './features/report-publisher.js';
 import { createMaintenanceIngest } from './features/maintenance-ingest.js';
 import { AlertEngine } from './features/alerts.js';
@@ -53,13 +54,24 @@ export class AggregatorApp {
       onError: (err) => log.error({ err }, 'commit failed: the broker will send the batch again'),
     });
     this.rates = new RatesPublisher({ mqtt: this.mqtt, state: this.state, topicRoot: config.mqtt.topicRoot, intervalMs: config.ratesIntervalMs, now, log: log.child({ module: 'rates' }) });
-    const report = (region: string, period: ReportPeriod) =>
-      buildReport(
-        { store: this.store, agentRegion: (id) => this.state.agents.get(id)?.region ?? null, timeZone: config.timeZone, now: now(), maintenance: config.maintenance.excludeFromRates ? this.state.maintenance : undefined, flapping: this.state.flappingRule },
-        region,
-        period,
-      );
-    this.http = new HttpApi({ state: this.state, log: log.child({ module: 'http' }), now, host: config.http.host, port: config.http.port, token: config.http.token, timeZone: config.timeZone, onPlanChanged: () => this.rates.markDirty(), report, alerts: () => this.alerts.list() });
+    const reportDeps = () => ({ store: this.store, agentRegion: (id: string) => this.state.agents.get(id)?.region ?? null, timeZone: config.timeZone, now: now(), maintenance: config.maintenance.excludeFromRates ? this.state.maintenance : undefined, flapping: this.state.flappingRule });
+    const report = (region: string, period: ReportPeriod) => buildReport(reportDeps(), region, period);
+    const live = new LiveFeed();
+    this.state.counters.onChange = (id, st) => live.changed(id, st);
+    this.http = new HttpApi({
+      state: this.state,
+      log: log.child({ module: 'http' }),
+      now,
+      host: config.http.host,
+      port: config.http.port,
+      token: config.http.token,
+      timeZone: config.timeZone,
+      onPlanChanged: () => this.rates.markDirty(),
+      report,
+      alerts: () => this.alerts.list(),
+      daily: (region, days, category) => dailySeries(reportDeps(), region, days, category),
+      live,
+    });
     this.reports = new ReportPublisher({ mqtt: this.mqtt, topicRoot: config.mqtt.topicRoot, timeZone: config.timeZone, intervalMs: config.ratesIntervalMs, now, regions: () => this.state.counters.counts().keys(), report, log: log.child({ module: 'reports' }) });
     this.mqtt.onConnect(() => this.reports.tick());
     const hook = config.alerts.webhook;
@@ -104,7 +116,7 @@ export class AggregatorApp {
     const windows = createMaintenanceIngest({ state: this.state, log: log.child({ module: 'maintenance' }) });
     this.mqtt.onMessage((m) => this.batch.add(() => (m.topic.startsWith(ratesPrefix) ? this.rates.observe(m.topic, m.payload) : m.topic.startsWith(maintenancePrefix) ? windows(m.topic.slice(maintenancePrefix.length), m.payload) : ingest(m))));
     // the rates topics too: what is retained there that we did not write is repaired; admins declare maintenance windows
-    for (const f of [t.all.agentStates, t.all.cameraStatuses, t.all.events, t.all.summaries, `${ratesPrefix}#`, `${maintenancePrefix}+`]) this.mqtt.subscribe(f);
+    for (const f of [t.all.agentStates, t.all.cameraStatuses, t.all.events, t.all.summaries, `${t.root}/agents/+/config/reported`, `${ratesPrefix}#`, `${maintenancePrefix}+`]) this.mqtt.subscribe(f);
     // windows begin and end by themselves
     this.maintenanceTimer = setInterval(() => this.state.tickMaintenance(), 1000);
     this.mqtt.start();

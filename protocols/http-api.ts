@@ -49,7 +49,10 @@ export const recordingView = z.object({
   percent: z.number().nullable(),
 });
 
-export const categoryRatesView = z.object({ coverage: ratioView, networking: ratioView, intact: ratioView, online: onlineView, recording: recordingView, counts: countsView });
+/** The national targets of a category (docs/domain.md §1); null where there is none (other, unassigned, all). */
+export const targetView = z.object({ coverage: z.number(), networking: z.number(), intact: z.number() }).nullable();
+
+export const categoryRatesView = z.object({ coverage: ratioView, networking: ratioView, intact: ratioView, online: onlineView, recording: recordingView, counts: countsView, target: targetView });
 
 /** The columns of a rate table: the plan's categories, cameras nobody planned, the whole. */
 export const categoryKey = z.enum([...cameraCategory.options, 'all']);
@@ -101,7 +104,14 @@ export const cameraView = z.object({
 export type CameraView = z.infer<typeof cameraView>;
 
 /** `GET /api/cameras`, `/api/cameras/offline`, `/degraded`, `/unknown` */
-export const camerasResponse = z.object({ cameras: z.array(cameraView) });
+export const camerasResponse = z.object({
+  cameras: z.array(cameraView),
+  /** cameras passing the filters on all pages */
+  total: count,
+  offset: count,
+  /** the page size asked for; null: every camera */
+  limit: count.nullable(),
+});
 
 export const uptimeView = z.object({ onlineMs: z.number().nonnegative(), unknownMs: z.number().nonnegative(), observedMs: z.number().nonnegative() });
 
@@ -133,6 +143,10 @@ export const agentsResponse = z.object({
       region: z.string().nullable(),
       agentVersion: z.string().nullable(),
       cameras: count,
+      /** its cameras by the state the rates count: all unknown while the gateway is down */
+      camerasByState: z.object({ online: count, degraded: count, offline: count, unknown: count }),
+      /** its last config/reported: the push it answered and what it did with it; null before any push */
+      config: z.object({ version: count, source: z.string(), status: z.enum(['applied', 'rejected', 'rolled_back']), appliedAt: isoTime, errors: count }).nullable(),
     }),
   ),
 });

@@ -28,7 +28,42 @@ const windowParams = [
   q('from', 'window start, ISO time (with to: instead of window)', { type: 'string', format: 'date-time' }),
   q('to', 'window end, ISO time; default now', { type: 'string', format: 'date-time' }),
 ];
-const cameraFilters = [q('state', 'online, degraded, offline or unknown'), q('region', 'GB/T 2260 code: this region and below'), q('agent', 'gateway id'), q('point', 'point id'), q('fault', 'picture fault name')];
+const cameraFilters = [
+  q('state', 'online, degraded, offline or unknown; several comma-separated (offline,degraded,unknown: the problem list)'),
+  q('region', 'GB/T 2260 code: this region and below'),
+  q('category', 'key_public_area, key_industry_part, other or unassigned'),
+  q('agent', 'gateway id'),
+  q('point', 'point id'),
+  q('fault', 'picture fault name'),
+  q('q', 'a part of the camera id or name, any case'),
+  q('limit', 'page size, 1 to 1000; without it every camera', { type: 'integer', minimum: 1, maximum: 1000 }),
+  q('offset', 'cameras to skip (with limit: the page)', { type: 'integer', minimum: 0 }),
+  q('format', 'csv for the page as CSV', { type: 'string', enum: ['json', 'csv'] }),
+];
+const dailyResponse = {
+  type: 'object',
+  properties: {
+    region: { type: 'string' },
+    category: { type: 'string' },
+    timeZone: { type: 'string' },
+    days: {
+      type: 'array',
+      items: {
+        type: 'object',
+        description: "one local day: the report of that day's total row",
+        properties: {
+          day: { type: 'string', description: 'YYYY-MM-DD' },
+          from: { type: 'string', format: 'date-time' },
+          to: { type: 'string', format: 'date-time' },
+          complete: { type: 'boolean', description: 'false for today, so far' },
+          online: { type: 'object', properties: { onlineMs: { type: 'number' }, unknownMs: { type: 'number' }, observedMs: { type: 'number' }, rate: { type: ['number', 'null'] } } },
+          intact: { type: 'object', properties: { numerator: { type: 'integer' }, denominator: { type: 'integer' }, rate: { type: ['number', 'null'] } } },
+          networking: { type: 'object', properties: { numerator: { type: 'integer' }, denominator: { type: 'integer' }, rate: { type: ['number', 'null'] } } },
+        },
+      },
+    },
+  },
+};
 const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema: jsonSchema(schema) } } });
 const problem = (description: string) => json(errorResponse, description);
 const bearer = [{ bearer: [] }];
@@ -57,7 +92,15 @@ export function openApiDocument(): Record<string, unknown> {
           responses: { 200: json(ratesResponse, 'the rates'), 400: problem('a bad window') },
         },
       },
-      '/api/cameras': { get: { summary: 'Cameras with their effective state, longest in it first', parameters: cameraFilters, responses: { 200: json(camerasResponse, 'the cameras') } } },
+      '/api/rates/daily': {
+        get: {
+          summary: 'The daily online, intact and networking rates of a region over its last local days (the trend of the console)',
+          parameters: [q('region', 'GB/T 2260 code, or all (default)'), q('category', 'key_public_area, key_industry_part, other, unassigned or all (default)'), q('days', '1 to 92, default 30', { type: 'integer', minimum: 1, maximum: 92 })],
+          responses: { 200: { description: 'one entry per local day, oldest first', content: { 'application/json': { schema: dailyResponse } } }, 400: problem('a bad region, category or days') },
+        },
+      },
+      '/api/live': { get: { summary: 'Server-Sent Events: a `cameras` event, at most once a second, naming the cameras whose state, faults or binding changed ({changed, cameras: [{cameraId, state}], truncated})', responses: { 200: { description: 'an event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } }, 503: problem('too many open streams') } } },
+      '/api/cameras': { get: { summary: 'Cameras with their effective state, longest in it first; one page with limit and offset', parameters: cameraFilters, responses: { 200: { description: 'the cameras', content: { 'application/json': { schema: jsonSchema(camerasResponse) }, 'text/csv': { schema: { type: 'string' } } } }, 400: problem('a bad limit or offset') } } },
       '/api/cameras/offline': { get: { summary: 'Offline cameras, longest first', parameters: cameraFilters.slice(1), responses: { 200: json(camerasResponse, 'the cameras') } } },
       '/api/cameras/degraded': { get: { summary: 'Cameras with picture faults, longest first', parameters: cameraFilters.slice(1), responses: { 200: json(camerasResponse, 'the cameras') } } },
       '/api/cameras/unknown': { get: { summary: 'Cameras whose gateway is gone or has not checked them yet', parameters: cameraFilters.slice(1), responses: { 200: json(camerasResponse, 'the cameras') } } },
@@ -82,9 +125,12 @@ export function openApiDocument(): Record<string, unknown> {
             q('day', 'YYYY-MM-DD, a local day'),
             q('from', 'range start, ISO time', { type: 'string', format: 'date-time' }),
             q('to', 'range end, ISO time', { type: 'string', format: 'date-time' }),
-            q('format', 'csv for the rows as CSV', { type: 'string', enum: ['json', 'csv'] }),
+            q('format', 'csv for the rows as CSV, xlsx for the assessment workbook (assessment, ranking, flapping, offline, repair sheets)', { type: 'string', enum: ['json', 'csv', 'xlsx'] }),
           ],
-          responses: { 200: { description: 'the report', content: { 'application/json': { schema: jsonSchema(reportResponse) }, 'text/csv': { schema: { type: 'string' } } } }, 400: problem('a bad period or region') },
+          responses: {
+            200: { description: 'the report', content: { 'application/json': { schema: jsonSchema(reportResponse) }, 'text/csv': { schema: { type: 'string' } }, 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': { schema: { type: 'string', contentEncoding: 'binary' } } } },
+            400: problem('a bad period or region'),
+          },
         },
       },
       '/api/alerts': { get: { summary: 'The alerts active now', responses: { 200: { description: 'the alerts', content: { 'application/json': { schema: { type: 'object', properties: { alerts: { type: 'array', items: contractSchema(alertMessage, 'draft-2020-12') } } } } } } } } },
@@ -116,6 +162,7 @@ export function openApiDocument(): Record<string, unknown> {
       '/api/ingest': { get: { summary: 'Messages applied and rejected, by kind and reason', responses: { 200: json(ingestResponse, 'the counters') } } },
       '/api/openapi.json': { get: { summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } } } } },
       '/metrics': { get: { summary: 'Prometheus text exposition', responses: { 200: { description: 'metrics', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
+      '/': { get: { summary: 'The operations console (zh-CN, English one click away): static files of the package, served with a Content-Security-Policy that forbids inline script', responses: { 200: { description: 'the console page', content: { 'text/html': { schema: { type: 'string' } } } }, 503: { description: 'the console was not built (npm run build)', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
       '/healthz': { get: { summary: 'Liveness of the HTTP server', responses: { 200: { description: 'up', content: { 'application/json': { schema: { type: 'object', properties: { ok: { const: true } } } } } } } } },
     },
   };

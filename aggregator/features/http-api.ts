@@ -4,12 +4,16 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { regionError, type AlertMessage } from '../../protocols/index.js';
 import { openApiDocument } from '../../protocols/openapi.js';
-import { parsePeriod, reportCsv, type Report, type ReportPeriod } from './report.js';
+import { parsePeriod, reportCsv, type DailyPoint, type Report, type ReportPeriod } from './report.js';
+import { reportWorkbook } from './report-workbook.js';
+import type { LiveFeed } from './live-feed.js';
+import { CONSOLE_CSP, ConsoleAssets } from '../adapters/console-assets.js';
+import { CATEGORY_KEYS } from '../rates/model.js';
 import { applyWindow, parseMaintenanceWindow } from './maintenance-ingest.js';
 import { windowJson } from './maintenance.js';
 import { parsePlan } from './plan.js';
 import { prometheusText } from './metrics.js';
-import { agentsView, bindingView, cameraView, camerasView, historyView, parseWindow, ratesView, uptimeView } from './queries.js';
+import { agentsView, bindingView, cameraView, camerasCsv, camerasView, historyView, parseWindow, ratesView, uptimeView } from './queries.js';
 import type { AggregatorState } from './state.js';
 
 const MAX_BODY = 32 * 1024 * 1024;
@@ -31,12 +35,17 @@ export interface HttpApiDeps {
   report: (region: string, period: ReportPeriod) => Report;
   /** the alerts active now */
   alerts: () => AlertMessage[];
+  /** the daily rates of a region over its last `days` local days */
+  daily: (region: string, days: number, category: string) => DailyPoint[];
+  /** the console's stream of camera changes */
+  live: LiveFeed;
 }
 
 /** The aggregator's HTTP JSON API, /metrics and /healthz, on node's own http. */
 export class HttpApi {
   private server: http.Server | undefined;
   private openApi: Record<string, unknown> | undefined;
+  private readonly assets = new ConsoleAssets();
 
   constructor(private readonly deps: HttpApiDeps) {}
 
@@ -55,6 +64,7 @@ export class HttpApi {
   }
 
   async stop(): Promise<void> {
+    this.deps.live.stop();
     const s = this.server;
     if (!s) return;
     s.closeAllConnections();
@@ -120,12 +130,27 @@ export class HttpApi {
         if ('error' in w) return fail(400, 'BAD_WINDOW', w.error);
         return json(200, ratesView(state, { region: url.searchParams.get('region'), category: url.searchParams.get('category'), window: w }));
       }
-      if (path === '/api/cameras') return json(200, { cameras: camerasView(state, url.searchParams, t) });
-      if (path === '/api/cameras/offline' || path === '/api/cameras/degraded' || path === '/api/cameras/unknown') {
+      if (path === '/api/cameras' || path === '/api/cameras/offline' || path === '/api/cameras/degraded' || path === '/api/cameras/unknown') {
         const q = new URLSearchParams(url.searchParams);
-        q.set('state', path.split('/').pop()!);
-        return json(200, { cameras: camerasView(state, q, t) });
+        if (path !== '/api/cameras') q.set('state', path.split('/').pop()!);
+        const page = camerasView(state, q, t);
+        if ('error' in page) return fail(400, 'BAD_QUERY', page.error);
+        if (q.get('format') === 'csv') {
+          res.writeHead(200, { 'Content-Type': 'text/csv; charset=utf-8', 'Cache-Control': 'no-store', 'Content-Disposition': 'attachment; filename="xueliang-cameras.csv"' });
+          return void res.end(camerasCsv(page.cameras));
+        }
+        return json(200, page);
       }
+      if (path === '/api/rates/daily') {
+        const region = url.searchParams.get('region') ?? 'all';
+        if (region !== 'all' && regionError(region)) return fail(400, 'BAD_REGION', `region: ${regionError(region)}`);
+        const days = Number(url.searchParams.get('days') ?? '30');
+        if (!Number.isInteger(days) || days < 1 || days > 92) return fail(400, 'BAD_DAYS', 'days is a whole number from 1 to 92');
+        const category = url.searchParams.get('category') ?? 'all';
+        if (!(CATEGORY_KEYS as readonly string[]).includes(category)) return fail(400, 'BAD_CATEGORY', `category is one of ${CATEGORY_KEYS.join(', ')}`);
+        return json(200, { region, category, timeZone: this.deps.timeZone, days: this.deps.daily(region, days, category) });
+      }
+      if (path === '/api/live') return this.deps.live.attach(req, res);
       const cam = /^\/api\/cameras\/([^/]+)(\/history)?$/.exec(path);
       if (cam) {
         const c = state.cameras.get(cam[1]!);
@@ -146,9 +171,15 @@ export class HttpApi {
         const region = url.searchParams.get('region') ?? 'all';
         if (region !== 'all' && regionError(region)) return fail(400, 'BAD_REGION', `region: ${regionError(region)}`);
         const report = this.deps.report(region, period);
+        const file = `xueliang-${region}-${period.label.replace(/[^0-9A-Za-z-]/g, '_')}`;
         if (url.searchParams.get('format') === 'csv') {
-          res.writeHead(200, { 'Content-Type': 'text/csv; charset=utf-8', 'Content-Disposition': `attachment; filename="xueliang-${region}-${period.label.replace(/[^0-9A-Za-z-]/g, '_')}.csv"` });
+          res.writeHead(200, { 'Content-Type': 'text/csv; charset=utf-8', 'Content-Disposition': `attachment; filename="${file}.csv"` });
           return void res.end(reportCsv(report));
+        }
+        if (url.searchParams.get('format') === 'xlsx') {
+          const body = Buffer.from(await reportWorkbook(report).xlsx.writeBuffer());
+          res.writeHead(200, { 'Content-Type': 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', 'Content-Disposition': `attachment; filename="${file}.xlsx"`, 'Cache-Control': 'no-store' });
+          return void res.end(body);
         }
         return json(200, report);
       }
@@ -156,11 +187,28 @@ export class HttpApi {
       if (path === '/api/bindings') return json(200, bindingView(state));
       if (path === '/api/gaps') return json(200, { gaps: state.gaps(), reportedLosses: state.losses, duplicates: state.stats.duplicates });
       if (path === '/api/ingest') return json(200, state.stats);
-      return fail(404, 'NOT_FOUND', 'see README: /api/rates, /api/cameras, /api/cameras/offline, /api/cameras/{id}, /api/agents, /api/plan, /api/bindings, /api/gaps, /metrics');
+      if (!path.startsWith('/api/') && this.console(path, req, res)) return;
+      return fail(404, 'NOT_FOUND', 'see /api/openapi.json: /api/rates, /api/rates/daily, /api/cameras, /api/cameras/{id}, /api/agents, /api/plan, /api/bindings, /api/report, /api/live, /metrics; the console is at /');
     } catch (err) {
       this.deps.log.error({ err, path }, 'HTTP handler failed');
       if (!res.headersSent) fail(500, 'INTERNAL', 'internal error');
     }
+  }
+
+  /** The console's files; `/` is its page. False when there is no such file. */
+  private console(path: string, req: http.IncomingMessage, res: http.ServerResponse): boolean {
+    const headers = { 'Content-Security-Policy': CONSOLE_CSP, 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer', 'X-Frame-Options': 'DENY' };
+    const asset = this.assets.get(path);
+    if (!asset) {
+      if (path !== '/') return false;
+      res.writeHead(503, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end('The console was not built: run `npm run build` (the API is at /api/…).\n');
+      return true;
+    }
+    // index.html is the app's shell and must follow upgrades; the bundles are named by their build
+    res.writeHead(200, { ...headers, 'Content-Type': asset.type, 'Cache-Control': path === '/' || path.endsWith('.html') ? 'no-cache' : 'public, max-age=300' });
+    res.end(req.method === 'HEAD' ? undefined : asset.body);
+    return true;
   }
 
   /** The bearer token check of every changing endpoint, in constant time; answers the refusal itself. */

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { agentEvent, agentStateMessage, agentSummaryMessage, cameraStatusMessage, parseTopic, topicSegment } from '../../protocols/index.js';
+import { agentEvent, agentStateMessage, agentSummaryMessage, cameraStatusMessage, parseTopic, reportedConfigMessage, topicSegment } from '../../protocols/index.js';
 import type { IncomingMessage } from '../../platform/mqtt-client.js';
 import type { AggregatorState } from './state.js';
 
@@ -19,12 +19,13 @@ export function createIngest(deps: { state: AggregatorState; topicRoot: string; 
   };
   return (m: IncomingMessage): void => {
     const t = parseTopic(deps.topicRoot, m.topic);
-    if (!t || (t.kind !== 'agentState' && t.kind !== 'cameraStatus' && t.kind !== 'events' && t.kind !== 'summary')) return reject(m, 'unknown_topic');
+    if (!t || (t.kind !== 'agentState' && t.kind !== 'cameraStatus' && t.kind !== 'events' && t.kind !== 'summary' && t.kind !== 'configReported')) return reject(m, 'unknown_topic');
     if (!topicSegment.safeParse(t.agentId).success || (t.kind === 'cameraStatus' && !topicSegment.safeParse(t.cameraId).success)) return reject(m, 'bad_id');
     if (m.payload.length > deps.maxPayloadBytes) return reject(m, 'too_large', `${m.payload.length} bytes`);
     if (m.payload.length === 0) {
       // an empty retained message clears a topic
       if (t.kind === 'cameraStatus') return refused(m, state.applyStatus(t.agentId, t.cameraId, null));
+      if (t.kind === 'configReported') return;
       return reject(m, 'empty');
     }
     let data: unknown;
@@ -56,6 +57,11 @@ export function createIngest(deps: { state: AggregatorState; topicRoot: string; 
           const r = agentSummaryMessage.safeParse(data);
           if (!r.success) return bad(r.error.issues);
           return state.countAccepted('summary');
+        }
+        case 'configReported': {
+          const r = reportedConfigMessage.safeParse(data);
+          if (!r.success) return bad(r.error.issues);
+          return state.applyConfigReported(t.agentId, r.data);
         }
       }
     } catch (err) {

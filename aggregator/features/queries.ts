@@ -4,6 +4,7 @@ import { cellsOf } from '../rates/snapshot.js';
 import type { CameraView, RatesResponse } from '../../protocols/http-api.js';
 import { startOfLocalDay } from '../../protocols/local-time.js';
 import type { OnlineRate } from '../rates/online.js';
+import { TARGETS } from '../rates/report-math.js';
 import type { AggregatorState, CameraRecord } from './state.js';
 
 const DAY = 86_400_000;
@@ -42,7 +43,7 @@ export function ratesView(state: AggregatorState, opts: { region?: string | null
   const online = state.onlineRates(opts.window.from, opts.window.to);
   const recording = recordingRates(state);
   const regions = [...table.keys()]
-    .filter((r) => !opts.region || r === opts.region || (opts.region !== ALL_REGIONS && r !== ALL_REGIONS && regionParent(r) === opts.region))
+    .filter((r) => !opts.region || r === opts.region || (r !== ALL_REGIONS && (regionParent(r) ?? ALL_REGIONS) === opts.region))
     .sort((a, b) => (a === ALL_REGIONS ? -1 : b === ALL_REGIONS ? 1 : a.localeCompare(b)));
   const cats = CATEGORY_KEYS.filter((k) => !opts.category || k === opts.category);
   return {
@@ -64,6 +65,7 @@ export function ratesView(state: AggregatorState, opts: { region?: string | null
               recording: recordingCell(recording.get(region)?.[k]),
               online: o ? { onlineMs: o.onlineMs, unknownMs: o.unknownMs, observedMs: o.observedMs, cameras: o.cameras, rate: o.rate, percent: pct(o.rate) } : { onlineMs: 0, unknownMs: 0, observedMs: 0, cameras: 0, rate: null, percent: null },
               counts: s.counts,
+              target: TARGETS[k],
             },
           ];
         }),
@@ -148,29 +150,74 @@ function unknownReason(state: AggregatorState, c: CameraRecord, eff: CameraState
   return { reason: null, detail: `gateway ${c.agentId} restarted and has not checked this camera yet: last reported ${c.status.state}` };
 }
 
-export function camerasView(state: AggregatorState, q: URLSearchParams, now: number) {
+/** The most cameras one page of `GET /api/cameras` holds. */
+export const MAX_PAGE = 1000;
+
+export interface CamerasPage {
+  cameras: CameraView[];
+  /** cameras that pass the filters, on every page together */
+  total: number;
+  offset: number;
+  limit: number | null;
+}
+
+/**
+ * Cameras that pass the filters of `q`, longest in their state first, one
+ * page of them: `state` (one state or several, comma-separated), `region`
+ * (this region and below), `category`, `agent`, `point`, `fault`,
+ * `maintenance`, `flapping`, `q` (a part of the id or name), `limit` (at most
+ * MAX_PAGE; without it every camera) and `offset`. The cheap filters run
+ * before a camera's view is built, so a problem list of a province costs its
+ * problems, not its cameras.
+ */
+export function camerasView(state: AggregatorState, q: URLSearchParams, now: number): CamerasPage | { error: string } {
+  const states = q.get('state')?.split(',').filter(Boolean);
   const want = {
-    state: q.get('state'),
-    region: q.get('region'),
+    region: q.get('region')?.replace(/0+$/, '') ?? null,
+    category: q.get('category'),
     agent: q.get('agent'),
     point: q.get('point'),
     fault: q.get('fault'),
     maintenance: q.get('maintenance'),
     flapping: q.get('flapping'),
+    text: q.get('q')?.trim().toLowerCase() || null,
   };
-  const out = [];
+  const limitText = q.get('limit');
+  const offsetText = q.get('offset');
+  const limit = limitText === null ? null : Number(limitText);
+  const offset = offsetText === null ? 0 : Number(offsetText);
+  if (limit !== null && (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE)) return { error: `limit is a whole number from 1 to ${MAX_PAGE}` };
+  if (!Number.isInteger(offset) || offset < 0) return { error: 'offset is a whole number from 0' };
+  const out: CameraView[] = [];
   for (const c of state.cameras.values()) {
+    if (states && !states.includes(state.effectiveState(c))) continue;
+    if (want.agent && c.agentId !== want.agent) continue;
+    const fact = state.counters.get(c.cameraId);
+    if (want.point && (fact?.pointId ?? null) !== want.point) continue;
+    if (want.region !== null && !(fact?.region ?? '').startsWith(want.region)) continue;
+    if (want.category && (fact?.category ?? null) !== want.category) continue;
+    if (want.text && !c.cameraId.toLowerCase().includes(want.text) && !(c.status.name ?? '').toLowerCase().includes(want.text)) continue;
     const v = cameraView(state, c, now);
-    if (want.state && v.state !== want.state) continue;
-    if (want.agent && v.agentId !== want.agent) continue;
-    if (want.point && v.pointId !== want.point) continue;
-    if (want.region && !(v.region ?? '').startsWith(want.region.replace(/0+$/, ''))) continue;
     if (want.fault && !v.faults.some((f) => f.fault === want.fault)) continue;
     if (want.maintenance !== null && (v.maintenance !== null) !== (want.maintenance === 'true')) continue;
     if (want.flapping !== null && (v.flapping !== null) !== (want.flapping === 'true')) continue;
     out.push(v);
   }
-  return out.sort((a, b) => b.forMs - a.forMs || a.cameraId.localeCompare(b.cameraId));
+  out.sort((a, b) => b.forMs - a.forMs || a.cameraId.localeCompare(b.cameraId));
+  return { cameras: limit === null ? out.slice(offset) : out.slice(offset, offset + limit), total: out.length, offset, limit };
+}
+
+const CSV_COLUMNS = ['cameraId', 'name', 'state', 'since', 'forMs', 'agentId', 'pointId', 'region', 'category', 'rung', 'reason', 'detail', 'faults'] as const;
+
+/** A page of cameras as CSV (UTF-8 with BOM for spreadsheet programs); a cell that a spreadsheet would run as a formula is quoted as text. */
+export function camerasCsv(cameras: readonly CameraView[]): string {
+  const cell = (v: unknown): string => {
+    let s = v === null || v === undefined ? '' : String(v);
+    if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+    return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
+  const rows = cameras.map((c) => CSV_COLUMNS.map((k) => cell(k === 'faults' ? c.faults.map((f) => f.fault).join(' ') : c[k])).join(','));
+  return `\uFEFF${[CSV_COLUMNS.join(','), ...rows].join('\r\n')}\r\n`;
 }
 
 export function uptimeView(c: CameraRecord, now: number) {
@@ -193,21 +240,31 @@ export function historyView(c: CameraRecord, w: Window) {
   return { cameraId: c.cameraId, window: w.label, stateAtStart: before, changes: inWindow, uptime: uptimeWithin(c.marks, w.from, w.to) };
 }
 
-/** The gateways, online or not, with their camera counts (the centre's own bookkeeping left out). */
+/** The gateways, online or not, with their cameras by effective state and their last config report (the centre's own bookkeeping left out). */
 export function agentsView(state: AggregatorState) {
-  const cameras = new Map<string, number>();
-  for (const c of state.cameras.values()) cameras.set(c.agentId, (cameras.get(c.agentId) ?? 0) + 1);
-  return [...state.agents.values()].map((a) => ({
-    agentId: a.agentId,
-    online: a.online,
-    session: a.session,
-    startedAt: a.startedAt === null ? null : new Date(a.startedAt).toISOString(),
-    since: new Date(a.since).toISOString(),
-    site: a.site,
-    region: a.region,
-    agentVersion: a.agentVersion,
-    cameras: cameras.get(a.agentId) ?? 0,
-  }));
+  const zero = () => ({ online: 0, degraded: 0, offline: 0, unknown: 0 });
+  const byState = new Map<string, Record<CameraState, number>>();
+  for (const c of state.cameras.values()) {
+    let n = byState.get(c.agentId);
+    if (!n) byState.set(c.agentId, (n = zero()));
+    n[state.effectiveState(c)] += 1;
+  }
+  return [...state.agents.values()].map((a) => {
+    const n = byState.get(a.agentId) ?? zero();
+    return {
+      agentId: a.agentId,
+      online: a.online,
+      session: a.session,
+      startedAt: a.startedAt === null ? null : new Date(a.startedAt).toISOString(),
+      since: new Date(a.since).toISOString(),
+      site: a.site,
+      region: a.region,
+      agentVersion: a.agentVersion,
+      cameras: n.online + n.degraded + n.offline + n.unknown,
+      camerasByState: n,
+      config: a.config ?? null,
+    };
+  });
 }
 
 /** Cameras that no point claims, and points with fewer cameras than they need. */

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { cameraStatusMessage, fromLocal, localParts, regionLevel } from '../../protocols/index.js';
+import { cameraStatusMessage, fromLocal, localParts, regionLevel, type CameraStatusMessage, type StateMark } from '../../protocols/index.js';
 import type { reportResponse } from '../../protocols/http-api.js';
 import type { SqliteStore } from '../adapters/sqlite-store.js';
 import { cameraFact } from '../rates/bind.js';
@@ -53,35 +53,54 @@ export type Report = z.infer<typeof reportResponse> & { rows: ReportRow[] };
  * force at the period's end), not from the live state: a past period gives
  * the same numbers on any later day, cameras removed since included.
  */
-export function buildReport(
-  deps: { store: SqliteStore; agentRegion: (agentId: string) => string | null; timeZone: string; now: number; maintenance?: MaintenanceBook | undefined; flapping?: FlappingRule | undefined },
-  region: string,
-  period: ReportPeriod,
-): Report {
-  const { store } = deps;
-  const to = Math.min(period.to, deps.now);
-  const from = Math.min(period.from, to);
-  const plan = JSON.parse(store.planAt(to) ?? '[]') as PlanPoint[];
+export interface ReportDeps {
+  store: SqliteStore;
+  agentRegion: (agentId: string) => string | null;
+  timeZone: string;
+  now: number;
+  maintenance?: MaintenanceBook | undefined;
+  flapping?: FlappingRule | undefined;
+}
+
+/** What the store holds of the cameras that existed in [from, to): rows, parsed statuses, marks, recording checks. Loaded once, cut into periods. */
+interface ReportBasis {
+  rows: Array<{ cameraId: string; agentId: string; firstSeen: number; removedAt: number | null; status: CameraStatusMessage }>;
+  marks: Map<string, StateMark[]>;
+  recordingChecks: ReturnType<SqliteStore['recordingChecksIn']>;
+}
+
+function loadBasis(store: SqliteStore, from: number, to: number): ReportBasis {
+  const rows: ReportBasis['rows'] = [];
+  for (const r of store.camerasInPeriod(from, to)) {
+    const parsed = cameraStatusMessage.safeParse(JSON.parse(r.statusJson));
+    if (parsed.success) rows.push({ cameraId: r.cameraId, agentId: r.agentId, firstSeen: r.firstSeen, removedAt: r.removedAt, status: parsed.data });
+  }
+  return { rows, marks: store.marksBefore(to, new Set(rows.map((r) => r.cameraId))), recordingChecks: store.recordingChecksIn(from, to) };
+}
+
+function planIndex(store: SqliteStore, at: number): { plan: PlanPoint[]; byId: Map<string, PlanPoint> } {
+  const plan = JSON.parse(store.planAt(at) ?? '[]') as PlanPoint[];
   const byId = new Map<string, PlanPoint>();
   for (const p of plan) {
     byId.set(p.id, p);
     if (p.gbId) byId.set(p.gbId, p);
   }
-  const rows = store.camerasInPeriod(from, to);
-  const marks = store.marksBefore(to, new Set(rows.map((r) => r.cameraId)));
-  const recordingChecks = store.recordingChecksIn(from, to);
+  return { plan, byId };
+}
+
+/** The cameras of [from, to) with what each did in it, bound by the plan `byId`. */
+function periodCameras(deps: ReportDeps, basis: ReportBasis, byId: ReadonlyMap<string, PlanPoint>, from: number, to: number): ReportCamera[] {
   const recordingOf = (id: string): ReportCamera['recording'] => {
-    const checks = recordingChecks.get(id);
+    const checks = basis.recordingChecks.get(id);
     if (!checks?.length) return undefined;
     const measured = checks.filter((c) => c.supported && c.recordedSec !== null && c.scheduledSec !== null);
     if (measured.length === 0) return checks.some((c) => c.supported) ? undefined : { supported: false, recordedSec: 0, scheduledSec: 0 };
     return { supported: true, recordedSec: measured.reduce((s, c) => s + c.recordedSec!, 0), scheduledSec: measured.reduce((s, c) => s + c.scheduledSec!, 0) };
   };
   const cameras: ReportCamera[] = [];
-  for (const r of rows) {
-    const parsed = cameraStatusMessage.safeParse(JSON.parse(r.statusJson));
-    if (!parsed.success) continue;
-    const fact = cameraFact(parsed.data, { id: r.agentId, online: true, region: deps.agentRegion(r.agentId) }, (k) => byId.get(k));
+  for (const r of basis.rows) {
+    if (r.firstSeen >= to || (r.removedAt !== null && r.removedAt <= from)) continue;
+    const fact = cameraFact(r.status, { id: r.agentId, online: true, region: deps.agentRegion(r.agentId) }, (k) => byId.get(k));
     const point = fact.pointId !== null ? byId.get(fact.pointId) : undefined;
     const subject = windowSubject(r.cameraId, r.agentId, point);
     const windows = deps.maintenance?.intervalsFor(subject) ?? [];
@@ -94,9 +113,61 @@ export function buildReport(
       installedAtEnd: r.removedAt === null || r.removedAt >= to,
       maintenanceAtEnd: deps.maintenance?.activeFor(subject, to - 1) !== undefined,
       recording: recordingOf(r.cameraId),
-      period: cameraPeriod(marks.get(r.cameraId) ?? [], from, to, windows),
+      period: cameraPeriod(basis.marks.get(r.cameraId) ?? [], from, to, windows),
     });
   }
+  return cameras;
+}
+
+/** One local day of the daily series: the report's total row of the region for that day. */
+export interface DailyPoint {
+  day: string;
+  from: string;
+  to: string;
+  /** the day had not ended when this was computed */
+  complete: boolean;
+  online: { onlineMs: number; unknownMs: number; observedMs: number; rate: number | null };
+  intact: { numerator: number; denominator: number; rate: number | null };
+  networking: { numerator: number; denominator: number; rate: number | null };
+}
+
+/**
+ * The daily online, intact and networking rates of `region` over the last
+ * `days` local days (today last, so far), each exactly what the report of
+ * that day says in its total row: the store is read once, not once a day.
+ */
+export function dailySeries(deps: ReportDeps, region: string, days: number, category: string = 'all'): DailyPoint[] {
+  const today = localParts(deps.now, deps.timeZone);
+  const starts: number[] = [fromLocal(today.year, today.month, today.day, deps.timeZone)];
+  for (let i = 1; i < days; i++) {
+    const p = localParts(starts[0]! - 12 * 3600_000, deps.timeZone); // the local day before, DST or not
+    starts.unshift(fromLocal(p.year, p.month, p.day, deps.timeZone));
+  }
+  const basis = loadBasis(deps.store, starts[0]!, deps.now);
+  return starts.map((from, i) => {
+    const to = Math.min(starts[i + 1] ?? deps.now, deps.now);
+    const { plan, byId } = planIndex(deps.store, to);
+    const row = reportRows(region, plan, periodCameras(deps, basis, byId, from, to)).find((r) => r.region === region && r.category === category);
+    const p = localParts(from, deps.timeZone);
+    return {
+      day: `${p.year}-${String(p.month).padStart(2, '0')}-${String(p.day).padStart(2, '0')}`,
+      from: new Date(from).toISOString(),
+      to: new Date(to).toISOString(),
+      complete: (starts[i + 1] ?? Number.POSITIVE_INFINITY) <= deps.now,
+      online: { onlineMs: row?.onlineMs ?? 0, unknownMs: row?.unknownMs ?? 0, observedMs: row?.observedMs ?? 0, rate: row?.onlineRate ?? null },
+      intact: row ? { numerator: row.intactRate.numerator, denominator: row.intactRate.denominator, rate: row.intactRate.rate } : { numerator: 0, denominator: 0, rate: null },
+      networking: row ? { numerator: row.networking.numerator, denominator: row.networking.denominator, rate: row.networking.rate } : { numerator: 0, denominator: 0, rate: null },
+    };
+  });
+}
+
+export function buildReport(deps: ReportDeps, region: string, period: ReportPeriod): Report {
+  const to = Math.min(period.to, deps.now);
+  const from = Math.min(period.from, to);
+  const { plan, byId } = planIndex(deps.store, to);
+  const basis = loadBasis(deps.store, from, to);
+  const marks = basis.marks;
+  const cameras = periodCameras(deps, basis, byId, from, to);
   const reportRowsOf = reportRows(region, plan, cameras);
   const inRegion = (c: ReportCamera) => region === ALL_REGIONS || (c.region !== null && c.region.startsWith(region.replace(/0+$/, '')));
   const rule = deps.flapping ?? { changes: 5, withinMs: 10 * 60_000 };

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { cameraStatusMessage, type AgentEvent, type AgentStateMessage, type CameraState, type CameraStatusMessage, type Interval, type StateMark } from '../../protocols/index.js';
+import { cameraStatusMessage, type ReportedConfigMessage, type AgentEvent, type AgentStateMessage, type CameraState, type CameraStatusMessage, type Interval, type StateMark } from '../../protocols/index.js';
 import type { SeqGap, SqliteStore } from '../adapters/sqlite-store.js';
 import { cameraFact } from '../rates/bind.js';
 import { RateCounters } from '../rates/counters.js';
@@ -25,6 +25,16 @@ export interface AgentRecord {
    * its cameras kept their states through it (docs/domain.md §1).
    */
   pendingProof?: { session: string; upToSeq: number; from: number; to: number } | undefined;
+  /** what the agent said of the last config push (its retained config/reported) */
+  config?: AgentConfigReport | undefined;
+}
+
+export interface AgentConfigReport {
+  version: number;
+  source: string;
+  status: ReportedConfigMessage['status'];
+  appliedAt: string;
+  errors: number;
 }
 
 export interface CameraRecord {
@@ -318,6 +328,7 @@ export class AggregatorState {
         region: msg.region,
         agentVersion: msg.agentVersion,
         pendingProof: returned && msg.lastSeq !== undefined ? { session: msg.session, upToSeq: msg.lastSeq, from: prev.since, to: now } : undefined,
+        config: prev?.config,
       };
       this.saveAgent(rec);
       for (const c of this.cameras.values()) {
@@ -331,6 +342,13 @@ export class AggregatorState {
       this.tryProof(rec);
     }
     this.count('accepted', 'agent_state');
+  }
+
+  /** The agent's report of its last config push: kept for the gateways page. */
+  applyConfigReported(agentId: string, msg: ReportedConfigMessage): void {
+    const prev = this.agents.get(agentId) ?? emptyAgent(agentId);
+    this.saveAgent({ ...prev, config: { version: msg.version, source: msg.source, status: msg.status, appliedAt: msg.appliedAt, errors: msg.errors?.length ?? 0 } });
+    this.count('accepted', 'config_reported');
   }
 
   /**

@@ -13,6 +13,8 @@ export class RateCounters {
   private readonly bound = new Map<string, number>();
   /** bumped on every change, so publishers can tell whether anything moved */
   version = 0;
+  /** told of every camera whose fact changed (state, faults, binding…); null state: the camera left */
+  onChange: ((cameraId: string, state: CameraFact['state'] | null) => void) | undefined;
 
   /** Replaces the plan; recomputes everything (plans change rarely). */
   setPlan(points: Iterable<PlanPoint>): void {
@@ -42,6 +44,7 @@ export class RateCounters {
       this.facts.delete(cameraId);
     }
     this.version += 1;
+    this.onChange?.(cameraId, next?.state ?? null);
   }
 
   private rebind(pointId: string, delta: 1 | -1): void {
