@@ -120,6 +120,7 @@ export async function runDemo(argv: string[]): Promise<number> {
     out(`  MQTT broker   ${broker.url}   (mosquitto_sub -h 127.0.0.1 -p ${broker.port} -t 'xueliang/#' -v)`);
     out(`  RTSP server   rtsp://127.0.0.1:${rtsp.port}/cam1 … /cam5, /gate   (user admin)`);
     out(`  cameras       6 simulated ONVIF cameras (4 in the config with their points, 2 found by WS-Discovery only) + 1 RTSP-only camera`);
+    out(`  console       ${aggregator.apiUrl}/   ← open this in a browser (zh-CN; English one click away)`);
     out(`  aggregator    ${aggregator.apiUrl}/api/rates   ${aggregator.apiUrl}/api/cameras/offline   ${aggregator.apiUrl}/metrics`);
     out(`  point plan    6 points in Xihu district (330106), one without a camera`);
     out(`  logs          ${dir}/agent.log, aggregator.log`);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One-step set-up on Debian/Ubuntu: installs the system packages xueliang needs
 # (ffmpeg; mosquitto, GStreamer's RTSP server, iproute2 and systemd-analyze for
-# the tests and the demo) when they are missing, then the npm dependencies.
+# the tests and the demo; Debian's chromium and a CJK font for the console's
+# browser tests and screenshots) when they are missing, then the npm dependencies.
 #   scripts/setup.sh            everything
 #   scripts/setup.sh --quiet    say nothing when all is already there
 #   scripts/setup.sh --check    only report what is missing (exit 3 if anything is)
@@ -32,6 +33,8 @@ declare -A probe=(
   [gstreamer1.0-x]=/usr/share/doc/gstreamer1.0-x/copyright
   [iproute2]=/usr/sbin/ip
   [systemd]=/usr/bin/systemd-analyze
+  [chromium]=/usr/bin/chromium
+  [fonts-wqy-microhei]=/usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 )
 missing=()
 for pkg in "${!probe[@]}"; do

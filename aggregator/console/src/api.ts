@@ -1,0 +1,57 @@
+/** The aggregator's HTTP API as the console reads it: the same documented endpoints, typed by the protocol's schemas. */
+import type { z } from 'zod';
+import type { agentsResponse, bindingsResponse, cameraResponse, camerasResponse, historyResponse, planUploadResponse, ratesResponse } from '../../../protocols/http-api.js';
+
+export type Rates = z.infer<typeof ratesResponse>;
+export type RegionRates = Rates['regions'][number];
+export type CategoryRates = NonNullable<RegionRates['categories']['all']>;
+export type CamerasPage = z.infer<typeof camerasResponse>;
+export type CameraRow = CamerasPage['cameras'][number];
+export type Camera = z.infer<typeof cameraResponse>;
+export type History = z.infer<typeof historyResponse>;
+export type Agents = z.infer<typeof agentsResponse>;
+export type Bindings = z.infer<typeof bindingsResponse>;
+export type PlanUpload = z.infer<typeof planUploadResponse>;
+export interface DailyPoint {
+  day: string;
+  from: string;
+  to: string;
+  complete: boolean;
+  online: { onlineMs: number; unknownMs: number; observedMs: number; rate: number | null };
+  intact: { numerator: number; denominator: number; rate: number | null };
+  networking: { numerator: number; denominator: number; rate: number | null };
+}
+export interface Daily {
+  region: string;
+  category: string;
+  timeZone: string;
+  days: DailyPoint[];
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** GET a JSON endpoint; an error answer becomes an ApiError with the server's message. */
+export async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
+  const res = await fetch(path, { signal: signal ?? null, headers: { Accept: 'application/json' } });
+  const body = (await res.json().catch(() => null)) as unknown;
+  if (!res.ok) {
+    const msg = (body as { error?: { message?: string } } | null)?.error?.message ?? `HTTP ${res.status}`;
+    throw new ApiError(res.status, msg);
+  }
+  return body as T;
+}
+
+/** A query string of the given values, leaving out empty ones. */
+export function query(values: Record<string, string | number | null | undefined>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(values)) if (v !== null && v !== undefined && v !== '') q.set(k, String(v));
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}

@@ -1,0 +1,128 @@
+import { render } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { regionAncestors } from '../../../protocols/gbt.js';
+import { LangContext, translate, type Lang, type Word } from './i18n.js';
+import { LiveContext, useLiveFeed } from './hooks.js';
+import { hrefWith, navigate, onLink, pageOf, useRoute, type Page, type Route } from './route.js';
+import { Overview } from './pages/overview.js';
+import { Regions } from './pages/regions.js';
+import { Problems } from './pages/problems.js';
+import { CameraPage } from './pages/camera.js';
+import { Gateways } from './pages/gateways.js';
+import { Plan } from './pages/plan.js';
+import './styles.css';
+
+const NAV: Page[] = ['overview', 'regions', 'problems', 'gateways', 'plan'];
+const WINDOWS = ['today', '24h', '7d', '30d'] as const;
+
+function initialLang(): Lang {
+  const saved = localStorage.getItem('xueliang.lang');
+  if (saved === 'zh' || saved === 'en') return saved;
+  return 'zh';
+}
+
+function App() {
+  const route = useRoute();
+  const [lang, setLang] = useState<Lang>(initialLang);
+  const live = useLiveFeed();
+  const t = (w: Word) => translate(lang, w);
+  const page = pageOf(route);
+  useEffect(() => {
+    document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
+    document.title = `${t(page)} · ${t('title')}`;
+  }, [lang, page]);
+  const switchLang = () => {
+    const next = lang === 'zh' ? 'en' : 'zh';
+    localStorage.setItem('xueliang.lang', next);
+    setLang(next);
+  };
+  return (
+    <LangContext.Provider value={lang}>
+      <LiveContext.Provider value={live}>
+        <div onClick={(e) => onLink(e as unknown as MouseEvent)}>
+          <header class="top">
+            <h1>
+              <a href="/">{t('title')}</a>
+            </h1>
+            <nav class="tabs" aria-label="pages">
+              {NAV.map((p) => (
+                <a href={hrefWith(keep(route), { page: p === 'overview' ? undefined : p })} aria-current={p === page ? 'page' : undefined} data-page={p}>
+                  {t(p)}
+                </a>
+              ))}
+            </nav>
+            <span class={`live ${live.connected ? 'on' : 'off'}`} title={live.connected ? t('live') : t('liveOff')} data-testid="live">
+              ● {live.connected ? t('live') : t('liveOff')}
+            </span>
+            <button type="button" class="lang" onClick={switchLang} aria-label={t('languageName')} data-testid="lang">
+              {t('language')}
+            </button>
+          </header>
+          {page !== 'camera' && page !== 'plan' && page !== 'gateways' && <Scope route={route} lang={lang} />}
+          <main>
+            {page === 'overview' && <Overview route={route} />}
+            {page === 'regions' && <Regions route={route} />}
+            {page === 'problems' && <Problems route={route} />}
+            {page === 'camera' && <CameraPage route={route} />}
+            {page === 'gateways' && <Gateways />}
+            {page === 'plan' && <Plan />}
+          </main>
+        </div>
+      </LiveContext.Provider>
+    </LangContext.Provider>
+  );
+}
+
+/** What a page change keeps of the selection: region and window. */
+function keep(r: Route): Route {
+  const out: Route = {};
+  for (const k of ['region', 'window']) if (r[k]) out[k] = r[k]!;
+  return out;
+}
+
+/** The region breadcrumb, the window and the exports of the selection. */
+function Scope(props: { route: Route; lang: Lang }) {
+  const t = (w: Word) => translate(props.lang, w);
+  const r = props.route;
+  const region = r['region'] ?? 'all';
+  const chain = region === 'all' ? [] : regionAncestors(region).reverse();
+  const month = new Date().toISOString().slice(0, 7);
+  const [reportMonth, setReportMonth] = useState(month);
+  return (
+    <div class="scope">
+      <nav class="crumbs" aria-label={t('region')}>
+        <a href={hrefWith(r, { region: undefined, offset: undefined })} aria-current={region === 'all' ? 'page' : undefined}>
+          {t('wholeArea')}
+        </a>
+        {chain.map((c) => (
+          <>
+            {' › '}
+            <a href={hrefWith(r, { region: c, offset: undefined })} aria-current={c === region ? 'page' : undefined} data-region={c}>
+              {c}
+            </a>
+          </>
+        ))}
+      </nav>
+      <label>
+        {t('window')}{' '}
+        <select value={r['window'] ?? '24h'} onChange={(e) => navigate(hrefWith(r, { window: (e.target as HTMLSelectElement).value }), true)} data-testid="window">
+          {WINDOWS.map((w) => (
+            <option value={w}>{t(w)}</option>
+          ))}
+        </select>
+      </label>
+      <form class="export" onSubmit={(e) => e.preventDefault()}>
+        <label>
+          {t('month')} <input type="month" value={reportMonth} max={month} onChange={(e) => setReportMonth((e.target as HTMLInputElement).value || month)} />
+        </label>
+        <a class="button" href={`/api/report?region=${encodeURIComponent(region)}&month=${reportMonth}&format=xlsx`} download data-testid="xlsx">
+          {t('exportXlsx')}
+        </a>
+      </form>
+    </div>
+  );
+}
+
+const root = document.getElementById('app')!;
+root.textContent = '';
+render(<App />, root);

@@ -1,0 +1,201 @@
+import { useContext } from 'preact/hooks';
+import { query, type Camera, type History } from '../api.js';
+import { bands, bitrate, duration, pct, when } from '../format.js';
+import { LangContext, useT, type Word } from '../i18n.js';
+import { useJson, useLive } from '../hooks.js';
+import { Show, StateBadge } from '../parts.js';
+import { hrefWith, type Route } from '../route.js';
+
+const WINDOWS = ['24h', '7d', '30d'] as const;
+
+/** One camera: its state and every rung of its last check, device, stream, faults, and a state timeline with uptime. */
+export function CameraPage(props: { route: Route }) {
+  const t = useT();
+  const lang = useContext(LangContext);
+  const { tick } = useLive();
+  const id = props.route['id'] ?? '';
+  const span = (WINDOWS as readonly string[]).includes(props.route['span'] ?? '') ? props.route['span']! : '24h';
+  const cam = useJson<Camera>(`/api/cameras/${encodeURIComponent(id)}`, tick);
+  const hist = useJson<History>(`/api/cameras/${encodeURIComponent(id)}/history${query({ window: span })}`, tick);
+  return (
+    <section aria-labelledby="camera-h">
+      <Show load={cam}>
+        {(c) => {
+          const s = c.status;
+          return (
+            <>
+              <h2 id="camera-h" data-testid="camera-name">
+                {c.name ?? c.cameraId} <StateBadge state={c.state} />
+              </h2>
+              <dl class="facts">
+                <dt>ID</dt>
+                <dd>{c.cameraId}</dd>
+                <dt>{t('gateway')}</dt>
+                <dd>
+                  <a href={hrefWith({}, { page: 'problems', agent: c.agentId })}>{c.agentId}</a>
+                </dd>
+                <dt>{t('point')}</dt>
+                <dd>{c.pointId ?? '—'}</dd>
+                <dt>{t('region')}</dt>
+                <dd>{c.region ? <a href={hrefWith({}, { page: 'regions', region: c.region })}>{c.region}</a> : '—'}</dd>
+                <dt>{t('category')}</dt>
+                <dd>{c.category ? t(c.category) : '—'}</dd>
+                <dt>{t('since')}</dt>
+                <dd>
+                  {when(c.since, lang)} ({duration(c.forMs, lang)})
+                </dd>
+                <dt>{t('lastCheck')}</dt>
+                <dd>{when(c.checkedAt, lang, undefined, true)}</dd>
+                {c.reason && (
+                  <>
+                    <dt>{t('reason')}</dt>
+                    <dd>
+                      {c.rung ? `${c.rung}: ` : ''}
+                      {c.reason}
+                    </dd>
+                  </>
+                )}
+                {c.detail && (
+                  <>
+                    <dt>{t('detail')}</dt>
+                    <dd class="detail">{c.detail}</dd>
+                  </>
+                )}
+                {c.maintenance && (
+                  <>
+                    <dt>{t('maintenance')}</dt>
+                    <dd>
+                      {c.maintenance.reason} → {when(c.maintenance.until, lang)}
+                    </dd>
+                  </>
+                )}
+              </dl>
+              <div class="panel">
+                <h3>{t('rungs')}</h3>
+                <table class="grid">
+                  <thead>
+                    <tr>
+                      <th>{t('rung')}</th>
+                      <th>{t('status')}</th>
+                      <th>ms</th>
+                      <th>{t('reason')}</th>
+                      <th>{t('detail')}</th>
+                      <th>{t('lastCheck')}</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {s.rungs.map((g) => (
+                      <tr data-rung={g.rung} class={g.current === false ? 'stale' : ''}>
+                        <td>{g.rung}</td>
+                        <td>
+                          <span class={`badge ${g.ok ? 'badge-online' : 'badge-offline'}`}>{t(g.ok ? 'ok' : 'notOk')}</span>
+                          {g.current === false && <span class="muted small"> ({t('stale')})</span>}
+                        </td>
+                        <td class="num">{Math.round(g.ms)}</td>
+                        <td>{g.reason ?? '—'}</td>
+                        <td class="detail">
+                          {g.detail ?? ''}
+                          {g.streamUri && <div class="muted small">{g.streamUri}</div>}
+                        </td>
+                        <td>{when(g.at, lang, undefined, true)}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+              <div class="columns">
+                <div class="panel">
+                  <h3>{t('device')}</h3>
+                  <dl class="facts">
+                    {(['manufacturer', 'model', 'firmware', 'serial'] as const).map((k) => (
+                      <>
+                        <dt>{t(k)}</dt>
+                        <dd>{s.device?.[k] ?? '—'}</dd>
+                      </>
+                    ))}
+                    <dt>{t('clockDrift')}</dt>
+                    <dd>{s.clockDriftMs === null ? '—' : `${(s.clockDriftMs / 1000).toFixed(1)} s`}</dd>
+                  </dl>
+                </div>
+                <div class="panel">
+                  <h3>{t('stream')}</h3>
+                  <dl class="facts">
+                    <dt>URI</dt>
+                    <dd class="detail">{s.streamUri ?? '—'}</dd>
+                    <dt>{t('codec')}</dt>
+                    <dd>{s.stream?.codec ?? '—'}</dd>
+                    <dt>{t('resolution')}</dt>
+                    <dd>{s.stream?.width && s.stream.height ? `${s.stream.width}×${s.stream.height}` : '—'}</dd>
+                    <dt>{t('fps')}</dt>
+                    <dd>{s.stream?.fps ?? '—'}</dd>
+                    <dt>{t('bitrate')}</dt>
+                    <dd>{bitrate(s.stream?.bitrate)}</dd>
+                    <dt>{t('rtt')}</dt>
+                    <dd>{s.stream?.rtspRttMs === null || s.stream?.rtspRttMs === undefined ? '—' : `${Math.round(s.stream.rtspRttMs)} ms`}</dd>
+                  </dl>
+                </div>
+              </div>
+              <div class="panel">
+                <h3>{t('faults')}</h3>
+                {c.faults.length === 0 ? (
+                  <p class="muted">{t('noFaults')}</p>
+                ) : (
+                  <table class="grid" data-testid="faults">
+                    <thead>
+                      <tr>
+                        <th>{t('fault')}</th>
+                        <th>{t('measured')}</th>
+                        <th>{t('threshold')}</th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      {c.faults.map((f) => (
+                        <tr>
+                          <td>{f.fault}</td>
+                          <td class="num">{f.value ?? '—'}</td>
+                          <td class="num">{f.threshold ?? '—'}</td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                )}
+                <h3>{t('frames')}</h3>
+                <p class="muted" data-testid="frames-note">{t('noFrames')}</p>
+              </div>
+              <div class="panel">
+                <h3>{t('timeline')}</h3>
+                <nav class="toolbar" aria-label={t('window')}>
+                  {WINDOWS.map((w) => (
+                    <a href={hrefWith(props.route, { span: w })} aria-current={w === span ? 'page' : undefined} class={w === span ? 'button current' : 'button'}>
+                      {t(w)}
+                    </a>
+                  ))}
+                </nav>
+                <Show load={hist}>
+                  {(h) => {
+                    const to = Date.now();
+                    const from = to - { '24h': 86_400_000, '7d': 7 * 86_400_000, '30d': 30 * 86_400_000 }[span as '24h'];
+                    const bs = bands(from, to, h.stateAtStart, h.changes);
+                    return (
+                      <>
+                        <div class="timeline" data-testid="timeline" role="img" aria-label={bs.map((b) => `${b.state} ${pct(b.share)}`).join(', ')}>
+                          {bs.map((b) => (
+                            <div class={`band band-${b.state}`} style={{ width: `${(b.share * 100).toFixed(3)}%` }} title={`${b.state === 'none' ? '—' : t(`st_${b.state}` as Word)} ${when(new Date(b.from).toISOString(), lang)} – ${when(new Date(b.to).toISOString(), lang)}`} />
+                          ))}
+                        </div>
+                        <p data-testid="uptime">
+                          {t('uptime')}: {pct(h.uptime.observedMs ? h.uptime.onlineMs / h.uptime.observedMs : null)} ({duration(h.uptime.onlineMs, lang)} / {duration(h.uptime.observedMs, lang)} {t('observed')}
+                          {h.uptime.unknownMs > 0 ? `, ${t('unknownTime')} ${duration(h.uptime.unknownMs, lang)}` : ''})
+                        </p>
+                      </>
+                    );
+                  }}
+                </Show>
+              </div>
+            </>
+          );
+        }}
+      </Show>
+    </section>
+  );
+}

@@ -1,0 +1,67 @@
+import { useContext } from 'preact/hooks';
+import type { Agents } from '../api.js';
+import { when } from '../format.js';
+import { LangContext, useT } from '../i18n.js';
+import { useJson, useLive } from '../hooks.js';
+import { Show } from '../parts.js';
+import { hrefWith } from '../route.js';
+
+/** Every gateway: online or not and since when, version, last config push, cameras by state. */
+export function Gateways() {
+  const t = useT();
+  const lang = useContext(LangContext);
+  const { tick } = useLive();
+  const agents = useJson<Agents>('/api/agents', tick);
+  return (
+    <section aria-labelledby="gateways-h">
+      <h2 id="gateways-h">{t('gateways')}</h2>
+      <p class="muted">{t('gwDownNote')}</p>
+      <Show load={agents}>
+        {(a) => (
+          <div class="scroll">
+            <table class="grid" data-testid="gateways-table">
+              <thead>
+                <tr>
+                  <th>{t('gateway')}</th>
+                  <th>{t('state')}</th>
+                  <th>{t('since')}</th>
+                  <th>{t('site')}</th>
+                  <th>{t('region')}</th>
+                  <th>{t('agentVersion')}</th>
+                  <th>{t('config')}</th>
+                  <th>{t('st_online')}</th>
+                  <th>{t('st_degraded')}</th>
+                  <th>{t('st_offline')}</th>
+                  <th>{t('st_unknown')}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {[...a.agents]
+                  .sort((x, y) => Number(x.online) - Number(y.online) || x.agentId.localeCompare(y.agentId))
+                  .map((g) => (
+                    <tr data-agent={g.agentId} key={g.agentId}>
+                      <td>
+                        <a href={hrefWith({}, { page: 'problems', agent: g.agentId })}>{g.agentId}</a>
+                      </td>
+                      <td>
+                        <span class={`badge ${g.online ? 'badge-online' : 'badge-offline'}`}>{t(g.online ? 'gwOnline' : 'gwOffline')}</span>
+                      </td>
+                      <td>{when(g.since, lang)}</td>
+                      <td>{g.site ?? '—'}</td>
+                      <td>{g.region ?? '—'}</td>
+                      <td>{g.agentVersion ?? '—'}</td>
+                      <td>{g.config ? `v${g.config.version} ${g.config.status}${g.config.errors ? ` (${g.config.errors})` : ''}` : t('noConfig')}</td>
+                      <td class="num">{g.camerasByState.online}</td>
+                      <td class="num">{g.camerasByState.degraded}</td>
+                      <td class="num">{g.camerasByState.offline}</td>
+                      <td class="num">{g.camerasByState.unknown}</td>
+                    </tr>
+                  ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </Show>
+    </section>
+  );
+}

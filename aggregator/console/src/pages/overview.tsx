@@ -1,0 +1,97 @@
+import { query, type Agents, type Daily, type Rates } from '../api.js';
+import { useContext } from 'preact/hooks';
+import { CATEGORIES, duration, pct } from '../format.js';
+import { LangContext, useT } from '../i18n.js';
+import { useJson, useLive } from '../hooks.js';
+import { Rate, Show } from '../parts.js';
+import { Trend } from '../trend.js';
+import { hrefWith, type Route } from '../route.js';
+
+/** Rates of the chosen region per category against the targets, cameras by state, gateways online, the 30-day trend. */
+export function Overview(props: { route: Route }) {
+  const t = useT();
+  const lang = useContext(LangContext);
+  const { tick } = useLive();
+  const region = props.route['region'] ?? 'all';
+  const window = props.route['window'] ?? '24h';
+  const rates = useJson<Rates>(`/api/rates${query({ region, window })}`, tick);
+  const agents = useJson<Agents>('/api/agents', tick);
+  const daily = useJson<Daily>(`/api/rates/daily${query({ region, days: 30 })}`);
+  return (
+    <section aria-labelledby="overview-h">
+      <h2 id="overview-h">{t('overview')} · {region === 'all' ? t('wholeArea') : region}</h2>
+      <Show load={rates}>
+        {(data) => {
+          const row = data.regions.find((r) => r.region === region);
+          if (!row) return <p class="muted">{t('noRate')}</p>;
+          const all = row.categories.all;
+          return (
+            <>
+              {all && (
+                <div class="states" data-testid="state-counts">
+                  {(['online', 'degraded', 'offline', 'unknown'] as const).map((s) => (
+                    <a class={`state-count state-${s}`} href={s === 'online' ? hrefWith(props.route, { page: 'regions' }) : hrefWith(props.route, { page: 'problems', state: s, offset: undefined })} data-state={s}>
+                      <span class="n">{all.counts[s]}</span>
+                      <span class="l">{t(`st_${s}`)}</span>
+                    </a>
+                  ))}
+                  <div class="state-count state-maintenance" data-state="maintenance">
+                    <span class="n">{all.counts.maintenance}</span>
+                    <span class="l">{t('maintenance')}</span>
+                  </div>
+                  <Show load={agents}>
+                    {(a) => {
+                      const mine = a.agents.filter((g) => region === 'all' || (g.region ?? '').startsWith(region.replace(/0+$/, '')));
+                      return (
+                        <a class="state-count state-gateways" href={hrefWith(props.route, { page: 'gateways' })} data-testid="gateways-online">
+                          <span class="n">
+                            {mine.filter((g) => g.online).length} / {mine.length}
+                          </span>
+                          <span class="l">{t('gatewaysOnline')}</span>
+                        </a>
+                      );
+                    }}
+                  </Show>
+                </div>
+              )}
+              {CATEGORIES.map((k) => {
+                const c = row.categories[k];
+                if (!c || (k !== 'all' && c.counts.installed === 0 && c.counts.points === 0)) return null;
+                return (
+                  <div class="category" data-category={k} key={k}>
+                    <h3>{t(k)}</h3>
+                    <div class="rates">
+                      <Rate label="coverage" ratio={{ numerator: c.coverage.numerator, denominator: c.coverage.denominator, rate: c.coverage.rate }} target={c.target?.coverage} testId={`${k}-coverage`} />
+                      <Rate label="networking" ratio={c.networking} target={c.target?.networking} testId={`${k}-networking`} />
+                      <Rate label="intact" ratio={c.intact} target={c.target?.intact} testId={`${k}-intact`} />
+                      <div class="rate rate-none" data-testid={`${k}-online`}>
+                        <div class="rate-label">
+                          {t('online')} · {t(window as '24h')}
+                        </div>
+                        <div class="rate-value" data-role="percent">{pct(c.online.rate)}</div>
+                        <div class="rate-counts">
+                          {duration(c.online.onlineMs, lang)} / {duration(c.online.observedMs, lang)}
+                          {c.online.unknownMs > 0 && (
+                            <span class="muted">
+                              {' '}
+                              ({t('unknownTime')} {duration(c.online.unknownMs, lang)})
+                            </span>
+                          )}
+                        </div>
+                        <div class="rate-target">{t('noTarget')}</div>
+                      </div>
+                    </div>
+                  </div>
+                );
+              })}
+            </>
+          );
+        }}
+      </Show>
+      <div class="panel">
+        <h3>{t('trend')}</h3>
+        <Show load={daily}>{(d) => <Trend days={d.days} />}</Show>
+      </div>
+    </section>
+  );
+}

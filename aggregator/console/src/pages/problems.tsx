@@ -1,0 +1,128 @@
+import { query, type Agents, type CamerasPage } from '../api.js';
+import { CATEGORIES, duration, when } from '../format.js';
+import { LangContext, useT } from '../i18n.js';
+import { useJson, useLive } from '../hooks.js';
+import { Show, StateBadge } from '../parts.js';
+import { hrefWith, navigate, type Route } from '../route.js';
+import { useContext } from 'preact/hooks';
+
+const PAGE = 50;
+const PROBLEM_STATES = 'offline,degraded,unknown';
+/** the picture faults the agent names (docs/domain.md §4) */
+const FAULTS = ['signal_loss', 'black_screen', 'blue_screen', 'frozen', 'blur', 'too_dark', 'too_bright', 'low_contrast', 'colour_cast', 'occlusion', 'scene_changed'];
+
+/** Offline, degraded and unknown cameras, longest first, filtered and paginated on the server; refreshed live. */
+export function Problems(props: { route: Route }) {
+  const t = useT();
+  const lang = useContext(LangContext);
+  const { tick } = useLive();
+  const r = props.route;
+  const offset = Math.max(0, Number(r['offset'] ?? 0) || 0);
+  const filters = { state: r['state'] || PROBLEM_STATES, region: r['region'] === 'all' ? undefined : r['region'], category: r['category'], agent: r['agent'], fault: r['fault'], q: r['q'] };
+  const page = useJson<CamerasPage>(`/api/cameras${query({ ...filters, limit: PAGE, offset })}`, tick);
+  const agents = useJson<Agents>('/api/agents');
+  const set = (k: string) => (e: Event) => navigate(hrefWith(r, { [k]: (e.target as HTMLInputElement).value, offset: undefined }), true);
+  return (
+    <section aria-labelledby="problems-h">
+      <h2 id="problems-h">{t('problemsTitle')}</h2>
+      <form class="toolbar" role="search" onSubmit={(e) => e.preventDefault()}>
+        <label>
+          {t('state')}{' '}
+          <select value={r['state'] ?? ''} onChange={set('state')} name="state">
+            <option value="">{t('allProblems')}</option>
+            <option value="offline">{t('st_offline')}</option>
+            <option value="degraded">{t('st_degraded')}</option>
+            <option value="unknown">{t('st_unknown')}</option>
+          </select>
+        </label>
+        <label>
+          {t('category')}{' '}
+          <select value={r['category'] ?? ''} onChange={set('category')} name="category">
+            <option value="">{t('all')}</option>
+            {CATEGORIES.filter((k) => k !== 'all').map((k) => (
+              <option value={k}>{t(k)}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          {t('gateway')}{' '}
+          <select value={r['agent'] ?? ''} onChange={set('agent')} name="agent">
+            <option value="">{t('all')}</option>
+            {(agents.data?.agents ?? []).map((a) => (
+              <option value={a.agentId}>{a.agentId}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          {t('fault')}{' '}
+          <select value={r['fault'] ?? ''} onChange={set('fault')} name="fault">
+            <option value="">{t('anyFault')}</option>
+            {FAULTS.map((f) => (
+              <option value={f}>{f}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          <span class="sr-only">{t('search')}</span>
+          <input type="search" placeholder={t('search')} value={r['q'] ?? ''} onChange={set('q')} name="q" />
+        </label>
+        <a class="button" href={`/api/cameras${query({ ...filters, format: 'csv' })}`} download>
+          {t('exportCsv')}
+        </a>
+      </form>
+      <Show load={page}>
+        {(p) => (
+          <>
+            <p class="muted" data-testid="problems-total">
+              {p.total === 0 ? t('none') : `${offset + 1}–${offset + p.cameras.length} ${t('ofTotal')} ${p.total}`}
+            </p>
+            {p.cameras.length > 0 && (
+              <div class="scroll">
+                <table class="grid" data-testid="problems-table">
+                  <thead>
+                    <tr>
+                      <th>{t('camera')}</th>
+                      <th>{t('state')}</th>
+                      <th>{t('duration')}</th>
+                      <th>{t('since')}</th>
+                      <th>{t('gateway')}</th>
+                      <th>{t('point')}</th>
+                      <th>{t('rung')}</th>
+                      <th>{t('reason')}</th>
+                      <th>{t('detail')}</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {p.cameras.map((c) => (
+                      <tr data-camera={c.cameraId} key={c.cameraId}>
+                        <td>
+                          <a href={hrefWith({}, { page: 'camera', id: c.cameraId })}>{c.name ?? c.cameraId}</a>
+                          {c.name && <div class="muted small">{c.cameraId}</div>}
+                        </td>
+                        <td>
+                          <StateBadge state={c.state} />
+                          {c.flapping && <span class="badge badge-warn">⇅ {c.flapping.changes}</span>}
+                        </td>
+                        <td class="num">{duration(c.forMs, lang)}</td>
+                        <td>{when(c.since, lang)}</td>
+                        <td>{c.agentId}</td>
+                        <td>{c.pointId ?? '—'}</td>
+                        <td>{c.rung ?? '—'}</td>
+                        <td>{[c.reason, ...c.faults.map((f) => f.fault)].filter(Boolean).join(', ') || '—'}</td>
+                        <td class="detail">{c.detail ?? ''}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            )}
+            <nav class="pager" aria-label="pages">
+              {offset > 0 && <a href={hrefWith(r, { offset: String(Math.max(0, offset - PAGE)) })}>← {t('prev')}</a>}
+              {offset + PAGE < p.total && <a href={hrefWith(r, { offset: String(offset + PAGE) })}>{t('next')} →</a>}
+            </nav>
+          </>
+        )}
+      </Show>
+    </section>
+  );
+}

@@ -1,0 +1,42 @@
+import type { ComponentChildren } from 'preact';
+import { useT, type Word } from './i18n.js';
+import { pct, standing } from './format.js';
+import type { Loaded } from './hooks.js';
+
+/** A rate with its numerator and denominator, coloured against its target when it has one. */
+export function Rate(props: { label: Word; ratio: { numerator: number; denominator: number; rate: number | null }; target?: number | null | undefined; testId?: string }) {
+  const t = useT();
+  const s = standing(props.ratio.rate, props.target);
+  return (
+    <div class={`rate rate-${s}`} data-testid={props.testId}>
+      <div class="rate-label">{t(props.label)}</div>
+      <div class="rate-value" data-role="percent">{pct(props.ratio.rate)}</div>
+      <div class="rate-counts" title={t('denominatorNote')}>
+        <span data-role="numerator">{props.ratio.numerator}</span> / <span data-role="denominator">{props.ratio.denominator}</span>
+      </div>
+      <div class="rate-target">{props.target === undefined || props.target === null ? t('noTarget') : `${t('target')} ≥ ${pct(props.target)}`}</div>
+    </div>
+  );
+}
+
+export function StateBadge(props: { state: string }) {
+  const t = useT();
+  const key = `st_${props.state}` as Word;
+  return <span class={`badge badge-${props.state}`}>{t(key)}</span>;
+}
+
+/** What a load shows while it runs or after it failed; the data once it is there. */
+export function Show<T>(props: { load: Loaded<T> & { reload: () => void }; children: (data: T) => ComponentChildren }) {
+  const t = useT();
+  const { load } = props;
+  return (
+    <>
+      {load.status === 'error' && (
+        <div class="error" role="alert">
+          {t('failed')}: {load.error} <button type="button" onClick={load.reload}>{t('retry')}</button>
+        </div>
+      )}
+      {load.data !== undefined ? props.children(load.data) : load.status === 'loading' ? <p class="muted" aria-busy="true">{t('loading')}</p> : null}
+    </>
+  );
+}
