@@ -10,7 +10,7 @@ import { createIngest } from './features/ingest.js';
 import { parsePlan } from './features/plan.js';
 import { RatesPublisher } from './features/rates-publisher.js';
 import { AggregatorState } from './features/state.js';
-import { buildReport, dailySeries, type ReportPeriod } from './features/report.js';
+import { buildReport, dailySeries, type DailyPoint, type ReportPeriod } from './features/report.js';
 import { LiveFeed } from './features/live-feed.js';
 import { ReportPublisher } from './features/report-publisher.js';
 import { createMaintenanceIngest } from './features/maintenance-ingest.js';
@@ -19,7 +19,11 @@ import { WebhookSender } from './adapters/webhook.js';
 
 const DAY = 86_400_000;
 
+/** how long a daily series (the console's trend) is served again before it is computed anew */
+const DAILY_CACHE_MS = 60_000;
+
 /** The aggregator, composed: store → state → MQTT ingest → rates publisher → HTTP API. stop() in reverse. */
+
 export class AggregatorApp {
   readonly state: AggregatorState;
   private readonly store: SqliteStore;
@@ -57,6 +61,7 @@ export class AggregatorApp {
     const reportDeps = () => ({ store: this.store, agentRegion: (id: string) => this.state.agents.get(id)?.region ?? null, timeZone: config.timeZone, now: now(), maintenance: config.maintenance.excludeFromRates ? this.state.maintenance : undefined, flapping: this.state.flappingRule });
     const report = (region: string, period: ReportPeriod) => buildReport(reportDeps(), region, period);
     const live = new LiveFeed();
+    const dailyCache = new Map<string, { at: number; days: Promise<DailyPoint[]> }>();
     this.state.counters.onChange = (id, st) => live.changed(id, st);
     this.http = new HttpApi({
       state: this.state,
@@ -69,7 +74,19 @@ export class AggregatorApp {
       onPlanChanged: () => this.rates.markDirty(),
       report,
       alerts: () => this.alerts.list(),
-      daily: (region, days, category) => dailySeries(reportDeps(), region, days, category),
+      daily: (region, days, category) => {
+        // a trend is read by every console that opens the overview: computed at most once a minute per region, and
+        // consoles asking while it is computed share that computation
+        const key = `${region}|${days}|${category}`;
+        const t = now();
+        const hit = dailyCache.get(key);
+        if (hit && t - hit.at < DAILY_CACHE_MS) return hit.days;
+        const series = dailySeries(reportDeps(), region, days, category);
+        if (dailyCache.size >= 64) dailyCache.delete(dailyCache.keys().next().value!);
+        dailyCache.set(key, { at: t, days: series });
+        series.catch(() => dailyCache.delete(key));
+        return series;
+      },
       live,
     });
     this.reports = new ReportPublisher({ mqtt: this.mqtt, topicRoot: config.mqtt.topicRoot, timeZone: config.timeZone, intervalMs: config.ratesIntervalMs, now, regions: () => this.state.counters.counts().keys(), report, log: log.child({ module: 'reports' }) });

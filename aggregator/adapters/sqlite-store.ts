@@ -128,6 +128,12 @@ export class SqliteStore {
     this.db.prepare('INSERT INTO plan_versions (at, json) VALUES (?, ?)').run(at, json);
   }
 
+  /** Which version of the plan is in force at `at` (as planAt chooses it), without reading it: 0 when there is no version. */
+  planVersionAt(at: number): number {
+    const row = (this.db.prepare('SELECT rowid AS id FROM plan_versions WHERE at <= ? ORDER BY at DESC, rowid DESC LIMIT 1').get(at) ?? this.db.prepare('SELECT rowid AS id FROM plan_versions ORDER BY at, rowid LIMIT 1').get()) as { id: number } | undefined;
+    return row?.id ?? 0;
+  }
+
   /** The plan in force at `at`; when every version is younger, the first one (a plan loaded after the period). */
   planAt(at: number): string | undefined {
     const row = (this.db.prepare('SELECT json FROM plan_versions WHERE at <= ? ORDER BY at DESC, rowid DESC LIMIT 1').get(at) ?? this.db.prepare('SELECT json FROM plan_versions ORDER BY at, rowid LIMIT 1').get()) as { json: string } | undefined;

@@ -36,7 +36,7 @@ export interface HttpApiDeps {
   /** the alerts active now */
   alerts: () => AlertMessage[];
   /** the daily rates of a region over its last `days` local days */
-  daily: (region: string, days: number, category: string) => DailyPoint[];
+  daily: (region: string, days: number, category: string) => Promise<DailyPoint[]>;
   /** the console's stream of camera changes */
   live: LiveFeed;
 }
@@ -148,7 +148,7 @@ export class HttpApi {
         if (!Number.isInteger(days) || days < 1 || days > 92) return fail(400, 'BAD_DAYS', 'days is a whole number from 1 to 92');
         const category = url.searchParams.get('category') ?? 'all';
         if (!(CATEGORY_KEYS as readonly string[]).includes(category)) return fail(400, 'BAD_CATEGORY', `category is one of ${CATEGORY_KEYS.join(', ')}`);
-        return json(200, { region, category, timeZone: this.deps.timeZone, days: this.deps.daily(region, days, category) });
+        return json(200, { region, category, timeZone: this.deps.timeZone, days: await this.deps.daily(region, days, category) });
       }
       if (path === '/api/live') return this.deps.live.attach(req, res);
       const cam = /^\/api\/cameras\/([^/]+)(\/history)?$/.exec(path);

@@ -1,12 +1,12 @@
 import type { z } from 'zod';
-import { cameraStatusMessage, fromLocal, localParts, regionLevel, type CameraStatusMessage, type StateMark } from '../../protocols/index.js';
+import { cameraStatusMessage, fromLocal, localParts, regionLevel, STREAM_UP, type CameraStatusMessage, type Interval, type StateMark } from '../../protocols/index.js';
 import type { reportResponse } from '../../protocols/http-api.js';
 import type { SqliteStore } from '../adapters/sqlite-store.js';
 import { cameraFact } from '../rates/bind.js';
 import { windowSubject, type MaintenanceBook } from './maintenance.js';
 import { flappingEpisodes, type FlappingRule } from '../rates/flapping.js';
 import { ALL_REGIONS, type PlanPoint } from '../rates/model.js';
-import { cameraPeriod, ranking, repairTimes, reportRows, type ReportCamera, type ReportRow } from '../rates/report-math.js';
+import { cameraPeriod, cameraSlices, childOf, ranking, repairTimes, reportRows, type ReportCamera, type ReportRow } from '../rates/report-math.js';
 
 export interface ReportPeriod {
   kind: 'day' | 'month' | 'range';
@@ -69,11 +69,25 @@ interface ReportBasis {
   recordingChecks: ReturnType<SqliteStore['recordingChecksIn']>;
 }
 
-function loadBasis(store: SqliteStore, from: number, to: number): ReportBasis {
+/**
+ * `checked`: each stored status is checked against the schema again (a
+ * report); without it, only parsed (the daily series: every status in the
+ * store was checked when it arrived, and 10⁵ checks cost a second).
+ */
+function loadBasis(store: SqliteStore, from: number, to: number, checked = true): ReportBasis {
   const rows: ReportBasis['rows'] = [];
   for (const r of store.camerasInPeriod(from, to)) {
-    const parsed = cameraStatusMessage.safeParse(JSON.parse(r.statusJson));
-    if (parsed.success) rows.push({ cameraId: r.cameraId, agentId: r.agentId, firstSeen: r.firstSeen, removedAt: r.removedAt, status: parsed.data });
+    let status: CameraStatusMessage | undefined;
+    try {
+      const data: unknown = JSON.parse(r.statusJson);
+      if (checked) {
+        const parsed = cameraStatusMessage.safeParse(data);
+        status = parsed.success ? parsed.data : undefined;
+      } else if (data && typeof data === 'object' && typeof (data as { cameraId?: unknown }).cameraId === 'string') status = data as CameraStatusMessage;
+    } catch {
+      status = undefined;
+    }
+    if (status) rows.push({ cameraId: r.cameraId, agentId: r.agentId, firstSeen: r.firstSeen, removedAt: r.removedAt, status });
   }
   return { rows, marks: store.marksBefore(to, new Set(rows.map((r) => r.cameraId))), recordingChecks: store.recordingChecksIn(from, to) };
 }
@@ -131,32 +145,82 @@ export interface DailyPoint {
   networking: { numerator: number; denominator: number; rate: number | null };
 }
 
+/** cameras walked between two turns of the event loop in dailySeries */
+const YIELD_EVERY = 2000;
+
 /**
  * The daily online, intact and networking rates of `region` over the last
- * `days` local days (today last, so far), each exactly what the report of
- * that day says in its total row: the store is read once, not once a day.
+ * `days` local days (today last, so far), each what the report of that day
+ * says in its total row (the same rules: cameras of the day, the plan in
+ * force at its end, maintenance left out), from one read of the store and
+ * one walk over each camera's history (cameraSlices), not one report a day.
  */
-export function dailySeries(deps: ReportDeps, region: string, days: number, category: string = 'all'): DailyPoint[] {
+export async function dailySeries(deps: ReportDeps, region: string, days: number, category: string = 'all'): Promise<DailyPoint[]> {
   const today = localParts(deps.now, deps.timeZone);
   const starts: number[] = [fromLocal(today.year, today.month, today.day, deps.timeZone)];
   for (let i = 1; i < days; i++) {
     const p = localParts(starts[0]! - 12 * 3600_000, deps.timeZone); // the local day before, DST or not
     starts.unshift(fromLocal(p.year, p.month, p.day, deps.timeZone));
   }
-  const basis = loadBasis(deps.store, starts[0]!, deps.now);
+  const ends = starts.map((_, i) => Math.min(starts[i + 1] ?? deps.now, deps.now));
+  const basis = loadBasis(deps.store, starts[0]!, deps.now, false);
+  // the plan in force at each day's end: most days share one, read once
+  const plans = new Map<number, Map<string, PlanPoint>>();
+  const planOfDay = ends.map((to) => {
+    const version = deps.store.planVersionAt(to);
+    if (!plans.has(version)) plans.set(version, planIndex(deps.store, to).byId);
+    return plans.get(version)!;
+  });
+  const totals = ends.map(() => ({ onlineMs: 0, unknownMs: 0, observedMs: 0, installed: 0, networked: 0, intact: 0 }));
+  const bounds = [...starts, deps.now];
+  for (const [n, r] of basis.rows.entries()) {
+    // 10⁵ cameras take seconds: let the ingest and other requests in between
+    if (n > 0 && n % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
+    // where the camera counts under each plan: in this region and category, or not
+    const placed = new Map<Map<string, PlanPoint>, { counts: boolean; windows: Interval[] }>();
+    const where = (byId: Map<string, PlanPoint>) => {
+      let w = placed.get(byId);
+      if (!w) {
+        const fact = cameraFact(r.status, { id: r.agentId, online: true, region: deps.agentRegion(r.agentId) }, (k) => byId.get(k));
+        const point = fact.pointId !== null ? byId.get(fact.pointId) : undefined;
+        const counts = childOf(region, fact.region) !== undefined && (category === 'all' || fact.category === category);
+        w = { counts, windows: counts ? (deps.maintenance?.intervalsFor(windowSubject(r.cameraId, r.agentId, point)) ?? []) : [] };
+        placed.set(byId, w);
+      }
+      return w;
+    };
+    if (!planOfDay.some((byId) => where(byId).counts)) continue;
+    // the maintenance windows of the first plan that counts the camera: they name the camera, its point or its gateway
+    const windows = where(planOfDay.find((byId) => where(byId).counts)!).windows;
+    const slices = cameraSlices(basis.marks.get(r.cameraId) ?? [], bounds, windows);
+    for (let i = 0; i < ends.length; i++) {
+      const from = starts[i]!;
+      const to = ends[i]!;
+      if (r.firstSeen >= to || (r.removedAt !== null && r.removedAt <= from) || !where(planOfDay[i]!).counts) continue;
+      const s = slices[i]!;
+      const t = totals[i]!;
+      t.onlineMs += s.onlineMs;
+      t.unknownMs += s.unknownMs;
+      t.observedMs += s.observedMs;
+      const installed = r.removedAt === null || r.removedAt >= to;
+      const inMaintenance = windows.some((w) => w.from <= to - 1 && to - 1 < w.to);
+      if (!installed || inMaintenance) continue;
+      t.installed += 1;
+      if (s.stateAtEnd !== null && STREAM_UP.has(s.stateAtEnd)) t.networked += 1;
+      if (s.stateAtEnd === 'online') t.intact += 1;
+    }
+  }
   return starts.map((from, i) => {
-    const to = Math.min(starts[i + 1] ?? deps.now, deps.now);
-    const { plan, byId } = planIndex(deps.store, to);
-    const row = reportRows(region, plan, periodCameras(deps, basis, byId, from, to)).find((r) => r.region === region && r.category === category);
+    const t = totals[i]!;
     const p = localParts(from, deps.timeZone);
     return {
       day: `${p.year}-${String(p.month).padStart(2, '0')}-${String(p.day).padStart(2, '0')}`,
       from: new Date(from).toISOString(),
-      to: new Date(to).toISOString(),
+      to: new Date(ends[i]!).toISOString(),
       complete: (starts[i + 1] ?? Number.POSITIVE_INFINITY) <= deps.now,
-      online: { onlineMs: row?.onlineMs ?? 0, unknownMs: row?.unknownMs ?? 0, observedMs: row?.observedMs ?? 0, rate: row?.onlineRate ?? null },
-      intact: row ? { numerator: row.intactRate.numerator, denominator: row.intactRate.denominator, rate: row.intactRate.rate } : { numerator: 0, denominator: 0, rate: null },
-      networking: row ? { numerator: row.networking.numerator, denominator: row.networking.denominator, rate: row.networking.rate } : { numerator: 0, denominator: 0, rate: null },
+      online: { onlineMs: t.onlineMs, unknownMs: t.unknownMs, observedMs: t.observedMs, rate: t.observedMs === 0 ? null : t.onlineMs / t.observedMs },
+      intact: { numerator: t.intact, denominator: t.installed, rate: t.installed === 0 ? null : t.intact / t.installed },
+      networking: { numerator: t.networked, denominator: t.installed, rate: t.installed === 0 ? null : t.networked / t.installed },
     };
   });
 }

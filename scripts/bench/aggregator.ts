@@ -9,9 +9,7 @@
  * Run: npm run bench:aggregator  [-- --messages 50000 --sizes 100000,1000000]
  * Everything runs on 127.0.0.1 and stops by itself.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -24,30 +22,12 @@ import { CATEGORY_KEYS, rateSet, type CameraFact, type PlanPoint } from '../../a
 import { computeCounts } from '../../aggregator/rates/snapshot.js';
 import { topics, type CameraState, type PointCategory } from '../../protocols/index.js';
 import { median } from './proc-stats.js';
+import { mosquitto } from './broker.js';
 
 const { values } = parseArgs({ options: { messages: { type: 'string', default: '50000' }, sizes: { type: 'string', default: '100000,1000000' } } });
 const M = Number(values.messages);
 const sizes = values.sizes!.split(',').map(Number);
 const t = topics();
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-async function mosquitto() {
-  const port = await freePort();
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'xl-bench-mq-'));
-  const conf = path.join(dir, 'm.conf');
-  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 0\nmax_inflight_messages 0\n`);
-  const child = spawn('mosquitto', ['-c', conf], { stdio: 'ignore' });
-  await new Promise((r) => setTimeout(r, 500));
-  return { url: `mqtt://127.0.0.1:${port}`, stop: () => child.kill('SIGKILL') };
-}
 
 /** Leaves a persistent session subscribed, then publishes `n` events for it to drain later. */
 async function backlog(url: string, clientId: string, n: number, session: string) {

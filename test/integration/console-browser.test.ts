@@ -209,6 +209,22 @@ describe('operations console in a real browser', () => {
     expect(rows.find((r) => r.region === '330100' && r.category === 'all')).toMatchObject({ points: 5, installed: 6 });
   });
 
+  it('draws the trend from daily figures that are each day\'s report', async () => {
+    type Day = { day: string; complete: boolean; intact: { numerator: number; denominator: number }; networking: { numerator: number; denominator: number }; online: { onlineMs: number; observedMs: number } };
+    const daily = await agg.get<{ days: Day[] }>('/api/rates/daily?region=330100&days=3');
+    expect(daily.days.map((d) => d.complete)).toEqual([true, true, false]);
+    const today = daily.days[2]!;
+    const report = await agg.get<{ rows: Array<{ region: string; category: string; installed: number; networked: number; intact: number; observedMs: number; onlineMs: number }> }>(`/api/report?region=330100&day=${today.day}`);
+    const total = report.rows.find((r) => r.region === '330100' && r.category === 'all')!;
+    expect(today.intact).toMatchObject({ numerator: total.intact, denominator: total.installed });
+    expect(today.networking).toMatchObject({ numerator: total.networked, denominator: total.installed });
+    // a few milliseconds apart: the same time online and observed within the requests' gap
+    expect(Math.abs(today.online.observedMs - total.observedMs)).toBeLessThan(10 * 5000);
+    expect(today.online.observedMs).toBeGreaterThan(0);
+    await open('');
+    await page.waitForSelector('[data-testid="trend-chart"] canvas');
+  });
+
   it('renders a hostile camera name as text, and no script of it runs', async () => {
     await open('?page=camera&id=xh-cam-2');
     await page.waitForSelector('[data-testid="camera-name"]');

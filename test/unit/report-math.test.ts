@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cameraPeriod, childOf, ranking, repairTimes, reportRows, type ReportCamera } from '../../aggregator/rates/report-math.js';
+import { cameraPeriod, cameraSlices, childOf, ranking, repairTimes, reportRows, type ReportCamera } from '../../aggregator/rates/report-math.js';
 import { changeTimes, flappingEpisodes, flappingNow } from '../../aggregator/rates/flapping.js';
 import type { PlanPoint } from '../../aggregator/rates/model.js';
 
@@ -101,5 +101,32 @@ describe('flapping', () => {
     const withGateway = alternating(0, 4, MIN).flatMap((m) => [m, { at: m.at + 1000, state: 'unknown' as const }, { at: m.at + 2000, state: m.state }]);
     expect(changeTimes(withGateway)).toHaveLength(4);
     expect(flappingEpisodes(withGateway, rule, 60 * MIN)).toEqual([]);
+  });
+});
+
+describe('cameraSlices', () => {
+  // a small deterministic generator: the same histories on every run
+  let seed = 12345;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const STATES = ['online', 'degraded', 'offline', 'unknown'] as const;
+
+  it('gives for every period exactly what cameraPeriod gives for it alone, maintenance and marks before the first period included', () => {
+    const H = 3_600_000;
+    const bounds = [0, 23 * H, 48 * H, 72 * H, 73 * H, 100 * H];
+    for (let run = 0; run < 300; run++) {
+      const marks: Array<{ at: number; state: (typeof STATES)[number] }> = [];
+      let at = -10 * H + Math.floor(rnd() * 20 * H);
+      const count = Math.floor(rnd() * 12);
+      for (let i = 0; i < count; i++) {
+        marks.push({ at, state: STATES[Math.floor(rnd() * 4)]! });
+        at += Math.floor(rnd() * 20 * H);
+      }
+      const windows = rnd() < 0.4 ? [{ from: Math.floor(rnd() * 90 * H), to: Math.floor(rnd() * 90 * H) + 5 * H }].map((w) => ({ from: w.from, to: Math.max(w.to, w.from + 1) })) : [];
+      const slices = cameraSlices(marks, bounds, windows);
+      for (let i = 0; i + 1 < bounds.length; i++) {
+        const p = cameraPeriod(marks, bounds[i]!, bounds[i + 1]!, windows);
+        expect(slices[i], `run ${run} period ${i}`).toEqual({ onlineMs: p.onlineMs, intactMs: p.intactMs, unknownMs: p.unknownMs, observedMs: p.observedMs, stateAtEnd: p.stateAtEnd });
+      }
+    }
   });
 });

@@ -18,9 +18,9 @@ export function Trend(props: { days: DailyPoint[] }) {
       {
         width: Math.max(280, el.clientWidth),
         height: 220,
-        scales: { y: { range: (_u, min, max) => [Math.min(min ?? 0, 90), Math.max(max ?? 100, 100)] } },
+        scales: { y: { range: (_u, min, max) => [Math.max(0, Math.floor(Math.min(min ?? 0, 90) / 10) * 10 - 5), Math.max(max ?? 100, 100) + 2] } },
         axes: [{ stroke: '#9aa4b2', grid: { stroke: '#2a3140' } }, { stroke: '#9aa4b2', grid: { stroke: '#2a3140' }, values: (_u, v) => v.map((x) => `${x}%`) }],
-        series: [{}, { label: t('online'), stroke: '#4fc3f7', width: 2, value: (_u, v) => (v === null ? '—' : `${v.toFixed(2)}%`) }, { label: t('intact'), stroke: '#81c784', width: 2, value: (_u, v) => (v === null ? '—' : `${v.toFixed(2)}%`) }],
+        series: [{ label: t('day') }, { label: t('online'), stroke: '#4fc3f7', width: 2, value: (_u, v) => (v === null ? '—' : `${v.toFixed(2)}%`) }, { label: t('intact'), stroke: '#81c784', width: 2, value: (_u, v) => (v === null ? '—' : `${v.toFixed(2)}%`) }],
       },
       [xs, ys((d) => d.online.rate), ys((d) => d.intact.rate)],
       el,
