@@ -1,3 +1,5 @@
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import ExcelJS from 'exceljs';
 import type { Browser, Page } from 'puppeteer-core';
@@ -190,10 +192,16 @@ describe('operations console in a real browser', () => {
     await open('?region=330100');
     await page.waitForSelector('[data-testid="xlsx"]');
     const href = new URL((await page.$eval('[data-testid="xlsx"]', (a) => a.getAttribute('href'))) ?? '', agg.api).href;
-    const res = await fetch(href);
-    expect(res.headers.get('content-type')).toContain('spreadsheetml');
+    // a real download by the browser, as an operator clicks it
+    const downloads = mkdtempSync(path.join(os.tmpdir(), 'xl-console-dl-'));
+    const cdp = await page.createCDPSession();
+    await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: downloads });
+    await page.click('[data-testid="xlsx"]');
+    await waitFor(async () => readdirSync(downloads).some((f) => f.endsWith('.xlsx')), 15_000);
+    const file = readdirSync(downloads).find((f) => f.endsWith('.xlsx'))!;
+    expect(file).toMatch(/^xueliang-330100-\d{4}-\d{2}\.xlsx$/);
     const wb = new ExcelJS.Workbook();
-    await wb.xlsx.load(Buffer.from(await res.arrayBuffer()) as unknown as ExcelJS.Buffer);
+    await wb.xlsx.readFile(path.join(downloads, file));
     const sheet = wb.worksheets[0]!;
     const q = new URL(href).searchParams;
     const report = await agg.get<{ rows: Array<{ region: string; category: string; points: number; installed: number; networked: number; intact: number }> }>(`/api/report?region=330100&month=${q.get('month')}`);
@@ -207,6 +215,22 @@ describe('operations console in a real browser', () => {
     });
     expect(rows).toEqual(report.rows.map((r) => ({ region: r.region, category: r.category, points: r.points, installed: r.installed, networked: r.networked, intact: r.intact })));
     expect(rows.find((r) => r.region === '330100' && r.category === 'all')).toMatchObject({ points: 5, installed: 6 });
+    // the day sheet: today's report of the same region, downloaded the same way
+    await page.click('[data-testid="xlsx-day"]');
+    await waitFor(async () => readdirSync(downloads).some((f) => /^xueliang-330100-\d{4}-\d{2}-\d{2}\.xlsx$/.test(f)), 15_000);
+    const dayFile = readdirSync(downloads).find((f) => /^xueliang-330100-\d{4}-\d{2}-\d{2}\.xlsx$/.test(f))!;
+    const day = new URL((await page.$eval('[data-testid="xlsx-day"]', (a) => a.getAttribute('href'))) ?? '', agg.api).searchParams.get('day');
+    expect(dayFile).toBe(`xueliang-330100-${day}.xlsx`);
+    const dayBook = new ExcelJS.Workbook();
+    await dayBook.xlsx.readFile(path.join(downloads, dayFile));
+    const dayReport = await agg.get<{ rows: Array<{ region: string; category: string; installed: number }> }>(`/api/report?region=330100&day=${day}`);
+    const dayTotal = dayReport.rows.find((r) => r.region === '330100' && r.category === 'all')!;
+    let sheetTotal: number | undefined;
+    dayBook.worksheets[0]!.eachRow((row, n) => {
+      const v = row.values as unknown[];
+      if (n > 3 && String(v[1]) === '330100' && String(v[2]).split(' ').pop() === 'all') sheetTotal = Number(v[6]);
+    });
+    expect(sheetTotal).toBe(dayTotal.installed);
   });
 
   it('draws the trend from daily figures that are each day\'s report', async () => {
@@ -241,6 +265,34 @@ describe('operations console in a real browser', () => {
     expect(await page.$$eval('main img', (imgs) => imgs.length)).toBe(0);
     expect(dialogs).toEqual([]);
   }, 30_000);
+
+  it('uploads a plan with the admin token and shows the rows it refused', async () => {
+    await open('?page=plan');
+    await page.waitForSelector('[data-testid="plan-upload"]');
+    const csv = path.join(mkdtempSync(path.join(os.tmpdir(), 'xl-console-plan-')), 'plan.csv');
+    const rows = ['id,name,region,category', 'XH-1,Xihu gate,330106,key_public_area', 'XH-2,Xihu market,330106,key_public_area', 'XH-3,Xihu school,330106,key_industry_part', 'GS-1,Gongshu station,330105,key_public_area', 'GS-2,Gongshu bridge,330105,key_public_area', 'GS-3,Gongshu park,330105,key_public_area', 'BAD-1,Nowhere,12345,key_public_area'];
+    writeFileSync(csv, rows.join('\n'));
+    const input = await page.$('input[name="plan"]');
+    await input!.uploadFile(csv);
+    // a wrong token first: refused, and the plan stays
+    await page.type('input[name="token"]', 'not-the-token');
+    await page.click('[data-testid="plan-upload"] button[type="submit"]');
+    await page.waitForSelector('[data-testid="plan-result"].error');
+    expect(await text('[data-testid="plan-result"]')).toContain('bearer token');
+    expect((await agg.get<{ points: unknown[] }>('/api/plan')).points).toHaveLength(5);
+    await page.$eval('input[name="token"]', (e) => ((e as unknown as { value: string }).value = ''));
+    await page.type('input[name="token"]', TOKEN);
+    await page.click('[data-testid="plan-upload"] button[type="submit"]');
+    await page.waitForSelector('[data-testid="plan-result"].notice');
+    const result = await text('[data-testid="plan-result"]');
+    expect(result).toContain('6');
+    expect(result).toMatch(/8.*region|region.*8/);
+    expect((await agg.get<{ points: unknown[] }>('/api/plan')).points).toHaveLength(6);
+    // the new point has no camera: it is listed as short of cameras
+    await page.waitForSelector('[data-testid="uncovered"]');
+    expect(await text('[data-testid="uncovered"]')).toContain('GS-3');
+    await shot('plan');
+  });
 
   it('works at phone width and from the keyboard', async () => {
     await page.setViewport({ width: 390, height: 844 });

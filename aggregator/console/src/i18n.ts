@@ -81,6 +81,7 @@ const WORDS = {
   liveOff: ['实时连接中断，正在重连', 'Live updates lost, reconnecting'],
   exportCsv: ['导出 CSV', 'Export CSV'],
   exportXlsx: ['导出考核表 XLSX', 'Assessment sheet XLSX'],
+  exportDayXlsx: ['导出日报 XLSX', 'Day sheet XLSX'],
   month: ['月份', 'Month'],
   status: ['状态', 'Status'],
   lastCheck: ['最近检测', 'Last check'],

@@ -86,8 +86,11 @@ function Scope(props: { route: Route; lang: Lang }) {
   const r = props.route;
   const region = r['region'] ?? 'all';
   const chain = region === 'all' ? [] : regionAncestors(region).reverse();
-  const month = new Date().toISOString().slice(0, 7);
+  // the browser's own calendar day: the report's day is the aggregator's (timeZone), the same in the usual case
+  const today = localDate(new Date());
+  const month = today.slice(0, 7);
   const [reportMonth, setReportMonth] = useState(month);
+  const [reportDay, setReportDay] = useState(today);
   return (
     <div class="scope">
       <nav class="crumbs" aria-label={t('region')}>
@@ -113,10 +116,16 @@ function Scope(props: { route: Route; lang: Lang }) {
       </label>
       <form class="export" onSubmit={(e) => e.preventDefault()}>
         <label>
-          {t('month')} <input type="month" value={reportMonth} max={month} onChange={(e) => setReportMonth((e.target as HTMLInputElement).value || month)} />
+          {t('month')} <input type="month" value={reportMonth} max={month} onChange={(e) => setReportMonth((e.target as HTMLInputElement).value || month)} data-testid="report-month" />
         </label>
         <a class="button" href={`/api/report?region=${encodeURIComponent(region)}&month=${reportMonth}&format=xlsx`} download data-testid="xlsx">
           {t('exportXlsx')}
+        </a>
+        <label>
+          {t('day')} <input type="date" value={reportDay} max={today} onChange={(e) => setReportDay((e.target as HTMLInputElement).value || today)} data-testid="report-day" />
+        </label>
+        <a class="button" href={`/api/report?region=${encodeURIComponent(region)}&day=${reportDay}&format=xlsx`} download data-testid="xlsx-day">
+          {t('exportDayXlsx')}
         </a>
       </form>
     </div>
@@ -125,4 +134,8 @@ function Scope(props: { route: Route; lang: Lang }) {
 
 const root = document.getElementById('app')!;
 root.textContent = '';
+function localDate(d: Date): string {
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+}
+
 render(<App />, root);
