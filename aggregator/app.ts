@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import { topics } from '../protocols/index.js';
 import type { AggregatorConfig } from '../config/aggregator.js';
 import { MqttConnection } from '../platform/mqtt-client.js';
-import { SqliteStore } from './adapters/sqlite-store.js';
+import { createStore } from './store/open.js';
+import type { AggregatorStore } from './store/port.js';
 import { HttpApi } from './features/http-api.js';
 import { GroupCommit } from './features/group-commit.js';
 import { createIngest } from './features/ingest.js';
@@ -26,7 +27,7 @@ const DAILY_CACHE_MS = 60_000;
 
 export class AggregatorApp {
   readonly state: AggregatorState;
-  private readonly store: SqliteStore;
+  private readonly store: AggregatorStore;
   private readonly mqtt: MqttConnection;
   private readonly rates: RatesPublisher;
   private readonly http: HttpApi;
@@ -42,7 +43,7 @@ export class AggregatorApp {
   constructor(private readonly deps: { config: AggregatorConfig; log: Logger; now?: () => number }) {
     const { config, log } = deps;
     const now = deps.now ?? Date.now;
-    this.store = new SqliteStore(config.database);
+    this.store = createStore(config.database, log.child({ module: 'store' }));
     this.state = new AggregatorState({ store: this.store, log: log.child({ module: 'state' }), now, maintenanceExcluded: config.maintenance.excludeFromRates, flapping: { changes: config.flapping.changes, withinMs: config.flapping.withinMinutes * 60_000 } });
     this.mqtt = new MqttConnection({
       // a fixed client id and a persistent session: the broker queues QoS 1 traffic while we restart
@@ -50,12 +51,11 @@ export class AggregatorApp {
       log: log.child({ module: 'mqtt' }),
     });
     this.batch = new GroupCommit({
-      begin: () => this.store.begin(),
-      commit: () => this.store.commit(),
-      release: () => this.mqtt.releaseAcks(),
+      flush: () => this.store.flush(),
+      takeAcks: () => this.mqtt.takeAcks(),
       maxDelayMs: 20,
       maxMessages: 1000,
-      onError: (err) => log.error({ err }, 'commit failed: the broker will send the batch again'),
+      onError: (err) => log.error({ err: { message: (err as Error).message } }, 'commit failed: the batch stays unacknowledged and is written again'),
     });
     this.rates = new RatesPublisher({ mqtt: this.mqtt, state: this.state, topicRoot: config.mqtt.topicRoot, intervalMs: config.ratesIntervalMs, now, log: log.child({ module: 'rates' }) });
     const reportDeps = () => ({ store: this.store, agentRegion: (id: string) => this.state.agents.get(id)?.region ?? null, timeZone: config.timeZone, now: now(), maintenance: config.maintenance.excludeFromRates ? this.state.maintenance : undefined, flapping: this.state.flappingRule });
@@ -72,6 +72,7 @@ export class AggregatorApp {
       token: config.http.token,
       timeZone: config.timeZone,
       onPlanChanged: () => this.rates.markDirty(),
+      stored: () => this.store.flush(),
       report,
       alerts: () => this.alerts.list(),
       daily: (region, days, category) => {
@@ -122,10 +123,12 @@ export class AggregatorApp {
 
   async start(): Promise<void> {
     const { config, log } = this.deps;
-    this.state.load();
+    await this.store.open();
+    const snapshot = await this.store.load();
+    this.state.load(snapshot);
     if (config.planFile) await this.loadPlanFile(config.planFile);
-    this.prune();
-    this.pruneTimer = setInterval(() => this.prune(), 6 * 3600_000);
+    await this.prune();
+    this.pruneTimer = setInterval(() => void this.prune(), 6 * 3600_000);
     const t = topics(config.mqtt.topicRoot);
     const ingest = createIngest({ state: this.state, topicRoot: config.mqtt.topicRoot, maxPayloadBytes: config.maxPayloadBytes, log: log.child({ module: 'ingest' }) });
     const ratesPrefix = `${t.root}/rates/`;
@@ -140,7 +143,7 @@ export class AggregatorApp {
     this.apiUrl = await this.http.start();
     this.rates.start();
     this.reports.start();
-    this.alerts.load();
+    this.alerts.load(snapshot);
     this.webhook?.start();
     this.alertTimer = setInterval(() => {
       try {
@@ -149,13 +152,17 @@ export class AggregatorApp {
         this.deps.log.error({ err }, 'alert evaluation failed');
       }
     }, this.deps.config.alerts.checkMs);
-    log.info({ api: this.apiUrl, cameras: this.state.cameras.size, agents: this.state.agents.size, points: this.state.plan().length }, 'aggregator started');
+    log.info({ api: this.apiUrl, database: this.store.engine, cameras: this.state.cameras.size, agents: this.state.agents.size, points: this.state.plan().length }, 'aggregator started');
   }
 
-  private prune(): void {
+  private async prune(): Promise<void> {
     const before = (this.deps.now ?? Date.now)() - this.deps.config.retentionDays * DAY;
-    const r = this.store.prune(before);
-    if (r.events + r.marks > 0) this.deps.log.info({ ...r, before: new Date(before).toISOString() }, 'history past retention pruned');
+    try {
+      const r = await this.store.prune(before);
+      if (r.events + r.marks > 0) this.deps.log.info({ ...r, before: new Date(before).toISOString() }, 'history past retention pruned');
+    } catch (err) {
+      this.deps.log.error({ err: { message: (err as Error).message } }, 'history not pruned: trying again at the next round');
+    }
   }
 
   async stop(): Promise<void> {
@@ -166,9 +173,9 @@ export class AggregatorApp {
     if (this.alertTimer) clearInterval(this.alertTimer);
     await this.webhook?.stop();
     await this.http.stop();
-    this.batch.flush();
+    await this.batch.stop();
     await this.mqtt.stop();
-    this.store.close();
+    await this.store.close();
     this.deps.log.info('aggregator stopped');
   }
 }

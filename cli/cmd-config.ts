@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { ConfigError, parseConfigText } from '../config/load.js';
 import { loadAgentConfig } from './cmd-agent.js';
 import { EXIT, err, out, UsageError } from './output.js';
+import { maskUrlPassword } from '../platform/redact.js';
 
 export const configHelp = `xueliang config validate FILE [--kind agent|aggregator] [--json]
 xueliang config push (--agent ID | --group NAME) FILE [--sign KEYFILE] [--broker URL] [--version N] [--timeout S] [--json]
@@ -38,8 +39,8 @@ export async function runConfig(argv: string[]): Promise<number> {
     kind = values.kind ?? (await recogniseKind(file));
     if (kind === 'aggregator') {
       const config = await (await import('./cmd-aggregator.js')).loadAggregatorConfig(file);
-      if (values.json) out(JSON.stringify({ valid: true, file, kind, database: config.database, planFile: config.planFile ?? null }));
-      else out(`${file}: valid (aggregator, database ${config.database}, ${config.planFile ? `plan ${config.planFile}` : 'no plan file'})`);
+      if (values.json) out(JSON.stringify({ valid: true, file, kind, database: maskUrlPassword(config.database), planFile: config.planFile ?? null }));
+      else out(`${file}: valid (aggregator, database ${maskUrlPassword(config.database)}, ${config.planFile ? `plan ${config.planFile}` : 'no plan file'})`);
       return EXIT.ok;
     }
     const config = await loadAgentConfig(file);

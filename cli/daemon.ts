@@ -34,7 +34,17 @@ export async function runDaemon<C extends { logLevel: string }>(opts: {
   }
   const log = createLogger({ name: `xueliang-${opts.name}`, level: config.logLevel });
   const app = opts.create(config, log);
-  await app.start();
+  try {
+    await app.start();
+  } catch (e) {
+    // a database or port that is not there: one line that says which, not a stack trace
+    const message = e instanceof Error ? e.message : String(e);
+    log.fatal({ err: { message } }, 'did not start');
+    log.flush();
+    err(`The ${opts.name} did not start: ${message}`);
+    await app.stop().catch(() => undefined);
+    return EXIT.failed;
+  }
   return new Promise((resolve) => {
     let signals = 0;
     const onSignal = (sig: NodeJS.Signals) => {

@@ -17,7 +17,11 @@ export const aggregatorConfigSchema = z
       .prefault({})
       .describe('the HTTP API, /metrics and /healthz'),
     planFile: z.string().optional().describe('point plan (点位) to load at start: .csv or .json'),
-    database: z.string().default('/var/lib/xueliang/aggregator.db').describe('SQLite file; ":memory:" keeps nothing'),
+    database: z
+      .string()
+      .min(1)
+      .default('/var/lib/xueliang/aggregator.db')
+      .describe('where the centre keeps its history: a SQLite file (a path, sqlite:///path, or ":memory:", which keeps nothing) or a PostgreSQL server (postgres://user@host:5432/db; ?host=/run/postgresql for a unix socket; the password from PGPASSWORD or ~/.pgpass rather than the URL)'),
     retentionDays: z.number().int().min(1).max(3650).default(400).describe('history older than this is pruned'),
     ratesIntervalMs: z.number().int().min(100).max(3_600_000).default(5000).describe('rates are republished at most this often, and only when they changed'),
     maxPayloadBytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(256 * 1024).describe('larger MQTT messages are rejected and counted'),

@@ -21,7 +21,7 @@ export interface MqttSettings {
   /** MQTT 5: how long the broker keeps a persistent session after a disconnect */
   sessionExpirySec?: number;
   /**
-   * Withhold each PUBACK until releaseAcks() (group commit): the consumer
+   * Withhold each PUBACK until the acks taken by takeAcks() are sent (group commit): the consumer
    * stores a batch, commits, then releases, so the broker redelivers anything
    * not yet committed after a crash. Messages keep flowing meanwhile.
    */
@@ -71,6 +71,8 @@ export class MqttConnection {
   private readonly subscriptions = new Set<string>();
   private readonly connectListeners: Array<() => void> = [];
   private heldAcks: unknown[] = [];
+  /** counts the connections that closed: acks taken on an earlier one are void */
+  private ackGeneration = 0;
   private sendRaw: ((packet: unknown) => void) | undefined;
 
   constructor(
@@ -179,16 +181,25 @@ export class MqttConnection {
     };
     // acks held for a connection that is gone are void: the broker resends those messages
     client.on('close', () => {
+      this.ackGeneration += 1;
       this.heldAcks = [];
     });
   }
 
-  /** Sends the PUBACKs held since the last call (after the consumer committed). */
-  releaseAcks(): number {
+  /**
+   * Takes the PUBACKs held so far (the messages handled so far) and returns
+   * what sends them once the consumer has made those messages durable; acks of
+   * messages that arrive meanwhile stay held. Void when the connection they
+   * came on has closed since: the broker sends those messages again.
+   */
+  takeAcks(): () => number {
     const held = this.heldAcks;
+    const generation = this.ackGeneration;
     this.heldAcks = [];
-    if (this.client?.connected) for (const p of held) this.sendRaw?.(p);
-    return held.length;
+    return () => {
+      if (this.client?.connected && this.ackGeneration === generation) for (const p of held) this.sendRaw?.(p);
+      return held.length;
+    };
   }
 
   onConnect(listener: () => void): void {

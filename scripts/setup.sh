@@ -2,7 +2,8 @@
 # One-step set-up on Debian/Ubuntu: installs the system packages xueliang needs
 # (ffmpeg; mosquitto, GStreamer's RTSP server, iproute2 and systemd-analyze for
 # the tests and the demo; Debian's chromium and a CJK font for the console's
-# browser tests and screenshots) when they are missing, then the npm dependencies.
+# browser tests and screenshots; PostgreSQL's server, which the tests start in a
+# temp directory of their own) when they are missing, then the npm dependencies.
 #   scripts/setup.sh            everything
 #   scripts/setup.sh --quiet    say nothing when all is already there
 #   scripts/setup.sh --check    only report what is missing (exit 3 if anything is)
@@ -35,6 +36,7 @@ declare -A probe=(
   [systemd]=/usr/bin/systemd-analyze
   [chromium]=/usr/bin/chromium
   [fonts-wqy-microhei]=/usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+  [postgresql]=/usr/lib/postgresql
 )
 missing=()
 for pkg in "${!probe[@]}"; do
@@ -42,6 +44,9 @@ for pkg in "${!probe[@]}"; do
   # the typelib lives under the machine's multiarch triplet (x86_64, aarch64, …)
   if [ "$pkg" = gir1.2-gst-rtsp-server-1.0 ]; then
     compgen -G "/usr/lib/*/girepository-1.0/GstRtspServer-1.0.typelib" >/dev/null || missing+=("$pkg")
+  elif [ "$pkg" = postgresql ]; then
+    # the server binaries of whichever major version Debian ships (the tests start their own server with initdb)
+    compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=("$pkg")
   elif [ ! -e "$f" ]; then
     missing+=("$pkg")
   fi

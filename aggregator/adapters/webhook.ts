@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { SqliteStore } from './sqlite-store.js';
+import type { AggregatorStore } from '../store/port.js';
 
 export interface WebhookSettings {
   url: string;
@@ -29,12 +29,19 @@ export class WebhookSender {
   private loop: Promise<void> | undefined;
   private readonly abort = new AbortController();
 
-  constructor(private readonly deps: { store: SqliteStore; settings: WebhookSettings; log: Logger }) {}
+  constructor(private readonly deps: { store: AggregatorStore; settings: WebhookSettings; log: Logger }) {}
 
   enqueue(seq: number, body: string): void {
-    const dropped = this.deps.store.queueNotice(seq, body, this.deps.settings.maxQueued);
-    if (dropped > 0) this.deps.log.warn({ dropped, max: this.deps.settings.maxQueued }, 'webhook queue full: the oldest notices were dropped');
+    this.deps.store.queueNotice(seq, body);
+    // the bound holds while the loop waits out a receiver's outage too
+    this.trim().catch((err: Error) => this.deps.log.warn({ err: { message: err.message } }, 'webhook queue not trimmed'));
     this.wake?.();
+  }
+
+  private async trim(): Promise<void> {
+    const { store, settings, log } = this.deps;
+    const dropped = await store.trimNotices(settings.maxQueued);
+    if (dropped > 0) log.warn({ dropped, max: settings.maxQueued }, 'webhook queue full: the oldest notices were dropped');
   }
 
   start(): void {
@@ -56,7 +63,14 @@ export class WebhookSender {
   private async run(): Promise<void> {
     const { store, settings, log } = this.deps;
     while (this.running) {
-      const next = store.nextNotice();
+      let next: { seq: number; json: string } | undefined;
+      try {
+        next = await store.nextNotice();
+      } catch (err) {
+        log.warn({ err: { message: (err as Error).message } }, 'webhook queue not readable: trying again');
+        await this.sleep(1000);
+        continue;
+      }
       if (!next) {
         await this.sleep(1000);
         continue;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { alertMessage, type AlertMessage, type AlertNotice } from '../../protocols/index.js';
-import type { SqliteStore } from '../adapters/sqlite-store.js';
+import type { AggregatorStore, StoreSnapshot } from '../store/port.js';
 import { rateSet } from '../rates/model.js';
 import { TARGETS } from '../rates/report-math.js';
 import type { AggregatorState, CameraRecord } from './state.js';
@@ -34,7 +34,7 @@ export class AlertEngine {
   constructor(
     private readonly deps: {
       state: AggregatorState;
-      store: SqliteStore;
+      store: AggregatorStore;
       afterMs: number;
       now: () => number;
       log: Logger;
@@ -43,12 +43,13 @@ export class AlertEngine {
     },
   ) {}
 
-  load(): void {
-    for (const row of this.deps.store.loadAlerts()) {
+  /** The alerts the store held at start. */
+  load(snapshot: Pick<StoreSnapshot, 'alerts' | 'lastNoticeSeq'>): void {
+    for (const row of snapshot.alerts) {
       const r = alertMessage.safeParse(JSON.parse(row.json));
       if (r.success && row.active) this.active.set(this.keyOf(r.data), r.data);
     }
-    this.seq = this.deps.store.lastNoticeSeq();
+    this.seq = snapshot.lastNoticeSeq;
   }
 
   private keyOf(a: AlertMessage): string {
@@ -124,11 +125,10 @@ export class AlertEngine {
   private notice(type: AlertNotice['type'], alert: AlertMessage): AlertNotice {
     this.seq += 1;
     const n: AlertNotice = { type, seq: this.seq, alert };
-    this.deps.store.transaction(() => {
-      this.deps.store.saveAlert(alert.id, JSON.stringify(alert), type === 'raised');
-      this.deps.store.saveNoticeSeq(this.seq);
-      this.deps.deliver(n);
-    });
+    // one batch of the store: the alert, its seq and the webhook's copy are durable together
+    this.deps.store.saveAlert(alert.id, JSON.stringify(alert), type === 'raised');
+    this.deps.store.saveNoticeSeq(this.seq);
+    this.deps.deliver(n);
     this.deps.log.info({ alert: alert.id, kind: alert.kind, subject: alert.subject, type }, `alert ${type}`);
     return n;
   }

@@ -1,44 +1,60 @@
 /**
- * Group commit for ingest: messages are stored inside one open transaction,
- * committed every `maxDelayMs` or `maxMessages`, and only then acknowledged
- * to the broker. A crash loses nothing the broker was told we have.
+ * Group commit for ingest: messages are applied as they come and written to
+ * the store's open batch; every `maxDelayMs` or `maxMessages` the batch is
+ * flushed, and only then are those messages acknowledged to the broker. A
+ * crash loses nothing the broker was told we have. A flush the engine refused
+ * is tried again after `retryMs`; its messages stay unacknowledged until a
+ * later flush has made them durable.
  */
 export class GroupCommit {
   private pending = 0;
   private timer: NodeJS.Timeout | undefined;
+  /** what acknowledges the messages of batches not yet durable */
+  private unacked: Array<() => void> = [];
 
   constructor(
     private readonly deps: {
-      begin: () => void;
-      commit: () => void;
-      /** after a commit: acknowledge what it made durable */
-      release: () => void;
+      /** makes every write so far durable */
+      flush: () => Promise<void>;
+      /** takes the acks of the messages handled so far; the function returned sends them */
+      takeAcks: () => () => void;
       maxDelayMs: number;
       maxMessages: number;
+      retryMs?: number;
       onError: (err: unknown) => void;
     },
   ) {}
 
   /** Runs `apply` inside the open batch. */
   add(apply: () => void): void {
-    if (this.pending === 0) this.deps.begin();
     this.pending += 1;
     apply();
-    if (this.pending >= this.deps.maxMessages) this.flush();
-    else this.timer ??= setTimeout(() => this.flush(), this.deps.maxDelayMs);
+    if (this.pending >= this.deps.maxMessages) void this.flush();
+    else this.timer ??= setTimeout(() => void this.flush(), this.deps.maxDelayMs);
   }
 
-  flush(): void {
+  /** Flushes the batch and acknowledges it; never rejects (a failure is reported and tried again). */
+  async flush(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.pending === 0) return;
+    if (this.pending === 0 && this.unacked.length === 0) return;
     this.pending = 0;
+    const acks = [...this.unacked, this.deps.takeAcks()];
+    this.unacked = [];
     try {
-      this.deps.commit();
-      this.deps.release();
+      await this.deps.flush();
+      for (const ack of acks) ack();
     } catch (err) {
-      // not acknowledged: the broker sends these messages again
+      this.unacked = acks.concat(this.unacked);
       this.deps.onError(err);
+      this.timer ??= setTimeout(() => void this.flush(), this.deps.retryMs ?? 1000);
     }
+  }
+
+  /** Flushes what is left and stops trying again (at shutdown). */
+  async stop(): Promise<void> {
+    await this.flush();
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
   }
 }

@@ -31,8 +31,10 @@ export interface HttpApiDeps {
   timeZone: string;
   /** called after the plan changed, so rates are republished */
   onPlanChanged: () => void;
+  /** makes every change so far durable (the store's flush): a change is answered once it is stored */
+  stored: () => Promise<void>;
   /** an assessment report of a region over a period, from the store */
-  report: (region: string, period: ReportPeriod) => Report;
+  report: (region: string, period: ReportPeriod) => Promise<Report>;
   /** the alerts active now */
   alerts: () => AlertMessage[];
   /** the daily rates of a region over its last `days` local days */
@@ -101,21 +103,21 @@ export class HttpApi {
         if (!r.ok) return json(400, { error: { code: 'INVALID_WINDOW', message: r.errors.join('; ') } });
         const w = applyWindow(state, r.window);
         this.deps.log.info({ id: w.id, scope: w.scope, target: w.target }, 'maintenance window declared');
-        return json(201, { window: windowJson(w) });
+        return this.answerStored(json, fail, 201, { window: windowJson(w) });
       }
       const endWindow = /^\/api\/maintenance\/([^/]+)$/.exec(path);
       if (req.method === 'DELETE' && endWindow) {
         if (!this.authorized(req, res, fail)) return;
         if (!state.maintenance.end(endWindow[1]!)) return fail(404, 'UNKNOWN_WINDOW', 'no such maintenance window');
         state.tickMaintenance();
-        return json(200, { ended: endWindow[1] });
+        return this.answerStored(json, fail, 200, { ended: endWindow[1] });
       }
       const release = /^\/api\/cameras\/([^/]+)$/.exec(path);
       if (req.method === 'DELETE' && release) {
         if (!this.authorized(req, res, fail)) return;
         if (!state.releaseCamera(release[1]!)) return fail(404, 'UNKNOWN_CAMERA', 'no such camera');
         this.deps.onPlanChanged();
-        return json(200, { released: release[1] });
+        return this.answerStored(json, fail, 200, { released: release[1] });
       }
       if (req.method !== 'GET' && req.method !== 'HEAD') return fail(405, 'METHOD_NOT_ALLOWED', 'read-only endpoint (PUT /api/plan, POST /api/maintenance, DELETE /api/maintenance/{id} and /api/cameras/{id} take the bearer token)');
       const t = now();
@@ -170,7 +172,7 @@ export class HttpApi {
         if ('error' in period) return fail(400, 'BAD_PERIOD', period.error);
         const region = url.searchParams.get('region') ?? 'all';
         if (region !== 'all' && regionError(region)) return fail(400, 'BAD_REGION', `region: ${regionError(region)}`);
-        const report = this.deps.report(region, period);
+        const report = await this.deps.report(region, period);
         const file = `xueliang-${region}-${period.label.replace(/[^0-9A-Za-z-]/g, '_')}`;
         if (url.searchParams.get('format') === 'csv') {
           res.writeHead(200, { 'Content-Type': 'text/csv; charset=utf-8', 'Content-Disposition': `attachment; filename="${file}.csv"` });
@@ -244,7 +246,18 @@ export class HttpApi {
     this.deps.state.setPlan(load.points);
     this.deps.log.info({ points: load.points.length, rejectedRows: load.errors.length }, 'point plan replaced');
     this.deps.onPlanChanged();
-    json(200, { loaded: load.points.length, ...errors });
+    await this.answerStored(json, fail, 200, { loaded: load.points.length, ...errors });
+  }
+
+  /** Answers a change once the store holds it; 503 while the database does not take it (the change stands and is written again). */
+  private async answerStored(json: (status: number, body: unknown) => void, fail: (status: number, code: string, message: string) => void, status: number, body: unknown): Promise<void> {
+    try {
+      await this.deps.stored();
+    } catch (err) {
+      this.deps.log.error({ err: { message: (err as Error).message } }, 'a change was applied but not stored yet');
+      return fail(503, 'NOT_STORED', 'applied, but the database has not stored it yet: it is written again until it is; check the aggregator log');
+    }
+    json(status, body);
   }
 }
 

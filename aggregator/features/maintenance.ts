@@ -1,5 +1,5 @@
 import { maintenanceWindow, type Interval, type MaintenanceWindow } from '../../protocols/index.js';
-import type { SqliteStore } from '../adapters/sqlite-store.js';
+import type { AggregatorStore } from '../store/port.js';
 
 /** A maintenance window, times as ms epoch. */
 export interface Window {
@@ -35,10 +35,11 @@ export class MaintenanceBook {
   private readonly windows = new Map<string, Window>();
   private active = new Set<string>();
 
-  constructor(private readonly deps: { store: SqliteStore; now: () => number }) {}
+  constructor(private readonly deps: { store: AggregatorStore; now: () => number }) {}
 
-  load(): void {
-    for (const json of this.deps.store.loadWindows()) {
+  /** The windows the store held at start. */
+  load(stored: readonly string[]): void {
+    for (const json of stored) {
       const r = maintenanceWindow.safeParse(JSON.parse(json));
       if (r.success) this.windows.set(r.data.id, toWindow(r.data));
     }

@@ -39,32 +39,51 @@ export class ReportPublisher {
       intervalMs: number;
       now: () => number;
       regions: () => Iterable<string>;
-      report: (region: string, period: ReportPeriod) => Report;
+      report: (region: string, period: ReportPeriod) => Promise<Report>;
       log: Logger;
     },
   ) {}
 
   start(): void {
-    this.timer = setInterval(() => this.tick(), this.deps.intervalMs);
+    this.timer = setInterval(() => void this.tick(), this.deps.intervalMs);
     this.timer.unref();
-    this.tick();
+    void this.tick();
   }
 
-  /** Publishes what closed and was not published yet; returns how many messages it sent. */
-  tick(): number {
+  private running: Promise<number> | undefined;
+
+  /** Publishes what closed and was not published yet; resolves to how many messages it sent. One pass at a time. */
+  tick(): Promise<number> {
+    this.running ??= this.publishClosed()
+      .catch((err: Error) => {
+        this.deps.log.warn({ err: { message: err.message } }, 'reports of closed periods not computed: trying again at the next check');
+        return 0;
+      })
+      .finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async publishClosed(): Promise<number> {
     if (!this.deps.mqtt.connected) return 0;
     const t = topics(this.deps.topicRoot);
     let sent = 0;
     for (const period of closedPeriods(this.deps.now(), this.deps.timeZone)) {
       const key = `${period.kind}:${period.label}`;
-      if (this.published.get(key)?.stale === false) continue;
-      const regions = [ALL_REGIONS, ...[...this.deps.regions()].filter((r) => r !== ALL_REGIONS && (regionLevel(r) === 'province' || regionLevel(r) === 'city'))];
-      for (const region of regions) {
-        const report = this.deps.report(region, period);
-        sent += 1;
-        this.deps.mqtt.publish(`${t.root}/reports/${region}/${period.kind}`, JSON.stringify(report), { qos: 1, retain: true }).catch((err: Error) => this.deps.log.warn({ err: { message: err.message }, region, period: key }, 'report not published'));
-      }
+      const before = this.published.get(key);
+      if (before?.stale === false) continue;
+      // marked before the reports are read: an event that arrives meanwhile makes the period stale again
       this.published.set(key, { from: period.from, to: period.to, stale: false });
+      const regions = [ALL_REGIONS, ...[...this.deps.regions()].filter((r) => r !== ALL_REGIONS && (regionLevel(r) === 'province' || regionLevel(r) === 'city'))];
+      try {
+        for (const region of regions) {
+          const report = await this.deps.report(region, period);
+          sent += 1;
+          this.deps.mqtt.publish(`${t.root}/reports/${region}/${period.kind}`, JSON.stringify(report), { qos: 1, retain: true }).catch((err: Error) => this.deps.log.warn({ err: { message: err.message }, region, period: key }, 'report not published'));
+        }
+      } catch (err) {
+        this.published.set(key, { from: period.from, to: period.to, stale: true });
+        throw err;
+      }
       this.deps.log.info({ period: key, regions: regions.length }, 'report of a closed period published');
     }
     return sent;

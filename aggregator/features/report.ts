@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { cameraStatusMessage, fromLocal, localParts, regionLevel, STREAM_UP, type CameraStatusMessage, type Interval, type StateMark } from '../../protocols/index.js';
 import type { reportResponse } from '../../protocols/http-api.js';
-import type { SqliteStore } from '../adapters/sqlite-store.js';
+import type { AggregatorStore, RecordingCheckRow } from '../store/port.js';
 import { cameraFact } from '../rates/bind.js';
 import { windowSubject, type MaintenanceBook } from './maintenance.js';
 import { flappingEpisodes, type FlappingRule } from '../rates/flapping.js';
@@ -54,7 +54,7 @@ export type Report = z.infer<typeof reportResponse> & { rows: ReportRow[] };
  * the same numbers on any later day, cameras removed since included.
  */
 export interface ReportDeps {
-  store: SqliteStore;
+  store: AggregatorStore;
   agentRegion: (agentId: string) => string | null;
   timeZone: string;
   now: number;
@@ -66,7 +66,7 @@ export interface ReportDeps {
 interface ReportBasis {
   rows: Array<{ cameraId: string; agentId: string; firstSeen: number; removedAt: number | null; status: CameraStatusMessage }>;
   marks: Map<string, StateMark[]>;
-  recordingChecks: ReturnType<SqliteStore['recordingChecksIn']>;
+  recordingChecks: Map<string, RecordingCheckRow[]>;
 }
 
 /**
@@ -74,9 +74,9 @@ interface ReportBasis {
  * report); without it, only parsed (the daily series: every status in the
  * store was checked when it arrived, and 10⁵ checks cost a second).
  */
-function loadBasis(store: SqliteStore, from: number, to: number, checked = true): ReportBasis {
+async function loadBasis(store: AggregatorStore, from: number, to: number, checked = true): Promise<ReportBasis> {
   const rows: ReportBasis['rows'] = [];
-  for (const r of store.camerasInPeriod(from, to)) {
+  for (const r of await store.camerasInPeriod(from, to)) {
     let status: CameraStatusMessage | undefined;
     try {
       const data: unknown = JSON.parse(r.statusJson);
@@ -89,11 +89,11 @@ function loadBasis(store: SqliteStore, from: number, to: number, checked = true)
     }
     if (status) rows.push({ cameraId: r.cameraId, agentId: r.agentId, firstSeen: r.firstSeen, removedAt: r.removedAt, status });
   }
-  return { rows, marks: store.marksBefore(to, new Set(rows.map((r) => r.cameraId))), recordingChecks: store.recordingChecksIn(from, to) };
+  return { rows, marks: await store.marksBefore(to, new Set(rows.map((r) => r.cameraId))), recordingChecks: await store.recordingChecksIn(from, to) };
 }
 
-function planIndex(store: SqliteStore, at: number): { plan: PlanPoint[]; byId: Map<string, PlanPoint> } {
-  const plan = JSON.parse(store.planAt(at) ?? '[]') as PlanPoint[];
+async function planIndex(store: AggregatorStore, at: number): Promise<{ plan: PlanPoint[]; byId: Map<string, PlanPoint> }> {
+  const plan = JSON.parse((await store.planAt(at)) ?? '[]') as PlanPoint[];
   const byId = new Map<string, PlanPoint>();
   for (const p of plan) {
     byId.set(p.id, p);
@@ -163,14 +163,15 @@ export async function dailySeries(deps: ReportDeps, region: string, days: number
     starts.unshift(fromLocal(p.year, p.month, p.day, deps.timeZone));
   }
   const ends = starts.map((_, i) => Math.min(starts[i + 1] ?? deps.now, deps.now));
-  const basis = loadBasis(deps.store, starts[0]!, deps.now, false);
+  const basis = await loadBasis(deps.store, starts[0]!, deps.now, false);
   // the plan in force at each day's end: most days share one, read once
   const plans = new Map<number, Map<string, PlanPoint>>();
-  const planOfDay = ends.map((to) => {
-    const version = deps.store.planVersionAt(to);
-    if (!plans.has(version)) plans.set(version, planIndex(deps.store, to).byId);
-    return plans.get(version)!;
-  });
+  const planOfDay: Array<Map<string, PlanPoint>> = [];
+  for (const to of ends) {
+    const version = await deps.store.planVersionAt(to);
+    if (!plans.has(version)) plans.set(version, (await planIndex(deps.store, to)).byId);
+    planOfDay.push(plans.get(version)!);
+  }
   const totals = ends.map(() => ({ onlineMs: 0, unknownMs: 0, observedMs: 0, installed: 0, networked: 0, intact: 0 }));
   const bounds = [...starts, deps.now];
   for (const [n, r] of basis.rows.entries()) {
@@ -225,11 +226,11 @@ export async function dailySeries(deps: ReportDeps, region: string, days: number
   });
 }
 
-export function buildReport(deps: ReportDeps, region: string, period: ReportPeriod): Report {
+export async function buildReport(deps: ReportDeps, region: string, period: ReportPeriod): Promise<Report> {
   const to = Math.min(period.to, deps.now);
   const from = Math.min(period.from, to);
-  const { plan, byId } = planIndex(deps.store, to);
-  const basis = loadBasis(deps.store, from, to);
+  const { plan, byId } = await planIndex(deps.store, to);
+  const basis = await loadBasis(deps.store, from, to);
   const marks = basis.marks;
   const cameras = periodCameras(deps, basis, byId, from, to);
   const reportRowsOf = reportRows(region, plan, cameras);

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { cameraStatusMessage, type ReportedConfigMessage, type AgentEvent, type AgentStateMessage, type CameraState, type CameraStatusMessage, type Interval, type StateMark } from '../../protocols/index.js';
-import type { SeqGap, SqliteStore } from '../adapters/sqlite-store.js';
+import type { AggregatorStore, SeqGap, StoreSnapshot } from '../store/port.js';
 import { cameraFact } from '../rates/bind.js';
 import { RateCounters } from '../rates/counters.js';
 import { onlineRates } from '../rates/online.js';
@@ -111,7 +111,7 @@ export interface IngestStats {
 /**
  * What the centre knows: agents, cameras with their latest status and state
  * history, the plan, and the rate counters kept in step with all of it.
- * Every change is written to SQLite before the method returns.
+ * Every change is written to the store (its batch) before the method returns.
  */
 export class AggregatorState {
   readonly agents = new Map<string, AgentRecord>();
@@ -136,7 +136,7 @@ export class AggregatorState {
   /** maintenance windows: cameras under one are counted apart */
   readonly maintenance: MaintenanceBook;
 
-  constructor(private readonly deps: { store: SqliteStore; log: Logger; now: () => number; maintenanceExcluded?: boolean; flapping?: FlappingRule }) {
+  constructor(private readonly deps: { store: AggregatorStore; log: Logger; now: () => number; maintenanceExcluded?: boolean; flapping?: FlappingRule }) {
     this.maintenance = new MaintenanceBook({ store: deps.store, now: deps.now });
   }
 
@@ -177,29 +177,27 @@ export class AggregatorState {
     for (const c of this.cameras.values()) this.refresh(c);
   }
 
-  /** Restores everything from the store (after a restart). */
-  load(): void {
-    const { store } = this.deps;
-    const plan = store.loadPlan();
+  /** Restores everything from what the store held at start (after a restart). */
+  load(snapshot: StoreSnapshot): void {
+    const { plan, marks } = snapshot;
     if (plan) this.indexPlan(JSON.parse(plan) as PlanPoint[]);
     this.counters.setPlan(this.points.values());
-    for (const a of store.loadAgents()) this.agents.set(a.agentId, JSON.parse(a.json) as AgentRecord);
-    const marks = store.loadMarks();
-    this.maintenance.load();
-    for (const [id, at] of store.loadRemovals()) this.removedAt.set(id, at);
-    for (const c of store.loadCameras()) {
+    for (const a of snapshot.agents) this.agents.set(a.agentId, JSON.parse(a.json) as AgentRecord);
+    this.maintenance.load(snapshot.windows);
+    for (const [id, at] of snapshot.removals) this.removedAt.set(id, at);
+    for (const c of snapshot.cameras) {
       const status = cameraStatusMessage.parse(JSON.parse(c.statusJson));
       this.cameras.set(c.cameraId, { cameraId: c.cameraId, agentId: c.agentId, status, firstSeen: c.firstSeen, marks: marks.get(c.cameraId) ?? [] });
     }
     // the most recent sessions of each agent, as the live centre would have kept them
-    for (const h of store.loadSeqHeads().sort((a, b) => a.lastTs - b.lastTs)) {
+    for (const h of [...snapshot.seqHeads].sort((a, b) => a.lastTs - b.lastTs)) {
       const t = this.tracker(h.agentId, h.session);
       t.max = h.maxSeq;
       t.lastActive = h.lastTs;
     }
-    for (const g of store.loadGaps()) this.seqs.get(g.agentId)?.get(g.session)?.addHole(g.fromSeq, g.toSeq);
+    for (const g of snapshot.gaps) this.seqs.get(g.agentId)?.get(g.session)?.addHole(g.fromSeq, g.toSeq);
     for (const c of this.cameras.values()) this.refresh(c);
-    for (const l of store.loadLosses().slice(-MAX_LOSSES)) this.losses.push(JSON.parse(l) as AggregatorState['losses'][number]);
+    for (const l of snapshot.losses.slice(-MAX_LOSSES)) this.losses.push(JSON.parse(l) as AggregatorState['losses'][number]);
   }
 
   plan(): PlanPoint[] {

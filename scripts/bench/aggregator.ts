@@ -6,7 +6,9 @@
  *  - scale: full recompute of every rate for 100k and 1M cameras over a
  *    province-sized region tree, the incremental update per camera change and
  *    the read of every region's rates (goal < 100 ms at 1M), and memory.
- * Run: npm run bench:aggregator  [-- --messages 50000 --sizes 100000,1000000]
+ *  - both on SQLite and on PostgreSQL (a server of its own, initdb in a temp
+ *    directory, unix socket only), each against the same no-op subscriber.
+ * Run: npm run bench:aggregator  [-- --messages 50000 --sizes 100000,1000000 --engines sqlite,postgres]
  * Everything runs on 127.0.0.1 and stops by itself.
  */
 import { mkdtempSync } from 'node:fs';
@@ -23,8 +25,18 @@ import { computeCounts } from '../../aggregator/rates/snapshot.js';
 import { topics, type CameraState, type PointCategory } from '../../protocols/index.js';
 import { median } from './proc-stats.js';
 import { mosquitto } from './broker.js';
+import { startPostgres, type PgServer } from '../sim/postgres-server.js';
 
-const { values } = parseArgs({ options: { messages: { type: 'string', default: '50000' }, sizes: { type: 'string', default: '100000,1000000' } } });
+const { values } = parseArgs({ options: { messages: { type: 'string', default: '50000' }, sizes: { type: 'string', default: '100000,1000000' }, engines: { type: 'string', default: 'sqlite,postgres' } } });
+const engines = values.engines!.split(',').filter(Boolean) as Array<'sqlite' | 'postgres'>;
+let pgServer: PgServer | undefined;
+let databases = 0;
+/** A fresh database of the engine: a SQLite file, or a new database on the benchmark's own PostgreSQL server. */
+async function freshDatabase(engine: 'sqlite' | 'postgres'): Promise<string> {
+  if (engine === 'sqlite') return path.join(mkdtempSync(path.join(os.tmpdir(), 'xl-bench-agg-')), 'agg.db');
+  pgServer ??= await startPostgres();
+  return pgServer.createDatabase(`bench_${++databases}`);
+}
 const M = Number(values.messages);
 const sizes = values.sizes!.split(',').map(Number);
 const t = topics();
@@ -89,13 +101,12 @@ function noopConsumer(url: string, clientId: string) {
   };
 }
 
-function aggregatorConsumer(url: string, clientId: string) {
+function aggregatorConsumer(url: string, clientId: string, engine: 'sqlite' | 'postgres') {
   let app: AggregatorApp | undefined;
   return {
     start: async () => {
-      const dir = mkdtempSync(path.join(os.tmpdir(), 'xl-bench-agg-'));
       app = new AggregatorApp({
-        config: aggregatorConfigSchema.parse({ mqtt: { url, protocolVersion: 4, clientId }, http: { port: 0 }, database: path.join(dir, 'agg.db'), logLevel: 'error' }),
+        config: aggregatorConfigSchema.parse({ mqtt: { url, protocolVersion: 4, clientId }, http: { port: 0 }, database: await freshDatabase(engine), logLevel: 'error' }),
         log: pino({ level: 'error' }),
       });
       await app.start();
@@ -124,11 +135,12 @@ async function drainNoop(url: string, n: number): Promise<number> {
   return n / secs;
 }
 
-async function drainAggregator(url: string, n: number): Promise<{ rate: number; stored: number }> {
-  await backlog(url, 'bench-aggregator', n, 'agg');
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'xl-bench-agg-'));
+async function drainAggregator(url: string, n: number, engine: 'sqlite' | 'postgres'): Promise<{ rate: number; stored: number }> {
+  const clientId = `bench-aggregator-${engine}`;
+  const database = await freshDatabase(engine);
+  await backlog(url, clientId, n, `agg-${engine}`);
   const app = new AggregatorApp({
-    config: aggregatorConfigSchema.parse({ mqtt: { url, protocolVersion: 4, clientId: 'bench-aggregator' }, http: { port: 0 }, database: path.join(dir, 'agg.db'), logLevel: 'error' }),
+    config: aggregatorConfigSchema.parse({ mqtt: { url, protocolVersion: 4, clientId }, http: { port: 0 }, database, logLevel: 'error' }),
     log: pino({ level: 'error' }),
   });
   const t0 = performance.now();
@@ -194,25 +206,29 @@ const f = (x: number, d = 1) => x.toFixed(d);
 console.log(`xueliang aggregator benchmark — node ${process.version}, ${os.cpus().length} cores, loopback only\n`);
 const broker = await mosquitto();
 try {
-  // alternate the two twice and keep each one's better run, so warm-up favours neither
-  const noopRuns: number[] = [];
-  const aggRuns: number[] = [];
-  for (let r = 0; r < 2; r++) {
-    noopRuns.push(await live(broker.url, M, noopConsumer(broker.url, `bench-live-noop-${r}`)));
-    aggRuns.push(await live(broker.url, M, aggregatorConsumer(broker.url, `bench-live-agg-${r}`)));
+  for (const engine of engines) {
+    // alternate the two twice and keep each one's better run, so warm-up favours neither
+    const noopRuns: number[] = [];
+    const aggRuns: number[] = [];
+    for (let r = 0; r < 2; r++) {
+      noopRuns.push(await live(broker.url, M, noopConsumer(broker.url, `bench-live-noop-${engine}-${r}`)));
+      aggRuns.push(await live(broker.url, M, aggregatorConsumer(broker.url, `bench-live-agg-${engine}-${r}`, engine)));
+    }
+    const liveNoop = Math.max(...noopRuns);
+    const liveAgg = Math.max(...aggRuns);
+    const store = engine === 'sqlite' ? 'SQLite WAL group commit' : 'PostgreSQL batched writes';
+    console.log(`[${engine}] ingest, live: a publisher sends ${M} event messages (QoS 1, 500 in flight) through mosquitto while the consumer runs`);
+    console.log(`  no-op mqtt.js subscriber   ${f(liveNoop, 0)} msg/s   (runs: ${noopRuns.map((x) => f(x, 0)).join(', ')})`);
+    console.log(`  aggregator                 ${f(liveAgg, 0)} msg/s   (runs: ${aggRuns.map((x) => f(x, 0)).join(', ')})   (validate, dedupe, ${store}, acks after commit)`);
+    console.log(`  ratio ${f(liveAgg / liveNoop, 2)}   (goal ≥ 0.8)`);
+    const noop = await drainNoop(broker.url, M);
+    const agg = await drainAggregator(broker.url, M, engine);
+    console.log(`[${engine}] ingest, backlog: ${M} events queued while the consumer was away, then drained (the consumer's own ceiling)`);
+    console.log(`  no-op ${f(noop, 0)} msg/s   aggregator ${f(agg.rate, 0)} msg/s (${agg.stored} stored)   ratio ${f(agg.rate / noop, 2)}\n`);
   }
-  const liveNoop = Math.max(...noopRuns);
-  const liveAgg = Math.max(...aggRuns);
-  console.log(`ingest, live: a publisher sends ${M} event messages (QoS 1, 500 in flight) through mosquitto while the consumer runs`);
-  console.log(`  no-op mqtt.js subscriber   ${f(liveNoop, 0)} msg/s   (runs: ${noopRuns.map((x) => f(x, 0)).join(', ')})`);
-  console.log(`  aggregator                 ${f(liveAgg, 0)} msg/s   (runs: ${aggRuns.map((x) => f(x, 0)).join(', ')})   (validate, dedupe, SQLite WAL group commit, acks after commit)`);
-  console.log(`  ratio ${f(liveAgg / liveNoop, 2)}   (goal ≥ 0.8)`);
-  const noop = await drainNoop(broker.url, M);
-  const agg = await drainAggregator(broker.url, M);
-  console.log(`ingest, backlog: ${M} events queued while the consumer was away, then drained (the consumer's own ceiling)`);
-  console.log(`  no-op ${f(noop, 0)} msg/s   aggregator ${f(agg.rate, 0)} msg/s (${agg.stored} stored)   ratio ${f(agg.rate / noop, 2)}\n`);
 } finally {
   broker.stop();
+  await pgServer?.stop();
 }
 for (const n of sizes) {
   const s = scale(n);

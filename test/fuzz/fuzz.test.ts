@@ -55,10 +55,12 @@ describe('fuzz', () => {
     expect(process.memoryUsage().heapUsed).toBeLessThan(1024 * 1024 * 1024);
   }, 120_000);
 
-  it(`fuzz: ${N} mutated MQTT payloads are each applied or rejected with a reason, and the state stays sound`, () => {
+  it(`fuzz: ${N} mutated MQTT payloads are each applied or rejected with a reason, and the state stays sound`, async () => {
     const rand = rng(7);
     const t = topics();
-    const state = new AggregatorState({ store: new SqliteStore(':memory:'), log: pino({ level: 'silent' }), now: Date.now });
+    const store = new SqliteStore(':memory:');
+    await store.open();
+    const state = new AggregatorState({ store, log: pino({ level: 'silent' }), now: Date.now });
     const ingest = createIngest({ state, topicRoot: t.root, maxPayloadBytes: 64 * 1024, log: pino({ level: 'silent' }) });
     const now = new Date().toISOString();
     const seeds: Array<[string, string]> = [
@@ -77,6 +79,7 @@ describe('fuzz', () => {
     expect(Object.keys(s.rejected)).toEqual(expect.arrayContaining(['not_json', 'schema']));
     // whatever got in is consistent: every camera has a fact in the counters
     for (const id of state.cameras.keys()) expect(state.counters.get(id)).toBeDefined();
+    await store.close();
   }, 120_000);
 
   it(`fuzz: ${N} mutated config files are each valid or refused with path: message issues`, () => {

@@ -5,6 +5,7 @@ import * as http from '../../protocols/http-api.js';
 import { openApiDocument } from '../../protocols/openapi.js';
 import { aggregatorConfig, startAggregator, type AggregatorProcess, type AggregatorSetup } from '../support/aggregator-process.js';
 import { startMosquitto, type Broker } from '../support/mosquitto.js';
+import { startPostgres, type PgServer } from '../../scripts/sim/postgres-server.js';
 import { MqttWatch } from '../support/mqtt-watch.js';
 import { waitFor } from '../support/wait.js';
 
@@ -72,8 +73,10 @@ interface Cell {
 }
 type Rates = { regions: Array<{ region: string; categories: Record<string, Cell> }> };
 
-describe('aggregator with a real broker', () => {
+// the same ingest, rates and durability on each engine: SQLite (the default) and a real PostgreSQL server
+describe.each(['sqlite', 'postgres'] as const)('aggregator with a real broker, on %s', (engine) => {
   let broker: Broker;
+  let pgServer: PgServer | undefined;
   let setup: AggregatorSetup;
   let agg: AggregatorProcess;
   let pub: MqttWatch;
@@ -88,7 +91,9 @@ describe('aggregator with a real broker', () => {
 
   beforeAll(async () => {
     broker = await startMosquitto();
-    setup = await aggregatorConfig({ mqtt: { url: broker.url }, http: { token: 'a-very-long-plan-token-123' } });
+    pgServer = engine === 'postgres' ? await startPostgres() : undefined;
+    const database = pgServer ? { database: await pgServer.createDatabase('aggregator_test') } : {};
+    setup = await aggregatorConfig({ mqtt: { url: broker.url }, http: { token: 'a-very-long-plan-token-123' }, ...database });
     agg = await startAggregator(setup);
     pub = await MqttWatch.connect(broker.url, [`${t.root}/rates/#`]);
     const res = await fetch(`${agg.api}/api/plan`, { method: 'PUT', headers: { Authorization: 'Bearer a-very-long-plan-token-123', 'Content-Type': 'application/json' }, body: JSON.stringify(plan) });
@@ -101,6 +106,7 @@ describe('aggregator with a real broker', () => {
     await agg?.stop('SIGKILL');
     await pub?.close();
     await broker?.stop();
+    await pgServer?.stop();
   });
 
   it('aggregator: a plan replacement without the token is refused', async () => {
@@ -203,7 +209,7 @@ describe('aggregator with a real broker', () => {
     expect(await agg.get('/api/openapi.json')).toEqual(openApiDocument());
   });
 
-  it('aggregator: a clean restart recomputes the same numbers from SQLite', async () => {
+  it('aggregator: a clean restart recomputes the same numbers from its store', async () => {
     expect(await agg.stop('SIGTERM')).toBe(0);
     agg = await startAggregator(setup);
     await expectFinalNumbers();

@@ -9,6 +9,7 @@ import { reportResponse } from '../../protocols/http-api.js';
 import { CLI } from '../support/agent-process.js';
 import { aggregatorConfig, startAggregator, type AggregatorProcess, type AggregatorSetup } from '../support/aggregator-process.js';
 import { startMosquitto, type Broker } from '../support/mosquitto.js';
+import { startPostgres, type PgServer } from '../../scripts/sim/postgres-server.js';
 import { MqttWatch } from '../support/mqtt-watch.js';
 import { waitFor } from '../support/wait.js';
 
@@ -37,8 +38,10 @@ const status = (cameraId: string, state: string, pointId: string | null) => ({
 interface Row { region: string; category: string; points: number; coveredPoints: number; installed: number; networked: number; intact: number; onlineMs: number; intactMs: number; observedMs: number; unknownMs: number; intactRate: { numerator: number; denominator: number; rate: number | null } }
 interface Report { period: { from: string; to: string; complete: boolean }; generatedAt: string; rows: Row[]; ranking: Array<{ rank: number; region: string }>; longestOffline: Array<{ cameraId: string; offlineMs: number; outages: number }>; repairs: Array<{ region: string; repairs: number; meanMs: number | null }> }
 
-describe('assessment report', () => {
+// every report reads the store: the same numbers from SQLite and from a real PostgreSQL server
+describe.each(['sqlite', 'postgres'] as const)('assessment report, on %s', (engine) => {
   let broker: Broker;
+  let pgServer: PgServer | undefined;
   let setup: AggregatorSetup;
   let agg: AggregatorProcess;
   let pub: MqttWatch;
@@ -47,7 +50,8 @@ describe('assessment report', () => {
 
   beforeAll(async () => {
     broker = await startMosquitto();
-    setup = await aggregatorConfig({ mqtt: { url: broker.url }, http: { token: TOKEN } });
+    pgServer = engine === 'postgres' ? await startPostgres() : undefined;
+    setup = await aggregatorConfig({ mqtt: { url: broker.url }, http: { token: TOKEN }, ...(pgServer ? { database: await pgServer.createDatabase('report_test') } : {}) });
     agg = await startAggregator(setup, { env: { TZ: 'UTC' } });
     pub = await MqttWatch.connect(broker.url, [`${t.root}/none`]);
     const plan = [
@@ -84,6 +88,7 @@ describe('assessment report', () => {
     await agg?.stop('SIGKILL');
     await pub?.close();
     await broker?.stop();
+    await pgServer?.stop();
   });
 
   it('report: every number of a month, per county and category, as worked out by hand', async () => {

@@ -1,0 +1,388 @@
+import pg from 'pg';
+import type { Logger } from 'pino';
+import type { CameraState, StateMark } from '../../protocols/index.js';
+import { maskUrlPassword } from '../../platform/redact.js';
+import { EventKeyIndex } from '../store/event-keys.js';
+import { pendingMigrations } from '../store/migrations.js';
+import { AUTO_FLUSH_MS, type AggregatorStore, type RecordingCheckRow, type StoreSnapshot, type StoredCamera } from '../store/port.js';
+
+/**
+ * How each kind of write reaches PostgreSQL: one statement per run of writes
+ * of that kind, its rows passed as arrays (unnest), so a batch of a thousand
+ * messages costs a handful of round trips. `collapse` keeps one row per key
+ * in a run (an upsert may not touch a row twice in one statement): the last
+ * write of a row wins, or the first where a later one could no longer apply.
+ */
+interface OpKind {
+  table: string;
+  sql: string;
+  types: string[];
+  collapse?: { key: (row: unknown[]) => string; keep: 'first' | 'last' };
+}
+
+const byFirst = (row: unknown[]) => String(row[0]);
+const OPS = {
+  agent: { table: 'agents', types: ['text', 'text'], collapse: { key: byFirst, keep: 'last' }, sql: 'INSERT INTO agents (agent_id, json) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT (agent_id) DO UPDATE SET json = excluded.json' },
+  camera: {
+    table: 'cameras',
+    types: ['text', 'text', 'text', 'bigint'],
+    collapse: { key: byFirst, keep: 'last' },
+    sql: 'INSERT INTO cameras (camera_id, agent_id, status_json, first_seen) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) ON CONFLICT (camera_id) DO UPDATE SET agent_id = excluded.agent_id, status_json = excluded.status_json, removed_at = NULL',
+  },
+  removeCamera: { table: 'cameras', types: ['text', 'bigint'], collapse: { key: byFirst, keep: 'last' }, sql: 'UPDATE cameras c SET removed_at = u.at FROM unnest($1::text[], $2::bigint[]) AS u(id, at) WHERE c.camera_id = u.id' },
+  event: { table: 'events', types: ['text', 'text', 'bigint', 'bigint', 'text'], sql: 'INSERT INTO events (agent_id, session, seq, ts, camera_id) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[]) ON CONFLICT DO NOTHING' },
+  mark: { table: 'marks', types: ['text', 'bigint', 'text'], sql: 'INSERT INTO marks (camera_id, at, state) SELECT c, a, s FROM unnest($1::text[], $2::bigint[], $3::text[]) WITH ORDINALITY AS u(c, a, s, n) ORDER BY n' },
+  // a mark proven once is no longer unknown: a second proof of it in the same run would not have applied
+  proveMark: {
+    table: 'marks',
+    types: ['text', 'bigint', 'text'],
+    collapse: { key: (r: unknown[]) => `${String(r[0])}\u0000${String(r[1])}`, keep: 'first' },
+    sql: "UPDATE marks m SET state = u.s FROM unnest($1::text[], $2::bigint[], $3::text[]) AS u(c, a, s) WHERE m.camera_id = u.c AND m.at = u.a AND m.state = 'unknown'",
+  },
+  loss: { table: 'losses', types: ['text'], sql: 'INSERT INTO losses (json) SELECT j FROM unnest($1::text[]) WITH ORDINALITY AS u(j, n) ORDER BY n' },
+  plan: { table: 'plan', types: ['text'], collapse: { key: () => 'plan', keep: 'last' }, sql: 'INSERT INTO plan (id, json) SELECT 1, j FROM unnest($1::text[]) AS u(j) ON CONFLICT (id) DO UPDATE SET json = excluded.json' },
+  planVersion: { table: 'plan_versions', types: ['bigint', 'text'], sql: 'INSERT INTO plan_versions (at, json) SELECT a, j FROM unnest($1::bigint[], $2::text[]) WITH ORDINALITY AS u(a, j, n) ORDER BY n' },
+  recording: {
+    table: 'recording_checks',
+    types: ['text', 'bigint', 'boolean', 'float8', 'float8'],
+    sql: 'INSERT INTO recording_checks (camera_id, checked_at, supported, recorded_sec, scheduled_sec) SELECT * FROM unnest($1::text[], $2::bigint[], $3::boolean[], $4::float8[], $5::float8[]) ON CONFLICT DO NOTHING',
+  },
+  alert: { table: 'alerts', types: ['text', 'text', 'boolean'], collapse: { key: byFirst, keep: 'last' }, sql: 'INSERT INTO alerts (id, json, active) SELECT * FROM unnest($1::text[], $2::text[], $3::boolean[]) ON CONFLICT (id) DO UPDATE SET json = excluded.json, active = excluded.active' },
+  meta: { table: 'meta', types: ['text', 'text'], collapse: { key: byFirst, keep: 'last' }, sql: 'INSERT INTO meta (key, value) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT (key) DO UPDATE SET value = excluded.value' },
+  window: { table: 'maintenance', types: ['text', 'text'], collapse: { key: byFirst, keep: 'last' }, sql: 'INSERT INTO maintenance (id, json) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT (id) DO UPDATE SET json = excluded.json' },
+  deleteWindow: { table: 'maintenance', types: ['text'], sql: 'DELETE FROM maintenance WHERE id = ANY($1::text[])' },
+  notice: { table: 'alert_outbox', types: ['bigint', 'text'], collapse: { key: byFirst, keep: 'last' }, sql: 'INSERT INTO alert_outbox (seq, json) SELECT * FROM unnest($1::bigint[], $2::text[]) ON CONFLICT (seq) DO UPDATE SET json = excluded.json' },
+  noticeDelivered: { table: 'alert_outbox', types: ['bigint'], sql: 'DELETE FROM alert_outbox WHERE seq = ANY($1::bigint[])' },
+} satisfies Record<string, OpKind>;
+
+type Op = { kind: keyof typeof OPS; row: unknown[] };
+
+/**
+ * The statements that make `ops` durable: writes to different tables commute,
+ * writes to one table keep their order, and each run of one kind is one
+ * statement.
+ */
+export function statementsFor(ops: readonly Op[]): Array<{ sql: string; params: unknown[][] }> {
+  const perTable = new Map<string, Op[]>();
+  for (const op of ops) {
+    const t = OPS[op.kind].table;
+    let list = perTable.get(t);
+    if (!list) perTable.set(t, (list = []));
+    list.push(op);
+  }
+  const out: Array<{ sql: string; params: unknown[][] }> = [];
+  for (const list of perTable.values()) {
+    let i = 0;
+    while (i < list.length) {
+      const kind = list[i]!.kind;
+      let j = i;
+      while (j < list.length && list[j]!.kind === kind) j++;
+      const spec: OpKind = OPS[kind];
+      let rows = list.slice(i, j).map((o) => o.row);
+      if (spec.collapse) {
+        const { key, keep } = spec.collapse;
+        const chosen = new Map<string, unknown[]>();
+        for (const r of rows) if (keep === 'last' || !chosen.has(key(r))) chosen.set(key(r), r);
+        rows = [...chosen.values()];
+      }
+      out.push({ sql: spec.sql, params: spec.types.map((_, c) => rows.map((r) => r[c])) });
+      i = j;
+    }
+  }
+  return out;
+}
+
+/** bigint columns hold epoch milliseconds and counts, safe as numbers */
+const types = {
+  getTypeParser: ((oid: number, format?: string) => (oid === pg.types.builtins.INT8 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text'))) as typeof pg.types.getTypeParser,
+};
+
+/**
+ * The store on PostgreSQL (`pg`, its only importer), for a centre bigger than
+ * one SQLite file serves comfortably. Writes are kept in order in memory and
+ * sent at flush() in one transaction; whether an event is new is answered from
+ * an index of the stored (agent, session, seq) ranges, loaded at open(), with
+ * the primary key as the backstop. One aggregator process writes at a time.
+ */
+export class PostgresStore implements AggregatorStore {
+  readonly engine = 'postgres';
+  private readonly pool: pg.Pool;
+  private ops: Op[] = [];
+  private chain: Promise<void> = Promise.resolve();
+  private timer: NodeJS.Timeout | undefined;
+  private readonly events = new EventKeyIndex();
+  private closed = false;
+
+  constructor(private readonly deps: { url: string; log: Logger }) {
+    this.pool = new pg.Pool({ connectionString: deps.url, max: 4, types, application_name: 'xueliang-aggregator', connectionTimeoutMillis: 10_000 });
+    // an idle connection the server closed: the pool replaces it; without a listener it would end the process
+    this.pool.on('error', (err) => deps.log.warn({ err: { message: err.message } }, 'PostgreSQL connection lost'));
+  }
+
+  async open(): Promise<void> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      throw new Error(`cannot reach the database ${maskUrlPassword(this.deps.url)}: ${(err as Error).message}`);
+    }
+    try {
+      await client.query('BEGIN');
+      // replicas starting together migrate one after the other
+      await client.query("SELECT pg_advisory_xact_lock(hashtext('xueliang-schema'))");
+      await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at bigint NOT NULL)');
+      const current = (await client.query<{ v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations')).rows[0]?.v ?? 0;
+      for (const m of pendingMigrations(current)) {
+        await client.query(m.postgres);
+        await client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, Date.now()]);
+        this.deps.log.info({ version: m.version, name: m.name }, 'database migrated');
+      }
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+    // the stored event keys, as runs of consecutive seq per session
+    const runs = await this.pool.query<{ agent_id: string; session: string; f: number; t: number; ts: number }>(
+      `SELECT agent_id, session, MIN(seq) AS f, MAX(seq) AS t, MAX(ts) AS ts FROM (
+         SELECT agent_id, session, seq, ts, seq - ROW_NUMBER() OVER (PARTITION BY agent_id, session ORDER BY seq) AS grp FROM events
+       ) AS e GROUP BY agent_id, session, grp`,
+    );
+    for (const r of runs.rows) this.events.addRange(r.agent_id, r.session, r.f, r.t, r.ts);
+  }
+
+  private push(kind: Op['kind'], row: unknown[]): void {
+    this.ops.push({ kind, row });
+    this.schedule(AUTO_FLUSH_MS);
+  }
+
+  private schedule(ms: number): void {
+    if (this.timer || this.closed) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.flush().catch((err: Error) => {
+        this.deps.log.error({ err: { message: err.message } }, 'PostgreSQL write failed: kept in memory, trying again');
+        this.schedule(1000);
+      });
+    }, ms);
+  }
+
+  saveAgent(agentId: string, json: string): void {
+    this.push('agent', [agentId, json]);
+  }
+
+  saveCamera(c: StoredCamera): void {
+    this.push('camera', [c.cameraId, c.agentId, c.statusJson, c.firstSeen]);
+  }
+
+  removeCamera(cameraId: string, at: number): void {
+    this.push('removeCamera', [cameraId, at]);
+  }
+
+  insertEvent(agentId: string, session: string, seq: number, ts: number, cameraId: string): boolean {
+    if (!this.events.add(agentId, session, seq, ts)) return false;
+    this.push('event', [agentId, session, seq, ts, cameraId]);
+    return true;
+  }
+
+  insertMark(cameraId: string, mark: StateMark): void {
+    this.push('mark', [cameraId, mark.at, mark.state]);
+  }
+
+  proveMark(cameraId: string, at: number, state: CameraState): void {
+    this.push('proveMark', [cameraId, at, state]);
+  }
+
+  saveLoss(json: string): void {
+    this.push('loss', [json]);
+  }
+
+  savePlan(json: string, at: number): void {
+    this.push('plan', [json]);
+    this.push('planVersion', [at, json]);
+  }
+
+  saveRecordingCheck(cameraId: string, checkedAt: number, supported: boolean, recordedSec: number | null, scheduledSec: number | null): void {
+    this.push('recording', [cameraId, checkedAt, supported, recordedSec, scheduledSec]);
+  }
+
+  saveAlert(id: string, json: string, active: boolean): void {
+    this.push('alert', [id, json, active]);
+  }
+
+  saveNoticeSeq(seq: number): void {
+    this.push('meta', ['alert_seq', String(seq)]);
+  }
+
+  saveWindow(id: string, json: string): void {
+    this.push('window', [id, json]);
+  }
+
+  deleteWindow(id: string): void {
+    this.push('deleteWindow', [id]);
+  }
+
+  queueNotice(seq: number, json: string): void {
+    this.push('notice', [seq, json]);
+  }
+
+  noticeDelivered(seq: number): void {
+    this.push('noticeDelivered', [seq]);
+  }
+
+  /** Flushes run one after another; each sends what was written before it began. */
+  flush(): Promise<void> {
+    const run = this.chain.then(() => this.send());
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async send(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const ops = this.ops;
+    this.ops = [];
+    if (ops.length === 0) return;
+    let client: pg.PoolClient | undefined;
+    try {
+      client = await this.pool.connect();
+      await client.query('BEGIN');
+      for (const s of statementsFor(ops)) await client.query(s.sql, s.params);
+      await client.query('COMMIT');
+    } catch (err) {
+      await client?.query('ROLLBACK').catch(() => undefined);
+      // nothing of the batch was stored: it goes first in the next try
+      this.ops = ops.concat(this.ops);
+      throw err;
+    } finally {
+      client?.release();
+    }
+  }
+
+  private async rows<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {
+    await this.flush();
+    return (await this.pool.query<T>(sql, params)).rows;
+  }
+
+  async load(): Promise<StoreSnapshot> {
+    const marks = new Map<string, StateMark[]>();
+    for (const r of await this.rows<{ camera_id: string; at: number; state: CameraState }>('SELECT camera_id, at, state FROM marks ORDER BY camera_id, at, id')) {
+      let list = marks.get(r.camera_id);
+      if (!list) marks.set(r.camera_id, (list = []));
+      list.push({ at: r.at, state: r.state });
+    }
+    const [outboxMax] = await this.rows<{ m: number | null }>('SELECT MAX(seq) AS m FROM alert_outbox');
+    const [kept] = await this.rows<{ value: string }>("SELECT value FROM meta WHERE key = 'alert_seq'");
+    const cameraRows = await this.rows<{ camera_id: string; agent_id: string; status_json: string; first_seen: number; removed_at: number | null }>('SELECT camera_id, agent_id, status_json, first_seen, removed_at FROM cameras');
+    return {
+      plan: (await this.rows<{ json: string }>('SELECT json FROM plan WHERE id = 1'))[0]?.json,
+      agents: (await this.rows<{ agent_id: string; json: string }>('SELECT agent_id, json FROM agents')).map((r) => ({ agentId: r.agent_id, json: r.json })),
+      cameras: cameraRows.filter((r) => r.removed_at === null).map((r) => ({ cameraId: r.camera_id, agentId: r.agent_id, statusJson: r.status_json, firstSeen: r.first_seen })),
+      removals: new Map(cameraRows.filter((r) => r.removed_at !== null).map((r) => [r.camera_id, r.removed_at!])),
+      marks,
+      seqHeads: (await this.rows<{ agent_id: string; session: string; m: number; t: number }>('SELECT agent_id, session, MAX(seq) AS m, MAX(ts) AS t FROM events GROUP BY agent_id, session')).map((r) => ({ agentId: r.agent_id, session: r.session, maxSeq: r.m, lastTs: r.t })),
+      gaps: (
+        await this.rows<{ agent_id: string; session: string; from_seq: number; to_seq: number }>(
+          `SELECT agent_id, session, prev + 1 AS from_seq, seq - 1 AS to_seq FROM (
+             SELECT agent_id, session, seq, COALESCE(LAG(seq) OVER (PARTITION BY agent_id, session ORDER BY seq), 0) AS prev FROM events
+           ) AS e WHERE seq - prev > 1 ORDER BY agent_id, session, from_seq`,
+        )
+      ).map((r) => ({ agentId: r.agent_id, session: r.session, fromSeq: r.from_seq, toSeq: r.to_seq })),
+      losses: (await this.rows<{ json: string }>('SELECT json FROM losses ORDER BY id')).map((r) => r.json),
+      windows: (await this.rows<{ json: string }>('SELECT json FROM maintenance ORDER BY id')).map((r) => r.json),
+      alerts: (await this.rows<{ json: string; active: boolean }>('SELECT json, active FROM alerts')).map((r) => ({ json: r.json, active: r.active })),
+      lastNoticeSeq: Math.max(outboxMax?.m ?? 0, kept ? Number(kept.value) : 0),
+    };
+  }
+
+  async camerasInPeriod(from: number, to: number): Promise<Array<StoredCamera & { removedAt: number | null }>> {
+    const rows = await this.rows<{ camera_id: string; agent_id: string; status_json: string; first_seen: number; removed_at: number | null }>(
+      'SELECT camera_id, agent_id, status_json, first_seen, removed_at FROM cameras WHERE first_seen < $1 AND (removed_at IS NULL OR removed_at > $2)',
+      [to, from],
+    );
+    return rows.map((r) => ({ cameraId: r.camera_id, agentId: r.agent_id, statusJson: r.status_json, firstSeen: r.first_seen, removedAt: r.removed_at }));
+  }
+
+  async marksBefore(to: number, cameraIds: ReadonlySet<string>): Promise<Map<string, StateMark[]>> {
+    const out = new Map<string, StateMark[]>();
+    for (const r of await this.rows<{ camera_id: string; at: number; state: CameraState }>('SELECT camera_id, at, state FROM marks WHERE at < $1 ORDER BY camera_id, at, id', [to])) {
+      if (!cameraIds.has(r.camera_id)) continue;
+      let list = out.get(r.camera_id);
+      if (!list) out.set(r.camera_id, (list = []));
+      list.push({ at: r.at, state: r.state });
+    }
+    return out;
+  }
+
+  async recordingChecksIn(from: number, to: number): Promise<Map<string, RecordingCheckRow[]>> {
+    const out = new Map<string, RecordingCheckRow[]>();
+    const rows = await this.rows<{ camera_id: string; supported: boolean; recorded_sec: number | null; scheduled_sec: number | null }>(
+      'SELECT camera_id, supported, recorded_sec, scheduled_sec FROM recording_checks WHERE checked_at >= $1 AND checked_at < $2 ORDER BY camera_id, checked_at',
+      [from, to],
+    );
+    for (const r of rows) {
+      const list = out.get(r.camera_id) ?? [];
+      list.push({ supported: r.supported, recordedSec: r.recorded_sec, scheduledSec: r.scheduled_sec });
+      out.set(r.camera_id, list);
+    }
+    return out;
+  }
+
+  private async planRowAt(at: number): Promise<{ id: number; json: string } | undefined> {
+    const [row] = await this.rows<{ id: number; json: string }>('SELECT id, json FROM plan_versions WHERE at <= $1 ORDER BY at DESC, id DESC LIMIT 1', [at]);
+    return row ?? (await this.rows<{ id: number; json: string }>('SELECT id, json FROM plan_versions ORDER BY at, id LIMIT 1'))[0];
+  }
+
+  async planAt(at: number): Promise<string | undefined> {
+    return (await this.planRowAt(at))?.json ?? (await this.rows<{ json: string }>('SELECT json FROM plan WHERE id = 1'))[0]?.json;
+  }
+
+  async planVersionAt(at: number): Promise<number> {
+    return (await this.planRowAt(at))?.id ?? 0;
+  }
+
+  async nextNotice(): Promise<{ seq: number; json: string } | undefined> {
+    return (await this.rows<{ seq: number; json: string }>('SELECT seq, json FROM alert_outbox ORDER BY seq LIMIT 1'))[0];
+  }
+
+  async trimNotices(max: number): Promise<number> {
+    await this.flush();
+    return (await this.pool.query('DELETE FROM alert_outbox WHERE seq <= (SELECT MAX(seq) FROM alert_outbox) - $1', [max])).rowCount ?? 0;
+  }
+
+  async prune(before: number): Promise<{ events: number; marks: number }> {
+    await this.flush();
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const events = await client.query(
+        'DELETE FROM events e USING (SELECT agent_id, session FROM events GROUP BY agent_id, session HAVING MAX(ts) < $1) AS old WHERE e.agent_id = old.agent_id AND e.session = old.session',
+        [before],
+      );
+      const marks = await client.query('DELETE FROM marks WHERE at < $1 AND id NOT IN (SELECT DISTINCT ON (camera_id) id FROM marks WHERE at < $1 ORDER BY camera_id, at DESC, id DESC)', [before]);
+      await client.query('COMMIT');
+      this.events.dropOlderThan(before);
+      return { events: events.rowCount ?? 0, marks: marks.rowCount ?? 0 };
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    try {
+      await this.flush();
+    } catch (err) {
+      // the MQTT messages behind them were not acknowledged: the broker sends them again to the next run
+      this.deps.log.error({ err: { message: (err as Error).message }, writes: this.ops.length }, 'stopped with writes the database did not take');
+    }
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.pool.end();
+  }
+}

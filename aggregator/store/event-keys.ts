@@ -1,0 +1,88 @@
+/**
+ * Which (agent, session, seq) an engine already holds, kept as sorted ranges
+ * of seq per session, for a store whose writes are sent in batches (so it can
+ * answer insertEvent at once). One range covers a session that arrived in
+ * order; a hole costs one more. Exact for the one process that writes.
+ */
+export class EventKeyIndex {
+  private readonly sessions = new Map<string, { ranges: Array<[number, number]>; lastTs: number }>();
+
+  private static key(agentId: string, session: string): string {
+    return `${agentId}\u0000${session}`;
+  }
+
+  /** Records a stored range (from the engine at start). */
+  addRange(agentId: string, session: string, from: number, to: number, lastTs: number): void {
+    const e = this.entry(agentId, session);
+    e.lastTs = Math.max(e.lastTs, lastTs);
+    insertRange(e.ranges, from, to);
+  }
+
+  /** True when the key was not there (and now is). */
+  add(agentId: string, session: string, seq: number, ts: number): boolean {
+    const e = this.entry(agentId, session);
+    if (has(e.ranges, seq)) return false;
+    insertRange(e.ranges, seq, seq);
+    e.lastTs = Math.max(e.lastTs, ts);
+    return true;
+  }
+
+  /** Forgets the sessions whose last event is older than `before` (pruned from the engine). */
+  dropOlderThan(before: number): void {
+    for (const [k, e] of this.sessions) if (e.lastTs < before) this.sessions.delete(k);
+  }
+
+  /** Number of ranges held, for tests and the memory bound. */
+  get size(): number {
+    let n = 0;
+    for (const e of this.sessions.values()) n += e.ranges.length;
+    return n;
+  }
+
+  private entry(agentId: string, session: string) {
+    const k = EventKeyIndex.key(agentId, session);
+    let e = this.sessions.get(k);
+    if (!e) this.sessions.set(k, (e = { ranges: [], lastTs: 0 }));
+    return e;
+  }
+}
+
+/** Index of the last range starting at or below `seq`, or -1. */
+function floor(ranges: Array<[number, number]>, seq: number): number {
+  let lo = 0;
+  let hi = ranges.length - 1;
+  let found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (ranges[mid]![0] <= seq) {
+      found = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return found;
+}
+
+function has(ranges: Array<[number, number]>, seq: number): boolean {
+  const i = floor(ranges, seq);
+  return i >= 0 && ranges[i]![1] >= seq;
+}
+
+/** Inserts [from, to] and merges it with the ranges it touches. */
+function insertRange(ranges: Array<[number, number]>, from: number, to: number): void {
+  let i = floor(ranges, from);
+  // merge with the range before when it reaches `from`
+  if (i >= 0 && ranges[i]![1] >= from - 1) {
+    ranges[i]![1] = Math.max(ranges[i]![1], to);
+  } else {
+    i += 1;
+    ranges.splice(i, 0, [from, to]);
+  }
+  // swallow the ranges after that the merged one now reaches
+  const cur = ranges[i]!;
+  let j = i + 1;
+  while (j < ranges.length && ranges[j]![0] <= cur[1] + 1) {
+    cur[1] = Math.max(cur[1], ranges[j]![1]);
+    j += 1;
+  }
+  if (j > i + 1) ranges.splice(i + 1, j - i - 1);
+}

@@ -1,0 +1,69 @@
+/**
+ * The aggregator's schema, as numbered migrations for each engine. A store
+ * runs, in order and each in its own transaction, those above the highest
+ * version in its `schema_migrations` table, at every start. Add a migration
+ * at the end; never edit one that has shipped.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sqlite: string;
+  postgres: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'base schema',
+    // IF NOT EXISTS: a SQLite file made before migrations were numbered (0.1.0) adopts version 1 as it is
+    sqlite: `
+      CREATE TABLE IF NOT EXISTS agents (agent_id TEXT PRIMARY KEY, json TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS cameras (camera_id TEXT PRIMARY KEY, agent_id TEXT NOT NULL, status_json TEXT NOT NULL, first_seen INTEGER NOT NULL, removed_at INTEGER);
+      CREATE TABLE IF NOT EXISTS events (
+        agent_id TEXT NOT NULL, session TEXT NOT NULL, seq INTEGER NOT NULL,
+        ts INTEGER NOT NULL, camera_id TEXT NOT NULL,
+        PRIMARY KEY (agent_id, session, seq)) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS marks (camera_id TEXT NOT NULL, at INTEGER NOT NULL, state TEXT NOT NULL);
+      CREATE INDEX IF NOT EXISTS marks_by_camera ON marks (camera_id, at);
+      CREATE TABLE IF NOT EXISTS plan (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS losses (json TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS plan_versions (at INTEGER NOT NULL, json TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS maintenance (id TEXT PRIMARY KEY, json TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS alerts (id TEXT PRIMARY KEY, json TEXT NOT NULL, active INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS alert_outbox (seq INTEGER PRIMARY KEY, json TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS recording_checks (
+        camera_id TEXT NOT NULL, checked_at INTEGER NOT NULL, supported INTEGER NOT NULL, recorded_sec REAL, scheduled_sec REAL,
+        PRIMARY KEY (camera_id, checked_at)) WITHOUT ROWID;
+    `,
+    // times are epoch milliseconds (bigint); marks and versions keep their order of writing in an identity column
+    postgres: `
+      CREATE TABLE agents (agent_id text PRIMARY KEY, json text NOT NULL);
+      CREATE TABLE cameras (camera_id text PRIMARY KEY, agent_id text NOT NULL, status_json text NOT NULL, first_seen bigint NOT NULL, removed_at bigint);
+      CREATE TABLE events (
+        agent_id text NOT NULL, session text NOT NULL, seq bigint NOT NULL, ts bigint NOT NULL, camera_id text NOT NULL,
+        PRIMARY KEY (agent_id, session, seq));
+      CREATE TABLE marks (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, camera_id text NOT NULL, at bigint NOT NULL, state text NOT NULL);
+      CREATE INDEX marks_by_camera ON marks (camera_id, at, id);
+      CREATE INDEX marks_by_time ON marks (at);
+      CREATE TABLE plan (id integer PRIMARY KEY CHECK (id = 1), json text NOT NULL);
+      CREATE TABLE losses (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, json text NOT NULL);
+      CREATE TABLE plan_versions (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, at bigint NOT NULL, json text NOT NULL);
+      CREATE TABLE maintenance (id text PRIMARY KEY, json text NOT NULL);
+      CREATE TABLE alerts (id text PRIMARY KEY, json text NOT NULL, active boolean NOT NULL);
+      CREATE TABLE alert_outbox (seq bigint PRIMARY KEY, json text NOT NULL);
+      CREATE TABLE meta (key text PRIMARY KEY, value text NOT NULL);
+      CREATE TABLE recording_checks (
+        camera_id text NOT NULL, checked_at bigint NOT NULL, supported boolean NOT NULL, recorded_sec double precision, scheduled_sec double precision,
+        PRIMARY KEY (camera_id, checked_at));
+    `,
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;
+
+/** The migrations a store at `current` still needs, in order; an error when the store is newer than this program. */
+export function pendingMigrations(current: number): Migration[] {
+  if (current > SCHEMA_VERSION) throw new Error(`the database is at schema version ${current}, newer than this xueliang (${SCHEMA_VERSION}): run the newer version, or restore a backup`);
+  return MIGRATIONS.filter((m) => m.version > current);
+}

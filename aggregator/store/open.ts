@@ -1,0 +1,23 @@
+import type { Logger } from 'pino';
+import { PostgresStore } from '../adapters/postgres-store.js';
+import { SqliteStore } from '../adapters/sqlite-store.js';
+import type { AggregatorStore } from './port.js';
+
+/**
+ * Which engine a `database` setting names: `postgres://…` or
+ * `postgresql://…` (libpq's URL, `?host=/run/postgresql` for a unix socket);
+ * `sqlite:///var/lib/xueliang/aggregator.db`, a plain file path, or
+ * `:memory:` for SQLite.
+ */
+export function storeTarget(database: string): { engine: 'postgres'; url: string } | { engine: 'sqlite'; file: string } {
+  if (/^postgres(ql)?:\/\//i.test(database)) return { engine: 'postgres', url: database };
+  const m = /^sqlite:\/\/(.*)$/i.exec(database);
+  if (m) return { engine: 'sqlite', file: m[1] || ':memory:' };
+  return { engine: 'sqlite', file: database };
+}
+
+/** The store the setting names, not opened yet. */
+export function createStore(database: string, log: Logger): AggregatorStore {
+  const t = storeTarget(database);
+  return t.engine === 'postgres' ? new PostgresStore({ url: t.url, log }) : new SqliteStore(t.file);
+}
