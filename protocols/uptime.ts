@@ -20,7 +20,18 @@ export function uptimeWithin(marks: readonly StateMark[], from: number, to: numb
   let unknownMs = 0;
   let observedMs = 0;
   let excludedMs = 0;
-  for (let i = 0; i < marks.length; i++) {
+  // marks before the one in force at `from` end before the window: start there (a long history costs a binary search)
+  let lo = 0;
+  let hi = marks.length - 1;
+  let first = 0;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (marks[mid]!.at <= from) {
+      first = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  for (let i = first; i < marks.length; i++) {
     const m = marks[i]!;
     const start = Math.max(m.at, from);
     const end = Math.min(marks[i + 1]?.at ?? to, to);

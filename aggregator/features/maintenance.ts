@@ -34,6 +34,8 @@ export const windowJson = (w: Window) => ({ id: w.id, scope: w.scope, target: w.
 export class MaintenanceBook {
   private readonly windows = new Map<string, Window>();
   private active = new Set<string>();
+  /** the windows by what they name (`scope\0target`), each list in the order of `windows`: a camera's lookup costs a few map reads, not a pass over every window */
+  private bySubject = new Map<string, Window[]>();
 
   constructor(private readonly deps: { store: AggregatorStore; now: () => number }) {}
 
@@ -43,12 +45,14 @@ export class MaintenanceBook {
       const r = maintenanceWindow.safeParse(JSON.parse(json));
       if (r.success) this.windows.set(r.data.id, toWindow(r.data));
     }
+    this.reindex();
     this.active = this.activeIds(this.deps.now());
   }
 
   set(w: MaintenanceWindow): Window {
     const win = toWindow(w);
     this.windows.set(win.id, win);
+    this.reindex();
     this.deps.store.saveWindow(win.id, JSON.stringify(windowJson(win)));
     return win;
   }
@@ -60,6 +64,7 @@ export class MaintenanceBook {
     const now = this.deps.now();
     if (w.from >= now) {
       this.windows.delete(id);
+      this.reindex();
       this.deps.store.deleteWindow(id);
     } else if (w.to > now) {
       this.set({ ...windowJson(w), to: new Date(now).toISOString() });
@@ -67,25 +72,53 @@ export class MaintenanceBook {
     return true;
   }
 
+  /** How many windows the book holds (ended ones included). */
+  get size(): number {
+    return this.windows.size;
+  }
+
   list(): Window[] {
     return [...this.windows.values()].sort((a, b) => a.from - b.from || a.id.localeCompare(b.id));
   }
 
-  private applies(w: Window, s: WindowSubject): boolean {
-    return (w.scope === 'camera' && w.target === s.cameraId) || (w.scope === 'agent' && w.target === s.agentId) || (w.scope === 'point' && s.pointIds.includes(w.target));
+  private reindex(): void {
+    const index = new Map<string, Window[]>();
+    for (const w of this.windows.values()) {
+      const key = `${w.scope}\u0000${w.target}`;
+      const list = index.get(key);
+      if (list) list.push(w);
+      else index.set(key, [w]);
+    }
+    this.bySubject = index;
+  }
+
+  /** The windows that name `s` (the camera, its gateway or its point), in the book's order. */
+  private windowsOf(s: WindowSubject): Window[] {
+    if (this.bySubject.size === 0) return [];
+    const found: Window[] = [];
+    const add = (key: string) => {
+      const list = this.bySubject.get(key);
+      if (list) for (const w of list) if (!found.includes(w)) found.push(w);
+    };
+    add(`camera\u0000${s.cameraId}`);
+    add(`agent\u0000${s.agentId}`);
+    for (const p of s.pointIds) add(`point\u0000${p}`);
+    if (found.length > 1) {
+      const order = [...this.windows.values()];
+      found.sort((a, b) => order.indexOf(a) - order.indexOf(b));
+    }
+    return found;
   }
 
   /** The window in force for `s` at `at`, if any. */
   activeFor(s: WindowSubject, at: number): Window | undefined {
-    for (const w of this.windows.values()) if (w.from <= at && at < w.to && this.applies(w, s)) return w;
+    for (const w of this.windowsOf(s)) if (w.from <= at && at < w.to) return w;
     return undefined;
   }
 
   /** Every window of `s`, as intervals to leave out of its time. */
   intervalsFor(s: WindowSubject): Interval[] {
-    const out: Interval[] = [];
-    for (const w of this.windows.values()) if (this.applies(w, s)) out.push({ from: w.from, to: w.to });
-    return out;
+    return this.windowsOf(s).map((w) => ({ from: w.from, to: w.to }));
   }
 
   /** True when a window began or ended since the last call (or was added or ended by hand). */

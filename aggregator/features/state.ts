@@ -168,7 +168,9 @@ export class AggregatorState {
 
   /** The time-weighted online rate of every region and category over [from, to), maintenance left out. */
   onlineRates(from: number, to: number): ReturnType<typeof onlineRates> {
-    return onlineRates(this.counters.cameras(), (id) => this.cameras.get(id)?.marks ?? [], from, to, (f) => this.maintenanceIntervals(f.id));
+    // no window declared (the usual case): no camera's subject is worked out
+    const maintenance = this.deps.maintenanceExcluded !== false && this.maintenance.size > 0 ? (f: { id: string }) => this.maintenanceIntervals(f.id) : undefined;
+    return onlineRates(this.counters.cameras(), (id) => this.cameras.get(id)?.marks ?? [], from, to, maintenance);
   }
 
   /** Called every second or so: windows that began or ended move their cameras in or out of the counts. */

@@ -25,21 +25,39 @@ export function onlineRates(
   marksOf: (cameraId: string) => readonly StateMark[],
   from: number,
   to: number,
-  maintenanceOf: (f: CameraFact) => readonly Interval[] = () => [],
+  /** intervals to leave out of a camera's time; omitted: none for any camera */
+  maintenanceOf?: (f: CameraFact) => readonly Interval[],
 ): Map<string, Partial<Record<CategoryKey, OnlineRate>>> {
-  const out = new Map<string, Partial<Record<CategoryKey, OnlineRate>>>();
+  // each camera adds to the cell of its own region and category; the cells then roll up the region tree once
+  // (a million cameras make a million map updates, not one per ancestor region and category)
+  const leaves = new Map<string | null, Map<CategoryKey, OnlineTotals>>();
   for (const f of facts) {
-    const u = uptimeWithin(marksOf(f.id), from, to, maintenanceOf(f));
-    for (const [r, k] of cellsOf(f.region, f.category)) {
-      let row = out.get(r);
-      if (!row) out.set(r, (row = {}));
-      const t = (row[k] ??= { cameras: 0, onlineMs: 0, unknownMs: 0, observedMs: 0, rate: null });
-      t.cameras += 1;
-      t.onlineMs += u.onlineMs;
-      t.unknownMs += u.unknownMs;
-      t.observedMs += u.observedMs;
+    const u = uptimeWithin(marksOf(f.id), from, to, maintenanceOf ? maintenanceOf(f) : NONE);
+    let row = leaves.get(f.region);
+    if (!row) leaves.set(f.region, (row = new Map()));
+    let t = row.get(f.category);
+    if (!t) row.set(f.category, (t = { cameras: 0, onlineMs: 0, unknownMs: 0, observedMs: 0 }));
+    t.cameras += 1;
+    t.onlineMs += u.onlineMs;
+    t.unknownMs += u.unknownMs;
+    t.observedMs += u.observedMs;
+  }
+  const out = new Map<string, Partial<Record<CategoryKey, OnlineRate>>>();
+  for (const [region, row] of leaves) {
+    for (const [category, leaf] of row) {
+      for (const [r, k] of cellsOf(region, category)) {
+        let cells = out.get(r);
+        if (!cells) out.set(r, (cells = {}));
+        const t = (cells[k] ??= { cameras: 0, onlineMs: 0, unknownMs: 0, observedMs: 0, rate: null });
+        t.cameras += leaf.cameras;
+        t.onlineMs += leaf.onlineMs;
+        t.unknownMs += leaf.unknownMs;
+        t.observedMs += leaf.observedMs;
+      }
     }
   }
   for (const row of out.values()) for (const t of Object.values(row)) t.rate = t.observedMs === 0 ? null : t.onlineMs / t.observedMs;
   return out;
 }
+
+const NONE: readonly Interval[] = [];

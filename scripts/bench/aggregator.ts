@@ -22,7 +22,8 @@ import { AggregatorApp } from '../../aggregator/app.js';
 import { RateCounters } from '../../aggregator/rates/counters.js';
 import { CATEGORY_KEYS, rateSet, type CameraFact, type PlanPoint } from '../../aggregator/rates/model.js';
 import { computeCounts } from '../../aggregator/rates/snapshot.js';
-import { topics, type CameraState, type PointCategory } from '../../protocols/index.js';
+import { topics, type CameraState, type PointCategory, type StateMark } from '../../protocols/index.js';
+import { onlineRates } from '../../aggregator/rates/online.js';
 import { median } from './proc-stats.js';
 import { mosquitto } from './broker.js';
 import { startPostgres, type PgServer } from '../sim/postgres-server.js';
@@ -199,7 +200,29 @@ function scale(n: number) {
     reads.push(performance.now() - t2);
     if (sum < 0) throw new Error('impossible');
   }
-  return { regions: full.size, fullMs, perChangeUs, readMs: median(reads), heapMb, rssMb: process.memoryUsage().rss / 1048576 };
+  // the time-weighted online rate of every region and category, as /api/rates and the rates topics read it:
+  // every camera observed for 31 days, a tenth with a 2 h outage yesterday, a twentieth behind a gateway gone for an hour 3 days ago
+  const now = Date.now();
+  const H = 3600_000;
+  const marks = new Map<string, StateMark[]>();
+  for (let i = 0; i < n; i++) {
+    const m: StateMark[] = [{ at: now - 31 * 24 * H, state: 'online' }];
+    if (i % 20 === 0) m.push({ at: now - 72 * H, state: 'unknown' }, { at: now - 71 * H, state: 'online' });
+    if (i % 10 === 0) m.push({ at: now - 30 * H, state: 'offline' }, { at: now - 28 * H, state: 'online' });
+    marks.set(`c${i}`, m);
+  }
+  const online: Record<string, number> = {};
+  for (const [label, span] of [['24h', 24 * H], ['7d', 7 * 24 * H], ['30d', 30 * 24 * H]] as const) {
+    const runs: number[] = [];
+    for (let r = 0; r < 3; r++) {
+      const t3 = performance.now();
+      const rates = onlineRates(facts, (id) => marks.get(id) ?? [], now - span, now);
+      runs.push(performance.now() - t3);
+      if (!rates.get('all')?.all?.observedMs) throw new Error('nothing observed');
+    }
+    online[label] = median(runs);
+  }
+  return { regions: full.size, fullMs, perChangeUs, readMs: median(reads), online, heapMb, rssMb: process.memoryUsage().rss / 1048576 };
 }
 
 const f = (x: number, d = 1) => x.toFixed(d);
@@ -234,6 +257,7 @@ for (const n of sizes) {
   const s = scale(n);
   console.log(`scale: ${n.toLocaleString('en')} cameras, ${Math.round(n * 0.9).toLocaleString('en')} points, ${s.regions} regions (province, cities, counties, units)`);
   console.log(`  full recompute ${f(s.fullMs, 0)} ms   incremental ${f(s.perChangeUs, 2)} µs per camera change   read every region's rates ${f(s.readMs, 2)} ms   (goal < 100 ms)`);
+  console.log(`  online rate of every region and category: 24 h ${f(s.online['24h']!, 0)} ms   7 d ${f(s.online['7d']!, 0)} ms   30 d ${f(s.online['30d']!, 0)} ms   (goal < 1000 ms)`);
   console.log(`  memory: plan, facts and counters take ${f(s.heapMb, 0)} MB of heap (after GC); process RSS ${f(s.rssMb, 0)} MB\n`);
 }
 process.exit(0);

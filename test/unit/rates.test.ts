@@ -136,3 +136,59 @@ describe('rate counters', () => {
     }
   });
 });
+
+describe('online rate over many cameras', () => {
+  it('online: the roll-up from each camera\'s own cell equals adding every camera to every ancestor cell (random fleet, random histories and windows)', async () => {
+    const { cellsOf } = await import('../../aggregator/rates/snapshot.js');
+    const { uptimeWithin } = await import('../../protocols/index.js');
+    let seed = 3;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const regions = ['330106', '330102', '33010601', '330205', '110101', null];
+    const cats = ['key_public_area', 'key_industry_part', 'other', 'unassigned'] as const;
+    const states: CameraState[] = ['online', 'degraded', 'offline', 'unknown'];
+    const facts: CameraFact[] = [];
+    const marks = new Map<string, StateMark[]>();
+    for (let i = 0; i < 400; i++) {
+      facts.push({ id: `c${i}`, agentId: 'gw', pointId: null, region: regions[i % regions.length]!, category: cats[Math.floor(rand() * cats.length)]!, state: 'online', faults: 0 });
+      const m: StateMark[] = [];
+      let at = Math.floor(rand() * 1000);
+      for (let k = Math.floor(rand() * 12); k >= 0; k--) {
+        m.push({ at, state: states[Math.floor(rand() * states.length)]! });
+        at += Math.floor(rand() * 300);
+      }
+      marks.set(`c${i}`, m);
+    }
+    const windows = (f: CameraFact) => (Number(f.id.slice(1)) % 7 === 0 ? [{ from: 900, to: 1400 }] : []);
+    for (let w = 0; w < 20; w++) {
+      const from = Math.floor(rand() * 3000);
+      const to = from + 1 + Math.floor(rand() * 3000);
+      // the plain way: every camera into every cell it belongs to, its whole history walked
+      const naive = new Map<string, Record<string, { cameras: number; onlineMs: number; unknownMs: number; observedMs: number }>>();
+      for (const f of facts) {
+        const u = uptimeWithin(marks.get(f.id)!.map((m) => ({ ...m })), from, to, windows(f));
+        for (const [r, k] of cellsOf(f.region, f.category)) {
+          const row = naive.get(r) ?? {};
+          naive.set(r, row);
+          const t = (row[k] ??= { cameras: 0, onlineMs: 0, unknownMs: 0, observedMs: 0 });
+          t.cameras += 1;
+          t.onlineMs += u.onlineMs;
+          t.unknownMs += u.unknownMs;
+          t.observedMs += u.observedMs;
+        }
+      }
+      const fast = onlineRates(facts, (id) => marks.get(id)!, from, to, windows);
+      expect([...fast.keys()].sort()).toEqual([...naive.keys()].sort());
+      for (const [r, row] of naive) for (const [k, t] of Object.entries(row)) expect(fast.get(r)![k as 'all'], `${r} ${k} [${from}, ${to})`).toMatchObject(t);
+    }
+  });
+
+  it('online: a window late in a long history starts at the mark in force (binary search), as a walk from the first mark would', async () => {
+    const { uptimeWithin } = await import('../../protocols/index.js');
+    const marks: StateMark[] = Array.from({ length: 1000 }, (_, i) => ({ at: i * 10, state: i % 3 === 0 ? 'offline' : i % 3 === 1 ? 'online' : 'unknown' }));
+    // [5005, 7003): 5 ms of mark 500 (500 % 3 = 2: unknown), marks 501..699 whole (66 online, 66 unknown, 67 offline,
+    // 10 ms each), 3 ms of mark 700 (online)
+    expect(uptimeWithin(marks, 5005, 7003)).toEqual({ onlineMs: 663, unknownMs: 665, observedMs: 1998, excludedMs: 0 });
+    expect(uptimeWithin(marks, -50, 5)).toEqual({ onlineMs: 0, unknownMs: 0, observedMs: 5, excludedMs: 0 });
+    expect(uptimeWithin(marks, 10_000, 10_100)).toEqual({ onlineMs: 0, unknownMs: 0, observedMs: 100, excludedMs: 0 });
+  });
+});
