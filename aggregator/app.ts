@@ -17,6 +17,7 @@ import { ReportPublisher } from './features/report-publisher.js';
 import { createMaintenanceIngest } from './features/maintenance-ingest.js';
 import { AlertEngine } from './features/alerts.js';
 import { WebhookSender } from './adapters/webhook.js';
+import { CascadePublisher } from './features/cascade-publisher.js';
 
 const DAY = 86_400_000;
 
@@ -34,6 +35,7 @@ export class AggregatorApp {
   private readonly reports: ReportPublisher;
   private readonly alerts: AlertEngine;
   private readonly webhook: WebhookSender | undefined;
+  private readonly cascade: CascadePublisher | undefined;
   private alertTimer: NodeJS.Timeout | undefined;
   private readonly batch: GroupCommit;
   private pruneTimer: NodeJS.Timeout | undefined;
@@ -110,6 +112,17 @@ export class AggregatorApp {
       },
     });
     this.state.onEventStored = (ts) => this.reports.noteEvent(ts);
+    const up = config.cascade;
+    if (up) {
+      const ut = topics(up.upstream.topicRoot);
+      const upstream = new MqttConnection({
+        settings: { ...up.upstream, clientId: up.upstream.clientId ?? `xueliang-tier-${up.tier}` },
+        will: { topic: ut.cascadeState(up.tier), payload: JSON.stringify({ state: 'offline', tier: up.tier }), retain: true, qos: 1 },
+        birth: () => ({ topic: ut.cascadeState(up.tier), payload: JSON.stringify({ state: 'online', tier: up.tier, ts: new Date(now()).toISOString() }) }),
+        log: log.child({ module: 'cascade' }),
+      });
+      this.cascade = new CascadePublisher({ upstream, state: this.state, tier: up.tier, topicRoot: up.upstream.topicRoot, intervalMs: up.intervalMs, timeZone: config.timeZone, now, log: log.child({ module: 'cascade' }) });
+    }
   }
 
   /** Loads the plan file, if any: invalid rows are logged with their line and skipped. */
@@ -133,10 +146,18 @@ export class AggregatorApp {
     const ingest = createIngest({ state: this.state, topicRoot: config.mqtt.topicRoot, maxPayloadBytes: config.maxPayloadBytes, log: log.child({ module: 'ingest' }) });
     const ratesPrefix = `${t.root}/rates/`;
     const maintenancePrefix = `${t.root}/maintenance/`;
+    const cascadePrefix = `${t.root}/cascade/`;
     const windows = createMaintenanceIngest({ state: this.state, log: log.child({ module: 'maintenance' }) });
-    this.mqtt.onMessage((m) => this.batch.add(() => (m.topic.startsWith(ratesPrefix) ? this.rates.observe(m.topic, m.payload) : m.topic.startsWith(maintenancePrefix) ? windows(m.topic.slice(maintenancePrefix.length), m.payload) : ingest(m))));
+    const tier = (m: { topic: string; payload: Buffer }) => {
+      // a lower aggregator's rollup or state: our numbers change with it (our own, where both tiers share a broker and root, is not one)
+      if (config.cascade && m.topic.slice(cascadePrefix.length).split('/')[0] === config.cascade.tier && config.cascade.upstream.topicRoot === config.mqtt.topicRoot) return;
+      if (this.state.tiers.observe(m.topic.slice(cascadePrefix.length), m.payload) === 'applied') this.rates.markDirty();
+    };
+    this.mqtt.onMessage((m) =>
+      this.batch.add(() => (m.topic.startsWith(ratesPrefix) ? this.rates.observe(m.topic, m.payload) : m.topic.startsWith(maintenancePrefix) ? windows(m.topic.slice(maintenancePrefix.length), m.payload) : m.topic.startsWith(cascadePrefix) ? tier(m) : ingest(m))),
+    );
     // the rates topics too: what is retained there that we did not write is repaired; admins declare maintenance windows
-    for (const f of [t.all.agentStates, t.all.cameraStatuses, t.all.events, t.all.summaries, `${t.root}/agents/+/config/reported`, `${ratesPrefix}#`, `${maintenancePrefix}+`]) this.mqtt.subscribe(f);
+    for (const f of [t.all.agentStates, t.all.cameraStatuses, t.all.events, t.all.summaries, `${t.root}/agents/+/config/reported`, `${ratesPrefix}#`, `${maintenancePrefix}+`, `${cascadePrefix}+/+`]) this.mqtt.subscribe(f);
     // windows begin and end by themselves
     this.maintenanceTimer = setInterval(() => this.state.tickMaintenance(), 1000);
     this.mqtt.start();
@@ -145,6 +166,7 @@ export class AggregatorApp {
     this.reports.start();
     this.alerts.load(snapshot);
     this.webhook?.start();
+    this.cascade?.start();
     this.alertTimer = setInterval(() => {
       try {
         this.alerts.evaluate();
@@ -171,6 +193,7 @@ export class AggregatorApp {
     this.rates.stop();
     this.reports.stop();
     if (this.alertTimer) clearInterval(this.alertTimer);
+    await this.cascade?.stop();
     await this.webhook?.stop();
     await this.http.stop();
     await this.batch.stop();

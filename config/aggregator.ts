@@ -56,6 +56,18 @@ export const aggregatorConfigSchema = z
       .strict()
       .prefault({})
       .describe('flapping cameras: one notice and one line in the problem list, not one per change'),
+    cascade: z
+      .object({
+        tier: z
+          .string()
+          .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'one MQTT topic level: letters, digits, "_", ".", ":" or "-"')
+          .describe("this aggregator's name in the tier above, e.g. the county's GB/T 2260 code (330106)"),
+        upstream: mqttSettings({ clientId: 'default: xueliang-tier-{tier}', reconnectMaxMs: 30_000 }).describe("the broker of the aggregator above: its mqtt.url and topicRoot (that aggregator reads {topicRoot}/cascade/+/…)"),
+        intervalMs: z.number().int().min(1000).max(600_000).default(10_000).describe('the rollup is published this often; the tier above counts this tier stale after three missed ones'),
+      })
+      .strict()
+      .optional()
+      .describe('county → city → province: publish this aggregator’s rollup (counts and online time per region and category) to the aggregator above, which adds it to its own'),
     maintenance: z
       .object({
         excludeFromRates: z

@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { desiredConfigMessage, reportedConfigMessage } from './config-messages.js';
-import { agentEvent, agentStateMessage, agentSummaryMessage, alertMessage, alertNotice, cameraStatusMessage, maintenanceWindow, ratesMessage, requestMessage, responseMessage } from './messages.js';
+import { agentEvent, agentStateMessage, agentSummaryMessage, alertMessage, alertNotice, cameraStatusMessage, cascadeRollupMessage, cascadeStateMessage, maintenanceWindow, ratesMessage, requestMessage, responseMessage } from './messages.js';
 import { reportResponse } from './http-api.js';
 import { DEFAULT_TOPIC_ROOT, PROTOCOL_VERSION } from './version.js';
 
 /** The version of the contract document; its major is the topic root's (`v1`). */
-export const CONTRACT_VERSION = '1.1.0';
+export const CONTRACT_VERSION = '1.2.0';
 
 /** A message of the contract: its zod schema is the single source of its payload. */
 interface MessageSpec {
@@ -28,6 +28,8 @@ const MESSAGES = {
   rates: { schema: ratesMessage, schemaName: 'ratesMessage', title: 'Rates', summary: 'Coverage, networking, intact and 24 h online rates of a region with the counts behind them.' },
   alertNotice: { schema: alertNotice, schemaName: 'alertNotice', title: 'Alert notice', summary: 'An alert raised or cleared, numbered in order; also POSTed to the webhook, signed.' },
   alert: { schema: alertMessage, schemaName: 'alertMessage', title: 'Active alert', summary: 'An alert while it is active; the message is emptied when it clears.' },
+  cascadeRollup: { schema: cascadeRollupMessage, schemaName: 'cascadeRollupMessage', title: 'Tier rollup', summary: "A lower aggregator's counts and online time per region and category, for the aggregator above to add up." },
+  cascadeState: { schema: cascadeStateMessage, schemaName: 'cascadeStateMessage', title: 'Tier state', summary: 'A lower aggregator is online (at connect) or not (last will, clean stop).' },
   maintenance: { schema: maintenanceWindow, schemaName: 'maintenanceWindow', title: 'Maintenance window', summary: 'A camera, point or gateway being worked on from from to to: shown as such and counted apart from the rates.' },
   report: { schema: reportResponse, schemaName: 'reportResponse', title: 'Assessment report', summary: 'The report of a closed local day or month: rows per child region and category, ranking, longest offline, mean time to repair (the same as GET /api/report).' },
 } satisfies Record<string, MessageSpec>;
@@ -52,6 +54,7 @@ const PARAMS: Record<string, string> = {
   period: 'day (the previous local day) or month (the previous local month)',
   id: 'the maintenance window: one topic level',
   alertId: 'the alert: al-<hash of its subject and start>',
+  tier: "a lower aggregator's name in the tier above (its cascade.tier): one topic level",
 };
 
 const CHANNELS: Record<string, ChannelSpec> = {
@@ -68,6 +71,8 @@ const CHANNELS: Record<string, ChannelSpec> = {
   alertEvents: { address: 'alerts/events', message: 'alertNotice', description: 'Every alert raised or cleared, once, in seq order.', sender: 'aggregator', retain: false },
   activeAlerts: { address: 'alerts/active/{alertId}', message: 'alert', description: 'The alerts active now, retained; emptied when cleared.', sender: 'aggregator', retain: true },
   maintenance: { address: 'maintenance/{id}', message: 'maintenance', description: 'Admins declare a window here (retained); an empty message ends it. The aggregator takes it.', sender: 'client', retain: true },
+  cascadeRollup: { address: 'cascade/{tier}/rollup', message: 'cascadeRollup', description: 'On the broker of the aggregator above: a lower aggregator (county → city → province) publishes its rollup every cascade.intervalMs.', sender: 'aggregator', retain: true },
+  cascadeState: { address: 'cascade/{tier}/state', message: 'cascadeState', description: 'The lower aggregator is connected to the broker above, or not: a tier that is not counts its cameras unknown there.', sender: 'aggregator', retain: true },
   reports: { address: 'reports/{region}/{period}', message: 'report', description: 'The previous day and month, once they close, for the whole and every province and city; published again when late events change them.', sender: 'aggregator', retain: true },
 };
 

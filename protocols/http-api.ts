@@ -130,6 +130,22 @@ export const historyResponse = z.object({
   uptime: uptimeView,
 });
 
+/** `GET /api/tiers`: the lower aggregators whose rollups this one adds up (cascade) */
+export const tiersResponse = z.object({
+  tiers: z.array(
+    z.object({
+      tier: z.string(),
+      connected: z.boolean(),
+      /** not connected, or silent for three of its intervals: its cameras count as unknown here */
+      stale: z.boolean(),
+      ts: isoTime.nullable(),
+      receivedAt: isoTime.nullable(),
+      regions: count,
+      cameras: count,
+    }),
+  ),
+});
+
 /** `GET /api/agents` */
 export const agentsResponse = z.object({
   agents: z.array(

@@ -275,6 +275,36 @@ export const ratesMessage = z.object({
 });
 export type RatesMessage = z.infer<typeof ratesMessage>;
 
+// ---------------------------------------------------------------- cascade (a lower aggregator → the one above)
+const count = z.number().int().nonnegative();
+const cellCounts = z
+  .object({ points: count, coveredPoints: count, installed: count, networked: count, intact: count, online: count, degraded: count, offline: count, unknown: count, maintenance: count })
+  .strict();
+const onlineTotals = z.object({ cameras: count, onlineMs: z.number().nonnegative(), unknownMs: z.number().nonnegative(), observedMs: z.number().nonnegative() }).strict();
+/** the windows a tier reports its online time over (the API's `window=`) */
+export const CASCADE_WINDOWS = ['today', '24h', '7d', '30d'] as const;
+const cascadeCell = z.object({ counts: cellCounts, online: z.object({ today: onlineTotals, '24h': onlineTotals, '7d': onlineTotals, '30d': onlineTotals }).strict() }).strict();
+/**
+ * `{root}/cascade/{tier}/rollup`, retained, on the broker of the aggregator
+ * above: what a county (or city) aggregator counts, per region of its tree and
+ * category, with the online time behind every window: the numbers add up, so
+ * the aggregator above sums its tiers instead of receiving every camera event.
+ */
+export const cascadeRollupMessage = z
+  .object({
+    tier: topicSegment,
+    ts: isoTime,
+    /** how often the tier publishes: three missed rollups make it stale */
+    intervalMs: z.number().int().min(100).max(3_600_000),
+    regions: z.record(z.string().regex(/^(all|\d{6}|\d{8})$/, 'a GB/T 2260 region code or all'), z.object({ key_public_area: cascadeCell, key_industry_part: cascadeCell, other: cascadeCell, unassigned: cascadeCell, all: cascadeCell }).partial().strict()),
+  })
+  .strict();
+export type CascadeRollupMessage = z.infer<typeof cascadeRollupMessage>;
+
+/** `{root}/cascade/{tier}/state`, retained: online at connect, offline as its last will or at a clean stop. */
+export const cascadeStateMessage = z.object({ state: z.enum(['online', 'offline']), tier: topicSegment, ts: isoTime.optional() }).strict();
+export type CascadeStateMessage = z.infer<typeof cascadeStateMessage>;
+
 // ---------------------------------------------------------------- maintenance (admins → aggregator)
 /**
  * `{root}/maintenance/{id}`, retained (an empty message cancels it), or

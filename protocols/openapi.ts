@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { CONTRACT_VERSION, contractSchema } from './asyncapi.js';
 import {
   agentsResponse,
+  tiersResponse,
   bindingsResponse,
   cameraResponse,
   camerasResponse,
@@ -147,6 +148,7 @@ export function openApiDocument(): Record<string, unknown> {
         delete: { summary: 'End a window now (one not begun is dropped)', security: bearer, parameters: [{ ...id, description: 'window id' }], responses: { 200: { description: 'ended', content: { 'application/json': { schema: { type: 'object', properties: { ended: { type: 'string' } } } } } }, 401: problem('no or a wrong token'), 404: problem('no such window') } },
       },
       '/api/agents': { get: { summary: 'Gateways, online or not, with their camera counts', responses: { 200: json(agentsResponse, 'the gateways') } } },
+      '/api/tiers': { get: { summary: 'Lower aggregators (cascade) whose rollups add to these numbers, and whether each is stale', responses: { 200: json(tiersResponse, 'the tiers') } } },
       '/api/plan': {
         get: { summary: 'The point plan with the installed cameras of each point', responses: { 200: json(planResponse, 'the plan') } },
         put: {

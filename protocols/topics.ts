@@ -16,6 +16,9 @@ export function topics(root: string = DEFAULT_TOPIC_ROOT) {
     groupConfigDesired: (group: string) => `${root}/groups/${group}/config/desired`,
     /** aggregator: rates of one region (GB/T 2260 code) or `all` */
     rates: (region: string) => `${root}/rates/${region}`,
+    /** a lower aggregator's rollup, on the broker of the aggregator above */
+    cascadeRollup: (tier: string) => `${root}/cascade/${tier}/rollup`,
+    cascadeState: (tier: string) => `${root}/cascade/${tier}/state`,
     /** Wildcard filters for subscribers. */
     all: {
       agentStates: `${root}/agents/+/state`,

@@ -77,7 +77,7 @@ export class AlertEngine {
     for (const a of state.agents.values()) {
       if (!a.online) out.push({ key: `gateway_down|${a.agentId}`, kind: 'gateway_down', subject: { agentId: a.agentId }, cause: `gateway ${a.agentId} is down: its cameras are unknown`, since: a.since });
     }
-    for (const [region, row] of state.counters.counts()) {
+    for (const [region, row] of state.ratesTable()) {
       for (const category of ['key_public_area', 'key_industry_part'] as const) {
         const target = TARGETS[category];
         const s = rateSet(row[category]);

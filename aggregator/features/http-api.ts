@@ -165,6 +165,7 @@ export class HttpApi {
         return json(200, { ...cameraView(state, c, t), uptime: uptimeView(c, t), status: c.status });
       }
       if (path === '/api/agents') return json(200, { agents: agentsView(state) });
+      if (path === '/api/tiers') return json(200, { tiers: state.tiers.list() });
       if (path === '/api/alerts') return json(200, { alerts: this.deps.alerts() });
       if (path === '/api/maintenance') return json(200, { windows: state.maintenance.list().map((w) => ({ ...windowJson(w), active: w.from <= t && t < w.to })) });
       if (path === '/api/report') {
@@ -190,7 +191,7 @@ export class HttpApi {
       if (path === '/api/gaps') return json(200, { gaps: state.gaps(), reportedLosses: state.losses, duplicates: state.stats.duplicates });
       if (path === '/api/ingest') return json(200, state.stats);
       if (!path.startsWith('/api/') && this.console(path, req, res)) return;
-      return fail(404, 'NOT_FOUND', 'see /api/openapi.json: /api/rates, /api/rates/daily, /api/cameras, /api/cameras/{id}, /api/agents, /api/plan, /api/bindings, /api/report, /api/live, /metrics; the console is at /');
+      return fail(404, 'NOT_FOUND', 'see /api/openapi.json: /api/rates, /api/rates/daily, /api/cameras, /api/cameras/{id}, /api/agents, /api/tiers, /api/plan, /api/bindings, /api/report, /api/live, /metrics; the console is at /');
     } catch (err) {
       this.deps.log.error({ err, path }, 'HTTP handler failed');
       if (!res.headersSent) fail(500, 'INTERNAL', 'internal error');

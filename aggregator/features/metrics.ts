@@ -10,7 +10,7 @@ const DAY = 86_400_000;
 export function prometheusText(state: AggregatorState, now: number): string {
   const lines: string[] = [];
   const family = (name: string, type: 'gauge' | 'counter', help: string) => lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
-  const table = state.counters.counts();
+  const table = state.ratesTable();
   const rows = [...table.entries()];
   const rate = (name: string, help: string, pick: (s: ReturnType<typeof rateSet>) => { rate: number | null }) => {
     family(name, 'gauge', help);
@@ -23,7 +23,7 @@ export function prometheusText(state: AggregatorState, now: number): string {
   rate('xueliang_coverage_ratio', 'points with their required installed cameras / points in the plan', (s) => s.coverage);
   rate('xueliang_networking_ratio', 'networked (online or degraded) installed cameras / installed cameras', (s) => s.networking);
   rate('xueliang_intact_ratio', 'online cameras without picture faults / installed cameras', (s) => s.intact);
-  const online = state.onlineRates(now - DAY, now);
+  const online = state.onlineRates(now - DAY, now, '24h');
   family('xueliang_online_ratio', 'gauge', 'time online (or degraded) / time observed, over the last 24 h (unknown time counts as not online)');
   for (const [region, row] of online)
     for (const k of CATEGORY_KEYS) {

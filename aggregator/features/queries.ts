@@ -1,4 +1,5 @@
-import { regionLevel, regionParent, uptimeWithin, type CameraState, type FailureReason } from '../../protocols/index.js';
+import { CASCADE_WINDOWS, regionLevel, regionParent, uptimeWithin, type CameraState, type FailureReason } from '../../protocols/index.js';
+import type { CascadeWindow } from './tiers.js';
 import { ALL_REGIONS, CATEGORY_KEYS, rateSet, type CategoryKey } from '../rates/model.js';
 import { cellsOf } from '../rates/snapshot.js';
 import type { CameraView, RatesResponse } from '../../protocols/http-api.js';
@@ -8,6 +9,11 @@ import { TARGETS } from '../rates/report-math.js';
 import type { AggregatorState, CameraRecord } from './state.js';
 
 const DAY = 86_400_000;
+
+/** The window as the tiers below report it, when it is one of theirs. */
+export function cascadeWindow(label: string): CascadeWindow | null {
+  return (CASCADE_WINDOWS as readonly string[]).includes(label) ? (label as CascadeWindow) : null;
+}
 
 export interface Window {
   from: number;
@@ -39,8 +45,8 @@ export function parseWindow(q: URLSearchParams, now: number, timeZone: string): 
 const pct = (r: number | null) => (r === null ? null : Math.round(r * 10_000) / 100);
 
 export function ratesView(state: AggregatorState, opts: { region?: string | null; category?: string | null; window: Window }): RatesResponse {
-  const table = state.counters.counts();
-  const online = state.onlineRates(opts.window.from, opts.window.to);
+  const table = state.ratesTable();
+  const online = state.onlineRates(opts.window.from, opts.window.to, cascadeWindow(opts.window.label));
   const recording = recordingRates(state);
   const regions = [...table.keys()]
     .filter((r) => !opts.region || r === opts.region || (r !== ALL_REGIONS && (regionParent(r) ?? ALL_REGIONS) === opts.region))

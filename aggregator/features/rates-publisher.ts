@@ -8,9 +8,9 @@ const DAY = 86_400_000;
 
 /** Builds the retained rate message of every region, from the counters and the last 24 h of history. */
 export function ratesMessages(state: AggregatorState, now: number): RatesMessage[] {
-  const online = state.onlineRates(now - DAY, now);
+  const online = state.onlineRates(now - DAY, now, '24h');
   const out: RatesMessage[] = [];
-  for (const [region, row] of state.counters.counts()) {
+  for (const [region, row] of state.ratesTable()) {
     const categories = Object.fromEntries(
       CATEGORY_KEYS.map((k: CategoryKey) => {
         const s = rateSet(row[k]);

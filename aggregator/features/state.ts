@@ -6,6 +6,8 @@ import { RateCounters } from '../rates/counters.js';
 import { onlineRates } from '../rates/online.js';
 import { flappingNow, type FlappingEpisode, type FlappingRule } from '../rates/flapping.js';
 import { MaintenanceBook, windowSubject, type WindowSubject } from './maintenance.js';
+import { TierBook, type CascadeWindow } from './tiers.js';
+import type { CountTable } from '../rates/snapshot.js';
 import type { PlanPoint } from '../rates/model.js';
 
 export interface AgentRecord {
@@ -135,9 +137,17 @@ export class AggregatorState {
 
   /** maintenance windows: cameras under one are counted apart */
   readonly maintenance: MaintenanceBook;
+  /** lower aggregators whose rollups add to our numbers (cascade) */
+  readonly tiers: TierBook;
 
   constructor(private readonly deps: { store: AggregatorStore; log: Logger; now: () => number; maintenanceExcluded?: boolean; flapping?: FlappingRule }) {
     this.maintenance = new MaintenanceBook({ store: deps.store, now: deps.now });
+    this.tiers = new TierBook({ now: deps.now, log: deps.log.child({ module: 'tiers' }) });
+  }
+
+  /** The counts of every region and category: our cameras and plan, and the tiers below us. */
+  ratesTable(): CountTable {
+    return this.tiers.addCounts(this.counters.counts());
   }
 
   /** What a maintenance window may name for this camera: itself, its point (id and GB/T 28181 code), its gateway. */
@@ -166,8 +176,16 @@ export class AggregatorState {
     return this.deps.flapping ?? { changes: 5, withinMs: 10 * 60_000 };
   }
 
-  /** The time-weighted online rate of every region and category over [from, to), maintenance left out. */
-  onlineRates(from: number, to: number): ReturnType<typeof onlineRates> {
+  /**
+   * The time-weighted online rate of every region and category over [from, to),
+   * maintenance left out; with the tiers' time added when the span is one of
+   * the windows they report (`window`).
+   */
+  onlineRates(from: number, to: number, window: CascadeWindow | null = null): ReturnType<typeof onlineRates> {
+    return this.tiers.addOnline(this.localOnlineRates(from, to), window);
+  }
+
+  private localOnlineRates(from: number, to: number): ReturnType<typeof onlineRates> {
     // no window declared (the usual case): no camera's subject is worked out
     const maintenance = this.deps.maintenanceExcluded !== false && this.maintenance.size > 0 ? (f: { id: string }) => this.maintenanceIntervals(f.id) : undefined;
     return onlineRates(this.counters.cameras(), (id) => this.cameras.get(id)?.marks ?? [], from, to, maintenance);

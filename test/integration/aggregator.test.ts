@@ -196,6 +196,7 @@ describe.each(['sqlite', 'postgres'] as const)('aggregator with a real broker, o
       ['/api/cameras/a2', http.cameraResponse],
       [`/api/cameras/a2/history?${window}`, http.historyResponse],
       ['/api/agents', http.agentsResponse],
+      ['/api/tiers', http.tiersResponse],
       ['/api/plan', http.planResponse],
       ['/api/bindings', http.bindingsResponse],
       ['/api/gaps', http.gapsResponse],
