@@ -18,6 +18,9 @@ import { createMaintenanceIngest } from './features/maintenance-ingest.js';
 import { AlertEngine } from './features/alerts.js';
 import { WebhookSender } from './adapters/webhook.js';
 import { CascadePublisher } from './features/cascade-publisher.js';
+import { Replica } from './features/replica.js';
+import { PostgresStore } from './adapters/postgres-store.js';
+import type { IncomingMessage } from '../platform/mqtt-client.js';
 
 const DAY = 86_400_000;
 
@@ -42,9 +45,14 @@ export class AggregatorApp {
   private maintenanceTimer: NodeJS.Timeout | undefined;
   apiUrl = '';
 
-  constructor(private readonly deps: { config: AggregatorConfig; log: Logger; now?: () => number }) {
+  /** the centre's clock; while the leader of replicas applies an inbox row, the time that row was received */
+  private readonly clock: { at: number | undefined; real: () => number };
+  private readonly replica: Replica | undefined;
+
+  constructor(private readonly deps: { config: AggregatorConfig; log: Logger; now?: () => number; fatal?: (err: Error) => void }) {
     const { config, log } = deps;
-    const now = deps.now ?? Date.now;
+    const clock = (this.clock = { at: undefined as number | undefined, real: deps.now ?? Date.now });
+    const now = () => clock.at ?? clock.real();
     this.store = createStore(config.database, log.child({ module: 'store' }));
     this.state = new AggregatorState({ store: this.store, log: log.child({ module: 'state' }), now, maintenanceExcluded: config.maintenance.excludeFromRates, flapping: { changes: config.flapping.changes, withinMs: config.flapping.withinMinutes * 60_000 } });
     this.mqtt = new MqttConnection({
@@ -91,6 +99,8 @@ export class AggregatorApp {
         return series;
       },
       live,
+      // a follower replica passes the API to the leader: every replica answers the same
+      leader: () => (this.replica && !this.replica.isLeader ? (this.replica.leaderApi ?? null) : undefined),
     });
     this.reports = new ReportPublisher({ mqtt: this.mqtt, topicRoot: config.mqtt.topicRoot, timeZone: config.timeZone, intervalMs: config.ratesIntervalMs, now, regions: () => this.state.counters.counts().keys(), report, log: log.child({ module: 'reports' }) });
     this.mqtt.onConnect(() => this.reports.tick());
@@ -112,6 +122,19 @@ export class AggregatorApp {
       },
     });
     this.state.onEventStored = (ts) => this.reports.noteEvent(ts);
+    if (config.replicas) {
+      const store = this.store;
+      if (!(store instanceof PostgresStore)) throw new Error('replicas need database: postgres://…');
+      this.replica = new Replica({
+        store,
+        topicRoot: config.mqtt.topicRoot,
+        takeAcks: () => this.mqtt.takeAcks(),
+        advertise: () => config.replicas?.advertise ?? this.apiUrl,
+        now,
+        log: log.child({ module: 'replica' }),
+        fatal: (err) => (deps.fatal ?? ((e: Error) => log.fatal({ err: { message: e.message } }, 'replica must stop')))(err),
+      });
+    }
     const up = config.cascade;
     if (up) {
       const ut = topics(up.upstream.topicRoot);
@@ -137,11 +160,43 @@ export class AggregatorApp {
   async start(): Promise<void> {
     const { config, log } = this.deps;
     await this.store.open();
-    const snapshot = await this.store.load();
-    this.state.load(snapshot);
-    if (config.planFile) await this.loadPlanFile(config.planFile);
-    await this.prune();
-    this.pruneTimer = setInterval(() => void this.prune(), 6 * 3600_000);
+    const route = this.router();
+    const t = topics(config.mqtt.topicRoot);
+    // the rates topics too: what is retained there that we did not write is repaired; admins declare maintenance windows
+    const filters = [t.all.agentStates, t.all.cameraStatuses, t.all.events, t.all.summaries, `${t.root}/agents/+/config/reported`, `${t.root}/rates/#`, `${t.root}/maintenance/+`, `${t.root}/cascade/+/+`];
+    if (this.replica) {
+      const replica = this.replica;
+      // each replica takes its share of the traffic into the inbox; the leader applies the inbox in order
+      this.mqtt.onMessage((m) => replica.receive(m));
+      for (const f of filters) this.mqtt.subscribe(`$share/${config.replicas!.group}/${f}`);
+      this.mqtt.start();
+      this.apiUrl = await this.http.start();
+      replica.start(async () => {
+        await this.lead();
+        return (row) => {
+          // the centre's time of a message is when a replica received it, whichever replica applies it and when
+          this.clock.at = row.at;
+          try {
+            route({ topic: row.topic, payload: row.payload, responseTopic: undefined, correlationData: undefined });
+          } finally {
+            this.clock.at = undefined;
+          }
+        };
+      });
+      log.info({ api: this.apiUrl, database: this.store.engine, group: config.replicas!.group }, 'aggregator replica started');
+      return;
+    }
+    await this.lead();
+    this.mqtt.onMessage((m) => this.batch.add(() => route(m)));
+    for (const f of filters) this.mqtt.subscribe(f);
+    this.mqtt.start();
+    this.apiUrl = await this.http.start();
+    log.info({ api: this.apiUrl, database: this.store.engine, cameras: this.state.cameras.size, agents: this.state.agents.size, points: this.state.plan().length }, 'aggregator started');
+  }
+
+  /** Where each message goes: the rates we publish, maintenance windows, the tiers below, and the agents' topics. */
+  private router(): (m: IncomingMessage) => void {
+    const { config, log } = this.deps;
     const t = topics(config.mqtt.topicRoot);
     const ingest = createIngest({ state: this.state, topicRoot: config.mqtt.topicRoot, maxPayloadBytes: config.maxPayloadBytes, log: log.child({ module: 'ingest' }) });
     const ratesPrefix = `${t.root}/rates/`;
@@ -153,15 +208,19 @@ export class AggregatorApp {
       if (config.cascade && m.topic.slice(cascadePrefix.length).split('/')[0] === config.cascade.tier && config.cascade.upstream.topicRoot === config.mqtt.topicRoot) return;
       if (this.state.tiers.observe(m.topic.slice(cascadePrefix.length), m.payload) === 'applied') this.rates.markDirty();
     };
-    this.mqtt.onMessage((m) =>
-      this.batch.add(() => (m.topic.startsWith(ratesPrefix) ? this.rates.observe(m.topic, m.payload) : m.topic.startsWith(maintenancePrefix) ? windows(m.topic.slice(maintenancePrefix.length), m.payload) : m.topic.startsWith(cascadePrefix) ? tier(m) : ingest(m))),
-    );
-    // the rates topics too: what is retained there that we did not write is repaired; admins declare maintenance windows
-    for (const f of [t.all.agentStates, t.all.cameraStatuses, t.all.events, t.all.summaries, `${t.root}/agents/+/config/reported`, `${ratesPrefix}#`, `${maintenancePrefix}+`, `${cascadePrefix}+/+`]) this.mqtt.subscribe(f);
+    return (m) => (m.topic.startsWith(ratesPrefix) ? this.rates.observe(m.topic, m.payload) : m.topic.startsWith(maintenancePrefix) ? windows(m.topic.slice(maintenancePrefix.length), m.payload) : m.topic.startsWith(cascadePrefix) ? tier(m) : ingest(m));
+  }
+
+  /** Loads the state from the store and starts what publishes and decides: the one aggregator, or the leader of the replicas. */
+  private async lead(): Promise<void> {
+    const { config } = this.deps;
+    const snapshot = await this.store.load();
+    this.state.load(snapshot);
+    if (config.planFile) await this.loadPlanFile(config.planFile);
+    await this.prune();
+    this.pruneTimer = setInterval(() => void this.prune(), 6 * 3600_000);
     // windows begin and end by themselves
     this.maintenanceTimer = setInterval(() => this.state.tickMaintenance(), 1000);
-    this.mqtt.start();
-    this.apiUrl = await this.http.start();
     this.rates.start();
     this.reports.start();
     this.alerts.load(snapshot);
@@ -174,14 +233,15 @@ export class AggregatorApp {
         this.deps.log.error({ err }, 'alert evaluation failed');
       }
     }, this.deps.config.alerts.checkMs);
-    log.info({ api: this.apiUrl, database: this.store.engine, cameras: this.state.cameras.size, agents: this.state.agents.size, points: this.state.plan().length }, 'aggregator started');
   }
 
   private async prune(): Promise<void> {
-    const before = (this.deps.now ?? Date.now)() - this.deps.config.retentionDays * DAY;
+    const before = this.clock.real() - this.deps.config.retentionDays * DAY;
     try {
       const r = await this.store.prune(before);
       if (r.events + r.marks > 0) this.deps.log.info({ ...r, before: new Date(before).toISOString() }, 'history past retention pruned');
+      // what the replicas received and the leader applied, after an hour
+      if (this.replica) await this.replica.prune(this.clock.real() - 3600_000);
     } catch (err) {
       this.deps.log.error({ err: { message: (err as Error).message } }, 'history not pruned: trying again at the next round');
     }
@@ -193,6 +253,7 @@ export class AggregatorApp {
     this.rates.stop();
     this.reports.stop();
     if (this.alertTimer) clearInterval(this.alertTimer);
+    await this.replica?.stop();
     await this.cascade?.stop();
     await this.webhook?.stop();
     await this.http.stop();

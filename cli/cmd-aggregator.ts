@@ -25,6 +25,6 @@ export async function runAggregator(argv: string[]): Promise<number> {
     name: 'aggregator',
     load: () => loadAggregatorConfig(values.config!),
     stopDeadlineMs: 5000,
-    create: (config, log) => new AggregatorApp({ config, log }),
+    create: (config, log, fatal) => new AggregatorApp({ config, log, fatal }),
   });
 }

@@ -18,7 +18,8 @@ export async function runDaemon<C extends { logLevel: string }>(opts: {
   name: string;
   /** reads and validates the config; throws ConfigError */
   load: () => Promise<C>;
-  create: (config: C, log: Logger) => Daemon;
+  /** `fatal`: the app cannot go on (a replica that lost its leadership): it is stopped and the process exits 1 */
+  create: (config: C, log: Logger, fatal: (err: Error) => void) => Daemon;
   stopDeadlineMs: number;
 }): Promise<number> {
   let config: C;
@@ -33,7 +34,8 @@ export async function runDaemon<C extends { logLevel: string }>(opts: {
     throw e;
   }
   const log = createLogger({ name: `xueliang-${opts.name}`, level: config.logLevel });
-  const app = opts.create(config, log);
+  let fatal: (err: Error) => void = () => undefined;
+  const app = opts.create(config, log, (e) => fatal(e));
   try {
     await app.start();
   } catch (e) {
@@ -47,6 +49,13 @@ export async function runDaemon<C extends { logLevel: string }>(opts: {
   }
   return new Promise((resolve) => {
     let signals = 0;
+    let code: number = EXIT.ok;
+    fatal = (e) => {
+      if (code !== EXIT.ok) return;
+      log.fatal({ err: { message: e.message } }, 'stopping: the app cannot go on');
+      code = EXIT.failed;
+      onSignal('SIGTERM');
+    };
     const onSignal = (sig: NodeJS.Signals) => {
       signals += 1;
       if (signals > 1) {
@@ -64,7 +73,7 @@ export async function runDaemon<C extends { logLevel: string }>(opts: {
       void app.stop().then(() => {
         clearTimeout(hard);
         log.flush();
-        resolve(EXIT.ok);
+        resolve(code);
       });
     };
     process.on('SIGTERM', onSignal);

@@ -56,6 +56,14 @@ export const aggregatorConfigSchema = z
       .strict()
       .prefault({})
       .describe('flapping cameras: one notice and one line in the problem list, not one per change'),
+    replicas: z
+      .object({
+        group: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, "_", "." or "-"').describe('the shared subscription group ($share/{group}/…) of the replicas; the same on each'),
+        advertise: z.string().url().optional().describe("this replica's API as the others reach it (default http://{http.host}:{http.port}): followers pass requests to the leader's"),
+      })
+      .strict()
+      .optional()
+      .describe('several aggregators on one PostgreSQL database share the ingest (each its own mqtt.clientId and http.port); one leads and applies, the others pass the API to it'),
     cascade: z
       .object({
         tier: z
@@ -80,6 +88,8 @@ export const aggregatorConfigSchema = z
       .describe('maintenance windows that admins declare (POST /api/maintenance or {root}/maintenance/{id})'),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info').describe('pino log level'),
   })
-  .strict();
+  .strict()
+  .refine((c) => c.replicas === undefined || /^postgres(ql)?:\/\//i.test(c.database), { message: 'replicas share a PostgreSQL database: set database to postgres://…', path: ['replicas'] })
+  .refine((c) => c.replicas === undefined || c.mqtt.clientId !== undefined, { message: 'each replica needs a client id of its own (its persistent session): set mqtt.clientId', path: ['mqtt', 'clientId'] });
 
 export type AggregatorConfig = z.infer<typeof aggregatorConfigSchema>;

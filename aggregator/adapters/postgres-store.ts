@@ -57,6 +57,23 @@ const OPS = {
 
 type Op = { kind: keyof typeof OPS; row: unknown[] };
 
+/** A message a replica received, as the inbox keeps it. */
+export interface InboxRow {
+  id: number;
+  /** when the replica received it (ms epoch): the centre's time of the message */
+  at: number;
+  topic: string;
+  payload: Buffer;
+}
+
+/** the advisory lock the leader of the replicas holds: (classid 0, objid LEADER_LOCK) */
+const LEADER_LOCK = 7_061_712;
+
+/** The leadership was lost (another replica took over): this process must stop writing. */
+export class FencedError extends Error {
+  readonly code = 'FENCED';
+}
+
 /**
  * The statements that make `ops` durable: writes to different tables commute,
  * writes to one table keep their order, and each run of one kind is one
@@ -112,6 +129,10 @@ export class PostgresStore implements AggregatorStore {
   private timer: NodeJS.Timeout | undefined;
   private readonly events = new EventKeyIndex();
   private closed = false;
+  /** the session that holds the leader lock: every write checks it still does */
+  private leader: pg.Client | undefined;
+  private leaderPid = 0;
+  private fenced = false;
 
   constructor(private readonly deps: { url: string; log: Logger }) {
     this.pool = new pg.Pool({ connectionString: deps.url, max: 4, types, application_name: 'xueliang-aggregator', connectionTimeoutMillis: 10_000 });
@@ -242,6 +263,7 @@ export class PostgresStore implements AggregatorStore {
   private async send(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    if (this.fenced) throw new FencedError('no longer the leader of the replicas: nothing more is written');
     const ops = this.ops;
     this.ops = [];
     if (ops.length === 0) return;
@@ -249,10 +271,16 @@ export class PostgresStore implements AggregatorStore {
     try {
       client = await this.pool.connect();
       await client.query('BEGIN');
+      if (this.leader) await this.checkFence(client);
       for (const s of statementsFor(ops)) await client.query(s.sql, s.params);
       await client.query('COMMIT');
     } catch (err) {
       await client?.query('ROLLBACK').catch(() => undefined);
+      if (err instanceof FencedError) {
+        this.fenced = true;
+        this.ops = [];
+        throw err;
+      }
       // nothing of the batch was stored: it goes first in the next try
       this.ops = ops.concat(this.ops);
       throw err;
@@ -373,6 +401,83 @@ export class PostgresStore implements AggregatorStore {
     }
   }
 
+  /**
+   * Inside a write transaction of the leader: the cursor row is locked (a
+   * replica taking over reads it FOR UPDATE, so it waits for this commit and
+   * sees what it wrote) and the leader lock must still be ours; else nothing
+   * of it is written.
+   */
+  private async checkFence(client: pg.PoolClient): Promise<void> {
+    await client.query("SELECT value FROM meta WHERE key = 'inbox_cursor' FOR UPDATE");
+    const held = await client.query("SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = 0 AND objid = $1 AND objsubid = 1 AND granted AND pid = $2", [LEADER_LOCK, this.leaderPid]);
+    if (held.rowCount !== 1) throw new FencedError('the leader lock is no longer ours');
+  }
+
+  /** Appends what a replica received, in one transaction; events already in the inbox (same agent, session, seq) are skipped. Ids follow commit order. */
+  async appendInbox(rows: ReadonlyArray<{ at: number; topic: string; payload: Buffer; eventKey: string | null }>): Promise<void> {
+    if (rows.length === 0) return;
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      // one appender at a time: an id is visible to the leader only after every smaller one is
+      await client.query('LOCK TABLE inbox IN EXCLUSIVE MODE');
+      await client.query(
+        'INSERT INTO inbox (at, topic, payload, event_key) SELECT a, t, p, k FROM unnest($1::bigint[], $2::text[], $3::bytea[], $4::text[]) WITH ORDINALITY AS u(a, t, p, k, n) ORDER BY n ON CONFLICT (event_key) DO NOTHING',
+        [rows.map((r) => r.at), rows.map((r) => r.topic), rows.map((r) => r.payload), rows.map((r) => r.eventKey)],
+      );
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  async readInbox(after: number, limit: number): Promise<InboxRow[]> {
+    return (await this.pool.query<InboxRow>('SELECT id, at, topic, payload FROM inbox WHERE id > $1 ORDER BY id LIMIT $2', [after, limit])).rows;
+  }
+
+  /** Drops inbox rows the leader applied (id ≤ cursor) that are older than `before`. */
+  async pruneInbox(cursor: number, before: number): Promise<number> {
+    return (await this.pool.query('DELETE FROM inbox WHERE id <= $1 AND at < $2', [cursor, before])).rowCount ?? 0;
+  }
+
+  async readMeta(key: string): Promise<string | undefined> {
+    return (await this.rows<{ value: string }>('SELECT value FROM meta WHERE key = $1', [key]))[0]?.value;
+  }
+
+  saveMeta(key: string, value: string): void {
+    this.push('meta', [key, value]);
+  }
+
+  /**
+   * Tries to become the leader of the replicas: a session-level advisory lock
+   * on a connection of its own, held while the process lives. `lost` is
+   * called if that connection breaks (the lock is gone with it). On success
+   * every later write checks the lock is still ours, and the inbox cursor is
+   * read FOR UPDATE: a leader that lost the lock mid-write has committed or
+   * rolled back before this returns.
+   */
+  async tryLeadership(lost: (err: Error) => void): Promise<number | undefined> {
+    const client = new pg.Client({ connectionString: this.deps.url, types, application_name: 'xueliang-aggregator-leader' });
+    client.on('error', () => undefined);
+    await client.connect();
+    const got = (await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS ok', [LEADER_LOCK])).rows[0]?.ok === true;
+    if (!got) {
+      await client.end().catch(() => undefined);
+      return undefined;
+    }
+    this.leader = client;
+    this.leaderPid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+    client.on('error', (err) => lost(err));
+    client.on('end', () => lost(new Error('the connection holding the leader lock closed')));
+    await client.query('BEGIN');
+    const cursor = Number((await client.query<{ value: string }>("SELECT value FROM meta WHERE key = 'inbox_cursor' FOR UPDATE")).rows[0]?.value ?? 0);
+    await client.query('COMMIT');
+    return cursor;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     try {
@@ -383,6 +488,10 @@ export class PostgresStore implements AggregatorStore {
     }
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.leader) {
+      this.leader.removeAllListeners('end');
+      await this.leader.end().catch(() => undefined);
+    }
     await this.pool.end();
   }
 }

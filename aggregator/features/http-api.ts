@@ -41,6 +41,8 @@ export interface HttpApiDeps {
   daily: (region: string, days: number, category: string) => Promise<DailyPoint[]>;
   /** the console's stream of camera changes */
   live: LiveFeed;
+  /** replicas: undefined where this process answers itself (one aggregator, or the leader); the leader's API for a follower; null while no leader is known */
+  leader?: () => string | null | undefined;
 }
 
 /** The aggregator's HTTP JSON API, /metrics and /healthz, on node's own http. */
@@ -86,6 +88,11 @@ export class HttpApi {
       path = decodeURIComponent(url.pathname).replace(/\/+$/, '') || '/';
     } catch {
       return fail(400, 'BAD_PATH', 'the path is not valid percent-encoded UTF-8');
+    }
+    const leader = this.deps.leader?.();
+    if (leader !== undefined && (path.startsWith('/api/') || path === '/metrics')) {
+      if (leader === null) return fail(503, 'NO_LEADER', 'this replica follows, and no leader is known yet: try again in a few seconds');
+      return this.passTo(leader, req, res, fail);
     }
     try {
       if (req.method === 'PUT' && path === '/api/plan') return await this.putPlan(req, res, url.searchParams, json, fail);
@@ -248,6 +255,23 @@ export class HttpApi {
     this.deps.log.info({ points: load.points.length, rejectedRows: load.errors.length }, 'point plan replaced');
     this.deps.onPlanChanged();
     await this.answerStored(json, fail, 200, { loaded: load.points.length, ...errors });
+  }
+
+  /** A follower replica passes the request, as it came, to the leader and its answer back (streams too: /api/live). */
+  private passTo(leader: string, req: http.IncomingMessage, res: http.ServerResponse, fail: (status: number, code: string, message: string) => void): void {
+    const target = new URL(req.url ?? '/', leader);
+    const headers = { ...req.headers, host: target.host };
+    const out = http.request(target, { method: req.method, headers, timeout: 60_000 }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    out.on('timeout', () => out.destroy(new Error('the leader did not answer in 60 s')));
+    out.on('error', (err) => {
+      if (!res.headersSent) fail(502, 'LEADER_UNREACHABLE', `the leader replica did not answer: ${err.message}`);
+      else res.destroy();
+    });
+    res.on('close', () => out.destroy());
+    req.pipe(out);
   }
 
   /** Answers a change once the store holds it; 503 while the database does not take it (the change stands and is written again). */

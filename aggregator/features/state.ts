@@ -450,6 +450,14 @@ export class AggregatorState {
       c = { cameraId, agentId, status, firstSeen: now, marks: [] };
       this.cameras.set(cameraId, c);
     } else {
+      // replicas sharing the ingest may hand two statuses of a camera over in the other order: the older one changes
+      // nothing (a clock set back by more than 10 minutes is taken as it comes)
+      const held = c.status.checkedAt === null ? null : Date.parse(c.status.checkedAt);
+      const checked = status.checkedAt === null ? null : Date.parse(status.checkedAt);
+      if (held !== null && checked !== null && checked < held && held - checked < 10 * 60_000) {
+        this.count('accepted', 'status_older');
+        return 'applied';
+      }
       c.status = status;
     }
     // each daily recording check is kept: the reports of a period add up the checks made in it

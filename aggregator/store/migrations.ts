@@ -58,6 +58,16 @@ export const MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (camera_id, checked_at));
     `,
   },
+  {
+    version: 2,
+    name: 'inbox of replicas',
+    // replicas sharing the ingest append what they receive here; the leader applies it in id order (PostgreSQL only; the table keeps the schemas alike)
+    sqlite: `CREATE TABLE IF NOT EXISTS inbox (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, topic TEXT NOT NULL, payload BLOB NOT NULL, event_key TEXT UNIQUE);`,
+    postgres: `
+      CREATE TABLE inbox (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, at bigint NOT NULL, topic text NOT NULL, payload bytea NOT NULL, event_key text UNIQUE);
+      INSERT INTO meta (key, value) VALUES ('inbox_cursor', '0') ON CONFLICT (key) DO NOTHING;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;
