@@ -8,10 +8,17 @@
  *    the read of every region's rates (goal < 100 ms at 1M), and memory.
  *  - both on SQLite and on PostgreSQL (a server of its own, initdb in a temp
  *    directory, unix socket only), each against the same no-op subscriber.
- * Run: npm run bench:aggregator  [-- --messages 50000 --sizes 100000,1000000 --engines sqlite,postgres]
+ *  - on PostgreSQL, one aggregator process against three replicas sharing the
+ *    ingest (shared subscription, inbox, one leader applying), each a process
+ *    of its own: events per second from the first publish to the last stored.
+ * Run: npm run bench:aggregator  [-- --messages 50000 --sizes 100000,1000000 --engines sqlite,postgres --replicas 3]
  * Everything runs on 127.0.0.1 and stops by itself.
  */
-import { mkdtempSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import pg from 'pg';
+import { stringify } from 'yaml';
+import { projectRoot } from '../sim/project-root.js';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -28,7 +35,7 @@ import { median } from './proc-stats.js';
 import { mosquitto } from './broker.js';
 import { startPostgres, type PgServer } from '../sim/postgres-server.js';
 
-const { values } = parseArgs({ options: { messages: { type: 'string', default: '50000' }, sizes: { type: 'string', default: '100000,1000000' }, engines: { type: 'string', default: 'sqlite,postgres' } } });
+const { values } = parseArgs({ options: { messages: { type: 'string', default: '50000' }, sizes: { type: 'string', default: '100000,1000000' }, engines: { type: 'string', default: 'sqlite,postgres' }, replicas: { type: 'string', default: '3' } } });
 const engines = values.engines!.split(',').filter(Boolean) as Array<'sqlite' | 'postgres'>;
 let pgServer: PgServer | undefined;
 let databases = 0;
@@ -153,6 +160,54 @@ async function drainAggregator(url: string, n: number, engine: 'sqlite' | 'postg
   return { rate: n / secs, stored };
 }
 
+/**
+ * `count` aggregator processes on one fresh PostgreSQL database (one: the plain
+ * aggregator; more: replicas sharing the ingest); a publisher sends `n` events
+ * while they run; rate = n / (first send → the last one stored, as the
+ * database counts them).
+ */
+async function processes(url: string, n: number, count: number): Promise<number> {
+  const database = await freshDatabase('postgres');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'xl-bench-rep-'));
+  const cli = path.join(projectRoot(), 'dist', 'cli', 'main.js');
+  const children: ChildProcess[] = [];
+  const ports: number[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      const port = 20000 + Math.floor(Math.random() * 20000);
+      ports.push(port);
+      const file = path.join(dir, `agg-${i}.yaml`);
+      const config = { database, logLevel: 'error', mqtt: { url, clientId: `bench-proc-${count}-${i}-${databases}` }, http: { host: '127.0.0.1', port }, ...(count > 1 ? { replicas: { group: `bench-${databases}` } } : {}) };
+      writeFileSync(file, stringify(config));
+      children.push(spawn(process.execPath, ['--max-semi-space-size=16', cli, 'aggregator', '--config', file], { stdio: 'ignore' }));
+    }
+    const db = new pg.Client({ connectionString: database });
+    await db.connect();
+    const stored = async () => Number((await db.query<{ n: string }>('SELECT COUNT(*) AS n FROM events')).rows[0]!.n);
+    // every process answers, and (replicas) one leads
+    for (const port of ports) {
+      for (let k = 0; k < 200; k++) {
+        if (await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false)) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    await new Promise((r) => setTimeout(r, count > 1 ? 2500 : 500));
+    const pub = mqtt.connect(url, { protocolVersion: 4 });
+    await new Promise<void>((r) => pub.once('connect', () => r()));
+    const t0 = performance.now();
+    await publishEvents(pub, n, `proc-${count}-${databases}`);
+    for (let k = 0; k < 6000 && (await stored()) < n; k++) await new Promise((r) => setTimeout(r, 20));
+    const secs = (performance.now() - t0) / 1000;
+    const got = await stored();
+    await pub.endAsync();
+    await db.end();
+    if (got !== n) throw new Error(`${count} process(es) stored ${got} of ${n} events`);
+    return n / secs;
+  } finally {
+    for (const c of children) c.kill('SIGKILL');
+  }
+}
+
 /** A province: 11 cities × 9 counties × 10 grassroots units. */
 function regionTree(): string[] {
   const out: string[] = [];
@@ -248,6 +303,13 @@ try {
     const agg = await drainAggregator(broker.url, M, engine);
     console.log(`[${engine}] ingest, backlog: ${M} events queued while the consumer was away, then drained (the consumer's own ceiling)`);
     console.log(`  no-op ${f(noop, 0)} msg/s   aggregator ${f(agg.rate, 0)} msg/s (${agg.stored} stored)   ratio ${f(agg.rate / noop, 2)}\n`);
+  }
+  const replicas = Number(values.replicas);
+  if (engines.includes('postgres') && replicas > 1) {
+    const one = await processes(broker.url, M, 1);
+    const many = await processes(broker.url, M, replicas);
+    console.log(`[postgres] ingest, processes: a publisher sends ${M} events; time from the first send until the database holds them all`);
+    console.log(`  one aggregator ${f(one, 0)} msg/s   ${replicas} replicas ${f(many, 0)} msg/s   ratio ${f(many / one, 2)}   (goal ≥ 1.5)\n`);
   }
 } finally {
   broker.stop();
