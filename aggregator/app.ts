@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { topics } from '../protocols/index.js';
 import type { AggregatorConfig } from '../config/aggregator.js';
-import { MqttConnection } from '../platform/mqtt-client.js';
+import { MqttConnection, type IncomingMessage } from '../platform/mqtt-client.js';
 import { createStore } from './store/open.js';
 import type { AggregatorStore } from './store/port.js';
 import { HttpApi } from './features/http-api.js';
@@ -20,7 +20,6 @@ import { WebhookSender } from './adapters/webhook.js';
 import { CascadePublisher } from './features/cascade-publisher.js';
 import { Replica } from './features/replica.js';
 import { PostgresStore } from './adapters/postgres-store.js';
-import type { IncomingMessage } from '../platform/mqtt-client.js';
 
 const DAY = 86_400_000;
 

@@ -4,6 +4,7 @@ import type { CameraState, StateMark } from '../../protocols/index.js';
 import { maskUrlPassword } from '../../platform/redact.js';
 import { EventKeyIndex } from '../store/event-keys.js';
 import { pendingMigrations } from '../store/migrations.js';
+import { groupMarks, groupRecordingChecks } from '../store/rows.js';
 import { AUTO_FLUSH_MS, type AggregatorStore, type RecordingCheckRow, type StoreSnapshot, type StoredCamera } from '../store/port.js';
 
 /**
@@ -141,14 +142,12 @@ export class PostgresStore implements AggregatorStore {
   }
 
   async open(): Promise<void> {
-    let client: pg.PoolClient;
     try {
-      client = await this.pool.connect();
+      (await this.pool.connect()).release();
     } catch (err) {
       throw new Error(`cannot reach the database ${maskUrlPassword(this.deps.url)}: ${(err as Error).message}`);
     }
-    try {
-      await client.query('BEGIN');
+    await this.inTransaction(async (client) => {
       // replicas starting together migrate one after the other
       await client.query("SELECT pg_advisory_xact_lock(hashtext('xueliang-schema'))");
       await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at bigint NOT NULL)');
@@ -158,13 +157,7 @@ export class PostgresStore implements AggregatorStore {
         await client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, Date.now()]);
         this.deps.log.info({ version: m.version, name: m.name }, 'database migrated');
       }
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
     // the stored event keys, as runs of consecutive seq per session
     const runs = await this.pool.query<{ agent_id: string; session: string; f: number; t: number; ts: number }>(
       `SELECT agent_id, session, MIN(seq) AS f, MAX(seq) AS t, MAX(ts) AS ts FROM (
@@ -267,15 +260,12 @@ export class PostgresStore implements AggregatorStore {
     const ops = this.ops;
     this.ops = [];
     if (ops.length === 0) return;
-    let client: pg.PoolClient | undefined;
     try {
-      client = await this.pool.connect();
-      await client.query('BEGIN');
-      if (this.leader) await this.checkFence(client);
-      for (const s of statementsFor(ops)) await client.query(s.sql, s.params);
-      await client.query('COMMIT');
+      await this.inTransaction(async (client) => {
+        if (this.leader) await this.checkFence(client);
+        for (const s of statementsFor(ops)) await client.query(s.sql, s.params);
+      });
     } catch (err) {
-      await client?.query('ROLLBACK').catch(() => undefined);
       if (err instanceof FencedError) {
         this.fenced = true;
         this.ops = [];
@@ -284,8 +274,22 @@ export class PostgresStore implements AggregatorStore {
       // nothing of the batch was stored: it goes first in the next try
       this.ops = ops.concat(this.ops);
       throw err;
+    }
+  }
+
+  /** Runs `fn` in a transaction on a connection of the pool: committed when it resolves, rolled back when it throws. */
+  private async inTransaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await fn(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
     } finally {
-      client?.release();
+      client.release();
     }
   }
 
@@ -295,12 +299,7 @@ export class PostgresStore implements AggregatorStore {
   }
 
   async load(): Promise<StoreSnapshot> {
-    const marks = new Map<string, StateMark[]>();
-    for (const r of await this.rows<{ camera_id: string; at: number; state: CameraState }>('SELECT camera_id, at, state FROM marks ORDER BY camera_id, at, id')) {
-      let list = marks.get(r.camera_id);
-      if (!list) marks.set(r.camera_id, (list = []));
-      list.push({ at: r.at, state: r.state });
-    }
+    const marks = groupMarks(await this.rows<{ camera_id: string; at: number; state: CameraState }>('SELECT camera_id, at, state FROM marks ORDER BY camera_id, at, id'));
     const [outboxMax] = await this.rows<{ m: number | null }>('SELECT MAX(seq) AS m FROM alert_outbox');
     const [kept] = await this.rows<{ value: string }>("SELECT value FROM meta WHERE key = 'alert_seq'");
     const cameraRows = await this.rows<{ camera_id: string; agent_id: string; status_json: string; first_seen: number; removed_at: number | null }>('SELECT camera_id, agent_id, status_json, first_seen, removed_at FROM cameras');
@@ -334,28 +333,16 @@ export class PostgresStore implements AggregatorStore {
   }
 
   async marksBefore(to: number, cameraIds: ReadonlySet<string>): Promise<Map<string, StateMark[]>> {
-    const out = new Map<string, StateMark[]>();
-    for (const r of await this.rows<{ camera_id: string; at: number; state: CameraState }>('SELECT camera_id, at, state FROM marks WHERE at < $1 ORDER BY camera_id, at, id', [to])) {
-      if (!cameraIds.has(r.camera_id)) continue;
-      let list = out.get(r.camera_id);
-      if (!list) out.set(r.camera_id, (list = []));
-      list.push({ at: r.at, state: r.state });
-    }
-    return out;
+    return groupMarks(await this.rows<{ camera_id: string; at: number; state: CameraState }>('SELECT camera_id, at, state FROM marks WHERE at < $1 ORDER BY camera_id, at, id', [to]), (id) => cameraIds.has(id));
   }
 
   async recordingChecksIn(from: number, to: number): Promise<Map<string, RecordingCheckRow[]>> {
-    const out = new Map<string, RecordingCheckRow[]>();
-    const rows = await this.rows<{ camera_id: string; supported: boolean; recorded_sec: number | null; scheduled_sec: number | null }>(
-      'SELECT camera_id, supported, recorded_sec, scheduled_sec FROM recording_checks WHERE checked_at >= $1 AND checked_at < $2 ORDER BY camera_id, checked_at',
-      [from, to],
+    return groupRecordingChecks(
+      await this.rows<{ camera_id: string; supported: boolean; recorded_sec: number | null; scheduled_sec: number | null }>(
+        'SELECT camera_id, supported, recorded_sec, scheduled_sec FROM recording_checks WHERE checked_at >= $1 AND checked_at < $2 ORDER BY camera_id, checked_at',
+        [from, to],
+      ),
     );
-    for (const r of rows) {
-      const list = out.get(r.camera_id) ?? [];
-      list.push({ supported: r.supported, recordedSec: r.recorded_sec, scheduledSec: r.scheduled_sec });
-      out.set(r.camera_id, list);
-    }
-    return out;
   }
 
   private async planRowAt(at: number): Promise<{ id: number; json: string } | undefined> {
@@ -382,23 +369,16 @@ export class PostgresStore implements AggregatorStore {
 
   async prune(before: number): Promise<{ events: number; marks: number }> {
     await this.flush();
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    const pruned = await this.inTransaction(async (client) => {
       const events = await client.query(
         'DELETE FROM events e USING (SELECT agent_id, session FROM events GROUP BY agent_id, session HAVING MAX(ts) < $1) AS old WHERE e.agent_id = old.agent_id AND e.session = old.session',
         [before],
       );
       const marks = await client.query('DELETE FROM marks WHERE at < $1 AND id NOT IN (SELECT DISTINCT ON (camera_id) id FROM marks WHERE at < $1 ORDER BY camera_id, at DESC, id DESC)', [before]);
-      await client.query('COMMIT');
-      this.events.dropOlderThan(before);
       return { events: events.rowCount ?? 0, marks: marks.rowCount ?? 0 };
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
+    this.events.dropOlderThan(before);
+    return pruned;
   }
 
   /**
@@ -416,22 +396,14 @@ export class PostgresStore implements AggregatorStore {
   /** Appends what a replica received, in one transaction; events already in the inbox (same agent, session, seq) are skipped. Ids follow commit order. */
   async appendInbox(rows: ReadonlyArray<{ at: number; topic: string; payload: Buffer; eventKey: string | null }>): Promise<void> {
     if (rows.length === 0) return;
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    await this.inTransaction(async (client) => {
       // one appender at a time: an id is visible to the leader only after every smaller one is
       await client.query('LOCK TABLE inbox IN EXCLUSIVE MODE');
       await client.query(
         'INSERT INTO inbox (at, topic, payload, event_key) SELECT a, t, p, k FROM unnest($1::bigint[], $2::text[], $3::bytea[], $4::text[]) WITH ORDINALITY AS u(a, t, p, k, n) ORDER BY n ON CONFLICT (event_key) DO NOTHING',
         [rows.map((r) => r.at), rows.map((r) => r.topic), rows.map((r) => r.payload), rows.map((r) => r.eventKey)],
       );
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   async readInbox(after: number, limit: number): Promise<InboxRow[]> {

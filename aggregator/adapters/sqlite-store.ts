@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import type { CameraState, StateMark } from '../../protocols/index.js';
 import { AUTO_FLUSH_MS, type AggregatorStore, type RecordingCheckRow, type StoreSnapshot, type StoredCamera } from '../store/port.js';
 import { pendingMigrations } from '../store/migrations.js';
+import { groupMarks, groupRecordingChecks } from '../store/rows.js';
 
 /**
  * The store on SQLite (better-sqlite3, its only importer): the default, no
@@ -166,12 +167,7 @@ export class SqliteStore implements AggregatorStore {
 
   async load(): Promise<StoreSnapshot> {
     const all = <T>(sql: string, ...params: unknown[]) => this.db.prepare(sql).all(...params) as T[];
-    const marks = new Map<string, StateMark[]>();
-    for (const r of this.db.prepare('SELECT camera_id, at, state FROM marks ORDER BY camera_id, at, rowid').iterate() as IterableIterator<{ camera_id: string; at: number; state: CameraState }>) {
-      let list = marks.get(r.camera_id);
-      if (!list) marks.set(r.camera_id, (list = []));
-      list.push({ at: r.at, state: r.state });
-    }
+    const marks = groupMarks(this.db.prepare('SELECT camera_id, at, state FROM marks ORDER BY camera_id, at, rowid').iterate() as IterableIterator<{ camera_id: string; at: number; state: CameraState }>);
     const noticeSeq = Math.max(
       (this.db.prepare('SELECT MAX(seq) AS m FROM alert_outbox').get() as { m: number | null }).m ?? 0,
       Number((this.db.prepare("SELECT value FROM meta WHERE key = 'alert_seq'").get() as { value: string } | undefined)?.value ?? 0),
@@ -203,25 +199,11 @@ export class SqliteStore implements AggregatorStore {
   }
 
   async marksBefore(to: number, cameraIds: ReadonlySet<string>): Promise<Map<string, StateMark[]>> {
-    const out = new Map<string, StateMark[]>();
-    for (const r of this.db.prepare('SELECT camera_id, at, state FROM marks WHERE at < ? ORDER BY camera_id, at, rowid').iterate(to) as IterableIterator<{ camera_id: string; at: number; state: CameraState }>) {
-      if (!cameraIds.has(r.camera_id)) continue;
-      let list = out.get(r.camera_id);
-      if (!list) out.set(r.camera_id, (list = []));
-      list.push({ at: r.at, state: r.state });
-    }
-    return out;
+    return groupMarks(this.db.prepare('SELECT camera_id, at, state FROM marks WHERE at < ? ORDER BY camera_id, at, rowid').iterate(to) as IterableIterator<{ camera_id: string; at: number; state: CameraState }>, (id) => cameraIds.has(id));
   }
 
   async recordingChecksIn(from: number, to: number): Promise<Map<string, RecordingCheckRow[]>> {
-    const out = new Map<string, RecordingCheckRow[]>();
-    const rows = this.db.prepare('SELECT camera_id, supported, recorded_sec, scheduled_sec FROM recording_checks WHERE checked_at >= ? AND checked_at < ? ORDER BY camera_id, checked_at').all(from, to) as Array<{ camera_id: string; supported: number; recorded_sec: number | null; scheduled_sec: number | null }>;
-    for (const r of rows) {
-      const list = out.get(r.camera_id) ?? [];
-      list.push({ supported: r.supported === 1, recordedSec: r.recorded_sec, scheduledSec: r.scheduled_sec });
-      out.set(r.camera_id, list);
-    }
-    return out;
+    return groupRecordingChecks(this.db.prepare('SELECT camera_id, supported, recorded_sec, scheduled_sec FROM recording_checks WHERE checked_at >= ? AND checked_at < ? ORDER BY camera_id, checked_at').all(from, to) as Array<{ camera_id: string; supported: number; recorded_sec: number | null; scheduled_sec: number | null }>);
   }
 
   private planRowAt(at: number): { id: number; json: string } | undefined {

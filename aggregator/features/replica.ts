@@ -86,7 +86,13 @@ export class Replica {
         }
         this.isLeader = true;
         this.deps.log.info({ cursor }, 'this replica leads: loading the state and applying the inbox');
-        const apply = await lead();
+        let apply: (row: InboxRow) => void;
+        try {
+          apply = await lead();
+        } catch (err) {
+          // holding the lock without applying would stall every replica: give it up by ending
+          return this.deps.fatal(err as Error);
+        }
         this.deps.store.saveMeta('leader_api', this.deps.advertise());
         this.leaderApi = undefined;
         this.applying = this.applyLoop(cursor, apply);

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { CASCADE_WINDOWS, cascadeRollupMessage, cascadeStateMessage, topicSegment, type CascadeRollupMessage } from '../../protocols/index.js';
 import { CATEGORY_KEYS, emptyCounts, type CategoryKey, type Counts } from '../rates/model.js';
-import type { OnlineRate } from '../rates/online.js';
+import { addTotals, type OnlineRate } from '../rates/online.js';
 import type { CountTable } from '../rates/snapshot.js';
 
 export type CascadeWindow = (typeof CASCADE_WINDOWS)[number];
@@ -127,11 +127,7 @@ export class TierBook {
         for (const k of CATEGORY_KEYS) {
           const o = cells[k]?.online[window];
           if (!o) continue;
-          const into = (row[k] ??= { cameras: 0, onlineMs: 0, unknownMs: 0, observedMs: 0, rate: null });
-          into.cameras += o.cameras;
-          into.onlineMs += o.onlineMs;
-          into.unknownMs += o.unknownMs;
-          into.observedMs += o.observedMs;
+          addTotals((row[k] ??= { cameras: 0, onlineMs: 0, unknownMs: 0, observedMs: 0, rate: null }), o);
         }
       }
     }

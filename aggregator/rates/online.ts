@@ -48,11 +48,7 @@ export function onlineRates(
       for (const [r, k] of cellsOf(region, category)) {
         let cells = out.get(r);
         if (!cells) out.set(r, (cells = {}));
-        const t = (cells[k] ??= { cameras: 0, onlineMs: 0, unknownMs: 0, observedMs: 0, rate: null });
-        t.cameras += leaf.cameras;
-        t.onlineMs += leaf.onlineMs;
-        t.unknownMs += leaf.unknownMs;
-        t.observedMs += leaf.observedMs;
+        addTotals((cells[k] ??= { cameras: 0, onlineMs: 0, unknownMs: 0, observedMs: 0, rate: null }), leaf);
       }
     }
   }
@@ -61,3 +57,11 @@ export function onlineRates(
 }
 
 const NONE: readonly Interval[] = [];
+
+/** Adds `from` into `into` (cameras and times). */
+export function addTotals(into: OnlineTotals, from: OnlineTotals): void {
+  into.cameras += from.cameras;
+  into.onlineMs += from.onlineMs;
+  into.unknownMs += from.unknownMs;
+  into.observedMs += from.observedMs;
+}

@@ -1,0 +1,25 @@
+import type { CameraState, StateMark } from '../../protocols/index.js';
+import type { RecordingCheckRow } from './port.js';
+
+/** Mark rows in (camera, time, write) order as each camera's marks; `keep` picks the cameras. */
+export function groupMarks(rows: Iterable<{ camera_id: string; at: number; state: CameraState }>, keep: (cameraId: string) => boolean = () => true): Map<string, StateMark[]> {
+  const out = new Map<string, StateMark[]>();
+  for (const r of rows) {
+    if (!keep(r.camera_id)) continue;
+    let list = out.get(r.camera_id);
+    if (!list) out.set(r.camera_id, (list = []));
+    list.push({ at: r.at, state: r.state });
+  }
+  return out;
+}
+
+/** Recording check rows in (camera, time) order, per camera. */
+export function groupRecordingChecks(rows: Iterable<{ camera_id: string; supported: boolean | number; recorded_sec: number | null; scheduled_sec: number | null }>): Map<string, RecordingCheckRow[]> {
+  const out = new Map<string, RecordingCheckRow[]>();
+  for (const r of rows) {
+    let list = out.get(r.camera_id);
+    if (!list) out.set(r.camera_id, (list = []));
+    list.push({ supported: r.supported === true || r.supported === 1, recordedSec: r.recorded_sec, scheduledSec: r.scheduled_sec });
+  }
+  return out;
+}
