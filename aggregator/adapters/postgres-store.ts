@@ -345,17 +345,20 @@ export class PostgresStore implements AggregatorStore {
     );
   }
 
-  private async planRowAt(at: number): Promise<{ id: number; json: string } | undefined> {
-    const [row] = await this.rows<{ id: number; json: string }>('SELECT id, json FROM plan_versions WHERE at <= $1 ORDER BY at DESC, id DESC LIMIT 1', [at]);
-    return row ?? (await this.rows<{ id: number; json: string }>('SELECT id, json FROM plan_versions ORDER BY at, id LIMIT 1'))[0];
+  /** The version in force at `at` (as the port says), by its id only: a plan of 10⁵ points is megabytes. */
+  private async planVersionId(at: number): Promise<number | undefined> {
+    const [row] = await this.rows<{ id: number }>('SELECT id FROM plan_versions WHERE at <= $1 ORDER BY at DESC, id DESC LIMIT 1', [at]);
+    return (row ?? (await this.rows<{ id: number }>('SELECT id FROM plan_versions ORDER BY at, id LIMIT 1'))[0])?.id;
   }
 
   async planAt(at: number): Promise<string | undefined> {
-    return (await this.planRowAt(at))?.json ?? (await this.rows<{ json: string }>('SELECT json FROM plan WHERE id = 1'))[0]?.json;
+    const id = await this.planVersionId(at);
+    if (id !== undefined) return (await this.rows<{ json: string }>('SELECT json FROM plan_versions WHERE id = $1', [id]))[0]?.json;
+    return (await this.rows<{ json: string }>('SELECT json FROM plan WHERE id = 1'))[0]?.json;
   }
 
   async planVersionAt(at: number): Promise<number> {
-    return (await this.planRowAt(at))?.id ?? 0;
+    return (await this.planVersionId(at)) ?? 0;
   }
 
   async nextNotice(): Promise<{ seq: number; json: string } | undefined> {

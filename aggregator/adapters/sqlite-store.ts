@@ -6,6 +6,10 @@ import { AUTO_FLUSH_MS, type AggregatorStore, type RecordingCheckRow, type Store
 import { pendingMigrations } from '../store/migrations.js';
 import { groupMarks, groupRecordingChecks } from '../store/rows.js';
 
+/** rows a report reads between two turns of the event loop: a province's history does not hold the ingest and the API for seconds */
+const READ_PAGE = 5000;
+const turn = () => new Promise((resolve) => setImmediate(resolve));
+
 /**
  * The store on SQLite (better-sqlite3, its only importer): the default, no
  * server to run. WAL journal, synchronous=NORMAL: a crash of the process
@@ -192,30 +196,56 @@ export class SqliteStore implements AggregatorStore {
   }
 
   async camerasInPeriod(from: number, to: number): Promise<Array<StoredCamera & { removedAt: number | null }>> {
-    const rows = this.db
-      .prepare('SELECT camera_id, agent_id, status_json, first_seen, removed_at FROM cameras WHERE first_seen < ? AND (removed_at IS NULL OR removed_at > ?)')
-      .all(to, from) as Array<{ camera_id: string; agent_id: string; status_json: string; first_seen: number; removed_at: number | null }>;
-    return rows.map((r) => ({ cameraId: r.camera_id, agentId: r.agent_id, statusJson: r.status_json, firstSeen: r.first_seen, removedAt: r.removed_at }));
+    const out: Array<StoredCamera & { removedAt: number | null }> = [];
+    const page = this.db.prepare('SELECT camera_id, agent_id, status_json, first_seen, removed_at FROM cameras WHERE camera_id > ? AND first_seen < ? AND (removed_at IS NULL OR removed_at > ?) ORDER BY camera_id LIMIT ?');
+    for (let after = ''; ; ) {
+      const rows = page.all(after, to, from, READ_PAGE) as Array<{ camera_id: string; agent_id: string; status_json: string; first_seen: number; removed_at: number | null }>;
+      for (const r of rows) out.push({ cameraId: r.camera_id, agentId: r.agent_id, statusJson: r.status_json, firstSeen: r.first_seen, removedAt: r.removed_at });
+      if (rows.length < READ_PAGE) return out;
+      after = rows.at(-1)!.camera_id;
+      await turn();
+    }
   }
 
   async marksBefore(to: number, cameraIds: ReadonlySet<string>): Promise<Map<string, StateMark[]>> {
-    return groupMarks(this.db.prepare('SELECT camera_id, at, state FROM marks WHERE at < ? ORDER BY camera_id, at, rowid').iterate(to) as IterableIterator<{ camera_id: string; at: number; state: CameraState }>, (id) => cameraIds.has(id));
+    // pages in rowid order (the table's own order, no sort in SQLite), each camera's marks put in time order here
+    const out = new Map<string, Array<StateMark & { id: number }>>();
+    const page = this.db.prepare('SELECT rowid AS id, camera_id, at, state FROM marks WHERE rowid > ? AND at < ? ORDER BY rowid LIMIT ?');
+    for (let after = 0; ; ) {
+      const rows = page.all(after, to, READ_PAGE) as Array<{ id: number; camera_id: string; at: number; state: CameraState }>;
+      for (const r of rows) {
+        if (!cameraIds.has(r.camera_id)) continue;
+        let list = out.get(r.camera_id);
+        if (!list) out.set(r.camera_id, (list = []));
+        list.push({ at: r.at, state: r.state, id: r.id });
+      }
+      if (rows.length < READ_PAGE) break;
+      after = rows.at(-1)!.id;
+      await turn();
+    }
+    const marks = new Map<string, StateMark[]>();
+    for (const [id, list] of out) marks.set(id, list.sort((a, b) => a.at - b.at || a.id - b.id).map((m) => ({ at: m.at, state: m.state })));
+    return marks;
   }
 
   async recordingChecksIn(from: number, to: number): Promise<Map<string, RecordingCheckRow[]>> {
     return groupRecordingChecks(this.db.prepare('SELECT camera_id, supported, recorded_sec, scheduled_sec FROM recording_checks WHERE checked_at >= ? AND checked_at < ? ORDER BY camera_id, checked_at').all(from, to) as Array<{ camera_id: string; supported: number; recorded_sec: number | null; scheduled_sec: number | null }>);
   }
 
-  private planRowAt(at: number): { id: number; json: string } | undefined {
-    return (this.db.prepare('SELECT rowid AS id, json FROM plan_versions WHERE at <= ? ORDER BY at DESC, rowid DESC LIMIT 1').get(at) ?? this.db.prepare('SELECT rowid AS id, json FROM plan_versions ORDER BY at, rowid LIMIT 1').get()) as { id: number; json: string } | undefined;
+  /** The version in force at `at` (as the port says), by its id only: a plan of 10⁵ points is megabytes. */
+  private planVersionId(at: number): number | undefined {
+    const row = (this.db.prepare('SELECT rowid AS id FROM plan_versions WHERE at <= ? ORDER BY at DESC, rowid DESC LIMIT 1').get(at) ?? this.db.prepare('SELECT rowid AS id FROM plan_versions ORDER BY at, rowid LIMIT 1').get()) as { id: number } | undefined;
+    return row?.id;
   }
 
   async planAt(at: number): Promise<string | undefined> {
-    return this.planRowAt(at)?.json ?? (this.db.prepare('SELECT json FROM plan WHERE id = 1').get() as { json: string } | undefined)?.json;
+    const id = this.planVersionId(at);
+    if (id !== undefined) return (this.db.prepare('SELECT json FROM plan_versions WHERE rowid = ?').get(id) as { json: string }).json;
+    return (this.db.prepare('SELECT json FROM plan WHERE id = 1').get() as { json: string } | undefined)?.json;
   }
 
   async planVersionAt(at: number): Promise<number> {
-    return this.planRowAt(at)?.id ?? 0;
+    return this.planVersionId(at) ?? 0;
   }
 
   async nextNotice(): Promise<{ seq: number; json: string } | undefined> {

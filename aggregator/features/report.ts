@@ -76,7 +76,10 @@ interface ReportBasis {
  */
 async function loadBasis(store: AggregatorStore, from: number, to: number, checked = true): Promise<ReportBasis> {
   const rows: ReportBasis['rows'] = [];
+  let n = 0;
   for (const r of await store.camerasInPeriod(from, to)) {
+    // parsing 10⁵ statuses takes a while: let the ingest and other requests in between
+    if (++n % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
     let status: CameraStatusMessage | undefined;
     try {
       const data: unknown = JSON.parse(r.statusJson);
