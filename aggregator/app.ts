@@ -239,8 +239,6 @@ export class AggregatorApp {
     try {
       const r = await this.store.prune(before);
       if (r.events + r.marks > 0) this.deps.log.info({ ...r, before: new Date(before).toISOString() }, 'history past retention pruned');
-      // what the replicas received and the leader applied, after an hour
-      if (this.replica) await this.replica.prune(this.clock.real() - 3600_000);
     } catch (err) {
       this.deps.log.error({ err: { message: (err as Error).message } }, 'history not pruned: trying again at the next round');
     }

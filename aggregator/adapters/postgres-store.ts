@@ -128,7 +128,7 @@ export class PostgresStore implements AggregatorStore {
   private ops: Op[] = [];
   private chain: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
-  private readonly events = new EventKeyIndex();
+  private events = new EventKeyIndex();
   private closed = false;
   /** the session that holds the leader lock: every write checks it still does */
   private leader: pg.Client | undefined;
@@ -158,13 +158,19 @@ export class PostgresStore implements AggregatorStore {
         this.deps.log.info({ version: m.version, name: m.name }, 'database migrated');
       }
     });
-    // the stored event keys, as runs of consecutive seq per session
+    await this.loadEventKeys();
+  }
+
+  /** The stored event keys, as runs of consecutive seq per session (at start, and when a replica takes the lead: what the last leader wrote). */
+  private async loadEventKeys(): Promise<void> {
     const runs = await this.pool.query<{ agent_id: string; session: string; f: number; t: number; ts: number }>(
       `SELECT agent_id, session, MIN(seq) AS f, MAX(seq) AS t, MAX(ts) AS ts FROM (
          SELECT agent_id, session, seq, ts, seq - ROW_NUMBER() OVER (PARTITION BY agent_id, session ORDER BY seq) AS grp FROM events
        ) AS e GROUP BY agent_id, session, grp`,
     );
-    for (const r of runs.rows) this.events.addRange(r.agent_id, r.session, r.f, r.t, r.ts);
+    const index = new EventKeyIndex();
+    for (const r of runs.rows) index.addRange(r.agent_id, r.session, r.f, r.t, r.ts);
+    this.events = index;
   }
 
   private push(kind: Op['kind'], row: unknown[]): void {
@@ -450,6 +456,7 @@ export class PostgresStore implements AggregatorStore {
     await client.query('BEGIN');
     const cursor = Number((await client.query<{ value: string }>("SELECT value FROM meta WHERE key = 'inbox_cursor' FOR UPDATE")).rows[0]?.value ?? 0);
     await client.query('COMMIT');
+    await this.loadEventKeys();
     return cursor;
   }
 

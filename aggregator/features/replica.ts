@@ -6,6 +6,9 @@ import { GroupCommit } from './group-commit.js';
 
 /** how many inbox rows the leader applies between two commits */
 const APPLY_BATCH = 1000;
+/** applied inbox rows are dropped once this old, checked this often: a province's traffic is not kept for hours */
+const INBOX_KEEP_MS = 10 * 60_000;
+const INBOX_PRUNE_EVERY_MS = 60_000;
 
 /**
  * One of several aggregators on one PostgreSQL database sharing the ingest
@@ -106,9 +109,15 @@ export class Replica {
 
   private async applyLoop(from: number, apply: (row: InboxRow) => void): Promise<void> {
     let cursor = from;
+    let prunedAt = this.deps.now();
     const { store, log } = this.deps;
     while (!this.stopped) {
       try {
+        if (this.deps.now() - prunedAt > INBOX_PRUNE_EVERY_MS) {
+          prunedAt = this.deps.now();
+          const dropped = await store.pruneInbox(cursor, prunedAt - INBOX_KEEP_MS);
+          if (dropped > 0) log.debug({ dropped }, 'applied inbox rows dropped');
+        }
         const rows = await store.readInbox(cursor, APPLY_BATCH);
         for (const row of rows) {
           apply(row);
@@ -124,12 +133,6 @@ export class Replica {
         await sleep(1000);
       }
     }
-  }
-
-  /** Drops applied inbox rows older than `before`. */
-  async prune(before: number): Promise<number> {
-    const cursor = Number((await this.deps.store.readMeta('inbox_cursor')) ?? 0);
-    return this.deps.store.pruneInbox(cursor, before);
   }
 
   async stop(): Promise<void> {

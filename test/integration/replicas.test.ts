@@ -76,6 +76,8 @@ describe('replicas: three aggregators share the ingest on one PostgreSQL', () =>
       if (sends.length >= 100) await Promise.all(sends.splice(0));
       if (!killed && n === EVENTS / 3) {
         killed = true;
+        // the first leader has stored some of it: the next one must carry on from there
+        await waitFor(async () => Number((await sql<{ n: string }>('SELECT COUNT(*) AS n FROM events'))[0]!.n) > 0, 10_000);
         expect(await aggs[0]!.stop('SIGKILL')).toBeNull();
       }
     }
@@ -104,6 +106,26 @@ describe('replicas: three aggregators share the ingest on one PostgreSQL', () =>
     const gaps = await aggs[1]!.get<{ gaps: unknown[]; duplicates: number }>('/api/gaps');
     expect(gaps.gaps).toEqual([]);
   }, 120_000);
+
+  it('replicas: an event sent again after the inbox dropped its copy is still applied once (the new leader knows what the old one stored)', async () => {
+    // an event the first leader applied and stored before it was killed (below the cursor the next one started from)
+    const leads = aggs.flatMap((a) => a.lines).map((l) => /"cursor":(\d+).*this replica leads/.exec(l)).filter((m) => m !== null);
+    const cursor = Math.max(...leads.map((m) => Number(m![1])));
+    expect(cursor).toBeGreaterThan(0);
+    const [old] = await sql<{ topic: string; payload: Buffer }>(`SELECT topic, payload FROM inbox WHERE event_key IS NOT NULL AND id <= ${cursor} ORDER BY id LIMIT 1`);
+    expect(old).toBeDefined();
+    // the leader drops applied inbox rows after a while; an agent replaying its outbox later sends old events again
+    await sql('DELETE FROM inbox');
+    const marks = async () => Number((await sql<{ n: string }>('SELECT COUNT(*) AS n FROM marks'))[0]!.n);
+    const before = await marks();
+    const duplicates = async () => (await aggs[1]!.get<{ duplicates: number }>('/api/ingest')).duplicates;
+    const seen = await duplicates();
+    const pub = await mqtt.connectAsync(broker.url, { protocolVersion: 5 });
+    await pub.publishAsync(old!.topic, old!.payload, { qos: 1 });
+    await pub.endAsync();
+    await waitFor(async () => (await duplicates()) === seen + 1, 20_000);
+    expect(await marks()).toBe(before);
+  });
 
   it('replicas: every replica serves the same rates, and one leads', async () => {
     // the online time of a 24 h window moves with the clock between two requests: compared without it
