@@ -21,7 +21,7 @@ import { CameraMonitor } from './features/monitor.js';
 import { Publisher } from './features/publisher.js';
 import { RequestHandler } from './features/requests.js';
 import { statusMessage } from './features/status-message.js';
-import { AGENT_VERSION } from './version.js';
+import { VERSION } from '../platform/version.js';
 
 const DAY_MS = 24 * 3600 * 1000;
 /** the largest request or config push an agent reads */
@@ -156,7 +156,7 @@ export class AgentApp {
 
   private birth(): AgentStateMessage {
     const c = this.config;
-    return { state: 'online', session: this.session, agentVersion: AGENT_VERSION, startedAt: new Date(this.startedAt).toISOString(), site: c.site ?? null, region: c.region ?? null, lastSeq: this.publisher.lastSeq };
+    return { state: 'online', session: this.session, agentVersion: VERSION, startedAt: new Date(this.startedAt).toISOString(), site: c.site ?? null, region: c.region ?? null, lastSeq: this.publisher.lastSeq };
   }
 
   async start(): Promise<void> {
@@ -179,7 +179,7 @@ export class AgentApp {
 
     this.startSchedules();
     this.heartbeat();
-    log.info({ agentId: config.agentId, session: this.session, cameras: this.monitor.cameras.size, version: AGENT_VERSION }, 'agent started');
+    log.info({ agentId: config.agentId, session: this.session, cameras: this.monitor.cameras.size, version: VERSION }, 'agent started');
     // first round at once rather than at the first tick
     void (async () => {
       if (config.discovery.enabled) await this.discover().catch((err: unknown) => log.error({ err }, 'discovery failed'));

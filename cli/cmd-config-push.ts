@@ -1,11 +1,12 @@
-import { generateKeyPairSync, createPrivateKey, sign } from 'node:crypto';
+import { generateKeyPairSync, createPrivateKey, randomUUID, sign } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import mqtt from 'mqtt';
+import pino from 'pino';
 import { canonicalConfigBytes, groupName, parseTopic, reportedConfigMessage, topicSegment, topics, type ReportedConfigMessage } from '../protocols/index.js';
 import { ConfigError, parseConfigText } from '../config/load.js';
 import { stripUrlCredentials } from '../platform/redact.js';
+import { commandSettings, MqttConnection } from '../platform/mqtt-client.js';
 import { EXIT, err, out, table, UsageError } from './output.js';
 
 export async function runKeygen(argv: string[]): Promise<number> {
@@ -70,46 +71,40 @@ export async function runConfigPush(argv: string[]): Promise<number> {
     message['signature'] = sign(null, canonicalConfigBytes(target, version, patch), key).toString('base64');
   }
   const t = topics(values['topic-root']);
-  const client = mqtt.connect(broker, {
-    protocolVersion: 5,
-    reconnectPeriod: 0,
-    connectTimeout: 10_000,
-    ...(process.env['XUELIANG_MQTT_USERNAME'] ? { username: process.env['XUELIANG_MQTT_USERNAME'] } : {}),
-    ...(process.env['XUELIANG_MQTT_PASSWORD'] ? { password: process.env['XUELIANG_MQTT_PASSWORD'] } : {}),
+  const conn = new MqttConnection({
+    settings: commandSettings(broker, `xueliang-push-${randomUUID().slice(0, 8)}`, 5, { username: process.env['XUELIANG_MQTT_USERNAME'], password: process.env['XUELIANG_MQTT_PASSWORD'] }),
+    log: pino({ level: 'silent' }),
   });
-  try {
-    await new Promise<void>((resolve, reject) => {
-      client.once('connect', () => resolve());
-      client.once('error', reject);
-    });
-  } catch (e) {
-    err(`cannot reach the broker ${stripUrlCredentials(broker)}: ${(e as Error).message}`);
-    client.end(true);
+  const reports = new Map<string, ReportedConfigMessage>();
+  let answered: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => (answered = resolve));
+  conn.onMessage(({ topic, payload }) => {
+    const p = parseTopic(t.root, topic);
+    if (p?.kind !== 'configReported' || payload.length === 0) return;
+    let data: unknown;
+    try {
+      data = JSON.parse(payload.toString());
+    } catch {
+      return;
+    }
+    const r = reportedConfigMessage.safeParse(data);
+    if (!r.success || r.data.transaction !== transaction) return;
+    reports.set(p.agentId, r.data);
+    if (values.agent !== undefined) answered();
+  });
+  // subscribed on connect, before the push goes out on the same connection: no answer is missed
+  conn.subscribe(values.agent !== undefined ? t.configReported(values.agent) : `${t.root}/agents/+/config/reported`);
+  conn.start();
+  if (!(await conn.whenConnected(10_000, { firstError: true }))) {
+    err(`cannot reach the broker ${stripUrlCredentials(broker)}: ${conn.lastError ?? 'no answer within 10 s'}`);
+    await conn.stop(undefined, 1000);
     return EXIT.failed;
   }
-  const reports = new Map<string, ReportedConfigMessage>();
-  const done = new Promise<void>((resolve) => {
-    client.on('message', (topic, payload) => {
-      const p = parseTopic(t.root, topic);
-      if (p?.kind !== 'configReported' || payload.length === 0) return;
-      let data: unknown;
-      try {
-        data = JSON.parse(payload.toString());
-      } catch {
-        return;
-      }
-      const r = reportedConfigMessage.safeParse(data);
-      if (!r.success || r.data.transaction !== transaction) return;
-      reports.set(p.agentId, r.data);
-      if (values.agent !== undefined) resolve();
-    });
-  });
-  await client.subscribeAsync(values.agent !== undefined ? t.configReported(values.agent) : `${t.root}/agents/+/config/reported`, { qos: 1 });
-  await client.publishAsync(values.agent !== undefined ? t.configDesired(values.agent) : t.groupConfigDesired(values.group!), JSON.stringify(message), { qos: 1, retain: true });
+  await conn.publish(values.agent !== undefined ? t.configDesired(values.agent) : t.groupConfigDesired(values.group!), JSON.stringify(message), { qos: 1, retain: true });
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([done, new Promise((r) => (timer = setTimeout(r, timeoutS * 1000)))]);
   clearTimeout(timer);
-  await client.endAsync();
+  await conn.stop();
 
   const rows = [...reports.entries()].sort(([a], [b]) => a.localeCompare(b));
   if (values.json) {

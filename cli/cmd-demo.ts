@@ -2,14 +2,14 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import mqtt from 'mqtt';
 import pino from 'pino';
 import { agentEvent, cameraStatusMessage, parseTopic, ratesMessage, topics, type CameraStatusMessage } from '../protocols/index.js';
 import { agentConfigSchema } from '../config/agent.js';
 import { aggregatorConfigSchema } from '../config/aggregator.js';
 import { AgentApp } from '../agent/app.js';
 import { AggregatorApp } from '../aggregator/app.js';
-import { createLogger } from '../agent/lib/logger.js';
+import { createLogger } from '../platform/logger.js';
+import { commandSettings, MqttConnection } from '../platform/mqtt-client.js';
 import { startEmbeddedBroker } from '../scripts/sim/embedded-broker.js';
 import { startOnvifSimulator } from '../scripts/sim/onvif-sim.js';
 import { startRtspServer } from '../scripts/sim/rtsp-server.js';
@@ -165,7 +165,7 @@ const clock = () => new Date().toTimeString().slice(0, 8);
 
 async function watch(url: string) {
   const t = topics();
-  const client = mqtt.connect(url, { protocolVersion: 4, reconnectPeriod: 500 });
+  const client = new MqttConnection({ settings: commandSettings(url, 'xueliang-demo-watch', 4), log: createLogger({ name: 'xueliang-demo-watch', level: 'silent' }) });
   const cams = new Map<string, CameraStatusMessage>();
   const label = (id: string) => {
     const s = cams.get(id);
@@ -174,7 +174,7 @@ async function watch(url: string) {
     return who ? `${who} (${short})` : short;
   };
   const driftShown = new Set<string>();
-  client.on('message', (topic, payload) => {
+  client.onMessage(({ topic, payload }) => {
     const p = parseTopic(t.root, topic);
     if (!p || payload.length === 0) return;
     let data: unknown;
@@ -204,7 +204,7 @@ async function watch(url: string) {
     }
   });
   // the aggregator's retained rates for the whole deployment
-  client.on('message', (topic, payload) => {
+  client.onMessage(({ topic, payload }) => {
     if (topic !== t.rates('all') || payload.length === 0) return;
     let data: unknown;
     try {
@@ -218,7 +218,8 @@ async function watch(url: string) {
     const f = (x: { numerator: number; denominator: number; rate: number | null }) => `${x.numerator}/${x.denominator}${x.rate === null ? '' : ` ${(x.rate * 100).toFixed(1)}%`}`;
     out(`${clock()}  ── rates: coverage ${f(a.coverage)} · networking ${f(a.networking)} · intact ${f(a.intact)} · cameras ${a.cameras.installed}: ${a.cameras.online} online, ${a.cameras.degraded} degraded, ${a.cameras.offline} offline, ${a.cameras.unknown} unknown`);
   });
-  await new Promise<void>((resolve) => client.once('connect', () => resolve()));
-  await client.subscribeAsync([t.all.cameraStatuses, t.all.events, t.rates('all')], { qos: 1 });
-  return { close: () => client.endAsync(true) };
+  for (const f of [t.all.cameraStatuses, t.all.events, t.rates('all')]) client.subscribe(f);
+  client.start();
+  await client.whenConnected(10_000);
+  return { close: () => client.stop(undefined, 1000) };
 }

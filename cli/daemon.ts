@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { ConfigError } from '../config/load.js';
-import { createLogger } from '../agent/lib/logger.js';
+import { createLogger } from '../platform/logger.js';
 import { EXIT, err } from './output.js';
 
 interface Daemon {

@@ -1,6 +1,6 @@
 #!/usr/bin/env -S node --max-semi-space-size=1 --optimize-for-size
 import { EXIT, err, out, UsageError } from './output.js';
-import { AGENT_VERSION } from '../agent/version.js';
+import { VERSION } from '../platform/version.js';
 
 // Loaded on demand: the agent on a small gateway should not carry the demo's
 // broker and simulators in memory.
@@ -35,7 +35,7 @@ const commands: Record<string, () => Promise<{ help: string; run: (argv: string[
   },
 };
 
-const usage = `xueliang ${AGENT_VERSION} — camera health for public-security video networks
+const usage = `xueliang ${VERSION} — camera health for public-security video networks
 
 Usage: xueliang <command> [options]    (xueliang <command> --help for more)
 
@@ -57,7 +57,7 @@ async function main(argv: string[]): Promise<number> {
     return name ? EXIT.ok : EXIT.usage;
   }
   if (name === '--version' || name === '-v') {
-    out(AGENT_VERSION);
+    out(VERSION);
     return EXIT.ok;
   }
   const load = commands[name];

@@ -54,6 +54,11 @@ export interface PublishOptions {
   correlationData?: Buffer | undefined;
 }
 
+/** Settings for a short-lived client of a command (config push, the demo's watcher): a broker URL and the defaults. */
+export function commandSettings(url: string, clientId: string, protocolVersion: 4 | 5, auth: { username?: string | undefined; password?: string | undefined } = {}): MqttSettings {
+  return { url, clientId, protocolVersion, rejectUnauthorized: true, keepaliveSec: 30, reconnectMinMs: 500, reconnectMaxMs: 5000, ...(auth.username ? { username: auth.username } : {}), ...(auth.password ? { password: auth.password } : {}) };
+}
+
 /** Exponential backoff with full jitter: reconnecting gateways must not stampede the broker. */
 export function nextReconnectDelay(attempt: number, minMs: number, maxMs: number, random: () => number = Math.random): number {
   const ceiling = Math.min(maxMs, minMs * 2 ** Math.min(attempt, 20));
@@ -88,6 +93,29 @@ export class MqttConnection {
 
   get connected(): boolean {
     return this.client?.connected ?? false;
+  }
+
+  /** the last error the connection reported (credentials stripped), for a command that tells a person why it gave up */
+  lastError: string | undefined;
+
+  private errorListeners: Array<() => void> = [];
+
+  /**
+   * Resolves true once connected, false when `deadlineMs` passed first (the
+   * connection goes on trying) or, with `firstError`, at the first error (a
+   * command tells its user at once that the broker refused).
+   */
+  whenConnected(deadlineMs: number, opts: { firstError?: boolean } = {}): Promise<boolean> {
+    if (this.connected) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const t = setTimeout(() => resolve(false), deadlineMs);
+      const settle = (ok: boolean) => {
+        clearTimeout(t);
+        resolve(ok);
+      };
+      this.onConnect(() => settle(true));
+      if (opts.firstError) this.errorListeners.push(() => settle(false));
+    });
   }
 
   /** Starts connecting; resolves at once (the broker may be down: we keep trying). */
@@ -135,7 +163,11 @@ export class MqttConnection {
       client.options.reconnectPeriod = nextReconnectDelay(this.attempt, s.reconnectMinMs, s.reconnectMaxMs);
     });
     client.on('offline', () => this.deps.log.warn({ broker: where }, 'MQTT broker unreachable; retrying with backoff'));
-    client.on('error', (err) => this.deps.log.warn({ broker: where, err: { message: stripUrlCredentials(err.message), code: (err as NodeJS.ErrnoException).code } }, 'MQTT error'));
+    client.on('error', (err) => {
+      this.lastError = stripUrlCredentials(err.message);
+      for (const l of this.errorListeners.splice(0)) l();
+      this.deps.log.warn({ broker: where, err: { message: this.lastError, code: (err as NodeJS.ErrnoException).code } }, 'MQTT error');
+    });
     // Handlers run before the broker gets its PUBACK: what a synchronous
     // handler stored (the aggregator's SQLite write) is acknowledged only then,
     // so a crash in between makes the broker send it again, not lose it.

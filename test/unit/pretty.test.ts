@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { prettyLine } from '../../agent/lib/pretty.js';
+import { prettyLine } from '../../platform/pretty.js';
 
 describe('pretty logs', () => {
   it('pretty logs: a pino line becomes a line for people, with its fields', () => {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 
-/** The package version, read once (dist/agent/version.js → package.json two levels up, or one from source). */
-export const AGENT_VERSION: string = (() => {
+/** The package version, read once (dist/platform/version.js → package.json two levels up, or one from source). */
+export const VERSION: string = (() => {
   for (const rel of ['../../package.json', '../package.json']) {
     try {
       const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };

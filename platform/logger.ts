@@ -1,6 +1,6 @@
 import pino, { type Logger } from 'pino';
 import { prettyDestination } from './pretty.js';
-import { REDACT_PATHS } from '../../platform/redact.js';
+import { REDACT_PATHS } from './redact.js';
 
 /**
  * The one root logger of a process: JSON lines (for journald and log
