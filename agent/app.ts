@@ -185,7 +185,7 @@ export class AgentApp {
       if (config.discovery.enabled) await this.discover().catch((err: unknown) => log.error({ err }, 'discovery failed'));
       if (!this.stopping) await this.monitor.checkLiveness();
       if (!this.stopping && config.checks.picture.enabled) void this.monitor.checkPicture();
-      if (!this.stopping) this.publisher.summary(this.monitor.cameras.values(), DAY_MS);
+      if (!this.stopping) this.publisher.summary(this.monitor.cameras.values(), DAY_MS, this.monitor.stats.snapshot());
     })();
   }
 
@@ -214,7 +214,7 @@ export class AgentApp {
     if (config.discovery.enabled) schedule(config.discovery.schedule, 'discovery', () => this.discover());
     if (config.checks.recording.enabled) schedule(config.checks.recording.schedule, 'recording', () => this.monitor.checkRecording(this.config.checks.recording.deadlineMs));
     this.summaryTimer = setInterval(() => {
-      this.publisher.summary(this.monitor.cameras.values(), DAY_MS);
+      this.publisher.summary(this.monitor.cameras.values(), DAY_MS, this.monitor.stats.snapshot());
       this.heartbeat();
     }, config.summaryIntervalSec * 1000);
   }

@@ -226,6 +226,10 @@ export const agentSummaryMessage = z.object({
       observedMs: z.number().nonnegative(),
     }),
   ),
+  /** the checks by kind since the agent started: done, waiting and running now, and how long the oldest waiting one has waited */
+  checks: z
+    .record(z.enum(['liveness', 'decode', 'picture']), z.object({ done: z.number().int().nonnegative(), queued: z.number().int().nonnegative(), running: z.number().int().nonnegative(), lagMs: z.number().nonnegative() }))
+    .optional(),
 });
 export type AgentSummaryMessage = z.infer<typeof agentSummaryMessage>;
 

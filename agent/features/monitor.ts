@@ -6,6 +6,7 @@ import type { CameraTarget } from './camera-target.js';
 import type { PictureFault } from './picture-faults.js';
 import type { PictureOutcome } from './picture-watch.js';
 import { checkRecording } from './recording-check.js';
+import { CheckStats } from './check-stats.js';
 import { currency, newProbeState, runDecode, runLiveness, verdictOf, type CameraProbeState, type LadderContext } from './ladder.js';
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -53,7 +54,9 @@ export interface MonitorDeps {
 export class CameraMonitor {
   readonly cameras = new Map<string, CameraRecord>();
 
-  constructor(private readonly deps: MonitorDeps) {}
+  constructor(private readonly deps: MonitorDeps) {
+    this.stats = new CheckStats(deps.now);
+  }
 
   /** Adds or updates a camera. A changed target forgets what was learnt from the old one. */
   upsert(target: CameraTarget): CameraRecord {
@@ -80,6 +83,9 @@ export class CameraMonitor {
   }
 
   /** Liveness checks of the given cameras (all when omitted); resolves when they are done. */
+  /** checks by kind: done, waiting, running, and how far behind each queue is */
+  readonly stats: CheckStats;
+
   async checkLiveness(ids?: string[]): Promise<void> {
     await Promise.all(this.pick(ids).map((rec) => this.runCheck(rec, 'liveness')));
   }
@@ -124,18 +130,19 @@ export class CameraMonitor {
     try {
       const ctx = this.deps.ladder();
       if (kind === 'liveness') {
-        probe.liveness = await this.deps.sockets.add(() => runLiveness(probe, ctx));
+        probe.liveness = await this.stats.track('liveness', (run) => this.deps.sockets.add(run), () => runLiveness(probe, ctx));
       }
       const socketsOk = probe.liveness.length > 0 && probe.liveness.every((r) => r.ok);
       // decode on its schedule, and right after liveness while it has never passed, last failed, or predates a socket failure
       const wantDecode = socketsOk && this.deps.decodeEnabled() && (kind === 'decode' || !probe.decode || !probe.decode.ok || !currency(probe).decode);
-      if (wantDecode) probe.decode = await this.deps.ffmpeg.add(() => runDecode(probe, ctx));
+      if (wantDecode) probe.decode = await this.stats.track('decode', (run) => this.deps.ffmpeg.add(run), () => runDecode(probe, ctx));
       if (kind === 'picture') {
         const decodeOk = socketsOk && (!probe.decode || probe.decode.ok);
         if (!decodeOk || !this.deps.picture) return;
         const picture = this.deps.picture;
         const before = probe.faults;
-        const outcome = await (this.deps.pictureQueue ?? this.deps.ffmpeg).add(() => picture(probe));
+        const queue = this.deps.pictureQueue ?? this.deps.ffmpeg;
+        const outcome = await this.stats.track('picture', (run) => queue.add(run), () => picture(probe));
         probe.picture = outcome.rung;
         probe.faults = outcome.faults;
         const appeared = outcome.faults.filter((f) => !before.some((b) => b.fault === f.fault));

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { topics as topicsOf, type AgentEvent, type Topics } from '../../protocols/index.js';
+import { topics as topicsOf, type AgentEvent, type AgentSummaryMessage, type Topics } from '../../protocols/index.js';
 import type { MqttConnection } from '../../platform/mqtt-client.js';
 import type { Outbox } from './outbox.js';
 import type { PictureFault } from './picture-faults.js';
@@ -70,9 +70,9 @@ export class Publisher implements MonitorSink {
     this.event({ type: 'agent_stopped', session: this.deps.session, seq: this.nextSeq(), ts: new Date(at).toISOString() });
   }
 
-  summary(records: Iterable<CameraRecord>, windowMs: number): void {
+  summary(records: Iterable<CameraRecord>, windowMs: number, checks?: AgentSummaryMessage['checks']): void {
     if (!this.deps.mqtt.connected) return; // the next one after reconnect says it all
-    this.send(this.topics.summary(this.deps.agentId), JSON.stringify(summaryMessage(records, this.deps.now(), windowMs, this.deps.session)), true);
+    this.send(this.topics.summary(this.deps.agentId), JSON.stringify({ ...summaryMessage(records, this.deps.now(), windowMs, this.deps.session), ...(checks ? { checks } : {}) }), true);
   }
 
   /** The last seq used in this session (0 before the first event). */

@@ -155,6 +155,9 @@ describe('agent end to end', () => {
     });
     expect(summary.counts.online + summary.counts.offline + summary.counts.degraded + summary.counts.unknown).toBe(3);
     expect(summary.cameras.every((c) => c.onlineMs > 0 && c.onlineMs <= c.observedMs)).toBe(true);
+    // the checks it ran, by kind, and how far behind each queue is: every camera's liveness ran at least once
+    expect(summary.checks?.liveness?.done).toBeGreaterThanOrEqual(3);
+    expect(summary.checks?.liveness).toMatchObject({ queued: expect.any(Number), running: expect.any(Number), lagMs: expect.any(Number) });
   });
 
   it('agent e2e: writes the heartbeat a container healthcheck reads', () => {
