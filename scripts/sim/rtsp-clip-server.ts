@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { parseRtspRequest } from './rtsp-request.js';
+import { onRtspRequests } from './rtsp-request.js';
 
 export interface ClipOptions {
   width: number;
@@ -111,7 +111,6 @@ export async function startClipServer(clip: ReturnType<typeof encodeClip>, mount
   const profile = clip.sps.subarray(1, 4).toString('hex');
   const server = net.createServer((sock) => {
     sockets.add(sock);
-    let buf = '';
     let timer: NodeJS.Timeout | undefined;
     const stop = () => {
       if (timer) {
@@ -125,49 +124,39 @@ export async function startClipServer(clip: ReturnType<typeof encodeClip>, mount
       sockets.delete(sock);
     });
     sock.on('error', () => undefined);
-    sock.on('data', (d: Buffer) => {
-      buf += d.toString('latin1');
-      if (buf.length > 16_384) return void sock.destroy();
-      for (;;) {
-        const req = parseRtspRequest(buf);
-        if (!req) break;
-        buf = buf.slice(req.length);
-        const cseq = req.headers.get('cseq') ?? '0';
-        const mount = Number(/\/cam(\d+)/.exec(req.uri)?.[1] ?? NaN);
-        const reply = (status: string, headers: string[] = [], body = '') =>
-          sock.write(`RTSP/1.0 ${status}\r\nCSeq: ${cseq}\r\n${headers.map((h) => `${h}\r\n`).join('')}${body ? `Content-Length: ${Buffer.byteLength(body)}\r\n` : ''}\r\n${body}`);
-        const known = Number.isInteger(mount) && mount >= 0 && mount < mounts && !down.has(mount);
-        if (req.method === 'OPTIONS') reply('200 OK', ['Public: OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN']);
-        else if (!known) reply('404 Not Found');
-        else if (req.method === 'DESCRIBE') {
-          const sdp = `v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=clip\r\nt=0 0\r\nm=video 0 RTP/AVP 96\r\nc=IN IP4 0.0.0.0\r\na=rtpmap:96 H264/90000\r\na=fmtp:96 packetization-mode=1;profile-level-id=${profile};sprop-parameter-sets=${b64(clip.sps)},${b64(clip.pps)}\r\na=framerate:${clip.fps}\r\na=control:track0\r\n`;
-          reply('200 OK', ['Content-Type: application/sdp', `Content-Base: ${req.uri.replace(/\/?$/, '/')}`], sdp);
-        } else if (req.method === 'SETUP') {
-          if (!/RTP\/AVP\/TCP/i.test(req.headers.get('transport') ?? '')) reply('461 Unsupported Transport');
-          else reply('200 OK', ['Transport: RTP/AVP/TCP;unicast;interleaved=0-1', `Session: ${mount}-${Date.now()};timeout=60`]);
-        } else if (req.method === 'PLAY') {
-          reply('200 OK', [`Session: ${req.headers.get('session') ?? ''}`, 'Range: npt=0.000-']);
-          if (timer) continue;
-          playing += 1;
-          // every session starts at a keyframe of its own phase, as cameras do not share a clock
-          let n = 0;
-          let seq = Math.floor(Math.random() * 65536);
-          const ssrc = Math.floor(Math.random() * 2 ** 32);
-          const step = 90_000 / clip.fps;
-          timer = setInterval(() => {
-            if (down.has(mount)) return void sock.destroy();
-            const frame = clip.frames[n % clip.frames.length]!;
-            for (const p of packetise(frame, () => seq++, Math.round(n * step), ssrc)) {
-              const head = Buffer.from([0x24, 0, (p.length >> 8) & 0xff, p.length & 0xff]);
-              sock.write(Buffer.concat([head, p]));
-            }
-            n += 1;
-          }, 1000 / clip.fps);
-        } else if (req.method === 'TEARDOWN') {
-          stop();
-          reply('200 OK');
-        } else reply('405 Method Not Allowed');
-      }
+    onRtspRequests(sock, (req, reply) => {
+      const mount = Number(/\/cam(\d+)/.exec(req.uri)?.[1] ?? NaN);
+      const known = Number.isInteger(mount) && mount >= 0 && mount < mounts && !down.has(mount);
+      if (req.method === 'OPTIONS') reply('200 OK', ['Public: OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN']);
+      else if (!known) reply('404 Not Found');
+      else if (req.method === 'DESCRIBE') {
+        const sdp = `v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=clip\r\nt=0 0\r\nm=video 0 RTP/AVP 96\r\nc=IN IP4 0.0.0.0\r\na=rtpmap:96 H264/90000\r\na=fmtp:96 packetization-mode=1;profile-level-id=${profile};sprop-parameter-sets=${b64(clip.sps)},${b64(clip.pps)}\r\na=framerate:${clip.fps}\r\na=control:track0\r\n`;
+        reply('200 OK', ['Content-Type: application/sdp', `Content-Base: ${req.uri.replace(/\/?$/, '/')}`], sdp);
+      } else if (req.method === 'SETUP') {
+        if (!/RTP\/AVP\/TCP/i.test(req.headers.get('transport') ?? '')) reply('461 Unsupported Transport');
+        else reply('200 OK', ['Transport: RTP/AVP/TCP;unicast;interleaved=0-1', `Session: ${mount}-${Date.now()};timeout=60`]);
+      } else if (req.method === 'PLAY') {
+        reply('200 OK', [`Session: ${req.headers.get('session') ?? ''}`, 'Range: npt=0.000-']);
+        if (timer) return;
+        playing += 1;
+        // every session starts at a keyframe of its own phase, as cameras do not share a clock
+        let n = 0;
+        let seq = Math.floor(Math.random() * 65536);
+        const ssrc = Math.floor(Math.random() * 2 ** 32);
+        const step = 90_000 / clip.fps;
+        timer = setInterval(() => {
+          if (down.has(mount)) return void sock.destroy();
+          const frame = clip.frames[n % clip.frames.length]!;
+          for (const p of packetise(frame, () => seq++, Math.round(n * step), ssrc)) {
+            const head = Buffer.from([0x24, 0, (p.length >> 8) & 0xff, p.length & 0xff]);
+            sock.write(Buffer.concat([head, p]));
+          }
+          n += 1;
+        }, 1000 / clip.fps);
+      } else if (req.method === 'TEARDOWN') {
+        stop();
+        reply('200 OK');
+      } else reply('405 Method Not Allowed');
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import { verifyDigest } from '../../agent/lib/digest-auth.js';
-import { parseRtspRequest } from './rtsp-request.js';
+import { onRtspRequests } from './rtsp-request.js';
 
 export interface RtspSimOptions {
   count: number;
@@ -35,31 +35,20 @@ export async function startRtspSim(opts: RtspSimOptions): Promise<RtspSim> {
       sockets.add(sock);
       sock.on('close', () => sockets.delete(sock));
       sock.on('error', () => {});
-      let buf = '';
-      sock.on('data', (d: Buffer) => {
-        buf += d.toString('latin1');
-        if (buf.length > 16_384) return void sock.destroy();
-        for (;;) {
-          const req = parseRtspRequest(buf);
-          if (!req) break;
-          buf = buf.slice(req.length);
-          const cseq = req.headers.get('cseq') ?? '0';
-          const reply = (status: string, headers: string[] = [], body = '') =>
-            sock.write(`RTSP/1.0 ${status}\r\nCSeq: ${cseq}\r\n${headers.map((h) => `${h}\r\n`).join('')}${body ? `Content-Length: ${Buffer.byteLength(body)}\r\n` : ''}\r\n${body}`);
-          if (req.method === 'OPTIONS') {
-            reply('200 OK', ['Public: OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN']);
-          } else if (req.method === 'DESCRIBE' && down.has(i)) {
-            reply('404 Not Found');
-          } else if (req.method === 'DESCRIBE') {
-            const a = opts.auth;
-            if (a && !verifyDigest(req.headers.get('authorization'), 'DESCRIBE', (u) => (u === a.username ? a.password : undefined), REALM)) {
-              reply('401 Unauthorized', [`WWW-Authenticate: Digest realm="${REALM}", nonce="${randomUUID().replace(/-/g, '')}"`]);
-            } else {
-              reply('200 OK', ['Content-Type: application/sdp', `Content-Base: ${req.uri}/`], SDP);
-            }
+      onRtspRequests(sock, (req, reply) => {
+        if (req.method === 'OPTIONS') {
+          reply('200 OK', ['Public: OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN']);
+        } else if (req.method === 'DESCRIBE' && down.has(i)) {
+          reply('404 Not Found');
+        } else if (req.method === 'DESCRIBE') {
+          const a = opts.auth;
+          if (a && !verifyDigest(req.headers.get('authorization'), 'DESCRIBE', (u) => (u === a.username ? a.password : undefined), REALM)) {
+            reply('401 Unauthorized', [`WWW-Authenticate: Digest realm="${REALM}", nonce="${randomUUID().replace(/-/g, '')}"`]);
           } else {
-            reply('405 Method Not Allowed');
+            reply('200 OK', ['Content-Type: application/sdp', `Content-Base: ${req.uri}/`], SDP);
           }
+        } else {
+          reply('405 Method Not Allowed');
         }
       });
     });
