@@ -82,6 +82,7 @@ export class AggregatorApp {
       timeZone: config.timeZone,
       onPlanChanged: () => this.rates.markDirty(),
       stored: () => this.store.flush(),
+      notYetStored: () => this.batch.waiting + (this.replica?.waiting ?? 0),
       report,
       alerts: () => this.alerts.list(),
       daily: (region, days, category) => {

@@ -207,6 +207,8 @@ export const ingestResponse = z.object({
   duplicates: count,
   gapsDetected: count,
   sessionsForgotten: count,
+  /** messages applied but not yet stored, and so not yet acknowledged to the broker (it would send them again) */
+  notYetStored: count,
 });
 
 const plainRatio = z.object({ numerator: count, denominator: count, rate: z.number().min(0).max(1).nullable() });

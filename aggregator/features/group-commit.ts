@@ -11,6 +11,10 @@ export class GroupCommit {
   private timer: NodeJS.Timeout | undefined;
   /** what acknowledges the messages of batches not yet durable */
   private unacked: Array<() => void> = [];
+  /** how many messages those acks are for */
+  private unackedCount = 0;
+  /** messages applied whose batch is not yet durable (and so not yet acknowledged to the broker) */
+  private notStored = 0;
 
   constructor(
     private readonly deps: {
@@ -28,6 +32,7 @@ export class GroupCommit {
   /** Runs `apply` inside the open batch. */
   add(apply: () => void): void {
     this.pending += 1;
+    this.notStored += 1;
     apply();
     if (this.pending >= this.deps.maxMessages) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), this.deps.maxDelayMs);
@@ -38,17 +43,26 @@ export class GroupCommit {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     if (this.pending === 0 && this.unacked.length === 0) return;
+    const taken = this.pending + this.unackedCount;
     this.pending = 0;
     const acks = [...this.unacked, this.deps.takeAcks()];
     this.unacked = [];
+    this.unackedCount = 0;
     try {
       await this.deps.flush();
       for (const ack of acks) ack();
+      this.notStored -= taken;
     } catch (err) {
       this.unacked = acks.concat(this.unacked);
+      this.unackedCount += taken;
       this.deps.onError(err);
       this.timer ??= setTimeout(() => void this.flush(), this.deps.retryMs ?? 1000);
     }
+  }
+
+  /** How many messages were applied but are not yet stored, nor acknowledged to the broker. */
+  get waiting(): number {
+    return this.notStored;
   }
 
   /** Flushes what is left and stops trying again (at shutdown). */

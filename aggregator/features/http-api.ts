@@ -33,6 +33,8 @@ export interface HttpApiDeps {
   onPlanChanged: () => void;
   /** makes every change so far durable (the store's flush): a change is answered once it is stored */
   stored: () => Promise<void>;
+  /** messages applied but not yet stored, nor acknowledged to the broker */
+  notYetStored: () => number;
   /** an assessment report of a region over a period, from the store */
   report: (region: string, period: ReportPeriod) => Promise<Report>;
   /** the alerts active now */
@@ -196,7 +198,7 @@ export class HttpApi {
       if (path === '/api/plan') return json(200, { points: state.plan().map((p) => ({ ...p, installed: state.counters.boundTo(p.id) })) });
       if (path === '/api/bindings') return json(200, bindingView(state));
       if (path === '/api/gaps') return json(200, { gaps: state.gaps(), reportedLosses: state.losses, duplicates: state.stats.duplicates });
-      if (path === '/api/ingest') return json(200, state.stats);
+      if (path === '/api/ingest') return json(200, { ...state.stats, notYetStored: this.deps.notYetStored() });
       if (!path.startsWith('/api/') && this.console(path, req, res)) return;
       return fail(404, 'NOT_FOUND', 'see /api/openapi.json: /api/rates, /api/rates/daily, /api/cameras, /api/cameras/{id}, /api/agents, /api/tiers, /api/plan, /api/bindings, /api/report, /api/live, /metrics; the console is at /');
     } catch (err) {

@@ -54,6 +54,11 @@ export class Replica {
     });
   }
 
+  /** messages of this replica's share not yet in the inbox (nor acknowledged to the broker) */
+  get waiting(): number {
+    return this.batch.waiting;
+  }
+
   /** A message of this replica's share: to the inbox. */
   receive(m: IncomingMessage): void {
     this.batch.add(() => this.pending.push({ at: this.deps.now(), topic: m.topic, payload: m.payload, eventKey: eventKey(this.deps.topicRoot, m) }));

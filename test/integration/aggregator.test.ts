@@ -117,7 +117,12 @@ describe.each(['sqlite', 'postgres'] as const)('aggregator with a real broker, o
 
   it('aggregator: killed mid-stream, it gets what was sent meanwhile from its persistent session', async () => {
     await send(phaseA);
-    await waitFor(async () => (await agg.get<{ accepted: Record<string, number> }>('/api/ingest')).accepted['event'] === 5);
+    // stored and so acknowledged: the broker will not send phase A again (a kill before that would make its
+    // redelivery count as duplicates, which the next test counts)
+    await waitFor(async () => {
+      const s = await agg.get<{ accepted: Record<string, number>; notYetStored: number }>('/api/ingest');
+      return s.accepted['event'] === 5 && s.notYetStored === 0;
+    });
     expect(await agg.stop('SIGKILL')).toBeNull();
     await send(phaseB); // the broker queues it for the aggregator's session
     agg = await startAggregator(setup);
