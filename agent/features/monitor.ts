@@ -6,7 +6,7 @@ import type { CameraTarget } from './camera-target.js';
 import type { PictureFault } from './picture-faults.js';
 import type { PictureOutcome } from './picture-watch.js';
 import { checkRecording } from './recording-check.js';
-import { CheckStats } from './check-stats.js';
+import { CheckStats, type CheckKind } from './check-stats.js';
 import { currency, newProbeState, runDecode, runLiveness, verdictOf, type CameraProbeState, type LadderContext } from './ladder.js';
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -18,7 +18,8 @@ export interface CameraRecord {
   checkedAt: number | null;
   /** state history for uptime, pruned to the summary window */
   marks: StateMark[];
-  busy: boolean;
+  /** checks of this camera running or waiting in a queue, by kind: a queued decode does not hold back liveness */
+  busy: Record<CheckKind, boolean>;
   driftWarned: boolean;
 }
 
@@ -72,7 +73,7 @@ export class CameraMonitor {
       return existing;
     }
     const now = this.deps.now();
-    const rec: CameraRecord = { probe: newProbeState(target), health: initialHealth(now), checkedAt: null, marks: [{ at: now, state: 'unknown' }], busy: false, driftWarned: false };
+    const rec: CameraRecord = { probe: newProbeState(target), health: initialHealth(now), checkedAt: null, marks: [{ at: now, state: 'unknown' }], busy: { liveness: false, decode: false, picture: false }, driftWarned: false };
     this.cameras.set(target.id, rec);
     this.deps.sink.status(rec);
     return rec;
@@ -87,12 +88,12 @@ export class CameraMonitor {
   readonly stats: CheckStats;
 
   async checkLiveness(ids?: string[]): Promise<void> {
-    await Promise.all(this.pick(ids).map((rec) => this.runCheck(rec, 'liveness')));
+    await Promise.all(this.pick('liveness', ids).map((rec) => this.runCheck(rec, 'liveness')));
   }
 
   /** Picture checks of the given cameras whose stream decodes. */
   async checkPicture(ids?: string[]): Promise<void> {
-    await Promise.all(this.pick(ids).map((rec) => this.runCheck(rec, 'picture')));
+    await Promise.all(this.pick('picture', ids).map((rec) => this.runCheck(rec, 'picture')));
   }
 
   /**
@@ -100,7 +101,7 @@ export class CameraMonitor {
    * pass, through the socket queue: a few SOAP calls each, once a day.
    */
   async checkRecording(deadlineMs: number): Promise<void> {
-    const recs = this.pick().filter((r) => r.probe.target.xaddr && r.probe.liveness.length > 0 && r.probe.liveness.every((x) => x.ok));
+    const recs = this.pick('liveness').filter((r) => r.probe.target.xaddr && r.probe.liveness.length > 0 && r.probe.liveness.every((x) => x.ok));
     await Promise.all(
       recs.map(async (rec) => {
         const probe = rec.probe;
@@ -114,17 +115,19 @@ export class CameraMonitor {
 
   /** Decode checks of the given cameras whose socket rungs pass. */
   async checkDecode(ids?: string[]): Promise<void> {
-    await Promise.all(this.pick(ids).map((rec) => this.runCheck(rec, 'decode')));
+    await Promise.all(this.pick('decode', ids).map((rec) => this.runCheck(rec, 'decode')));
   }
 
-  private pick(ids?: string[]): CameraRecord[] {
+  private pick(kind: CheckKind, ids?: string[]): CameraRecord[] {
     const all = ids ? ids.map((id) => this.cameras.get(id)).filter((r): r is CameraRecord => r !== undefined) : [...this.cameras.values()];
-    // a camera whose previous check is still running is not checked twice at once
-    return all.filter((r) => !r.busy);
+    // a camera whose previous check of this kind still runs or waits is not checked twice at once; a decode
+    // waiting in the ffmpeg queue does not hold back its liveness (a dead camera is found on time under load)
+    return all.filter((r) => !r.busy[kind]);
   }
 
-  private async runCheck(rec: CameraRecord, kind: 'liveness' | 'decode' | 'picture'): Promise<void> {
-    rec.busy = true;
+  private async runCheck(rec: CameraRecord, kind: CheckKind): Promise<void> {
+    rec.busy[kind] = true;
+    let decoding = false;
     const id = rec.probe.target.id;
     const probe = rec.probe;
     try {
@@ -134,8 +137,12 @@ export class CameraMonitor {
       }
       const socketsOk = probe.liveness.length > 0 && probe.liveness.every((r) => r.ok);
       // decode on its schedule, and right after liveness while it has never passed, last failed, or predates a socket failure
-      const wantDecode = socketsOk && this.deps.decodeEnabled() && (kind === 'decode' || !probe.decode || !probe.decode.ok || !currency(probe).decode);
-      if (wantDecode) probe.decode = await this.stats.track('decode', (run) => this.deps.ffmpeg.add(run), () => runDecode(probe, ctx));
+      // (not when a decode of this camera already runs or waits: its result comes)
+      const wantDecode = socketsOk && this.deps.decodeEnabled() && (kind === 'decode' || ((!probe.decode || !probe.decode.ok || !currency(probe).decode) && !rec.busy.decode));
+      if (wantDecode) {
+        decoding = rec.busy.decode = true;
+        probe.decode = await this.stats.track('decode', (run) => this.deps.ffmpeg.add(run), () => runDecode(probe, ctx));
+      }
       if (kind === 'picture') {
         const decodeOk = socketsOk && (!probe.decode || probe.decode.ok);
         if (!decodeOk || !this.deps.picture) return;
@@ -158,7 +165,8 @@ export class CameraMonitor {
     } catch (err) {
       this.deps.log.error({ err, camera: id }, 'check failed unexpectedly');
     } finally {
-      rec.busy = false;
+      rec.busy[kind] = false;
+      if (decoding) rec.busy.decode = false;
     }
   }
 

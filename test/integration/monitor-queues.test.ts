@@ -1,0 +1,54 @@
+import PQueue from 'p-queue';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CameraMonitor, type MonitorSink } from '../../agent/features/monitor.js';
+import type { Transition } from '../../agent/features/camera-health.js';
+import { encodeClip, startClipServer, type ClipServer } from '../../scripts/sim/rtsp-clip-server.js';
+
+// A gateway under load: the ffmpeg queue is full for minutes. A camera whose decode waits in that queue must
+// still get its liveness checks, or a dead camera is found only when its decode's turn comes.
+describe('monitor: one kind of check does not hold back another', () => {
+  let server: ClipServer;
+
+  beforeAll(async () => {
+    server = await startClipServer(encodeClip({ width: 320, height: 180, fps: 10, gopSeconds: 1, seconds: 2 }), 2);
+  }, 60_000);
+  afterAll(async () => server?.close());
+
+  it('monitor: a camera whose decode waits in a full ffmpeg queue still turns offline on its liveness checks', async () => {
+    const transitions: Transition[] = [];
+    const sink: MonitorSink = { status: () => undefined, faultsChanged: () => undefined, transition: (_r, t) => transitions.push(t), removed: () => undefined };
+    const ffmpeg = new PQueue({ concurrency: 1 });
+    const monitor = new CameraMonitor({
+      log: pino({ level: 'silent' }),
+      now: Date.now,
+      sockets: new PQueue({ concurrency: 4 }),
+      ffmpeg,
+      ladder: () => ({ credentials: [], livenessDeadlineMs: 3000, decodeDeadlineMs: 15_000, decodeSeconds: 1 }),
+      offlineAfter: () => 3,
+      decodeEnabled: () => true,
+      clockDriftWarnMs: () => 60_000,
+      sink,
+    });
+    monitor.upsert({ id: 'cam', name: null, xaddr: undefined, endpoint: undefined, rtspUrl: server.url(0), credentialName: undefined, pointId: null, category: null, origin: 'config' });
+    await monitor.checkLiveness();
+    expect(transitions.map((t) => t.to)).toEqual(['online']);
+
+    // another camera's work holds the only ffmpeg slot; this camera's decode waits behind it
+    let release!: () => void;
+    const blocker = ffmpeg.add(() => new Promise<void>((r) => (release = r)));
+    const decode = monitor.checkDecode();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(monitor.stats.snapshot().decode.queued).toBe(1);
+
+    server.down.add(0);
+    for (let i = 0; i < 3; i += 1) await monitor.checkLiveness();
+    expect(transitions.map((t) => t.to)).toEqual(['online', 'offline']);
+    expect(transitions[1]).toMatchObject({ rung: 'rtsp' });
+    // the decode that was queued finds the stream gone and changes nothing more
+    release();
+    await blocker;
+    await decode;
+    expect(transitions.map((t) => t.to)).toEqual(['online', 'offline']);
+  }, 60_000);
+});
