@@ -106,18 +106,18 @@ export class AgentApp {
       now,
       sockets: this.sockets,
       ffmpeg: this.ffmpeg,
+      decodeGroupSize: () => this.config.checks.decodeGroup,
       ladder: () => ({
         credentials: this.config.credentials,
         livenessDeadlineMs: this.config.checks.livenessDeadlineMs,
         decodeDeadlineMs: this.config.checks.decodeDeadlineMs,
-        decodeSeconds: this.config.checks.decodeSeconds,
       }),
       offlineAfter: () => this.config.checks.offlineAfter,
       clockDriftWarnMs: () => this.config.checks.clockDriftWarnMs,
       decodeEnabled: () => this.config.checks.decode,
       pictureQueue: this.pictureQueue,
       picture: async (probe) => {
-        const ctx = { credentials: this.config.credentials, livenessDeadlineMs: 0, decodeDeadlineMs: 0, decodeSeconds: 0 };
+        const ctx = { credentials: this.config.credentials, livenessDeadlineMs: 0, decodeDeadlineMs: 0 };
         const target = pictureUrlOf(probe, ctx);
         if (!target) return { rung: { rung: 'picture', ok: false, ms: 0, reason: 'no_video', detail: 'no stream URI known', at: new Date().toISOString() }, faults: probe.faults, verdicts: [], metrics: null };
         // one ffmpeg like any other: it counts against checks.maxFfmpeg too

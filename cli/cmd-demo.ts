@@ -105,7 +105,6 @@ export async function runDemo(argv: string[]): Promise<number> {
         offlineAfter: 2,
         livenessDeadlineMs: 3000,
         decodeDeadlineMs: 10_000,
-        decodeSeconds: 1,
         maxFfmpeg: 2,
         picture: { schedule: '15 * * * * *', seconds: 2, nightFrom: '00:00', nightTo: '00:00' },
       },

@@ -14,11 +14,11 @@ import { EXIT, out, table, UsageError } from './output.js';
 export const probeHelp = `xueliang probe <rtsp-url | onvif-address> [options]
 
 Runs the whole check ladder once against one camera and prints each rung with
-its timing and the verdict: TCP → ONVIF → RTSP DESCRIBE → ffprobe decode.
+its timing and the verdict: TCP → ONVIF → RTSP DESCRIBE → ffmpeg decode (the first keyframe).
   rtsp://[user:pass@]host[:port]/path   an RTSP stream
   http://host[:port]/onvif/device_service, or host[:port]   an ONVIF camera
   --user U --password P   credentials (or env XUELIANG_CAMERA_PASSWORD)
-  --seconds N         seconds of stream to decode (default 2)
+  --seconds N         with --picture: seconds of stream the picture check reads (default 3)
   --deadline MS       deadline of the socket rungs (default 10000); decode gets twice that
   --picture           also judge the picture: every metric with its threshold and verdict
   --save-frame FILE   with --picture: save a full-resolution frame as JPEG
@@ -42,7 +42,7 @@ export async function runProbe(argv: string[]): Promise<number> {
   });
   const where = positionals[0];
   if (!where || positionals.length > 1) throw new UsageError('give one RTSP URL or ONVIF address');
-  const seconds = Number(values.seconds ?? 2);
+  const seconds = Number(values.seconds ?? 3);
   const deadline = Number(values.deadline ?? 10_000);
   if (!(seconds > 0 && seconds <= 30)) throw new UsageError('--seconds takes 0 < N <= 30');
   if (!(deadline >= 100 && deadline <= 120_000)) throw new UsageError('--deadline takes 100..120000 ms');
@@ -68,7 +68,7 @@ export async function runProbe(argv: string[]): Promise<number> {
     category: null,
     origin: 'config',
   };
-  const ctx = { credentials, livenessDeadlineMs: deadline, decodeDeadlineMs: deadline * 2, decodeSeconds: seconds };
+  const ctx = { credentials, livenessDeadlineMs: deadline, decodeDeadlineMs: deadline * 2 };
   const st = newProbeState(target);
   st.liveness = await runLiveness(st, ctx);
   if (st.liveness.every((r) => r.ok)) st.decode = await runDecode(st, ctx);
@@ -76,7 +76,7 @@ export async function runProbe(argv: string[]): Promise<number> {
   if (values.picture && st.decode?.ok) {
     const target = pictureUrlOf(st, ctx);
     if (target) {
-      const settings = pictureSettings.parse({ seconds: Math.max(seconds, 3), deadlineMs: Math.max(deadline * 2, 20_000) });
+      const settings = pictureSettings.parse({ seconds, deadlineMs: Math.max(deadline * 2, 20_000) });
       const r = await analysePicture({ url: target.url, seconds: settings.seconds, deadlineMs: settings.deadlineMs, secrets: target.secrets, snapshotJpeg: values['save-frame'] });
       if (r.ok) {
         const verdicts = judgePicture(r.metrics, settings.thresholds, { blurBaseline: null, night: inNightWindow(Date.now(), settings.nightFrom, settings.nightTo) });
@@ -114,7 +114,7 @@ export async function runProbe(argv: string[]): Promise<number> {
     out('');
     out(table(['RUNG', 'RESULT', 'TIME', 'DETAIL'], rungs.map((r) => [r.rung, r.ok ? 'ok' : `FAIL ${r.reason ?? ''}`, `${Math.round(r.ms)} ms`, r.detail ?? ''])));
     const m = st.stream;
-    if (m && st.decode?.ok) out(`\nVideo: ${m.codec ?? '?'} ${m.width ?? '?'}x${m.height ?? '?'} @ ${m.fps ?? '?'} fps, ${m.frames ?? 0} frames in ${seconds} s${m.bitrate ? `, ${Math.round(m.bitrate / 1000)} kbit/s` : ''}`);
+    if (m && st.decode?.ok) out(`\nVideo: ${m.codec ?? '?'} ${m.width ?? '?'}x${m.height ?? '?'} @ ${m.fps ?? '?'} fps, first keyframe decoded${m.bitrate ? `, ${Math.round(m.bitrate / 1000)} kbit/s` : ''}`);
     if (picture) {
       out('\nPicture (one check; blur and scene need a baseline the agent learns over time):');
       out(table(['RULE', 'MEASURED', 'THRESHOLD', 'VERDICT'], picture.verdicts.map((v) => [v.rule, v.value === null ? '-' : String(v.value), v.threshold === null ? '-' : String(v.threshold), v.fault ? 'FAULT' : v.skipped ? `n/a (${v.skipped})` : 'ok'])));

@@ -63,11 +63,12 @@ const discoverySettings = z
 const checkSettings = z
   .object({
     livenessSchedule: cronExpression.default('0 * * * * *').describe('socket rungs (TCP, ONVIF, RTSP)'),
-    decode: z.boolean().default(true).describe('run the ffprobe decode rung at all (off: socket rungs only, for weak gateways)'),
-    decodeSchedule: cronExpression.default('30 */5 * * * *').describe('ffprobe decode rung'),
+    decode: z.boolean().default(true).describe('run the decode rung at all (off: socket rungs only, for weak gateways)'),
+    decodeSchedule: cronExpression.default('30 */5 * * * *').describe('decode rung: ffmpeg decodes the first keyframe of the main stream'),
     livenessDeadlineMs: z.number().int().min(100).max(120_000).default(10_000).describe('deadline of one liveness check (all socket rungs)'),
-    decodeDeadlineMs: z.number().int().min(500).max(300_000).default(20_000).describe('deadline of one ffprobe run; it is killed after'),
-    decodeSeconds: z.number().min(0.5).max(30).default(2).describe('seconds of stream read by the decode rung'),
+    decodeDeadlineMs: z.number().int().min(500).max(300_000).default(20_000).describe('deadline of one decode check (connect, wait for a keyframe, decode it); its ffmpeg is killed after'),
+    decodeGroup: z.number().int().min(1).max(32).default(8).describe('decode checks that share one ffmpeg process (its start-up costs more CPU than decoding a keyframe); a camera that fails is pinned and the rest run again without it'),
+    decodeSeconds: z.number().min(0.5).max(30).optional().describe('no longer used: the decode rung stops at the first keyframe (accepted so older configs stay valid)'),
     offlineAfter: z.number().int().min(1).max(100).default(3).describe('consecutive failed checks before offline'),
     maxFfmpeg: z.number().int().min(1).max(64).default(Math.max(1, os.cpus().length)).describe('ffmpeg/ffprobe processes at once'),
     maxSockets: z.number().int().min(1).max(4096).default(64).describe('socket checks at once'),

@@ -32,16 +32,19 @@ export function privateRunDir(): string {
  * directory (0600), which ffmpeg reads with the concat demuxer, the RTSP
  * options passed per entry. `name` (unique per run) names that file.
  */
-export async function rtspInput(url: string, opts: { timeoutUs: number; name: string }): Promise<StreamInput> {
-  const rtspOptions = ['-rtsp_transport', 'tcp', '-timeout', String(opts.timeoutUs)];
+export async function rtspInput(url: string, opts: { timeoutUs: number; name: string; fastProbe?: boolean }): Promise<StreamInput> {
+  // fastProbe: codec and size come from the SDP and the SPS; reading seconds of stream to measure more is skipped
+  const probe = opts.fastProbe ? ['-probesize', '32', '-analyzeduration', '0'] : [];
+  const rtspOptions = ['-rtsp_transport', 'tcp', '-timeout', String(opts.timeoutUs), ...probe];
   if (!hasCredentials(url)) return { input: url, options: rtspOptions, cleanup: async () => undefined };
   const file = path.join(privateRunDir(), `${opts.name}.ffconcat`);
   // ffconcat quotes with '...'; a quote inside is closed, escaped and reopened
   const quoted = `'${url.replace(/'/g, "'\\''")}'`;
-  await writeFile(file, `ffconcat version 1.0\nfile ${quoted}\noption rtsp_transport tcp\noption timeout ${opts.timeoutUs}\n`, { mode: 0o600 });
+  const probeLines = opts.fastProbe ? 'option probesize 32\noption analyzeduration 0\n' : '';
+  await writeFile(file, `ffconcat version 1.0\nfile ${quoted}\noption rtsp_transport tcp\noption timeout ${opts.timeoutUs}\n${probeLines}`, { mode: 0o600 });
   return {
     input: file,
-    options: ['-f', 'concat', '-safe', '0', '-protocol_whitelist', 'file,rtsp,rtsps,tcp,tls,udp,rtp,crypto'],
+    options: ['-f', 'concat', '-safe', '0', '-protocol_whitelist', 'file,rtsp,rtsps,tcp,tls,udp,rtp,crypto', ...probe],
     cleanup: () => rm(file, { force: true }),
   };
 }

@@ -27,18 +27,42 @@ export class CheckStats {
     return k;
   }
 
+  /** A check entering its queue: counted waiting until `start`, running until `end`. */
+  enter(kind: CheckKind): { start(): void; end(): void } {
+    const k = this.of(kind);
+    const at = this.now();
+    k.waiting.push(at);
+    let state: 'waiting' | 'running' | 'done' = 'waiting';
+    const leaveWaiting = () => {
+      const i = k.waiting.indexOf(at);
+      if (i >= 0) k.waiting.splice(i, 1);
+    };
+    return {
+      start: () => {
+        if (state !== 'waiting') return;
+        state = 'running';
+        leaveWaiting();
+        k.running += 1;
+      },
+      end: () => {
+        if (state === 'done') return;
+        if (state === 'running') k.running -= 1;
+        else leaveWaiting();
+        state = 'done';
+        k.done += 1;
+      },
+    };
+  }
+
   /** Wraps a check about to be queued: counts it waiting, then running, then done. */
   track<T>(kind: CheckKind, enqueue: (run: () => Promise<T>) => Promise<T>, check: () => Promise<T>): Promise<T> {
-    const k = this.of(kind);
-    k.waiting.push(this.now());
+    const ticket = this.enter(kind);
     return enqueue(async () => {
-      k.waiting.shift();
-      k.running += 1;
+      ticket.start();
       try {
         return await check();
       } finally {
-        k.running -= 1;
-        k.done += 1;
+        ticket.end();
       }
     });
   }

@@ -1,6 +1,6 @@
 import type { FailureReason, RecordingCheck, Rung, RungResult, StreamMetrics } from '../../protocols/index.js';
 import type { CredentialSet } from '../../config/agent.js';
-import { probeDecode } from '../adapters/ffprobe.js';
+import { decodeKeyframe, type DecodeResult, type KeyframeInput } from '../adapters/keyframe-decode.js';
 import { SoapError } from '../adapters/onvif/soap-client.js';
 import { rtspDescribe, sdpVideoCodec } from '../adapters/rtsp-client.js';
 import { parseRtspUrl, withCredentials } from '../adapters/rtsp-url.js';
@@ -69,7 +69,6 @@ export interface LadderContext {
   credentials: CredentialSet[];
   livenessDeadlineMs: number;
   decodeDeadlineMs: number;
-  decodeSeconds: number;
 }
 
 const round = (ms: number) => Math.round(ms * 10) / 10;
@@ -269,23 +268,21 @@ export function pictureUrlOf(st: CameraProbeState, ctx: LadderContext): { url: s
   return { url: withCredentials(base, loginForFfmpeg(st)), publicUrl: base, secrets: allSecrets(ctx, st.target) };
 }
 
-/** The decode rung: ffprobe reads a few seconds of the main stream. Never throws. */
-export async function runDecode(st: CameraProbeState, ctx: LadderContext): Promise<RungResult> {
-  const r = await decodeRung(st, ctx);
+/** How the decode rung decodes: one camera's first keyframe, alone or in a group (DecodeBatcher). */
+export type KeyframeDecoder = (input: KeyframeInput, deadlineMs: number) => Promise<DecodeResult>;
+
+/** The decode rung: ffmpeg decodes the first keyframe of the main stream. Never throws. */
+export async function runDecode(st: CameraProbeState, ctx: LadderContext, decode: KeyframeDecoder = decodeKeyframe): Promise<RungResult> {
+  const r = await decodeRung(st, ctx, decode);
   if (!r.ok) st.decodeFailedAt = Date.now();
   return r;
 }
 
-async function decodeRung(st: CameraProbeState, ctx: LadderContext): Promise<RungResult> {
+async function decodeRung(st: CameraProbeState, ctx: LadderContext, decode: KeyframeDecoder): Promise<RungResult> {
   const stream = streamOf(st, ctx);
   if (!stream) return rungFail('decode', 0, 'no_video', 'no stream URI known for this camera');
   if ('error' in stream) return rungFail('decode', 0, 'no_video', stream.error);
-  const r = await probeDecode({
-    url: withCredentials(stream.url, loginForFfmpeg(st)),
-    deadlineMs: ctx.decodeDeadlineMs,
-    seconds: ctx.decodeSeconds,
-    secrets: allSecrets(ctx, st.target),
-  });
+  const r = await decode({ url: withCredentials(stream.url, loginForFfmpeg(st)), secrets: allSecrets(ctx, st.target) }, ctx.decodeDeadlineMs);
   if (!r.ok) return rungFail('decode', r.ms, r.reason === 'timeout' ? 'timeout' : r.reason, r.detail, stream.url);
   st.stream = { ...r.metrics, rtspRttMs: st.stream?.rtspRttMs ?? null };
   return rungOk('decode', r.ms, stream.url);

@@ -7,6 +7,8 @@ import type { PictureFault } from './picture-faults.js';
 import type { PictureOutcome } from './picture-watch.js';
 import { checkRecording } from './recording-check.js';
 import { CheckStats, type CheckKind } from './check-stats.js';
+import { DecodeBatcher } from './decode-batch.js';
+import { decodeKeyframes } from '../adapters/keyframe-decode.js';
 import { currency, newProbeState, runDecode, runLiveness, verdictOf, type CameraProbeState, type LadderContext } from './ladder.js';
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -39,6 +41,8 @@ export interface MonitorDeps {
   ladder: () => LadderContext;
   offlineAfter: () => number;
   decodeEnabled: () => boolean;
+  /** decode checks that share one ffmpeg process (DecodeBatcher): at most this many (default 1) */
+  decodeGroupSize?: (() => number) | undefined;
   /** the picture rung (absent: no picture checks) */
   picture?: ((probe: CameraProbeState) => Promise<PictureOutcome>) | undefined;
   pictureQueue?: PQueue | undefined;
@@ -55,8 +59,11 @@ export interface MonitorDeps {
 export class CameraMonitor {
   readonly cameras = new Map<string, CameraRecord>();
 
+  private readonly decoder: DecodeBatcher;
+
   constructor(private readonly deps: MonitorDeps) {
     this.stats = new CheckStats(deps.now);
+    this.decoder = new DecodeBatcher({ queue: deps.ffmpeg, groupSize: deps.decodeGroupSize ?? (() => 1), gatherMs: 100, decode: decodeKeyframes });
   }
 
   /** Adds or updates a camera. A changed target forgets what was learnt from the old one. */
@@ -141,7 +148,12 @@ export class CameraMonitor {
       const wantDecode = socketsOk && this.deps.decodeEnabled() && (kind === 'decode' || ((!probe.decode || !probe.decode.ok || !currency(probe).decode) && !rec.busy.decode));
       if (wantDecode) {
         decoding = rec.busy.decode = true;
-        probe.decode = await this.stats.track('decode', (run) => this.deps.ffmpeg.add(run), () => runDecode(probe, ctx));
+        const ticket = this.stats.enter('decode');
+        try {
+          probe.decode = await runDecode(probe, ctx, (input, deadlineMs) => this.decoder.decode(input, deadlineMs, ticket.start));
+        } finally {
+          ticket.end();
+        }
       }
       if (kind === 'picture') {
         const decodeOk = socketsOk && (!probe.decode || probe.decode.ok);

@@ -3,7 +3,7 @@
  *  - bare RTSP OPTIONS round trips (the floor), and the agent's liveness check
  *    (connect + DESCRIBE with Digest) in the same run: checks/s, CPU and wall per check;
  *  - the real agent process over N cameras: achieved checks/s, CPU, peak RSS;
- *  - ffprobe decode checks per minute on this machine.
+ *  - decode checks (first keyframe, one ffmpeg per check) per minute on this machine.
  * Run: npm run bench:liveness  [-- --sizes 100,1000 --agent-seconds 30 --decode-seconds 30]
  * Everything runs on 127.0.0.1 and stops by itself.
  */
@@ -17,7 +17,7 @@ import mqtt from 'mqtt';
 import PQueue from 'p-queue';
 import pino from 'pino';
 import { stringify } from 'yaml';
-import { probeDecode } from '../../agent/adapters/ffprobe.js';
+import { decodeKeyframe } from '../../agent/adapters/keyframe-decode.js';
 import { rtspDescribe } from '../../agent/adapters/rtsp-client.js';
 import { CameraMonitor, type MonitorSink } from '../../agent/features/monitor.js';
 import { AGENT_NODE_FLAGS } from '../../agent/node-flags.js';
@@ -84,7 +84,7 @@ async function socketRungs(n: number) {
     now: Date.now,
     sockets: new PQueue({ concurrency: CONCURRENCY }),
     ffmpeg: new PQueue({ concurrency: 1 }),
-    ladder: () => ({ credentials: [], livenessDeadlineMs: 5000, decodeDeadlineMs: 1000, decodeSeconds: 1 }),
+    ladder: () => ({ credentials: [], livenessDeadlineMs: 5000, decodeDeadlineMs: 1000 }),
     offlineAfter: () => 3,
     decodeEnabled: () => false,
     clockDriftWarnMs: () => 5000,
@@ -167,7 +167,7 @@ async function decodeRate() {
   const t0 = Date.now();
   const worker = async (i: number) => {
     while (Date.now() - t0 < decodeSeconds * 1000) {
-      const r = await probeDecode({ url: rtsp.url(i % 2 ? '/a' : '/b', AUTH), deadlineMs: 20_000, seconds: 2, secrets: [AUTH.password] });
+      const r = await decodeKeyframe({ url: rtsp.url(i % 2 ? '/a' : '/b', AUTH), secrets: [AUTH.password] }, 20_000);
       done += 1;
       if (r.ok) ok += 1;
     }
@@ -191,5 +191,5 @@ for (const n of sizes) {
   console.log(`                   ${f(a.checksPerSec, 1)} checks/s published (schedule: every 5 s)   CPU ${f(a.cpuPct)}% of one core, ${f(a.cpuMsPerCheck, 2)} ms/check   RSS ${f(a.rssMb, 0)} MB, peak ${f(a.peakRssMb, 0)} MB (goal < 120 MB at 1,000)\n`);
 }
 const d = await decodeRate();
-console.log(`ffprobe decode checks (2 s of 320x240 H.264 each, ${d.cores} at once): ${f(d.perMin, 0)} per minute (${d.ok}/${d.done} ok)`);
+console.log(`decode checks (first keyframe of 320x240 H.264, one ffmpeg each, ${d.cores} at once): ${f(d.perMin, 0)} per minute (${d.ok}/${d.done} ok)`);
 process.exit(0);

@@ -33,7 +33,6 @@ describe('agent and aggregator end to end', () => {
         decodeSchedule: '0 0 1 1 *',
         offlineAfter: 2,
         livenessDeadlineMs: 2000,
-        decodeSeconds: 1,
         picture: { schedule: '*/10 * * * * *', seconds: 2, nightFrom: '00:00', nightTo: '00:00' },
       },
     });

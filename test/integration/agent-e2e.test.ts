@@ -45,7 +45,7 @@ describe('agent end to end', () => {
       ],
       cameras: [{ name: 'gate', gbId: '33010600001320000001', rtsp: rtsp.url('/fixed', { username: 'admin', password: SECRET }), pointId: 'P-1', category: 'key_public_area' }],
       discovery: { multicast: false, cidrs: ['127.0.0.1/32'], port: sim.discoveryPort, windowMs: 500 },
-      checks: { livenessSchedule: '* * * * * *', decodeSchedule: '*/20 * * * * *', offlineAfter: 3, livenessDeadlineMs: 3000, decodeDeadlineMs: 10000, decodeSeconds: 1, picture: { enabled: false } },
+      checks: { livenessSchedule: '* * * * * *', decodeSchedule: '*/20 * * * * *', offlineAfter: 3, livenessDeadlineMs: 3000, decodeDeadlineMs: 10000, picture: { enabled: false } },
       summaryIntervalSec: 2,
     });
   }, 60_000);

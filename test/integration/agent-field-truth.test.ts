@@ -15,7 +15,7 @@ import { MqttWatch } from '../support/mqtt-watch.js';
 const t = topics();
 const ONVIF_PW = 'onvif-Pa55-adm1n';
 const RTSP_PW = 'rtsp-Pa55-v1ewer';
-const checks = { livenessSchedule: '* * * * * *', decodeSchedule: '*/3 * * * * *', offlineAfter: 3, livenessDeadlineMs: 3000, decodeDeadlineMs: 10_000, decodeSeconds: 1 };
+const checks = { livenessSchedule: '* * * * * *', decodeSchedule: '*/3 * * * * *', offlineAfter: 3, livenessDeadlineMs: 3000, decodeDeadlineMs: 10_000 };
 
 describe('agent field truth: credentials, rungs, streams', () => {
   const AGENT = 'gw-field-1';

@@ -15,14 +15,14 @@ import { startMosquitto } from '../support/mosquitto.js';
  * command line another local user can read; what a camera answers, however
  * broken, is reported at the rung that failed.
  * How it is tried: hostile TCP servers on loopback, the GStreamer RTSP
- * server behind a recording proxy, and /proc read while ffprobe runs.
+ * server behind a recording proxy, and /proc read while ffmpeg runs.
  */
 const SETS = [
   { name: 'a', username: 'admin', password: 'first-Secret-1' },
   { name: 'b', username: 'admin', password: 'second-Secret-2' },
   { name: 'c', username: 'viewer', password: 'third-Secret-3' },
 ];
-const ctx: LadderContext = { credentials: SETS, livenessDeadlineMs: 3000, decodeDeadlineMs: 10_000, decodeSeconds: 1 };
+const ctx: LadderContext = { credentials: SETS, livenessDeadlineMs: 3000, decodeDeadlineMs: 10_000 };
 const target = (over: Partial<CameraTarget>): CameraTarget => ({ id: 'cam', name: null, xaddr: undefined, endpoint: undefined, rtspUrl: undefined, credentialName: undefined, pointId: null, category: null, origin: 'config', ...over });
 
 /** A TCP server on loopback that records every byte clients send and answers with `reply`. */
@@ -111,7 +111,7 @@ describe('boundary agent ↔ camera', () => {
     }
   });
 
-  describe('agent ↔ camera: ffprobe', () => {
+  describe('agent ↔ camera: ffmpeg', () => {
     let open: RtspServer;
     let locked: RtspServer;
     beforeAll(async () => {
@@ -123,7 +123,7 @@ describe('boundary agent ↔ camera', () => {
       await locked?.close();
     });
 
-    it('agent ↔ camera: a server that never asks for credentials is never sent any, by the RTSP rung or by ffprobe', async () => {
+    it('agent ↔ camera: a server that never asks for credentials is never sent any, by the RTSP rung or by ffmpeg', async () => {
       const proxy = await recordingProxy(open.port);
       try {
         const st = newProbeState(target({ rtspUrl: `rtsp://127.0.0.1:${proxy.port}/a` }));
@@ -137,19 +137,19 @@ describe('boundary agent ↔ camera', () => {
       }
     }, 30_000);
 
-    it('agent ↔ camera: the password ffprobe needs is on no command line while it runs', async () => {
+    it('agent ↔ camera: the password ffmpeg needs is on no command line while it runs', async () => {
       const st = newProbeState(target({ rtspUrl: locked.url('/a') }));
       expect((await runLiveness(st, ctx)).every((r) => r.ok)).toBe(true);
       expect(st.rtspLogin?.name).toBe('c');
       const seen: string[] = [];
-      let ffprobeSeen = false;
+      let ffmpegSeen = false;
       const watch = setInterval(() => {
         for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
           try {
             const cmd = readFileSync(`/proc/${pid}/cmdline`, 'latin1');
-            // the simulated camera is given its password on its command line; the agent's side is ffprobe
-            if (!cmd.split('\0')[0]!.endsWith('ffprobe')) continue;
-            ffprobeSeen = true;
+            // the simulated camera is given its password on its command line; the agent's side is ffmpeg
+            if (!cmd.split('\0')[0]!.endsWith('ffmpeg')) continue;
+            ffmpegSeen = true;
             for (const c of SETS) if (cmd.includes(c.password) || cmd.includes(encodeURIComponent(c.password))) seen.push(cmd.replace(/\0/g, ' '));
           } catch {
             // gone
@@ -161,7 +161,7 @@ describe('boundary agent ↔ camera', () => {
       } finally {
         clearInterval(watch);
       }
-      expect(ffprobeSeen).toBe(true);
+      expect(ffmpegSeen).toBe(true);
       expect(seen).toEqual([]);
     }, 30_000);
   });
@@ -185,8 +185,8 @@ describe('boundary agent ↔ camera', () => {
     }
   });
 
-  it('agent ↔ camera: a camera that hangs ffprobe outlives no agent: after a SIGKILL the next start kills what was left behind, and node-cron\'s warnings stay JSON', async () => {
-    // answers the liveness DESCRIBE, then never answers ffprobe's SETUP
+  it('agent ↔ camera: a camera that hangs ffmpeg outlives no agent: after a SIGKILL the next start kills what was left behind, and node-cron\'s warnings stay JSON', async () => {
+    // answers the liveness DESCRIBE, then never answers ffmpeg's SETUP
     const hung = await recordingServer((req, s) => {
       const method = req.split(' ')[0];
       if (method === 'OPTIONS') s.write(`RTSP/1.0 200 OK\r\nCSeq: ${cseq(req)}\r\nPublic: OPTIONS, DESCRIBE, SETUP, PLAY\r\n\r\n`);
@@ -209,7 +209,7 @@ describe('boundary agent ↔ camera', () => {
       // a check every second that takes longer than a second: node-cron blocks the overlap and says so
       checks: { livenessSchedule: '* * * * * *', decodeSchedule: '0 0 1 1 *', decodeDeadlineMs: 300_000, livenessDeadlineMs: 2000, picture: { enabled: false } },
     };
-    // the ffprobe runs of one agent process: their marker names its pid (other test files run agents meanwhile)
+    // the decode runs of one agent process: their marker names its pid (other test files run agents meanwhile)
     const probes = (agentPid: number) => readdirSync('/proc').filter((n) => /^\d+$/.test(n)).filter((pid) => {
       try {
         return readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes(`xueliang-probe-${agentPid}-`);
@@ -227,7 +227,7 @@ describe('boundary agent ↔ camera', () => {
     try {
       const first = startAgent(config);
       const firstPid = first.child.pid!;
-      await until('ffprobe hanging on the camera', () => probes(firstPid).length === 1);
+      await until('ffmpeg hanging on the camera', () => probes(firstPid).length === 1);
       await until('node-cron blocked an overlap', () => first.lines.some((l) => l.includes('overlap')), 15_000);
       expect(await first.stop('SIGKILL')).toBeNull();
       await new Promise((r) => setTimeout(r, 300));

@@ -3,7 +3,7 @@ import { readdirSync } from 'node:fs';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countChildren } from '../../agent/adapters/child-reaper.js';
-import { probeDecode } from '../../agent/adapters/ffprobe.js';
+import { decodeKeyframe, decodeKeyframes } from '../../agent/adapters/keyframe-decode.js';
 import { wsDiscover, type DiscoveryProblem } from '../../agent/adapters/onvif/ws-discovery.js';
 import { rtspDescribe } from '../../agent/adapters/rtsp-client.js';
 import { newProbeState, runLiveness } from '../../agent/features/ladder.js';
@@ -32,7 +32,7 @@ async function tcpServer(onConn: (s: net.Socket) => void): Promise<{ port: numbe
   };
 }
 
-const ctx = { credentials: [{ name: 'a', username: 'admin', password: 'hostile-secret' }], livenessDeadlineMs: 1500, decodeDeadlineMs: 3000, decodeSeconds: 1 };
+const ctx = { credentials: [{ name: 'a', username: 'admin', password: 'hostile-secret' }], livenessDeadlineMs: 1500, decodeDeadlineMs: 3000 };
 
 describe('hostile peers', () => {
   describe('hostile peers: ONVIF devices that misbehave', () => {
@@ -103,35 +103,36 @@ describe('hostile peers', () => {
       expect(r).toMatchObject({ ok: false, reason: 'unreachable' });
     });
 
-    it('hostile peers: ffprobe against a hung server is killed at the deadline and leaves no process', async () => {
+    it('hostile peers: ffmpeg against a hung server is killed at the deadline and leaves no process, alone or in a group', async () => {
       const srv = await tcpServer(() => {});
-      const before = countChildren('ffprobe');
+      const before = countChildren('ffmpeg');
       const started = Date.now();
-      const results = await Promise.all(
-        [1, 2, 3].map(() => probeDecode({ url: `rtsp://admin:hostile-secret@127.0.0.1:${srv.port}/x`, deadlineMs: 1200, seconds: 1, secrets: ['hostile-secret'] })),
-      );
+      const input = { url: `rtsp://admin:hostile-secret@127.0.0.1:${srv.port}/x`, secrets: ['hostile-secret'] };
+      const [alone, group] = await Promise.all([Promise.all([1, 2].map(() => decodeKeyframe(input, 1200))), decodeKeyframes([input, input, input], 1200)]);
+      const results = [...alone, ...group];
+      expect(results).toHaveLength(5);
       expect(Date.now() - started).toBeLessThan(2500);
       for (const r of results) {
         expect(r.ok).toBe(false);
         expect(JSON.stringify(r)).not.toContain('hostile-secret');
       }
       await new Promise((r) => setTimeout(r, 300));
-      expect(countChildren('ffprobe')).toBe(before);
+      expect(countChildren('ffmpeg')).toBe(before);
       await srv.close();
     });
 
-    it('hostile peers: ffprobe fed one byte at a time (its own -timeout never fires) is still killed at our deadline', async () => {
+    it('hostile peers: ffmpeg fed one byte at a time (its own -timeout never fires) is still killed at our deadline', async () => {
       const srv = await tcpServer((s) => {
         const t = setInterval(() => s.write('R'), 100);
         s.on('close', () => clearInterval(t));
       });
-      const before = countChildren('ffprobe');
+      const before = countChildren('ffmpeg');
       const started = Date.now();
-      const r = await probeDecode({ url: `rtsp://127.0.0.1:${srv.port}/x`, deadlineMs: 1500, seconds: 1, secrets: [] });
+      const r = await decodeKeyframe({ url: `rtsp://127.0.0.1:${srv.port}/x`, secrets: [] }, 1500);
       expect(Date.now() - started).toBeLessThan(2200);
       expect(r).toMatchObject({ ok: false, reason: 'timeout' });
       await new Promise((res) => setTimeout(res, 300));
-      expect(countChildren('ffprobe')).toBe(before);
+      expect(countChildren('ffmpeg')).toBe(before);
       await srv.close();
     });
   });

@@ -24,7 +24,7 @@ describe('monitor: one kind of check does not hold back another', () => {
       now: Date.now,
       sockets: new PQueue({ concurrency: 4 }),
       ffmpeg,
-      ladder: () => ({ credentials: [], livenessDeadlineMs: 3000, decodeDeadlineMs: 15_000, decodeSeconds: 1 }),
+      ladder: () => ({ credentials: [], livenessDeadlineMs: 3000, decodeDeadlineMs: 15_000 }),
       offlineAfter: () => 3,
       decodeEnabled: () => true,
       clockDriftWarnMs: () => 60_000,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { probeDecode } from '../../agent/adapters/ffprobe.js';
+import { decodeKeyframe, decodeKeyframes } from '../../agent/adapters/keyframe-decode.js';
 import { rtspDescribe, sdpVideoCodec } from '../../agent/adapters/rtsp-client.js';
 import { startRtspServer, type RtspServer } from '../../scripts/sim/rtsp-server.js';
 
@@ -42,19 +42,35 @@ describe('rtsp checks against a real RTSP server', () => {
     expect(again.ok, JSON.stringify(again)).toBe(true);
   });
 
-  it('rtsp checks: ffprobe decodes frames and reads codec, size and rate, with and without auth', async () => {
+  it('rtsp checks: ffmpeg decodes a keyframe and reads codec, size and rate, with and without auth', async () => {
     for (const url of [open.url('/live'), locked.url('/live', CREDS)]) {
-      const r = await probeDecode({ url, deadlineMs: 15_000, seconds: 1, secrets: [CREDS.password] });
+      const r = await decodeKeyframe({ url, secrets: [CREDS.password] }, 15_000);
       expect(r.ok, JSON.stringify(r)).toBe(true);
-      if (r.ok) {
-        expect(r.metrics).toMatchObject({ codec: 'h264', width: 320, height: 240, fps: 10 });
-        expect(r.metrics.frames).toBeGreaterThan(0);
-      }
+      if (r.ok) expect(r.metrics).toMatchObject({ codec: 'h264', width: 320, height: 240, fps: 10, frames: 1 });
     }
   });
 
-  it('rtsp checks: ffprobe with a wrong password is auth_failed, and the password is not in the message', async () => {
-    const r = await probeDecode({ url: locked.url('/live', { username: 'op', password: 'Wrong-Pass-1' }), deadlineMs: 15_000, seconds: 1, secrets: ['Wrong-Pass-1'] });
+  it('rtsp checks: one ffmpeg decodes a group; a missing mount and a wrong password are pinned on their own input, the rest decode', async () => {
+    const wrong = { username: 'op', password: 'Wrong-Pass-2' };
+    const rs = await decodeKeyframes(
+      [
+        { url: open.url('/live'), secrets: [] },
+        { url: open.url('/nothing-here'), secrets: [] },
+        { url: locked.url('/live', CREDS), secrets: [CREDS.password] },
+        { url: locked.url('/live', wrong), secrets: [wrong.password] },
+        { url: open.url('/live'), secrets: [] },
+      ],
+      20_000,
+    );
+    expect(rs.map((r) => (r.ok ? 'ok' : r.reason))).toEqual(['ok', 'no_video', 'ok', 'auth_failed', 'ok']);
+    expect(rs[1]).toMatchObject({ detail: expect.stringMatching(/404/) });
+    expect(JSON.stringify(rs)).not.toContain(wrong.password);
+    expect(JSON.stringify(rs)).not.toContain(CREDS.password);
+    for (const r of rs) if (r.ok) expect(r.metrics).toMatchObject({ codec: 'h264', width: 320, height: 240 });
+  }, 60_000);
+
+  it('rtsp checks: ffmpeg with a wrong password is auth_failed, and the password is not in the message', async () => {
+    const r = await decodeKeyframe({ url: locked.url('/live', { username: 'op', password: 'Wrong-Pass-1' }), secrets: ['Wrong-Pass-1'] }, 15_000);
     expect(r).toMatchObject({ ok: false, reason: 'auth_failed' });
     expect(JSON.stringify(r)).not.toContain('Wrong-Pass-1');
   });
