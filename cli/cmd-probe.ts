@@ -18,7 +18,7 @@ its timing and the verdict: TCP → ONVIF → RTSP DESCRIBE → ffmpeg decode (t
   rtsp://[user:pass@]host[:port]/path   an RTSP stream
   http://host[:port]/onvif/device_service, or host[:port]   an ONVIF camera
   --user U --password P   credentials (or env XUELIANG_CAMERA_PASSWORD)
-  --seconds N         with --picture: seconds of stream the picture check reads (default 3)
+  --seconds N         with --picture: the longest stretch of stream the picture check reads (default 10; it stops at 3 keyframes)
   --deadline MS       deadline of the socket rungs (default 10000); decode gets twice that
   --picture           also judge the picture: every metric with its threshold and verdict
   --save-frame FILE   with --picture: save a full-resolution frame as JPEG
@@ -42,9 +42,9 @@ export async function runProbe(argv: string[]): Promise<number> {
   });
   const where = positionals[0];
   if (!where || positionals.length > 1) throw new UsageError('give one RTSP URL or ONVIF address');
-  const seconds = Number(values.seconds ?? 3);
+  const seconds = Number(values.seconds ?? 10);
   const deadline = Number(values.deadline ?? 10_000);
-  if (!(seconds > 0 && seconds <= 30)) throw new UsageError('--seconds takes 0 < N <= 30');
+  if (!(seconds >= 1 && seconds <= 60)) throw new UsageError('--seconds takes 1 <= N <= 60');
   if (!(deadline >= 100 && deadline <= 120_000)) throw new UsageError('--deadline takes 100..120000 ms');
   const password = values.password ?? process.env['XUELIANG_CAMERA_PASSWORD'];
   const credentials: CredentialSet[] = values.user ? [{ name: 'cli', username: values.user, password: password ?? '' }] : [];
@@ -77,7 +77,7 @@ export async function runProbe(argv: string[]): Promise<number> {
     const target = pictureUrlOf(st, ctx);
     if (target) {
       const settings = pictureSettings.parse({ seconds, deadlineMs: Math.max(deadline * 2, 20_000) });
-      const r = await analysePicture({ url: target.url, seconds: settings.seconds, deadlineMs: settings.deadlineMs, secrets: target.secrets, snapshotJpeg: values['save-frame'] });
+      const r = await analysePicture({ url: target.url, seconds: settings.seconds, keyframes: settings.keyframes, deadlineMs: settings.deadlineMs, secrets: target.secrets, snapshotJpeg: values['save-frame'] });
       if (r.ok) {
         const verdicts = judgePicture(r.metrics, settings.thresholds, { blurBaseline: null, night: inNightWindow(Date.now(), settings.nightFrom, settings.nightTo) });
         st.faults = faultsOf(verdicts);

@@ -7,7 +7,7 @@ const THRESHOLDS = {
   darkBelowAtNight: [z.number().min(0).max(255), 12, 'the same during the night window'],
   brightAbove: [z.number().min(0).max(255), 220, 'mean luma above this is too bright'],
   lowContrastBelow: [z.number().min(0).max(255), 40, 'YHIGH − YLOW below this is low contrast'],
-  frozenBelow: [z.number().min(0), 0.05, 'mean frame-to-frame luma change below this is a frozen picture (sensor noise keeps a static scene above it)'],
+  frozenBelow: [z.number().min(0), 0.3, 'mean luma change between the analysed keyframes (one GOP apart) below this is a frozen picture: the keyframes of one frozen picture differ by their quantisation (about 0.15), a live scene by its sensor noise and motion'],
   blurFactor: [z.number().min(1), 2, "blur above this many times the camera's own baseline"],
   colourCastDistance: [z.number().min(0), 20, 'distance of mean (U,V) from grey (128,128) above this, with saturation, is a colour cast'],
   colourCastMinSaturation: [z.number().min(0), 20, 'mean saturation a colour cast needs (a grey picture has none)'],
@@ -31,7 +31,8 @@ export const pictureSettings = z
   .object({
     enabled: z.boolean().default(true).describe('run the picture check at all'),
     schedule: cronExpression.default('0 */15 * * * *').describe('when to run it (every 15 minutes)'),
-    seconds: z.number().min(1).max(30).default(5).describe('seconds of stream analysed'),
+    seconds: z.number().min(1).max(60).default(10).describe('the longest stretch of stream read: at least twice the longest GOP of the site, for two keyframes (the check ends sooner, at `keyframes`)'),
+    keyframes: z.number().int().min(2).max(30).default(3).describe('keyframes analysed, one GOP apart; the check ends when it has them'),
     deadlineMs: z.number().int().min(1000).max(300_000).default(20_000).describe('ffmpeg is killed after this'),
     maxConcurrent: z.number().int().min(1).max(16).default(1).describe('picture checks at once (each is one ffmpeg)'),
     confirmChecks: z.number().int().min(1).max(100).default(1).describe('a fault counts (and clears) only after this many checks in a row agree'),

@@ -37,7 +37,10 @@ export type PictureResult =
 export interface PictureOptions {
   /** RTSP URL with credentials, or a file (tests) */
   url: string;
+  /** the longest stretch of stream read */
   seconds: number;
+  /** keyframes analysed: the run ends when it has them (or after `seconds`) */
+  keyframes: number;
   deadlineMs: number;
   secrets: string[];
   /** 320×180 reference frame to compare against (scene changed / camera moved) */
@@ -95,17 +98,22 @@ export function summarise(frames: Array<Map<string, number>>): PictureMetrics {
 
 
 /**
- * The picture check: one ffmpeg run (through fluent-ffmpeg) that decodes a
- * few seconds, scales them down to 320×180 at 5 fps and measures every fault
- * of docs/domain.md §4 in the same pass, reading the filters' frame metadata.
- * Killed with SIGKILL at the deadline.
+ * The picture check: one ffmpeg run (through fluent-ffmpeg) that decodes only
+ * keyframes (the decoder skips every other frame), a few of them a GOP apart,
+ * scales them down to 320×180 and measures every fault of docs/domain.md §4
+ * in the same pass, reading the filters' frame metadata. A keyframe is coded
+ * on its own, so each one carries the scene's sensor noise afresh while a
+ * frozen picture's keyframes differ only by their quantisation; P-frames can
+ * skip noise. Stream probing is cut short and one decoder thread is used:
+ * most of what is left is ffmpeg's start-up. Ends at `keyframes` frames or
+ * `seconds` of stream; killed with SIGKILL at the deadline.
  */
 export async function analysePicture(opts: PictureOptions): Promise<PictureResult> {
   const started = performance.now();
   const name = runMarker('picture', randomUUID());
   const metaFile = path.join(os.tmpdir(), `${name}.txt`);
-  const input: StreamInput = opts.url.startsWith('rtsp://') ? await rtspInput(opts.url, { timeoutUs: Math.floor(opts.deadlineMs * 800), name }) : { input: opts.url, options: [], cleanup: async () => undefined };
-  const cmd = ffmpeg(input.input).inputOptions([...input.options, '-t', String(opts.seconds)]);
+  const input: StreamInput = opts.url.startsWith('rtsp://') ? await rtspInput(opts.url, { timeoutUs: Math.floor(opts.deadlineMs * 800), name, fastProbe: true }) : { input: opts.url, options: [], cleanup: async () => undefined };
+  const cmd = ffmpeg(input.input).inputOptions([...input.options, '-threads', '1', '-skip_frame', 'nokey', '-t', String(opts.seconds)]);
   const ref = opts.referencePng;
   if (ref) cmd.input(ref).inputOptions(['-loop', '1']);
   const snap = opts.snapshotJpeg;
@@ -113,14 +121,14 @@ export async function analysePicture(opts: PictureOptions): Promise<PictureResul
   const ssimFile = `${metaFile}.ssim`;
   const labels = ['[m]', ...(capture ? ['[cap]'] : []), ...(ref ? ['[cmp]'] : [])];
   const graph: string[] = [];
-  graph.push(`[0:v]${snap ? 'split=2[full][raw];[raw]' : ''}scale=${W}:${H},fps=5,format=yuv420p${labels.length > 1 ? `,split=${labels.length}${labels.join('')}` : '[m]'}`);
+  graph.push(`[0:v]${snap ? 'split=2[full][raw];[raw]' : ''}scale=${W}:${H},format=yuv420p${labels.length > 1 ? `,split=${labels.length}${labels.join('')}` : '[m]'}`);
   // the scene is compared in grey at 160×90 (docs/domain.md §4): sensor noise averages out, a moved camera does not
   if (ref) graph.push(`[1:v]scale=160:90,format=gray[refg]`, `[cmp]scale=160:90,format=gray[cmpg]`, `[cmpg][refg]ssim=shortest=1,metadata=mode=print:file=${ssimFile},nullsink`);
   graph.push(`[m]signalstats,blackframe=amount=0:threshold=32,blurdetect,entropy,metadata=mode=print:file=${metaFile}[out]`);
   if (capture) graph.push('[cap]trim=end_frame=1[capout]');
   if (snap) graph.push('[full]trim=end_frame=1[snapout]');
   cmd.complexFilter(graph.join(';'));
-  cmd.output('-').outputOptions(['-map', '[out]', '-an', '-f', 'null']);
+  cmd.output('-').outputOptions(['-map', '[out]', '-frames:v', String(opts.keyframes), '-an', '-f', 'null']);
   if (capture) cmd.output(capture).outputOptions(['-map', '[capout]', '-frames:v', '1', '-update', '1']);
   if (snap) cmd.output(snap).outputOptions(['-map', '[snapout]', '-frames:v', '1', '-update', '1', '-q:v', '3']);
 
@@ -154,7 +162,7 @@ export async function analysePicture(opts: PictureOptions): Promise<PictureResul
         }
         const frames = parseFrameMetadata(text);
         if (frames.length === 0) {
-          await finish({ ok: false, ms: performance.now() - started, reason: 'no_video', detail: `no frame decoded in ${opts.seconds} s` });
+          await finish({ ok: false, ms: performance.now() - started, reason: 'no_video', detail: `no keyframe decoded in ${opts.seconds} s` });
           return;
         }
         const metrics = summarise(frames);

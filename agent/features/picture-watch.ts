@@ -93,6 +93,7 @@ export class PictureWatch {
     const r = await analysePicture({
       url,
       seconds: s.seconds,
+      keyframes: s.keyframes,
       deadlineMs: s.deadlineMs,
       secrets,
       referencePng: mem.hasReference ? refFile : undefined,
