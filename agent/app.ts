@@ -192,13 +192,13 @@ export class AgentApp {
   private startSchedules(): void {
     const config = this.config;
     const log = this.deps.log;
-    const schedule = (expr: string, name: string, fn: () => Promise<unknown>) => {
-      const task = cron.schedule(
+    const schedule = (expr: string, name: string, fn: (task: ScheduledTask) => unknown) => {
+      const task: ScheduledTask = cron.schedule(
         expr,
         async () => {
           if (this.stopping) return;
           try {
-            await fn();
+            await fn(task);
           } catch (err) {
             log.error({ err, task: name }, 'scheduled task failed');
           }
@@ -208,9 +208,11 @@ export class AgentApp {
       );
       this.tasks.push(task);
     };
-    schedule(config.checks.livenessSchedule, 'liveness', () => this.monitor.checkLiveness());
-    if (config.checks.decode) schedule(config.checks.decodeSchedule, 'decode', () => this.monitor.checkDecode());
-    if (config.checks.picture.enabled) schedule(config.checks.picture.schedule, 'picture', () => this.monitor.checkPicture());
+    // each camera's check at its own phase of the period, not all at the cron second
+    const period = (task: ScheduledTask) => Math.max(0, (task.getNextRun()?.getTime() ?? Date.now() + 60_000) - Date.now());
+    schedule(config.checks.livenessSchedule, 'liveness', (task) => this.monitor.spread('liveness', period(task)));
+    if (config.checks.decode) schedule(config.checks.decodeSchedule, 'decode', (task) => this.monitor.spread('decode', period(task)));
+    if (config.checks.picture.enabled) schedule(config.checks.picture.schedule, 'picture', (task) => this.monitor.spread('picture', period(task)));
     if (config.discovery.enabled) schedule(config.discovery.schedule, 'discovery', () => this.discover());
     if (config.checks.recording.enabled) schedule(config.checks.recording.schedule, 'recording', () => this.monitor.checkRecording(this.config.checks.recording.deadlineMs));
     this.summaryTimer = setInterval(() => {
@@ -220,6 +222,7 @@ export class AgentApp {
   }
 
   private async stopSchedules(): Promise<void> {
+    this.monitor.stopRounds();
     const tasks = this.tasks.splice(0);
     await Promise.all(tasks.map((t) => Promise.resolve(t.stop())));
     await Promise.all(tasks.map((t) => Promise.resolve(t.destroy())));

@@ -8,6 +8,7 @@ import type { PictureOutcome } from './picture-watch.js';
 import { checkRecording } from './recording-check.js';
 import { CheckStats, type CheckKind } from './check-stats.js';
 import { DecodeBatcher } from './decode-batch.js';
+import { SpreadRound } from './spread.js';
 import { decodeKeyframes } from '../adapters/keyframe-decode.js';
 import { currency, newProbeState, runDecode, runLiveness, verdictOf, type CameraProbeState, type LadderContext } from './ladder.js';
 
@@ -63,7 +64,7 @@ export class CameraMonitor {
 
   constructor(private readonly deps: MonitorDeps) {
     this.stats = new CheckStats(deps.now);
-    this.decoder = new DecodeBatcher({ queue: deps.ffmpeg, groupSize: deps.decodeGroupSize ?? (() => 1), gatherMs: 100, decode: decodeKeyframes });
+    this.decoder = new DecodeBatcher({ queue: deps.ffmpeg, groupSize: deps.decodeGroupSize ?? (() => 1), gatherMs: 1000, decode: decodeKeyframes });
   }
 
   /** Adds or updates a camera. A changed target forgets what was learnt from the old one. */
@@ -93,6 +94,24 @@ export class CameraMonitor {
   /** Liveness checks of the given cameras (all when omitted); resolves when they are done. */
   /** checks by kind: done, waiting, running, and how far behind each queue is */
   readonly stats: CheckStats;
+
+  private readonly rounds = new Map<CheckKind, SpreadRound>();
+
+  /**
+   * A scheduled round of `kind` for every camera, spread over 90% of
+   * `periodMs` (each camera at its own phase); replaces the round before.
+   */
+  spread(kind: CheckKind, periodMs: number): void {
+    this.rounds.get(kind)?.stop();
+    const run = (ids: string[]) => void (kind === 'liveness' ? this.checkLiveness(ids) : kind === 'decode' ? this.checkDecode(ids) : this.checkPicture(ids));
+    this.rounds.set(kind, new SpreadRound([...this.cameras.keys()], kind, Math.max(0, periodMs * 0.9), run, this.deps.now));
+  }
+
+  /** Ends the spread rounds (shutdown): checks already started finish. */
+  stopRounds(): void {
+    for (const r of this.rounds.values()) r.stop();
+    this.rounds.clear();
+  }
 
   async checkLiveness(ids?: string[]): Promise<void> {
     await Promise.all(this.pick('liveness', ids).map((rec) => this.runCheck(rec, 'liveness')));
