@@ -30,12 +30,13 @@ export function parseStreamLines(lines: string[]): Map<number, StreamInfo> {
     const codec = /^([\w-]+)/.exec(rest)?.[1] ?? null;
     const size = /(?:^|[ ,])(\d{2,5})x(\d{2,5})(?=[ ,]|$)/.exec(rest);
     const fps = /, ([\d.]+) fps/.exec(rest)?.[1] ?? /, ([\d.]+) tbr/.exec(rest)?.[1];
+    // "90k tbr" is the RTP clock, not a frame rate: ffmpeg did not see enough to know
     const rate = fps === undefined ? NaN : Number(fps);
     out.set(input, {
       codec,
       width: size ? Number(size[1]) : null,
       height: size ? Number(size[2]) : null,
-      fps: Number.isFinite(rate) && rate > 0 ? rate : null,
+      fps: Number.isFinite(rate) && rate > 0 && rate <= 300 ? rate : null,
     });
   }
   return out;

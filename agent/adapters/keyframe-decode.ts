@@ -34,6 +34,8 @@ const MAX_LINES = 2000;
 interface RunOutcome {
   /** per input: a frame was decoded */
   decoded: boolean[];
+  /** per input: the decoded picture's size, from the checksum file's header */
+  sizes: Array<{ width: number; height: number } | undefined>;
   /** the run was killed at its deadline */
   timedOut: boolean;
   /** the run failed: its last lines */
@@ -90,14 +92,15 @@ async function runOnce(inputs: KeyframeInput[], deadlineMs: number): Promise<Run
     cmd.on('end', () => settle({ timedOut: false, error: undefined }));
     cmd.run();
   });
-  const decoded = await Promise.all(
-    outFiles.map(async (f) => {
-      const text = await readFile(f, 'utf8').catch(() => '');
-      return text.split('\n').some((l) => /^\d+,/.test(l));
-    }),
-  );
+  const texts = await Promise.all(outFiles.map((f) => readFile(f, 'utf8').catch(() => '')));
+  // a frame line is "stream, dts, pts, duration, size, checksum"; the header says "#dimensions 0: 1920x1080"
+  const decoded = texts.map((text) => text.split('\n').some((l) => /^\d+,/.test(l)));
+  const sizes = texts.map((text) => {
+    const m = /^#dimensions \d+: (\d+)x(\d+)$/m.exec(text);
+    return m ? { width: Number(m[1]), height: Number(m[2]) } : undefined;
+  });
   await Promise.all([...outFiles.map((f) => rm(f, { force: true })), ...streams.map((s) => s.cleanup())]);
-  return { decoded, ...outcome, lines, shownAs: streams.map((s) => s.input) };
+  return { decoded, sizes, ...outcome, lines, shownAs: streams.map((s) => s.input) };
 }
 
 /**
@@ -133,7 +136,9 @@ export async function decodeKeyframes(inputs: KeyframeInput[], deadlineMs: numbe
     group.forEach((i, k) => {
       if (run.decoded[k]) {
         const s = info.get(k);
-        results[i] = { ok: true, ms: performance.now() - started, metrics: { codec: s?.codec ?? null, width: s?.width ?? null, height: s?.height ?? null, fps: s?.fps ?? null, bitrate: null, frames: 1 } };
+        // the size of the picture decoded; the stream line may not know it when the stream starts between keyframes
+        const size = run.sizes[k] ?? (s?.width && s.height ? { width: s.width, height: s.height } : undefined);
+        results[i] = { ok: true, ms: performance.now() - started, metrics: { codec: s?.codec ?? null, width: size?.width ?? null, height: size?.height ?? null, fps: s?.fps ?? null, bitrate: null, frames: 1 } };
       } else undecided.push(k);
     });
     if (undecided.length === 0) continue;
