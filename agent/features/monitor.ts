@@ -151,32 +151,61 @@ export class CameraMonitor {
     return all.filter((r) => !r.busy[kind]);
   }
 
+  private socketsOk(probe: CameraProbeState): boolean {
+    return probe.liveness.length > 0 && probe.liveness.every((r) => r.ok);
+  }
+
+  /** Decode right after liveness while it has never passed, last failed, or predates a socket failure, unless one already runs or waits. */
+  private wantsDecode(rec: CameraRecord): boolean {
+    const probe = rec.probe;
+    return this.socketsOk(probe) && this.deps.decodeEnabled() && !rec.busy.decode && (!probe.decode || !probe.decode.ok || !currency(probe).decode);
+  }
+
+  private async runDecodeOf(rec: CameraRecord, ctx: LadderContext): Promise<void> {
+    const probe = rec.probe;
+    const ticket = this.stats.enter('decode');
+    try {
+      probe.decode = await runDecode(probe, ctx, (input, deadlineMs) => this.decoder.decode(input, deadlineMs, ticket.start));
+    } finally {
+      ticket.end();
+    }
+  }
+
+  /**
+   * One check of a camera; its verdict is applied at the end. A liveness
+   * check that calls for a decode hands the verdict to that decode check and
+   * releases the camera's liveness: its next liveness checks run on time
+   * whatever the ffmpeg queue holds (the promise still resolves when the
+   * decode is done).
+   */
   private async runCheck(rec: CameraRecord, kind: CheckKind): Promise<void> {
     rec.busy[kind] = true;
     let decoding = false;
+    let released = false;
     const id = rec.probe.target.id;
     const probe = rec.probe;
     try {
       const ctx = this.deps.ladder();
       if (kind === 'liveness') {
         probe.liveness = await this.stats.track('liveness', (run) => this.deps.sockets.add(run), () => runLiveness(probe, ctx));
-      }
-      const socketsOk = probe.liveness.length > 0 && probe.liveness.every((r) => r.ok);
-      // decode on its schedule, and right after liveness while it has never passed, last failed, or predates a socket failure
-      // (not when a decode of this camera already runs or waits: its result comes)
-      const wantDecode = socketsOk && this.deps.decodeEnabled() && (kind === 'decode' || ((!probe.decode || !probe.decode.ok || !currency(probe).decode) && !rec.busy.decode));
-      if (wantDecode) {
-        decoding = rec.busy.decode = true;
-        const ticket = this.stats.enter('decode');
-        try {
-          probe.decode = await runDecode(probe, ctx, (input, deadlineMs) => this.decoder.decode(input, deadlineMs, ticket.start));
-        } finally {
-          ticket.end();
+        if (this.cameras.get(id) === rec && rec.probe === probe && this.wantsDecode(rec)) {
+          // the liveness check is over: the camera's next one may start while this decode waits
+          released = true;
+          rec.busy.liveness = false;
+          await this.runCheck(rec, 'decode');
+          return;
         }
-      }
-      if (kind === 'picture') {
-        const decodeOk = socketsOk && (!probe.decode || probe.decode.ok);
-        if (!decodeOk || !this.deps.picture) return;
+      } else if (kind === 'decode') {
+        if (!this.socketsOk(probe) || !this.deps.decodeEnabled()) return;
+        await this.runDecodeOf(rec, ctx);
+      } else {
+        if (!this.socketsOk(probe) || !this.deps.picture) return;
+        // a picture check of a camera whose decode is due decodes first (a decode already waiting will judge it)
+        if (this.wantsDecode(rec)) {
+          decoding = rec.busy.decode = true;
+          await this.runDecodeOf(rec, ctx);
+        }
+        if (probe.decode && !probe.decode.ok) return this.applyIfCurrent(rec, probe, decoding);
         const picture = this.deps.picture;
         const before = probe.faults;
         const queue = this.deps.pictureQueue ?? this.deps.ffmpeg;
@@ -190,15 +219,19 @@ export class CameraMonitor {
           this.deps.sink.faultsChanged(rec, appeared, cleared, this.deps.now());
         }
       }
-      if (kind === 'decode' && !wantDecode) return;
-      if (this.cameras.get(id) !== rec || rec.probe !== probe) return; // removed or retargeted meanwhile
-      this.apply(rec);
+      this.applyIfCurrent(rec, probe, true);
     } catch (err) {
       this.deps.log.error({ err, camera: id }, 'check failed unexpectedly');
     } finally {
-      rec.busy[kind] = false;
+      if (!released) rec.busy[kind] = false;
       if (decoding) rec.busy.decode = false;
     }
+  }
+
+  /** Applies the verdict unless the camera was removed or retargeted meanwhile (and only when `judged`). */
+  private applyIfCurrent(rec: CameraRecord, probe: CameraProbeState, judged: boolean): void {
+    if (!judged || this.cameras.get(rec.probe.target.id) !== rec || rec.probe !== probe) return;
+    this.apply(rec);
   }
 
   private apply(rec: CameraRecord): void {

@@ -1,14 +1,19 @@
 /**
- * Gateway benchmark (issue 12), the baseline of today's agent: N RTSP cameras
- * (one pre-encoded 720p H.264 clip served on N mounts by one process:
- * scripts/sim/rtsp-clip-server.ts) watched by a real agent process with the
- * default rhythm (liveness every 60 s, decode every 5 min, picture every
- * 15 min). Prints: agent + children CPU % of the machine after the first
- * minute and peak RSS, how long a camera made dead mid-run takes to turn
- * offline, and the CPU of one decode check against one keyframe-only ffmpeg
- * run on the same stream; from the agent's summaries, the checks it ran per
- * minute by kind and how long the oldest waiting check had waited (queue lag).
- * Run: npm run bench:gateway  [-- --cameras 200 --minutes 6]
+ * Gateway benchmark (issue 12): N RTSP cameras, a mix of 720p and 1080p,
+ * H.264 and H.265, GOPs of 1 to 4 s (four pre-encoded clips served on N
+ * mounts by one process, scripts/sim/rtsp-clip-server.ts; each session
+ * starts between keyframes, as a camera's does), watched by a real agent
+ * process with the default rhythm (liveness every 60 s, decode every 5 min,
+ * picture every 15 min). Prints:
+ *  - the CPU of one decode check (alone, and per camera in a group of
+ *    checks.decodeGroup) and of one picture check, against one keyframe-only
+ *    ffmpeg run on the same streams, measured in this run;
+ *  - agent + children CPU % of the machine after the first round, peak total
+ *    memory (PSS: a shared library counts once; and the sum of RSS);
+ *  - from the agent's summaries, checks per minute by kind, queue lag
+ *    (p50/p95) and checks waiting at a third of the run and at its end;
+ *  - how long cameras made dead at a third of the run take to turn offline.
+ * Run: npm run bench:gateway  [-- --cameras 2000 --minutes 15]
  * Everything runs on 127.0.0.1 and stops by itself.
  */
 import { execFile, spawn } from 'node:child_process';
@@ -19,87 +24,128 @@ import { parseArgs, promisify } from 'node:util';
 import mqtt from 'mqtt';
 import { stringify } from 'yaml';
 import { agentSummaryMessage, cameraStatusMessage, topics, type AgentSummaryMessage } from '../../protocols/index.js';
-import { encodeClip, startClipServer } from '../sim/rtsp-clip-server.js';
+import { decodeKeyframe, decodeKeyframes } from '../../agent/adapters/keyframe-decode.js';
+import { analysePicture } from '../../agent/adapters/picture.js';
+import { agentConfigSchema as agentConfig } from '../../config/agent.js';
+import { encodeClip, startClipServer, type ClipOptions } from '../sim/rtsp-clip-server.js';
 import { projectRoot } from '../sim/project-root.js';
 import { mosquitto } from './broker.js';
 import { median } from './proc-stats.js';
 
-const { values } = parseArgs({ options: { cameras: { type: 'string', default: '200' }, minutes: { type: 'string', default: '6' } } });
+const { values } = parseArgs({
+  options: {
+    cameras: { type: 'string', default: '200' },
+    minutes: { type: 'string', default: '6' },
+    dead: { type: 'string', default: '10' },
+    'max-ffmpeg': { type: 'string' },
+    'picture-concurrent': { type: 'string' },
+  },
+});
 const N = Number(values.cameras);
 const MINUTES = Number(values.minutes);
+const DEAD = Math.min(Number(values.dead), Math.floor(N / 10));
 if (!Number.isInteger(N) || N < 1 || N > 5000) throw new Error('--cameras takes 1..5000');
 if (!(MINUTES >= 1 && MINUTES <= 60)) throw new Error('--minutes takes 1..60');
 const cores = os.cpus().length;
 const TICK_MS = 10;
-// the clip server runs in this process: the probes below must not block its event loop
 const run = promisify(execFile);
 
-/** CPU (ms) of a process and of its waited-for children, and the RSS (MB) of it and its live children. */
-function tree(pid: number): { cpuMs: number; rssMb: number } {
-  const stat = (p: number) => readFileSync(`/proc/${p}/stat`, 'latin1').slice(readFileSync(`/proc/${p}/stat`, 'latin1').lastIndexOf(')') + 2).split(' ');
-  const rss = (p: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'latin1'))?.[1] ?? 0) / 1024;
-  const f = stat(pid);
+const readStat = (p: number) => {
+  const s = readFileSync(`/proc/${p}/stat`, 'latin1');
+  return s.slice(s.lastIndexOf(')') + 2).split(' ');
+};
+const kbOf = (text: string, key: string) => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? 0);
+
+/** CPU (ms) of a process and of its children (finished ones through cutime, live ones by their own time); PSS and RSS (MB) of it and its live children. */
+function tree(pid: number): { cpuMs: number; pssMb: number; rssMb: number; agentPssMb: number; children: number } {
+  const f = readStat(pid);
   let cpuMs = (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * TICK_MS;
-  let rssMb = rss(pid);
+  let pss = 0;
+  let rss = 0;
+  const mem = (p: number) => {
+    const r = readFileSync(`/proc/${p}/smaps_rollup`, 'latin1');
+    pss += kbOf(r, 'Pss');
+    rss += kbOf(r, 'Rss');
+  };
+  mem(pid);
+  const agentPss = pss;
+  let children = 0;
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
     try {
-      const g = stat(Number(d));
+      const g = readStat(Number(d));
       if (Number(g[1]) !== pid) continue;
-      // live children (ffmpeg, ffprobe): their time so far and their memory
       cpuMs += (Number(g[11]) + Number(g[12])) * TICK_MS;
-      rssMb += rss(Number(d));
+      mem(Number(d));
+      children += 1;
     } catch {
       // gone meanwhile
     }
   }
-  return { cpuMs, rssMb };
+  return { cpuMs, pssMb: pss / 1024, rssMb: rss / 1024, agentPssMb: agentPss / 1024, children };
 }
 
 /** CPU seconds of this process's finished children. */
 function childrenCpuS(): number {
-  const f = readFileSync('/proc/self/stat', 'latin1');
-  const x = f.slice(f.lastIndexOf(')') + 2).split(' ');
+  const x = readStat(process.pid);
   return (Number(x[13]) + Number(x[14])) / 100;
 }
 
-const clip = encodeClip({ width: 1280, height: 720, fps: 25, gopSeconds: 2, seconds: 10 });
-const server = await startClipServer(clip, N + 1);
+async function cpuOf(fn: () => Promise<unknown>): Promise<number> {
+  const c0 = childrenCpuS();
+  await fn();
+  return childrenCpuS() - c0;
+}
+
+const CLIPS: Array<ClipOptions & { label: string }> = [
+  { label: '720p H.264 GOP 1 s', codec: 'h264', width: 1280, height: 720, fps: 25, gopSeconds: 1, seconds: 8 },
+  { label: '1080p H.264 GOP 2 s', codec: 'h264', width: 1920, height: 1080, fps: 25, gopSeconds: 2, seconds: 8 },
+  { label: '720p H.265 GOP 4 s', codec: 'h265', width: 1280, height: 720, fps: 25, gopSeconds: 4, seconds: 12 },
+  { label: '1080p H.265 GOP 2 s', codec: 'h265', width: 1920, height: 1080, fps: 20, gopSeconds: 2, seconds: 8 },
+];
+const clips = CLIPS.map(encodeClip);
+const server = await startClipServer(clips, N + CLIPS.length * 8);
 const broker = await mosquitto();
 const dir = mkdtempSync(path.join(os.tmpdir(), 'xl-bench-gw-'));
 const t = topics();
+const defaults = agentConfig.parse({ agentId: 'x', mqtt: { url: 'mqtt://127.0.0.1' } });
+const group = defaults.checks.decodeGroup;
+const pictureSettings = defaults.checks.picture;
 
-// one decode check as the agent runs it today, against one keyframe-only ffmpeg run, on the same stream
-const decodeCpu: number[] = [];
+// the checks as the agent runs them, against one keyframe-only ffmpeg run, on mounts past the agent's cameras
+const spare = (k: number) => server.url(N + k);
 const keyframeCpu: number[] = [];
-for (let r = 0; r < 3; r++) {
-  let c0 = childrenCpuS();
-  await run('ffprobe', ['-v', 'error', '-rtsp_transport', 'tcp', '-timeout', '10000000', '-select_streams', 'v:0', '-count_frames', '-read_intervals', '%+2', '-show_entries', 'stream=nb_read_frames', '-of', 'json', server.url(N)]);
-  decodeCpu.push(childrenCpuS() - c0);
-  c0 = childrenCpuS();
-  await run('ffmpeg', ['-v', 'error', '-rtsp_transport', 'tcp', '-timeout', '10000000', '-skip_frame', 'nokey', '-i', server.url(N), '-map', '0:v:0', '-frames:v', '1', '-f', 'null', '-']);
-  keyframeCpu.push(childrenCpuS() - c0);
+const aloneCpu: number[] = [];
+const groupCpu: number[] = [];
+const pictureCpu: number[] = [];
+for (let r = 0; r < 2; r++) {
+  for (let c = 0; c < CLIPS.length; c++) {
+    keyframeCpu.push(await cpuOf(() => run('ffmpeg', ['-v', 'error', '-rtsp_transport', 'tcp', '-timeout', '10000000', '-skip_frame', 'nokey', '-i', spare(c), '-map', '0:v:0', '-frames:v', '1', '-f', 'null', '-'])));
+    aloneCpu.push(await cpuOf(() => decodeKeyframe({ url: spare(c), secrets: [] }, 20_000)));
+    pictureCpu.push(await cpuOf(() => analysePicture({ url: spare(c), seconds: pictureSettings.seconds, keyframes: pictureSettings.keyframes, deadlineMs: 30_000, secrets: [] })));
+  }
+  // a group as the batcher forms it: a mix of the four kinds of camera
+  const urls = Array.from({ length: group }, (_, k) => spare(CLIPS.length + k));
+  let ok = 0;
+  groupCpu.push((await cpuOf(async () => (ok = (await decodeKeyframes(urls.map((url) => ({ url, secrets: [] })), 30_000)).filter((x) => x.ok).length))) / group);
+  if (ok !== group) throw new Error(`a decode group decoded ${ok} of ${group} cameras`);
 }
 
 const cameras = Array.from({ length: N }, (_, i) => ({ id: `cam-${i}`, rtsp: server.url(i) }));
-const config = {
-  agentId: 'gw-bench',
-  stateDir: path.join(dir, 'state'),
-  logLevel: 'warn',
-  mqtt: { url: broker.url },
-  discovery: { enabled: false },
-  summaryIntervalSec: 10,
-  cameras,
-};
+const checks: Record<string, unknown> = {};
+if (values['max-ffmpeg']) checks['maxFfmpeg'] = Number(values['max-ffmpeg']);
+if (values['picture-concurrent']) checks['picture'] = { maxConcurrent: Number(values['picture-concurrent']) };
+const config = { agentId: 'gw-bench', stateDir: path.join(dir, 'state'), logLevel: 'warn', mqtt: { url: broker.url }, discovery: { enabled: false }, summaryIntervalSec: 10, checks, cameras };
+const effective = agentConfig.parse(config);
 const file = path.join(dir, 'agent.yaml');
 writeFileSync(file, stringify(config));
 const cli = path.join(projectRoot(), 'dist', 'cli', 'main.js');
 const agent = spawn(process.execPath, [cli, 'agent', '--config', file], { stdio: ['ignore', 'ignore', 'inherit'] });
 
-// the agent's summaries (checks done and queue lag by kind) and the dead camera's state
-const dead = N - 1;
+// the agent's summaries (checks done and queue lag by kind) and the dead cameras' states
+const dead = Array.from({ length: DEAD }, (_, k) => Math.floor(((k + 0.5) * N) / DEAD));
 let deadAt = 0;
-let deadOfflineAt = 0;
+const offlineAfterDead = new Map<string, number>();
 const summaries: Array<{ at: number; checks: NonNullable<AgentSummaryMessage['checks']> }> = [];
 const watcher = mqtt.connect(broker.url, { protocolVersion: 5 });
 watcher.on('message', (topic, payload) => {
@@ -109,47 +155,62 @@ watcher.on('message', (topic, payload) => {
     if (m.success && m.data.checks) summaries.push({ at: Date.now(), checks: m.data.checks });
     return;
   }
-  if (!deadAt || deadOfflineAt) return;
+  if (!deadAt) return;
   const s = cameraStatusMessage.safeParse(JSON.parse(payload.toString()));
-  if (s.success && s.data.cameraId === `cam-${dead}` && s.data.state === 'offline') deadOfflineAt = Date.now();
+  if (s.success && s.data.state === 'offline' && !offlineAfterDead.has(s.data.cameraId)) offlineAfterDead.set(s.data.cameraId, Date.now() - deadAt);
 });
 await new Promise<void>((r) => watcher.once('connect', () => r()));
 await watcher.subscribeAsync([t.all.cameraStatuses, t.summary('gw-bench')], { qos: 0 });
 
 const start = Date.now();
-const samples: Array<{ at: number; cpuMs: number; rssMb: number }> = [];
+const samples: Array<{ at: number; cpuMs: number }> = [];
+let peakPss = 0;
 let peakRss = 0;
+let peakAgentPss = 0;
+let peakChildren = 0;
 const endAt = start + MINUTES * 60_000;
 while (Date.now() < endAt) {
   await new Promise((r) => setTimeout(r, 2000));
   if (agent.exitCode !== null) throw new Error('the agent exited');
   const s = tree(agent.pid!);
-  samples.push({ at: Date.now(), ...s });
+  samples.push({ at: Date.now(), cpuMs: s.cpuMs });
+  peakPss = Math.max(peakPss, s.pssMb);
   peakRss = Math.max(peakRss, s.rssMb);
-  if (!deadAt && Date.now() > start + (MINUTES * 60_000) / 2) {
+  peakAgentPss = Math.max(peakAgentPss, s.agentPssMb);
+  peakChildren = Math.max(peakChildren, s.children);
+  if (!deadAt && Date.now() > start + (MINUTES * 60_000) / 3) {
     deadAt = Date.now();
-    server.down.add(dead);
+    for (const d of dead) server.down.add(d);
   }
 }
-// CPU over the window after the first minute (start-up: the first round of every camera)
+// CPU over the window after the first minute (start-up: every camera's first round at once)
 const from = samples.find((x) => x.at >= start + 60_000) ?? samples[0]!;
 const to = samples.at(-1)!;
 const cpuPct = ((to.cpuMs - from.cpuMs) / (to.at - from.at) / cores) * 100;
-console.log(`gateway benchmark — ${N} RTSP cameras (720p H.264, 25 fps, GOP 2 s, one clip on ${N} mounts), today's agent with its default rhythm, ${MINUTES} min, ${cores} cores`);
+const mix = CLIPS.map((c) => c.label).join(', ');
+console.log(`gateway benchmark — ${N} RTSP cameras (${mix}; one clip server), the agent with its default rhythm, ${MINUTES} min, ${cores} cores`);
+console.log(`  agent: decodeGroup ${effective.checks.decodeGroup}, maxFfmpeg ${effective.checks.maxFfmpeg}, picture.maxConcurrent ${effective.checks.picture.maxConcurrent}, picture ${effective.checks.picture.keyframes} keyframes in at most ${effective.checks.picture.seconds} s`);
 const after = summaries.filter((x) => x.at >= start + 60_000);
+const kinds = ['liveness', 'decode', 'picture'] as const;
 if (after.length >= 2) {
   const [a, b] = [after[0]!, after.at(-1)!];
+  const third = after.find((x) => x.at >= start + (MINUTES * 60_000) / 3) ?? a;
   const mins = (b.at - a.at) / 60_000;
-  const kinds = ['liveness', 'decode', 'picture'] as const;
   const rate = (k: (typeof kinds)[number]) => ((b.checks[k]?.done ?? 0) - (a.checks[k]?.done ?? 0)) / mins;
   const lags = (k: (typeof kinds)[number]) => after.map((x) => x.checks[k]?.lagMs ?? 0).sort((p, q) => p - q);
   const pct = (xs: number[], q: number) => xs[Math.min(xs.length - 1, Math.floor(q * xs.length))]! / 1000;
   console.log(`  checks per minute: ${kinds.map((k) => `${k} ${rate(k).toFixed(1)}`).join(', ')}   (the rhythm asks for liveness ${N}, decode ${(N / 5).toFixed(0)}, picture ${(N / 15).toFixed(1)})`);
-  console.log(`  queue lag (oldest waiting check, p50 / p95 of the summaries): ${kinds.map((k) => `${k} ${pct(lags(k), 0.5).toFixed(0)} / ${pct(lags(k), 0.95).toFixed(0)} s`).join(', ')}; waiting at the end: ${kinds.map((k) => `${k} ${b.checks[k]?.queued ?? 0}`).join(', ')}`);
+  console.log(`  queue lag (oldest waiting check, p50 / p95 of the summaries): ${kinds.map((k) => `${k} ${pct(lags(k), 0.5).toFixed(0)} / ${pct(lags(k), 0.95).toFixed(0)} s`).join(', ')}`);
+  console.log(`  checks waiting at a third of the run → at the end: ${kinds.map((k) => `${k} ${third.checks[k]?.queued ?? 0} → ${b.checks[k]?.queued ?? 0}`).join(', ')}`);
 }
-console.log(`  agent + children: ${cpuPct.toFixed(1)} % of the ${cores} cores (goal < 50), peak RSS ${peakRss.toFixed(0)} MB (goal < 500)`);
-console.log(`  a camera made dead at ${((deadAt - start) / 1000).toFixed(0)} s: offline after ${deadOfflineAt ? ((deadOfflineAt - deadAt) / 1000).toFixed(0) + ' s' : 'not within the run'} (offlineAfter 3 × 60 s liveness)`);
-console.log(`  one decode check (ffprobe, 2 s counted) ${median(decodeCpu).toFixed(3)} CPU-s vs one keyframe-only ffmpeg run ${median(keyframeCpu).toFixed(3)} CPU-s: ratio ${(median(decodeCpu) / median(keyframeCpu)).toFixed(2)} (goal ≤ 1)`);
+console.log(`  agent + children: ${cpuPct.toFixed(1)} % of the ${cores} cores (goal < 50); peak memory PSS ${peakPss.toFixed(0)} MB (goal < 500; the agent process alone at most ${peakAgentPss.toFixed(0)} MB, at most ${peakChildren} ffmpeg at once), sum of RSS ${peakRss.toFixed(0)} MB`);
+const times = dead.map((d) => offlineAfterDead.get(`cam-${d}`)).filter((x): x is number => x !== undefined).sort((p, q) => p - q);
+const limit = effective.checks.offlineAfter * 60;
+console.log(
+  `  ${DEAD} cameras made dead at ${((deadAt - start) / 1000).toFixed(0)} s: ${times.length} offline within the run, p50 ${times.length ? (median(times) / 1000).toFixed(0) : '-'} s, p95 ${times.length ? (times[Math.min(times.length - 1, Math.floor(0.95 * times.length))]! / 1000).toFixed(0) : '-'} s (offlineAfter ${effective.checks.offlineAfter} × 60 s liveness = ${limit} s, plus up to one period for the camera's phase)`,
+);
+const k = median(keyframeCpu);
+console.log(`  CPU per check: keyframe-only ffmpeg run ${k.toFixed(3)} s; decode check alone ${median(aloneCpu).toFixed(3)} s (${(median(aloneCpu) / k).toFixed(2)}×), in a group of ${group} ${median(groupCpu).toFixed(3)} s per camera (${(median(groupCpu) / k).toFixed(2)}×, goal ≤ 1); picture check ${median(pictureCpu).toFixed(3)} s (${(median(pictureCpu) / k).toFixed(2)}×, goal ≤ 2)`);
 agent.kill('SIGTERM');
 await new Promise((r) => agent.once('exit', r));
 await watcher.endAsync();

@@ -51,4 +51,37 @@ describe('monitor: one kind of check does not hold back another', () => {
     await decode;
     expect(transitions.map((t) => t.to)).toEqual(['online', 'offline']);
   }, 60_000);
+
+  it('monitor: a camera whose first decode waits behind a full queue still gets its liveness checks, and its verdict waits for that decode', async () => {
+    const transitions: Transition[] = [];
+    const sink: MonitorSink = { status: () => undefined, faultsChanged: () => undefined, transition: (_r, t) => transitions.push(t), removed: () => undefined };
+    const ffmpeg = new PQueue({ concurrency: 1 });
+    const monitor = new CameraMonitor({
+      log: pino({ level: 'silent' }),
+      now: Date.now,
+      sockets: new PQueue({ concurrency: 4 }),
+      ffmpeg,
+      ladder: () => ({ credentials: [], livenessDeadlineMs: 3000, decodeDeadlineMs: 15_000 }),
+      offlineAfter: () => 3,
+      decodeEnabled: () => true,
+      clockDriftWarnMs: () => 60_000,
+      sink,
+    });
+    server.down.delete(1);
+    monitor.upsert({ id: 'new', name: null, xaddr: undefined, endpoint: undefined, rtspUrl: server.url(1), credentialName: undefined, pointId: null, category: null, origin: 'config' });
+    let release!: () => void;
+    const blocker = ffmpeg.add(() => new Promise<void>((r) => (release = r)));
+    // sockets pass; the decode it calls for waits: no verdict yet (online needs a decoded stream)
+    const first = monitor.checkLiveness();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(monitor.stats.snapshot().decode.queued).toBe(1);
+    expect(transitions).toEqual([]);
+    server.down.add(1);
+    for (let i = 0; i < 3; i += 1) await monitor.checkLiveness();
+    expect(transitions.map((t) => t.to)).toEqual(['offline']);
+    release();
+    await blocker;
+    await first;
+    expect(transitions.map((t) => t.to)).toEqual(['offline']);
+  }, 60_000);
 });
