@@ -6,7 +6,10 @@ import { topics as topicsOf, type AgentStateMessage } from '../protocols/index.j
 import type { AgentConfig } from '../config/agent.js';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import os from 'node:os';
 import { reapOrphans } from './adapters/child-reaper.js';
+import { processTreeCpuMs, processTreePssMb } from './adapters/process-tree.js';
+import { FfmpegGovernor } from './features/ffmpeg-governor.js';
 import { Journal } from './adapters/journal.js';
 import { MqttConnection } from '../platform/mqtt-client.js';
 import { Outbox, type OutboxRecord } from './features/outbox.js';
@@ -58,6 +61,8 @@ export class AgentApp {
   private readonly known: KnownCameras;
   private readonly tasks: ScheduledTask[] = [];
   private summaryTimer: NodeJS.Timeout | undefined;
+  private governorTimer: NodeJS.Timeout | undefined;
+  private readonly governor: FfmpegGovernor;
   private discovering: Promise<DiscoveryOutcome> | undefined;
   private stopping = false;
   /** the config in force: the file's, with pushed patches applied (remote config) */
@@ -94,6 +99,27 @@ export class AgentApp {
     this.sockets = new PQueue({ concurrency: config.checks.maxSockets });
     this.ffmpeg = new PQueue({ concurrency: config.checks.maxFfmpeg });
     this.pictureQueue = new PQueue({ concurrency: Math.min(config.checks.picture.maxConcurrent, config.checks.maxFfmpeg) });
+    // how many of maxFfmpeg run follows the CPU budget; it starts at one per core
+    this.governor = new FfmpegGovernor(
+      {
+        cpuMs: processTreeCpuMs,
+        cores: os.cpus().length,
+        budget: () => this.config.checks.cpuBudgetPercent / 100,
+        memoryMb: processTreePssMb,
+        memoryBudgetMb: () => this.config.checks.memoryBudgetMb,
+        max: () => this.config.checks.maxFfmpeg,
+        waiting: () => {
+          const s = this.monitor.stats.snapshot();
+          return s.decode.queued + s.picture.queued;
+        },
+        apply: (limit) => {
+          this.ffmpeg.concurrency = limit;
+        },
+        now,
+        onChange: (limit, cpuShare) => log.debug({ ffmpegAtOnce: limit, cpuPercent: Math.round(cpuShare * 1000) / 10 }, 'ffmpeg limit follows the CPU budget'),
+      },
+      os.cpus().length,
+    );
     this.pictures = new PictureWatch({
       dir: path.join(config.stateDir, config.agentId, 'pictures'),
       settings: () => this.config.checks.picture,
@@ -215,6 +241,7 @@ export class AgentApp {
     if (config.checks.picture.enabled) schedule(config.checks.picture.schedule, 'picture', (task) => this.monitor.spread('picture', period(task)));
     if (config.discovery.enabled) schedule(config.discovery.schedule, 'discovery', () => this.discover());
     if (config.checks.recording.enabled) schedule(config.checks.recording.schedule, 'recording', () => this.monitor.checkRecording(this.config.checks.recording.deadlineMs));
+    this.governorTimer = setInterval(() => this.governor.sample(), 10_000);
     this.summaryTimer = setInterval(() => {
       this.publisher.summary(this.monitor.cameras.values(), DAY_MS, this.monitor.stats.snapshot());
       this.heartbeat();
@@ -228,6 +255,8 @@ export class AgentApp {
     await Promise.all(tasks.map((t) => Promise.resolve(t.destroy())));
     if (this.summaryTimer) clearInterval(this.summaryTimer);
     this.summaryTimer = undefined;
+    if (this.governorTimer) clearInterval(this.governorTimer);
+    this.governorTimer = undefined;
   }
 
   get currentConfig(): AgentConfig {
@@ -260,7 +289,7 @@ export class AgentApp {
     this.config = effective;
     this.deps.log.level = effective.logLevel;
     this.sockets.concurrency = effective.checks.maxSockets;
-    this.ffmpeg.concurrency = effective.checks.maxFfmpeg;
+    this.ffmpeg.concurrency = Math.min(this.governor.current, effective.checks.maxFfmpeg);
     this.pictureQueue.concurrency = Math.min(effective.checks.picture.maxConcurrent, effective.checks.maxFfmpeg);
     const scheduleKeys = (c: AgentConfig) => [c.checks.livenessSchedule, c.checks.decode, c.checks.decodeSchedule, c.checks.picture.enabled, c.checks.picture.schedule, c.checks.recording.enabled, c.checks.recording.schedule, c.discovery.enabled, c.discovery.schedule, c.summaryIntervalSec];
     if (!same(scheduleKeys(prev), scheduleKeys(effective))) {

@@ -1,4 +1,3 @@
-import os from 'node:os';
 import { z } from 'zod';
 import { gbId, pointCategory, regionCode, topicSegment } from '../protocols/index.js';
 import { cronExpression } from './cron.js';
@@ -70,7 +69,9 @@ const checkSettings = z
     decodeGroup: z.number().int().min(1).max(32).default(8).describe('decode checks that share one ffmpeg process (its start-up costs more CPU than decoding a keyframe); a camera that fails is pinned and the rest run again without it'),
     decodeSeconds: z.number().min(0.5).max(30).optional().describe('no longer used: the decode rung stops at the first keyframe (accepted so older configs stay valid)'),
     offlineAfter: z.number().int().min(1).max(100).default(3).describe('consecutive failed checks before offline'),
-    maxFfmpeg: z.number().int().min(1).max(64).default(Math.max(1, os.cpus().length)).describe('ffmpeg/ffprobe processes at once'),
+    maxFfmpeg: z.number().int().min(1).max(64).default(8).describe('ffmpeg processes at once, at most (the memory ceiling: each costs about 20 MB, a decode group more); within it, cpuBudgetPercent sets how many run'),
+    cpuBudgetPercent: z.number().min(0).max(100).default(50).describe('share of all cores the agent and its ffmpeg processes may use together: the number of ffmpeg at once follows it every 10 s (up while checks wait and the CPU used is under it, down while over); 0: always maxFfmpeg'),
+    memoryBudgetMb: z.number().int().min(0).max(65_536).default(450).describe('memory (PSS) the agent and its ffmpeg processes may use together: over it, fewer ffmpeg run at once; 0: no memory rule'),
     maxSockets: z.number().int().min(1).max(4096).default(64).describe('socket checks at once'),
     picture: pictureSettings.prefault({}).describe('the picture check (video-quality diagnosis)'),
     recording: z
