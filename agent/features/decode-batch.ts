@@ -69,9 +69,4 @@ export class DecodeBatcher {
       group.forEach((w, i) => w.resolve(results[i] ?? { ok: false, ms: 0, reason: 'no_video', detail: 'no result' }));
     });
   }
-
-  /** Answers every waiting check with `detail` (at shutdown). */
-  cancel(detail: string): void {
-    for (const w of this.waiting.splice(0)) w.resolve({ ok: false, ms: 0, reason: 'timeout', detail });
-  }
 }
