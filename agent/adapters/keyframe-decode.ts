@@ -5,6 +5,7 @@ import ffmpeg from 'fluent-ffmpeg';
 import { scrubSecrets } from '../../platform/redact.js';
 import { runMarker } from './child-reaper.js';
 import { classifyFfmpegError } from './ffmpeg-errors.js';
+import { runFfmpeg } from './ffmpeg-run.js';
 import { privateRunDir, rtspInput, type StreamInput } from './stream-input.js';
 import { parseStreamLines } from './ffmpeg-stream-info.js';
 
@@ -76,22 +77,7 @@ async function runOnce(inputs: KeyframeInput[], deadlineMs: number): Promise<Run
   cmd.on('stderr', (line: string) => {
     if (lines.length < MAX_LINES) lines.push(line);
   });
-  const outcome = await new Promise<{ timedOut: boolean; error: string | undefined }>((resolve) => {
-    let settled = false;
-    const settle = (r: { timedOut: boolean; error: string | undefined }) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      resolve(r);
-    };
-    const timer = setTimeout(() => {
-      cmd.kill('SIGKILL');
-      settle({ timedOut: true, error: undefined });
-    }, deadlineMs);
-    cmd.on('error', (err: Error) => settle({ timedOut: false, error: err.message }));
-    cmd.on('end', () => settle({ timedOut: false, error: undefined }));
-    cmd.run();
-  });
+  const outcome = await runFfmpeg(cmd, deadlineMs);
   const texts = await Promise.all(outFiles.map((f) => readFile(f, 'utf8').catch(() => '')));
   // a frame line is "stream, dts, pts, duration, size, checksum"; the header says "#dimensions 0: 1920x1080"
   const decoded = texts.map((text) => text.split('\n').some((l) => /^\d+,/.test(l)));

@@ -7,6 +7,7 @@ import { rtspInput, type StreamInput } from './stream-input.js';
 import { runMarker } from './child-reaper.js';
 import { scrubSecrets } from '../../platform/redact.js';
 import { classifyFfmpegError } from './ffmpeg-errors.js';
+import { runFfmpeg } from './ffmpeg-run.js';
 
 /** What the picture check measured over the frames it analysed (means over frames). */
 export interface PictureMetrics {
@@ -132,47 +133,24 @@ export async function analysePicture(opts: PictureOptions): Promise<PictureResul
   if (capture) cmd.output(capture).outputOptions(['-map', '[capout]', '-frames:v', '1', '-update', '1']);
   if (snap) cmd.output(snap).outputOptions(['-map', '[snapout]', '-frames:v', '1', '-update', '1', '-q:v', '3']);
 
-  return new Promise((resolve) => {
-    let settled = false;
-    const finish = async (r: PictureResult) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      await rm(metaFile, { force: true });
-      await rm(ssimFile, { force: true });
-      await input.cleanup();
-      resolve(r);
-    };
-    const timer = setTimeout(() => {
-      cmd.kill('SIGKILL');
-      void finish({ ok: false, ms: performance.now() - started, reason: 'timeout', detail: `picture check gave no result within ${opts.deadlineMs} ms and ffmpeg was killed` });
-    }, opts.deadlineMs);
-    cmd.on('error', (err: Error) => {
-      const msg = scrubSecrets(err.message, opts.secrets);
+  const run = await runFfmpeg(cmd, opts.deadlineMs);
+  const result = await (async (): Promise<PictureResult> => {
+    const ms = () => performance.now() - started;
+    if (run.timedOut) return { ok: false, ms: ms(), reason: 'timeout', detail: `picture check gave no result within ${opts.deadlineMs} ms and ffmpeg was killed` };
+    if (run.error !== undefined) {
+      const msg = scrubSecrets(run.error, opts.secrets);
       const last = msg.trim().split('\n').filter(Boolean).slice(-1)[0] ?? msg;
-      void finish({ ok: false, ms: performance.now() - started, reason: classifyFfmpegError(msg), detail: `ffmpeg: ${last.slice(0, 300)}` });
-    });
-    cmd.on('end', () => {
-      void (async () => {
-        let text = '';
-        try {
-          text = await readFile(metaFile, 'utf8');
-        } catch {
-          // no frame reached the filters
-        }
-        const frames = parseFrameMetadata(text);
-        if (frames.length === 0) {
-          await finish({ ok: false, ms: performance.now() - started, reason: 'no_video', detail: `no keyframe decoded in ${opts.seconds} s` });
-          return;
-        }
-        const metrics = summarise(frames);
-        if (ref) {
-          const ssim = summarise(parseFrameMetadata(await readFile(ssimFile, 'utf8').catch(() => ''))).ssim;
-          metrics.ssim = ssim;
-        }
-        await finish({ ok: true, ms: performance.now() - started, metrics });
-      })();
-    });
-    cmd.run();
-  });
+      return { ok: false, ms: ms(), reason: classifyFfmpegError(msg), detail: `ffmpeg: ${last.slice(0, 300)}` };
+    }
+    // no file: no frame reached the filters
+    const frames = parseFrameMetadata(await readFile(metaFile, 'utf8').catch(() => ''));
+    if (frames.length === 0) return { ok: false, ms: ms(), reason: 'no_video', detail: `no keyframe decoded in ${opts.seconds} s` };
+    const metrics = summarise(frames);
+    if (ref) metrics.ssim = summarise(parseFrameMetadata(await readFile(ssimFile, 'utf8').catch(() => ''))).ssim;
+    return { ok: true, ms: ms(), metrics };
+  })();
+  await rm(metaFile, { force: true });
+  await rm(ssimFile, { force: true });
+  await input.cleanup();
+  return result;
 }
