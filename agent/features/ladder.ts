@@ -288,6 +288,19 @@ async function decodeRung(st: CameraProbeState, ctx: LadderContext, decode: Keyf
   return rungOk('decode', r.ms, stream.url);
 }
 
+/**
+ * A picture check that decoded keyframes of the main stream proved what the
+ * decode rung checks: it stands as the decode result of its time, so a decode
+ * round need not open the stream again. One of the sub-stream proves nothing
+ * about the main stream.
+ */
+export function decodeProvenByPicture(st: CameraProbeState, ctx: LadderContext, picture: RungResult, decoded: boolean): void {
+  if (!decoded || !picture.streamUri) return;
+  const stream = streamOf(st, ctx);
+  if (!stream || 'error' in stream || stream.url !== picture.streamUri) return;
+  st.decode = { rung: 'decode', ok: true, ms: picture.ms, reason: null, detail: null, at: picture.at, streamUri: stream.url };
+}
+
 const measuredAt = (r: RungResult | undefined) => (r?.at ? Date.parse(r.at) : 0);
 
 /**

@@ -10,7 +10,7 @@ import { CheckStats, type CheckKind } from './check-stats.js';
 import { DecodeBatcher } from './decode-batch.js';
 import { SpreadRound } from './spread.js';
 import { decodeKeyframes } from '../adapters/keyframe-decode.js';
-import { currency, newProbeState, runDecode, runLiveness, verdictOf, type CameraProbeState, type LadderContext } from './ladder.js';
+import { currency, decodeProvenByPicture, newProbeState, runDecode, runLiveness, verdictOf, type CameraProbeState, type LadderContext } from './ladder.js';
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -103,7 +103,7 @@ export class CameraMonitor {
    */
   spread(kind: CheckKind, periodMs: number): void {
     this.rounds.get(kind)?.stop();
-    const run = (ids: string[]) => void (kind === 'liveness' ? this.checkLiveness(ids) : kind === 'decode' ? this.checkDecode(ids) : this.checkPicture(ids));
+    const run = (ids: string[]) => void (kind === 'liveness' ? this.checkLiveness(ids) : kind === 'decode' ? this.checkDecode(ids, periodMs / 2) : this.checkPicture(ids));
     this.rounds.set(kind, new SpreadRound([...this.cameras.keys()], kind, Math.max(0, periodMs * 0.9), run, this.deps.now));
   }
 
@@ -139,9 +139,9 @@ export class CameraMonitor {
     );
   }
 
-  /** Decode checks of the given cameras whose socket rungs pass. */
-  async checkDecode(ids?: string[]): Promise<void> {
-    await Promise.all(this.pick('decode', ids).map((rec) => this.runCheck(rec, 'decode')));
+  /** Decode checks of the given cameras whose socket rungs pass (not of those with a passed decode younger than `freshWithinMs`). */
+  async checkDecode(ids?: string[], freshWithinMs = 0): Promise<void> {
+    await Promise.all(this.pick('decode', ids).map((rec) => this.runCheck(rec, 'decode', freshWithinMs)));
   }
 
   private pick(kind: CheckKind, ids?: string[]): CameraRecord[] {
@@ -178,7 +178,7 @@ export class CameraMonitor {
    * whatever the ffmpeg queue holds (the promise still resolves when the
    * decode is done).
    */
-  private async runCheck(rec: CameraRecord, kind: CheckKind): Promise<void> {
+  private async runCheck(rec: CameraRecord, kind: CheckKind, freshWithinMs = 0): Promise<void> {
     rec.busy[kind] = true;
     let decoding = false;
     let released = false;
@@ -197,6 +197,9 @@ export class CameraMonitor {
         }
       } else if (kind === 'decode') {
         if (!this.socketsOk(probe) || !this.deps.decodeEnabled()) return;
+        // a decode passed a moment ago (a picture check of the main stream, a liveness recovery): nothing to learn
+        const last = probe.decode;
+        if (freshWithinMs > 0 && last?.ok && currency(probe).decode && Date.parse(last.at ?? '') > this.deps.now() - freshWithinMs) return;
         await this.runDecodeOf(rec, ctx);
       } else {
         if (!this.socketsOk(probe) || !this.deps.picture) return;
@@ -212,6 +215,7 @@ export class CameraMonitor {
         const outcome = await this.stats.track('picture', (run) => queue.add(run), () => picture(probe));
         probe.picture = outcome.rung;
         probe.faults = outcome.faults;
+        decodeProvenByPicture(probe, ctx, outcome.rung, outcome.metrics !== null);
         const appeared = outcome.faults.filter((f) => !before.some((b) => b.fault === f.fault));
         const cleared = before.filter((b) => !outcome.faults.some((f) => f.fault === b.fault)).map((b) => b.fault);
         if ((appeared.length || cleared.length) && this.cameras.get(id) === rec && rec.probe === probe) {

@@ -84,4 +84,45 @@ describe('monitor: one kind of check does not hold back another', () => {
     await first;
     expect(transitions.map((t) => t.to)).toEqual(['offline']);
   }, 60_000);
+
+  it('monitor: a picture check that decoded the main stream stands for the decode round; one of another stream does not', async () => {
+    server.down.delete(0);
+    const url = server.url(0);
+    let pictureStream = url;
+    const monitor = new CameraMonitor({
+      log: pino({ level: 'silent' }),
+      now: Date.now,
+      sockets: new PQueue({ concurrency: 4 }),
+      ffmpeg: new PQueue({ concurrency: 2 }),
+      ladder: () => ({ credentials: [], livenessDeadlineMs: 3000, decodeDeadlineMs: 15_000 }),
+      offlineAfter: () => 3,
+      decodeEnabled: () => true,
+      clockDriftWarnMs: () => 60_000,
+      picture: async () => ({
+        rung: { rung: 'picture', ok: true, ms: 900, reason: null, detail: null, at: new Date().toISOString(), streamUri: pictureStream },
+        faults: [],
+        verdicts: [],
+        metrics: { frames: 2, yavg: 120, ydif: 3, contrast: 150, uavg: 128, vavg: 128, satavg: 10, pblack: 0, blur: 5, entropy: 0.8, ssim: null },
+      }),
+      sink: { status: () => undefined, faultsChanged: () => undefined, transition: () => undefined, removed: () => undefined },
+    });
+    monitor.upsert({ id: 'p', name: null, xaddr: undefined, endpoint: undefined, rtspUrl: url, credentialName: undefined, pointId: null, category: null, origin: 'config' });
+    await monitor.checkLiveness(); // sockets, then the first decode
+    const decodes = () => monitor.stats.snapshot().decode.done;
+    expect(decodes()).toBe(1);
+    await monitor.checkPicture();
+    await monitor.checkDecode(undefined, 60_000);
+    expect(decodes()).toBe(1);
+    expect(monitor.cameras.get('p')!.probe.decode).toMatchObject({ ok: true, ms: 900, streamUri: url });
+    // a picture of the sub-stream says nothing of the main one; an unconditional decode round always decodes
+    pictureStream = `${url}-sub`;
+    await new Promise((r) => setTimeout(r, 30));
+    await monitor.checkPicture();
+    const before = monitor.cameras.get('p')!.probe.decode!.at;
+    await monitor.checkDecode(undefined, 10);
+    expect(decodes()).toBe(2);
+    expect(monitor.cameras.get('p')!.probe.decode!.at).not.toBe(before);
+    await monitor.checkDecode();
+    expect(decodes()).toBe(3);
+  }, 60_000);
 });
