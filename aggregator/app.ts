@@ -102,7 +102,7 @@ export class AggregatorApp {
       // a follower replica passes the API to the leader: every replica answers the same
       leader: () => (this.replica && !this.replica.isLeader ? (this.replica.leaderApi ?? null) : undefined),
     });
-    this.reports = new ReportPublisher({ mqtt: this.mqtt, topicRoot: config.mqtt.topicRoot, timeZone: config.timeZone, intervalMs: config.ratesIntervalMs, now, regions: () => this.state.counters.counts().keys(), report, log: log.child({ module: 'reports' }) });
+    this.reports = new ReportPublisher({ mqtt: this.mqtt, topicRoot: config.mqtt.topicRoot, timeZone: config.timeZone, intervalMs: config.ratesIntervalMs, now, regions: () => this.state.counters.counts().keys(), report, stored: () => this.store.flush(), log: log.child({ module: 'reports' }) });
     this.mqtt.onConnect(() => this.reports.tick());
     const hook = config.alerts.webhook;
     this.webhook = hook ? new WebhookSender({ store: this.store, settings: hook, log: log.child({ module: 'webhook' }) }) : undefined;
@@ -122,6 +122,7 @@ export class AggregatorApp {
       },
     });
     this.state.onEventStored = (ts) => this.reports.noteEvent(ts);
+    this.state.onCameraBound = () => this.reports.noteBindingChanged();
     if (config.replicas) {
       const store = this.store;
       if (!(store instanceof PostgresStore)) throw new Error('replicas need database: postgres://…');

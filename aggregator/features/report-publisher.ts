@@ -40,6 +40,8 @@ export class ReportPublisher {
       now: () => number;
       regions: () => Iterable<string>;
       report: (region: string, period: ReportPeriod) => Promise<Report>;
+      /** makes every write so far durable: a report reads the store, which sees only what was written */
+      stored: () => Promise<void>;
       log: Logger;
     },
   ) {}
@@ -71,10 +73,12 @@ export class ReportPublisher {
       const key = `${period.kind}:${period.label}`;
       const before = this.published.get(key);
       if (before?.stale === false) continue;
-      // marked before the reports are read: an event that arrives meanwhile makes the period stale again
+      // marked before the reports are read, and what was applied so far is stored first: an event applied
+      // meanwhile makes the period stale again, and none applied before is missing from what is read
       this.published.set(key, { from: period.from, to: period.to, stale: false });
       const regions = [ALL_REGIONS, ...[...this.deps.regions()].filter((r) => r !== ALL_REGIONS && (regionLevel(r) === 'province' || regionLevel(r) === 'city'))];
       try {
+        await this.deps.stored();
         for (const region of regions) {
           const report = await this.deps.report(region, period);
           sent += 1;
@@ -87,6 +91,15 @@ export class ReportPublisher {
       this.deps.log.info({ period: key, regions: regions.length }, 'report of a closed period published');
     }
     return sent;
+  }
+
+  /**
+   * A camera appeared or was bound to another point or category: where it
+   * counts changes in every period it lived in, so each published period is
+   * published again at the next tick (rare: statuses repeat their binding).
+   */
+  noteBindingChanged(): void {
+    for (const p of this.published.values()) p.stale = true;
   }
 
   /** An event at `ts` was stored: a published period that holds it is published again at the next tick. */

@@ -134,6 +134,8 @@ export class AggregatorState {
 
   /** called with the time of every event stored (reports of closed periods follow late events) */
   onEventStored: ((ts: number) => void) | undefined;
+  /** a camera appeared, its binding (point, GB/T 28181 id, category) or its gateway's region changed: reports of past periods may change */
+  onCameraBound: (() => void) | undefined;
 
   /** maintenance windows: cameras under one are counted apart */
   readonly maintenance: MaintenanceBook;
@@ -349,6 +351,8 @@ export class AggregatorState {
         config: prev?.config,
       };
       this.saveAgent(rec);
+      // its cameras count in the gateway's region when their point does not say
+      if ((prev?.region ?? null) !== rec.region) this.onCameraBound?.();
       for (const c of this.cameras.values()) {
         if (c.agentId !== agentId) continue;
         this.refresh(c);
@@ -438,6 +442,8 @@ export class AggregatorState {
     }
     let c = this.cameras.get(cameraId);
     const lastRecordingCheck = c?.status.recording?.checkedAt;
+    const bindingOf = (s: CameraStatusMessage) => `${s.pointId ?? ''}|${s.gbId ?? ''}|${s.category ?? ''}`;
+    const boundBefore = c ? bindingOf(c.status) : undefined;
     if (!c) {
       // a retained status left on the broker by a removal whose clear was lost comes back at every resubscribe
       const removed = this.removedAt.get(cameraId);
@@ -464,6 +470,7 @@ export class AggregatorState {
     const rec = status.recording;
     if (rec && rec.checkedAt !== lastRecordingCheck) this.deps.store.saveRecordingCheck(cameraId, Date.parse(rec.checkedAt), rec.supported, rec.recordedSec, rec.scheduledSec);
     this.deps.store.saveCamera({ cameraId, agentId, statusJson: JSON.stringify(status), firstSeen: c.firstSeen });
+    if (boundBefore !== bindingOf(status)) this.onCameraBound?.();
     this.refresh(c);
     // events carry the history; a status that disagrees with it means events were missed
     const eff = this.effectiveState(c);
