@@ -336,6 +336,14 @@ export class AggregatorState {
         this.refresh(c);
       }
     } else {
+      // the birth of a session that started before the one held: a retained copy redelivered at a resubscribe
+      // after a newer session was seen (a broker restart); the gateway did not go back in time
+      const started = Date.parse(msg.startedAt);
+      if (prev && prev.session !== null && prev.session !== msg.session && prev.startedAt !== null && started < prev.startedAt) {
+        this.count('accepted', 'agent_state_stale');
+        this.deps.log.info({ agent: agentId, session: msg.session, current: prev.session }, 'ignored the birth of an older agent session');
+        return;
+      }
       // the same session back after the centre marked it offline: a broker restart or a network blip, not an agent restart
       const returned = prev !== undefined && !prev.online && prev.session === msg.session;
       const rec: AgentRecord = {

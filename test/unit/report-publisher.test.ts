@@ -41,30 +41,3 @@ describe('report publisher', () => {
     expect(published.map((x) => `${x.topic.split('/').slice(-1)[0]}:${x.version}`)).toEqual(['day:0', 'month:0', 'day:1', 'month:1']);
   });
 });
-
-describe('camera bindings in the state', () => {
-  it('state: a new camera, another point, another gateway region tell the reports; a repeated status does not', async () => {
-    const { SqliteStore } = await import('../../aggregator/adapters/sqlite-store.js');
-    const { AggregatorState } = await import('../../aggregator/features/state.js');
-    const store = new SqliteStore(':memory:');
-    await store.open();
-    const state = new AggregatorState({ store, log: pino({ level: 'silent' }), now: Date.now });
-    let bound = 0;
-    state.onCameraBound = () => (bound += 1);
-    const now = new Date().toISOString();
-    const agent = (region: string) => ({ state: 'online' as const, session: 's1', agentVersion: '0.1.0', startedAt: now, site: null, region });
-    const status = (pointId: string | null) => ({ cameraId: 'c1', name: null, state: 'online' as const, since: now, checkedAt: now, rung: null, reason: null, detail: null, consecutiveFailures: 0, source: 'rtsp' as const, address: 'h:554', streamUri: null, stream: null, device: null, clockDriftMs: null, pointId, category: null, faults: [], rungs: [] });
-    state.applyAgentState('gw-1', agent('330106'));
-    expect(bound).toBe(1);
-    state.applyStatus('gw-1', 'c1', status(null));
-    expect(bound).toBe(2);
-    state.applyStatus('gw-1', 'c1', status(null));
-    expect(bound).toBe(2);
-    state.applyStatus('gw-1', 'c1', status('P-1'));
-    expect(bound).toBe(3);
-    state.applyAgentState('gw-1', agent('330106'));
-    expect(bound).toBe(3);
-    state.applyAgentState('gw-1', agent('330102'));
-    expect(bound).toBe(4);
-  });
-});
