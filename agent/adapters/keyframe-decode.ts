@@ -105,7 +105,7 @@ export async function decodeKeyframes(inputs: KeyframeInput[], deadlineMs: numbe
     results[i] = { ok: false, ms: performance.now() - started, reason, detail };
   };
   // groups to run, as indices into inputs; bounded: every round decides at least one input or splits a group
-  let queue: number[][] = inputs.length > 0 ? [inputs.map((_, i) => i)] : [];
+  const queue: number[][] = inputs.length > 0 ? [inputs.map((_, i) => i)] : [];
   for (let round = 0; queue.length > 0 && round < inputs.length * 2 + 2; round += 1) {
     const group = queue.shift()!;
     if (left() < 200) {

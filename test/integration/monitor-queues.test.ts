@@ -1,12 +1,32 @@
 import PQueue from 'p-queue';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CameraMonitor, type MonitorSink } from '../../agent/features/monitor.js';
+import { CameraMonitor, type MonitorDeps } from '../../agent/features/monitor.js';
 import type { Transition } from '../../agent/features/camera-health.js';
 import { encodeClip, startClipServer, type ClipServer } from '../../scripts/sim/rtsp-clip-server.js';
 
 // A gateway under load: the ffmpeg queue is full for minutes. A camera whose decode waits in that queue must
 // still get its liveness checks, or a dead camera is found only when its decode's turn comes.
+/** A monitor over one RTSP camera with an ffmpeg queue of `slots`, and the state changes it made. */
+function monitorOf(rtspUrl: string, slots: number, extra: Partial<MonitorDeps> = {}) {
+  const transitions: Transition[] = [];
+  const ffmpeg = new PQueue({ concurrency: slots });
+  const monitor = new CameraMonitor({
+    log: pino({ level: 'silent' }),
+    now: Date.now,
+    sockets: new PQueue({ concurrency: 4 }),
+    ffmpeg,
+    ladder: () => ({ credentials: [], livenessDeadlineMs: 3000, decodeDeadlineMs: 15_000 }),
+    offlineAfter: () => 3,
+    decodeEnabled: () => true,
+    clockDriftWarnMs: () => 60_000,
+    sink: { status: () => undefined, faultsChanged: () => undefined, transition: (_r, t) => transitions.push(t), removed: () => undefined },
+    ...extra,
+  });
+  monitor.upsert({ id: 'cam', name: null, xaddr: undefined, endpoint: undefined, rtspUrl, credentialName: undefined, pointId: null, category: null, origin: 'config' });
+  return { monitor, ffmpeg, transitions };
+}
+
 describe('monitor: one kind of check does not hold back another', () => {
   let server: ClipServer;
 
@@ -16,21 +36,7 @@ describe('monitor: one kind of check does not hold back another', () => {
   afterAll(async () => server?.close());
 
   it('monitor: a camera whose decode waits in a full ffmpeg queue still turns offline on its liveness checks', async () => {
-    const transitions: Transition[] = [];
-    const sink: MonitorSink = { status: () => undefined, faultsChanged: () => undefined, transition: (_r, t) => transitions.push(t), removed: () => undefined };
-    const ffmpeg = new PQueue({ concurrency: 1 });
-    const monitor = new CameraMonitor({
-      log: pino({ level: 'silent' }),
-      now: Date.now,
-      sockets: new PQueue({ concurrency: 4 }),
-      ffmpeg,
-      ladder: () => ({ credentials: [], livenessDeadlineMs: 3000, decodeDeadlineMs: 15_000 }),
-      offlineAfter: () => 3,
-      decodeEnabled: () => true,
-      clockDriftWarnMs: () => 60_000,
-      sink,
-    });
-    monitor.upsert({ id: 'cam', name: null, xaddr: undefined, endpoint: undefined, rtspUrl: server.url(0), credentialName: undefined, pointId: null, category: null, origin: 'config' });
+    const { monitor, ffmpeg, transitions } = monitorOf(server.url(0), 1);
     await monitor.checkLiveness();
     expect(transitions.map((t) => t.to)).toEqual(['online']);
 
@@ -53,22 +59,8 @@ describe('monitor: one kind of check does not hold back another', () => {
   }, 60_000);
 
   it('monitor: a camera whose first decode waits behind a full queue still gets its liveness checks, and its verdict waits for that decode', async () => {
-    const transitions: Transition[] = [];
-    const sink: MonitorSink = { status: () => undefined, faultsChanged: () => undefined, transition: (_r, t) => transitions.push(t), removed: () => undefined };
-    const ffmpeg = new PQueue({ concurrency: 1 });
-    const monitor = new CameraMonitor({
-      log: pino({ level: 'silent' }),
-      now: Date.now,
-      sockets: new PQueue({ concurrency: 4 }),
-      ffmpeg,
-      ladder: () => ({ credentials: [], livenessDeadlineMs: 3000, decodeDeadlineMs: 15_000 }),
-      offlineAfter: () => 3,
-      decodeEnabled: () => true,
-      clockDriftWarnMs: () => 60_000,
-      sink,
-    });
     server.down.delete(1);
-    monitor.upsert({ id: 'new', name: null, xaddr: undefined, endpoint: undefined, rtspUrl: server.url(1), credentialName: undefined, pointId: null, category: null, origin: 'config' });
+    const { monitor, ffmpeg, transitions } = monitorOf(server.url(1), 1);
     let release!: () => void;
     const blocker = ffmpeg.add(() => new Promise<void>((r) => (release = r)));
     // sockets pass; the decode it calls for waits: no verdict yet (online needs a decoded stream)
@@ -89,39 +81,29 @@ describe('monitor: one kind of check does not hold back another', () => {
     server.down.delete(0);
     const url = server.url(0);
     let pictureStream = url;
-    const monitor = new CameraMonitor({
-      log: pino({ level: 'silent' }),
-      now: Date.now,
-      sockets: new PQueue({ concurrency: 4 }),
-      ffmpeg: new PQueue({ concurrency: 2 }),
-      ladder: () => ({ credentials: [], livenessDeadlineMs: 3000, decodeDeadlineMs: 15_000 }),
-      offlineAfter: () => 3,
-      decodeEnabled: () => true,
-      clockDriftWarnMs: () => 60_000,
+    const { monitor } = monitorOf(url, 2, {
       picture: async () => ({
         rung: { rung: 'picture', ok: true, ms: 900, reason: null, detail: null, at: new Date().toISOString(), streamUri: pictureStream },
         faults: [],
         verdicts: [],
         metrics: { frames: 2, yavg: 120, ydif: 3, contrast: 150, uavg: 128, vavg: 128, satavg: 10, pblack: 0, blur: 5, entropy: 0.8, ssim: null },
       }),
-      sink: { status: () => undefined, faultsChanged: () => undefined, transition: () => undefined, removed: () => undefined },
     });
-    monitor.upsert({ id: 'p', name: null, xaddr: undefined, endpoint: undefined, rtspUrl: url, credentialName: undefined, pointId: null, category: null, origin: 'config' });
     await monitor.checkLiveness(); // sockets, then the first decode
     const decodes = () => monitor.stats.snapshot().decode.done;
     expect(decodes()).toBe(1);
     await monitor.checkPicture();
     await monitor.checkDecode(undefined, 60_000);
     expect(decodes()).toBe(1);
-    expect(monitor.cameras.get('p')!.probe.decode).toMatchObject({ ok: true, ms: 900, streamUri: url });
+    expect(monitor.cameras.get('cam')!.probe.decode).toMatchObject({ ok: true, ms: 900, streamUri: url });
     // a picture of the sub-stream says nothing of the main one; an unconditional decode round always decodes
     pictureStream = `${url}-sub`;
     await new Promise((r) => setTimeout(r, 30));
     await monitor.checkPicture();
-    const before = monitor.cameras.get('p')!.probe.decode!.at;
+    const before = monitor.cameras.get('cam')!.probe.decode!.at;
     await monitor.checkDecode(undefined, 10);
     expect(decodes()).toBe(2);
-    expect(monitor.cameras.get('p')!.probe.decode!.at).not.toBe(before);
+    expect(monitor.cameras.get('cam')!.probe.decode!.at).not.toBe(before);
     await monitor.checkDecode();
     expect(decodes()).toBe(3);
   }, 60_000);

@@ -1,13 +1,17 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
+import { SqliteStore } from '../../aggregator/adapters/sqlite-store.js';
+import { AggregatorState } from '../../aggregator/features/state.js';
+
+async function freshState(): Promise<AggregatorState> {
+  const store = new SqliteStore(':memory:');
+  await store.open();
+  return new AggregatorState({ store, log: pino({ level: 'silent' }), now: Date.now });
+}
 
 describe('camera bindings in the state', () => {
   it('state: a new camera, another point, another gateway region tell the reports; a repeated status does not', async () => {
-    const { SqliteStore } = await import('../../aggregator/adapters/sqlite-store.js');
-    const { AggregatorState } = await import('../../aggregator/features/state.js');
-    const store = new SqliteStore(':memory:');
-    await store.open();
-    const state = new AggregatorState({ store, log: pino({ level: 'silent' }), now: Date.now });
+    const state = await freshState();
     let bound = 0;
     state.onCameraBound = () => (bound += 1);
     const now = new Date().toISOString();
@@ -30,11 +34,7 @@ describe('camera bindings in the state', () => {
 
 describe('agent sessions in the state', () => {
   it('state: the birth of an older session, redelivered after a newer one, changes nothing', async () => {
-    const { SqliteStore } = await import('../../aggregator/adapters/sqlite-store.js');
-    const { AggregatorState } = await import('../../aggregator/features/state.js');
-    const store = new SqliteStore(':memory:');
-    await store.open();
-    const state = new AggregatorState({ store, log: pino({ level: 'silent' }), now: Date.now });
+    const state = await freshState();
     const birth = (session: string, startedAt: string) => ({ state: 'online' as const, session, agentVersion: '0.1.0', startedAt, site: null, region: '330106' });
     state.applyAgentState('gw-1', birth('s2', '2026-12-02T07:00:00Z'));
     state.applyAgentState('gw-1', birth('s1', '2026-12-02T06:00:00Z'));
