@@ -288,8 +288,11 @@ describe('operations console in a real browser', () => {
     expect(result).toContain('6');
     expect(result).toMatch(/8.*region|region.*8/);
     expect((await agg.get<{ points: unknown[] }>('/api/plan')).points).toHaveLength(6);
-    // the new point has no camera: it is listed as short of cameras
-    await page.waitForSelector('[data-testid="uncovered"]');
+    // the new point has no camera: it is listed as short of cameras once the page has read the new bindings (the
+    // list of the old plan is on screen until then)
+    type Doc = { document: { querySelector(s: string): { textContent: string | null } | null } };
+    const shows = (sel: string, want: string) => (globalThis as unknown as Doc).document.querySelector(sel)?.textContent?.includes(want) ?? false;
+    await page.waitForFunction(shows, { timeout: 10_000 }, '[data-testid="uncovered"]', 'GS-3').catch(() => undefined);
     expect(await text('[data-testid="uncovered"]')).toContain('GS-3');
     await shot('plan');
   });
