@@ -158,6 +158,12 @@ export class AggregatorApp {
     this.deps.log.info({ file, points: load.points.length, rejected: load.errors.length }, 'point plan loaded');
   }
 
+  private readonly connectingListeners: Array<() => void> = [];
+  /** Called once the state is loaded, right before the broker connection opens (the benchmark times the drain from there). */
+  onConnecting(listener: () => void): void {
+    this.connectingListeners.push(listener);
+  }
+
   async start(): Promise<void> {
     const { config, log } = this.deps;
     await this.store.open();
@@ -190,6 +196,7 @@ export class AggregatorApp {
     await this.lead();
     this.mqtt.onMessage((m) => this.batch.add(() => route(m)));
     for (const f of filters) this.mqtt.subscribe(f);
+    for (const l of this.connectingListeners) l();
     this.mqtt.start();
     this.apiUrl = await this.http.start();
     log.info({ api: this.apiUrl, database: this.store.engine, cameras: this.state.cameras.size, agents: this.state.agents.size, points: this.state.plan().length }, 'aggregator started');

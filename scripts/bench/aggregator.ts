@@ -31,12 +31,13 @@ import { CATEGORY_KEYS, rateSet, type CameraFact, type PlanPoint } from '../../a
 import { computeCounts } from '../../aggregator/rates/snapshot.js';
 import { topics, type CameraState, type PointCategory, type StateMark } from '../../protocols/index.js';
 import { onlineRates } from '../../aggregator/rates/online.js';
-import { median } from './proc-stats.js';
+import { cpuSplit, median } from './proc-stats.js';
 import { mosquitto } from './broker.js';
 import { startPostgres, type PgServer } from '../sim/postgres-server.js';
 
-const { values } = parseArgs({ options: { messages: { type: 'string', default: '50000' }, sizes: { type: 'string', default: '100000,1000000' }, engines: { type: 'string', default: 'sqlite,postgres' }, replicas: { type: 'string', default: '3' } } });
+const { values } = parseArgs({ options: { messages: { type: 'string', default: '50000' }, sizes: { type: 'string', default: '100000,1000000' }, engines: { type: 'string', default: 'sqlite,postgres' }, replicas: { type: 'string', default: '3' }, parts: { type: 'string', default: 'live,backlog,processes,scale' } } });
 const engines = values.engines!.split(',').filter(Boolean) as Array<'sqlite' | 'postgres'>;
+const parts = new Set(values.parts!.split(',').filter(Boolean));
 let pgServer: PgServer | undefined;
 let databases = 0;
 /** A fresh database of the engine: a SQLite file, or a new database on the benchmark's own PostgreSQL server. */
@@ -46,7 +47,7 @@ async function freshDatabase(engine: 'sqlite' | 'postgres'): Promise<string> {
   return pgServer.createDatabase(`bench_${++databases}`);
 }
 const M = Number(values.messages);
-const sizes = values.sizes!.split(',').map(Number);
+const sizes = parts.has('scale') ? values.sizes!.split(',').filter(Boolean).map(Number) : [];
 const t = topics();
 
 /** Leaves a persistent session subscribed, then publishes `n` events for it to drain later. */
@@ -127,9 +128,12 @@ function aggregatorConsumer(url: string, clientId: string, engine: 'sqlite' | 'p
   };
 }
 
-async function drainNoop(url: string, n: number): Promise<number> {
+type Cores = ReturnType<ReturnType<typeof cpuSplit>>;
+
+async function drainNoop(url: string, brokerPid: number, n: number): Promise<{ rate: number; cores: Cores }> {
   await backlog(url, 'bench-noop', n, 'noop');
   const t0 = performance.now();
+  const cpu = cpuSplit(brokerPid);
   const sub = mqtt.connect(url, { clientId: 'bench-noop', clean: false, protocolVersion: 4 });
   let got = 0;
   await new Promise<void>((resolve) => {
@@ -139,11 +143,18 @@ async function drainNoop(url: string, n: number): Promise<number> {
     });
   });
   const secs = (performance.now() - t0) / 1000;
+  const cores = cpu();
   await sub.endAsync();
-  return n / secs;
+  return { rate: n / secs, cores };
 }
 
-async function drainAggregator(url: string, n: number, engine: 'sqlite' | 'postgres'): Promise<{ rate: number; stored: number }> {
+/**
+ * The aggregator drains a backlog queued for its session. Its start-up (open
+ * the store, load the state) comes before it connects and is timed apart: the
+ * drain is timed, as the no-op subscriber's, from the connection to the last
+ * message handled.
+ */
+async function drainAggregator(url: string, brokerPid: number, n: number, engine: 'sqlite' | 'postgres'): Promise<{ rate: number; stored: number; startupMs: number; withStartup: number; cores: Cores }> {
   const clientId = `bench-aggregator-${engine}`;
   const database = await freshDatabase(engine);
   await backlog(url, clientId, n, `agg-${engine}`);
@@ -152,12 +163,19 @@ async function drainAggregator(url: string, n: number, engine: 'sqlite' | 'postg
     log: pino({ level: 'error' }),
   });
   const t0 = performance.now();
+  let connecting = 0;
+  let cpu = cpuSplit(brokerPid);
+  app.onConnecting(() => {
+    connecting = performance.now();
+    cpu = cpuSplit(brokerPid);
+  });
   await app.start();
   while ((app.state.stats.accepted['event'] ?? 0) + app.state.stats.duplicates < n) await new Promise((r) => setTimeout(r, 5));
-  const secs = (performance.now() - t0) / 1000;
+  const end = performance.now();
+  const cores = cpu();
   const stored = app.state.stats.accepted['event'] ?? 0;
   await app.stop();
-  return { rate: n / secs, stored };
+  return { rate: n / ((end - connecting) / 1000), stored, startupMs: connecting - t0, withStartup: n / ((end - t0) / 1000), cores };
 }
 
 /**
@@ -166,7 +184,7 @@ async function drainAggregator(url: string, n: number, engine: 'sqlite' | 'postg
  * while they run; rate = n / (first send → the last one stored, as the
  * database counts them).
  */
-async function processes(url: string, n: number, count: number): Promise<number> {
+async function processes(url: string, brokerPid: number, n: number, count: number): Promise<{ rate: number; cores: Cores }> {
   const database = await freshDatabase('postgres');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'xl-bench-rep-'));
   const cli = path.join(projectRoot(), 'dist', 'cli', 'main.js');
@@ -195,14 +213,16 @@ async function processes(url: string, n: number, count: number): Promise<number>
     const pub = mqtt.connect(url, { protocolVersion: 4 });
     await new Promise<void>((r) => pub.once('connect', () => r()));
     const t0 = performance.now();
+    const cpu = cpuSplit(brokerPid);
     await publishEvents(pub, n, `proc-${count}-${databases}`);
     for (let k = 0; k < 6000 && (await stored()) < n; k++) await new Promise((r) => setTimeout(r, 20));
     const secs = (performance.now() - t0) / 1000;
+    const cores = cpu();
     const got = await stored();
     await pub.endAsync();
     await db.end();
     if (got !== n) throw new Error(`${count} process(es) stored ${got} of ${n} events`);
-    return n / secs;
+    return { rate: n / secs, cores };
   } finally {
     for (const c of children) c.kill('SIGKILL');
   }
@@ -288,28 +308,36 @@ try {
     // alternate the two twice and keep each one's better run, so warm-up favours neither
     const noopRuns: number[] = [];
     const aggRuns: number[] = [];
-    for (let r = 0; r < 2; r++) {
+    for (let r = 0; r < (parts.has('live') ? 2 : 0); r++) {
       noopRuns.push(await live(broker.url, M, noopConsumer(broker.url, `bench-live-noop-${engine}-${r}`)));
       aggRuns.push(await live(broker.url, M, aggregatorConsumer(broker.url, `bench-live-agg-${engine}-${r}`, engine)));
     }
     const liveNoop = Math.max(...noopRuns);
     const liveAgg = Math.max(...aggRuns);
     const store = engine === 'sqlite' ? 'SQLite WAL group commit' : 'PostgreSQL batched writes';
-    console.log(`[${engine}] ingest, live: a publisher sends ${M} event messages (QoS 1, 500 in flight) through mosquitto while the consumer runs`);
-    console.log(`  no-op mqtt.js subscriber   ${f(liveNoop, 0)} msg/s   (runs: ${noopRuns.map((x) => f(x, 0)).join(', ')})`);
-    console.log(`  aggregator                 ${f(liveAgg, 0)} msg/s   (runs: ${aggRuns.map((x) => f(x, 0)).join(', ')})   (validate, dedupe, ${store}, acks after commit)`);
-    console.log(`  ratio ${f(liveAgg / liveNoop, 2)}   (goal ≥ 0.8)`);
-    const noop = await drainNoop(broker.url, M);
-    const agg = await drainAggregator(broker.url, M, engine);
+    if (parts.has('live')) {
+      console.log(`[${engine}] ingest, live: a publisher sends ${M} event messages (QoS 1, 500 in flight) through mosquitto while the consumer runs`);
+      console.log(`  no-op mqtt.js subscriber   ${f(liveNoop, 0)} msg/s   (runs: ${noopRuns.map((x) => f(x, 0)).join(', ')})`);
+      console.log(`  aggregator                 ${f(liveAgg, 0)} msg/s   (runs: ${aggRuns.map((x) => f(x, 0)).join(', ')})   (validate, dedupe, ${store}, acks after commit)`);
+      console.log(`  ratio ${f(liveAgg / liveNoop, 2)}   (goal ≥ 0.8)`);
+    }
+    if (!parts.has('backlog')) continue;
+    const noop = await drainNoop(broker.url, broker.pid, M);
+    const agg = await drainAggregator(broker.url, broker.pid, M, engine);
     console.log(`[${engine}] ingest, backlog: ${M} events queued while the consumer was away, then drained (the consumer's own ceiling)`);
-    console.log(`  no-op ${f(noop, 0)} msg/s   aggregator ${f(agg.rate, 0)} msg/s (${agg.stored} stored)   ratio ${f(agg.rate / noop, 2)}\n`);
+    console.log(`  no-op ${f(noop.rate, 0)} msg/s   aggregator ${f(agg.rate, 0)} msg/s (${agg.stored} stored)   ratio ${f(agg.rate / noop.rate, 2)}   (goal ≥ 0.8; both from connecting to the last message)`);
+    const split = (c: Cores) => `${f(c.machine, 2)} busy: broker ${f(c.broker, 2)}, consumer ${f(c.self, 2)}, the rest ${f(c.machine - c.broker - c.self, 2)}`;
+    console.log(`  cores while draining (of ${os.cpus().length}): no-op ${split(noop.cores)}; aggregator ${split(agg.cores)}`);
+    console.log(`  the aggregator's start-up before it connects (open the store, load the state) ${f(agg.startupMs, 0)} ms; counted in, ${f(agg.withStartup, 0)} msg/s, ratio ${f(agg.withStartup / noop.rate, 2)}\n`);
   }
   const replicas = Number(values.replicas);
-  if (engines.includes('postgres') && replicas > 1) {
-    const one = await processes(broker.url, M, 1);
-    const many = await processes(broker.url, M, replicas);
+  if (parts.has('processes') && engines.includes('postgres') && replicas > 1) {
+    const one = await processes(broker.url, broker.pid, M, 1);
+    const many = await processes(broker.url, broker.pid, M, replicas);
     console.log(`[postgres] ingest, processes: a publisher sends ${M} events; time from the first send until the database holds them all`);
-    console.log(`  one aggregator ${f(one, 0)} msg/s   ${replicas} replicas ${f(many, 0)} msg/s   ratio ${f(many / one, 2)}   (goal ≥ 1.5)\n`);
+    console.log(`  one aggregator ${f(one.rate, 0)} msg/s   ${replicas} replicas ${f(many.rate, 0)} msg/s   ratio ${f(many.rate / one.rate, 2)}   (goal ≥ 1.5)`);
+    const busy = (c: Cores) => `${f(c.machine, 2)} busy: broker ${f(c.broker, 2)}, publisher ${f(c.self, 2)}, aggregators and PostgreSQL ${f(c.machine - c.broker - c.self, 2)}`;
+    console.log(`  cores (of ${os.cpus().length}): one aggregator ${busy(one.cores)}; ${replicas} replicas ${busy(many.cores)}\n`);
   }
 } finally {
   broker.stop();

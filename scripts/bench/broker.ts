@@ -22,5 +22,5 @@ export async function mosquitto() {
   writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 0\nmax_inflight_messages 0\n`);
   const child = spawn('mosquitto', ['-c', conf], { stdio: 'ignore' });
   await new Promise((r) => setTimeout(r, 500));
-  return { url: `mqtt://127.0.0.1:${port}`, stop: () => child.kill('SIGKILL') };
+  return { url: `mqtt://127.0.0.1:${port}`, pid: child.pid!, stop: () => child.kill('SIGKILL') };
 }

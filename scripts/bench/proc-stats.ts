@@ -16,3 +16,26 @@ export const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? s[Math.floor(s.length / 2)]! : NaN;
 };
+
+/** Busy CPU time of the whole machine so far (ms, every core; idle and I/O wait left out), from /proc/stat. */
+export function machineBusyMs(): number {
+  const line = readFileSync('/proc/stat', 'latin1').split('\n', 1)[0]!;
+  const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
+  return (user! + nice! + system! + irq! + softirq! + steal!) * TICK_MS;
+}
+
+/**
+ * Starts timing where the machine's CPU goes; the function returned tells, in
+ * cores busy since then: the whole machine, the broker's process and this one.
+ */
+export function cpuSplit(brokerPid: number): () => { machine: number; broker: number; self: number } {
+  const t0 = performance.now();
+  const m0 = machineBusyMs();
+  const b0 = procStats(brokerPid).cpuMs;
+  const s0 = process.cpuUsage();
+  return () => {
+    const ms = performance.now() - t0;
+    const s = process.cpuUsage(s0);
+    return { machine: (machineBusyMs() - m0) / ms, broker: (procStats(brokerPid).cpuMs - b0) / ms, self: (s.user + s.system) / 1000 / ms };
+  };
+}
