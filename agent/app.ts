@@ -8,12 +8,15 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
 import { reapOrphans } from './adapters/child-reaper.js';
-import { processTreeCpuMs, processTreePssMb } from './adapters/process-tree.js';
+import { processPssMb, processTreeCpuMs, processTreePssMb } from './adapters/process-tree.js';
 import { FfmpegGovernor } from './features/ffmpeg-governor.js';
+import { MemoryGate } from './features/memory-gate.js';
 import { Journal } from './adapters/journal.js';
 import { MqttConnection } from '../platform/mqtt-client.js';
 import { Outbox, type OutboxRecord } from './features/outbox.js';
 import { PictureWatch } from './features/picture-watch.js';
+import { CheckBatcher } from './features/check-batch.js';
+import { analysePictures, type PictureInput, type PictureResult } from './adapters/picture.js';
 import type { ConfigStore } from './features/config-store.js';
 import { RemoteConfig } from './features/remote-config.js';
 import { pictureUrlOf } from './features/ladder.js';
@@ -63,6 +66,7 @@ export class AgentApp {
   private summaryTimer: NodeJS.Timeout | undefined;
   private governorTimer: NodeJS.Timeout | undefined;
   private readonly governor: FfmpegGovernor;
+  private readonly memoryGate: MemoryGate;
   private discovering: Promise<DiscoveryOutcome> | undefined;
   private stopping = false;
   /** the config in force: the file's, with pushed patches applied (remote config) */
@@ -120,12 +124,24 @@ export class AgentApp {
       },
       os.cpus().length,
     );
+    // cameras checked at once by ffmpeg (decode and picture) are sized by the memory they take
+    this.memoryGate = new MemoryGate({ budgetMb: () => this.config.checks.memoryBudgetMb, selfMb: processPssMb, treeMb: processTreePssMb });
+    // picture checks share ffmpeg processes as decode checks do: a process takes a slot of the picture queue and one of checks.maxFfmpeg
+    const pictureBatcher = new CheckBatcher<PictureInput, PictureResult>({
+      memory: this.memoryGate,
+      queue: { add: (job) => this.pictureQueue.add(() => this.ffmpeg.add(job)) },
+      groupSize: () => this.config.checks.picture.group,
+      gatherMs: 1000,
+      run: (inputs, deadlineMs) => analysePictures(inputs, this.config.checks.picture, deadlineMs),
+      failed: (detail) => ({ ok: false, ms: 0, reason: 'no_video', detail }),
+    });
     this.pictures = new PictureWatch({
       dir: path.join(config.stateDir, config.agentId, 'pictures'),
       settings: () => this.config.checks.picture,
       thresholdsOf: (id) => ({ ...this.config.checks.picture.thresholds, ...this.config.cameras.find((c) => (c.id ?? c.gbId) === id)?.picture }),
       log: log.child({ module: 'picture' }),
       now,
+      analyse: (input, deadlineMs, started) => pictureBatcher.check(input, deadlineMs, started),
     });
     this.monitor = new CameraMonitor({
       log: log.child({ module: 'monitor' }),
@@ -133,6 +149,7 @@ export class AgentApp {
       sockets: this.sockets,
       ffmpeg: this.ffmpeg,
       decodeGroupSize: () => this.config.checks.decodeGroup,
+      ffmpegMemory: this.memoryGate,
       ladder: () => ({
         credentials: this.config.credentials,
         livenessDeadlineMs: this.config.checks.livenessDeadlineMs,
@@ -141,13 +158,11 @@ export class AgentApp {
       offlineAfter: () => this.config.checks.offlineAfter,
       clockDriftWarnMs: () => this.config.checks.clockDriftWarnMs,
       decodeEnabled: () => this.config.checks.decode,
-      pictureQueue: this.pictureQueue,
-      picture: async (probe) => {
+      picture: async (probe, started) => {
         const ctx = { credentials: this.config.credentials, livenessDeadlineMs: 0, decodeDeadlineMs: 0 };
         const target = pictureUrlOf(probe, ctx);
         if (!target) return { rung: { rung: 'picture', ok: false, ms: 0, reason: 'no_video', detail: 'no stream URI known', at: new Date().toISOString() }, faults: probe.faults, verdicts: [], metrics: null };
-        // one ffmpeg like any other: it counts against checks.maxFfmpeg too
-        const outcome = await this.ffmpeg.add(() => this.pictures.check(probe.target.id, target.url, target.secrets));
+        const outcome = await this.pictures.check(probe.target.id, target.url, target.secrets, started);
         // a verdict names the stream it was measured on: the sub-stream, when there is one
         return { ...outcome, rung: { ...outcome.rung, streamUri: target.publicUrl } };
       },
@@ -241,7 +256,11 @@ export class AgentApp {
     if (config.checks.picture.enabled) schedule(config.checks.picture.schedule, 'picture', (task) => this.monitor.spread('picture', period(task)));
     if (config.discovery.enabled) schedule(config.discovery.schedule, 'discovery', () => this.discover());
     if (config.checks.recording.enabled) schedule(config.checks.recording.schedule, 'recording', () => this.monitor.checkRecording(this.config.checks.recording.deadlineMs));
-    this.governorTimer = setInterval(() => this.governor.sample(), 10_000);
+    let ticks = 0;
+    this.governorTimer = setInterval(() => {
+      this.memoryGate.sample();
+      if (++ticks % 5 === 0) this.governor.sample();
+    }, 2_000);
     this.summaryTimer = setInterval(() => {
       this.publisher.summary(this.monitor.cameras.values(), DAY_MS, this.monitor.stats.snapshot());
       this.heartbeat();

@@ -2,9 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import ffmpeg from 'fluent-ffmpeg';
-import { scrubSecrets } from '../../platform/redact.js';
 import { runMarker } from './child-reaper.js';
-import { classifyFfmpegError } from './ffmpeg-errors.js';
+import { runGrouped, type GroupResult, type GroupRun } from './ffmpeg-group.js';
 import { runFfmpeg } from './ffmpeg-run.js';
 import { privateRunDir, rtspInput, type StreamInput } from './stream-input.js';
 import { parseStreamLines } from './ffmpeg-stream-info.js';
@@ -18,9 +17,7 @@ export interface DecodeMetrics {
   frames: number;
 }
 
-export type DecodeResult =
-  | { ok: true; ms: number; metrics: DecodeMetrics }
-  | { ok: false; ms: number; reason: 'no_video' | 'timeout' | 'auth_failed' | 'unreachable'; detail: string };
+export type DecodeResult = GroupResult<DecodeMetrics>;
 
 export interface KeyframeInput {
   /** RTSP URL, with credentials when the server asked for them (they never reach ffmpeg's command line) */
@@ -32,20 +29,6 @@ export interface KeyframeInput {
 /** stderr lines kept per run: a few per input and the errors; a peer that floods stderr is cut off */
 const MAX_LINES = 2000;
 
-interface RunOutcome {
-  /** per input: a frame was decoded */
-  decoded: boolean[];
-  /** per input: the decoded picture's size, from the checksum file's header */
-  sizes: Array<{ width: number; height: number } | undefined>;
-  /** the run was killed at its deadline */
-  timedOut: boolean;
-  /** the run failed: its last lines */
-  error: string | undefined;
-  lines: string[];
-  /** each input as ffmpeg names it in its messages (the URL, or the list file that carries its credentials) */
-  shownAs: string[];
-}
-
 /**
  * One ffmpeg process decodes the first keyframe of each input: non-key
  * frames are skipped by the decoder, stream probing is cut to the minimum
@@ -56,7 +39,7 @@ interface RunOutcome {
  * file (flushed per frame) so a run killed at its deadline still tells which
  * inputs decoded. Killed with SIGKILL at `deadlineMs`.
  */
-async function runOnce(inputs: KeyframeInput[], deadlineMs: number): Promise<RunOutcome> {
+async function runOnce(inputs: KeyframeInput[], deadlineMs: number): Promise<GroupRun<DecodeMetrics>> {
   const marker = runMarker('probe', randomUUID());
   const dir = privateRunDir();
   const outFiles = inputs.map((_, i) => path.join(dir, `${marker}-${i}.crc`));
@@ -86,77 +69,24 @@ async function runOnce(inputs: KeyframeInput[], deadlineMs: number): Promise<Run
     return m ? { width: Number(m[1]), height: Number(m[2]) } : undefined;
   });
   await Promise.all([...outFiles.map((f) => rm(f, { force: true })), ...streams.map((s) => s.cleanup())]);
-  return { decoded, sizes, ...outcome, lines, shownAs: streams.map((s) => s.input) };
+  const info = parseStreamLines(lines);
+  const metrics = inputs.map((_, k): DecodeMetrics | undefined => {
+    if (!decoded[k]) return undefined;
+    const s = info.get(k);
+    // the size of the picture decoded; the stream line may not know it when the stream starts between keyframes
+    const size = sizes[k] ?? (s?.width && s.height ? { width: s.width, height: s.height } : undefined);
+    return { codec: s?.codec ?? null, width: size?.width ?? null, height: size?.height ?? null, fps: s?.fps ?? null, bitrate: null, frames: 1 };
+  });
+  return { metrics, ...outcome, lines, shownAs: streams.map((s) => s.input) };
 }
 
 /**
- * The decode rung for a group of cameras, one keyframe each. When ffmpeg
- * stops at an input it cannot open (404, a refused login, a dead host), that
- * input gets the reason and the others run again without it, within what is
- * left of their deadline; a run that cannot be pinned on one input is taken
- * apart and every undecided input runs alone. Every result comes within
- * `deadlineMs` of the call, and no ffmpeg outlives it.
+ * The decode rung for a group of cameras, one keyframe each, in one ffmpeg
+ * (runGrouped: a camera that fails is pinned, the rest run again without it).
+ * Every result comes within `deadlineMs` of the call, and no ffmpeg outlives it.
  */
-export async function decodeKeyframes(inputs: KeyframeInput[], deadlineMs: number): Promise<DecodeResult[]> {
-  const started = performance.now();
-  const left = () => deadlineMs - (performance.now() - started);
-  const results: Array<DecodeResult | undefined> = inputs.map(() => undefined);
-  const fail = (i: number, reason: Exclude<DecodeResult, { ok: true }>['reason'], detail: string) => {
-    results[i] = { ok: false, ms: performance.now() - started, reason, detail };
-  };
-  // groups to run, as indices into inputs; bounded: every round decides at least one input or splits a group
-  const queue: number[][] = inputs.length > 0 ? [inputs.map((_, i) => i)] : [];
-  for (let round = 0; queue.length > 0 && round < inputs.length * 2 + 2; round += 1) {
-    const group = queue.shift()!;
-    if (left() < 200) {
-      for (const i of group) fail(i, 'timeout', `ffmpeg gave no keyframe within ${deadlineMs} ms`);
-      continue;
-    }
-    const secrets = group.flatMap((i) => inputs[i]!.secrets);
-    const run = await runOnce(
-      group.map((i) => inputs[i]!),
-      left(),
-    );
-    const info = parseStreamLines(run.lines);
-    const undecided: number[] = [];
-    group.forEach((i, k) => {
-      if (run.decoded[k]) {
-        const s = info.get(k);
-        // the size of the picture decoded; the stream line may not know it when the stream starts between keyframes
-        const size = run.sizes[k] ?? (s?.width && s.height ? { width: s.width, height: s.height } : undefined);
-        results[i] = { ok: true, ms: performance.now() - started, metrics: { codec: s?.codec ?? null, width: size?.width ?? null, height: size?.height ?? null, fps: s?.fps ?? null, bitrate: null, frames: 1 } };
-      } else undecided.push(k);
-    });
-    if (undecided.length === 0) continue;
-    if (run.timedOut) {
-      if (group.length === 1) fail(group[0]!, 'timeout', `ffmpeg gave no keyframe within ${deadlineMs} ms and was killed`);
-      else queue.push(...undecided.map((k) => [group[k]!]));
-      continue;
-    }
-    // which input did ffmpeg stop at? it names the input it failed to open: "<input>: <reason>"
-    const blamed = undecided.filter((k) => run.lines.some((l) => l.startsWith(`${run.shownAs[k]}: `)));
-    for (const k of blamed) {
-      const line = run.lines.find((l) => l.startsWith(`${run.shownAs[k]}: `))!;
-      const msg = scrubSecrets(line.slice(run.shownAs[k]!.length + 2), secrets);
-      fail(group[k]!, classifyFfmpegError(msg), `ffmpeg: ${msg.slice(0, 300)}`);
-    }
-    const rest = undecided.filter((k) => !blamed.includes(k)).map((k) => group[k]!);
-    if (rest.length === 0) continue;
-    if (group.length === 1 || (blamed.length === 0 && rest.length === 1)) {
-      const msg = scrubSecrets(lastErrorLine(run), secrets);
-      fail(rest[0]!, run.error ? classifyFfmpegError(msg) : 'no_video', run.error ? `ffmpeg: ${msg.slice(0, 300)}` : 'the stream ended before a keyframe');
-      continue;
-    }
-    // the others ran with a failing neighbour: again without it (or alone when the failure names nobody)
-    if (blamed.length > 0) queue.push(rest);
-    else queue.push(...rest.map((i) => [i]));
-  }
-  return results.map((r) => r ?? { ok: false, ms: performance.now() - started, reason: 'timeout', detail: `ffmpeg gave no keyframe within ${deadlineMs} ms` });
-}
-
-function lastErrorLine(run: RunOutcome): string {
-  const text = run.error ?? run.lines.join('\n');
-  return text.trim().split('\n').filter(Boolean).slice(-1)[0] ?? 'ffmpeg failed';
+export function decodeKeyframes(inputs: KeyframeInput[], deadlineMs: number): Promise<DecodeResult[]> {
+  return runGrouped(inputs, deadlineMs, 'keyframe', runOnce);
 }
 
 /** The decode rung of one camera: its first keyframe, decoded by an ffmpeg of its own. */

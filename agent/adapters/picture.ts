@@ -1,12 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import ffmpeg from 'fluent-ffmpeg';
-import { rtspInput, type StreamInput } from './stream-input.js';
+import { privateRunDir, rtspInput, type StreamInput } from './stream-input.js';
 import { runMarker } from './child-reaper.js';
-import { scrubSecrets } from '../../platform/redact.js';
-import { classifyFfmpegError } from './ffmpeg-errors.js';
+import { runGrouped, type GroupResult, type GroupRun } from './ffmpeg-group.js';
 import { runFfmpeg } from './ffmpeg-run.js';
 
 /** What the picture check measured over the frames it analysed (means over frames). */
@@ -31,25 +29,14 @@ export interface PictureMetrics {
   ssim: number | null;
 }
 
-export type PictureResult =
-  | { ok: true; ms: number; metrics: PictureMetrics }
-  | { ok: false; ms: number; reason: 'no_video' | 'timeout' | 'auth_failed' | 'unreachable'; detail: string };
+export type PictureResult = GroupResult<PictureMetrics>;
 
-export interface PictureOptions {
-  /** RTSP URL with credentials, or a file (tests) */
-  url: string;
+export interface PictureOptions extends PictureInput {
   /** the longest stretch of stream read */
   seconds: number;
   /** keyframes analysed: the run ends when it has them (or after `seconds`) */
   keyframes: number;
   deadlineMs: number;
-  secrets: string[];
-  /** 320×180 reference frame to compare against (scene changed / camera moved) */
-  referencePng?: string | undefined;
-  /** write the first analysed frame here as the new reference */
-  captureReferenceTo?: string | undefined;
-  /** save a full-resolution frame as JPEG for the technician */
-  snapshotJpeg?: string | undefined;
 }
 
 const W = 320;
@@ -98,59 +85,112 @@ export function summarise(frames: Array<Map<string, number>>): PictureMetrics {
 }
 
 
-/**
- * The picture check: one ffmpeg run (through fluent-ffmpeg) that decodes only
- * keyframes (the decoder skips every other frame), a few of them a GOP apart,
- * scales them down to 320×180 and measures every fault of docs/domain.md §4
- * in the same pass, reading the filters' frame metadata. A keyframe is coded
- * on its own, so each one carries the scene's sensor noise afresh while a
- * frozen picture's keyframes differ only by their quantisation; P-frames can
- * skip noise. Stream probing is cut short and one decoder thread is used:
- * most of what is left is ffmpeg's start-up. Ends at `keyframes` frames or
- * `seconds` of stream; killed with SIGKILL at the deadline.
- */
-export async function analysePicture(opts: PictureOptions): Promise<PictureResult> {
-  const started = performance.now();
-  const name = runMarker('picture', randomUUID());
-  const metaFile = path.join(os.tmpdir(), `${name}.txt`);
-  const input: StreamInput = opts.url.startsWith('rtsp://') ? await rtspInput(opts.url, { timeoutUs: Math.floor(opts.deadlineMs * 800), name, fastProbe: true }) : { input: opts.url, options: [], cleanup: async () => undefined };
-  const cmd = ffmpeg(input.input).inputOptions([...input.options, '-threads', '1', '-skip_frame', 'nokey', '-t', String(opts.seconds)]);
-  const ref = opts.referencePng;
-  if (ref) cmd.input(ref).inputOptions(['-loop', '1']);
-  const snap = opts.snapshotJpeg;
-  const capture = opts.captureReferenceTo;
-  const ssimFile = `${metaFile}.ssim`;
-  const labels = ['[m]', ...(capture ? ['[cap]'] : []), ...(ref ? ['[cmp]'] : [])];
-  const graph: string[] = [];
-  graph.push(`[0:v]${snap ? 'split=2[full][raw];[raw]' : ''}scale=${W}:${H},format=yuv420p${labels.length > 1 ? `,split=${labels.length}${labels.join('')}` : '[m]'}`);
-  // the scene is compared in grey at 160×90 (docs/domain.md §4): sensor noise averages out, a moved camera does not
-  if (ref) graph.push(`[1:v]scale=160:90,format=gray[refg]`, `[cmp]scale=160:90,format=gray[cmpg]`, `[cmpg][refg]ssim=shortest=1,metadata=mode=print:file=${ssimFile},nullsink`);
-  graph.push(`[m]signalstats,blackframe=amount=0:threshold=32,blurdetect,entropy,metadata=mode=print:file=${metaFile}[out]`);
-  if (capture) graph.push('[cap]trim=end_frame=1[capout]');
-  if (snap) graph.push('[full]trim=end_frame=1[snapout]');
-  cmd.complexFilter(graph.join(';'));
-  cmd.output('-').outputOptions(['-map', '[out]', '-frames:v', String(opts.keyframes), '-an', '-f', 'null']);
-  if (capture) cmd.output(capture).outputOptions(['-map', '[capout]', '-frames:v', '1', '-update', '1']);
-  if (snap) cmd.output(snap).outputOptions(['-map', '[snapout]', '-frames:v', '1', '-update', '1', '-q:v', '3']);
+/** One camera's picture check in a group. */
+export interface PictureInput {
+  /** RTSP URL with credentials, or a file (tests) */
+  url: string;
+  secrets: string[];
+  /** 320×180 reference frame to compare against (scene changed / camera moved) */
+  referencePng?: string | undefined;
+  /** write the first analysed frame here as the new reference */
+  captureReferenceTo?: string | undefined;
+  /** save a full-resolution frame as JPEG for the technician */
+  snapshotJpeg?: string | undefined;
+}
 
-  const run = await runFfmpeg(cmd, opts.deadlineMs);
-  const result = await (async (): Promise<PictureResult> => {
-    const ms = () => performance.now() - started;
-    if (run.timedOut) return { ok: false, ms: ms(), reason: 'timeout', detail: `picture check gave no result within ${opts.deadlineMs} ms and ffmpeg was killed` };
-    if (run.error !== undefined) {
-      const msg = scrubSecrets(run.error, opts.secrets);
-      const last = msg.trim().split('\n').filter(Boolean).slice(-1)[0] ?? msg;
-      return { ok: false, ms: ms(), reason: classifyFfmpegError(msg), detail: `ffmpeg: ${last.slice(0, 300)}` };
+/** stderr lines kept per run: a few per input and the errors; a peer that floods stderr is cut off */
+const MAX_LINES = 2000;
+
+/**
+ * One ffmpeg run for the picture checks of several cameras: each input
+ * decodes only keyframes (the decoder skips every other frame), a few of them
+ * a GOP apart, scaled down to 320×180, and every fault of docs/domain.md §4
+ * is measured in the same pass from the filters' frame metadata, written per
+ * camera and per frame (`direct`), so a run killed at its deadline still
+ * tells which cameras were done. A keyframe is coded on its own, so each one
+ * carries the scene's sensor noise afresh while a frozen picture's keyframes
+ * differ only by their quantisation; P-frames can skip noise. Stream probing
+ * is cut short and one decoder thread is used per input: most of what is
+ * left is ffmpeg's start-up, which the cameras of a group share. Each input
+ * ends at `keyframes` frames or `seconds` of stream; the run is killed with
+ * SIGKILL at the deadline.
+ */
+async function runOnce(inputs: PictureInput[], opts: { seconds: number; keyframes: number }, deadlineMs: number): Promise<GroupRun<PictureMetrics>> {
+  const marker = runMarker('picture', randomUUID());
+  const dir = privateRunDir();
+  const metaFile = (i: number) => path.join(dir, `${marker}-${i}.txt`);
+  const ssimFile = (i: number) => path.join(dir, `${marker}-${i}.ssim`);
+  const ioTimeoutUs = Math.max(500_000, Math.floor(deadlineMs * 800));
+  const streams: StreamInput[] = [];
+  try {
+    for (const [i, input] of inputs.entries()) {
+      streams.push(input.url.startsWith('rtsp://') ? await rtspInput(input.url, { timeoutUs: ioTimeoutUs, name: `${marker}-${i}`, fastProbe: true }) : { input: input.url, options: [], cleanup: async () => undefined });
     }
-    // no file: no frame reached the filters
-    const frames = parseFrameMetadata(await readFile(metaFile, 'utf8').catch(() => ''));
-    if (frames.length === 0) return { ok: false, ms: ms(), reason: 'no_video', detail: `no keyframe decoded in ${opts.seconds} s` };
-    const metrics = summarise(frames);
-    if (ref) metrics.ssim = summarise(parseFrameMetadata(await readFile(ssimFile, 'utf8').catch(() => ''))).ssim;
-    return { ok: true, ms: ms(), metrics };
-  })();
-  await rm(metaFile, { force: true });
-  await rm(ssimFile, { force: true });
-  await input.cleanup();
-  return result;
+  } catch (err) {
+    await Promise.all(streams.map((s) => s.cleanup()));
+    throw err;
+  }
+  const cmd = ffmpeg();
+  for (const s of streams) cmd.input(s.input).inputOptions([...s.options, '-threads', '1', '-skip_frame', 'nokey', '-t', String(opts.seconds)]);
+  // reference frames come after the cameras' inputs
+  let nextInput = inputs.length;
+  const graph: string[] = [];
+  const outputs: Array<() => void> = [];
+  inputs.forEach((input, i) => {
+    const ref = input.referencePng;
+    const refIndex = ref ? nextInput++ : -1;
+    if (ref) cmd.input(ref).inputOptions(['-loop', '1']);
+    const snap = input.snapshotJpeg;
+    const capture = input.captureReferenceTo;
+    const labels = [`[m${i}]`, ...(capture ? [`[cap${i}]`] : []), ...(ref ? [`[cmp${i}]`] : [])];
+    graph.push(`[${i}:v]${snap ? `split=2[full${i}][raw${i}];[raw${i}]` : ''}scale=${W}:${H},format=yuv420p${labels.length > 1 ? `,split=${labels.length}${labels.join('')}` : `[m${i}]`}`);
+    // the scene is compared in grey at 160×90 (docs/domain.md §4): sensor noise averages out, a moved camera does not
+    if (ref) graph.push(`[${refIndex}:v]scale=160:90,format=gray[refg${i}]`, `[cmp${i}]scale=160:90,format=gray[cmpg${i}]`, `[cmpg${i}][refg${i}]ssim=shortest=1,metadata=mode=print:direct=1:file=${ssimFile(i)},nullsink`);
+    graph.push(`[m${i}]signalstats,blackframe=amount=0:threshold=32,blurdetect,entropy,metadata=mode=print:direct=1:file=${metaFile(i)}[out${i}]`);
+    outputs.push(() => cmd.output('-').outputOptions(['-map', `[out${i}]`, '-frames:v', String(opts.keyframes), '-an', '-f', 'null']));
+    if (capture) {
+      graph.push(`[cap${i}]trim=end_frame=1[capout${i}]`);
+      outputs.push(() => cmd.output(capture).outputOptions(['-map', `[capout${i}]`, '-frames:v', '1', '-update', '1']));
+    }
+    if (snap) {
+      graph.push(`[full${i}]trim=end_frame=1[snapout${i}]`);
+      outputs.push(() => cmd.output(snap).outputOptions(['-map', `[snapout${i}]`, '-frames:v', '1', '-update', '1', '-q:v', '3']));
+    }
+  });
+  cmd.complexFilter(graph.join(';'));
+  for (const add of outputs) add();
+  cmd.addOption('-nostdin').addOption('-hide_banner').addOption('-nostats').addOption('-v', 'info');
+  const lines: string[] = [];
+  cmd.on('stderr', (line: string) => {
+    if (lines.length < MAX_LINES) lines.push(line);
+  });
+  const outcome = await runFfmpeg(cmd, deadlineMs);
+  const finished = !outcome.timedOut && outcome.error === undefined;
+  const metrics = await Promise.all(
+    inputs.map(async (input, i): Promise<PictureMetrics | undefined> => {
+      // no file: no frame reached the filters
+      const frames = parseFrameMetadata(await readFile(metaFile(i), 'utf8').catch(() => ''));
+      // a run cut short is done with a camera only when it has all its keyframes
+      if (frames.length === 0 || (!finished && frames.length < opts.keyframes)) return undefined;
+      const m = summarise(frames);
+      if (input.referencePng) m.ssim = summarise(parseFrameMetadata(await readFile(ssimFile(i), 'utf8').catch(() => ''))).ssim;
+      return m;
+    }),
+  );
+  await Promise.all([...inputs.flatMap((_, i) => [rm(metaFile(i), { force: true }), rm(ssimFile(i), { force: true })]), ...streams.map((s) => s.cleanup())]);
+  return { metrics, ...outcome, lines, shownAs: streams.map((s) => s.input) };
+}
+
+/**
+ * The picture checks of a group of cameras in one ffmpeg (runGrouped: a
+ * camera that fails is pinned, the rest run again without it). Every result
+ * comes within `deadlineMs` of the call, and no ffmpeg outlives it.
+ */
+export function analysePictures(inputs: PictureInput[], opts: { seconds: number; keyframes: number }, deadlineMs: number): Promise<PictureResult[]> {
+  return runGrouped(inputs, deadlineMs, 'picture', (group, left) => runOnce(group, opts, left));
+}
+
+/** The picture check of one camera, in an ffmpeg of its own. */
+export async function analysePicture(opts: PictureOptions): Promise<PictureResult> {
+  return (await analysePictures([opts], opts, opts.deadlineMs))[0]!;
 }

@@ -40,6 +40,15 @@ export function processTreeCpuMs(): number | undefined {
 
 const pssKb = (pid: number | 'self') => Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'latin1'))?.[1] ?? 0);
 
+/** Memory (MB, PSS) of this process alone. Linux only: undefined where /proc cannot be read. */
+export function processPssMb(): number | undefined {
+  try {
+    return pssKb('self') / 1024;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Memory (MB) of this process and its live children, as PSS: a page shared
  * by several (ffmpeg's libraries) counts once in the sum, not once per

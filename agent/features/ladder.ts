@@ -268,7 +268,7 @@ export function pictureUrlOf(st: CameraProbeState, ctx: LadderContext): { url: s
   return { url: withCredentials(base, loginForFfmpeg(st)), publicUrl: base, secrets: allSecrets(ctx, st.target) };
 }
 
-/** How the decode rung decodes: one camera's first keyframe, alone or in a group (DecodeBatcher). */
+/** How the decode rung decodes: one camera's first keyframe, alone or in a group (CheckBatcher). */
 export type KeyframeDecoder = (input: KeyframeInput, deadlineMs: number) => Promise<DecodeResult>;
 
 /** The decode rung: ffmpeg decodes the first keyframe of the main stream. Never throws. */

@@ -7,9 +7,9 @@ import type { PictureFault } from './picture-faults.js';
 import type { PictureOutcome } from './picture-watch.js';
 import { checkRecording } from './recording-check.js';
 import { CheckStats, type CheckKind } from './check-stats.js';
-import { DecodeBatcher } from './decode-batch.js';
+import { CheckBatcher } from './check-batch.js';
 import { SpreadRound } from './spread.js';
-import { decodeKeyframes } from '../adapters/keyframe-decode.js';
+import { decodeKeyframes, type DecodeResult, type KeyframeInput } from '../adapters/keyframe-decode.js';
 import { currency, decodeProvenByPicture, newProbeState, runDecode, runLiveness, verdictOf, type CameraProbeState, type LadderContext } from './ladder.js';
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -42,11 +42,12 @@ export interface MonitorDeps {
   ladder: () => LadderContext;
   offlineAfter: () => number;
   decodeEnabled: () => boolean;
-  /** decode checks that share one ffmpeg process (DecodeBatcher): at most this many (default 1) */
+  /** how many cameras an ffmpeg may start with within the memory budget (MemoryGate); absent: no rule */
+  ffmpegMemory?: { room(wanted: number): number; take(n: number): () => void } | undefined;
+  /** decode checks that share one ffmpeg process (CheckBatcher): at most this many (default 1) */
   decodeGroupSize?: (() => number) | undefined;
-  /** the picture rung (absent: no picture checks) */
-  picture?: ((probe: CameraProbeState) => Promise<PictureOutcome>) | undefined;
-  pictureQueue?: PQueue | undefined;
+  /** the picture rung (absent: no picture checks); it queues for its own ffmpeg, `started` when that starts */
+  picture?: ((probe: CameraProbeState, started: () => void) => Promise<PictureOutcome>) | undefined;
   /** drift of a camera's clock beyond which a warning is logged (once per camera until it is back within) */
   clockDriftWarnMs: () => number;
   sink: MonitorSink;
@@ -60,11 +61,11 @@ export interface MonitorDeps {
 export class CameraMonitor {
   readonly cameras = new Map<string, CameraRecord>();
 
-  private readonly decoder: DecodeBatcher;
+  private readonly decoder: CheckBatcher<KeyframeInput, DecodeResult>;
 
   constructor(private readonly deps: MonitorDeps) {
     this.stats = new CheckStats(deps.now);
-    this.decoder = new DecodeBatcher({ queue: deps.ffmpeg, groupSize: deps.decodeGroupSize ?? (() => 1), gatherMs: 1000, decode: decodeKeyframes });
+    this.decoder = new CheckBatcher({ queue: deps.ffmpeg, groupSize: deps.decodeGroupSize ?? (() => 1), gatherMs: 1000, run: decodeKeyframes, failed: (detail): DecodeResult => ({ ok: false, ms: 0, reason: 'no_video', detail }), memory: deps.ffmpegMemory });
   }
 
   /** Adds or updates a camera. A changed target forgets what was learnt from the old one. */
@@ -165,7 +166,7 @@ export class CameraMonitor {
     const probe = rec.probe;
     const ticket = this.stats.enter('decode');
     try {
-      probe.decode = await runDecode(probe, ctx, (input, deadlineMs) => this.decoder.decode(input, deadlineMs, ticket.start));
+      probe.decode = await runDecode(probe, ctx, (input, deadlineMs) => this.decoder.check(input, deadlineMs, ticket.start));
     } finally {
       ticket.end();
     }
@@ -211,8 +212,13 @@ export class CameraMonitor {
         if (probe.decode && !probe.decode.ok) return this.applyIfCurrent(rec, probe, decoding);
         const picture = this.deps.picture;
         const before = probe.faults;
-        const queue = this.deps.pictureQueue ?? this.deps.ffmpeg;
-        const outcome = await this.stats.track('picture', (run) => queue.add(run), () => picture(probe));
+        const ticket = this.stats.enter('picture');
+        let outcome: PictureOutcome;
+        try {
+          outcome = await picture(probe, ticket.start);
+        } finally {
+          ticket.end();
+        }
         probe.picture = outcome.rung;
         probe.faults = outcome.faults;
         decodeProvenByPicture(probe, ctx, outcome.rung, outcome.metrics !== null);

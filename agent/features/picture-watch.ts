@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { RungResult } from '../../protocols/index.js';
 import type { PictureSettings, PictureThresholds } from '../../config/picture.js';
-import { analysePicture, type PictureMetrics } from '../adapters/picture.js';
+import { analysePicture, type PictureInput, type PictureMetrics, type PictureResult } from '../adapters/picture.js';
 import { faultsOf, inNightWindow, judgePicture, pictureRung, type PictureFault, type Verdict } from './picture-faults.js';
 
 /** What the agent keeps per camera between picture checks (on disk, so a restart keeps it). */
@@ -45,6 +45,8 @@ export class PictureWatch {
       thresholdsOf: (cameraId: string) => PictureThresholds;
       log: Logger;
       now: () => number;
+      /** runs the analysis (the agent: in a group of cameras sharing one ffmpeg); `started` when its ffmpeg starts. Default: an ffmpeg of its own */
+      analyse?: (input: PictureInput, deadlineMs: number, started: () => void) => Promise<PictureResult>;
     },
   ) {
     mkdirSync(deps.dir, { recursive: true });
@@ -83,22 +85,17 @@ export class PictureWatch {
     for (const ext of ['json', 'png']) rmSync(this.file(id, ext), { force: true });
   }
 
-  async check(cameraId: string, url: string, secrets: string[]): Promise<PictureOutcome> {
+  async check(cameraId: string, url: string, secrets: string[], started: () => void = () => undefined): Promise<PictureOutcome> {
     const s = this.deps.settings();
     const mem = this.memory(cameraId);
     const refFile = this.file(cameraId, 'png');
     const candidate = `${refFile}.new.png`;
     // a reference frame removed from disk is captured again rather than failing every check
     if (mem.hasReference && !existsSync(refFile)) mem.hasReference = false;
-    const r = await analysePicture({
-      url,
-      seconds: s.seconds,
-      keyframes: s.keyframes,
-      deadlineMs: s.deadlineMs,
-      secrets,
-      referencePng: mem.hasReference ? refFile : undefined,
-      captureReferenceTo: mem.hasReference ? undefined : candidate,
-    });
+    const input: PictureInput = { url, secrets, referencePng: mem.hasReference ? refFile : undefined, captureReferenceTo: mem.hasReference ? undefined : candidate };
+    const r = this.deps.analyse
+      ? await this.deps.analyse(input, s.deadlineMs, started)
+      : await (started(), analysePicture({ ...input, seconds: s.seconds, keyframes: s.keyframes, deadlineMs: s.deadlineMs }));
     if (!r.ok) {
       rmSync(candidate, { force: true });
       return { rung: { rung: 'picture', ok: false, ms: Math.round(r.ms), reason: r.reason === 'timeout' ? 'timeout' : 'no_video', detail: r.detail, at: new Date().toISOString() }, faults: mem.confirmed, verdicts: [], metrics: null };

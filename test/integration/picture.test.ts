@@ -5,7 +5,10 @@ import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pictureSettings } from '../../config/picture.js';
+import PQueue from 'p-queue';
 import { PictureWatch } from '../../agent/features/picture-watch.js';
+import { CheckBatcher } from '../../agent/features/check-batch.js';
+import { analysePictures, type PictureInput, type PictureResult } from '../../agent/adapters/picture.js';
 import { startRtspServer, type RtspServer } from '../../scripts/sim/rtsp-server.js';
 import { CLI } from '../support/agent-process.js';
 import { makeClips } from '../support/fault-clips.js';
@@ -87,4 +90,41 @@ describe('picture check on real streams', () => {
     judge('shifted', got, ['scene_changed']);
     expect(got).toEqual(['scene_changed']);
   }, 60_000);
+
+  it('picture: cameras checked together in one ffmpeg are judged as alone; a camera that fails is pinned, the rest judged', async () => {
+    const settings = pictureSettings.parse({ seconds: 3, baselineChecks: 2, nightFrom: '00:00', nightTo: '00:00' });
+    const runs: number[] = [];
+    const batcher = new CheckBatcher<PictureInput, PictureResult>({
+      queue: new PQueue({ concurrency: 1 }),
+      groupSize: () => 16,
+      gatherMs: 300,
+      run: (inputs, deadlineMs) => {
+        runs.push(inputs.length);
+        return analysePictures(inputs, settings, deadlineMs);
+      },
+      failed: (detail) => ({ ok: false, ms: 0, reason: 'no_video', detail }),
+    });
+    const grouped = new PictureWatch({ dir: mkdtempSync(path.join(os.tmpdir(), 'xl-pic-group-')), settings: () => settings, thresholdsOf: () => settings.thresholds, log: pino({ level: 'silent' }), now: () => Date.parse('2026-11-27T12:00:00'), analyse: (input, deadlineMs, started) => batcher.check(input, deadlineMs, started) });
+    const streams = [...MATRIX, ['nope', []] as [string, string[]]];
+    // twice: the first round captures each camera's reference frame, the second compares against it
+    for (const round of [1, 2]) {
+      runs.length = 0;
+      const outcomes = await Promise.all(streams.map(([stream]) => grouped.check(`cam-${stream}`, rtsp.url(`/${stream}`), [])));
+      // one group for all (inside it, the run that stops at the camera it cannot open is run again without it)
+      expect(runs).toEqual([streams.length]);
+      streams.forEach(([stream, expected], i) => {
+        const r = outcomes[i]!;
+        if (stream === 'nope') {
+          expect(r.rung).toMatchObject({ ok: false, reason: 'no_video' });
+          expect(r.rung.detail).toMatch(/ffmpeg: .*404|Not Found|Server returned/i);
+          return;
+        }
+        const got = r.faults.map((f) => f.fault).sort();
+        judge(`${stream} (grouped, round ${round})`, got, expected);
+        expect(got, stream).toEqual([...expected].sort());
+        expect(r.metrics!.frames, stream).toBeGreaterThanOrEqual(1);
+        if (round === 2 && stream === 'healthy') expect(r.metrics!.ssim!).toBeGreaterThan(0.85);
+      });
+    }
+  }, 90_000);
 });

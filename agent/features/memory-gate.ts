@@ -1,0 +1,72 @@
+/**
+ * Admits cameras into ffmpeg runs within the memory budget. What an ffmpeg
+ * costs grows with the cameras it checks at once (each input holds its
+ * decoder's frames until the run ends, and a run lasts until its slowest
+ * camera's keyframe), so the unit here is an input, not a process. The cost
+ * of one is learnt from the agent's process tree: its children's memory
+ * (PSS) over the inputs running. A group starts with as many cameras as fit
+ * beside the agent's own memory and the inputs already running; one camera
+ * always may start when none runs, so checks never stall.
+ */
+export class MemoryGate {
+  private running = 0;
+  private perInputMb: number;
+
+  constructor(
+    private readonly deps: {
+      /** what the agent and its ffmpeg may use together (MB); 0: no rule */
+      budgetMb: () => number;
+      /** the agent process's own memory now (MB, PSS); undefined where it cannot be read */
+      selfMb: () => number | undefined;
+      /** the agent's and its children's memory now (MB, PSS) */
+      treeMb: () => number | undefined;
+      /** the cost of one input until one is measured (MB) */
+      initialPerInputMb?: number;
+    },
+  ) {
+    this.perInputMb = deps.initialPerInputMb ?? 15;
+  }
+
+  /** inputs of ffmpeg runs going on now */
+  get inputs(): number {
+    return this.running;
+  }
+
+  /** what one input is taken to cost (MB) */
+  get perInput(): number {
+    return this.perInputMb;
+  }
+
+  /** How many of `wanted` cameras may start now (0 when none fit; at least one when nothing runs). */
+  room(wanted: number): number {
+    const budget = this.deps.budgetMb();
+    if (budget <= 0) return wanted;
+    const self = this.deps.selfMb();
+    if (self === undefined) return wanted;
+    const fit = Math.floor((budget - self) / this.perInputMb) - this.running;
+    return Math.max(this.running === 0 ? 1 : 0, Math.min(wanted, fit));
+  }
+
+  /** Counts `n` inputs running until the function returned is called. */
+  take(n: number): () => void {
+    this.running += n;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.running -= n;
+    };
+  }
+
+  /** Learns the cost of one input from the children's memory now (call it every few seconds). */
+  sample(): void {
+    if (this.running < 2) return;
+    const self = this.deps.selfMb();
+    const tree = this.deps.treeMb();
+    if (self === undefined || tree === undefined || tree <= self) return;
+    const seen = (tree - self) / this.running;
+    // runs that just started have not grown yet: rise fast, fall slowly
+    const next = seen > this.perInputMb ? seen : this.perInputMb * 0.9 + seen * 0.1;
+    this.perInputMb = Math.min(500, Math.max(2, next));
+  }
+}
