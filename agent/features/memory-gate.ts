@@ -4,7 +4,7 @@
  * decoder's frames until the run ends, and a run lasts until its slowest
  * camera's keyframe), so the unit here is an input, not a process. The cost
  * of one is learnt from the agent's process tree: its children's memory
- * (PSS) over the inputs running. A group starts with as many cameras as fit
+ * (PSS) over the inputs running, the highest lately. A group starts with as many cameras as fit
  * beside the agent's own memory and the inputs already running; one camera
  * always may start when none runs, so checks never stall.
  */
@@ -58,15 +58,16 @@ export class MemoryGate {
     };
   }
 
-  /** Learns the cost of one input from the children's memory now (call it every few seconds). */
+  /** Learns the cost of one input from the children's memory now (call it every 2 s). */
   sample(): void {
     if (this.running < 2) return;
     const self = this.deps.selfMb();
     const tree = this.deps.treeMb();
     if (self === undefined || tree === undefined || tree <= self) return;
     const seen = (tree - self) / this.running;
-    // runs that just started have not grown yet: rise fast, fall slowly
-    const next = seen > this.perInputMb ? seen : this.perInputMb * 0.9 + seen * 0.1;
+    // runs that just started have not grown yet, so what one sample sees is an average below a grown input's
+    // cost: the highest seen lately counts, fading by 2% a sample (half in about a minute at one sample each 2 s)
+    const next = Math.max(seen, this.perInputMb * 0.98);
     this.perInputMb = Math.min(500, Math.max(2, next));
   }
 }
