@@ -69,3 +69,27 @@ export function processTreePssMb(): number | undefined {
     return undefined;
   }
 }
+
+/**
+ * Each live child's anonymous memory (MB: its own heap and frames, not the
+ * libraries it shares with the others) and how many inputs it reads (its
+ * `-i` arguments). Linux only: undefined where /proc cannot be read.
+ */
+export function childrenAnonMb(): Array<{ anonMb: number; inputs: number }> | undefined {
+  try {
+    const out: Array<{ anonMb: number; inputs: number }> = [];
+    for (const c of children()) {
+      try {
+        const rollup = readFileSync(`/proc/${c.pid}/smaps_rollup`, 'latin1');
+        const kb = Number(/^Pss_Anon:\s+(\d+)/m.exec(rollup)?.[1] ?? /^Private_Dirty:\s+(\d+)/m.exec(rollup)?.[1] ?? 0);
+        const inputs = readFileSync(`/proc/${c.pid}/cmdline`, 'latin1').split('\0').filter((a) => a === '-i').length;
+        out.push({ anonMb: kb / 1024, inputs });
+      } catch {
+        // ended while we looked
+      }
+    }
+    return out;
+  } catch {
+    return undefined;
+  }
+}

@@ -2,15 +2,22 @@
  * Admits cameras into ffmpeg runs within the memory budget. What an ffmpeg
  * costs grows with the cameras it checks at once (each input holds its
  * decoder's frames until the run ends, and a run lasts until its slowest
- * camera's keyframe), so the unit here is an input, not a process. The cost
- * of one is learnt from the agent's process tree: its children's memory
- * (PSS) over the inputs running, the highest lately. A group starts with as many cameras as fit
- * beside the agent's own memory and the inputs already running; one camera
- * always may start when none runs, so checks never stall.
+ * camera's keyframe), so the unit here is an input, not a process. An input
+ * costs little while it waits for its keyframe and most once it decodes, and
+ * the inputs of a run decode at different moments: an average over every
+ * running input understates what they take when several decode at once. So
+ * the cost of one is learnt per run: a run's own memory (its heap and frames,
+ * not the libraries every ffmpeg shares) over its inputs, the highest seen
+ * lately; the shared libraries count once. A group starts with as many
+ * cameras as fit beside the agent's own memory, the shared part and the
+ * inputs already running; one camera always may start when none runs, so
+ * checks never stall.
  */
 export class MemoryGate {
   private running = 0;
   private perInputMb: number;
+  /** memory the ffmpeg processes share (their libraries), as last seen while some ran */
+  private sharedMb = 0;
 
   constructor(
     private readonly deps: {
@@ -20,6 +27,8 @@ export class MemoryGate {
       selfMb: () => number | undefined;
       /** the agent's and its children's memory now (MB, PSS) */
       treeMb: () => number | undefined;
+      /** each running child's own (anonymous) memory and inputs */
+      children: () => Array<{ anonMb: number; inputs: number }> | undefined;
       /** the cost of one input until one is measured (MB) */
       initialPerInputMb?: number;
     },
@@ -43,7 +52,7 @@ export class MemoryGate {
     if (budget <= 0) return wanted;
     const self = this.deps.selfMb();
     if (self === undefined) return wanted;
-    const fit = Math.floor((budget - self) / this.perInputMb) - this.running;
+    const fit = Math.floor((budget - self - this.sharedMb) / this.perInputMb) - this.running;
     return Math.max(this.running === 0 ? 1 : 0, Math.min(wanted, fit));
   }
 
@@ -58,16 +67,15 @@ export class MemoryGate {
     };
   }
 
-  /** Learns the cost of one input from the children's memory now (call it every 2 s). */
+  /** Learns the cost of one input from the running children's memory (call it every 2 s). */
   sample(): void {
-    if (this.running < 2) return;
+    const kids = this.deps.children()?.filter((c) => c.inputs > 0);
+    if (!kids || kids.length === 0) return;
+    const seen = Math.max(...kids.map((c) => c.anonMb / c.inputs));
+    // the highest lately counts, fading by 2% a sample (half in about a minute at one sample each 2 s)
+    this.perInputMb = Math.min(500, Math.max(1, seen, this.perInputMb * 0.98));
     const self = this.deps.selfMb();
     const tree = this.deps.treeMb();
-    if (self === undefined || tree === undefined || tree <= self) return;
-    const seen = (tree - self) / this.running;
-    // runs that just started have not grown yet, so what one sample sees is an average below a grown input's
-    // cost: the highest seen lately counts, fading by 2% a sample (half in about a minute at one sample each 2 s)
-    const next = Math.max(seen, this.perInputMb * 0.98);
-    this.perInputMb = Math.min(500, Math.max(2, next));
+    if (self !== undefined && tree !== undefined) this.sharedMb = Math.max(0, tree - self - kids.reduce((a, c) => a + c.anonMb, 0));
   }
 }

@@ -4,24 +4,28 @@ import { MemoryGate } from '../../agent/features/memory-gate.js';
 import { CheckBatcher } from '../../agent/features/check-batch.js';
 
 describe('memory gate', () => {
-  it('memory gate: cameras fit beside the agent and the inputs running, at the cost learnt per input; one always when none runs', () => {
+  it('memory gate: cameras fit beside the agent, the shared libraries and the inputs running, at the highest per-input cost a run showed', () => {
     let self = 150;
     let tree = 150;
-    const gate = new MemoryGate({ budgetMb: () => 450, selfMb: () => self, treeMb: () => tree, initialPerInputMb: 15 });
+    let kids: Array<{ anonMb: number; inputs: number }> = [];
+    const gate = new MemoryGate({ budgetMb: () => 450, selfMb: () => self, treeMb: () => tree, children: () => kids, initialPerInputMb: 15 });
     // (450 - 150) / 15 = 20 inputs
     expect(gate.room(8)).toBe(8);
     const a = gate.take(8);
     const b = gate.take(8);
     expect(gate.room(8)).toBe(4);
-    // the children take 25 MB per input: the cost rises at once, and fewer fit
-    tree = 150 + 16 * 25;
+    // one run has decoded (8 inputs, 200 MB of its own: 25 each), the other still waits for keyframes (8 MB);
+    // the average (13 MB) would let more in: the run that decoded sets the cost; the libraries (40 MB) count once
+    kids = [{ anonMb: 200, inputs: 8 }, { anonMb: 8, inputs: 8 }];
+    tree = self + 40 + 208;
     gate.sample();
     expect(gate.perInput).toBe(25);
+    // (450 - 150 - 40) / 25 = 10 inputs, 16 running
     expect(gate.room(8)).toBe(0);
     a();
     a(); // twice is once
     expect(gate.inputs).toBe(8);
-    expect(gate.room(8)).toBe(4);
+    expect(gate.room(8)).toBe(2);
     b();
     // the agent alone over the budget: still one camera at a time, never none
     self = 600;
@@ -29,25 +33,28 @@ describe('memory gate', () => {
     const c = gate.take(1);
     expect(gate.room(8)).toBe(0);
     c();
-    // cheaper inputs lower the cost slowly (runs that just started have not grown yet): 2% a sample
+    // cheaper runs lower the cost slowly: 2% a sample, down to what runs show
     self = 150;
-    const d = gate.take(10);
-    tree = 150 + 10 * 5;
+    kids = [{ anonMb: 50, inputs: 10 }];
+    tree = self + 40 + 50;
     gate.sample();
     expect(gate.perInput).toBeCloseTo(24.5, 5);
     for (let i = 0; i < 200; i++) gate.sample();
     expect(gate.perInput).toBe(5);
-    d();
+    // no child running: nothing learnt
+    kids = [];
+    gate.sample();
+    expect(gate.perInput).toBe(5);
   });
 
   it('memory gate: no budget or no /proc: the group size alone', () => {
-    expect(new MemoryGate({ budgetMb: () => 0, selfMb: () => 100, treeMb: () => 100 }).room(8)).toBe(8);
-    expect(new MemoryGate({ budgetMb: () => 450, selfMb: () => undefined, treeMb: () => undefined }).room(8)).toBe(8);
+    expect(new MemoryGate({ budgetMb: () => 0, selfMb: () => 100, treeMb: () => 100, children: () => [] }).room(8)).toBe(8);
+    expect(new MemoryGate({ budgetMb: () => 450, selfMb: () => undefined, treeMb: () => undefined, children: () => undefined }).room(8)).toBe(8);
   });
 
   it('check batcher: a group starts with the cameras that fit in memory; the rest wait for the next run', async () => {
-    let self = 100;
-    const gate = new MemoryGate({ budgetMb: () => 160, selfMb: () => self, treeMb: () => self, initialPerInputMb: 20 });
+    const self = 100;
+    const gate = new MemoryGate({ budgetMb: () => 160, selfMb: () => self, treeMb: () => self, children: () => [], initialPerInputMb: 20 });
     const groups: number[] = [];
     const running: number[] = [];
     const batcher = new CheckBatcher<string, string>({
