@@ -9,6 +9,12 @@ interface Waiting<I, R> {
   resolve: (r: R) => void;
 }
 
+/** How many cameras may start within the memory budget (MemoryGate), and counting them while they run. */
+export interface Admission {
+  room(wanted: number): number;
+  take(n: number): () => void;
+}
+
 /** Where a group's process runs: a queue slot (p-queue's add, or slots nested). */
 export interface Slots {
   add<T>(job: () => Promise<T>): Promise<T>;
@@ -38,7 +44,7 @@ export class CheckBatcher<I, R> {
       /** the result of a check whose group could not run */
       failed: (detail: string) => R;
       /** how many cameras may start within the memory budget (MemoryGate); absent: the group size */
-      memory?: { room(wanted: number): number; take(n: number): () => void } | undefined;
+      memory?: Admission | undefined;
     },
   ) {}
 

@@ -7,7 +7,7 @@ import type { PictureFault } from './picture-faults.js';
 import type { PictureOutcome } from './picture-watch.js';
 import { checkRecording } from './recording-check.js';
 import { CheckStats, type CheckKind } from './check-stats.js';
-import { CheckBatcher } from './check-batch.js';
+import { CheckBatcher, type Admission } from './check-batch.js';
 import { SpreadRound } from './spread.js';
 import { decodeKeyframes, type DecodeResult, type KeyframeInput } from '../adapters/keyframe-decode.js';
 import { currency, decodeProvenByPicture, newProbeState, runDecode, runLiveness, verdictOf, type CameraProbeState, type LadderContext } from './ladder.js';
@@ -43,7 +43,7 @@ export interface MonitorDeps {
   offlineAfter: () => number;
   decodeEnabled: () => boolean;
   /** how many cameras an ffmpeg may start with within the memory budget (MemoryGate); absent: no rule */
-  ffmpegMemory?: { room(wanted: number): number; take(n: number): () => void } | undefined;
+  ffmpegMemory?: Admission | undefined;
   /** decode checks that share one ffmpeg process (CheckBatcher): at most this many (default 1) */
   decodeGroupSize?: (() => number) | undefined;
   /** the picture rung (absent: no picture checks); it queues for its own ffmpeg, `started` when that starts */
