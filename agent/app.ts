@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
 import { reapOrphans } from './adapters/child-reaper.js';
-import { childrenAnonMb, processPssMb, processTreeCpuMs, processTreePssMb } from './adapters/process-tree.js';
+import { childrenMemory, processPssMb, processTreeCpuMs, processTreePssMb } from './adapters/process-tree.js';
 import { FfmpegGovernor } from './features/ffmpeg-governor.js';
 import { MemoryGate } from './features/memory-gate.js';
 import { Journal } from './adapters/journal.js';
@@ -125,7 +125,7 @@ export class AgentApp {
       os.cpus().length,
     );
     // cameras checked at once by ffmpeg (decode and picture) are sized by the memory they take
-    this.memoryGate = new MemoryGate({ budgetMb: () => this.config.checks.memoryBudgetMb, selfMb: processPssMb, treeMb: processTreePssMb, children: childrenAnonMb });
+    this.memoryGate = new MemoryGate({ budgetMb: () => this.config.checks.memoryBudgetMb, selfMb: processPssMb, children: childrenMemory });
     // picture checks share ffmpeg processes as decode checks do: a process takes a slot of the picture queue and one of checks.maxFfmpeg
     const pictureBatcher = new CheckBatcher<PictureInput, PictureResult>({
       memory: this.memoryGate,

@@ -71,19 +71,22 @@ export function processTreePssMb(): number | undefined {
 }
 
 /**
- * Each live child's anonymous memory (MB: its own heap and frames, not the
- * libraries it shares with the others) and how many inputs it reads (its
- * `-i` arguments). Linux only: undefined where /proc cannot be read.
+ * Each live child's memory (MB): its PSS, and of that its anonymous part (its
+ * own heap and frames, not the libraries it shares with the others), and how
+ * many inputs it reads (its `-i` arguments). Linux only: undefined where
+ * /proc cannot be read.
  */
-export function childrenAnonMb(): Array<{ anonMb: number; inputs: number }> | undefined {
+export function childrenMemory(): Array<{ pssMb: number; anonMb: number; inputs: number }> | undefined {
   try {
-    const out: Array<{ anonMb: number; inputs: number }> = [];
+    const out: Array<{ pssMb: number; anonMb: number; inputs: number }> = [];
     for (const c of children()) {
       try {
         const rollup = readFileSync(`/proc/${c.pid}/smaps_rollup`, 'latin1');
-        const kb = Number(/^Pss_Anon:\s+(\d+)/m.exec(rollup)?.[1] ?? /^Private_Dirty:\s+(\d+)/m.exec(rollup)?.[1] ?? 0);
+        const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(rollup)?.[1] ?? NaN);
+        const pss = kb('Pss');
+        const anon = Number.isNaN(kb('Pss_Anon')) ? kb('Private_Dirty') : kb('Pss_Anon');
         const inputs = readFileSync(`/proc/${c.pid}/cmdline`, 'latin1').split('\0').filter((a) => a === '-i').length;
-        out.push({ anonMb: kb / 1024, inputs });
+        out.push({ pssMb: (pss || 0) / 1024, anonMb: (anon || 0) / 1024, inputs });
       } catch {
         // ended while we looked
       }

@@ -25,10 +25,8 @@ export class MemoryGate {
       budgetMb: () => number;
       /** the agent process's own memory now (MB, PSS); undefined where it cannot be read */
       selfMb: () => number | undefined;
-      /** the agent's and its children's memory now (MB, PSS) */
-      treeMb: () => number | undefined;
-      /** each running child's own (anonymous) memory and inputs */
-      children: () => Array<{ anonMb: number; inputs: number }> | undefined;
+      /** each running child's memory (PSS), its own (anonymous) part, and its inputs */
+      children: () => Array<{ pssMb: number; anonMb: number; inputs: number }> | undefined;
       /** the cost of one input until one is measured (MB) */
       initialPerInputMb?: number;
     },
@@ -74,8 +72,7 @@ export class MemoryGate {
     const seen = Math.max(...kids.map((c) => c.anonMb / c.inputs));
     // the highest lately counts, fading by 2% a sample (half in about a minute at one sample each 2 s)
     this.perInputMb = Math.min(500, Math.max(1, seen, this.perInputMb * 0.98));
-    const self = this.deps.selfMb();
-    const tree = this.deps.treeMb();
-    if (self !== undefined && tree !== undefined) this.sharedMb = Math.max(0, tree - self - kids.reduce((a, c) => a + c.anonMb, 0));
+    // what is not a child's own is the libraries they share, their PSS shares of it adding up to it once
+    this.sharedMb = kids.reduce((a, c) => a + Math.max(0, c.pssMb - c.anonMb), 0);
   }
 }

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { childrenAnonMb, processTreeCpuMs, processTreePssMb } from '../../agent/adapters/process-tree.js';
+import { childrenMemory, processTreeCpuMs, processTreePssMb } from '../../agent/adapters/process-tree.js';
 
 // what the ffmpeg governor measures: the CPU and memory of this process and its children, from /proc
 describe('process tree', () => {
@@ -22,14 +22,15 @@ describe('process tree', () => {
     // two inputs; the second one grows a 32 MB buffer of its own
     const child = spawn('ffmpeg', ['-v', 'quiet', '-f', 'lavfi', '-i', 'testsrc=size=320x180:rate=5', '-f', 'lavfi', '-i', 'testsrc=size=3840x2160:rate=5', '-filter_complex', '[0:v][1:v]hstack=shortest=1', '-f', 'null', '-']);
     try {
-      let seen: Array<{ anonMb: number; inputs: number }> = [];
+      let seen: Array<{ pssMb: number; anonMb: number; inputs: number }> = [];
       for (let k = 0; k < 50 && !seen.some((c) => c.inputs === 2 && c.anonMb > 30); k++) {
         await new Promise((r) => setTimeout(r, 100));
-        seen = childrenAnonMb() ?? [];
+        seen = childrenMemory() ?? [];
       }
       const mine = seen.find((c) => c.inputs === 2);
       expect(mine, JSON.stringify(seen)).toBeDefined();
       expect(mine!.anonMb).toBeGreaterThan(30);
+      expect(mine!.pssMb).toBeGreaterThanOrEqual(mine!.anonMb);
     } finally {
       child.kill('SIGKILL');
     }

@@ -6,9 +6,8 @@ import { CheckBatcher } from '../../agent/features/check-batch.js';
 describe('memory gate', () => {
   it('memory gate: cameras fit beside the agent, the shared libraries and the inputs running, at the highest per-input cost a run showed', () => {
     let self = 150;
-    let tree = 150;
-    let kids: Array<{ anonMb: number; inputs: number }> = [];
-    const gate = new MemoryGate({ budgetMb: () => 450, selfMb: () => self, treeMb: () => tree, children: () => kids, initialPerInputMb: 15 });
+    let kids: Array<{ pssMb: number; anonMb: number; inputs: number }> = [];
+    const gate = new MemoryGate({ budgetMb: () => 450, selfMb: () => self, children: () => kids, initialPerInputMb: 15 });
     // (450 - 150) / 15 = 20 inputs
     expect(gate.room(8)).toBe(8);
     const a = gate.take(8);
@@ -16,8 +15,7 @@ describe('memory gate', () => {
     expect(gate.room(8)).toBe(4);
     // one run has decoded (8 inputs, 200 MB of its own: 25 each), the other still waits for keyframes (8 MB);
     // the average (13 MB) would let more in: the run that decoded sets the cost; the libraries (40 MB) count once
-    kids = [{ anonMb: 200, inputs: 8 }, { anonMb: 8, inputs: 8 }];
-    tree = self + 40 + 208;
+    kids = [{ pssMb: 220, anonMb: 200, inputs: 8 }, { pssMb: 28, anonMb: 8, inputs: 8 }];
     gate.sample();
     expect(gate.perInput).toBe(25);
     // (450 - 150 - 40) / 25 = 10 inputs, 16 running
@@ -35,8 +33,7 @@ describe('memory gate', () => {
     c();
     // cheaper runs lower the cost slowly: 2% a sample, down to what runs show
     self = 150;
-    kids = [{ anonMb: 50, inputs: 10 }];
-    tree = self + 40 + 50;
+    kids = [{ pssMb: 90, anonMb: 50, inputs: 10 }];
     gate.sample();
     expect(gate.perInput).toBeCloseTo(24.5, 5);
     for (let i = 0; i < 200; i++) gate.sample();
@@ -48,13 +45,13 @@ describe('memory gate', () => {
   });
 
   it('memory gate: no budget or no /proc: the group size alone', () => {
-    expect(new MemoryGate({ budgetMb: () => 0, selfMb: () => 100, treeMb: () => 100, children: () => [] }).room(8)).toBe(8);
-    expect(new MemoryGate({ budgetMb: () => 450, selfMb: () => undefined, treeMb: () => undefined, children: () => undefined }).room(8)).toBe(8);
+    expect(new MemoryGate({ budgetMb: () => 0, selfMb: () => 100, children: () => [] }).room(8)).toBe(8);
+    expect(new MemoryGate({ budgetMb: () => 450, selfMb: () => undefined, children: () => undefined }).room(8)).toBe(8);
   });
 
   it('check batcher: a group starts with the cameras that fit in memory; the rest wait for the next run', async () => {
     const self = 100;
-    const gate = new MemoryGate({ budgetMb: () => 160, selfMb: () => self, treeMb: () => self, children: () => [], initialPerInputMb: 20 });
+    const gate = new MemoryGate({ budgetMb: () => 160, selfMb: () => self, children: () => [], initialPerInputMb: 20 });
     const groups: number[] = [];
     const running: number[] = [];
     const batcher = new CheckBatcher<string, string>({
