@@ -16,6 +16,8 @@ import { MqttConnection } from '../platform/mqtt-client.js';
 import { Outbox, type OutboxRecord } from './features/outbox.js';
 import { PictureWatch } from './features/picture-watch.js';
 import { CheckBatcher } from './features/check-batch.js';
+import { KeyframeReader } from './features/keyframe-reader.js';
+import { grabKeyframes } from './adapters/keyframe-grab.js';
 import { analysePictures, type PictureInput, type PictureResult } from './adapters/picture.js';
 import type { ConfigStore } from './features/config-store.js';
 import { RemoteConfig } from './features/remote-config.js';
@@ -59,6 +61,7 @@ export class AgentApp {
   private readonly sockets: PQueue;
   private readonly ffmpeg: PQueue;
   private readonly pictureQueue: PQueue;
+  private readonly streams: PQueue;
   readonly pictures: PictureWatch;
   /** the discovered cameras, kept across restarts */
   private readonly known: KnownCameras;
@@ -114,7 +117,8 @@ export class AgentApp {
         max: () => this.config.checks.maxFfmpeg,
         waiting: () => {
           const s = this.monitor.stats.snapshot();
-          return s.decode.queued + s.picture.queued;
+          // checks whose keyframes were read and wait for ffmpeg wait as much as those not started
+          return s.decode.queued + s.picture.queued + this.monitor.decodesWaitingForFfmpeg + pictureBatcher.queued;
         },
         apply: (limit) => {
           this.ffmpeg.concurrency = limit;
@@ -135,13 +139,22 @@ export class AgentApp {
       run: (inputs, deadlineMs) => analysePictures(inputs, this.config.checks.picture, deadlineMs),
       failed: (detail) => ({ ok: false, ms: 0, reason: 'no_video', detail }),
     });
+    // the agent reads streams up to their keyframes itself: waiting costs a socket, not a decoder
+    this.streams = new PQueue({ concurrency: config.checks.maxStreams });
+    const reader = new KeyframeReader({
+      slots: this.streams,
+      grab: grabKeyframes,
+      picture: () => this.config.checks.picture,
+      enabled: () => this.config.checks.streamReader === 'agent',
+    });
+    const analyse = reader.pictures((input, deadlineMs, started) => pictureBatcher.check(input, deadlineMs, started));
     this.pictures = new PictureWatch({
       dir: path.join(config.stateDir, config.agentId, 'pictures'),
       settings: () => this.config.checks.picture,
       thresholdsOf: (id) => ({ ...this.config.checks.picture.thresholds, ...this.config.cameras.find((c) => (c.id ?? c.gbId) === id)?.picture }),
       log: log.child({ module: 'picture' }),
       now,
-      analyse: (input, deadlineMs, started) => pictureBatcher.check(input, deadlineMs, started),
+      analyse,
     });
     this.monitor = new CameraMonitor({
       log: log.child({ module: 'monitor' }),
@@ -150,6 +163,7 @@ export class AgentApp {
       ffmpeg: this.ffmpeg,
       decodeGroupSize: () => this.config.checks.decodeGroup,
       ffmpegMemory: this.memoryGate,
+      reader,
       ladder: () => ({
         credentials: this.config.credentials,
         livenessDeadlineMs: this.config.checks.livenessDeadlineMs,
@@ -162,7 +176,7 @@ export class AgentApp {
         const ctx = { credentials: this.config.credentials, livenessDeadlineMs: 0, decodeDeadlineMs: 0 };
         const target = pictureUrlOf(probe, ctx);
         if (!target) return { rung: { rung: 'picture', ok: false, ms: 0, reason: 'no_video', detail: 'no stream URI known', at: new Date().toISOString() }, faults: probe.faults, verdicts: [], metrics: null };
-        const outcome = await this.pictures.check(probe.target.id, target.url, target.secrets, started);
+        const outcome = await this.pictures.check(probe.target.id, target.url, target.secrets, started, { allowBasic: target.allowBasic });
         // a verdict names the stream it was measured on: the sub-stream, when there is one
         return { ...outcome, rung: { ...outcome.rung, streamUri: target.publicUrl } };
       },
@@ -310,6 +324,7 @@ export class AgentApp {
     this.sockets.concurrency = effective.checks.maxSockets;
     this.ffmpeg.concurrency = Math.min(this.governor.current, effective.checks.maxFfmpeg);
     this.pictureQueue.concurrency = Math.min(effective.checks.picture.maxConcurrent, effective.checks.maxFfmpeg);
+    this.streams.concurrency = effective.checks.maxStreams;
     const scheduleKeys = (c: AgentConfig) => [c.checks.livenessSchedule, c.checks.decode, c.checks.decodeSchedule, c.checks.picture.enabled, c.checks.picture.schedule, c.checks.recording.enabled, c.checks.recording.schedule, c.discovery.enabled, c.discovery.schedule, c.summaryIntervalSec];
     if (!same(scheduleKeys(prev), scheduleKeys(effective))) {
       await this.stopSchedules();
@@ -406,8 +421,9 @@ export class AgentApp {
     this.sockets.clear();
     this.ffmpeg.clear();
     this.pictureQueue.clear();
+    this.streams.clear();
     const drained = await Promise.race([
-      Promise.all([this.sockets.onIdle(), this.ffmpeg.onIdle(), this.pictureQueue.onIdle()]).then(() => true),
+      Promise.all([this.sockets.onIdle(), this.ffmpeg.onIdle(), this.pictureQueue.onIdle(), this.streams.onIdle()]).then(() => true),
       new Promise<false>((r) => setTimeout(() => r(false), Math.max(0, deadlineMs - 3000)).unref()),
     ]);
     if (!drained) log.warn('checks still running at the stop deadline: abandoned');

@@ -73,6 +73,11 @@ const checkSettings = z
     cpuBudgetPercent: z.number().min(0).max(100).default(50).describe('share of all cores the agent and its ffmpeg processes may use together: the number of ffmpeg at once follows it every 10 s (up while checks wait and the CPU used is under it, down while over); 0: always maxFfmpeg'),
     memoryBudgetMb: z.number().int().min(0).max(65_536).default(450).describe('memory (PSS) the agent and its ffmpeg processes may use together: over it, fewer ffmpeg run at once; 0: no memory rule'),
     maxSockets: z.number().int().min(1).max(4096).default(64).describe('socket checks at once'),
+    streamReader: z
+      .enum(['agent', 'ffmpeg'])
+      .default('agent')
+      .describe('who reads a stream up to its keyframes for the decode and picture checks. agent: our own RTSP session (RTP over TCP, H.264/H.265) waits for them holding only the picture being assembled, and ffmpeg decodes them from a file in a short run (RTSPS, other codecs and servers without RTP over TCP still go to ffmpeg); ffmpeg: ffmpeg opens every stream and holds a decoder while it waits'),
+    maxStreams: z.number().int().min(1).max(1024).default(64).describe('streams the agent reads at once while waiting for keyframes (streamReader agent): a socket and a few hundred KB each, no decoder'),
     picture: pictureSettings.prefault({}).describe('the picture check (video-quality diagnosis)'),
     recording: z
       .object({

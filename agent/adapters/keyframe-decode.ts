@@ -5,7 +5,8 @@ import ffmpeg from 'fluent-ffmpeg';
 import { runMarker } from './child-reaper.js';
 import { runGrouped, type GroupResult, type GroupRun } from './ffmpeg-group.js';
 import { runFfmpeg } from './ffmpeg-run.js';
-import { privateRunDir, rtspInput, type StreamInput } from './stream-input.js';
+import type { GrabbedKeyframes } from './keyframe-grab.js';
+import { keyframeFileInput, privateRunDir, rtspInput, type StreamInput } from './stream-input.js';
 import { parseStreamLines } from './ffmpeg-stream-info.js';
 
 export interface DecodeMetrics {
@@ -24,6 +25,10 @@ export interface KeyframeInput {
   url: string;
   /** secrets to scrub from any message ffmpeg prints */
   secrets: string[];
+  /** the keyframe already read off the stream by the agent (keyframe-grab): ffmpeg decodes it from a file instead of opening `url` */
+  grabbed?: GrabbedKeyframes | undefined;
+  /** the agent's reader may answer a Basic challenge with the URL's login (the camera's config allows it) */
+  allowBasic?: boolean | undefined;
 }
 
 /** stderr lines kept per run: a few per input and the errors; a peer that floods stderr is cut off */
@@ -46,7 +51,10 @@ async function runOnce(inputs: KeyframeInput[], deadlineMs: number): Promise<Gro
   const ioTimeoutUs = Math.max(500_000, Math.floor(deadlineMs * 1000 * 0.8));
   const streams: StreamInput[] = [];
   try {
-    for (const [i, input] of inputs.entries()) streams.push(await rtspInput(input.url, { timeoutUs: ioTimeoutUs, name: `${marker}-${i}`, fastProbe: true }));
+    for (const [i, input] of inputs.entries()) {
+      const name = `${marker}-${i}`;
+      streams.push(input.grabbed ? await keyframeFileInput(input.grabbed, name) : await rtspInput(input.url, { timeoutUs: ioTimeoutUs, name, fastProbe: true }));
+    }
   } catch (err) {
     await Promise.all(streams.map((s) => s.cleanup()));
     throw err;

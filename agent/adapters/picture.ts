@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import ffmpeg from 'fluent-ffmpeg';
-import { privateRunDir, rtspInput, type StreamInput } from './stream-input.js';
+import type { GrabbedKeyframes } from './keyframe-grab.js';
+import { keyframeFileInput, privateRunDir, rtspInput, type StreamInput } from './stream-input.js';
 import { runMarker } from './child-reaper.js';
 import { runGrouped, type GroupResult, type GroupRun } from './ffmpeg-group.js';
 import { runFfmpeg } from './ffmpeg-run.js';
@@ -90,6 +91,10 @@ export interface PictureInput {
   /** RTSP URL with credentials, or a file (tests) */
   url: string;
   secrets: string[];
+  /** the keyframes already read off the stream by the agent (keyframe-grab): ffmpeg decodes them from a file instead of opening `url` */
+  grabbed?: GrabbedKeyframes | undefined;
+  /** the agent's reader may answer a Basic challenge with the URL's login (the camera's config allows it) */
+  allowBasic?: boolean | undefined;
   /** 320×180 reference frame to compare against (scene changed / camera moved) */
   referencePng?: string | undefined;
   /** write the first analysed frame here as the new reference */
@@ -124,7 +129,8 @@ async function runOnce(inputs: PictureInput[], opts: { seconds: number; keyframe
   const streams: StreamInput[] = [];
   try {
     for (const [i, input] of inputs.entries()) {
-      streams.push(input.url.startsWith('rtsp://') ? await rtspInput(input.url, { timeoutUs: ioTimeoutUs, name: `${marker}-${i}`, fastProbe: true }) : { input: input.url, options: [], cleanup: async () => undefined });
+      const kf = input.grabbed;
+      streams.push(kf ? await keyframeFileInput(kf, `${marker}-${i}`) : input.url.startsWith('rtsp://') ? await rtspInput(input.url, { timeoutUs: ioTimeoutUs, name: `${marker}-${i}`, fastProbe: true }) : { input: input.url, options: [], cleanup: async () => undefined });
     }
   } catch (err) {
     await Promise.all(streams.map((s) => s.cleanup()));

@@ -57,3 +57,15 @@ function hasCredentials(url: string): boolean {
     return false;
   }
 }
+
+/**
+ * The input for keyframes our own reader took off a stream: an Annex B file
+ * in the private directory, read by ffmpeg's raw demuxer. `name` (unique
+ * per run) names the file; cleanup removes it.
+ */
+export async function keyframeFileInput(keyframes: { codec: 'h264' | 'h265'; data: Buffer }, name: string): Promise<StreamInput> {
+  const format = keyframes.codec === 'h264' ? 'h264' : 'hevc';
+  const file = path.join(privateRunDir(), `${name}.${format}`);
+  await writeFile(file, keyframes.data, { mode: 0o600 });
+  return { input: file, options: ['-f', format], cleanup: () => rm(file, { force: true }) };
+}

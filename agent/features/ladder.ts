@@ -131,11 +131,16 @@ export function streamOf(st: CameraProbeState, ctx: LadderContext): StreamTarget
   return { url: t.url, candidates: order, pinned: false };
 }
 
+/** Basic sends the password in clear: only to a camera whose config allows it, with the one login it names. */
+function basicAllowed(st: CameraProbeState, stream: StreamTarget): boolean {
+  return st.target.allowBasicAuth === true && stream.pinned && stream.candidates.length === 1;
+}
+
 /** One RTSP rung: DESCRIBE without a login first when none was needed last, then each candidate the server may take. */
 async function rtspRung(st: CameraProbeState, stream: StreamTarget, left: () => number, secrets: string[]): Promise<{ result: RungResult; connected: boolean; refused: boolean }> {
   const target = parseRtspUrl(stream.url);
   // Basic sends the password in clear: only to a camera whose config allows it, with the one login it names
-  const allowBasic = st.target.allowBasicAuth === true && stream.pinned && stream.candidates.length === 1;
+  const allowBasic = basicAllowed(st, stream);
   const attempts: Array<RtspLogin | undefined> = st.rtspLogin === null || stream.candidates.length === 0 ? [undefined, ...stream.candidates] : stream.candidates;
   const t0 = performance.now();
   for (const [i, login] of attempts.entries()) {
@@ -253,7 +258,7 @@ function loginForFfmpeg(st: CameraProbeState): { username: string; password: str
  * the sub-stream when the camera has one (cheaper to decode, enough to judge
  * the picture). `publicUrl` names it without credentials.
  */
-export function pictureUrlOf(st: CameraProbeState, ctx: LadderContext): { url: string; publicUrl: string; secrets: string[] } | undefined {
+export function pictureUrlOf(st: CameraProbeState, ctx: LadderContext): { url: string; publicUrl: string; secrets: string[]; allowBasic: boolean } | undefined {
   const stream = streamOf(st, ctx);
   if (!stream || 'error' in stream) return undefined;
   const sub = st.target.rtspUrl ? undefined : st.inspection?.streams[1]?.uri;
@@ -265,7 +270,7 @@ export function pictureUrlOf(st: CameraProbeState, ctx: LadderContext): { url: s
       // an unusable sub-stream URI: judge the main stream
     }
   }
-  return { url: withCredentials(base, loginForFfmpeg(st)), publicUrl: base, secrets: allSecrets(ctx, st.target) };
+  return { url: withCredentials(base, loginForFfmpeg(st)), publicUrl: base, secrets: allSecrets(ctx, st.target), allowBasic: basicAllowed(st, stream) };
 }
 
 /** How the decode rung decodes: one camera's first keyframe, alone or in a group (CheckBatcher). */
@@ -282,7 +287,7 @@ async function decodeRung(st: CameraProbeState, ctx: LadderContext, decode: Keyf
   const stream = streamOf(st, ctx);
   if (!stream) return rungFail('decode', 0, 'no_video', 'no stream URI known for this camera');
   if ('error' in stream) return rungFail('decode', 0, 'no_video', stream.error);
-  const r = await decode({ url: withCredentials(stream.url, loginForFfmpeg(st)), secrets: allSecrets(ctx, st.target) }, ctx.decodeDeadlineMs);
+  const r = await decode({ url: withCredentials(stream.url, loginForFfmpeg(st)), secrets: allSecrets(ctx, st.target), allowBasic: basicAllowed(st, stream) }, ctx.decodeDeadlineMs);
   if (!r.ok) return rungFail('decode', r.ms, r.reason === 'timeout' ? 'timeout' : r.reason, r.detail, stream.url);
   st.stream = { ...r.metrics, rtspRttMs: st.stream?.rtspRttMs ?? null };
   return rungOk('decode', r.ms, stream.url);

@@ -10,6 +10,7 @@ import { CheckStats, type CheckKind } from './check-stats.js';
 import { CheckBatcher, type Admission } from './check-batch.js';
 import { SpreadRound } from './spread.js';
 import { decodeKeyframes, type DecodeResult, type KeyframeInput } from '../adapters/keyframe-decode.js';
+import type { KeyframeReader, Stage } from './keyframe-reader.js';
 import { currency, decodeProvenByPicture, newProbeState, runDecode, runLiveness, verdictOf, type CameraProbeState, type LadderContext } from './ladder.js';
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -46,6 +47,8 @@ export interface MonitorDeps {
   ffmpegMemory?: Admission | undefined;
   /** decode checks that share one ffmpeg process (CheckBatcher): at most this many (default 1) */
   decodeGroupSize?: (() => number) | undefined;
+  /** the agent reads keyframes off the streams itself and ffmpeg decodes them from files (absent: ffmpeg reads the streams) */
+  reader?: KeyframeReader | undefined;
   /** the picture rung (absent: no picture checks); it queues for its own ffmpeg, `started` when that starts */
   picture?: ((probe: CameraProbeState, started: () => void) => Promise<PictureOutcome>) | undefined;
   /** drift of a camera's clock beyond which a warning is logged (once per camera until it is back within) */
@@ -62,10 +65,18 @@ export class CameraMonitor {
   readonly cameras = new Map<string, CameraRecord>();
 
   private readonly decoder: CheckBatcher<KeyframeInput, DecodeResult>;
+  private readonly decode: Stage<KeyframeInput, DecodeResult>;
 
   constructor(private readonly deps: MonitorDeps) {
     this.stats = new CheckStats(deps.now);
     this.decoder = new CheckBatcher({ queue: deps.ffmpeg, groupSize: deps.decodeGroupSize ?? (() => 1), gatherMs: 1000, run: decodeKeyframes, failed: (detail): DecodeResult => ({ ok: false, ms: 0, reason: 'no_video', detail }), memory: deps.ffmpegMemory });
+    const grouped: Stage<KeyframeInput, DecodeResult> = (input, deadlineMs, started) => this.decoder.check(input, deadlineMs, started);
+    this.decode = deps.reader ? deps.reader.decoder(grouped) : grouped;
+  }
+
+  /** decode checks waiting for an ffmpeg process */
+  get decodesWaitingForFfmpeg(): number {
+    return this.decoder.queued;
   }
 
   /** Adds or updates a camera. A changed target forgets what was learnt from the old one. */
@@ -166,7 +177,7 @@ export class CameraMonitor {
     const probe = rec.probe;
     const ticket = this.stats.enter('decode');
     try {
-      probe.decode = await runDecode(probe, ctx, (input, deadlineMs) => this.decoder.check(input, deadlineMs, ticket.start));
+      probe.decode = await runDecode(probe, ctx, (input, deadlineMs) => this.decode(input, deadlineMs, ticket.start));
     } finally {
       ticket.end();
     }

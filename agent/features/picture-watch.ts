@@ -85,14 +85,14 @@ export class PictureWatch {
     for (const ext of ['json', 'png']) rmSync(this.file(id, ext), { force: true });
   }
 
-  async check(cameraId: string, url: string, secrets: string[], started: () => void = () => undefined): Promise<PictureOutcome> {
+  async check(cameraId: string, url: string, secrets: string[], started: () => void = () => undefined, stream: { allowBasic?: boolean } = {}): Promise<PictureOutcome> {
     const s = this.deps.settings();
     const mem = this.memory(cameraId);
     const refFile = this.file(cameraId, 'png');
     const candidate = `${refFile}.new.png`;
     // a reference frame removed from disk is captured again rather than failing every check
     if (mem.hasReference && !existsSync(refFile)) mem.hasReference = false;
-    const input: PictureInput = { url, secrets, referencePng: mem.hasReference ? refFile : undefined, captureReferenceTo: mem.hasReference ? undefined : candidate };
+    const input: PictureInput = { url, secrets, allowBasic: stream.allowBasic, referencePng: mem.hasReference ? refFile : undefined, captureReferenceTo: mem.hasReference ? undefined : candidate };
     const r = this.deps.analyse
       ? await this.deps.analyse(input, s.deadlineMs, started)
       : await (started(), analysePicture({ ...input, seconds: s.seconds, keyframes: s.keyframes, deadlineMs: s.deadlineMs }));

@@ -14,6 +14,7 @@
  *    (p50/p95) and checks waiting at a third of the run and at its end;
  *  - how long cameras made dead at a third of the run take to turn offline.
  * Run: npm run bench:gateway  [-- --cameras 2000 --minutes 15]
+ *   (--stream-reader ffmpeg: ffmpeg reads the streams, as before the agent's own reader)
  * Everything runs on 127.0.0.1 and stops by itself.
  */
 import { execFile, spawn } from 'node:child_process';
@@ -24,8 +25,9 @@ import { parseArgs, promisify } from 'node:util';
 import mqtt from 'mqtt';
 import { stringify } from 'yaml';
 import { agentSummaryMessage, cameraStatusMessage, topics, type AgentSummaryMessage } from '../../protocols/index.js';
-import { decodeKeyframe, decodeKeyframes } from '../../agent/adapters/keyframe-decode.js';
-import { analysePicture, analysePictures } from '../../agent/adapters/picture.js';
+import { decodeKeyframes } from '../../agent/adapters/keyframe-decode.js';
+import { grabKeyframes, type GrabResult } from '../../agent/adapters/keyframe-grab.js';
+import { analysePictures } from '../../agent/adapters/picture.js';
 import { agentConfigSchema as agentConfig } from '../../config/agent.js';
 import { encodeClip, startClipServer, type ClipOptions } from '../sim/rtsp-clip-server.js';
 import { projectRoot } from '../sim/project-root.js';
@@ -42,6 +44,8 @@ const { values } = parseArgs({
     'picture-concurrent': { type: 'string' },
     'picture-group': { type: 'string' },
     'decode-group': { type: 'string' },
+    'stream-reader': { type: 'string' },
+    'max-streams': { type: 'string' },
   },
 });
 const N = Number(values.cameras);
@@ -96,10 +100,17 @@ function childrenCpuS(): number {
   return (Number(x[13]) + Number(x[14])) / 100;
 }
 
+/**
+ * CPU seconds a check costs: its ffmpeg children, and this process's own
+ * time, which holds our RTSP reader but also the clip server that sends the
+ * stream (for the keyframe-only ffmpeg run too: every figure carries it).
+ */
 async function cpuOf(fn: () => Promise<unknown>): Promise<number> {
   const c0 = childrenCpuS();
+  const u0 = process.cpuUsage();
   await fn();
-  return childrenCpuS() - c0;
+  const u = process.cpuUsage(u0);
+  return childrenCpuS() - c0 + (u.user + u.system) / 1e6;
 }
 
 const CLIPS: Array<ClipOptions & { label: string }> = [
@@ -120,6 +131,8 @@ if (values['picture-concurrent']) pictureChecks['maxConcurrent'] = Number(values
 if (values['picture-group']) pictureChecks['group'] = Number(values['picture-group']);
 if (Object.keys(pictureChecks).length > 0) checks['picture'] = pictureChecks;
 if (values['decode-group']) checks['decodeGroup'] = Number(values['decode-group']);
+if (values['stream-reader']) checks['streamReader'] = values['stream-reader'];
+if (values['max-streams']) checks['maxStreams'] = Number(values['max-streams']);
 const defaults = agentConfig.parse({ agentId: 'x', mqtt: { url: 'mqtt://127.0.0.1' }, checks });
 const group = defaults.checks.decodeGroup;
 const pictureSettings = defaults.checks.picture;
@@ -132,19 +145,32 @@ const groupCpu: number[] = [];
 const pictureCpu: number[] = [];
 const pictureGroupCpu: number[] = [];
 const pictureGroup = pictureSettings.group;
+// the checks as the agent makes them: its own RTSP reader takes the keyframes and ffmpeg decodes them (streamReader agent), or ffmpeg reads the streams
+const viaReader = defaults.checks.streamReader === 'agent';
+const grabAll = (urls: string[], keyframes: number): Promise<Array<GrabResult | undefined>> =>
+  viaReader ? Promise.all(urls.map((url) => grabKeyframes({ url, keyframes, maxStreamMs: pictureSettings.seconds * 1000, deadlineMs: 20_000 }))) : Promise.resolve(urls.map(() => undefined));
+const grabbedOf = (g: GrabResult | undefined) => (g?.ok ? g : undefined);
+const decodeChecks = async (urls: string[]) => {
+  const grabs = await grabAll(urls, 1);
+  return decodeKeyframes(urls.map((url, i) => ({ url, secrets: [], grabbed: grabbedOf(grabs[i]) })), 30_000);
+};
+const pictureRun = async (urls: string[]) => {
+  const grabs = await grabAll(urls, pictureSettings.keyframes);
+  return analysePictures(urls.map((url, i) => ({ url, secrets: [], grabbed: grabbedOf(grabs[i]) })), pictureSettings, 30_000);
+};
 for (let r = 0; r < 2; r++) {
   for (let c = 0; c < CLIPS.length; c++) {
     keyframeCpu.push(await cpuOf(() => run('ffmpeg', ['-v', 'error', '-rtsp_transport', 'tcp', '-timeout', '10000000', '-skip_frame', 'nokey', '-i', spare(c), '-map', '0:v:0', '-frames:v', '1', '-f', 'null', '-'])));
-    aloneCpu.push(await cpuOf(() => decodeKeyframe({ url: spare(c), secrets: [] }, 20_000)));
-    pictureCpu.push(await cpuOf(() => analysePicture({ url: spare(c), seconds: pictureSettings.seconds, keyframes: pictureSettings.keyframes, deadlineMs: 30_000, secrets: [] })));
+    aloneCpu.push(await cpuOf(() => decodeChecks([spare(c)])));
+    pictureCpu.push(await cpuOf(() => pictureRun([spare(c)])));
   }
   // a group as the batcher forms it: a mix of the four kinds of camera
   const urls = Array.from({ length: group }, (_, k) => spare(CLIPS.length + k));
   let ok = 0;
-  groupCpu.push((await cpuOf(async () => (ok = (await decodeKeyframes(urls.map((url) => ({ url, secrets: [] })), 30_000)).filter((x) => x.ok).length))) / group);
+  groupCpu.push((await cpuOf(async () => (ok = (await decodeChecks(urls)).filter((x) => x.ok).length))) / group);
   if (ok !== group) throw new Error(`a decode group decoded ${ok} of ${group} cameras`);
   const pictureUrls = Array.from({ length: pictureGroup }, (_, k) => spare(CLIPS.length + group + k));
-  pictureGroupCpu.push((await cpuOf(async () => (ok = (await analysePictures(pictureUrls.map((url) => ({ url, secrets: [] })), pictureSettings, 30_000)).filter((x) => x.ok).length))) / pictureGroup);
+  pictureGroupCpu.push((await cpuOf(async () => (ok = (await pictureRun(pictureUrls)).filter((x) => x.ok).length))) / pictureGroup);
   if (ok !== pictureGroup) throw new Error(`a picture group analysed ${ok} of ${pictureGroup} cameras`);
 }
 
@@ -206,7 +232,7 @@ const pctOf = (ms: number) => ((ms / (to.at - from.at) / cores) * 100).toFixed(1
 const agentAlone = `the agent process alone ${pctOf(to.agentUserMs + to.agentSysMs - from.agentUserMs - from.agentSysMs)} % (user ${pctOf(to.agentUserMs - from.agentUserMs)}, system ${pctOf(to.agentSysMs - from.agentSysMs)})`;
 const mix = CLIPS.map((c) => c.label).join(', ');
 console.log(`gateway benchmark — ${N} RTSP cameras (${mix}; one clip server), the agent with its default rhythm, ${MINUTES} min, ${cores} cores`);
-console.log(`  agent (node ${AGENT_NODE_FLAGS.join(' ')}): decodeGroup ${effective.checks.decodeGroup}, maxFfmpeg ${effective.checks.maxFfmpeg}, picture.maxConcurrent ${effective.checks.picture.maxConcurrent}, picture.group ${effective.checks.picture.group}, picture ${effective.checks.picture.keyframes} keyframes in at most ${effective.checks.picture.seconds} s`);
+console.log(`  agent (node ${AGENT_NODE_FLAGS.join(' ')}): streamReader ${effective.checks.streamReader}, maxStreams ${effective.checks.maxStreams}, decodeGroup ${effective.checks.decodeGroup}, maxFfmpeg ${effective.checks.maxFfmpeg}, picture.maxConcurrent ${effective.checks.picture.maxConcurrent}, picture.group ${effective.checks.picture.group}, picture ${effective.checks.picture.keyframes} keyframes in at most ${effective.checks.picture.seconds} s`);
 const after = summaries.filter((x) => x.at >= start + 60_000);
 const kinds = ['liveness', 'decode', 'picture'] as const;
 if (after.length >= 2) {

@@ -94,7 +94,7 @@ function trimZeros(b: Buffer): Buffer {
 const MTU = 1400;
 
 /** The RTP packets of one frame (marker on the last), RFC 6184 (H.264) or RFC 7798 (H.265). */
-function packetise(codec: Clip['codec'], frame: Buffer[], seq: () => number, ts: number, ssrc: number): Buffer[] {
+export function packetise(codec: Clip['codec'], frame: Buffer[], seq: () => number, ts: number, ssrc: number): Buffer[] {
   const out: Buffer[] = [];
   const header = (marker: boolean) => {
     const h = Buffer.alloc(12);

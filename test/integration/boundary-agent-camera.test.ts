@@ -209,7 +209,8 @@ describe('boundary agent ↔ camera', () => {
         { id: 'cam-hung', rtsp: `rtsp://127.0.0.1:${hung.port}/live` },
         { id: 'cam-silent', rtsp: `rtsp://127.0.0.1:${(silent.address() as net.AddressInfo).port}/live` },
       ],
-      checks: { livenessSchedule: '* * * * * *', decodeSchedule: '0 0 1 1 *', decodeDeadlineMs: 300_000, livenessDeadlineMs: 2000, picture: { enabled: false } },
+      // ffmpeg reads the stream itself (as for streams the agent's reader does not take): the ffmpeg to be orphaned
+      checks: { livenessSchedule: '* * * * * *', decodeSchedule: '0 0 1 1 *', decodeDeadlineMs: 300_000, livenessDeadlineMs: 2000, streamReader: 'ffmpeg', picture: { enabled: false } },
     };
     // the decode runs of one agent process: their marker names its pid (other test files run agents meanwhile)
     const probes = (agentPid: number) => readdirSync('/proc').filter((n) => /^\d+$/.test(n)).filter((pid) => {

@@ -9,6 +9,8 @@ import PQueue from 'p-queue';
 import { PictureWatch } from '../../agent/features/picture-watch.js';
 import { CheckBatcher } from '../../agent/features/check-batch.js';
 import { analysePictures, type PictureInput, type PictureResult } from '../../agent/adapters/picture.js';
+import { grabKeyframes } from '../../agent/adapters/keyframe-grab.js';
+import { KeyframeReader } from '../../agent/features/keyframe-reader.js';
 import { startRtspServer, type RtspServer } from '../../scripts/sim/rtsp-server.js';
 import { CLI } from '../support/agent-process.js';
 import { makeClips } from '../support/fault-clips.js';
@@ -91,7 +93,8 @@ describe('picture check on real streams', () => {
     expect(got).toEqual(['scene_changed']);
   }, 60_000);
 
-  it('picture: cameras checked together in one ffmpeg are judged as alone; a camera that fails is pinned, the rest judged', async () => {
+  for (const viaReader of [false, true]) {
+  it(`picture: cameras checked together in one ffmpeg are judged as alone; a camera that fails is pinned, the rest judged${viaReader ? ' — keyframes read by the agent\'s own RTSP session, as the agent does' : ' — ffmpeg reading the streams'}`, async () => {
     const settings = pictureSettings.parse({ seconds: 3, baselineChecks: 2, nightFrom: '00:00', nightTo: '00:00' });
     const runs: number[] = [];
     const batcher = new CheckBatcher<PictureInput, PictureResult>({
@@ -104,19 +107,24 @@ describe('picture check on real streams', () => {
       },
       failed: (detail) => ({ ok: false, ms: 0, reason: 'no_video', detail }),
     });
-    const grouped = new PictureWatch({ dir: mkdtempSync(path.join(os.tmpdir(), 'xl-pic-group-')), settings: () => settings, thresholdsOf: () => settings.thresholds, log: pino({ level: 'silent' }), now: () => Date.parse('2026-11-27T12:00:00'), analyse: (input, deadlineMs, started) => batcher.check(input, deadlineMs, started) });
+    const batched = (input: PictureInput, deadlineMs: number, started: () => void) => batcher.check(input, deadlineMs, started);
+    const reader = new KeyframeReader({ slots: new PQueue({ concurrency: 64 }), grab: grabKeyframes, picture: () => settings, enabled: () => true });
+    const grouped = new PictureWatch({ dir: mkdtempSync(path.join(os.tmpdir(), 'xl-pic-group-')), settings: () => settings, thresholdsOf: () => settings.thresholds, log: pino({ level: 'silent' }), now: () => Date.parse('2026-11-27T12:00:00'), analyse: viaReader ? reader.pictures(batched) : batched });
     const streams = [...MATRIX, ['nope', []] as [string, string[]]];
     // twice: the first round captures each camera's reference frame, the second compares against it
     for (const round of [1, 2]) {
       runs.length = 0;
       const outcomes = await Promise.all(streams.map(([stream]) => grouped.check(`cam-${stream}`, rtsp.url(`/${stream}`), [])));
-      // one group for all (inside it, the run that stops at the camera it cannot open is run again without it)
-      expect(runs).toEqual([streams.length]);
+      // one group for all (inside it, the run that stops at the camera it cannot open is run again without it);
+      // the reader finds the missing one before any ffmpeg
+      // (the reader hands each camera's keyframes over when they come, mid-GOP: groups form as they arrive, every camera in one)
+      if (viaReader) expect(runs.reduce((x, y) => x + y, 0)).toBe(streams.length - 1);
+      else expect(runs).toEqual([streams.length]);
       streams.forEach(([stream, expected], i) => {
         const r = outcomes[i]!;
         if (stream === 'nope') {
           expect(r.rung).toMatchObject({ ok: false, reason: 'no_video' });
-          expect(r.rung.detail).toMatch(/ffmpeg: .*404|Not Found|Server returned/i);
+          expect(r.rung.detail).toMatch(viaReader ? /RTSP: DESCRIBE answered 404/ : /ffmpeg: .*404|Not Found|Server returned/i);
           return;
         }
         const got = r.faults.map((f) => f.fault).sort();
@@ -127,4 +135,5 @@ describe('picture check on real streams', () => {
       });
     }
   }, 90_000);
+  }
 });

@@ -1,0 +1,228 @@
+import net from 'node:net';
+import { authorizationHeader, parseChallenge, type AuthChallenge } from '../lib/digest-auth.js';
+import { parseRtspResponse, type RtspResponse } from './rtsp-client.js';
+
+export type SessionFailureReason = 'unreachable' | 'timeout' | 'auth_failed' | 'rtsp_error';
+
+/** Why an RTSP session ended early; `reason` in the ladder's terms. */
+export class RtspSessionError extends Error {
+  constructor(
+    readonly reason: SessionFailureReason,
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** RTSP messages and RTP data a server may send, at most, before its answer or between two frames. */
+const MAX_MESSAGE_BYTES = 64 * 1024;
+
+/**
+ * One RTSP connection of ours (RFC 2326): requests answered in order,
+ * Digest (or, when allowed, Basic) answered once per request on a 401, and
+ * RTP/RTCP interleaved on the same connection (`$`, channel, length) handed
+ * to `onData`. Requests a server sends us (some send GET_PARAMETER or
+ * OPTIONS as keep-alives) are skipped. Everything is bounded: each answer by
+ * `deadlineMs` of the session, each message by 64 KiB.
+ */
+export class RtspSession {
+  private readonly socket: net.Socket;
+  private buf: Buffer = Buffer.alloc(0);
+  private cseq = 0;
+  private nc = 0;
+  private waiting: { resolve: (r: RtspResponse) => void; reject: (e: Error) => void } | undefined;
+  private failed: RtspSessionError | undefined;
+  private connected = false;
+  private readonly timer: NodeJS.Timeout;
+  /** data on an interleaved channel: RTP or RTCP */
+  onData: (channel: number, payload: Buffer) => void = () => undefined;
+  /** the connection ended (closed, failed or past its deadline) */
+  onEnd: (err: RtspSessionError) => void = () => undefined;
+
+  private constructor(
+    private readonly opts: {
+      host: string;
+      port: number;
+      credentials: { username: string; password: string } | undefined;
+      allowBasic: boolean;
+      deadlineMs: number;
+    },
+    private challenge: AuthChallenge | undefined,
+  ) {
+    this.socket = net.connect({ host: opts.host, port: opts.port });
+    this.socket.setNoDelay(true);
+    this.timer = setTimeout(() => this.fail(new RtspSessionError('timeout', `the RTSP session took longer than ${opts.deadlineMs} ms${this.connected ? '' : ' (TCP connect pending)'}`)), opts.deadlineMs);
+    this.socket.once('connect', () => {
+      this.connected = true;
+    });
+    this.socket.on('error', (err: NodeJS.ErrnoException) => {
+      const unreachable = !this.connected && err.code !== 'ECONNRESET' && err.code !== 'EPIPE';
+      this.fail(new RtspSessionError(unreachable ? 'unreachable' : 'rtsp_error', unreachable ? `TCP connect to ${opts.host}:${opts.port} failed: ${err.code ?? err.message}` : `connection error: ${err.code ?? err.message}`));
+    });
+    this.socket.on('close', () => this.fail(new RtspSessionError('rtsp_error', 'the server closed the connection')));
+    this.socket.on('data', (chunk: Buffer) => this.read(chunk));
+  }
+
+  /** Opens a session to host:port; `challenge` is one remembered from an earlier exchange (saves a round trip). */
+  static open(opts: { host: string; port: number; credentials?: { username: string; password: string } | undefined; allowBasic?: boolean; deadlineMs: number; challenge?: AuthChallenge | undefined }): RtspSession {
+    return new RtspSession({ host: opts.host, port: opts.port, credentials: opts.credentials, allowBasic: opts.allowBasic ?? false, deadlineMs: opts.deadlineMs }, opts.challenge);
+  }
+
+  /** One request; a 401 is answered once with the credentials. Rejects with RtspSessionError on a failure status. */
+  async request(method: string, url: string, headers: string[] = []): Promise<RtspResponse> {
+    let retried = false;
+    for (;;) {
+      const res = await this.exchange(method, url, headers);
+      if (res.status === 401) {
+        const fresh = parseChallenge(res.headers.get('www-authenticate'));
+        if (!this.opts.credentials) throw new RtspSessionError('auth_failed', `${method}: the server asks for credentials and none are known`, 401);
+        if (!fresh) throw new RtspSessionError('auth_failed', `${method}: 401 without a usable challenge`, 401);
+        if (fresh.scheme === 'basic' && !this.opts.allowBasic) throw new RtspSessionError('auth_failed', `${method}: the server asks for Basic authentication, not answered`, 401);
+        if (retried) throw new RtspSessionError('auth_failed', `${method}: credentials rejected (401 Unauthorized)`, 401);
+        retried = true;
+        this.challenge = fresh;
+        this.nc = 0;
+        continue;
+      }
+      if (res.status < 200 || res.status >= 300) throw new RtspSessionError('rtsp_error', `${method} answered ${res.status} ${res.reason}`.trim(), res.status);
+      return res;
+    }
+  }
+
+  /** Ends the session: TEARDOWN sent without waiting, the socket closed. */
+  close(url?: string, session?: string): void {
+    clearTimeout(this.timer);
+    if (!this.failed && url && session && this.connected) {
+      this.failed = new RtspSessionError('rtsp_error', 'closed');
+      this.socket.write(this.message('TEARDOWN', url, [`Session: ${session}`]));
+      this.socket.end();
+      // a server that keeps sending after TEARDOWN is cut off
+      setTimeout(() => this.socket.destroy(), 1000).unref();
+      return;
+    }
+    this.failed ??= new RtspSessionError('rtsp_error', 'closed');
+    this.socket.destroy();
+  }
+
+  private message(method: string, url: string, headers: string[]): string {
+    this.cseq += 1;
+    const lines = [`${method} ${url} RTSP/1.0`, `CSeq: ${this.cseq}`, 'User-Agent: xueliang', ...headers];
+    if (this.challenge && this.opts.credentials && (this.challenge.scheme === 'digest' || this.opts.allowBasic)) {
+      this.nc += 1;
+      lines.push(`Authorization: ${authorizationHeader(this.challenge, this.opts.credentials, method, url, this.nc)}`);
+    }
+    return `${lines.join('\r\n')}\r\n\r\n`;
+  }
+
+  private exchange(method: string, url: string, headers: string[]): Promise<RtspResponse> {
+    if (this.failed) return Promise.reject(this.failed);
+    return new Promise((resolve, reject) => {
+      this.waiting = { resolve, reject };
+      const text = this.message(method, url, headers);
+      if (this.connected) this.socket.write(text);
+      else this.socket.once('connect', () => this.socket.write(text));
+    });
+  }
+
+  private fail(err: RtspSessionError): void {
+    if (this.failed) return;
+    this.failed = err;
+    clearTimeout(this.timer);
+    this.socket.destroy();
+    const w = this.waiting;
+    this.waiting = undefined;
+    w?.reject(err);
+    this.onEnd(err);
+  }
+
+  private read(chunk: Buffer): void {
+    if (this.failed) return;
+    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    // bounded: each round consumes a message or waits for more
+    for (let guard = 0; guard < 100_000 && this.buf.length > 0 && !this.failed; guard++) {
+      const b = this.buf;
+      if (b[0] === 0x24) {
+        if (b.length < 4) return;
+        const len = b.readUInt16BE(2);
+        if (b.length < 4 + len) return;
+        this.buf = b.subarray(4 + len);
+        this.onData(b[1]!, b.subarray(4, 4 + len));
+        continue;
+      }
+      if (b.length >= 5 && b.subarray(0, 5).toString('latin1') === 'RTSP/') {
+        let parsed: ReturnType<typeof parseRtspResponse>;
+        try {
+          parsed = parseRtspResponse(b);
+        } catch (err) {
+          return this.fail(new RtspSessionError('rtsp_error', (err as Error).message));
+        }
+        if (parsed === 'incomplete') return this.tooLong(b);
+        this.buf = parsed.rest;
+        const w = this.waiting;
+        this.waiting = undefined;
+        w?.resolve(parsed.response);
+        continue;
+      }
+      // a request from the server (a keep-alive): skipped, head and body; anything else is not RTSP
+      const head = b.subarray(0, Math.min(b.length, 256)).toString('latin1');
+      const lineEnd = head.indexOf('\r\n');
+      const notRtsp = () => this.fail(new RtspSessionError('rtsp_error', `the server's answer is not RTSP nor interleaved RTP (starts with ${JSON.stringify(head.slice(0, 16))})`));
+      if (lineEnd < 0) return head.length >= 256 || !/^[A-Z_]+$/.test(head.split(' ')[0] ?? '') ? notRtsp() : undefined;
+      if (!/^[A-Z_]+ \S+ RTSP\/1\.\d$/.test(head.slice(0, lineEnd))) return notRtsp();
+      const end = b.indexOf('\r\n\r\n');
+      if (end < 0) return this.tooLong(b);
+      const length = Number(/\r\ncontent-length:\s*(\d+)/i.exec(b.subarray(0, end).toString('latin1'))?.[1] ?? 0);
+      if (b.length < end + 4 + length) return this.tooLong(b);
+      this.buf = b.subarray(end + 4 + length);
+    }
+  }
+
+  private tooLong(b: Buffer): void {
+    if (b.length > MAX_MESSAGE_BYTES) this.fail(new RtspSessionError('rtsp_error', `an RTSP message longer than ${MAX_MESSAGE_BYTES} bytes`));
+  }
+}
+
+/** The video track an SDP offers: codec as named in its rtpmap, payload type, fmtp parameters and control URL (resolved). */
+export interface SdpVideoTrack {
+  codec: string;
+  payloadType: number;
+  fmtp: string;
+  /** where SETUP goes */
+  control: string;
+  /** where PLAY and TEARDOWN go (the session's aggregate control) */
+  aggregate: string;
+}
+
+/**
+ * The first video track of an SDP, its control resolved against `base`
+ * (Content-Base, else the request URL) as ffmpeg and live555 do: an absolute
+ * URL as it is, a relative one appended after a slash. Pure.
+ */
+export function sdpVideoTrack(sdp: string, base: string): SdpVideoTrack | undefined {
+  const lines = sdp.split(/\r?\n/);
+  const firstMedia = lines.findIndex((l) => l.startsWith('m='));
+  const sessionControl = (firstMedia < 0 ? lines : lines.slice(0, firstMedia)).find((l) => l.startsWith('a=control:'))?.slice(10).trim();
+  const start = lines.findIndex((l) => l.startsWith('m=video'));
+  if (start < 0) return undefined;
+  const payloadType = Number(lines[start]!.split(/\s+/)[3]);
+  let codec = '';
+  let fmtp = '';
+  let control: string | undefined;
+  for (const l of lines.slice(start + 1)) {
+    if (l.startsWith('m=')) break;
+    const rtpmap = /^a=rtpmap:(\d+) ([^/]+)\//.exec(l);
+    if (rtpmap && Number(rtpmap[1]) === payloadType) codec = rtpmap[2]!.toUpperCase();
+    const f = /^a=fmtp:(\d+) (.*)$/.exec(l);
+    if (f && Number(f[1]) === payloadType) fmtp = f[2]!.trim();
+    if (l.startsWith('a=control:')) control = l.slice(10).trim();
+  }
+  if (!Number.isInteger(payloadType)) return undefined;
+  return { codec, payloadType, fmtp, control: resolveControl(base, control), aggregate: resolveControl(base, sessionControl) };
+}
+
+function resolveControl(base: string, control: string | undefined): string {
+  if (!control || control === '*') return base;
+  if (/^rtsps?:\/\//i.test(control)) return control;
+  return `${base.replace(/\/?$/, '/')}${control.replace(/^\//, '')}`;
+}
