@@ -29,6 +29,8 @@ const MAX_MESSAGE_BYTES = 64 * 1024;
 export class RtspSession {
   private readonly socket: net.Socket;
   private buf: Buffer = Buffer.alloc(0);
+  /** an interleaved frame that spans reads, filled as they come */
+  private partial: { channel: number; data: Buffer; filled: number } | undefined;
   private cseq = 0;
   private nc = 0;
   private waiting: { resolve: (r: RtspResponse) => void; reject: (e: Error) => void } | undefined;
@@ -138,14 +140,33 @@ export class RtspSession {
 
   private read(chunk: Buffer): void {
     if (this.failed) return;
-    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    let rest = chunk;
+    const p = this.partial;
+    if (p) {
+      // the rest of a frame that spans reads is copied once into its own buffer, not the reads joined
+      const n = Math.min(p.data.length - p.filled, rest.length);
+      rest.copy(p.data, p.filled, 0, n);
+      p.filled += n;
+      rest = rest.subarray(n);
+      if (p.filled < p.data.length) return;
+      this.partial = undefined;
+      this.onData(p.channel, p.data);
+      if (this.failed) return;
+    }
+    this.buf = this.buf.length === 0 ? rest : Buffer.concat([this.buf, rest]);
     // bounded: each round consumes a message or waits for more
     for (let guard = 0; guard < 100_000 && this.buf.length > 0 && !this.failed; guard++) {
       const b = this.buf;
       if (b[0] === 0x24) {
         if (b.length < 4) return;
         const len = b.readUInt16BE(2);
-        if (b.length < 4 + len) return;
+        if (b.length < 4 + len) {
+          const data = Buffer.allocUnsafe(len);
+          b.copy(data, 0, 4);
+          this.partial = { channel: b[1]!, data, filled: b.length - 4 };
+          this.buf = Buffer.alloc(0);
+          return;
+        }
         this.buf = b.subarray(4 + len);
         this.onData(b[1]!, b.subarray(4, 4 + len));
         continue;

@@ -243,6 +243,8 @@ if (after.length >= 2) {
   const lags = (k: (typeof kinds)[number]) => after.map((x) => x.checks[k]?.lagMs ?? 0).sort((p, q) => p - q);
   const pct = (xs: number[], q: number) => xs[Math.min(xs.length - 1, Math.floor(q * xs.length))]! / 1000;
   console.log(`  checks per minute: ${kinds.map((k) => `${k} ${rate(k).toFixed(1)}`).join(', ')}   (the rhythm asks for liveness ${N}, decode ${(N / 5).toFixed(0)}, picture ${(N / 15).toFixed(1)})`);
+  // a picture check of the main stream stands for that camera's decode (the decode round skips it): here every camera has its main stream only
+  console.log(`  streams proven to decode per minute: ${(rate('decode') + rate('picture')).toFixed(1)} (decode checks, and picture checks, which read the main stream here and stand for its decode; the rhythm asks for ${(N / 5).toFixed(0)})`);
   console.log(`  queue lag (oldest waiting check, p50 / p95 of the summaries): ${kinds.map((k) => `${k} ${pct(lags(k), 0.5).toFixed(0)} / ${pct(lags(k), 0.95).toFixed(0)} s`).join(', ')}`);
   console.log(`  checks waiting at a third of the run → at the end: ${kinds.map((k) => `${k} ${third.checks[k]?.queued ?? 0} → ${b.checks[k]?.queued ?? 0}`).join(', ')}`);
 }
