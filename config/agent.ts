@@ -77,7 +77,7 @@ const checkSettings = z
       .enum(['agent', 'ffmpeg'])
       .default('agent')
       .describe('who reads a stream up to its keyframes for the decode and picture checks. agent: our own RTSP session (RTP over TCP, H.264/H.265) waits for them holding only the picture being assembled, and ffmpeg decodes them from a file in a short run (RTSPS, other codecs and servers without RTP over TCP still go to ffmpeg); ffmpeg: ffmpeg opens every stream and holds a decoder while it waits'),
-    maxStreams: z.number().int().min(1).max(1024).default(64).describe('streams the agent reads at once while waiting for keyframes (streamReader agent): a socket and a few hundred KB each, no decoder'),
+    maxStreams: z.number().int().min(1).max(1024).default(64).describe('streams the agent reads at once while waiting for keyframes (streamReader agent), counting the keyframes read that wait for ffmpeg: a socket or a few hundred KB each, no decoder'),
     picture: pictureSettings.prefault({}).describe('the picture check (video-quality diagnosis)'),
     recording: z
       .object({

@@ -43,15 +43,17 @@ export class KeyframeReader {
       if (!this.deps.enabled() || !input.url.startsWith('rtsp://')) return decode(input, deadlineMs, started);
       const t0 = performance.now();
       const left = () => Math.max(1, deadlineMs - (performance.now() - t0));
-      const g = await this.read({ url: input.url, allowBasic: input.allowBasic, keyframes: 1, maxStreamMs: deadlineMs, deadlineMs }, started);
-      if (!g.ok) {
-        if (g.reason === 'unsupported') return decode(input, left(), () => undefined);
-        return { ok: false, ms: g.ms, reason: g.reason, detail: scrubSecrets(g.detail, input.secrets) };
-      }
-      const r = await decode({ ...input, grabbed: g }, Math.max(left(), FILE_DECODE_MS), () => undefined);
-      const ms = performance.now() - t0;
-      if (!r.ok) return { ...r, ms, reason: r.reason === 'timeout' ? 'timeout' : 'no_video', detail: `the keyframe read off the stream did not decode: ${r.detail}` };
-      return { ok: true, ms, metrics: { ...r.metrics, codec: r.metrics.codec ?? (g.codec === 'h265' ? 'hevc' : 'h264'), fps: g.fps ?? r.metrics.fps } };
+      const req = { url: input.url, allowBasic: input.allowBasic, keyframes: 1, maxStreamMs: deadlineMs, deadlineMs };
+      return this.through(req, started, async (g, handedOver): Promise<DecodeResult> => {
+        if (!g.ok) {
+          if (g.reason === 'unsupported') return decode(input, left(), handedOver);
+          return { ok: false, ms: g.ms, reason: g.reason, detail: scrubSecrets(g.detail, input.secrets) };
+        }
+        const r = await decode({ ...input, grabbed: g }, Math.max(left(), FILE_DECODE_MS), handedOver);
+        const ms = performance.now() - t0;
+        if (!r.ok) return { ...r, ms, reason: r.reason === 'timeout' ? 'timeout' : 'no_video', detail: `the keyframe read off the stream did not decode: ${r.detail}` };
+        return { ok: true, ms, metrics: { ...r.metrics, codec: r.metrics.codec ?? (g.codec === 'h265' ? 'hevc' : 'h264'), fps: g.fps ?? r.metrics.fps } };
+      });
     };
   }
 
@@ -62,20 +64,35 @@ export class KeyframeReader {
       const t0 = performance.now();
       const left = () => Math.max(1, deadlineMs - (performance.now() - t0));
       const s = this.deps.picture();
-      const g = await this.read({ url: input.url, allowBasic: input.allowBasic, keyframes: s.keyframes, maxStreamMs: Math.min(s.seconds * 1000, deadlineMs), deadlineMs }, started);
-      if (!g.ok) {
-        if (g.reason === 'unsupported') return analyse(input, left(), () => undefined);
-        return { ok: false, ms: g.ms, reason: g.reason, detail: scrubSecrets(g.detail, input.secrets) };
-      }
-      const r = await analyse({ ...input, grabbed: g }, Math.max(left(), FILE_DECODE_MS), () => undefined);
-      return { ...r, ms: performance.now() - t0 };
+      const req = { url: input.url, allowBasic: input.allowBasic, keyframes: s.keyframes, maxStreamMs: Math.min(s.seconds * 1000, deadlineMs), deadlineMs };
+      return this.through(req, started, async (g, handedOver): Promise<PictureResult> => {
+        if (!g.ok) {
+          if (g.reason === 'unsupported') return analyse(input, left(), handedOver);
+          return { ok: false, ms: g.ms, reason: g.reason, detail: scrubSecrets(g.detail, input.secrets) };
+        }
+        const r = await analyse({ ...input, grabbed: g }, Math.max(left(), FILE_DECODE_MS), handedOver);
+        return { ...r, ms: performance.now() - t0 };
+      });
     };
   }
 
-  private read(req: GrabRequest, started: () => void): Promise<GrabResult> {
-    return this.deps.slots.add(() => {
-      started();
-      return this.deps.grab(req);
+  /**
+   * Reads in a slot and hands the result to `next` in the same slot, which
+   * is held until `next` starts its ffmpeg (`handedOver`) or ends: keyframes
+   * read wait for ffmpeg in at most as many places as there are slots, so
+   * reading faster than ffmpeg decodes cannot pile keyframes up in memory.
+   */
+  private through<R>(req: GrabRequest, started: () => void, next: (g: GrabResult, handedOver: () => void) => Promise<R>): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      this.deps.slots
+        .add(async () => {
+          started();
+          const g = await this.deps.grab(req);
+          await new Promise<void>((handedOver) => {
+            next(g, handedOver).then(resolve, reject).finally(handedOver);
+          });
+        })
+        .catch(reject);
     });
   }
 }

@@ -45,3 +45,42 @@ describe('KeyframeReader: what goes to ffmpeg', () => {
     expect(await file.decode({ url: '/tmp/clip.mp4', secrets: [] }, 5000, () => undefined)).toEqual(decoded);
   });
 });
+
+describe('KeyframeReader: keyframes read do not pile up while ffmpeg is busy', () => {
+  it('a reading slot is held until ffmpeg takes its keyframes', async () => {
+    const { default: PQueue } = await import('p-queue');
+    let grabs = 0;
+    const reader = new KeyframeReader({
+      slots: new PQueue({ concurrency: 2 }),
+      grab: async () => {
+        grabs += 1;
+        return { ok: true, ms: 1, codec: 'h264', data: Buffer.alloc(100_000), keyframes: 1, fps: 25 };
+      },
+      picture: () => ({ seconds: 10, keyframes: 2 }),
+      enabled: () => true,
+    });
+    // ffmpeg is busy: nothing starts until `free` is called, then one at a time
+    const waiting: Array<() => void> = [];
+    const decode = reader.decoder(
+      (_input, _ms, started) =>
+        new Promise<DecodeResult>((resolve) =>
+          waiting.push(() => {
+            started();
+            resolve(decoded);
+          }),
+        ),
+    );
+    const checks = Array.from({ length: 6 }, () => decode({ url: 'rtsp://127.0.0.1:1/x', secrets: [] }, 5000, () => undefined));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(grabs).toBe(2); // two slots: two streams read, their keyframes waiting for ffmpeg; the other four not read yet
+    waiting.shift()!();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(grabs).toBe(3);
+    for (let k = 0; k < 10 && waiting.length > 0; k++) {
+      waiting.shift()!();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect((await Promise.all(checks)).every((r) => r.ok)).toBe(true);
+    expect(grabs).toBe(6);
+  });
+});
