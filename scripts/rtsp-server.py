@@ -5,7 +5,8 @@ live H.264 test patterns.
 Usage: rtsp-server.py [--host 127.0.0.1] [--port 0] [--user U --password P]
                       [--mount /path=pattern ...]
 Patterns: scene (still bars under sensor noise: a healthy camera), colors (a still chart: frozen), smpte (default; has a moving noise box), black, blue, ball, snow, or any videotestsrc
-pattern name; or file:/path/clip.mp4 (H.264 in MP4), played from the start
+pattern name (H.264), h265 (smpte in H.265), mjpeg (smpte in Motion JPEG);
+or file:/path/clip.mp4 (H.264 in MP4), played from the start
 for each client. It binds only the given host. Once listening it prints one JSON
 line {"port": N} on stdout. Commands on stdin, one per line:
   remove /path          stop serving the mount (new requests get 404)
@@ -46,6 +47,15 @@ def launch_line(pattern: str) -> str:
         )
     if pattern == "scene":
         return f"( {SCENE} )"
+    if pattern == "h265":
+        # H.265 packetised by GStreamer (aggregation packets, fragmentation units)
+        return (
+            f"( videotestsrc is-live=true pattern=smpte ! {CAPS} ! x265enc tune=zerolatency speed-preset=ultrafast "
+            "key-int-max=10 bitrate=300 ! rtph265pay name=pay0 pt=96 config-interval=1 )"
+        )
+    if pattern == "mjpeg":
+        # a codec the agent's own reader does not take: ffmpeg reads it
+        return f"( videotestsrc is-live=true pattern=smpte ! {CAPS} ! videoconvert ! video/x-raw,format=I420 ! jpegenc ! rtpjpegpay name=pay0 pt=26 )"
     pat = PATTERNS.get(pattern, pattern)
     return f"( videotestsrc is-live=true pattern={pat} ! {CAPS} ! {ENCODE} )"
 

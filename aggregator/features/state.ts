@@ -453,10 +453,11 @@ export class AggregatorState {
     const bindingOf = (s: CameraStatusMessage) => `${s.pointId ?? ''}|${s.gbId ?? ''}|${s.category ?? ''}`;
     const boundBefore = c ? bindingOf(c.status) : undefined;
     if (!c) {
-      // a retained status left on the broker by a removal whose clear was lost comes back at every resubscribe
+      // a retained status left on the broker by a removal whose clear was lost comes back at every resubscribe; one
+      // checked in the very millisecond of the removal may be the camera's next (a release answered within 1 ms)
       const removed = this.removedAt.get(cameraId);
       const checked = status.checkedAt === null ? null : Date.parse(status.checkedAt);
-      if (removed !== undefined && (checked === null || checked <= removed)) {
+      if (removed !== undefined && (checked === null || checked < removed)) {
         this.count('accepted', 'status_of_removed_camera');
         return 'applied';
       }

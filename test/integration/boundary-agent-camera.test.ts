@@ -227,8 +227,11 @@ describe('boundary agent ↔ camera', () => {
         await new Promise((r) => setTimeout(r, 100));
       }
     };
+    // agents started here are killed whatever happens: a failed assertion must not leave one running
+    const started: Array<ReturnType<typeof startAgent>> = [];
     try {
       const first = startAgent(config);
+      started.push(first);
       const firstPid = first.child.pid!;
       await until('ffmpeg hanging on the camera', () => probes(firstPid).length === 1);
       await until('node-cron blocked an overlap', () => first.lines.some((l) => l.includes('overlap')), 15_000);
@@ -237,6 +240,7 @@ describe('boundary agent ↔ camera', () => {
       const orphan = probes(firstPid);
       expect(orphan).toHaveLength(1); // left behind, running outside every limit
       const second = startAgent(config);
+      started.push(second);
       // its own I/O timeout is 240 s away: only a reap ends it this soon (this agent's, or any other agent's
       // starting meanwhile on this machine: every agent reaps the runs of agents that died)
       await until('the orphan is killed', () => !probes(firstPid).includes(orphan[0]!), 15_000);
@@ -247,6 +251,7 @@ describe('boundary agent ↔ camera', () => {
       await second.stop('SIGKILL');
       for (const pid of [...probes(firstPid), ...probes(second.child.pid!)]) process.kill(Number(pid), 'SIGKILL');
     } finally {
+      for (const a of started) if (a.child.exitCode === null && a.child.signalCode === null) a.child.kill('SIGKILL');
       await hung.close();
       silent.close();
       await broker.stop();

@@ -81,7 +81,10 @@ describe('boundary gateway ↔ centre', () => {
     const ok = await fetch(`${agg.api}/api/cameras/cam-owned`, { method: 'DELETE', headers: { Authorization: `Bearer ${TOKEN}` } });
     expect(ok.status).toBe(200);
     await send(t.cameraStatus('gw-owner', 'cam-owned'), status('cam-owned', 'online', 'Back'), true);
-    await waitFor(async () => (await camera('cam-owned')).agentId === 'gw-owner');
+    await waitFor(async () => (await camera('cam-owned')).agentId === 'gw-owner').catch(async (err: Error) => {
+      // what the centre made of it, to tell a refusal from a status taken for a stale one
+      throw new Error(`${err.message}: camera ${JSON.stringify(await camera('cam-owned').catch((e: Error) => e.message))}, ingest ${JSON.stringify(await ingest())}`);
+    });
   });
 
   it('gateway ↔ centre: thousands of new sessions with a gap each keep the centre\'s gap tracking bounded; an oversized session id is refused', async () => {

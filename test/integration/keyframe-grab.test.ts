@@ -1,6 +1,8 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeKeyframes } from '../../agent/adapters/keyframe-decode.js';
+import PQueue from 'p-queue';
+import { decodeKeyframes, type DecodeResult, type KeyframeInput } from '../../agent/adapters/keyframe-decode.js';
+import { KeyframeReader } from '../../agent/features/keyframe-reader.js';
 import { grabKeyframes } from '../../agent/adapters/keyframe-grab.js';
 import { analysePictures } from '../../agent/adapters/picture.js';
 import { encodeClip, startClipServer, type ClipServer } from '../../scripts/sim/rtsp-clip-server.js';
@@ -29,6 +31,7 @@ async function tcpServer(onSocket: (s: net.Socket) => void): Promise<{ port: num
 
 describe('keyframe reader: our RTSP session reads keyframes, ffmpeg decodes them from a file', () => {
   let gst: RtspServer;
+  let codecs: RtspServer;
   let clips: ClipServer;
   beforeAll(async () => {
     const encoded = [
@@ -38,10 +41,10 @@ describe('keyframe reader: our RTSP session reads keyframes, ffmpeg decodes them
       encodeClip({ codec: 'h265', width: 1920, height: 1080, fps: 5, gopSeconds: 1, seconds: 2 }),
       encodeClip({ width: 1920, height: 1080, fps: 5, gopSeconds: 1, seconds: 2 }),
     ];
-    [gst, clips] = await Promise.all([startRtspServer({ mounts: { '/live': 'smpte' }, auth: CREDS }), startClipServer(encoded, 8)]);
+    [gst, codecs, clips] = await Promise.all([startRtspServer({ mounts: { '/live': 'smpte' }, auth: CREDS }), startRtspServer({ mounts: { '/h265': 'h265', '/mjpeg': 'mjpeg' } }), startClipServer(encoded, 8)]);
   }, 120_000);
   afterAll(async () => {
-    await Promise.all([gst?.close(), clips?.close()]);
+    await Promise.all([gst?.close(), codecs?.close(), clips?.close()]);
   });
 
   it('H.264 and H.265 streams joined mid-GOP: the next keyframe, its frame rate, and ffmpeg decodes it at the stream size', async () => {
@@ -91,6 +94,31 @@ describe('keyframe reader: our RTSP session reads keyframes, ffmpeg decodes them
     expect(JSON.stringify(wrong)).not.toContain('Wrong-Grab-1');
     expect(await grabKeyframes({ url: gst.url('/live'), keyframes: 1, maxStreamMs: 5000, deadlineMs: 5000 })).toMatchObject({ ok: false, reason: 'auth_failed' });
   }, 40_000);
+
+  it('GStreamer\'s H.265 packetiser is read like ours; a Motion JPEG stream is left to ffmpeg, which decodes it', async () => {
+    const h265 = await grabKeyframes({ url: codecs.url('/h265'), keyframes: 1, maxStreamMs: 8000, deadlineMs: 10_000 });
+    expect(h265.ok, JSON.stringify(h265)).toBe(true);
+    if (h265.ok) expect({ codec: h265.codec, fps: h265.fps }).toEqual({ codec: 'h265', fps: 10 });
+    expect(await grabKeyframes({ url: codecs.url('/mjpeg'), keyframes: 1, maxStreamMs: 5000, deadlineMs: 5000 })).toMatchObject({ ok: false, reason: 'unsupported', detail: 'video codec JPEG' });
+    // the decode rung as the agent runs it: the reader, then one ffmpeg for the group
+    const reader = new KeyframeReader({ slots: new PQueue({ concurrency: 8 }), grab: grabKeyframes, picture: () => ({ seconds: 10, keyframes: 2 }), enabled: () => true });
+    const pending: Array<{ input: KeyframeInput; started: () => void; resolve: (r: DecodeResult) => void }> = [];
+    const decode = reader.decoder((input, _ms, started) => new Promise((resolve) => pending.push({ input, started, resolve })));
+    const checks = [codecs.url('/h265'), codecs.url('/mjpeg')].map((url) => decode({ url, secrets: [] }, 15_000, () => undefined));
+    await expect.poll(() => pending.length, { timeout: 10_000 }).toBe(2);
+    const group = pending.splice(0);
+    group.forEach((p) => p.started());
+    const results = await decodeKeyframes(
+      group.map((p) => p.input),
+      15_000,
+    );
+    group.forEach((p, i) => p.resolve(results[i]!));
+    const byUrl = new Map(group.map((p, i) => [p.input.url, p.input.grabbed !== undefined] as const));
+    expect(byUrl).toEqual(new Map([[codecs.url('/h265'), true], [codecs.url('/mjpeg'), false]]));
+    const [h, m] = await Promise.all(checks);
+    expect(h).toMatchObject({ ok: true, metrics: { codec: 'hevc', width: 320, height: 240, fps: 10 } });
+    expect(m).toMatchObject({ ok: true, metrics: { codec: 'mjpeg', width: 320, height: 240 } });
+  }, 60_000);
 
   it('a missing mount names its status; a closed port is unreachable', async () => {
     const missing = await grabKeyframes({ url: `${clips.url(0).replace(/cam0$/, 'nothing')}`, keyframes: 1, maxStreamMs: 3000, deadlineMs: 3000 });

@@ -15,6 +15,25 @@ export interface AgentProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+/**
+ * Agents still running when the test process ends are killed: a test that
+ * fails before its own stop leaves none behind (one set and one exit hook per
+ * process, however many test files load this module).
+ */
+function running(): Set<ChildProcess> {
+  const key = Symbol.for('xueliang.test.agents');
+  const g = globalThis as { [k: symbol]: Set<ChildProcess> | undefined };
+  let set = g[key];
+  if (!set) {
+    const agents = new Set<ChildProcess>();
+    set = g[key] = agents;
+    process.once('exit', () => {
+      for (const c of agents) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    });
+  }
+  return set;
+}
+
 /** Runs `xueliang agent` as a real child process with the given config. */
 export function startAgent(config: unknown, opts: { prefix?: string[]; env?: NodeJS.ProcessEnv } = {}): AgentProcess {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'xl-agent-'));
@@ -24,6 +43,9 @@ export function startAgent(config: unknown, opts: { prefix?: string[]; env?: Nod
   writeFileSync(configFile, stringify(withState));
   const [cmd, ...pre] = [...(opts.prefix ?? []), process.execPath];
   const child = spawn(cmd!, [...pre, CLI, 'agent', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
+  const agents = running();
+  agents.add(child);
+  child.once('exit', () => agents.delete(child));
   const lines: string[] = [];
   const collect = (d: Buffer) => lines.push(...d.toString().split('\n').filter(Boolean));
   child.stdout!.on('data', collect);
