@@ -1,12 +1,6 @@
 import net from 'node:net';
 import { authorizationHeader, parseChallenge, type AuthChallenge } from '../lib/digest-auth.js';
-
-export interface RtspResponse {
-  status: number;
-  reason: string;
-  headers: Map<string, string[]>;
-  body: string;
-}
+import { parseRtspResponse, type RtspResponse } from './rtsp-session.js';
 
 export type RtspFailure = 'unreachable' | 'timeout' | 'auth_failed' | 'rtsp_error';
 
@@ -143,38 +137,6 @@ export function rtspDescribe(opts: DescribeOptions): Promise<DescribeResult> {
       finish({ ok: false, reason: 'rtsp_error', status: res.status, detail: `${method} answered ${res.status} ${res.reason}`.trim(), connectMs });
     });
   });
-}
-
-/** Parses one RTSP response from the front of `buf`. Throws on anything that is not RTSP. */
-export function parseRtspResponse(buf: Buffer): { response: RtspResponse; rest: Buffer } | 'incomplete' {
-  const end = buf.indexOf('\r\n\r\n');
-  if (end < 0) {
-    if (buf.length >= 9 && !buf.subarray(0, 9).toString('latin1').startsWith('RTSP/1.')) {
-      throw new Error(`not an RTSP answer (starts with ${JSON.stringify(buf.subarray(0, 16).toString('latin1'))})`);
-    }
-    return 'incomplete';
-  }
-  const head = buf.subarray(0, end).toString('latin1').split('\r\n');
-  const statusLine = head[0] ?? '';
-  const m = /^RTSP\/1\.\d (\d{3})(?: (.*))?$/.exec(statusLine);
-  if (!m) throw new Error(`not an RTSP status line: ${JSON.stringify(statusLine.slice(0, 60))}`);
-  const headers = new Map<string, string[]>();
-  for (const line of head.slice(1)) {
-    const i = line.indexOf(':');
-    if (i <= 0) continue;
-    const k = line.slice(0, i).trim().toLowerCase();
-    const list = headers.get(k) ?? [];
-    list.push(line.slice(i + 1).trim());
-    headers.set(k, list);
-  }
-  const length = Number(headers.get('content-length')?.[0] ?? 0);
-  if (!Number.isFinite(length) || length < 0) throw new Error('invalid Content-Length');
-  const bodyStart = end + 4;
-  if (buf.length < bodyStart + length) return 'incomplete';
-  return {
-    response: { status: Number(m[1]), reason: m[2] ?? '', headers, body: buf.subarray(bodyStart, bodyStart + length).toString('utf8') },
-    rest: buf.subarray(bodyStart + length),
-  };
 }
 
 /** The video codec named by an SDP (first video media's rtpmap), e.g. "H264". */

@@ -1,6 +1,12 @@
 import net from 'node:net';
 import { authorizationHeader, parseChallenge, type AuthChallenge } from '../lib/digest-auth.js';
-import { parseRtspResponse, type RtspResponse } from './rtsp-client.js';
+
+export interface RtspResponse {
+  status: number;
+  reason: string;
+  headers: Map<string, string[]>;
+  body: string;
+}
 
 export type SessionFailureReason = 'unreachable' | 'timeout' | 'auth_failed' | 'rtsp_error';
 
@@ -35,6 +41,8 @@ export class RtspSession {
   private nc = 0;
   private waiting: { resolve: (r: RtspResponse) => void; reject: (e: Error) => void } | undefined;
   private failed: RtspSessionError | undefined;
+  /** closed by us: no error is made for it (an Error's stack costs more than a liveness exchange) */
+  private ended = false;
   private connected = false;
   private readonly timer: NodeJS.Timeout;
   /** data on an interleaved channel: RTP or RTCP */
@@ -54,7 +62,10 @@ export class RtspSession {
   ) {
     this.socket = net.connect({ host: opts.host, port: opts.port });
     this.socket.setNoDelay(true);
-    this.timer = setTimeout(() => this.fail(new RtspSessionError('timeout', `the RTSP session took longer than ${opts.deadlineMs} ms${this.connected ? '' : ' (TCP connect pending)'}`)), opts.deadlineMs);
+    this.timer = setTimeout(() => {
+      const pending = this.connected ? '' : ' (TCP connect pending)';
+      this.fail(new RtspSessionError('timeout', this.waiting ? `no RTSP answer within ${opts.deadlineMs} ms${pending}` : `the RTSP session took longer than ${opts.deadlineMs} ms${pending}`));
+    }, opts.deadlineMs);
     this.socket.once('connect', () => {
       this.connected = true;
     });
@@ -62,13 +73,16 @@ export class RtspSession {
       const unreachable = !this.connected && err.code !== 'ECONNRESET' && err.code !== 'EPIPE';
       this.fail(new RtspSessionError(unreachable ? 'unreachable' : 'rtsp_error', unreachable ? `TCP connect to ${opts.host}:${opts.port} failed: ${err.code ?? err.message}` : `connection error: ${err.code ?? err.message}`));
     });
-    this.socket.on('close', () => this.fail(new RtspSessionError('rtsp_error', 'the server closed the connection')));
+    this.socket.on('close', () => this.fail(new RtspSessionError('rtsp_error', this.waiting ? 'server closed the connection before a complete answer' : 'the server closed the connection')));
     this.socket.on('data', (chunk: Buffer) => this.read(chunk));
   }
 
   /** Opens a session to host:port; `challenge` is one remembered from an earlier exchange (saves a round trip). */
-  static open(opts: { host: string; port: number; credentials?: { username: string; password: string } | undefined; allowBasic?: boolean; deadlineMs: number; challenge?: AuthChallenge | undefined }): RtspSession {
-    return new RtspSession({ host: opts.host, port: opts.port, credentials: opts.credentials, allowBasic: opts.allowBasic ?? false, deadlineMs: opts.deadlineMs }, opts.challenge);
+  static open(opts: { host: string; port: number; credentials?: { username: string; password: string } | undefined; allowBasic?: boolean | undefined; deadlineMs: number; challenge?: AuthChallenge | undefined }): RtspSession {
+    const allowBasic = opts.allowBasic ?? false;
+    // a remembered challenge is answered up front only when answering it is allowed at all
+    const challenge = opts.challenge && (opts.challenge.scheme === 'digest' || allowBasic) ? opts.challenge : undefined;
+    return new RtspSession({ host: opts.host, port: opts.port, credentials: opts.credentials, allowBasic, deadlineMs: opts.deadlineMs }, challenge);
   }
 
   /** One request; a 401 is answered once with the credentials. Rejects with RtspSessionError on a failure status. */
@@ -78,10 +92,12 @@ export class RtspSession {
       const res = await this.exchange(method, url, headers);
       if (res.status === 401) {
         const fresh = parseChallenge(res.headers.get('www-authenticate'));
-        if (!this.opts.credentials) throw new RtspSessionError('auth_failed', `${method}: the server asks for credentials and none are known`, 401);
-        if (!fresh) throw new RtspSessionError('auth_failed', `${method}: 401 without a usable challenge`, 401);
-        if (fresh.scheme === 'basic' && !this.opts.allowBasic) throw new RtspSessionError('auth_failed', `${method}: the server asks for Basic authentication, not answered`, 401);
-        if (retried) throw new RtspSessionError('auth_failed', `${method}: credentials rejected (401 Unauthorized)`, 401);
+        if (!this.opts.credentials) throw new RtspSessionError('auth_failed', 'the server asks for credentials and none are configured', 401);
+        if (!fresh) throw new RtspSessionError('auth_failed', 'the server sent 401 without a usable challenge', 401);
+        if (fresh.scheme === 'basic' && !this.opts.allowBasic) {
+          throw new RtspSessionError('auth_failed', 'the server asks for Basic authentication, which sends the password in clear to whoever asks: not answered (set allowBasicAuth on this camera, with its credential, to allow it)', 401);
+        }
+        if (retried) throw new RtspSessionError('auth_failed', 'credentials rejected (401 Unauthorized)', 401);
         retried = true;
         this.challenge = fresh;
         this.nc = 0;
@@ -95,15 +111,15 @@ export class RtspSession {
   /** Ends the session: TEARDOWN sent without waiting, the socket closed. */
   close(url?: string, session?: string): void {
     clearTimeout(this.timer);
-    if (!this.failed && url && session && this.connected) {
-      this.failed = new RtspSessionError('rtsp_error', 'closed');
+    const live = !this.failed && !this.ended;
+    this.ended = true;
+    if (live && url && session && this.connected) {
       this.socket.write(this.message('TEARDOWN', url, [`Session: ${session}`]));
       this.socket.end();
       // a server that keeps sending after TEARDOWN is cut off
       setTimeout(() => this.socket.destroy(), 1000).unref();
       return;
     }
-    this.failed ??= new RtspSessionError('rtsp_error', 'closed');
     this.socket.destroy();
   }
 
@@ -119,6 +135,7 @@ export class RtspSession {
 
   private exchange(method: string, url: string, headers: string[]): Promise<RtspResponse> {
     if (this.failed) return Promise.reject(this.failed);
+    if (this.ended) return Promise.reject(new RtspSessionError('rtsp_error', 'the session is closed'));
     return new Promise((resolve, reject) => {
       this.waiting = { resolve, reject };
       const text = this.message(method, url, headers);
@@ -128,7 +145,7 @@ export class RtspSession {
   }
 
   private fail(err: RtspSessionError): void {
-    if (this.failed) return;
+    if (this.failed || this.ended) return;
     this.failed = err;
     clearTimeout(this.timer);
     this.socket.destroy();
@@ -139,7 +156,7 @@ export class RtspSession {
   }
 
   private read(chunk: Buffer): void {
-    if (this.failed) return;
+    if (this.failed || this.ended) return;
     let rest = chunk;
     const p = this.partial;
     if (p) {
@@ -151,11 +168,11 @@ export class RtspSession {
       if (p.filled < p.data.length) return;
       this.partial = undefined;
       this.onData(p.channel, p.data);
-      if (this.failed) return;
+      if (this.failed || this.ended) return;
     }
     this.buf = this.buf.length === 0 ? rest : Buffer.concat([this.buf, rest]);
     // bounded: each round consumes a message or waits for more
-    for (let guard = 0; guard < 100_000 && this.buf.length > 0 && !this.failed; guard++) {
+    for (let guard = 0; guard < 100_000 && this.buf.length > 0 && !this.failed && !this.ended; guard++) {
       const b = this.buf;
       if (b[0] === 0x24) {
         if (b.length < 4) return;
@@ -188,7 +205,7 @@ export class RtspSession {
       // a request from the server (a keep-alive): skipped, head and body; anything else is not RTSP
       const head = b.subarray(0, Math.min(b.length, 256)).toString('latin1');
       const lineEnd = head.indexOf('\r\n');
-      const notRtsp = () => this.fail(new RtspSessionError('rtsp_error', `the server's answer is not RTSP nor interleaved RTP (starts with ${JSON.stringify(head.slice(0, 16))})`));
+      const notRtsp = () => this.fail(new RtspSessionError('rtsp_error', `not an RTSP answer nor interleaved RTP (starts with ${JSON.stringify(head.slice(0, 16))})`));
       if (lineEnd < 0) return head.length >= 256 || !/^[A-Z_]+$/.test(head.split(' ')[0] ?? '') ? notRtsp() : undefined;
       if (!/^[A-Z_]+ \S+ RTSP\/1\.\d$/.test(head.slice(0, lineEnd))) return notRtsp();
       const end = b.indexOf('\r\n\r\n');
@@ -200,7 +217,7 @@ export class RtspSession {
   }
 
   private tooLong(b: Buffer): void {
-    if (b.length > MAX_MESSAGE_BYTES) this.fail(new RtspSessionError('rtsp_error', `an RTSP message longer than ${MAX_MESSAGE_BYTES} bytes`));
+    if (b.length > MAX_MESSAGE_BYTES) this.fail(new RtspSessionError('rtsp_error', `answer larger than ${MAX_MESSAGE_BYTES} bytes`));
   }
 }
 
@@ -246,4 +263,36 @@ function resolveControl(base: string, control: string | undefined): string {
   if (!control || control === '*') return base;
   if (/^rtsps?:\/\//i.test(control)) return control;
   return `${base.replace(/\/?$/, '/')}${control.replace(/^\//, '')}`;
+}
+
+/** Parses one RTSP response from the front of `buf`. Throws on anything that is not RTSP. */
+export function parseRtspResponse(buf: Buffer): { response: RtspResponse; rest: Buffer } | 'incomplete' {
+  const end = buf.indexOf('\r\n\r\n');
+  if (end < 0) {
+    if (buf.length >= 9 && !buf.subarray(0, 9).toString('latin1').startsWith('RTSP/1.')) {
+      throw new Error(`not an RTSP answer (starts with ${JSON.stringify(buf.subarray(0, 16).toString('latin1'))})`);
+    }
+    return 'incomplete';
+  }
+  const head = buf.subarray(0, end).toString('latin1').split('\r\n');
+  const statusLine = head[0] ?? '';
+  const m = /^RTSP\/1\.\d (\d{3})(?: (.*))?$/.exec(statusLine);
+  if (!m) throw new Error(`not an RTSP status line: ${JSON.stringify(statusLine.slice(0, 60))}`);
+  const headers = new Map<string, string[]>();
+  for (const line of head.slice(1)) {
+    const i = line.indexOf(':');
+    if (i <= 0) continue;
+    const k = line.slice(0, i).trim().toLowerCase();
+    const list = headers.get(k) ?? [];
+    list.push(line.slice(i + 1).trim());
+    headers.set(k, list);
+  }
+  const length = Number(headers.get('content-length')?.[0] ?? 0);
+  if (!Number.isFinite(length) || length < 0) throw new Error('invalid Content-Length');
+  const bodyStart = end + 4;
+  if (buf.length < bodyStart + length) return 'incomplete';
+  return {
+    response: { status: Number(m[1]), reason: m[2] ?? '', headers, body: buf.subarray(bodyStart, bodyStart + length).toString('utf8') },
+    rest: buf.subarray(bodyStart + length),
+  };
 }

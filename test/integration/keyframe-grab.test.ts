@@ -170,7 +170,7 @@ describe('keyframe reader: our RTSP session reads keyframes, ffmpeg decodes them
       expect(quiet).toMatchObject({ ok: false, reason: 'timeout' });
       expect(performance.now() - t0).toBeLessThan(3000);
       const junk = await grabKeyframes({ url: `rtsp://127.0.0.1:${garbage.port}/x`, keyframes: 1, maxStreamMs: 2000, deadlineMs: 2000 });
-      expect(junk).toMatchObject({ ok: false, reason: 'no_video', detail: expect.stringMatching(/not RTSP/i) });
+      expect(junk).toMatchObject({ ok: false, reason: 'no_video', detail: expect.stringMatching(/not an RTSP answer/) });
       const never = await grabKeyframes({ url: `rtsp://127.0.0.1:${noKey.port}/x`, keyframes: 1, maxStreamMs: 1500, deadlineMs: 3000 });
       expect(never).toMatchObject({ ok: false, reason: 'timeout', detail: expect.stringMatching(/no keyframe within 1500 ms of stream \(\d+ RTP packets/) });
     } finally {

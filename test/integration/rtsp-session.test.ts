@@ -1,5 +1,6 @@
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { rtspDescribe } from '../../agent/adapters/rtsp-client.js';
 import { RtspSession, sdpVideoTrack } from '../../agent/adapters/rtsp-session.js';
 
 describe('RtspSession: RTSP answers and interleaved RTP on one connection', () => {
@@ -51,5 +52,38 @@ describe('RtspSession: RTSP answers and interleaved RTP on one connection', () =
     const absolute = 'v=0\r\nm=video 0 RTP/AVP 97\r\na=rtpmap:97 H264/90000\r\na=control:rtsp://10.0.0.5:554/media/video1/track1\r\n';
     expect(sdpVideoTrack(absolute, 'rtsp://10.0.0.5/media/video1/')).toMatchObject({ codec: 'H264', payloadType: 97, control: 'rtsp://10.0.0.5:554/media/video1/track1', aggregate: 'rtsp://10.0.0.5/media/video1/' });
     expect(sdpVideoTrack('v=0\r\nm=audio 0 RTP/AVP 0\r\n', 'rtsp://x/')).toBeUndefined();
+  });
+
+  it('liveness DESCRIBE: a server briefly busy (503) is asked once more on the same connection; busy twice is its status', async () => {
+    const sdp = 'v=0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n';
+    const server = (busyTimes: number) => {
+      const srv = net.createServer((s) => {
+        s.on('error', () => undefined);
+        let asked = 0;
+        let buf = '';
+        s.on('data', (d) => {
+          buf += d.toString('latin1');
+          for (let end = buf.indexOf('\r\n\r\n'); end >= 0; end = buf.indexOf('\r\n\r\n')) {
+            const cseq = /CSeq: (\d+)/.exec(buf.slice(0, end))?.[1];
+            buf = buf.slice(end + 4);
+            asked += 1;
+            if (asked <= busyTimes) s.write(`RTSP/1.0 503 Service Unavailable\r\nCSeq: ${cseq}\r\nRetry-After: 0\r\n\r\n`);
+            else s.write(`RTSP/1.0 200 OK\r\nCSeq: ${cseq}\r\nContent-Length: ${sdp.length}\r\n\r\n${sdp}`);
+          }
+        });
+      });
+      return new Promise<net.Server>((r) => srv.listen(0, '127.0.0.1', () => r(srv)));
+    };
+    const once = await server(1);
+    const twice = await server(2);
+    try {
+      const port = (s: net.Server) => (s.address() as net.AddressInfo).port;
+      const ok = await rtspDescribe({ host: '127.0.0.1', port: port(once), url: `rtsp://127.0.0.1:${port(once)}/x`, deadlineMs: 3000 });
+      expect(ok).toMatchObject({ ok: true, status: 200, sdp, authenticated: false });
+      const busy = await rtspDescribe({ host: '127.0.0.1', port: port(twice), url: `rtsp://127.0.0.1:${port(twice)}/x`, deadlineMs: 3000 });
+      expect(busy).toMatchObject({ ok: false, reason: 'rtsp_error', status: 503, detail: 'DESCRIBE answered 503 Service Unavailable' });
+    } finally {
+      await Promise.all([once, twice].map((s) => new Promise((r) => s.close(r))));
+    }
   });
 });
