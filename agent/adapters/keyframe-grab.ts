@@ -120,11 +120,10 @@ export async function grabKeyframes(req: GrabRequest): Promise<GrabResult> {
         .catch((err: unknown) => end(err instanceof RtspSessionError ? err : new RtspSessionError('rtsp_error', String(err))));
     });
     if (units.length === 0) {
-      if (outcome === 'stream_time') return fail('timeout', `no keyframe within ${req.maxStreamMs} ms of stream (${packets} RTP packets read)`);
-      if (outcome instanceof RtspSessionError && outcome.reason !== 'rtsp_error') throw outcome;
-      if (outcome instanceof RtspSessionError && packets > 0) return fail('no_video', `the stream ended before a keyframe (${packets} RTP packets read): ${outcome.message}`);
-      if (outcome instanceof RtspSessionError) throw outcome;
-      return fail('no_video', 'the stream ended before a keyframe');
+      // 'done' comes only with keyframes: without any, the stream time ran out or the session ended
+      if (!(outcome instanceof RtspSessionError)) return fail('timeout', `no keyframe within ${req.maxStreamMs} ms of stream (${packets} RTP packets read)`);
+      if (outcome.reason === 'rtsp_error' && packets > 0) return fail('no_video', `the stream ended before a keyframe (${packets} RTP packets read): ${outcome.message}`);
+      throw outcome;
     }
     deltas.sort((a, b) => a - b);
     const median = deltas[Math.floor(deltas.length / 2)];

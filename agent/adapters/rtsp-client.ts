@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { authorizationHeader, parseChallenge, type AuthChallenge } from '../lib/digest-auth.js';
-import { parseRtspResponse, type RtspResponse } from './rtsp-session.js';
+import { parseRtspResponse, sdpVideoTrack, type RtspResponse } from './rtsp-session.js';
 
 export type RtspFailure = 'unreachable' | 'timeout' | 'auth_failed' | 'rtsp_error';
 
@@ -139,15 +139,7 @@ export function rtspDescribe(opts: DescribeOptions): Promise<DescribeResult> {
   });
 }
 
-/** The video codec named by an SDP (first video media's rtpmap), e.g. "H264". */
+/** The video codec an SDP names for its first video track (sdpVideoTrack), e.g. "H264"; null when unnamed. */
 export function sdpVideoCodec(sdp: string): string | null {
-  const lines = sdp.split(/\r?\n/);
-  const video = lines.findIndex((l) => l.startsWith('m=video'));
-  if (video < 0) return null;
-  for (const l of lines.slice(video + 1)) {
-    if (l.startsWith('m=')) break;
-    const m = /^a=rtpmap:\d+ ([^/]+)\//.exec(l);
-    if (m) return m[1]!;
-  }
-  return null;
+  return sdpVideoTrack(sdp, '')?.codec || null;
 }

@@ -1,5 +1,6 @@
+import type { GroupResult } from '../adapters/ffmpeg-group.js';
 import type { DecodeResult, KeyframeInput } from '../adapters/keyframe-decode.js';
-import type { GrabRequest, GrabResult } from '../adapters/keyframe-grab.js';
+import type { GrabbedKeyframes, GrabRequest, GrabResult } from '../adapters/keyframe-grab.js';
 import type { PictureInput, PictureResult } from '../adapters/picture.js';
 import { scrubSecrets } from '../../platform/redact.js';
 import type { Slots } from './check-batch.js';
@@ -10,6 +11,14 @@ import type { Slots } from './check-batch.js';
  * fraction of a second; a run past this is killed.
  */
 const FILE_DECODE_MS = 3000;
+
+/** What a check hands the reader: the stream, its secrets, whether Basic may be answered, and where the keyframes go. */
+interface ReaderInput {
+  url: string;
+  secrets: string[];
+  allowBasic?: boolean | undefined;
+  grabbed?: GrabbedKeyframes | undefined;
+}
 
 /** A check of one camera that calls `started` when its work begins. */
 export type Stage<I, R> = (input: I, deadlineMs: number, started: () => void) => Promise<R>;
@@ -39,41 +48,47 @@ export class KeyframeReader {
 
   /** The decode rung through the reader: its first keyframe, then `decode` (ffmpeg, grouped) on it. */
   decoder(decode: Stage<KeyframeInput, DecodeResult>): Stage<KeyframeInput, DecodeResult> {
-    return async (input, deadlineMs, started) => {
-      if (!this.deps.enabled() || !input.url.startsWith('rtsp://')) return decode(input, deadlineMs, started);
-      const t0 = performance.now();
-      const left = () => Math.max(1, deadlineMs - (performance.now() - t0));
-      const req = { url: input.url, allowBasic: input.allowBasic, keyframes: 1, maxStreamMs: deadlineMs, deadlineMs };
-      return this.through(req, started, async (g, handedOver): Promise<DecodeResult> => {
-        if (!g.ok) {
-          if (g.reason === 'unsupported') return decode(input, left(), handedOver);
-          return { ok: false, ms: g.ms, reason: g.reason, detail: scrubSecrets(g.detail, input.secrets) };
-        }
-        const r = await decode({ ...input, grabbed: g }, Math.max(left(), FILE_DECODE_MS), handedOver);
-        const ms = performance.now() - t0;
+    return (input, deadlineMs, started) =>
+      this.check(decode, input, deadlineMs, started, { keyframes: 1, maxStreamMs: deadlineMs }, (r, g, ms) => {
         if (!r.ok) return { ...r, ms, reason: r.reason === 'timeout' ? 'timeout' : 'no_video', detail: `the keyframe read off the stream did not decode: ${r.detail}` };
         return { ok: true, ms, metrics: { ...r.metrics, codec: r.metrics.codec ?? (g.codec === 'h265' ? 'hevc' : 'h264'), fps: g.fps ?? r.metrics.fps } };
       });
-    };
   }
 
   /** The picture check through the reader: its keyframes, then `analyse` (ffmpeg, grouped) on them. */
   pictures(analyse: Stage<PictureInput, PictureResult>): Stage<PictureInput, PictureResult> {
-    return async (input, deadlineMs, started) => {
-      if (!this.deps.enabled() || !input.url.startsWith('rtsp://')) return analyse(input, deadlineMs, started);
-      const t0 = performance.now();
-      const left = () => Math.max(1, deadlineMs - (performance.now() - t0));
+    return (input, deadlineMs, started) => {
       const s = this.deps.picture();
-      const req = { url: input.url, allowBasic: input.allowBasic, keyframes: s.keyframes, maxStreamMs: Math.min(s.seconds * 1000, deadlineMs), deadlineMs };
-      return this.through(req, started, async (g, handedOver): Promise<PictureResult> => {
-        if (!g.ok) {
-          if (g.reason === 'unsupported') return analyse(input, left(), handedOver);
-          return { ok: false, ms: g.ms, reason: g.reason, detail: scrubSecrets(g.detail, input.secrets) };
-        }
-        const r = await analyse({ ...input, grabbed: g }, Math.max(left(), FILE_DECODE_MS), handedOver);
-        return { ...r, ms: performance.now() - t0 };
-      });
+      return this.check(analyse, input, deadlineMs, started, { keyframes: s.keyframes, maxStreamMs: Math.min(s.seconds * 1000, deadlineMs) }, (r, _g, ms) => ({ ...r, ms }));
     };
+  }
+
+  /**
+   * One check through the reader: the keyframes read off the stream, then
+   * `next` (ffmpeg) on them, its result finished by `done`. A failed read is
+   * the check's result; a stream the reader does not take, or any stream
+   * while the reader is off, goes to `next` as it is.
+   */
+  private check<I extends ReaderInput, M>(
+    next: Stage<I, GroupResult<M>>,
+    input: I,
+    deadlineMs: number,
+    started: () => void,
+    read: { keyframes: number; maxStreamMs: number },
+    done: (r: GroupResult<M>, g: Extract<GrabResult, { ok: true }>, ms: number) => GroupResult<M>,
+  ): Promise<GroupResult<M>> {
+    if (!this.deps.enabled() || !input.url.startsWith('rtsp://')) return next(input, deadlineMs, started);
+    const t0 = performance.now();
+    const left = () => Math.max(1, deadlineMs - (performance.now() - t0));
+    const req: GrabRequest = { url: input.url, allowBasic: input.allowBasic, ...read, deadlineMs };
+    return this.through(req, started, async (g, handedOver): Promise<GroupResult<M>> => {
+      if (!g.ok) {
+        if (g.reason === 'unsupported') return next(input, left(), handedOver);
+        return { ok: false, ms: g.ms, reason: g.reason, detail: scrubSecrets(g.detail, input.secrets) };
+      }
+      const r = await next({ ...input, grabbed: g }, Math.max(left(), FILE_DECODE_MS), handedOver);
+      return done(r, g, performance.now() - t0);
+    });
   }
 
   /**

@@ -23,7 +23,8 @@ describe('process tree', () => {
     const child = spawn('ffmpeg', ['-v', 'quiet', '-f', 'lavfi', '-i', 'testsrc=size=320x180:rate=5', '-f', 'lavfi', '-i', 'testsrc=size=3840x2160:rate=5', '-filter_complex', '[0:v][1:v]hstack=shortest=1', '-f', 'null', '-']);
     try {
       let seen: Array<{ pssMb: number; anonMb: number; inputs: number }> = [];
-      for (let k = 0; k < 50 && !seen.some((c) => c.inputs === 2 && c.anonMb > 30); k++) {
+      // up to 10 s: on a loaded 2-core machine ffmpeg may take seconds to start and open its inputs
+      for (let k = 0; k < 100 && !seen.some((c) => c.inputs === 2 && c.anonMb > 30); k++) {
         await new Promise((r) => setTimeout(r, 100));
         seen = childrenMemory() ?? [];
       }
