@@ -10,7 +10,7 @@ import { GroupCommit } from './features/group-commit.js';
 import { createIngest } from './features/ingest.js';
 import { parsePlan } from './features/plan.js';
 import { RatesPublisher } from './features/rates-publisher.js';
-import { AggregatorState } from './features/state.js';
+import { AggregatorState, type IngestStats } from './features/state.js';
 import { buildReport, dailySeries, type DailyPoint, type ReportPeriod } from './features/report.js';
 import { LiveFeed } from './features/live-feed.js';
 import { ReportPublisher } from './features/report-publisher.js';
@@ -82,7 +82,7 @@ export class AggregatorApp {
       timeZone: config.timeZone,
       onPlanChanged: () => this.rates.markDirty(),
       stored: () => this.store.flush(),
-      notYetStored: () => this.batch.waiting + (this.replica?.waiting ?? 0),
+      notYetStored: () => this.ingestStatus().notYetStored,
       report,
       alerts: () => this.alerts.list(),
       daily: (region, days, category) => {
@@ -156,6 +156,11 @@ export class AggregatorApp {
     for (const e of load.errors) this.deps.log.warn({ file, line: e.line, reason: e.reason }, 'plan row rejected');
     this.state.setPlan(load.points);
     this.deps.log.info({ file, points: load.points.length, rejected: load.errors.length }, 'point plan loaded');
+  }
+
+  /** What ingest has accepted and refused, and how many applied messages are not yet stored (as /api/ingest answers). */
+  ingestStatus(): IngestStats & { notYetStored: number } {
+    return { ...this.state.stats, notYetStored: this.batch.waiting + (this.replica?.waiting ?? 0) };
   }
 
   private readonly connectingListeners: Array<() => void> = [];

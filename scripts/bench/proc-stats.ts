@@ -39,3 +39,14 @@ export function cpuSplit(brokerPid: number): () => { machine: number; broker: nu
     return { machine: (machineBusyMs() - m0) / ms, broker: (procStats(brokerPid).cpuMs - b0) / ms, self: (s.user + s.system) / 1000 / ms };
   };
 }
+
+/**
+ * CPU time (user + system, ms) of this process's main thread alone, from
+ * /proc/self/task/<pid>/stat: what bounds a Node.js consumer, whatever its
+ * worker and libuv threads do beside it.
+ */
+export function mainThreadCpuMs(): number {
+  const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'latin1');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+}
