@@ -3,7 +3,9 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { canonicalConfigBytes, groupName, parseTopic, reportedConfigMessage, topicSegment, topics, type ReportedConfigMessage } from '../protocols/index.js';
+import { canonicalConfigBytes, decode, groupName, topicSegment, topics, type ReportedConfigMessage, type TopicKind } from '../protocols/index.js';
+
+const REPORTS: ReadonlySet<TopicKind> = new Set(['configReported']);
 import { ConfigError, parseConfigText } from '../config/load.js';
 import { stripUrlCredentials } from '../platform/redact.js';
 import { commandSettings, MqttConnection } from '../platform/mqtt-client.js';
@@ -79,21 +81,13 @@ export async function runConfigPush(argv: string[]): Promise<number> {
   let answered: () => void = () => undefined;
   const done = new Promise<void>((resolve) => (answered = resolve));
   conn.onMessage(({ topic, payload }) => {
-    const p = parseTopic(t.root, topic);
-    if (p?.kind !== 'configReported' || payload.length === 0) return;
-    let data: unknown;
-    try {
-      data = JSON.parse(payload.toString());
-    } catch {
-      return;
-    }
-    const r = reportedConfigMessage.safeParse(data);
-    if (!r.success || r.data.transaction !== transaction) return;
-    reports.set(p.agentId, r.data);
+    const r = decode(t.root, topic, payload, { accept: REPORTS });
+    if (!r.ok || r.value.kind !== 'configReported' || r.value.message === null || r.value.message.transaction !== transaction) return;
+    reports.set(r.value.topic.agentId, r.value.message);
     if (values.agent !== undefined) answered();
   });
   // subscribed on connect, before the push goes out on the same connection: no answer is missed
-  conn.subscribe(values.agent !== undefined ? t.configReported(values.agent) : `${t.root}/agents/+/config/reported`);
+  conn.subscribe(values.agent !== undefined ? t.configReported(values.agent) : t.all.configReported);
   conn.start();
   if (!(await conn.whenConnected(10_000, { firstError: true }))) {
     err(`cannot reach the broker ${stripUrlCredentials(broker)}: ${conn.lastError ?? 'no answer within 10 s'}`);

@@ -3,7 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { agentEvent, cameraStatusMessage, parseTopic, ratesMessage, topics, type CameraStatusMessage } from '../protocols/index.js';
+import { decode, decodePayload, ratesMessage, topics, type CameraStatusMessage, type TopicKind } from '../protocols/index.js';
+
+const WATCHED: ReadonlySet<TopicKind> = new Set(['cameraStatus', 'events']);
 import { agentConfigSchema } from '../config/agent.js';
 import { aggregatorConfigSchema } from '../config/aggregator.js';
 import { AgentApp } from '../agent/app.js';
@@ -174,46 +176,33 @@ async function watch(url: string) {
   };
   const driftShown = new Set<string>();
   client.onMessage(({ topic, payload }) => {
-    const p = parseTopic(t.root, topic);
-    if (!p || payload.length === 0) return;
-    let data: unknown;
-    try {
-      data = JSON.parse(payload.toString());
-    } catch {
-      return;
-    }
-    if (p.kind === 'cameraStatus') {
-      const s = cameraStatusMessage.safeParse(data);
-      if (!s.success) return;
-      cams.set(s.data.cameraId, s.data);
-      if (s.data.clockDriftMs !== null && Math.abs(s.data.clockDriftMs) > 5000 && !driftShown.has(s.data.cameraId)) {
-        driftShown.add(s.data.cameraId);
-        out(`${clock()}  ${label(s.data.cameraId).padEnd(38)} clock is ${(s.data.clockDriftMs / 1000).toFixed(0)} s off (over 5 s breaks logins and evidence timestamps)`);
+    const r = decode(t.root, topic, payload, { accept: WATCHED });
+    if (!r.ok || r.value.message === null) return;
+    if (r.value.kind === 'cameraStatus') {
+      const s = r.value.message;
+      cams.set(s.cameraId, s);
+      if (s.clockDriftMs !== null && Math.abs(s.clockDriftMs) > 5000 && !driftShown.has(s.cameraId)) {
+        driftShown.add(s.cameraId);
+        out(`${clock()}  ${label(s.cameraId).padEnd(38)} clock is ${(s.clockDriftMs / 1000).toFixed(0)} s off (over 5 s breaks logins and evidence timestamps)`);
       }
-    } else if (p.kind === 'events') {
-      const e = agentEvent.safeParse(data);
-      if (e.success && e.data.type === 'faults') {
-        const what = [...e.data.appeared.map((f) => `+${f.fault}`), ...e.data.cleared.map((f) => `-${f}`)].join(' ');
-        out(`${clock()}  ${label(e.data.cameraId).padEnd(38)} picture: ${what}`);
+    } else if (r.value.kind === 'events') {
+      const e = r.value.message;
+      if (e.type === 'faults') {
+        const what = [...e.appeared.map((f) => `+${f.fault}`), ...e.cleared.map((f) => `-${f}`)].join(' ');
+        out(`${clock()}  ${label(e.cameraId).padEnd(38)} picture: ${what}`);
       }
-      if (e.success && e.data.type === 'state') {
-        const why = e.data.rung ? `   [${e.data.rung}: ${e.data.reason}${e.data.detail ? ` — ${e.data.detail}` : ''}]` : '';
-        out(`${clock()}  ${label(e.data.cameraId).padEnd(38)} ${e.data.from} → ${e.data.to}${why}`);
+      if (e.type === 'state') {
+        const why = e.rung ? `   [${e.rung}: ${e.reason}${e.detail ? ` — ${e.detail}` : ''}]` : '';
+        out(`${clock()}  ${label(e.cameraId).padEnd(38)} ${e.from} → ${e.to}${why}`);
       }
     }
   });
   // the aggregator's retained rates for the whole deployment
   client.onMessage(({ topic, payload }) => {
     if (topic !== t.rates('all') || payload.length === 0) return;
-    let data: unknown;
-    try {
-      data = JSON.parse(payload.toString());
-    } catch {
-      return;
-    }
-    const r = ratesMessage.safeParse(data);
-    if (!r.success) return;
-    const a = r.data.categories.all;
+    const r = decodePayload(ratesMessage, payload);
+    if (!r.ok) return;
+    const a = r.message.categories.all;
     const f = (x: { numerator: number; denominator: number; rate: number | null }) => `${x.numerator}/${x.denominator}${x.rate === null ? '' : ` ${(x.rate * 100).toFixed(1)}%`}`;
     out(`${clock()}  ── rates: coverage ${f(a.coverage)} · networking ${f(a.networking)} · intact ${f(a.intact)} · cameras ${a.cameras.installed}: ${a.cameras.online} online, ${a.cameras.degraded} degraded, ${a.cameras.offline} offline, ${a.cameras.unknown} unknown`);
   });

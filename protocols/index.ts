@@ -6,3 +6,4 @@ export * from './uptime.js';
 export * from './gbt.js';
 export * from './config-messages.js';
 export * from './local-time.js';
+export * from './codec.js';

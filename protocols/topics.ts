@@ -1,6 +1,6 @@
 import { DEFAULT_TOPIC_ROOT } from './version.js';
 
-/** Builders for every topic of the contract. See docs/mqtt-api.md. */
+/** Builders for every topic of the contract, the agents' and the centre's. See docs/mqtt-api.md. */
 export function topics(root: string = DEFAULT_TOPIC_ROOT) {
   const agent = (agentId: string) => `${root}/agents/${agentId}`;
   return {
@@ -16,6 +16,14 @@ export function topics(root: string = DEFAULT_TOPIC_ROOT) {
     groupConfigDesired: (group: string) => `${root}/groups/${group}/config/desired`,
     /** aggregator: rates of one region (GB/T 2260 code) or `all` */
     rates: (region: string) => `${root}/rates/${region}`,
+    /** aggregator: the assessment report of the current day or month of one region or `all` */
+    report: (region: string, period: 'day' | 'month') => `${root}/reports/${region}/${period}`,
+    /** aggregator: every alert raised or cleared, in order */
+    alertEvents: () => `${root}/alerts/events`,
+    /** aggregator: an active alert, retained; cleared when it ends */
+    alertActive: (alertId: string) => `${root}/alerts/active/${alertId}`,
+    /** an admin's maintenance window, retained; an empty message ends it */
+    maintenance: (windowId: string) => `${root}/maintenance/${windowId}`,
     /** a lower aggregator's rollup, on the broker of the aggregator above */
     cascadeRollup: (tier: string) => `${root}/cascade/${tier}/rollup`,
     cascadeState: (tier: string) => `${root}/cascade/${tier}/state`,
@@ -25,6 +33,10 @@ export function topics(root: string = DEFAULT_TOPIC_ROOT) {
       cameraStatuses: `${root}/agents/+/cameras/+/status`,
       events: `${root}/agents/+/events`,
       summaries: `${root}/agents/+/summary`,
+      configReported: `${root}/agents/+/config/reported`,
+      rates: `${root}/rates/#`,
+      maintenance: `${root}/maintenance/+`,
+      cascade: `${root}/cascade/+/+`,
       requests: (agentId: string) => `${agent(agentId)}/request/+`,
       cameraStatusesOf: (agentId: string) => `${agent(agentId)}/cameras/+/status`,
     },
@@ -40,21 +52,59 @@ export type ParsedTopic =
   | { kind: 'request'; agentId: string; command: string }
   | { kind: 'response'; agentId: string; command: string }
   | { kind: 'configDesired'; agentId: string }
-  | { kind: 'configReported'; agentId: string };
+  | { kind: 'configReported'; agentId: string }
+  | { kind: 'groupConfigDesired'; group: string }
+  | { kind: 'rates'; region: string }
+  | { kind: 'report'; region: string; period: 'day' | 'month' }
+  | { kind: 'alertEvents' }
+  | { kind: 'alertActive'; alertId: string }
+  | { kind: 'maintenance'; windowId: string }
+  | { kind: 'cascadeRollup'; tier: string }
+  | { kind: 'cascadeState'; tier: string };
 
-/** Parses a concrete topic under `root`; undefined when it is not one of ours. */
+export type TopicKind = ParsedTopic['kind'];
+
+/**
+ * Parses a concrete topic under `root`; undefined when it is not one of ours.
+ * It says which topic and its segments, not whether a segment is a valid id
+ * (decode() checks that).
+ */
 export function parseTopic(root: string, topic: string): ParsedTopic | undefined {
-  if (!topic.startsWith(`${root}/agents/`)) return undefined;
-  const rest = topic.slice(root.length + '/agents/'.length).split('/');
-  const [agentId, a, b, c] = rest;
-  if (!agentId) return undefined;
-  if (rest.length === 2 && a === 'state') return { kind: 'agentState', agentId };
-  if (rest.length === 2 && a === 'events') return { kind: 'events', agentId };
-  if (rest.length === 2 && a === 'summary') return { kind: 'summary', agentId };
-  if (rest.length === 4 && a === 'cameras' && b && c === 'status') return { kind: 'cameraStatus', agentId, cameraId: b };
-  if (rest.length === 3 && a === 'request' && b) return { kind: 'request', agentId, command: b };
-  if (rest.length === 3 && a === 'response' && b) return { kind: 'response', agentId, command: b };
-  if (rest.length === 3 && a === 'config' && b === 'desired') return { kind: 'configDesired', agentId };
-  if (rest.length === 3 && a === 'config' && b === 'reported') return { kind: 'configReported', agentId };
+  if (topic.length <= root.length + 1 || !topic.startsWith(root) || topic.charCodeAt(root.length) !== 47 /* / */) return undefined;
+  const rest = topic.slice(root.length + 1).split('/');
+  const [area, a, b, c, d] = rest;
+  if (!a) return undefined;
+  switch (area) {
+    case 'agents':
+      return agentTopic(a, rest.length - 2, b, c, d);
+    case 'rates':
+      return rest.length === 2 ? { kind: 'rates', region: a } : undefined;
+    case 'reports':
+      return rest.length === 3 && (b === 'day' || b === 'month') ? { kind: 'report', region: a, period: b } : undefined;
+    case 'alerts':
+      if (rest.length === 2 && a === 'events') return { kind: 'alertEvents' };
+      return rest.length === 3 && a === 'active' && b ? { kind: 'alertActive', alertId: b } : undefined;
+    case 'maintenance':
+      return rest.length === 2 ? { kind: 'maintenance', windowId: a } : undefined;
+    case 'cascade':
+      if (rest.length !== 3) return undefined;
+      return b === 'rollup' ? { kind: 'cascadeRollup', tier: a } : b === 'state' ? { kind: 'cascadeState', tier: a } : undefined;
+    case 'groups':
+      return rest.length === 4 && b === 'config' && c === 'desired' ? { kind: 'groupConfigDesired', group: a } : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** `{root}/agents/{agentId}/…`: `more` is how many segments follow the agent id. */
+function agentTopic(agentId: string, more: number, a: string | undefined, b: string | undefined, c: string | undefined): ParsedTopic | undefined {
+  if (more === 1 && a === 'state') return { kind: 'agentState', agentId };
+  if (more === 1 && a === 'events') return { kind: 'events', agentId };
+  if (more === 1 && a === 'summary') return { kind: 'summary', agentId };
+  if (more === 3 && a === 'cameras' && b && c === 'status') return { kind: 'cameraStatus', agentId, cameraId: b };
+  if (more === 2 && a === 'request' && b) return { kind: 'request', agentId, command: b };
+  if (more === 2 && a === 'response' && b) return { kind: 'response', agentId, command: b };
+  if (more === 2 && a === 'config' && b === 'desired') return { kind: 'configDesired', agentId };
+  if (more === 2 && a === 'config' && b === 'reported') return { kind: 'configReported', agentId };
   return undefined;
 }

@@ -1,7 +1,9 @@
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
-import { canonicalConfigBytes, desiredConfigMessage, parseTopic, topics, type ReportedConfigMessage } from '../../protocols/index.js';
+import { canonicalConfigBytes, decode, parseTopic, topics, type ReportedConfigMessage, type TopicKind } from '../../protocols/index.js';
+
+const PUSHES: ReadonlySet<TopicKind> = new Set(['configDesired', 'groupConfigDesired']);
 import type { AgentConfig } from '../../config/agent.js';
 import type { ConfigIssue } from '../../config/load.js';
 import type { IncomingMessage, MqttConnection } from '../../platform/mqtt-client.js';
@@ -56,30 +58,29 @@ export class RemoteConfig {
   }
 
   private sourceOf(topic: string): Source | undefined {
-    const t = topics(this.deps.topicRoot);
-    if (topic === t.configDesired(this.deps.agentId)) return { kind: 'agent' };
-    const m = new RegExp(`^${t.root.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/groups/([^/]+)/config/desired$`).exec(topic);
-    if (m && this.deps.app.currentConfig.groups.includes(m[1]!)) return { kind: 'group', name: m[1]! };
+    const t = parseTopic(this.deps.topicRoot, topic);
+    if (t?.kind === 'configDesired' && t.agentId === this.deps.agentId) return { kind: 'agent' };
+    if (t?.kind === 'groupConfigDesired' && this.deps.app.currentConfig.groups.includes(t.group)) return { kind: 'group', name: t.group };
     return undefined;
   }
 
   private async handle(m: IncomingMessage): Promise<void> {
     const source = this.sourceOf(m.topic)!;
     const name = sourceName(source);
-    if (m.payload.length === 0) return; // a cleared retained push
     const reject = (errors: ConfigIssue[], version = 0, transaction?: string) => {
       this.deps.log.warn({ source: name, version, errors }, 'config push rejected; the config in force stays');
       return this.report({ status: 'rejected', source: name, version, transaction, errors });
     };
-    let data: unknown;
-    try {
-      data = JSON.parse(m.payload.toString('utf8'));
-    } catch {
-      return reject([{ path: '(payload)', message: 'not JSON' }]);
+    const r = decode(this.deps.topicRoot, m.topic, m.payload, { accept: PUSHES });
+    if (!r.ok) {
+      if (r.reason === 'not_json') return reject([{ path: '(payload)', message: 'not JSON' }]);
+      return reject((r.issues ?? [{ path: '(payload)', message: r.detail ?? r.reason }]).map((i) => ({ path: i.path === '(root)' ? '(payload)' : i.path, message: i.message })));
     }
-    const env = desiredConfigMessage.safeParse(data);
-    if (!env.success) return reject(env.error.issues.map((i) => ({ path: i.path.join('.') || '(payload)', message: i.message })));
-    const { version, transaction, config, signature } = env.data;
+    // a cleared retained push
+    if (r.value.kind !== 'configDesired' && r.value.kind !== 'groupConfigDesired') return;
+    const push = r.value.message;
+    if (push === null) return;
+    const { version, transaction, config, signature } = push;
     if (this.key) {
       const target = source.kind === 'agent' ? `agent:${this.deps.agentId}` : `group:${source.name}`;
       let good = false;

@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
-import { commandName, parseTopic, requestMessage, type ResponseMessage } from '../../protocols/index.js';
+import { commandName, decode, parseTopic, type ResponseMessage, type TopicKind } from '../../protocols/index.js';
+
+const REQUESTS: ReadonlySet<TopicKind> = new Set(['request']);
 import type { IncomingMessage, MqttConnection } from '../../platform/mqtt-client.js';
 
 export type CommandHandler = (req: { cameraId?: string | undefined }) => Promise<unknown>;
@@ -29,27 +31,20 @@ export class RequestHandler {
         .publish(m.responseTopic ?? this.deps.responseTopic(command), JSON.stringify({ command, ...r }), { qos: 1, correlationData: m.correlationData })
         .catch((err: Error) => this.deps.log.warn({ err: { message: err.message }, command }, 'response not published'));
 
-    let body: unknown = {};
-    const text = m.payload.toString('utf8').trim();
-    if (text.length > 64 * 1024) return void respond({ ok: false, error: { code: 'REQUEST_TOO_LARGE', message: 'request body over 64 KiB' } });
-    if (text) {
-      try {
-        body = JSON.parse(text);
-      } catch {
-        return void respond({ ok: false, error: { code: 'REQUEST_NOT_JSON', message: 'the request body is not JSON' } });
-      }
+    const r = decode(this.deps.topicRoot, m.topic, m.payload, { accept: REQUESTS, maxBytes: 64 * 1024 });
+    if (!r.ok) {
+      if (r.reason === 'too_large') return void respond({ ok: false, error: { code: 'REQUEST_TOO_LARGE', message: 'request body over 64 KiB' } });
+      if (r.reason === 'not_json') return void respond({ ok: false, error: { code: 'REQUEST_NOT_JSON', message: 'the request body is not JSON' } });
+      return void respond({ ok: false, error: { code: 'REQUEST_INVALID', message: (r.issues ?? []).map((i) => `${i.path === '(root)' ? '(body)' : i.path}: ${i.message}`).join('; ') || (r.detail ?? r.reason) } });
     }
-    const req = requestMessage.safeParse(body);
-    const transaction = req.success ? req.data.transaction : undefined;
-    if (!req.success) {
-      return void respond({ ok: false, error: { code: 'REQUEST_INVALID', message: req.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ') } });
-    }
+    const req = r.value.kind === 'request' ? (r.value.message ?? {}) : {};
+    const transaction = req.transaction;
     const handler = commandName.safeParse(command).success ? this.deps.handlers[command] : undefined;
     if (!handler) {
       return void respond({ transaction, ok: false, error: { code: 'UNKNOWN_COMMAND', message: `unknown command "${command}"; known: ${Object.keys(this.deps.handlers).join(', ')}` } });
     }
     try {
-      const result = await handler({ cameraId: req.data.cameraId });
+      const result = await handler({ cameraId: req.cameraId });
       await respond({ transaction, ok: true, result });
     } catch (err) {
       const e = err as Error & { code?: string };

@@ -2,10 +2,11 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import type { CameraState, StateMark } from '../../protocols/index.js';
 import { maskUrlPassword } from '../../platform/redact.js';
-import { EventKeyIndex } from '../store/event-keys.js';
+import { WRITES, rowsOf, type Row, type StoreChange, type WriteKind } from '../store/changes.js';
+import { readSnapshot } from '../store/snapshot-read.js';
 import { pendingMigrations } from '../store/migrations.js';
 import { groupMarks, groupRecordingChecks } from '../store/rows.js';
-import { AUTO_FLUSH_MS, type AggregatorStore, type RecordingCheckRow, type StoreSnapshot, type StoredCamera } from '../store/port.js';
+import { AUTO_FLUSH_MS, FencedError, type AggregatorStore, type InboxRow, type RecordingCheckRow, type ReplicaInbox, type StoreSnapshot, type StoredCamera } from '../store/port.js';
 
 /**
  * How each kind of write reaches PostgreSQL: one statement per run of writes
@@ -15,7 +16,6 @@ import { AUTO_FLUSH_MS, type AggregatorStore, type RecordingCheckRow, type Store
  * write of a row wins, or the first where a later one could no longer apply.
  */
 interface OpKind {
-  table: string;
   sql: string;
   types: string[];
   collapse?: { key: (row: unknown[]) => string; keep: 'first' | 'last' };
@@ -23,57 +23,40 @@ interface OpKind {
 
 const byFirst = (row: unknown[]) => String(row[0]);
 const OPS = {
-  agent: { table: 'agents', types: ['text', 'text'], collapse: { key: byFirst, keep: 'last' }, sql: 'INSERT INTO agents (agent_id, json) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT (agent_id) DO UPDATE SET json = excluded.json' },
+  agent: { types: ['text', 'text'], collapse: { key: byFirst, keep: 'last' }, sql: 'INSERT INTO agents (agent_id, json) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT (agent_id) DO UPDATE SET json = excluded.json' },
   camera: {
-    table: 'cameras',
     types: ['text', 'text', 'text', 'bigint'],
     collapse: { key: byFirst, keep: 'last' },
     sql: 'INSERT INTO cameras (camera_id, agent_id, status_json, first_seen) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) ON CONFLICT (camera_id) DO UPDATE SET agent_id = excluded.agent_id, status_json = excluded.status_json, removed_at = NULL',
   },
-  removeCamera: { table: 'cameras', types: ['text', 'bigint'], collapse: { key: byFirst, keep: 'last' }, sql: 'UPDATE cameras c SET removed_at = u.at FROM unnest($1::text[], $2::bigint[]) AS u(id, at) WHERE c.camera_id = u.id' },
-  event: { table: 'events', types: ['text', 'text', 'bigint', 'bigint', 'text'], sql: 'INSERT INTO events (agent_id, session, seq, ts, camera_id) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[]) ON CONFLICT DO NOTHING' },
-  mark: { table: 'marks', types: ['text', 'bigint', 'text'], sql: 'INSERT INTO marks (camera_id, at, state) SELECT c, a, s FROM unnest($1::text[], $2::bigint[], $3::text[]) WITH ORDINALITY AS u(c, a, s, n) ORDER BY n' },
+  removeCamera: { types: ['text', 'bigint'], collapse: { key: byFirst, keep: 'last' }, sql: 'UPDATE cameras c SET removed_at = u.at FROM unnest($1::text[], $2::bigint[]) AS u(id, at) WHERE c.camera_id = u.id' },
+  event: { types: ['text', 'text', 'bigint', 'bigint', 'text'], sql: 'INSERT INTO events (agent_id, session, seq, ts, camera_id) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[]) ON CONFLICT DO NOTHING' },
+  mark: { types: ['text', 'bigint', 'text'], sql: 'INSERT INTO marks (camera_id, at, state) SELECT c, a, s FROM unnest($1::text[], $2::bigint[], $3::text[]) WITH ORDINALITY AS u(c, a, s, n) ORDER BY n' },
   // a mark proven once is no longer unknown: a second proof of it in the same run would not have applied
   proveMark: {
-    table: 'marks',
     types: ['text', 'bigint', 'text'],
     collapse: { key: (r: unknown[]) => `${String(r[0])}\u0000${String(r[1])}`, keep: 'first' },
     sql: "UPDATE marks m SET state = u.s FROM unnest($1::text[], $2::bigint[], $3::text[]) AS u(c, a, s) WHERE m.camera_id = u.c AND m.at = u.a AND m.state = 'unknown'",
   },
-  loss: { table: 'losses', types: ['text'], sql: 'INSERT INTO losses (json) SELECT j FROM unnest($1::text[]) WITH ORDINALITY AS u(j, n) ORDER BY n' },
-  plan: { table: 'plan', types: ['text'], collapse: { key: () => 'plan', keep: 'last' }, sql: 'INSERT INTO plan (id, json) SELECT 1, j FROM unnest($1::text[]) AS u(j) ON CONFLICT (id) DO UPDATE SET json = excluded.json' },
-  planVersion: { table: 'plan_versions', types: ['bigint', 'text'], sql: 'INSERT INTO plan_versions (at, json) SELECT a, j FROM unnest($1::bigint[], $2::text[]) WITH ORDINALITY AS u(a, j, n) ORDER BY n' },
+  loss: { types: ['text'], sql: 'INSERT INTO losses (json) SELECT j FROM unnest($1::text[]) WITH ORDINALITY AS u(j, n) ORDER BY n' },
+  plan: { types: ['text'], collapse: { key: () => 'plan', keep: 'last' }, sql: 'INSERT INTO plan (id, json) SELECT 1, j FROM unnest($1::text[]) AS u(j) ON CONFLICT (id) DO UPDATE SET json = excluded.json' },
+  planVersion: { types: ['bigint', 'text'], sql: 'INSERT INTO plan_versions (at, json) SELECT a, j FROM unnest($1::bigint[], $2::text[]) WITH ORDINALITY AS u(a, j, n) ORDER BY n' },
   recording: {
-    table: 'recording_checks',
     types: ['text', 'bigint', 'boolean', 'float8', 'float8'],
     sql: 'INSERT INTO recording_checks (camera_id, checked_at, supported, recorded_sec, scheduled_sec) SELECT * FROM unnest($1::text[], $2::bigint[], $3::boolean[], $4::float8[], $5::float8[]) ON CONFLICT DO NOTHING',
   },
-  alert: { table: 'alerts', types: ['text', 'text', 'boolean'], collapse: { key: byFirst, keep: 'last' }, sql: 'INSERT INTO alerts (id, json, active) SELECT * FROM unnest($1::text[], $2::text[], $3::boolean[]) ON CONFLICT (id) DO UPDATE SET json = excluded.json, active = excluded.active' },
-  meta: { table: 'meta', types: ['text', 'text'], collapse: { key: byFirst, keep: 'last' }, sql: 'INSERT INTO meta (key, value) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT (key) DO UPDATE SET value = excluded.value' },
-  window: { table: 'maintenance', types: ['text', 'text'], collapse: { key: byFirst, keep: 'last' }, sql: 'INSERT INTO maintenance (id, json) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT (id) DO UPDATE SET json = excluded.json' },
-  deleteWindow: { table: 'maintenance', types: ['text'], sql: 'DELETE FROM maintenance WHERE id = ANY($1::text[])' },
-  notice: { table: 'alert_outbox', types: ['bigint', 'text'], collapse: { key: byFirst, keep: 'last' }, sql: 'INSERT INTO alert_outbox (seq, json) SELECT * FROM unnest($1::bigint[], $2::text[]) ON CONFLICT (seq) DO UPDATE SET json = excluded.json' },
-  noticeDelivered: { table: 'alert_outbox', types: ['bigint'], sql: 'DELETE FROM alert_outbox WHERE seq = ANY($1::bigint[])' },
-} satisfies Record<string, OpKind>;
+  alert: { types: ['text', 'text', 'boolean'], collapse: { key: byFirst, keep: 'last' }, sql: 'INSERT INTO alerts (id, json, active) SELECT * FROM unnest($1::text[], $2::text[], $3::boolean[]) ON CONFLICT (id) DO UPDATE SET json = excluded.json, active = excluded.active' },
+  meta: { types: ['text', 'text'], collapse: { key: byFirst, keep: 'last' }, sql: 'INSERT INTO meta (key, value) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT (key) DO UPDATE SET value = excluded.value' },
+  window: { types: ['text', 'text'], collapse: { key: byFirst, keep: 'last' }, sql: 'INSERT INTO maintenance (id, json) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT (id) DO UPDATE SET json = excluded.json' },
+  deleteWindow: { types: ['text'], sql: 'DELETE FROM maintenance WHERE id = ANY($1::text[])' },
+  notice: { types: ['bigint', 'text'], collapse: { key: byFirst, keep: 'last' }, sql: 'INSERT INTO alert_outbox (seq, json) SELECT * FROM unnest($1::bigint[], $2::text[]) ON CONFLICT (seq) DO UPDATE SET json = excluded.json' },
+  noticeDelivered: { types: ['bigint'], sql: 'DELETE FROM alert_outbox WHERE seq = ANY($1::bigint[])' },
+} satisfies Record<WriteKind, OpKind>;
 
-type Op = { kind: keyof typeof OPS; row: unknown[] };
-
-/** A message a replica received, as the inbox keeps it. */
-export interface InboxRow {
-  id: number;
-  /** when the replica received it (ms epoch): the centre's time of the message */
-  at: number;
-  topic: string;
-  payload: Buffer;
-}
+type Op = { kind: WriteKind; row: Row };
 
 /** the advisory lock the leader of the replicas holds: (classid 0, objid LEADER_LOCK) */
 const LEADER_LOCK = 7_061_712;
-
-/** The leadership was lost (another replica took over): this process must stop writing. */
-export class FencedError extends Error {
-  readonly code = 'FENCED';
-}
 
 /**
  * The statements that make `ops` durable: writes to different tables commute,
@@ -83,7 +66,7 @@ export class FencedError extends Error {
 export function statementsFor(ops: readonly Op[]): Array<{ sql: string; params: unknown[][] }> {
   const perTable = new Map<string, Op[]>();
   for (const op of ops) {
-    const t = OPS[op.kind].table;
+    const t = WRITES[op.kind].table;
     let list = perTable.get(t);
     if (!list) perTable.set(t, (list = []));
     list.push(op);
@@ -99,7 +82,7 @@ export function statementsFor(ops: readonly Op[]): Array<{ sql: string; params: 
       let rows = list.slice(i, j).map((o) => o.row);
       if (spec.collapse) {
         const { key, keep } = spec.collapse;
-        const chosen = new Map<string, unknown[]>();
+        const chosen = new Map<string, Row>();
         for (const r of rows) if (keep === 'last' || !chosen.has(key(r))) chosen.set(key(r), r);
         rows = [...chosen.values()];
       }
@@ -122,13 +105,13 @@ const types = {
  * an index of the stored (agent, session, seq) ranges, loaded at open(), with
  * the primary key as the backstop. One aggregator process writes at a time.
  */
-export class PostgresStore implements AggregatorStore {
+export class PostgresStore implements AggregatorStore, ReplicaInbox {
   readonly engine = 'postgres';
+  readonly inbox: ReplicaInbox = this;
   private readonly pool: pg.Pool;
   private ops: Op[] = [];
   private chain: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
-  private events = new EventKeyIndex();
   private closed = false;
   /** the session that holds the leader lock: every write checks it still does */
   private leader: pg.Client | undefined;
@@ -158,24 +141,6 @@ export class PostgresStore implements AggregatorStore {
         this.deps.log.info({ version: m.version, name: m.name }, 'database migrated');
       }
     });
-    await this.loadEventKeys();
-  }
-
-  /** The stored event keys, as runs of consecutive seq per session (at start, and when a replica takes the lead: what the last leader wrote). */
-  private async loadEventKeys(): Promise<void> {
-    const runs = await this.pool.query<{ agent_id: string; session: string; f: number; t: number; ts: number }>(
-      `SELECT agent_id, session, MIN(seq) AS f, MAX(seq) AS t, MAX(ts) AS ts FROM (
-         SELECT agent_id, session, seq, ts, seq - ROW_NUMBER() OVER (PARTITION BY agent_id, session ORDER BY seq) AS grp FROM events
-       ) AS e GROUP BY agent_id, session, grp`,
-    );
-    const index = new EventKeyIndex();
-    for (const r of runs.rows) index.addRange(r.agent_id, r.session, r.f, r.t, r.ts);
-    this.events = index;
-  }
-
-  private push(kind: Op['kind'], row: unknown[]): void {
-    this.ops.push({ kind, row });
-    this.schedule(AUTO_FLUSH_MS);
   }
 
   private schedule(ms: number): void {
@@ -189,67 +154,9 @@ export class PostgresStore implements AggregatorStore {
     }, ms);
   }
 
-  saveAgent(agentId: string, json: string): void {
-    this.push('agent', [agentId, json]);
-  }
-
-  saveCamera(c: StoredCamera): void {
-    this.push('camera', [c.cameraId, c.agentId, c.statusJson, c.firstSeen]);
-  }
-
-  removeCamera(cameraId: string, at: number): void {
-    this.push('removeCamera', [cameraId, at]);
-  }
-
-  insertEvent(agentId: string, session: string, seq: number, ts: number, cameraId: string): boolean {
-    if (!this.events.add(agentId, session, seq, ts)) return false;
-    this.push('event', [agentId, session, seq, ts, cameraId]);
-    return true;
-  }
-
-  insertMark(cameraId: string, mark: StateMark): void {
-    this.push('mark', [cameraId, mark.at, mark.state]);
-  }
-
-  proveMark(cameraId: string, at: number, state: CameraState): void {
-    this.push('proveMark', [cameraId, at, state]);
-  }
-
-  saveLoss(json: string): void {
-    this.push('loss', [json]);
-  }
-
-  savePlan(json: string, at: number): void {
-    this.push('plan', [json]);
-    this.push('planVersion', [at, json]);
-  }
-
-  saveRecordingCheck(cameraId: string, checkedAt: number, supported: boolean, recordedSec: number | null, scheduledSec: number | null): void {
-    this.push('recording', [cameraId, checkedAt, supported, recordedSec, scheduledSec]);
-  }
-
-  saveAlert(id: string, json: string, active: boolean): void {
-    this.push('alert', [id, json, active]);
-  }
-
-  saveNoticeSeq(seq: number): void {
-    this.push('meta', ['alert_seq', String(seq)]);
-  }
-
-  saveWindow(id: string, json: string): void {
-    this.push('window', [id, json]);
-  }
-
-  deleteWindow(id: string): void {
-    this.push('deleteWindow', [id]);
-  }
-
-  queueNotice(seq: number, json: string): void {
-    this.push('notice', [seq, json]);
-  }
-
-  noticeDelivered(seq: number): void {
-    this.push('noticeDelivered', [seq]);
+  record(change: StoreChange): void {
+    for (const [kind, row] of rowsOf(change)) this.ops.push({ kind, row });
+    this.schedule(AUTO_FLUSH_MS);
   }
 
   /** Flushes run one after another; each sends what was written before it began. */
@@ -305,29 +212,11 @@ export class PostgresStore implements AggregatorStore {
   }
 
   async load(): Promise<StoreSnapshot> {
-    const marks = groupMarks(await this.rows<{ camera_id: string; at: number; state: CameraState }>('SELECT camera_id, at, state FROM marks ORDER BY camera_id, at, id'));
-    const [outboxMax] = await this.rows<{ m: number | null }>('SELECT MAX(seq) AS m FROM alert_outbox');
-    const [kept] = await this.rows<{ value: string }>("SELECT value FROM meta WHERE key = 'alert_seq'");
-    const cameraRows = await this.rows<{ camera_id: string; agent_id: string; status_json: string; first_seen: number; removed_at: number | null }>('SELECT camera_id, agent_id, status_json, first_seen, removed_at FROM cameras');
-    return {
-      plan: (await this.rows<{ json: string }>('SELECT json FROM plan WHERE id = 1'))[0]?.json,
-      agents: (await this.rows<{ agent_id: string; json: string }>('SELECT agent_id, json FROM agents')).map((r) => ({ agentId: r.agent_id, json: r.json })),
-      cameras: cameraRows.filter((r) => r.removed_at === null).map((r) => ({ cameraId: r.camera_id, agentId: r.agent_id, statusJson: r.status_json, firstSeen: r.first_seen })),
-      removals: new Map(cameraRows.filter((r) => r.removed_at !== null).map((r) => [r.camera_id, r.removed_at!])),
-      marks,
-      seqHeads: (await this.rows<{ agent_id: string; session: string; m: number; t: number }>('SELECT agent_id, session, MAX(seq) AS m, MAX(ts) AS t FROM events GROUP BY agent_id, session')).map((r) => ({ agentId: r.agent_id, session: r.session, maxSeq: r.m, lastTs: r.t })),
-      gaps: (
-        await this.rows<{ agent_id: string; session: string; from_seq: number; to_seq: number }>(
-          `SELECT agent_id, session, prev + 1 AS from_seq, seq - 1 AS to_seq FROM (
-             SELECT agent_id, session, seq, COALESCE(LAG(seq) OVER (PARTITION BY agent_id, session ORDER BY seq), 0) AS prev FROM events
-           ) AS e WHERE seq - prev > 1 ORDER BY agent_id, session, from_seq`,
-        )
-      ).map((r) => ({ agentId: r.agent_id, session: r.session, fromSeq: r.from_seq, toSeq: r.to_seq })),
-      losses: (await this.rows<{ json: string }>('SELECT json FROM losses ORDER BY id')).map((r) => r.json),
-      windows: (await this.rows<{ json: string }>('SELECT json FROM maintenance ORDER BY id')).map((r) => r.json),
-      alerts: (await this.rows<{ json: string; active: boolean }>('SELECT json, active FROM alerts')).map((r) => ({ json: r.json, active: r.active })),
-      lastNoticeSeq: Math.max(outboxMax?.m ?? 0, kept ? Number(kept.value) : 0),
-    };
+    return readSnapshot({
+      query: (sql) => this.rows(sql),
+      order: 'id',
+      refused: (table, reason) => this.deps.log.warn({ table, reason }, 'a stored record was refused by its schema and left out'),
+    });
   }
 
   async camerasInPeriod(from: number, to: number): Promise<Array<StoredCamera & { removedAt: number | null }>> {
@@ -386,7 +275,6 @@ export class PostgresStore implements AggregatorStore {
       const marks = await client.query('DELETE FROM marks WHERE at < $1 AND id NOT IN (SELECT DISTINCT ON (camera_id) id FROM marks WHERE at < $1 ORDER BY camera_id, at DESC, id DESC)', [before]);
       return { events: events.rowCount ?? 0, marks: marks.rowCount ?? 0 };
     });
-    this.events.dropOlderThan(before);
     return pruned;
   }
 
@@ -428,10 +316,6 @@ export class PostgresStore implements AggregatorStore {
     return (await this.rows<{ value: string }>('SELECT value FROM meta WHERE key = $1', [key]))[0]?.value;
   }
 
-  saveMeta(key: string, value: string): void {
-    this.push('meta', [key, value]);
-  }
-
   /**
    * Tries to become the leader of the replicas: a session-level advisory lock
    * on a connection of its own, held while the process lives. `lost` is
@@ -456,7 +340,6 @@ export class PostgresStore implements AggregatorStore {
     await client.query('BEGIN');
     const cursor = Number((await client.query<{ value: string }>("SELECT value FROM meta WHERE key = 'inbox_cursor' FOR UPDATE")).rows[0]?.value ?? 0);
     await client.query('COMMIT');
-    await this.loadEventKeys();
     return cursor;
   }
 

@@ -1,10 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import type { Logger } from 'pino';
 import type { CameraState, StateMark } from '../../protocols/index.js';
+import { rowsOf, type StoreChange, type WriteKind } from '../store/changes.js';
+import { readSnapshot } from '../store/snapshot-read.js';
 import { AUTO_FLUSH_MS, type AggregatorStore, type RecordingCheckRow, type StoreSnapshot, type StoredCamera } from '../store/port.js';
 import { pendingMigrations } from '../store/migrations.js';
-import { groupMarks, groupRecordingChecks } from '../store/rows.js';
+import { groupRecordingChecks } from '../store/rows.js';
 
 /** rows a report reads between two turns of the event loop: a province's history does not hold the ingest and the API for seconds */
 const READ_PAGE = 5000;
@@ -22,11 +25,11 @@ export class SqliteStore implements AggregatorStore {
   private st!: ReturnType<SqliteStore['prepare']>;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly file: string) {}
+  constructor(private readonly deps: { file: string; log: Logger }) {}
 
   async open(): Promise<void> {
-    if (this.file !== ':memory:') mkdirSync(path.dirname(this.file), { recursive: true });
-    this.db = new Database(this.file);
+    if (this.deps.file !== ':memory:') mkdirSync(path.dirname(this.deps.file), { recursive: true });
+    this.db = new Database(this.deps.file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.migrate();
@@ -52,26 +55,26 @@ export class SqliteStore implements AggregatorStore {
 
   private prepare() {
     const p = (sql: string) => this.db.prepare(sql);
-    return {
-      upsertAgent: p('INSERT INTO agents (agent_id, json) VALUES (?, ?) ON CONFLICT(agent_id) DO UPDATE SET json = excluded.json'),
-      upsertCamera: p('INSERT INTO cameras (camera_id, agent_id, status_json, first_seen) VALUES (?, ?, ?, ?) ON CONFLICT(camera_id) DO UPDATE SET agent_id = excluded.agent_id, status_json = excluded.status_json, removed_at = NULL'),
-      removeCamera: p('UPDATE cameras SET removed_at = ? WHERE camera_id = ?'),
-      insertEvent: p('INSERT OR IGNORE INTO events (agent_id, session, seq, ts, camera_id) VALUES (?, ?, ?, ?, ?)'),
-      begin: p('BEGIN'),
-      commit: p('COMMIT'),
-      insertMark: p('INSERT INTO marks (camera_id, at, state) VALUES (?, ?, ?)'),
-      proveMark: p("UPDATE marks SET state = ? WHERE camera_id = ? AND at = ? AND state = 'unknown'"),
-      saveLoss: p('INSERT INTO losses (json) VALUES (?)'),
-      savePlan: p('INSERT INTO plan (id, json) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET json = excluded.json'),
-      savePlanVersion: p('INSERT INTO plan_versions (at, json) VALUES (?, ?)'),
-      saveRecordingCheck: p('INSERT OR IGNORE INTO recording_checks (camera_id, checked_at, supported, recorded_sec, scheduled_sec) VALUES (?, ?, ?, ?, ?)'),
-      saveAlert: p('INSERT INTO alerts (id, json, active) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET json = excluded.json, active = excluded.active'),
-      saveMeta: p('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
-      saveWindow: p('INSERT INTO maintenance (id, json) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET json = excluded.json'),
+    const writes: Record<WriteKind, Database.Statement> = {
+      agent: p('INSERT INTO agents (agent_id, json) VALUES (?, ?) ON CONFLICT(agent_id) DO UPDATE SET json = excluded.json'),
+      camera: p('INSERT INTO cameras (camera_id, agent_id, status_json, first_seen) VALUES (?, ?, ?, ?) ON CONFLICT(camera_id) DO UPDATE SET agent_id = excluded.agent_id, status_json = excluded.status_json, removed_at = NULL'),
+      // a row's columns in WRITES order; SQLite binds in the order of the `?`, so an UPDATE names them through VALUES
+      removeCamera: p('WITH u(id, at) AS (VALUES (?, ?)) UPDATE cameras SET removed_at = (SELECT at FROM u) WHERE camera_id = (SELECT id FROM u)'),
+      event: p('INSERT OR IGNORE INTO events (agent_id, session, seq, ts, camera_id) VALUES (?, ?, ?, ?, ?)'),
+      mark: p('INSERT INTO marks (camera_id, at, state) VALUES (?, ?, ?)'),
+      proveMark: p("WITH u(c, a, s) AS (VALUES (?, ?, ?)) UPDATE marks SET state = (SELECT s FROM u) WHERE camera_id = (SELECT c FROM u) AND at = (SELECT a FROM u) AND state = 'unknown'"),
+      loss: p('INSERT INTO losses (json) VALUES (?)'),
+      plan: p('INSERT INTO plan (id, json) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET json = excluded.json'),
+      planVersion: p('INSERT INTO plan_versions (at, json) VALUES (?, ?)'),
+      recording: p('INSERT OR IGNORE INTO recording_checks (camera_id, checked_at, supported, recorded_sec, scheduled_sec) VALUES (?, ?, ?, ?, ?)'),
+      alert: p('INSERT INTO alerts (id, json, active) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET json = excluded.json, active = excluded.active'),
+      meta: p('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
+      window: p('INSERT INTO maintenance (id, json) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET json = excluded.json'),
       deleteWindow: p('DELETE FROM maintenance WHERE id = ?'),
-      queueNotice: p('INSERT OR REPLACE INTO alert_outbox (seq, json) VALUES (?, ?)'),
+      notice: p('INSERT OR REPLACE INTO alert_outbox (seq, json) VALUES (?, ?)'),
       noticeDelivered: p('DELETE FROM alert_outbox WHERE seq = ?'),
     };
+    return { writes, begin: p('BEGIN'), commit: p('COMMIT') };
   }
 
   /** Every write joins the open transaction; one that opens it makes sure a flush follows. */
@@ -89,80 +92,12 @@ export class SqliteStore implements AggregatorStore {
     if (this.db.inTransaction) this.st.commit.run();
   }
 
-  saveAgent(agentId: string, json: string): void {
+  record(change: StoreChange): void {
     this.write();
-    this.st.upsertAgent.run(agentId, json);
-  }
-
-  saveCamera(c: StoredCamera): void {
-    this.write();
-    this.st.upsertCamera.run(c.cameraId, c.agentId, c.statusJson, c.firstSeen);
-  }
-
-  removeCamera(cameraId: string, at: number): void {
-    this.write();
-    this.st.removeCamera.run(at, cameraId);
-  }
-
-  insertEvent(agentId: string, session: string, seq: number, ts: number, cameraId: string): boolean {
-    this.write();
-    return this.st.insertEvent.run(agentId, session, seq, ts, cameraId).changes === 1;
-  }
-
-  insertMark(cameraId: string, mark: StateMark): void {
-    this.write();
-    this.st.insertMark.run(cameraId, mark.at, mark.state);
-  }
-
-  proveMark(cameraId: string, at: number, state: CameraState): void {
-    this.write();
-    this.st.proveMark.run(state, cameraId, at);
-  }
-
-  saveLoss(json: string): void {
-    this.write();
-    this.st.saveLoss.run(json);
-  }
-
-  savePlan(json: string, at: number): void {
-    this.write();
-    this.st.savePlan.run(json);
-    this.st.savePlanVersion.run(at, json);
-  }
-
-  saveRecordingCheck(cameraId: string, checkedAt: number, supported: boolean, recordedSec: number | null, scheduledSec: number | null): void {
-    this.write();
-    this.st.saveRecordingCheck.run(cameraId, checkedAt, supported ? 1 : 0, recordedSec, scheduledSec);
-  }
-
-  saveAlert(id: string, json: string, active: boolean): void {
-    this.write();
-    this.st.saveAlert.run(id, json, active ? 1 : 0);
-  }
-
-  saveNoticeSeq(seq: number): void {
-    this.write();
-    this.st.saveMeta.run('alert_seq', String(seq));
-  }
-
-  saveWindow(id: string, json: string): void {
-    this.write();
-    this.st.saveWindow.run(id, json);
-  }
-
-  deleteWindow(id: string): void {
-    this.write();
-    this.st.deleteWindow.run(id);
-  }
-
-  queueNotice(seq: number, json: string): void {
-    this.write();
-    this.st.queueNotice.run(seq, json);
-  }
-
-  noticeDelivered(seq: number): void {
-    this.write();
-    this.st.noticeDelivered.run(seq);
+    for (const [kind, row] of rowsOf(change)) {
+      // SQLite has no boolean: 1 and 0, as the schema's INTEGER columns hold them
+      this.st.writes[kind].run(...row.map((v) => (v === true ? 1 : v === false ? 0 : v)));
+    }
   }
 
   async flush(): Promise<void> {
@@ -170,29 +105,12 @@ export class SqliteStore implements AggregatorStore {
   }
 
   async load(): Promise<StoreSnapshot> {
-    const all = <T>(sql: string, ...params: unknown[]) => this.db.prepare(sql).all(...params) as T[];
-    const marks = groupMarks(this.db.prepare('SELECT camera_id, at, state FROM marks ORDER BY camera_id, at, rowid').iterate() as IterableIterator<{ camera_id: string; at: number; state: CameraState }>);
-    const noticeSeq = Math.max(
-      (this.db.prepare('SELECT MAX(seq) AS m FROM alert_outbox').get() as { m: number | null }).m ?? 0,
-      Number((this.db.prepare("SELECT value FROM meta WHERE key = 'alert_seq'").get() as { value: string } | undefined)?.value ?? 0),
-    );
-    return {
-      plan: (this.db.prepare('SELECT json FROM plan WHERE id = 1').get() as { json: string } | undefined)?.json,
-      agents: all<{ agent_id: string; json: string }>('SELECT agent_id, json FROM agents').map((r) => ({ agentId: r.agent_id, json: r.json })),
-      cameras: all<{ camera_id: string; agent_id: string; status_json: string; first_seen: number }>('SELECT camera_id, agent_id, status_json, first_seen FROM cameras WHERE removed_at IS NULL').map((r) => ({ cameraId: r.camera_id, agentId: r.agent_id, statusJson: r.status_json, firstSeen: r.first_seen })),
-      removals: new Map(all<{ camera_id: string; removed_at: number }>('SELECT camera_id, removed_at FROM cameras WHERE removed_at IS NOT NULL').map((r) => [r.camera_id, r.removed_at])),
-      marks,
-      seqHeads: all<{ agent_id: string; session: string; m: number; t: number }>('SELECT agent_id, session, MAX(seq) AS m, MAX(ts) AS t FROM events GROUP BY agent_id, session').map((r) => ({ agentId: r.agent_id, session: r.session, maxSeq: r.m, lastTs: r.t })),
-      gaps: all<{ agent_id: string; session: string; from_seq: number; to_seq: number }>(
-        `SELECT agent_id, session, prev + 1 AS from_seq, seq - 1 AS to_seq FROM (
-           SELECT agent_id, session, seq, COALESCE(LAG(seq) OVER (PARTITION BY agent_id, session ORDER BY seq), 0) AS prev FROM events
-         ) WHERE seq - prev > 1 ORDER BY agent_id, session, from_seq`,
-      ).map((r) => ({ agentId: r.agent_id, session: r.session, fromSeq: r.from_seq, toSeq: r.to_seq })),
-      losses: all<{ json: string }>('SELECT json FROM losses ORDER BY rowid').map((r) => r.json),
-      windows: all<{ json: string }>('SELECT json FROM maintenance ORDER BY id').map((r) => r.json),
-      alerts: all<{ json: string; active: number }>('SELECT json, active FROM alerts').map((r) => ({ json: r.json, active: r.active === 1 })),
-      lastNoticeSeq: noticeSeq,
-    };
+    this.commit();
+    return readSnapshot({
+      query: (sql) => this.db.prepare(sql).iterate() as Iterable<Record<string, unknown>>,
+      order: 'rowid',
+      refused: (table, reason) => this.deps.log.warn({ table, reason }, 'a stored record was refused by its schema and left out'),
+    });
   }
 
   async camerasInPeriod(from: number, to: number): Promise<Array<StoredCamera & { removedAt: number | null }>> {

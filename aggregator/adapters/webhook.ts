@@ -32,7 +32,7 @@ export class WebhookSender {
   constructor(private readonly deps: { store: AggregatorStore; settings: WebhookSettings; log: Logger }) {}
 
   enqueue(seq: number, body: string): void {
-    this.deps.store.queueNotice(seq, body);
+    this.deps.store.record({ kind: 'notice', seq, body });
     // the bound holds while the loop waits out a receiver's outage too
     this.trim().catch((err: Error) => this.deps.log.warn({ err: { message: err.message } }, 'webhook queue not trimmed'));
     this.wake?.();
@@ -92,7 +92,7 @@ export class WebhookSender {
       }
       if (!this.running) return;
       if (ok) {
-        store.noticeDelivered(next.seq);
+        store.record({ kind: 'noticeDelivered', seq: next.seq });
         this.attempt = 0;
         continue;
       }

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { alertMessage, type AlertMessage, type AlertNotice } from '../../protocols/index.js';
-import type { AggregatorStore, StoreSnapshot } from '../store/port.js';
+import type { ChangeSink } from '../store/changes.js';
+import type { StoreSnapshot } from '../store/port.js';
 import { rateSet } from '../rates/model.js';
 import { TARGETS } from '../rates/report-math.js';
 import type { AggregatorState, CameraRecord } from './state.js';
@@ -34,7 +35,7 @@ export class AlertEngine {
   constructor(
     private readonly deps: {
       state: AggregatorState;
-      store: AggregatorStore;
+      changes: ChangeSink;
       afterMs: number;
       now: () => number;
       log: Logger;
@@ -45,10 +46,7 @@ export class AlertEngine {
 
   /** The alerts the store held at start. */
   load(snapshot: Pick<StoreSnapshot, 'alerts' | 'lastNoticeSeq'>): void {
-    for (const row of snapshot.alerts) {
-      const r = alertMessage.safeParse(JSON.parse(row.json));
-      if (r.success && row.active) this.active.set(this.keyOf(r.data), r.data);
-    }
+    for (const row of snapshot.alerts) if (row.active) this.active.set(this.keyOf(row.alert), row.alert);
     this.seq = snapshot.lastNoticeSeq;
   }
 
@@ -126,8 +124,8 @@ export class AlertEngine {
     this.seq += 1;
     const n: AlertNotice = { type, seq: this.seq, alert };
     // one batch of the store: the alert, its seq and the webhook's copy are durable together
-    this.deps.store.saveAlert(alert.id, JSON.stringify(alert), type === 'raised');
-    this.deps.store.saveNoticeSeq(this.seq);
+    this.deps.changes.record({ kind: 'alert', alert, active: type === 'raised' });
+    this.deps.changes.record({ kind: 'noticeSeq', seq: this.seq });
     this.deps.deliver(n);
     this.deps.log.info({ alert: alert.id, kind: alert.kind, subject: alert.subject, type }, `alert ${type}`);
     return n;

@@ -9,7 +9,7 @@ import { reportWorkbook } from './report-workbook.js';
 import type { LiveFeed } from './live-feed.js';
 import { CONSOLE_CSP, ConsoleAssets } from '../adapters/console-assets.js';
 import { CATEGORY_KEYS } from '../rates/model.js';
-import { applyWindow, parseMaintenanceWindow } from './maintenance-ingest.js';
+import { applyWindow, parseMaintenanceWindow } from './maintenance.js';
 import { windowJson } from './maintenance.js';
 import { parsePlan } from './plan.js';
 import { prometheusText } from './metrics.js';

@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { maintenanceWindow, type Interval, type MaintenanceWindow } from '../../protocols/index.js';
-import type { AggregatorStore } from '../store/port.js';
+import type { ChangeSink } from '../store/changes.js';
+import type { AggregatorState } from './state.js';
 
 /** A maintenance window, times as ms epoch. */
 export interface Window {
@@ -37,14 +39,11 @@ export class MaintenanceBook {
   /** the windows by what they name (`scope\0target`), each list in the order of `windows`: a camera's lookup costs a few map reads, not a pass over every window */
   private bySubject = new Map<string, Window[]>();
 
-  constructor(private readonly deps: { store: AggregatorStore; now: () => number }) {}
+  constructor(private readonly deps: { changes: ChangeSink; now: () => number }) {}
 
   /** The windows the store held at start. */
-  load(stored: readonly string[]): void {
-    for (const json of stored) {
-      const r = maintenanceWindow.safeParse(JSON.parse(json));
-      if (r.success) this.windows.set(r.data.id, toWindow(r.data));
-    }
+  load(stored: readonly MaintenanceWindow[]): void {
+    for (const w of stored) this.windows.set(w.id, toWindow(w));
     this.reindex();
     this.active = this.activeIds(this.deps.now());
   }
@@ -53,7 +52,7 @@ export class MaintenanceBook {
     const win = toWindow(w);
     this.windows.set(win.id, win);
     this.reindex();
-    this.deps.store.saveWindow(win.id, JSON.stringify(windowJson(win)));
+    this.deps.changes.record({ kind: 'window', window: windowJson(win) });
     return win;
   }
 
@@ -65,7 +64,7 @@ export class MaintenanceBook {
     if (w.from >= now) {
       this.windows.delete(id);
       this.reindex();
-      this.deps.store.deleteWindow(id);
+      this.deps.changes.record({ kind: 'windowDeleted', id });
     } else if (w.to > now) {
       this.set({ ...windowJson(w), to: new Date(now).toISOString() });
     }
@@ -132,4 +131,18 @@ export class MaintenanceBook {
   private activeIds(now: number): Set<string> {
     return new Set([...this.windows.values()].filter((w) => w.from <= now && now < w.to).map((w) => w.id));
   }
+}
+
+/** A window from an admin (API body or MQTT payload), checked by its schema; the id from the topic or made here. */
+export function parseMaintenanceWindow(data: unknown, id?: string): { ok: true; window: MaintenanceWindow } | { ok: false; errors: string[] } {
+  const body = data && typeof data === 'object' && !Array.isArray(data) ? (data as Record<string, unknown>) : {};
+  const r = maintenanceWindow.safeParse({ ...body, id: id ?? body['id'] ?? `mw-${randomUUID().slice(0, 8)}` });
+  return r.success ? { ok: true, window: r.data } : { ok: false, errors: r.error.issues.slice(0, 10).map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`) };
+}
+
+/** Declares or ends a window and lets the counts follow at once. */
+export function applyWindow(state: AggregatorState, w: MaintenanceWindow): Window {
+  const win = state.maintenance.set(w);
+  state.tickMaintenance();
+  return win;
 }

@@ -62,12 +62,9 @@ export class RatesPublisher {
     this.dirty = true;
   }
 
-  /** A message on `{root}/rates/…` (our own echo, a forgery, a stale retained one). */
-  observe(topic: string, payload: Buffer): void {
-    const prefix = `${topics(this.deps.topicRoot).root}/rates/`;
-    if (!topic.startsWith(prefix)) return;
-    const region = topic.slice(prefix.length);
-    const text = payload.toString('utf8');
+  /** What the broker holds on `{root}/rates/{region}` (our own echo, a forgery, a stale retained one); null: cleared. */
+  observe(region: string, payload: Buffer | null): void {
+    const text = payload === null ? '' : payload.toString('utf8');
     if (text === '') this.onBroker.delete(region);
     else this.onBroker.set(region, text.slice(0, 64 * 1024));
     if (this.mine.get(region) !== text) this.dirty = true;

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { parseTopic } from '../../protocols/index.js';
 import type { IncomingMessage } from '../../platform/mqtt-client.js';
-import type { InboxRow, PostgresStore } from '../adapters/postgres-store.js';
+import type { AggregatorStore, InboxRow, ReplicaInbox } from '../store/port.js';
 import { GroupCommit } from './group-commit.js';
 
 /** how many inbox rows the leader applies between two commits */
@@ -34,7 +34,9 @@ export class Replica {
 
   constructor(
     private readonly deps: {
-      store: PostgresStore;
+      /** where the leader's changes go, and the shared inbox */
+      store: Pick<AggregatorStore, 'record' | 'flush'>;
+      inbox: ReplicaInbox;
       topicRoot: string;
       takeAcks: () => () => void;
       /** this replica's own API URL, which followers pass requests to while it leads */
@@ -68,7 +70,7 @@ export class Replica {
     const rows = this.pending;
     this.pending = [];
     try {
-      await this.deps.store.appendInbox(rows);
+      await this.deps.inbox.appendInbox(rows);
     } catch (err) {
       this.pending = rows.concat(this.pending);
       throw err;
@@ -84,12 +86,12 @@ export class Replica {
     const attempt = async () => {
       if (this.stopped || this.isLeader) return;
       try {
-        const cursor = await this.deps.store.tryLeadership((err) => {
+        const cursor = await this.deps.inbox.tryLeadership((err) => {
           this.deps.log.fatal({ err: { message: err.message } }, 'leader lock lost: stopping, another replica leads now');
           this.deps.fatal(err);
         });
         if (cursor === undefined) {
-          this.leaderApi = await this.deps.store.readMeta('leader_api');
+          this.leaderApi = await this.deps.inbox.readMeta('leader_api');
           return;
         }
         this.isLeader = true;
@@ -101,7 +103,7 @@ export class Replica {
           // holding the lock without applying would stall every replica: give it up by ending
           return this.deps.fatal(err as Error);
         }
-        this.deps.store.saveMeta('leader_api', this.deps.advertise());
+        this.deps.store.record({ kind: 'meta', key: 'leader_api', value: this.deps.advertise() });
         this.leaderApi = undefined;
         this.applying = this.applyLoop(cursor, apply);
       } catch (err) {
@@ -115,20 +117,20 @@ export class Replica {
   private async applyLoop(from: number, apply: (row: InboxRow) => void): Promise<void> {
     let cursor = from;
     let prunedAt = this.deps.now();
-    const { store, log } = this.deps;
+    const { store, inbox, log } = this.deps;
     while (!this.stopped) {
       try {
         if (this.deps.now() - prunedAt > INBOX_PRUNE_EVERY_MS) {
           prunedAt = this.deps.now();
-          const dropped = await store.pruneInbox(cursor, prunedAt - INBOX_KEEP_MS);
+          const dropped = await inbox.pruneInbox(cursor, prunedAt - INBOX_KEEP_MS);
           if (dropped > 0) log.debug({ dropped }, 'applied inbox rows dropped');
         }
-        const rows = await store.readInbox(cursor, APPLY_BATCH);
+        const rows = await inbox.readInbox(cursor, APPLY_BATCH);
         for (const row of rows) {
           apply(row);
           cursor = row.id;
         }
-        if (rows.length > 0) store.saveMeta('inbox_cursor', String(cursor));
+        if (rows.length > 0) store.record({ kind: 'meta', key: 'inbox_cursor', value: String(cursor) });
         // what the rows changed and the cursor after them, in one transaction
         await store.flush();
         if (rows.length < APPLY_BATCH) await sleep(rows.length === 0 ? 50 : 5);

@@ -5,15 +5,15 @@ import { ALL_REGIONS } from '../rates/model.js';
 import { parsePeriod, type Report, type ReportPeriod } from './report.js';
 
 /** The last closed local day and month before `now` (yesterday, last month), as report periods. */
-export function closedPeriods(now: number, timeZone: string): ReportPeriod[] {
+export function closedPeriods(now: number, timeZone: string): Array<ReportPeriod & { kind: 'day' | 'month' }> {
   const today = localParts(now, timeZone);
   const yesterday = localParts(now - 24 * 3600_000, timeZone);
   const [y, m] = today.month === 1 ? [today.year - 1, 12] : [today.year, today.month - 1];
   const pad = (n: number) => String(n).padStart(2, '0');
-  const out: ReportPeriod[] = [];
+  const out: Array<ReportPeriod & { kind: 'day' | 'month' }> = [];
   for (const q of [`day=${yesterday.year}-${pad(yesterday.month)}-${pad(yesterday.day)}`, `month=${y}-${pad(m)}`]) {
     const p = parsePeriod(new URLSearchParams(q), timeZone);
-    if (!('error' in p)) out.push(p);
+    if (!('error' in p) && p.kind !== 'range') out.push({ ...p, kind: p.kind });
   }
   return out;
 }
@@ -82,7 +82,7 @@ export class ReportPublisher {
         for (const region of regions) {
           const report = await this.deps.report(region, period);
           sent += 1;
-          this.deps.mqtt.publish(`${t.root}/reports/${region}/${period.kind}`, JSON.stringify(report), { qos: 1, retain: true }).catch((err: Error) => this.deps.log.warn({ err: { message: err.message }, region, period: key }, 'report not published'));
+          this.deps.mqtt.publish(t.report(region, period.kind), JSON.stringify(report), { qos: 1, retain: true }).catch((err: Error) => this.deps.log.warn({ err: { message: err.message }, region, period: key }, 'report not published'));
         }
       } catch (err) {
         this.published.set(key, { from: period.from, to: period.to, stale: true });

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { CASCADE_WINDOWS, cascadeRollupMessage, cascadeStateMessage, topicSegment, type CascadeRollupMessage } from '../../protocols/index.js';
+import { CASCADE_WINDOWS, type CascadeRollupMessage, type CascadeStateMessage } from '../../protocols/index.js';
 import { CATEGORY_KEYS, emptyCounts, type CategoryKey, type Counts } from '../rates/model.js';
 import { addTotals, type OnlineRate } from '../rates/online.js';
 import type { CountTable } from '../rates/snapshot.js';
@@ -46,32 +46,23 @@ export class TierBook {
     return this.tiers.size;
   }
 
-  /** A message on `{root}/cascade/{tier}/rollup|state`, `rest` being what follows `cascade/`. Bad input is logged and changes nothing. */
-  observe(rest: string, payload: Buffer): 'applied' | 'rejected' {
-    const [tier, kind, extra] = rest.split('/');
-    if (extra !== undefined || !tier || !topicSegment.safeParse(tier).success || (kind !== 'rollup' && kind !== 'state')) return this.reject(rest, 'unknown cascade topic');
-    if (payload.length === 0) {
+  /**
+   * A tier's retained state or rollup, decoded (protocols/codec.ts); null: an
+   * admin cleared the topic. A tier beyond MAX_TIERS is refused and logged.
+   */
+  apply(tier: string, m: { kind: 'state'; message: CascadeStateMessage | null } | { kind: 'rollup'; message: CascadeRollupMessage | null }): 'applied' | 'rejected' {
+    if (m.message === null) {
       // an admin cleared the tier's retained topics: it is gone
-      if (kind === 'rollup') this.tiers.delete(tier);
+      if (m.kind === 'rollup') this.tiers.delete(tier);
       return 'applied';
     }
-    let data: unknown;
-    try {
-      data = JSON.parse(payload.toString('utf8'));
-    } catch {
-      return this.reject(rest, 'not JSON');
-    }
     const known = this.tiers.get(tier);
-    if (!known && this.tiers.size >= MAX_TIERS) return this.reject(rest, `more than ${MAX_TIERS} tiers`);
+    if (!known && this.tiers.size >= MAX_TIERS) return this.reject(`${tier}/${m.kind}`, `more than ${MAX_TIERS} tiers`);
     const t: Tier = known ?? { rollup: undefined, receivedAt: 0, connected: false };
-    if (kind === 'state') {
-      const r = cascadeStateMessage.safeParse(data);
-      if (!r.success || r.data.tier !== tier) return this.reject(rest, r.success ? 'tier does not match the topic' : r.error.issues[0]?.message ?? 'invalid');
-      t.connected = r.data.state === 'online';
+    if (m.kind === 'state') {
+      t.connected = m.message.state === 'online';
     } else {
-      const r = cascadeRollupMessage.safeParse(data);
-      if (!r.success || r.data.tier !== tier) return this.reject(rest, r.success ? 'tier does not match the topic' : `${r.error.issues[0]?.path.join('.')}: ${r.error.issues[0]?.message}`);
-      t.rollup = r.data;
+      t.rollup = m.message;
       t.receivedAt = this.deps.now();
       // a rollup comes from a connected tier, whatever order the retained messages arrived in
       t.connected = true;

@@ -1,9 +1,7 @@
-import type { CameraState, StateMark } from '../../protocols/index.js';
-
-export interface StoredAgent {
-  agentId: string;
-  json: string;
-}
+import type { AlertMessage, CameraStatusMessage, MaintenanceWindow, StateMark } from '../../protocols/index.js';
+import type { PlanPoint } from '../rates/model.js';
+import type { StoreChange } from './changes.js';
+import type { AgentRecord, LossRecord } from './records.js';
 
 export interface StoredCamera {
   cameraId: string;
@@ -25,12 +23,12 @@ export interface RecordingCheckRow {
   scheduledSec: number | null;
 }
 
-/** Everything the centre restores at start, read in one go. */
+/** Everything the centre restores at start, read in one go (store/snapshot-read.ts), each record checked by its schema. */
 export interface StoreSnapshot {
-  plan: string | undefined;
-  agents: StoredAgent[];
+  plan: PlanPoint[] | undefined;
+  agents: AgentRecord[];
   /** cameras installed now (not removed) */
-  cameras: StoredCamera[];
+  cameras: Array<{ cameraId: string; agentId: string; status: CameraStatusMessage; firstSeen: number }>;
   /** when each removed camera was removed */
   removals: Map<string, number>;
   /** every camera's marks in time order (ties in the order they were written) */
@@ -39,9 +37,9 @@ export interface StoreSnapshot {
   seqHeads: Array<{ agentId: string; session: string; maxSeq: number; lastTs: number }>;
   /** seq numbers missing below each session's highest stored seq */
   gaps: SeqGap[];
-  losses: string[];
-  windows: string[];
-  alerts: Array<{ json: string; active: boolean }>;
+  losses: LossRecord[];
+  windows: MaintenanceWindow[];
+  alerts: Array<{ alert: AlertMessage; active: boolean }>;
   /** the highest alert notice seq ever used */
   lastNoticeSeq: number;
 }
@@ -57,8 +55,9 @@ export interface StoreSnapshot {
  *   (the HTTP API, alerts, timers) is flushed by the store itself within
  *   `AUTO_FLUSH_MS`.
  * - reads see every write made before them.
- * - an event is stored once per (agent, session, seq): insertEvent answers at
- *   once whether it is new.
+ * - an event is stored once per (agent, session, seq): the fleet model
+ *   decides whether it is new; the engine's key is the backstop.
+ * - `inbox` is there where the engine can carry replicas (PostgreSQL).
  */
 export interface AggregatorStore {
   readonly engine: 'sqlite' | 'postgres';
@@ -66,27 +65,8 @@ export interface AggregatorStore {
   open(): Promise<void>;
   load(): Promise<StoreSnapshot>;
 
-  saveAgent(agentId: string, json: string): void;
-  saveCamera(c: StoredCamera): void;
-  /** No longer installed from `at` on; the row and the marks stay for the reports. */
-  removeCamera(cameraId: string, at: number): void;
-  /** Stores an event once; false when (agent, session, seq) was already stored. */
-  insertEvent(agentId: string, session: string, seq: number, ts: number, cameraId: string): boolean;
-  insertMark(cameraId: string, mark: StateMark): void;
-  /** An unknown mark whose state a replayed event proved. */
-  proveMark(cameraId: string, at: number, state: CameraState): void;
-  saveLoss(json: string): void;
-  /** The plan in force, and a version of it from `at` on (the reports of a period use the plan of its end). */
-  savePlan(json: string, at: number): void;
-  /** A camera's daily recording check, kept for the reports (once per check). */
-  saveRecordingCheck(cameraId: string, checkedAt: number, supported: boolean, recordedSec: number | null, scheduledSec: number | null): void;
-  saveAlert(id: string, json: string, active: boolean): void;
-  saveNoticeSeq(seq: number): void;
-  saveWindow(id: string, json: string): void;
-  deleteWindow(id: string): void;
-  /** Queues a notice for the webhook. */
-  queueNotice(seq: number, json: string): void;
-  noticeDelivered(seq: number): void;
+  /** Joins a change to the open batch (store/changes.ts); durable once a flush() that began after it has resolved. */
+  record(change: StoreChange): void;
 
   /** Makes every write made so far durable. Rejects when the engine refused: the writes stay pending and the next flush tries them again. */
   flush(): Promise<void>;
@@ -111,6 +91,38 @@ export interface AggregatorStore {
   prune(before: number): Promise<{ events: number; marks: number }>;
   /** Flushes what is pending and closes. */
   close(): Promise<void>;
+  /** the replicas' shared inbox and leader lock, where the engine has them */
+  readonly inbox?: ReplicaInbox;
+}
+
+/** A message a replica received, as the inbox keeps it. */
+export interface InboxRow {
+  id: number;
+  /** when the replica received it (ms epoch): the centre's time of the message */
+  at: number;
+  topic: string;
+  payload: Buffer;
+}
+
+/** The leadership was lost (another replica took over): this process must stop writing. */
+export class FencedError extends Error {
+  readonly code = 'FENCED';
+}
+
+/**
+ * What replicas sharing one database need of it: an inbox every replica
+ * appends what it receives to, in commit order, and a leader lock that fences
+ * the leader's writes.
+ */
+export interface ReplicaInbox {
+  /** Appends what a replica received, in one transaction; events already in the inbox (same event key) are skipped. */
+  appendInbox(rows: ReadonlyArray<{ at: number; topic: string; payload: Buffer; eventKey: string | null }>): Promise<void>;
+  readInbox(after: number, limit: number): Promise<InboxRow[]>;
+  /** Drops inbox rows the leader applied (id ≤ cursor) that are older than `before`. */
+  pruneInbox(cursor: number, before: number): Promise<number>;
+  readMeta(key: string): Promise<string | undefined>;
+  /** Tries to become the leader: the inbox cursor when it did, undefined when another replica leads. `lost` is called if the lock goes. */
+  tryLeadership(lost: (err: Error) => void): Promise<number | undefined>;
 }
 
 /** A write outside the group commit is durable within this many milliseconds. */

@@ -6,7 +6,7 @@ import { parseDeviceInformation, parseMediaUri, parseMediaXaddr, parseProfiles, 
 import { parseSoapBody } from '../../agent/adapters/onvif/soap-client.js';
 import { parseProbeMatches } from '../../agent/adapters/onvif/ws-discovery.js';
 import { SqliteStore } from '../../aggregator/adapters/sqlite-store.js';
-import { createIngest } from '../../aggregator/features/ingest.js';
+import { createPipeline } from '../../aggregator/ingest/pipeline.js';
 import { AggregatorState } from '../../aggregator/features/state.js';
 import { agentConfigSchema } from '../../config/agent.js';
 import { ConfigError, parseConfigText, validateConfig } from '../../config/load.js';
@@ -58,10 +58,10 @@ describe('fuzz', () => {
   it(`fuzz: ${N} mutated MQTT payloads are each applied or rejected with a reason, and the state stays sound`, async () => {
     const rand = rng(7);
     const t = topics();
-    const store = new SqliteStore(':memory:');
+    const store = new SqliteStore({ file: ':memory:', log: pino({ level: 'silent' }) });
     await store.open();
-    const state = new AggregatorState({ store, log: pino({ level: 'silent' }), now: Date.now });
-    const ingest = createIngest({ state, topicRoot: t.root, maxPayloadBytes: 64 * 1024, log: pino({ level: 'silent' }) });
+    const state = new AggregatorState({ changes: store, log: pino({ level: 'silent' }), now: Date.now });
+    const ingest = createPipeline({ fleet: state, log: pino({ level: 'silent' }), rates: { observe: () => undefined, markDirty: () => undefined }, ownTier: undefined, topicRoot: t.root, maxPayloadBytes: 64 * 1024 });
     const now = new Date().toISOString();
     const seeds: Array<[string, string]> = [
       [t.agentState('gw-1'), JSON.stringify({ state: 'online', session: 's1', agentVersion: '0.1.0', startedAt: now, site: null, region: '330106' })],

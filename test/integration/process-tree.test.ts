@@ -19,8 +19,9 @@ describe('process tree', () => {
   }, 10_000);
 
   it('process tree: each ffmpeg child is seen with its own memory and the inputs it reads', async () => {
-    // two inputs; the second one grows a 32 MB buffer of its own
-    const child = spawn('ffmpeg', ['-v', 'quiet', '-f', 'lavfi', '-i', 'testsrc=size=320x180:rate=5', '-f', 'lavfi', '-i', 'testsrc=size=3840x2160:rate=5', '-filter_complex', '[0:v][1:v]hstack=shortest=1', '-f', 'null', '-']);
+    // two inputs; the second one grows a 32 MB buffer of its own. The graph must be valid: an hstack of two
+    // heights makes ffmpeg exit within ~150 ms, and the test then passed only when a poll fell in that window
+    const child = spawn('ffmpeg', ['-v', 'quiet', '-f', 'lavfi', '-i', 'testsrc=size=320x180:rate=5', '-f', 'lavfi', '-i', 'testsrc=size=3840x2160:rate=5', '-filter_complex', '[1:v]scale=320:180[b];[0:v][b]hstack=shortest=1', '-f', 'null', '-']);
     try {
       let seen: Array<{ pssMb: number; anonMb: number; inputs: number }> = [];
       // up to 10 s: on a loaded 2-core machine ffmpeg may take seconds to start and open its inputs

@@ -1,19 +1,23 @@
-import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { SqliteStore } from '../../aggregator/adapters/sqlite-store.js';
-import { AggregatorState } from '../../aggregator/features/state.js';
+import { topics } from '../../protocols/index.js';
+import { memoryFleet } from '../support/fleet.js';
 
-async function freshState(): Promise<AggregatorState> {
-  const store = new SqliteStore(':memory:');
-  await store.open();
-  return new AggregatorState({ store, log: pino({ level: 'silent' }), now: Date.now });
+const t = topics();
+
+/** The fleet model with its ingest pipeline, on an in-memory list of changes: agent states and statuses go in as MQTT delivers them. */
+async function freshState() {
+  const { fleet, send } = memoryFleet();
+  return Object.assign(fleet, {
+    applyAgentState: (agentId: string, msg: object) => send(t.agentState(agentId), msg),
+    applyStatus: (agentId: string, cameraId: string, msg: object) => send(t.cameraStatus(agentId, cameraId), msg),
+  });
 }
 
 describe('camera bindings in the state', () => {
   it('state: a new camera, another point, another gateway region tell the reports; a repeated status does not', async () => {
     const state = await freshState();
     let bound = 0;
-    state.onCameraBound = () => (bound += 1);
+    state.events.on('cameraBound', () => (bound += 1));
     const now = new Date().toISOString();
     const agent = (region: string) => ({ state: 'online' as const, session: 's1', agentVersion: '0.1.0', startedAt: now, site: null, region });
     const status = (pointId: string | null) => ({ cameraId: 'c1', name: null, state: 'online' as const, since: now, checkedAt: now, rung: null, reason: null, detail: null, consecutiveFailures: 0, source: 'rtsp' as const, address: 'h:554', streamUri: null, stream: null, device: null, clockDriftMs: null, pointId, category: null, faults: [], rungs: [] });

@@ -1,6 +1,7 @@
+import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { statementsFor } from '../../aggregator/adapters/postgres-store.js';
-import { EventKeyIndex } from '../../aggregator/store/event-keys.js';
+import { EventKeyIndex } from '../../aggregator/fleet/event-keys.js';
 import { MIGRATIONS, pendingMigrations, SCHEMA_VERSION } from '../../aggregator/store/migrations.js';
 
 describe('event key index', () => {
@@ -113,24 +114,25 @@ describe('SQLite file of an earlier version', () => {
     const { default: Database } = await import('better-sqlite3');
     const { SqliteStore } = await import('../../aggregator/adapters/sqlite-store.js');
     const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'xl-old-db-')), 'agg.db');
+    const status = { cameraId: 'c1', name: null, state: 'online', since: '2026-12-01T00:00:00.000Z', checkedAt: null, rung: null, reason: null, detail: null, consecutiveFailures: 0, source: 'rtsp', address: 'h:554', streamUri: null, stream: null, device: null, clockDriftMs: null, pointId: null, category: null, faults: [], rungs: [] };
     const old = new Database(file);
     old.exec(`CREATE TABLE agents (agent_id TEXT PRIMARY KEY, json TEXT NOT NULL);
       CREATE TABLE cameras (camera_id TEXT PRIMARY KEY, agent_id TEXT NOT NULL, status_json TEXT NOT NULL, first_seen INTEGER NOT NULL);
       CREATE TABLE marks (camera_id TEXT NOT NULL, at INTEGER NOT NULL, state TEXT NOT NULL);
-      INSERT INTO cameras VALUES ('c1', 'gw', '{}', 5);
+      INSERT INTO cameras VALUES ('c1', 'gw', '${JSON.stringify(status)}', 5);
       INSERT INTO marks VALUES ('c1', 5, 'online');`);
     old.close();
-    const store = new SqliteStore(file);
+    const store = new SqliteStore({ file, log: pino({ level: 'silent' }) });
     await store.open();
     const snap = await store.load();
-    expect(snap.cameras).toEqual([{ cameraId: 'c1', agentId: 'gw', statusJson: '{}', firstSeen: 5 }]);
+    expect(snap.cameras).toEqual([{ cameraId: 'c1', agentId: 'gw', status, firstSeen: 5 }]);
     expect(snap.marks.get('c1')).toEqual([{ at: 5, state: 'online' }]);
-    store.removeCamera('c1', 9);
+    store.record({ kind: 'cameraRemoved', cameraId: 'c1', at: 9 });
     await store.flush();
     expect((await store.load()).removals.get('c1')).toBe(9);
     await store.close();
     // opened again: nothing left to migrate
-    const again = new SqliteStore(file);
+    const again = new SqliteStore({ file, log: pino({ level: 'silent' }) });
     await again.open();
     expect((await again.load()).removals.get('c1')).toBe(9);
     await again.close();

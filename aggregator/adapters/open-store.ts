@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
-import { PostgresStore } from '../adapters/postgres-store.js';
-import { SqliteStore } from '../adapters/sqlite-store.js';
-import type { AggregatorStore } from './port.js';
+import { PostgresStore } from './postgres-store.js';
+import { SqliteStore } from './sqlite-store.js';
+import type { AggregatorStore } from '../store/port.js';
 
 /**
  * Which engine a `database` setting names: `postgres://…` or
@@ -19,5 +19,5 @@ export function storeTarget(database: string): { engine: 'postgres'; url: string
 /** The store the setting names, not opened yet. */
 export function createStore(database: string, log: Logger): AggregatorStore {
   const t = storeTarget(database);
-  return t.engine === 'postgres' ? new PostgresStore({ url: t.url, log }) : new SqliteStore(t.file);
+  return t.engine === 'postgres' ? new PostgresStore({ url: t.url, log }) : new SqliteStore({ file: t.file, log });
 }

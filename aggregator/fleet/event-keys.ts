@@ -1,8 +1,10 @@
 /**
  * Which (agent, session, seq) an engine already holds, kept as sorted ranges
- * of seq per session, for a store whose writes are sent in batches (so it can
- * answer insertEvent at once). One range covers a session that arrived in
- * order; a hole costs one more. Exact for the one process that writes.
+ * of seq per session: the fleet model answers at once whether an event is
+ * new, whatever the engine and however its writes are batched. One range
+ * covers a session that arrived in order; a hole costs one more. Exact for
+ * the one process that writes (the aggregator, or the leader of replicas,
+ * which loads it anew when it takes the lead).
  */
 export class EventKeyIndex {
   private readonly sessions = new Map<string, { ranges: Array<[number, number]>; lastTs: number }>();
@@ -16,6 +18,20 @@ export class EventKeyIndex {
     const e = this.entry(agentId, session);
     e.lastTs = Math.max(e.lastTs, lastTs);
     insertRange(e.ranges, from, to);
+  }
+
+  /**
+   * Records a session as the store holds it: every seq from 1 to `maxSeq`
+   * but the holes (sorted, as the store's gap query gives them).
+   */
+  addSession(agentId: string, session: string, maxSeq: number, lastTs: number, holes: ReadonlyArray<{ fromSeq: number; toSeq: number }>): void {
+    let next = 1;
+    for (const h of holes) {
+      if (h.fromSeq > next) this.addRange(agentId, session, next, h.fromSeq - 1, lastTs);
+      next = Math.max(next, h.toSeq + 1);
+    }
+    if (maxSeq >= next) this.addRange(agentId, session, next, maxSeq, lastTs);
+    this.entry(agentId, session).lastTs = Math.max(this.entry(agentId, session).lastTs, lastTs);
   }
 
   /** True when the key was not there (and now is). */

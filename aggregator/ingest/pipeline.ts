@@ -1,0 +1,79 @@
+import { decode, type Decoded, type TopicKind } from '../../protocols/index.js';
+import type { IncomingMessage } from '../../platform/mqtt-client.js';
+import type { Handler, HandlerContext, Outcome } from './handler.js';
+import { agentState } from './handlers/agent-state.js';
+import { cameraStatus } from './handlers/camera-status.js';
+import { cascadeRollup, cascadeState } from './handlers/cascade.js';
+import { configReported } from './handlers/config-reported.js';
+import { event } from './handlers/event.js';
+import { maintenance } from './handlers/maintenance.js';
+import { rates } from './handlers/rates.js';
+import { summary } from './handlers/summary.js';
+
+/** The kinds of message the centre takes, and who handles each: a new kind is one line here. */
+const HANDLERS: { [K in TopicKind]?: Handler<K> } = {
+  agentState,
+  cameraStatus,
+  events: event,
+  summary,
+  configReported,
+  maintenance,
+  cascadeRollup,
+  cascadeState,
+  rates,
+};
+
+/** The topics the centre subscribes to, for the handlers above. */
+export const INGEST_FILTERS = (t: { all: { agentStates: string; cameraStatuses: string; events: string; summaries: string; configReported: string; rates: string; maintenance: string; cascade: string } }) => [
+  t.all.agentStates,
+  t.all.cameraStatuses,
+  t.all.events,
+  t.all.summaries,
+  t.all.configReported,
+  t.all.rates,
+  t.all.maintenance,
+  t.all.cascade,
+];
+
+/** what the log says of a refused message, by its kind: the words operators already search for */
+const REFUSED_SAYS: { [K in TopicKind]?: string } = { cascadeRollup: 'cascade message rejected', cascadeState: 'cascade message rejected', maintenance: 'maintenance window refused' };
+
+const ACCEPTED = new Set(Object.keys(HANDLERS) as TopicKind[]);
+/** the agents' topics are bounded by `maxPayloadBytes`; the centre's own (a city's rollup) by the broker */
+const AGENT_KINDS = new Set<TopicKind>(['agentState', 'cameraStatus', 'events', 'summary', 'configReported']);
+
+/**
+ * The centre's one ingest path: every message is decoded by the contract's
+ * codec (topic, size, JSON, schema, ids), handed to the handler of its kind,
+ * and counted. A bad message is logged with its topic and counted by reason;
+ * nothing here throws, and a refused message never touches the fleet model.
+ */
+export function createPipeline(deps: HandlerContext & { topicRoot: string; maxPayloadBytes: number }): (m: IncomingMessage) => void {
+  const { fleet, log } = deps;
+  const ctx: HandlerContext = { fleet, log, rates: deps.rates, ownTier: deps.ownTier };
+  const maxBytes = (kind: TopicKind) => (AGENT_KINDS.has(kind) ? deps.maxPayloadBytes : undefined);
+  return (m) => {
+    const r = decode(deps.topicRoot, m.topic, m.payload, { accept: ACCEPTED, maxBytes });
+    if (!r.ok) {
+      const reason = r.reason === 'not_accepted' ? 'unknown_topic' : r.reason;
+      fleet.ingest.reject(reason);
+      log.warn({ topic: m.topic.slice(0, 200), kind: r.kind, reason, detail: r.detail?.slice(0, 300), bytes: m.payload.length }, (r.kind && REFUSED_SAYS[r.kind]) ?? 'message rejected');
+      return;
+    }
+    let outcome: Outcome;
+    try {
+      outcome = dispatch(ctx, r.value);
+    } catch (err) {
+      // a failure must not take the process down; the message is counted, not lost silently
+      log.error({ err, topic: m.topic }, 'could not apply a valid message');
+      fleet.ingest.reject('apply_failed');
+      return;
+    }
+    if (outcome === 'not_owner') fleet.ingest.refusedOn(m.topic);
+  };
+}
+
+function dispatch(ctx: HandlerContext, msg: Decoded): Outcome {
+  const handler = HANDLERS[msg.kind] as Handler<typeof msg.kind> | undefined;
+  return handler ? handler(ctx, msg as never) : 'applied';
+}

@@ -1,0 +1,77 @@
+import type { z } from 'zod';
+import { alertMessage, cameraStatusMessage, maintenanceWindow, type CameraState } from '../../protocols/index.js';
+import type { StoreSnapshot } from './port.js';
+import { agentRecord, lossRecord, planPointRecord } from './records.js';
+import { groupMarks } from './rows.js';
+
+type Rows = Iterable<Record<string, unknown>>;
+
+/**
+ * How an engine runs a read: the statement, its rows (plain objects by
+ * column name; bigint columns already numbers). `order` is the column that
+ * keeps the order rows were written in: `rowid` on SQLite, `id` on PostgreSQL.
+ */
+export interface SnapshotReader {
+  query(sql: string): Promise<Rows> | Rows;
+  order: 'rowid' | 'id';
+  /** a stored record its schema refused: left out, said once per table */
+  refused(table: string, reason: string): void;
+}
+
+/** Everything the centre restores at start, read the same way from either engine and checked by the records' schemas. */
+export async function readSnapshot(r: SnapshotReader): Promise<StoreSnapshot> {
+  const q = async <T>(sql: string) => (await r.query(sql)) as Iterable<T>;
+  const json = <S extends z.ZodType>(table: string, schema: S, text: string): z.output<S> | undefined => {
+    let data: unknown;
+    try {
+      data = JSON.parse(text);
+    } catch {
+      r.refused(table, 'not JSON');
+      return undefined;
+    }
+    const p = schema.safeParse(data);
+    if (p.success) return p.data;
+    r.refused(table, p.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '));
+    return undefined;
+  };
+  const keep = <T>(xs: Array<T | undefined>) => xs.filter((x): x is T => x !== undefined);
+  const rows = <T>(it: Iterable<T>) => [...it];
+
+  const marks = groupMarks(await q<{ camera_id: string; at: number; state: CameraState }>(`SELECT camera_id, at, state FROM marks ORDER BY camera_id, at, ${r.order}`));
+  const [outboxMax] = rows(await q<{ m: number | null }>('SELECT MAX(seq) AS m FROM alert_outbox'));
+  const [kept] = rows(await q<{ value: string }>("SELECT value FROM meta WHERE key = 'alert_seq'"));
+  const cameraRows = rows(await q<{ camera_id: string; agent_id: string; status_json: string; first_seen: number; removed_at: number | null }>('SELECT camera_id, agent_id, status_json, first_seen, removed_at FROM cameras'));
+  const [plan] = rows(await q<{ json: string }>('SELECT json FROM plan WHERE id = 1'));
+  const planPoints = plan ? json('plan', planPointRecord.array(), plan.json) : undefined;
+  return {
+    plan: planPoints,
+    agents: keep(rows(await q<{ json: string }>('SELECT json FROM agents')).map((a) => json('agents', agentRecord, a.json))),
+    cameras: keep(
+      cameraRows
+        .filter((c) => c.removed_at === null)
+        .map((c) => {
+          const status = json('cameras', cameraStatusMessage, c.status_json);
+          return status && { cameraId: c.camera_id, agentId: c.agent_id, status, firstSeen: c.first_seen };
+        }),
+    ),
+    removals: new Map(cameraRows.filter((c) => c.removed_at !== null).map((c) => [c.camera_id, c.removed_at!])),
+    marks,
+    seqHeads: rows(await q<{ agent_id: string; session: string; m: number; t: number }>('SELECT agent_id, session, MAX(seq) AS m, MAX(ts) AS t FROM events GROUP BY agent_id, session')).map((h) => ({ agentId: h.agent_id, session: h.session, maxSeq: h.m, lastTs: h.t })),
+    gaps: rows(
+      await q<{ agent_id: string; session: string; from_seq: number; to_seq: number }>(
+        `SELECT agent_id, session, prev + 1 AS from_seq, seq - 1 AS to_seq FROM (
+           SELECT agent_id, session, seq, COALESCE(LAG(seq) OVER (PARTITION BY agent_id, session ORDER BY seq), 0) AS prev FROM events
+         ) AS e WHERE seq - prev > 1 ORDER BY agent_id, session, from_seq`,
+      ),
+    ).map((g) => ({ agentId: g.agent_id, session: g.session, fromSeq: g.from_seq, toSeq: g.to_seq })),
+    losses: keep(rows(await q<{ json: string }>(`SELECT json FROM losses ORDER BY ${r.order}`)).map((l) => json('losses', lossRecord, l.json))),
+    windows: keep(rows(await q<{ json: string }>('SELECT json FROM maintenance ORDER BY id')).map((w) => json('maintenance', maintenanceWindow, w.json))),
+    alerts: keep(
+      rows(await q<{ json: string; active: number | boolean }>('SELECT json, active FROM alerts')).map((a) => {
+        const alert = json('alerts', alertMessage, a.json);
+        return alert && { alert, active: a.active === true || a.active === 1 };
+      }),
+    ),
+    lastNoticeSeq: Math.max(outboxMax?.m ?? 0, kept ? Number(kept.value) : 0),
+  };
+}
