@@ -7,7 +7,7 @@ import type { AgentConfig } from '../config/agent.js';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
-import { reapOrphans } from './adapters/child-reaper.js';
+import { reapOrphans, setRunOwner } from './adapters/child-reaper.js';
 import { childrenMemory, processPssMb, processTreeCpuMs, processTreePssMb } from './adapters/process-tree.js';
 import { FfmpegGovernor } from './features/ffmpeg-governor.js';
 import { MemoryGate } from './features/memory-gate.js';
@@ -217,8 +217,9 @@ export class AgentApp {
   async start(): Promise<void> {
     const { config, log } = this.deps;
     if (config.credentials.length === 0) log.info('no credential sets configured: cameras are tried without credentials');
+    setRunOwner(config.stateDir);
     const orphans = reapOrphans();
-    if (orphans > 0) log.warn({ killed: orphans }, 'ffmpeg/ffprobe runs left behind by an agent that died were killed');
+    if (orphans.length > 0) log.warn({ killed: orphans.length, runs: orphans }, 'ffmpeg/ffprobe runs left behind by an agent that died were killed');
     this.mqtt.onMessage((m) => void this.requests.handle(m));
     if (config.remoteConfig.enabled && this.deps.configStore) {
       new RemoteConfig({ mqtt: this.mqtt, store: this.deps.configStore, app: this, agentId: config.agentId, topicRoot: config.mqtt.topicRoot, log: log.child({ module: 'remote-config' }), now: this.deps.now ?? Date.now }).start();

@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 
 /** Every process we can read in /proc, with its parent and command line (NUL-separated). Linux only; elsewhere none. */
 function* processes(): Generator<{ pid: number; ppid: () => number; cmdline: string }> {
@@ -62,10 +64,23 @@ export function countChildren(needle: string): number {
  * from one of another agent on the same machine.
  */
 export function runMarker(kind: 'probe' | 'picture', unique: string): string {
-  return `xueliang-${kind}-${process.pid}-${unique}`;
+  return `xueliang-${kind}-${process.pid}-${installation}-${unique}`;
 }
 
-const MARKED = /xueliang-(?:probe|picture)-(\d+)-/;
+/** which installation this agent is (a hash of its state directory), as its runs' markers say */
+let installation = 'none';
+
+/**
+ * Names this agent's installation (its state directory) in the markers of
+ * its runs: a restarted agent reaps the runs its own installation left when
+ * it died, never those of another agent on the same machine (a second site's
+ * agent, a test), whose restart reaps its own.
+ */
+export function setRunOwner(stateDir: string): void {
+  installation = createHash('sha256').update(path.resolve(stateDir)).digest('hex').slice(0, 12);
+}
+
+const MARKED = /xueliang-(?:probe|picture)-(\d+)-([0-9a-f]{12}|none)-/;
 
 const alive = (pid: number) => {
   try {
@@ -77,16 +92,18 @@ const alive = (pid: number) => {
 };
 
 /**
- * Kills the ffmpeg/ffprobe runs whose agent is gone: killed with SIGKILL, an
- * agent leaves its children running outside every limit until their own
- * timeouts. Called at start; returns how many it killed.
+ * Kills the ffmpeg/ffprobe runs of this installation whose agent is gone:
+ * killed with SIGKILL, an agent leaves its children running outside every
+ * limit until their own timeouts. Called at start; returns the runs it killed
+ * (pid, and the pid of the agent that left it), for the log.
  */
-export function reapOrphans(): number {
-  let killed = 0;
+export function reapOrphans(): Array<{ pid: number; agentPid: number }> {
+  const killed: Array<{ pid: number; agentPid: number }> = [];
   for (const p of processes()) {
-    const owner = MARKED.exec(p.cmdline)?.[1];
-    if (owner === undefined || Number(owner) === process.pid || alive(Number(owner))) continue;
-    if (kill(p.pid, 'SIGKILL')) killed += 1;
+    const m = MARKED.exec(p.cmdline);
+    const owner = m?.[1];
+    if (owner === undefined || m![2] !== installation || Number(owner) === process.pid || alive(Number(owner))) continue;
+    if (kill(p.pid, 'SIGKILL')) killed.push({ pid: p.pid, agentPid: Number(owner) });
   }
   return killed;
 }

@@ -77,7 +77,8 @@ describe('fuzz', () => {
     const counted = Object.values(s.accepted).reduce((a, b) => a + b, 0) + Object.values(s.rejected).reduce((a, b) => a + b, 0) + s.duplicates;
     expect(counted).toBe(N);
     expect(Object.keys(s.rejected)).toEqual(expect.arrayContaining(['not_json', 'schema']));
-    // whatever got in is consistent: every camera has a fact in the counters
+    // whatever got in is consistent: every camera has a fact in the counters (and some did get in)
+    expect(state.cameras.size).toBeGreaterThan(0);
     for (const id of state.cameras.keys()) expect(state.counters.get(id)).toBeDefined();
     await store.close();
   }, 120_000);

@@ -236,14 +236,17 @@ describe('boundary agent ↔ camera', () => {
       await until('ffmpeg hanging on the camera', () => probes(firstPid).length === 1);
       await until('node-cron blocked an overlap', () => first.lines.some((l) => l.includes('overlap')), 15_000);
       expect(await first.stop('SIGKILL')).toBeNull();
-      // looked at at once: an agent that another test file starts meanwhile reaps it too
+      // left behind: no other agent on this machine may reap it (another installation)
       const orphan = probes(firstPid);
       expect(orphan).toHaveLength(1); // left behind, running outside every limit
       const second = startAgent(config);
       started.push(second);
-      // its own I/O timeout is 240 s away: only a reap ends it this soon (this agent's, or any other agent's
-      // starting meanwhile on this machine: every agent reaps the runs of agents that died)
+      // its own I/O timeout is 240 s away: only a reap ends it this soon, and only an agent of the same installation
+      // (state directory) reaps it, not the agents other test files start meanwhile: the second agent's log names it
       await until('the orphan is killed', () => !probes(firstPid).includes(orphan[0]!), 15_000);
+      await until('the second agent says it reaped the orphan', () => second.lines.some((l) => l.includes('left behind by an agent that died')), 15_000);
+      const reaped = JSON.parse(second.lines.find((l) => l.includes('left behind by an agent that died'))!) as { runs: Array<{ pid: number; agentPid: number }> };
+      expect(reaped.runs).toContainEqual({ pid: Number(orphan[0]), agentPid: firstPid });
       for (const l of first.lines) {
         expect(l).not.toContain('\u001b[');
         expect(() => JSON.parse(l)).not.toThrow();

@@ -154,7 +154,11 @@ describe('outbox through a broker outage and an agent restart', () => {
       if (a?.online && uptime.unknownMs === 0 && uptime.onlineMs === uptime.observedMs) break;
       await new Promise((r) => setTimeout(r, 200));
     }
-    expect((await agentsSeen())?.online).toBe(true);
+    const seen = await agentsSeen();
+    expect(seen?.online).toBe(true);
+    // the centre did see the gateway go (its will while the broker came back without it): it came back online
+    // after the restart began, not merely stayed online; without that, no unknown time below would be trivial
+    expect(Date.parse(seen!.since)).toBeGreaterThan(from);
     expect(uptime.unknownMs).toBe(0);
     expect(uptime.onlineMs).toBe(uptime.observedMs);
     expect(uptime.observedMs).toBeGreaterThan(2500);

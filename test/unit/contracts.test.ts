@@ -85,9 +85,10 @@ describe('contracts', () => {
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/rates', '/api/cameras', '/api/cameras/{id}', '/api/cameras/{id}/history', '/api/agents', '/api/plan', '/api/bindings', '/api/gaps', '/api/openapi.json']));
   });
 
-  it('contracts: nothing breaks the v1 baseline while the topic root says v1', async () => {
-    if (PROTOCOL_VERSION !== 'v1') return; // a new major version starts a new baseline
-    expect(await breakingChanges(read('docs/asyncapi.v1.yaml'), generated['docs/asyncapi.yaml']!)).toEqual([]);
+  it('contracts: nothing breaks the baseline of the major version the topic root says', async () => {
+    // a new major version starts a new baseline (docs/asyncapi.<version>.yaml): without one this fails, it does not pass quietly
+    expect(PROTOCOL_VERSION).toMatch(/^v\d+$/);
+    expect(await breakingChanges(read(`docs/asyncapi.${PROTOCOL_VERSION}.yaml`), generated['docs/asyncapi.yaml']!)).toEqual([]);
   });
 
   it('contracts: the breaking-change check does find breaks: a channel, a property, a type, a new requirement', async () => {
