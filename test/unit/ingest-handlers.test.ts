@@ -164,3 +164,36 @@ describe('ingest handlers, on an in-memory fleet', () => {
     expect(f.fleet.stats.rejected).toEqual({ not_json: 1, id_mismatch: 2, schema: 1, unknown_topic: 1, bad_id: 1 });
   });
 });
+
+describe('a restart inside a broker outage', () => {
+  it("agent state: the old session's will arriving after the new session had started does not leave the new session's watched time unknown", () => {
+    let now = T0;
+    const f = withCamera(() => now);
+    // the broker comes back at T0+120 s and only then hands over the first session's will
+    now = T0 + 120_000;
+    agentState(f.ctx, f.decoded(t.agentState('gw-1'), { state: 'offline', session: 's1' }));
+    expect(f.changes.of('mark')).toEqual([{ kind: 'mark', cameraId: 'c1', at: T0 + 120_000, state: 'unknown' }]);
+    // the second session started at T0+30 s, in the outage, and has used seq 1..2
+    now = T0 + 121_000;
+    agentState(f.ctx, f.decoded(t.agentState('gw-1'), { ...birth('s2', T0 + 30_000), lastSeq: 2 }));
+    // its outbox replays what it saw: the camera came up under it, went down and came back, all before the will
+    event(f.ctx, f.decoded(t.events('gw-1'), stateEvent(1, 'c1', 'unknown', 'offline', T0 + 35_000, 's2')));
+    expect(f.changes.of('markProven')).toEqual([]);
+    event(f.ctx, f.decoded(t.events('gw-1'), stateEvent(2, 'c1', 'offline', 'online', T0 + 60_000, 's2')));
+    // every event of the session up to its birth's lastSeq is here: the will's unknown is the state it proved
+    expect(f.changes.of('markProven')).toEqual([{ kind: 'markProven', cameraId: 'c1', at: T0 + 120_000, state: 'online' }]);
+    expect(f.fleet.cameras.get('c1')!.marks.map((m) => m.state)).toEqual(['online', 'offline', 'online', 'online']);
+  });
+
+  it('agent state: a new session that started after the old one was marked offline proves nothing (no agent watched between)', () => {
+    let now = T0;
+    const f = withCamera(() => now);
+    now = T0 + 10_000;
+    agentState(f.ctx, f.decoded(t.agentState('gw-1'), { state: 'offline', session: 's1' }));
+    now = T0 + 60_000;
+    agentState(f.ctx, f.decoded(t.agentState('gw-1'), { ...birth('s2', T0 + 50_000), lastSeq: 1 }));
+    event(f.ctx, f.decoded(t.events('gw-1'), stateEvent(1, 'c1', 'unknown', 'online', T0 + 55_000, 's2')));
+    expect(f.changes.of('markProven')).toEqual([]);
+    expect(f.fleet.cameras.get('c1')!.marks.map((m) => m.state)).toEqual(['online', 'unknown', 'online']);
+  });
+});

@@ -35,6 +35,10 @@ export const agentState: Handler<'agentState'> = ({ fleet }, { topic: { agentId 
     }
     // the same session back after the centre marked it offline: a broker restart or a network blip, not an agent restart
     const returned = prev !== undefined && !prev.online && prev.session === msg.session;
+    // a new session that had started before the centre marked the old one offline: the old session's will came
+    // late (a broker restart delivers it after the agent was restarted in the outage). The new session watched
+    // through that span, and its events up to lastSeq prove what its cameras were (docs/domain.md §1)
+    const overlapped = prev !== undefined && !prev.online && prev.session !== msg.session && started <= prev.since;
     const rec: AgentRecord = {
       agentId,
       online: true,
@@ -44,7 +48,7 @@ export const agentState: Handler<'agentState'> = ({ fleet }, { topic: { agentId 
       site: msg.site,
       region: msg.region,
       agentVersion: msg.agentVersion,
-      pendingProof: returned && msg.lastSeq !== undefined ? { session: msg.session, upToSeq: msg.lastSeq, from: prev.since, to: now } : undefined,
+      pendingProof: (returned || overlapped) && msg.lastSeq !== undefined ? { session: msg.session, upToSeq: msg.lastSeq, from: prev.since, to: now } : undefined,
       config: prev?.config,
     };
     fleet.saveAgent(rec);
