@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { desiredConfigMessage, reportedConfigMessage } from './config-messages.js';
-import { topicSegment } from './ids.js';
+import { isTopicSegment } from './ids.js';
 import { agentEvent, agentStateMessage, agentSummaryMessage, alertMessage, alertNotice, cascadeRollupMessage, cascadeStateMessage, cameraStatusMessage, maintenanceWindow, ratesMessage, requestMessage, responseMessage } from './messages.js';
 import { parseTopic, type ParsedTopic, type TopicKind } from './topics.js';
 
@@ -96,7 +96,7 @@ export function decode(root: string, topic: string, payload: Buffer, opts: Decod
   const kind = t.kind;
   if (opts.accept && !opts.accept.has(kind)) return { ok: false, reason: 'not_accepted', kind };
   const s = KINDS[kind] as KindSpec<TopicKind, z.ZodType | null>;
-  for (const id of s.ids?.(t) ?? []) if (!topicSegment.safeParse(id).success) return { ok: false, reason: 'bad_id', kind, detail: `not an id: ${id.slice(0, 64)}` };
+  for (const id of s.ids?.(t) ?? []) if (!isTopicSegment(id)) return { ok: false, reason: 'bad_id', kind, detail: `not an id: ${id.slice(0, 64)}` };
   const max = typeof opts.maxBytes === 'function' ? opts.maxBytes(kind) : opts.maxBytes;
   if (max !== undefined && payload.length > max) return { ok: false, reason: 'too_large', kind, detail: `${payload.length} bytes` };
   if (s.schema === null) return { ok: true, value: { kind, topic: t, message: payload.length === 0 ? null : payload } as Decoded };

@@ -4,11 +4,15 @@ import { z } from 'zod';
  * Agent and camera ids travel as single MQTT topic levels, so they may not
  * contain `/`, `+`, `#` or whitespace. Kept to a conservative alphabet.
  */
+const TOPIC_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 export const topicSegment = z
   .string()
   .min(1)
   .max(128)
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]*$/, 'use letters, digits, "_", ".", ":" or "-" (one MQTT topic level)');
+
+/** The same rule as `topicSegment`, as a plain test: the codec checks every topic's ids with it on the hot path. */
+export const isTopicSegment = (s: string): boolean => TOPIC_SEGMENT.test(s);
 
 /** GB/T 28181 device id: 20 digits (docs/domain.md §3). Deeper checks live in gbt28181.ts. */
 export const gbId = z.string().regex(/^\d{20}$/, 'a GB/T 28181 id is 20 digits');

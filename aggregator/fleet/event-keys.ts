@@ -7,11 +7,8 @@
  * which loads it anew when it takes the lead).
  */
 export class EventKeyIndex {
-  private readonly sessions = new Map<string, { ranges: Array<[number, number]>; lastTs: number }>();
-
-  private static key(agentId: string, session: string): string {
-    return `${agentId}\u0000${session}`;
-  }
+  /** per agent, per session: no key string is built for a lookup on the hot path */
+  private readonly agents = new Map<string, Map<string, { ranges: Array<[number, number]>; lastTs: number }>>();
 
   /** Records a stored range (from the engine at start). */
   addRange(agentId: string, session: string, from: number, to: number, lastTs: number): void {
@@ -45,20 +42,24 @@ export class EventKeyIndex {
 
   /** Forgets the sessions whose last event is older than `before` (pruned from the engine). */
   dropOlderThan(before: number): void {
-    for (const [k, e] of this.sessions) if (e.lastTs < before) this.sessions.delete(k);
+    for (const [agentId, sessions] of this.agents) {
+      for (const [k, e] of sessions) if (e.lastTs < before) sessions.delete(k);
+      if (sessions.size === 0) this.agents.delete(agentId);
+    }
   }
 
   /** Number of ranges held, for tests and the memory bound. */
   get size(): number {
     let n = 0;
-    for (const e of this.sessions.values()) n += e.ranges.length;
+    for (const sessions of this.agents.values()) for (const e of sessions.values()) n += e.ranges.length;
     return n;
   }
 
   private entry(agentId: string, session: string) {
-    const k = EventKeyIndex.key(agentId, session);
-    let e = this.sessions.get(k);
-    if (!e) this.sessions.set(k, (e = { ranges: [], lastTs: 0 }));
+    let sessions = this.agents.get(agentId);
+    if (!sessions) this.agents.set(agentId, (sessions = new Map()));
+    let e = sessions.get(session);
+    if (!e) sessions.set(session, (e = { ranges: [], lastTs: 0 }));
     return e;
   }
 }

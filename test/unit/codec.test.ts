@@ -59,3 +59,11 @@ describe('topic codec', () => {
     expect(w.ok && w.value.kind === 'maintenance' && w.value.message?.id).toBe('mw-9');
   });
 });
+
+describe('topic segments', () => {
+  it("codec: the hot path's id test agrees with the contract's topicSegment schema", async () => {
+    const { isTopicSegment, topicSegment } = await import('../../protocols/index.js');
+    const samples = ['gw-1', 'c1', 'a'.repeat(128), 'a'.repeat(129), '', '-lead', '_x', 'x:y.z-1', 'c#1', 'c+1', 'with space', 'ünï', 'a/b', '0', 'Z9_:.-'];
+    for (const s of samples) expect(isTopicSegment(s), s).toBe(topicSegment.safeParse(s).success);
+  });
+});
