@@ -1,9 +1,12 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { CameraState, StateMark } from '../../protocols/index.js';
-import { rowsOf, type StoreChange, type WriteKind } from '../store/changes.js';
+import { rowsOf, type Row, type StoreChange, type WriteKind } from '../store/changes.js';
+import { SqliteWriter, type WriterReply, type WriterRequest } from './sqlite-writer.js';
 import { readSnapshot } from '../store/snapshot-read.js';
 import { AUTO_FLUSH_MS, type AggregatorStore, type RecordingCheckRow, type StoreSnapshot, type StoredCamera } from '../store/port.js';
 import { pendingMigrations } from '../store/migrations.js';
@@ -16,24 +19,34 @@ const turn = () => new Promise((resolve) => setImmediate(resolve));
 /**
  * The store on SQLite (better-sqlite3, its only importer): the default, no
  * server to run. WAL journal, synchronous=NORMAL: a crash of the process
- * loses nothing committed. The first write opens a transaction, flush()
- * commits it: one commit per batch, not ~60 µs per message.
+ * loses nothing committed. Changes are kept in order in memory and written
+ * at flush(), one transaction per batch, by the writer: a thread of its own
+ * for a database file (its statements and commits off the thread that takes
+ * MQTT messages), the main thread for `:memory:`. Reads go through the main
+ * thread's connection after a flush, so they see every write made before them.
  */
 export class SqliteStore implements AggregatorStore {
   readonly engine = 'sqlite';
   private db!: Database.Database;
-  private st!: ReturnType<SqliteStore['prepare']>;
+  private writer!: Writer;
+  private pending: Array<[WriteKind, Row]> = [];
+  private chain: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
+  private closed = false;
 
-  constructor(private readonly deps: { file: string; log: Logger }) {}
+  constructor(private readonly deps: { file: string; log: Logger; /** `thread` unless the file is `:memory:` */ writer?: 'thread' | 'main' }) {}
 
   async open(): Promise<void> {
-    if (this.deps.file !== ':memory:') mkdirSync(path.dirname(this.deps.file), { recursive: true });
-    this.db = new Database(this.deps.file);
+    const file = this.deps.file;
+    if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+    this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 5000');
     this.migrate();
-    this.st = this.prepare();
+    const threaded = file !== ':memory:' && (this.deps.writer ?? 'thread') === 'thread' && existsSync(WORKER);
+    this.writer = threaded ? await threadWriter(file) : mainWriter(new SqliteWriter(this.db));
+    this.deps.log.debug({ writer: threaded ? 'thread' : 'main' }, 'SQLite store open');
   }
 
   private migrate(): void {
@@ -53,59 +66,40 @@ export class SqliteStore implements AggregatorStore {
     return (this.db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>).map((c) => c.name);
   }
 
-  private prepare() {
-    const p = (sql: string) => this.db.prepare(sql);
-    const writes: Record<WriteKind, Database.Statement> = {
-      agent: p('INSERT INTO agents (agent_id, json) VALUES (?, ?) ON CONFLICT(agent_id) DO UPDATE SET json = excluded.json'),
-      camera: p('INSERT INTO cameras (camera_id, agent_id, status_json, first_seen) VALUES (?, ?, ?, ?) ON CONFLICT(camera_id) DO UPDATE SET agent_id = excluded.agent_id, status_json = excluded.status_json, removed_at = NULL'),
-      // a row's columns in WRITES order; SQLite binds in the order of the `?`, so an UPDATE names them through VALUES
-      removeCamera: p('WITH u(id, at) AS (VALUES (?, ?)) UPDATE cameras SET removed_at = (SELECT at FROM u) WHERE camera_id = (SELECT id FROM u)'),
-      event: p('INSERT OR IGNORE INTO events (agent_id, session, seq, ts, camera_id) VALUES (?, ?, ?, ?, ?)'),
-      mark: p('INSERT INTO marks (camera_id, at, state) VALUES (?, ?, ?)'),
-      proveMark: p("WITH u(c, a, s) AS (VALUES (?, ?, ?)) UPDATE marks SET state = (SELECT s FROM u) WHERE camera_id = (SELECT c FROM u) AND at = (SELECT a FROM u) AND state = 'unknown'"),
-      loss: p('INSERT INTO losses (json) VALUES (?)'),
-      plan: p('INSERT INTO plan (id, json) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET json = excluded.json'),
-      planVersion: p('INSERT INTO plan_versions (at, json) VALUES (?, ?)'),
-      recording: p('INSERT OR IGNORE INTO recording_checks (camera_id, checked_at, supported, recorded_sec, scheduled_sec) VALUES (?, ?, ?, ?, ?)'),
-      alert: p('INSERT INTO alerts (id, json, active) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET json = excluded.json, active = excluded.active'),
-      meta: p('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
-      window: p('INSERT INTO maintenance (id, json) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET json = excluded.json'),
-      deleteWindow: p('DELETE FROM maintenance WHERE id = ?'),
-      notice: p('INSERT OR REPLACE INTO alert_outbox (seq, json) VALUES (?, ?)'),
-      noticeDelivered: p('DELETE FROM alert_outbox WHERE seq = ?'),
-    };
-    return { writes, begin: p('BEGIN'), commit: p('COMMIT') };
-  }
-
-  /** Every write joins the open transaction; one that opens it makes sure a flush follows. */
-  private write(): void {
-    if (!this.db.inTransaction) this.st.begin.run();
-    this.timer ??= setTimeout(() => {
-      this.timer = undefined;
-      this.commit();
-    }, AUTO_FLUSH_MS);
-  }
-
-  private commit(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    if (this.db.inTransaction) this.st.commit.run();
-  }
-
   record(change: StoreChange): void {
-    this.write();
-    for (const [kind, row] of rowsOf(change)) {
-      // SQLite has no boolean: 1 and 0, as the schema's INTEGER columns hold them
-      this.st.writes[kind].run(...row.map((v) => (v === true ? 1 : v === false ? 0 : v)));
+    for (const r of rowsOf(change)) this.pending.push(r);
+    if (!this.timer && !this.closed) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.flush().catch((err: Error) => this.deps.log.error({ err: { message: err.message } }, 'SQLite write failed: kept in memory, trying again at the next flush'));
+      }, AUTO_FLUSH_MS);
     }
   }
 
-  async flush(): Promise<void> {
-    this.commit();
+  /** Flushes run one after another; each writes what was recorded before it began. */
+  flush(): Promise<void> {
+    const run = this.chain.then(() => this.send());
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async send(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const rows = this.pending;
+    this.pending = [];
+    if (rows.length === 0) return;
+    try {
+      await this.writer.apply(rows);
+    } catch (err) {
+      // nothing of the batch was stored: it goes first in the next try
+      this.pending = rows.concat(this.pending);
+      throw err;
+    }
   }
 
   async load(): Promise<StoreSnapshot> {
-    this.commit();
+    await this.flush();
     return readSnapshot({
       query: (sql) => this.db.prepare(sql).iterate() as Iterable<Record<string, unknown>>,
       order: 'rowid',
@@ -114,6 +108,7 @@ export class SqliteStore implements AggregatorStore {
   }
 
   async camerasInPeriod(from: number, to: number): Promise<Array<StoredCamera & { removedAt: number | null }>> {
+    await this.flush();
     const out: Array<StoredCamera & { removedAt: number | null }> = [];
     const page = this.db.prepare('SELECT camera_id, agent_id, status_json, first_seen, removed_at FROM cameras WHERE camera_id > ? AND first_seen < ? AND (removed_at IS NULL OR removed_at > ?) ORDER BY camera_id LIMIT ?');
     for (let after = ''; ; ) {
@@ -126,6 +121,7 @@ export class SqliteStore implements AggregatorStore {
   }
 
   async marksBefore(to: number, cameraIds: ReadonlySet<string>): Promise<Map<string, StateMark[]>> {
+    await this.flush();
     // pages in rowid order (the table's own order, no sort in SQLite), each camera's marks put in time order here
     const out = new Map<string, Array<StateMark & { id: number }>>();
     const page = this.db.prepare('SELECT rowid AS id, camera_id, at, state FROM marks WHERE rowid > ? AND at < ? ORDER BY rowid LIMIT ?');
@@ -147,6 +143,7 @@ export class SqliteStore implements AggregatorStore {
   }
 
   async recordingChecksIn(from: number, to: number): Promise<Map<string, RecordingCheckRow[]>> {
+    await this.flush();
     return groupRecordingChecks(this.db.prepare('SELECT camera_id, supported, recorded_sec, scheduled_sec FROM recording_checks WHERE checked_at >= ? AND checked_at < ? ORDER BY camera_id, checked_at').all(from, to) as Array<{ camera_id: string; supported: number; recorded_sec: number | null; scheduled_sec: number | null }>);
   }
 
@@ -157,43 +154,111 @@ export class SqliteStore implements AggregatorStore {
   }
 
   async planAt(at: number): Promise<string | undefined> {
+    await this.flush();
     const id = this.planVersionId(at);
     if (id !== undefined) return (this.db.prepare('SELECT json FROM plan_versions WHERE rowid = ?').get(id) as { json: string }).json;
     return (this.db.prepare('SELECT json FROM plan WHERE id = 1').get() as { json: string } | undefined)?.json;
   }
 
   async planVersionAt(at: number): Promise<number> {
+    await this.flush();
     return this.planVersionId(at) ?? 0;
   }
 
   async nextNotice(): Promise<{ seq: number; json: string } | undefined> {
+    await this.flush();
     return this.db.prepare('SELECT seq, json FROM alert_outbox ORDER BY seq LIMIT 1').get() as { seq: number; json: string } | undefined;
   }
 
   async trimNotices(max: number): Promise<number> {
-    this.write();
-    return this.db.prepare('DELETE FROM alert_outbox WHERE seq <= (SELECT MAX(seq) FROM alert_outbox) - ?').run(max).changes;
+    await this.flush();
+    return this.writer.trimNotices(max);
   }
 
   async prune(before: number): Promise<{ events: number; marks: number }> {
-    this.commit();
-    return this.db.transaction(() => {
-      const events = this.db
-        .prepare('DELETE FROM events WHERE (agent_id, session) IN (SELECT agent_id, session FROM events GROUP BY agent_id, session HAVING MAX(ts) < ?)')
-        .run(before).changes;
-      const marks = this.db
-        .prepare(
-          `DELETE FROM marks WHERE at < ? AND rowid NOT IN (
-             SELECT (SELECT rowid FROM marks m2 WHERE m2.camera_id = m.camera_id AND m2.at < ? ORDER BY m2.at DESC, m2.rowid DESC LIMIT 1) FROM (SELECT DISTINCT camera_id FROM marks) m)`,
-        )
-        .run(before, before).changes;
-      return { events, marks };
-    })();
+    await this.flush();
+    return this.writer.prune(before);
   }
 
   async close(): Promise<void> {
-    if (!this.db?.open) return;
-    this.commit();
+    if (this.closed || !this.db?.open) return;
+    try {
+      await this.flush();
+    } catch (err) {
+      // the MQTT messages behind them were not acknowledged: the broker sends them again to the next run
+      this.deps.log.error({ err: { message: (err as Error).message }, writes: this.pending.length }, 'stopped with writes SQLite did not take');
+    }
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.writer.close();
     this.db.close();
   }
+}
+
+/** Where batches are written: the writer thread, or the main thread's own connection. */
+interface Writer {
+  apply(rows: Array<[WriteKind, Row]>): Promise<void>;
+  prune(before: number): Promise<{ events: number; marks: number }>;
+  trimNotices(max: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** the writer thread's script, beside this file once built (dist/); from the TypeScript sources (tests) the main thread writes */
+const WORKER = fileURLToPath(new URL('./sqlite-writer-worker.js', import.meta.url));
+
+function mainWriter(w: SqliteWriter): Writer {
+  return {
+    apply: async (rows) => w.apply(rows),
+    prune: async (before) => w.prune(before),
+    trimNotices: async (max) => w.trimNotices(max),
+    close: async () => undefined,
+  };
+}
+
+type WithoutId<R> = R extends { id: number } ? Omit<R, 'id'> : never;
+
+async function threadWriter(file: string): Promise<Writer> {
+  const worker = new Worker(WORKER, { workerData: { file } });
+  const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  let next = 1;
+  let failed: Error | undefined;
+  const fail = (err: Error) => {
+    failed = err;
+    for (const w of waiting.values()) w.reject(err);
+    waiting.clear();
+  };
+  const ready = new Promise<void>((resolve, reject) => {
+    worker.once('message', () => resolve());
+    worker.once('error', reject);
+  });
+  await ready;
+  worker.on('message', (r: WriterReply) => {
+    const w = waiting.get(r.id);
+    if (!w) return;
+    waiting.delete(r.id);
+    if (r.ok) w.resolve(r.result);
+    else w.reject(Object.assign(new Error(r.message), r.code ? { code: r.code } : {}));
+  });
+  worker.on('error', (err) => fail(err));
+  worker.on('exit', (code) => fail(new Error(`the SQLite writer thread ended (exit code ${code})`)));
+  const call = <T>(req: WithoutId<WriterRequest>): Promise<T> => {
+    if (failed) return Promise.reject(failed);
+    const id = next++;
+    return new Promise<T>((resolve, reject) => {
+      waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      worker.postMessage({ ...req, id });
+    });
+  };
+  return {
+    apply: (rows) => call<void>({ op: 'apply', rows }),
+    prune: (before) => call<{ events: number; marks: number }>({ op: 'prune', before }),
+    trimNotices: (max) => call<number>({ op: 'trimNotices', max }),
+    close: async () => {
+      if (failed) return;
+      const gone = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+      worker.postMessage({ op: 'close' });
+      await Promise.race([gone, new Promise<void>((r) => setTimeout(r, 5000).unref())]);
+      await worker.terminate();
+    },
+  };
 }
