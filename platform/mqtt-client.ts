@@ -34,6 +34,14 @@ export interface MqttSettings {
   maxInboundBytes?: number;
 }
 
+/** A PUBACK mqtt.js meant to send, held until the batch behind it is stored. */
+interface HeldAck {
+  cmd: string;
+  messageId?: number;
+  reasonCode?: number;
+  properties?: unknown;
+}
+
 export interface Will {
   topic: string;
   payload: string;
@@ -75,7 +83,7 @@ export class MqttConnection {
   private readonly handlers: Array<(m: IncomingMessage) => void> = [];
   private readonly subscriptions = new Set<string>();
   private readonly connectListeners: Array<() => void> = [];
-  private heldAcks: unknown[] = [];
+  private heldAcks: HeldAck[] = [];
   /** counts the connections that closed: acks taken on an earlier one are void */
   private ackGeneration = 0;
   private sendRaw: ((packet: unknown) => void) | undefined;
@@ -205,7 +213,7 @@ export class MqttConnection {
     this.sendRaw = (packet) => original(packet as { cmd: string });
     c._sendPacket = (packet, cb, ...rest) => {
       if (packet.cmd === 'puback') {
-        this.heldAcks.push(packet);
+        this.heldAcks.push(packet as HeldAck);
         cb?.();
         return;
       }
@@ -229,9 +237,32 @@ export class MqttConnection {
     const generation = this.ackGeneration;
     this.heldAcks = [];
     return () => {
-      if (this.client?.connected && this.ackGeneration === generation) for (const p of held) this.sendRaw?.(p);
+      if (this.client?.connected && this.ackGeneration === generation) this.sendAcks(held);
       return held.length;
     };
+  }
+
+  /**
+   * Sends PUBACKs in one write: a plain PUBACK (success, no properties) is
+   * the same four bytes in MQTT 3.1.1 and 5 (fixed header 0x40, length 2, the
+   * packet id), and a thousand of them written at once cost one syscall, not
+   * a thousand trips through mqtt.js's packet writer. Anything else goes
+   * through mqtt.js.
+   */
+  private sendAcks(held: HeldAck[]): void {
+    const stream = (this.client as unknown as { stream?: { writable?: boolean; write(b: Buffer): boolean } } | undefined)?.stream;
+    const plain = (p: HeldAck) => (p.reasonCode === undefined || p.reasonCode === 0) && p.properties === undefined && Number.isInteger(p.messageId);
+    if (!stream?.writable || !held.every(plain)) {
+      for (const p of held) this.sendRaw?.(p);
+      return;
+    }
+    const buf = Buffer.allocUnsafe(4 * held.length);
+    for (let i = 0; i < held.length; i++) {
+      buf[4 * i] = 0x40;
+      buf[4 * i + 1] = 2;
+      buf.writeUInt16BE(held[i]!.messageId!, 4 * i + 2);
+    }
+    stream.write(buf);
   }
 
   onConnect(listener: () => void): void {
