@@ -4,7 +4,6 @@ import PQueue from 'p-queue';
 import type { Logger } from 'pino';
 import { topics as topicsOf, type AgentStateMessage } from '../protocols/index.js';
 import type { AgentConfig } from '../config/agent.js';
-import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
 import { reapOrphans, setRunOwner } from './adapters/child-reaper.js';
@@ -22,13 +21,15 @@ import { analysePictures, type PictureInput, type PictureResult } from './adapte
 import type { ConfigStore } from './features/config-store.js';
 import { RemoteConfig } from './features/remote-config.js';
 import { pictureUrlOf } from './features/ladder.js';
-import { addressOf, targetsFromConfig, type CameraTarget } from './features/camera-target.js';
+import { targetsFromConfig } from './features/camera-target.js';
 import { KnownCameras } from './features/known-cameras.js';
-import { discoverDevices, logDiscovery, mergeDiscovered, type DiscoveryOutcome } from './features/discovery.js';
+import type { DiscoveryOutcome } from './features/discovery.js';
+import { DiscoveryRounds } from './features/discovery-rounds.js';
+import { agentCommands } from './features/commands.js';
+import { Heartbeat } from './features/heartbeat.js';
 import { CameraMonitor } from './features/monitor.js';
 import { Publisher } from './features/publisher.js';
 import { RequestHandler } from './features/requests.js';
-import { statusMessage } from './features/status-message.js';
 import { VERSION } from '../platform/version.js';
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -63,14 +64,14 @@ export class AgentApp {
   private readonly pictureQueue: PQueue;
   private readonly streams: PQueue;
   readonly pictures: PictureWatch;
-  /** the discovered cameras, kept across restarts */
-  private readonly known: KnownCameras;
+  /** discovery rounds, and the cameras earlier runs discovered */
+  private readonly discovery: DiscoveryRounds;
+  private readonly heartbeat: Heartbeat;
   private readonly tasks: ScheduledTask[] = [];
   private summaryTimer: NodeJS.Timeout | undefined;
   private governorTimer: NodeJS.Timeout | undefined;
   private readonly governor: FfmpegGovernor;
   private readonly memoryGate: MemoryGate;
-  private discovering: Promise<DiscoveryOutcome> | undefined;
   private stopping = false;
   /** the config in force: the file's, with pushed patches applied (remote config) */
   private config: AgentConfig;
@@ -102,7 +103,7 @@ export class AgentApp {
       maxEvents: () => this.config.outbox.maxEvents,
       droppedEvent: (count, first, last) => this.publisher.droppedEvent(count, first, last),
     });
-    this.known = new KnownCameras({ file: path.join(config.stateDir, config.agentId, 'discovered.json'), log: log.child({ module: 'discovery' }) });
+    const known = new KnownCameras({ file: path.join(config.stateDir, config.agentId, 'discovered.json'), log: log.child({ module: 'discovery' }) });
     this.sockets = new PQueue({ concurrency: config.checks.maxSockets });
     this.ffmpeg = new PQueue({ concurrency: config.checks.maxFfmpeg });
     this.pictureQueue = new PQueue({ concurrency: Math.min(config.checks.picture.maxConcurrent, config.checks.maxFfmpeg) });
@@ -182,30 +183,19 @@ export class AgentApp {
       },
       sink: this.publisher,
     });
+    this.discovery = new DiscoveryRounds({ monitor: this.monitor, known, publisher: this.publisher, config: () => this.config, log: log.child({ module: 'discovery' }), now, running: () => !this.stopping });
+    this.heartbeat = new Heartbeat({
+      dir: () => path.join(this.config.stateDir, this.config.agentId),
+      log,
+      facts: () => ({ session: this.session, mqttConnected: this.mqtt.connected, cameras: this.monitor.cameras.size, outboxPending: this.outbox.pending }),
+    });
     this.requests = new RequestHandler({
       mqtt: this.mqtt,
       topicRoot: config.mqtt.topicRoot,
       agentId: config.agentId,
       log: log.child({ module: 'requests' }),
       responseTopic: (command) => t.response(config.agentId, command),
-      handlers: {
-        discover: async () => {
-          const o = await this.discover();
-          return { found: o.found, added: o.added, moved: o.moved, removed: o.removed, problems: o.problems };
-        },
-        check: async ({ cameraId }) => {
-          if (cameraId !== undefined && !this.monitor.cameras.has(cameraId)) {
-            throw Object.assign(new Error(`no camera "${cameraId}" on this agent`), { code: 'UNKNOWN_CAMERA' });
-          }
-          const ids = cameraId ? [cameraId] : undefined;
-          await this.monitor.checkLiveness(ids);
-          const recs = ids ? ids.map((id) => this.monitor.cameras.get(id)!) : [...this.monitor.cameras.values()];
-          return recs.map((r) => {
-            const s = statusMessage(r);
-            return { cameraId: s.cameraId, state: s.state, rung: s.rung, reason: s.reason, detail: s.detail };
-          });
-        },
-      },
+      handlers: agentCommands({ monitor: this.monitor, discovery: this.discovery }),
     });
   }
 
@@ -231,10 +221,10 @@ export class AgentApp {
     this.mqtt.subscribe(topicsOf(config.mqtt.topicRoot).all.requests(config.agentId));
     this.mqtt.start();
     for (const target of targetsFromConfig(config)) this.monitor.upsert(target);
-    this.restoreDiscovered();
+    this.discovery.restore();
 
     this.startSchedules();
-    this.heartbeat();
+    this.heartbeat.beat();
     log.info({ agentId: config.agentId, session: this.session, cameras: this.monitor.cameras.size, version: VERSION }, 'agent started');
     // first round at once rather than at the first tick
     void (async () => {
@@ -278,7 +268,7 @@ export class AgentApp {
     }, 2_000);
     this.summaryTimer = setInterval(() => {
       this.publisher.summary(this.monitor.cameras.values(), DAY_MS, this.monitor.stats.snapshot());
-      this.heartbeat();
+      this.heartbeat.beat();
     }, config.summaryIntervalSec * 1000);
   }
 
@@ -347,70 +337,9 @@ export class AgentApp {
     return { status: 'applied', restartRequired };
   }
 
-  /**
-   * A file whose age tells a container healthcheck or a watchdog script that
-   * the agent's loop is alive, and whether it reaches the broker.
-   */
-  private heartbeat(): void {
-    const file = path.join(this.config.stateDir, this.config.agentId, 'heartbeat.json');
-    try {
-      writeFileSync(file, JSON.stringify({ ts: new Date().toISOString(), session: this.session, mqttConnected: this.mqtt.connected, cameras: this.monitor.cameras.size, outboxPending: this.outbox.pending }));
-    } catch (err) {
-      this.deps.log.warn({ err, file }, 'heartbeat file not written');
-    }
-  }
-
-  /**
-   * The cameras earlier runs discovered: checked again at once (a camera that
-   * died while the agent was down turns offline instead of being forgotten).
-   * With discovery off they are removed explicitly, so no ghost stays
-   * installed at the centre. A configured camera at the same address wins.
-   */
-  private restoreDiscovered(): void {
-    const log = this.deps.log.child({ module: 'discovery' });
-    const restored = this.known.load();
-    if (restored.length === 0) return;
-    const now = (this.deps.now ?? Date.now)();
-    if (!this.config.discovery.enabled) {
-      for (const t of restored) this.publisher.removed(t.id, now);
-      this.known.forget(restored.map((t) => t.id));
-      log.info({ removed: restored.length }, 'discovery is off: the cameras earlier runs discovered are removed');
-      return;
-    }
-    const configured = new Set([...this.monitor.cameras.values()].map((r) => r.probe.target.xaddr).filter((x): x is string => x !== undefined).map(addressOf));
-    const shadowed = restored.filter((t) => t.xaddr !== undefined && configured.has(addressOf(t.xaddr)));
-    for (const t of shadowed) this.publisher.removed(t.id, now);
-    this.known.forget(shadowed.map((t) => t.id));
-    for (const t of restored) if (!shadowed.includes(t)) this.monitor.upsert(t);
-    log.info({ restored: restored.length - shadowed.length }, 'cameras discovered by earlier runs are watched again');
-  }
-
   /** One discovery round; concurrent callers share the round in progress. */
   discover(): Promise<DiscoveryOutcome> {
-    if (this.discovering) return this.discovering;
-    const log = this.deps.log.child({ module: 'discovery' });
-    this.discovering = (async () => {
-      const problems: string[] = [];
-      const devices = await discoverDevices(this.config.discovery, (p) => problems.push(p));
-      const current: CameraTarget[] = [...this.monitor.cameras.values()].map((r) => r.probe.target);
-      const merged = mergeDiscovered(current, devices);
-      for (const t of merged.targets) this.monitor.upsert(t);
-      // profiles and stream URIs may have changed since the last round: read them again at the next check
-      for (const rec of this.monitor.cameras.values()) if (rec.probe.target.xaddr) rec.probe.reinspect = true;
-      const now = (this.deps.now ?? Date.now)();
-      this.known.update(merged.targets, merged.seen, now);
-      const forgetMs = this.config.discovery.forgetAfterHours * 3600_000;
-      const forgotten = forgetMs > 0 ? this.known.unseenSince(now - forgetMs) : [];
-      for (const id of forgotten) this.monitor.remove(id);
-      this.known.forget(forgotten);
-      const outcome = { found: devices.length, added: merged.added, moved: merged.moved, removed: forgotten, problems };
-      logDiscovery(log, outcome);
-      if (merged.added.length > 0 && !this.stopping) void this.monitor.checkLiveness(merged.added);
-      return outcome;
-    })().finally(() => {
-      this.discovering = undefined;
-    });
-    return this.discovering;
+    return this.discovery.discover();
   }
 
   /** Stops schedules, lets running checks finish within `deadlineMs`, publishes the offline state. */
