@@ -16,8 +16,12 @@ export function storeTarget(database: string): { engine: 'postgres'; url: string
   return { engine: 'sqlite', file: database };
 }
 
-/** The store the setting names, not opened yet. */
-export function createStore(database: string, log: Logger): AggregatorStore {
+/**
+ * The store the setting names, not opened yet. Its writes run in a thread of
+ * their own where the package is built, except for replicas (whose leader's
+ * writes are fenced on the main thread).
+ */
+export function createStore(database: string, log: Logger, opts: { replicas?: boolean } = {}): AggregatorStore {
   const t = storeTarget(database);
-  return t.engine === 'postgres' ? new PostgresStore({ url: t.url, log }) : new SqliteStore({ file: t.file, log });
+  return t.engine === 'postgres' ? new PostgresStore({ url: t.url, log, writerThread: !opts.replicas }) : new SqliteStore({ file: t.file, log });
 }

@@ -4,6 +4,7 @@ import type { CameraState, StateMark } from '../../protocols/index.js';
 import { maskUrlPassword } from '../../platform/redact.js';
 import { WRITES, rowsOf, type Row, type StoreChange, type WriteKind } from '../store/changes.js';
 import { readSnapshot } from '../store/snapshot-read.js';
+import { startWriterThread, writerScript, type WriterThread } from './writer-thread.js';
 import { pendingMigrations } from '../store/migrations.js';
 import { groupMarks, groupRecordingChecks } from '../store/rows.js';
 import { AUTO_FLUSH_MS, FencedError, type AggregatorStore, type InboxRow, type RecordingCheckRow, type ReplicaInbox, type StoreSnapshot, type StoredCamera } from '../store/port.js';
@@ -53,7 +54,7 @@ const OPS = {
   noticeDelivered: { types: ['bigint'], sql: 'DELETE FROM alert_outbox WHERE seq = ANY($1::bigint[])' },
 } satisfies Record<WriteKind, OpKind>;
 
-type Op = { kind: WriteKind; row: Row };
+export type Op = { kind: WriteKind; row: Row };
 
 /** the advisory lock the leader of the replicas holds: (classid 0, objid LEADER_LOCK) */
 const LEADER_LOCK = 7_061_712;
@@ -118,7 +119,10 @@ export class PostgresStore implements AggregatorStore, ReplicaInbox {
   private leaderPid = 0;
   private fenced = false;
 
-  constructor(private readonly deps: { url: string; log: Logger }) {
+  /** the writer thread of the one aggregator (none for replicas: the leader's writes are fenced on this thread) */
+  private thread: WriterThread | undefined;
+
+  constructor(private readonly deps: { url: string; log: Logger; /** write from a thread of its own where built (not with replicas) */ writerThread?: boolean }) {
     this.pool = new pg.Pool({ connectionString: deps.url, max: 4, types, application_name: 'xueliang-aggregator', connectionTimeoutMillis: 10_000 });
     // an idle connection the server closed: the pool replaces it; without a listener it would end the process
     this.pool.on('error', (err) => deps.log.warn({ err: { message: err.message } }, 'PostgreSQL connection lost'));
@@ -141,6 +145,8 @@ export class PostgresStore implements AggregatorStore, ReplicaInbox {
         this.deps.log.info({ version: m.version, name: m.name }, 'database migrated');
       }
     });
+    const script = this.deps.writerThread ? writerScript('postgres-writer-worker') : undefined;
+    if (script) this.thread = await startWriterThread(script, { url: this.deps.url });
   }
 
   private schedule(ms: number): void {
@@ -174,10 +180,12 @@ export class PostgresStore implements AggregatorStore, ReplicaInbox {
     this.ops = [];
     if (ops.length === 0) return;
     try {
-      await this.inTransaction(async (client) => {
-        if (this.leader) await this.checkFence(client);
-        for (const s of statementsFor(ops)) await client.query(s.sql, s.params);
-      });
+      if (this.thread && !this.leader) await this.thread.call<void>('apply', ops);
+      else
+        await this.inTransaction(async (client) => {
+          if (this.leader) await this.checkFence(client);
+          for (const s of statementsFor(ops)) await client.query(s.sql, s.params);
+        });
     } catch (err) {
       if (err instanceof FencedError) {
         this.fenced = true;
@@ -353,6 +361,7 @@ export class PostgresStore implements AggregatorStore, ReplicaInbox {
     }
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
+    await this.thread?.close();
     if (this.leader) {
       this.leader.removeAllListeners('end');
       await this.leader.end().catch(() => undefined);

@@ -1,12 +1,11 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { CameraState, StateMark } from '../../protocols/index.js';
 import { rowsOf, type Row, type StoreChange, type WriteKind } from '../store/changes.js';
-import { SqliteWriter, type WriterReply, type WriterRequest } from './sqlite-writer.js';
+import { SqliteWriter } from './sqlite-writer.js';
+import { startWriterThread, writerScript } from './writer-thread.js';
 import { readSnapshot } from '../store/snapshot-read.js';
 import { AUTO_FLUSH_MS, type AggregatorStore, type RecordingCheckRow, type StoreSnapshot, type StoredCamera } from '../store/port.js';
 import { pendingMigrations } from '../store/migrations.js';
@@ -44,9 +43,9 @@ export class SqliteStore implements AggregatorStore {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
     this.migrate();
-    const threaded = file !== ':memory:' && (this.deps.writer ?? 'thread') === 'thread' && existsSync(WORKER);
-    this.writer = threaded ? await threadWriter(file) : mainWriter(new SqliteWriter(this.db));
-    this.deps.log.debug({ writer: threaded ? 'thread' : 'main' }, 'SQLite store open');
+    const script = file !== ':memory:' && (this.deps.writer ?? 'thread') === 'thread' ? writerScript('sqlite-writer-worker') : undefined;
+    this.writer = script ? await threadWriter(script, file) : mainWriter(new SqliteWriter(this.db));
+    this.deps.log.debug({ writer: script ? 'thread' : 'main' }, 'SQLite store open');
   }
 
   private migrate(): void {
@@ -203,9 +202,6 @@ interface Writer {
   close(): Promise<void>;
 }
 
-/** the writer thread's script, beside this file once built (dist/); from the TypeScript sources (tests) the main thread writes */
-const WORKER = fileURLToPath(new URL('./sqlite-writer-worker.js', import.meta.url));
-
 function mainWriter(w: SqliteWriter): Writer {
   return {
     apply: async (rows) => w.apply(rows),
@@ -215,50 +211,12 @@ function mainWriter(w: SqliteWriter): Writer {
   };
 }
 
-type WithoutId<R> = R extends { id: number } ? Omit<R, 'id'> : never;
-
-async function threadWriter(file: string): Promise<Writer> {
-  const worker = new Worker(WORKER, { workerData: { file } });
-  const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  let next = 1;
-  let failed: Error | undefined;
-  const fail = (err: Error) => {
-    failed = err;
-    for (const w of waiting.values()) w.reject(err);
-    waiting.clear();
-  };
-  const ready = new Promise<void>((resolve, reject) => {
-    worker.once('message', () => resolve());
-    worker.once('error', reject);
-  });
-  await ready;
-  worker.on('message', (r: WriterReply) => {
-    const w = waiting.get(r.id);
-    if (!w) return;
-    waiting.delete(r.id);
-    if (r.ok) w.resolve(r.result);
-    else w.reject(Object.assign(new Error(r.message), r.code ? { code: r.code } : {}));
-  });
-  worker.on('error', (err) => fail(err));
-  worker.on('exit', (code) => fail(new Error(`the SQLite writer thread ended (exit code ${code})`)));
-  const call = <T>(req: WithoutId<WriterRequest>): Promise<T> => {
-    if (failed) return Promise.reject(failed);
-    const id = next++;
-    return new Promise<T>((resolve, reject) => {
-      waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      worker.postMessage({ ...req, id });
-    });
-  };
+async function threadWriter(script: string, file: string): Promise<Writer> {
+  const thread = await startWriterThread(script, { file });
   return {
-    apply: (rows) => call<void>({ op: 'apply', rows }),
-    prune: (before) => call<{ events: number; marks: number }>({ op: 'prune', before }),
-    trimNotices: (max) => call<number>({ op: 'trimNotices', max }),
-    close: async () => {
-      if (failed) return;
-      const gone = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-      worker.postMessage({ op: 'close' });
-      await Promise.race([gone, new Promise<void>((r) => setTimeout(r, 5000).unref())]);
-      await worker.terminate();
-    },
+    apply: (rows) => thread.call<void>('apply', rows),
+    prune: (before) => thread.call<{ events: number; marks: number }>('prune', before),
+    trimNotices: (max) => thread.call<number>('trimNotices', max),
+    close: () => thread.close(),
   };
 }

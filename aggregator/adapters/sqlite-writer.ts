@@ -113,7 +113,3 @@ function sqliteValues(row: Row): Row {
   for (let i = 0; i < row.length; i++) if (typeof row[i] === 'boolean') return row.map((v) => (v === true ? 1 : v === false ? 0 : v));
   return row;
 }
-
-/** What the store sends the writer thread, and what it answers. */
-export type WriterRequest = { id: number; op: 'apply'; rows: Array<[WriteKind, Row]> } | { id: number; op: 'prune'; before: number } | { id: number; op: 'trimNotices'; max: number };
-export type WriterReply = { id: number; ok: true; result?: unknown } | { id: number; ok: false; message: string; code?: string };
