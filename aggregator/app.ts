@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { topics } from '../protocols/index.js';
 import type { AggregatorConfig } from '../config/aggregator.js';
 import { MqttConnection, type IncomingMessage } from '../platform/mqtt-client.js';
+import { MqttPump, pumpAvailable } from '../platform/mqtt-pump.js';
 import { createStore } from './adapters/open-store.js';
 import type { AggregatorStore, InboxRow } from './store/port.js';
 import { HttpApi } from './features/http-api.js';
@@ -32,7 +33,10 @@ const DAY = 86_400_000;
 export class AggregatorApp {
   readonly state: AggregatorState;
   private readonly store: AggregatorStore;
+  /** the connection the centre publishes on */
   private readonly mqtt: MqttConnection;
+  /** the connection it receives on: the same one, or (the one aggregator, built) a receiving thread */
+  private readonly receiver: Pick<MqttConnection, 'onMessage' | 'subscribe' | 'start' | 'takeAcks'> & { stop(): Promise<void> };
   private readonly rates: RatesPublisher;
   private readonly http: HttpApi;
   private readonly alerts: AlertEngine;
@@ -50,16 +54,22 @@ export class AggregatorApp {
     const { config, log } = deps;
     const clock = (this.clock = { at: undefined as number | undefined, real: deps.now ?? Date.now });
     const now = () => clock.at ?? clock.real();
-    this.store = createStore(config.database, log.child({ module: 'store' }));
+    this.store = createStore(config.database, log.child({ module: 'store' }), { replicas: config.replicas !== undefined });
     this.state = new AggregatorState({ changes: this.store, log: log.child({ module: 'state' }), now, maintenanceExcluded: config.maintenance.excludeFromRates, flapping: { changes: config.flapping.changes, withinMs: config.flapping.withinMinutes * 60_000 } });
-    this.mqtt = new MqttConnection({
-      // a fixed client id and a persistent session: the broker queues QoS 1 traffic while we restart
-      settings: { ...config.mqtt, clientId: config.mqtt.clientId ?? 'xueliang-aggregator', clean: false, deferAcks: true },
-      log: log.child({ module: 'mqtt' }),
-    });
+    // a fixed client id and a persistent session: the broker queues QoS 1 traffic while we restart
+    const ingestSettings = { ...config.mqtt, clientId: config.mqtt.clientId ?? 'xueliang-aggregator', clean: false, deferAcks: true };
+    if (!config.replicas && pumpAvailable()) {
+      // the one aggregator receives on a thread of its own (mqtt.js's parsing off the thread that decides), and
+      // publishes on a second connection of this thread
+      this.receiver = new MqttPump({ settings: ingestSettings, log: log.child({ module: 'mqtt' }) });
+      this.mqtt = new MqttConnection({ settings: { ...config.mqtt, clientId: `${ingestSettings.clientId}-out`, clean: true }, log: log.child({ module: 'mqtt', connection: 'publish' }) });
+    } else {
+      this.mqtt = new MqttConnection({ settings: ingestSettings, log: log.child({ module: 'mqtt' }) });
+      this.receiver = this.mqtt;
+    }
     this.batch = new GroupCommit({
       flush: () => this.store.flush(),
-      takeAcks: () => this.mqtt.takeAcks(),
+      takeAcks: () => this.receiver.takeAcks(),
       maxDelayMs: 20,
       maxMessages: 1000,
       onError: (err) => log.error({ err: { message: (err as Error).message } }, 'commit failed: the batch stays unacknowledged and is written again'),
@@ -78,7 +88,7 @@ export class AggregatorApp {
             store: this.store,
             inbox,
             topicRoot: config.mqtt.topicRoot,
-            takeAcks: () => this.mqtt.takeAcks(),
+            takeAcks: () => this.receiver.takeAcks(),
             advertise: () => config.replicas?.advertise ?? this.apiUrl,
             now,
             log: log.child({ module: 'replica' }),
@@ -201,10 +211,16 @@ export class AggregatorApp {
       return;
     }
     await this.lead();
-    this.mqtt.onMessage((m: IncomingMessage) => this.batch.add(() => ingest(m)));
-    for (const f of filters) this.mqtt.subscribe(f);
+    this.receiver.onMessage((m: IncomingMessage) => this.batch.add(() => ingest(m)));
+    for (const f of filters) this.receiver.subscribe(f);
     for (const l of this.connectingListeners) l();
-    this.mqtt.start();
+    this.receiver.start();
+    if (this.receiver instanceof MqttPump) {
+      this.mqtt.start();
+      // as on one connection: what is published once the API answers reaches us (the receiving thread takes a moment
+      // to start); a broker that is away does not hold the API back for more than this
+      await this.receiver.whenConnected(5000);
+    }
     this.apiUrl = await this.http.start();
     log.info({ api: this.apiUrl, database: this.store.engine, cameras: this.state.cameras.size, agents: this.state.agents.size, points: this.state.plan().length }, 'aggregator started');
   }
@@ -239,6 +255,7 @@ export class AggregatorApp {
     await this.replica?.stop();
     await this.http.stop();
     await this.batch.stop();
+    if (this.receiver instanceof MqttPump) await this.receiver.stop();
     await this.mqtt.stop();
     await this.store.close();
     log.info('aggregator stopped');

@@ -1,0 +1,153 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import type { IncomingMessage, MqttSettings } from './mqtt-client.js';
+
+/** the thread's script, beside this file once built (dist/); from the TypeScript sources (unit tests) there is none */
+const WORKER = fileURLToPath(new URL('./mqtt-pump-worker.js', import.meta.url));
+
+/** Whether a receiving thread can be started here (the built package): otherwise the caller receives on its own thread. */
+export const pumpAvailable = (): boolean => existsSync(WORKER);
+
+/** What the receiving thread sends: a batch of messages, its connection's news, its log lines. */
+export type PumpEvent =
+  | { op: 'batch'; id: number; topics: string[]; payload: Uint8Array; ends: Uint32Array }
+  | { op: 'connected' }
+  | { op: 'log'; line: string }
+  | { op: 'stopped' };
+/** What it is told. */
+export type PumpCommand = { op: 'subscribe'; filter: string } | { op: 'start' } | { op: 'release'; upTo: number } | { op: 'stop' };
+
+const LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal']);
+
+/**
+ * A consumer's MQTT connection, receiving on a thread of its own: mqtt.js's
+ * parsing and the socket run there, and batches of messages (topics and one
+ * transferred buffer of payloads) come to this thread in order. The PUBACKs
+ * stay held until takeAcks() is called here and the function it returns is
+ * run (after the consumer's commit), as MqttConnection's deferAcks holds
+ * them; the thread stops reading once `maxOutstanding` messages wait for that.
+ * The same surface as the MqttConnection a consumer subscribes with.
+ */
+export class MqttPump {
+  private worker: Worker | undefined;
+  private readonly handlers: Array<(m: IncomingMessage) => void> = [];
+  private readonly connectListeners: Array<() => void> = [];
+  private readonly filters: string[] = [];
+  /** the last batch whose messages were handed to the handlers */
+  private delivered = 0;
+  private isConnected = false;
+  private stopped: Promise<void> | undefined;
+
+  constructor(private readonly deps: { settings: MqttSettings; log: Logger; maxOutstanding?: number }) {}
+
+  get connected(): boolean {
+    return this.isConnected;
+  }
+
+  onMessage(handler: (m: IncomingMessage) => void): void {
+    this.handlers.push(handler);
+  }
+
+  onConnect(listener: () => void): void {
+    this.connectListeners.push(listener);
+  }
+
+  /** Resolves true once connected and subscribed, false when `deadlineMs` passed first (the thread goes on trying). */
+  whenConnected(deadlineMs: number): Promise<boolean> {
+    if (this.isConnected) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const t = setTimeout(() => resolve(false), deadlineMs);
+      this.onConnect(() => {
+        clearTimeout(t);
+        resolve(true);
+      });
+    });
+  }
+
+  subscribe(filter: string): void {
+    this.filters.push(filter);
+    this.worker?.postMessage({ op: 'subscribe', filter } satisfies PumpCommand);
+  }
+
+  start(): void {
+    const { log } = this.deps;
+    const worker = new Worker(WORKER, { workerData: { settings: this.deps.settings, level: log.level, maxOutstanding: this.deps.maxOutstanding ?? 5000 } });
+    this.worker = worker;
+    worker.on('message', (e: PumpEvent) => this.received(e));
+    worker.on('error', (err) => log.error({ err }, 'the MQTT receiving thread failed'));
+    worker.on('exit', (code) => {
+      if (!this.stopped) log.fatal({ code }, 'the MQTT receiving thread ended: no more messages are received');
+    });
+    for (const filter of this.filters) worker.postMessage({ op: 'subscribe', filter } satisfies PumpCommand);
+    worker.postMessage({ op: 'start' } satisfies PumpCommand);
+  }
+
+  private received(e: PumpEvent): void {
+    switch (e.op) {
+      case 'batch': {
+        const payload = Buffer.from(e.payload.buffer, e.payload.byteOffset, e.payload.byteLength);
+        let from = 0;
+        for (let i = 0; i < e.topics.length; i++) {
+          const m: IncomingMessage = { topic: e.topics[i]!, payload: payload.subarray(from, e.ends[i]!), responseTopic: undefined, correlationData: undefined };
+          from = e.ends[i]!;
+          for (const h of this.handlers) {
+            try {
+              h(m);
+            } catch (err) {
+              this.deps.log.error({ err, topic: m.topic }, 'message handler failed');
+            }
+          }
+        }
+        this.delivered = e.id;
+        return;
+      }
+      case 'connected':
+        this.isConnected = true;
+        for (const l of this.connectListeners) l();
+        return;
+      case 'log':
+        this.relog(e.line);
+        return;
+      case 'stopped':
+        return;
+    }
+  }
+
+  /** A log line of the thread, written through this thread's logger (its destination, its redaction). */
+  private relog(line: string): void {
+    try {
+      const { level, msg, time: _time, pid: _pid, hostname: _host, name: _name, module: _module, ...rest } = JSON.parse(line) as Record<string, unknown>;
+      const at = typeof level === 'string' && LEVELS.has(level) ? (level as 'info') : 'info';
+      this.deps.log[at]({ ...rest, thread: 'mqtt' }, typeof msg === 'string' ? msg : '');
+    } catch {
+      // a line the thread's logger did not write whole: dropped
+    }
+  }
+
+  /** The acks of every message handed to the handlers so far; the function returned releases them (after the commit). */
+  takeAcks(): () => number {
+    const upTo = this.delivered;
+    return () => {
+      this.worker?.postMessage({ op: 'release', upTo } satisfies PumpCommand);
+      return upTo;
+    };
+  }
+
+  /** Disconnects (held acks are not sent: the broker sends those messages again) and ends the thread. */
+  stop(): Promise<void> {
+    this.stopped ??= (async () => {
+      const worker = this.worker;
+      if (!worker) return;
+      const done = new Promise<void>((resolve) => {
+        worker.on('message', (e: PumpEvent) => e.op === 'stopped' && resolve());
+        worker.once('exit', () => resolve());
+      });
+      worker.postMessage({ op: 'stop' } satisfies PumpCommand);
+      await Promise.race([done, new Promise<void>((r) => setTimeout(r, 5000).unref())]);
+      await worker.terminate();
+    })();
+    return this.stopped;
+  }
+}
