@@ -49,8 +49,7 @@ function stateChange(fleet: AggregatorState, agentId: string, e: Extract<AgentEv
     fleet.saveCamera(c);
     fleet.refresh(c);
   }
-  fleet.addMark(c, { at: ts, state: e.to });
-  proveUnknownSpan(fleet, c, ts, e.from);
+  proveUnknownSpan(fleet, c, fleet.addMark(c, { at: ts, state: e.to }), e.from);
 }
 
 /**
@@ -60,9 +59,11 @@ function stateChange(fleet: AggregatorState, agentId: string, e: Extract<AgentEv
  * right before it take that state. A new agent session's first event comes
  * from `unknown`, so time when the agent itself was down stays unknown.
  */
-function proveUnknownSpan(fleet: AggregatorState, c: CameraRecord, at: number, from: CameraState): void {
+function proveUnknownSpan(fleet: AggregatorState, c: CameraRecord, index: number, from: CameraState): void {
   if (from === 'unknown') return;
-  let i = c.marks.findIndex((m) => m.at === at);
+  // the first mark at the event's time (an earlier one at the same time was written first)
+  let i = index;
+  while (i > 0 && c.marks[i - 1]!.at === c.marks[index]!.at) i--;
   while (i > 0 && c.marks[i - 1]!.state === 'unknown') {
     fleet.proveMark(c, c.marks[i - 1]!, from);
     i -= 1;
