@@ -11,7 +11,7 @@ import type { PumpCommand, PumpEvent } from './mqtt-pump.js';
 import { REDACT_PATHS } from './redact.js';
 
 const port = parentPort!;
-const { settings, level, maxOutstanding } = workerData as { settings: MqttSettings; level: string; maxOutstanding: number };
+const { settings, level, maxOutstanding, released } = workerData as { settings: MqttSettings; level: string; maxOutstanding: number; released: Int32Array };
 const post = (e: PumpEvent, transfer?: ArrayBuffer[]) => port.postMessage(e, transfer);
 
 // log lines go to the main thread, which writes them where its own go
@@ -75,21 +75,42 @@ conn.onMessage((m) => {
 // connected once the broker has the subscriptions: what is published from then on reaches us
 conn.onSubscribed(() => post({ op: 'connected' }));
 
+/** Sends the acks of every batch up to `upTo` (stored by the main thread), and reads on if the bound allows. */
+function release(upTo: number): void {
+  while (waiting.length > 0 && waiting[0]!.id <= upTo) {
+    const w = waiting.shift()!;
+    w.send();
+    outstanding -= w.count;
+  }
+  if (outstanding < maxOutstanding && resume) {
+    const r = resume;
+    resume = undefined;
+    r();
+  }
+}
+
+let stopping = false;
+/** Atomics.waitAsync (ES2024; in Node.js since 16), typed here: the project's lib is ES2023 */
+const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, t: number): { async: false; value: string } | { async: true; value: Promise<string> } }).waitAsync;
+// the main thread stores the last stored batch and notifies: woken, the acks go out
+void (async () => {
+  let seen = 0;
+  while (!stopping) {
+    const w = waitAsync(released, 0, seen, 1000);
+    if (w.async) await w.value;
+    const now = Atomics.load(released, 0);
+    if (now !== seen) {
+      seen = now;
+      release(now);
+    }
+  }
+})();
+
 port.on('message', async (c: PumpCommand) => {
   if (c.op === 'subscribe') conn.subscribe(c.filter);
   else if (c.op === 'start') conn.start();
-  else if (c.op === 'release') {
-    while (waiting.length > 0 && waiting[0]!.id <= c.upTo) {
-      const w = waiting.shift()!;
-      w.send();
-      outstanding -= w.count;
-    }
-    if (outstanding < maxOutstanding && resume) {
-      const r = resume;
-      resume = undefined;
-      r();
-    }
-  } else if (c.op === 'stop') {
+  else if (c.op === 'stop') {
+    stopping = true;
     await conn.stop(undefined, 2000);
     post({ op: 'stopped' });
     port.close();

@@ -4,7 +4,7 @@ import type { CameraState, StateMark } from '../../protocols/index.js';
 import { maskUrlPassword } from '../../platform/redact.js';
 import { WRITES, rowsOf, type Row, type StoreChange, type WriteKind } from '../store/changes.js';
 import { readSnapshot } from '../store/snapshot-read.js';
-import { startWriterThread, writerScript, type WriterThread } from './writer-thread.js';
+import { flattenRows, startWriterThread, writerScript, type WriterThread } from './writer-thread.js';
 import { pendingMigrations } from '../store/migrations.js';
 import { groupMarks, groupRecordingChecks } from '../store/rows.js';
 import { AUTO_FLUSH_MS, FencedError, type AggregatorStore, type InboxRow, type RecordingCheckRow, type ReplicaInbox, type StoreSnapshot, type StoredCamera } from '../store/port.js';
@@ -180,7 +180,7 @@ export class PostgresStore implements AggregatorStore, ReplicaInbox {
     this.ops = [];
     if (ops.length === 0) return;
     try {
-      if (this.thread && !this.leader) await this.thread.call<void>('apply', ops);
+      if (this.thread && !this.leader) await this.thread.call<void>('apply', flattenRows(ops.map((o) => [o.kind, o.row] as const)));
       else
         await this.inTransaction(async (client) => {
           if (this.leader) await this.checkFence(client);

@@ -8,7 +8,7 @@
 import { workerData } from 'node:worker_threads';
 import pg from 'pg';
 import { statementsFor, type Op } from './postgres-store.js';
-import { serveWriter } from './writer-thread.js';
+import { serveWriter, unflattenRows, type FlatRows } from './writer-thread.js';
 
 await serveWriter(async () => {
   const { url } = workerData as { url: string };
@@ -18,7 +18,8 @@ await serveWriter(async () => {
   (await pool.connect()).release();
   return {
     handlers: {
-      apply: async (ops: Op[]) => {
+      apply: async (flat: FlatRows) => {
+        const ops: Op[] = unflattenRows(flat).map(([kind, row]) => ({ kind, row }));
         const client = await pool.connect();
         try {
           await client.query('BEGIN');

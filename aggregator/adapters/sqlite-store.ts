@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { CameraState, StateMark } from '../../protocols/index.js';
 import { rowsOf, type Row, type StoreChange, type WriteKind } from '../store/changes.js';
 import { SqliteWriter } from './sqlite-writer.js';
-import { startWriterThread, writerScript } from './writer-thread.js';
+import { flattenRows, startWriterThread, writerScript } from './writer-thread.js';
 import { readSnapshot } from '../store/snapshot-read.js';
 import { AUTO_FLUSH_MS, type AggregatorStore, type RecordingCheckRow, type StoreSnapshot, type StoredCamera } from '../store/port.js';
 import { pendingMigrations } from '../store/migrations.js';
@@ -214,7 +214,7 @@ function mainWriter(w: SqliteWriter): Writer {
 async function threadWriter(script: string, file: string): Promise<Writer> {
   const thread = await startWriterThread(script, { file });
   return {
-    apply: (rows) => thread.call<void>('apply', rows),
+    apply: (rows) => thread.call<void>('apply', flattenRows(rows)),
     prune: (before) => thread.call<{ events: number; marks: number }>('prune', before),
     trimNotices: (max) => thread.call<number>('trimNotices', max),
     close: () => thread.close(),

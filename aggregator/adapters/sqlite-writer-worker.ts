@@ -7,9 +7,8 @@
  */
 import { workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import type { Row, WriteKind } from '../store/changes.js';
 import { SqliteWriter } from './sqlite-writer.js';
-import { serveWriter } from './writer-thread.js';
+import { serveWriter, unflattenRows, type FlatRows } from './writer-thread.js';
 
 await serveWriter(async () => {
   const { file } = workerData as { file: string };
@@ -20,7 +19,7 @@ await serveWriter(async () => {
   const writer = new SqliteWriter(db);
   return {
     handlers: {
-      apply: (rows: Array<[WriteKind, Row]>) => writer.apply(rows),
+      apply: (rows: FlatRows) => writer.apply(unflattenRows(rows)),
       prune: (before: number) => writer.prune(before),
       trimNotices: (max: number) => writer.trimNotices(max),
     },

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parentPort, Worker } from 'node:worker_threads';
+import { WRITES, type Row, type WriteKind } from '../store/changes.js';
 
 /**
  * A store's writer thread: the main thread calls, the thread answers each
@@ -102,4 +103,37 @@ export async function serveWriter(open: () => Promise<{ handlers: Record<string,
       port.postMessage(answer);
     });
   });
+}
+
+/**
+ * A batch of rows as two flat lists (the kinds, and every value one after
+ * another, each row as wide as its kind's columns): half the cost of cloning
+ * a list of small arrays to the thread, where a batch is thousands of rows.
+ */
+export interface FlatRows {
+  kinds: WriteKind[];
+  values: Row;
+}
+
+export function flattenRows(rows: ReadonlyArray<readonly [WriteKind, Row]>): FlatRows {
+  const kinds: WriteKind[] = new Array(rows.length);
+  const values: Row = [];
+  for (let i = 0; i < rows.length; i++) {
+    const [kind, row] = rows[i]!;
+    kinds[i] = kind;
+    for (const v of row) values.push(v);
+  }
+  return { kinds, values };
+}
+
+export function unflattenRows(flat: FlatRows): Array<[WriteKind, Row]> {
+  const out: Array<[WriteKind, Row]> = new Array(flat.kinds.length);
+  let at = 0;
+  for (let i = 0; i < flat.kinds.length; i++) {
+    const kind = flat.kinds[i]!;
+    const width = WRITES[kind].columns.length;
+    out[i] = [kind, flat.values.slice(at, at + width)];
+    at += width;
+  }
+  return out;
 }
