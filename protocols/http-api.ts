@@ -60,6 +60,22 @@ export type CategoryKeyView = z.infer<typeof categoryKey>;
 
 export const windowView = z.object({ label: z.string(), from: isoTime, to: isoTime });
 
+const dayRatio = z.object({ numerator: count, denominator: count, rate: z.number().min(0).max(1).nullable() });
+/** One local day of the daily series: the report's total row of the region for that day. */
+export const dailyPointView = z.object({
+  day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).describe('YYYY-MM-DD, local to the centre\'s time zone'),
+  from: isoTime,
+  to: isoTime,
+  complete: z.boolean().describe('false for today, so far'),
+  online: z.object({ onlineMs: z.number().nonnegative(), unknownMs: z.number().nonnegative(), observedMs: z.number().nonnegative(), rate: z.number().min(0).max(1).nullable() }),
+  intact: dayRatio,
+  networking: dayRatio,
+});
+export type DailyPointView = z.infer<typeof dailyPointView>;
+
+/** `GET /api/rates/daily`: one entry per local day, oldest first (the console's trend) */
+export const dailyResponse = z.object({ region: z.string(), category: z.string(), timeZone: z.string(), days: z.array(dailyPointView) });
+
 /** `GET /api/rates` */
 export const ratesResponse = z.object({
   window: windowView,

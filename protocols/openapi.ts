@@ -16,6 +16,7 @@ import {
   releaseResponse,
   reportResponse,
   maintenanceResponse,
+  dailyResponse,
 } from './http-api.js';
 import { alertMessage, maintenanceWindow } from './messages.js';
 
@@ -41,30 +42,6 @@ const cameraFilters = [
   q('offset', 'cameras to skip (with limit: the page)', { type: 'integer', minimum: 0 }),
   q('format', 'csv for the page as CSV', { type: 'string', enum: ['json', 'csv'] }),
 ];
-const dailyResponse = {
-  type: 'object',
-  properties: {
-    region: { type: 'string' },
-    category: { type: 'string' },
-    timeZone: { type: 'string' },
-    days: {
-      type: 'array',
-      items: {
-        type: 'object',
-        description: "one local day: the report of that day's total row",
-        properties: {
-          day: { type: 'string', description: 'YYYY-MM-DD' },
-          from: { type: 'string', format: 'date-time' },
-          to: { type: 'string', format: 'date-time' },
-          complete: { type: 'boolean', description: 'false for today, so far' },
-          online: { type: 'object', properties: { onlineMs: { type: 'number' }, unknownMs: { type: 'number' }, observedMs: { type: 'number' }, rate: { type: ['number', 'null'] } } },
-          intact: { type: 'object', properties: { numerator: { type: 'integer' }, denominator: { type: 'integer' }, rate: { type: ['number', 'null'] } } },
-          networking: { type: 'object', properties: { numerator: { type: 'integer' }, denominator: { type: 'integer' }, rate: { type: ['number', 'null'] } } },
-        },
-      },
-    },
-  },
-};
 const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema: jsonSchema(schema) } } });
 const problem = (description: string) => json(errorResponse, description);
 const bearer = [{ bearer: [] }];
@@ -97,7 +74,7 @@ export function openApiDocument(): Record<string, unknown> {
         get: {
           summary: 'The daily online, intact and networking rates of a region over its last local days (the trend of the console)',
           parameters: [q('region', 'GB/T 2260 code, or all (default)'), q('category', 'key_public_area, key_industry_part, other, unassigned or all (default)'), q('days', '1 to 92, default 30', { type: 'integer', minimum: 1, maximum: 92 })],
-          responses: { 200: { description: 'one entry per local day, oldest first', content: { 'application/json': { schema: dailyResponse } } }, 400: problem('a bad region, category or days') },
+          responses: { 200: json(dailyResponse, 'one entry per local day, oldest first'), 400: problem('a bad region, category or days') },
         },
       },
       '/api/live': { get: { summary: 'Server-Sent Events: a `cameras` event, at most once a second, naming the cameras whose state, faults or binding changed ({changed, cameras: [{cameraId, state}], truncated})', responses: { 200: { description: 'an event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } }, 503: problem('too many open streams') } } },

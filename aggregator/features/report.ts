@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { cameraStatusMessage, fromLocal, localParts, regionLevel, STREAM_UP, type CameraStatusMessage, type Interval, type StateMark } from '../../protocols/index.js';
-import type { reportResponse } from '../../protocols/http-api.js';
+import type { DailyPointView, reportResponse } from '../../protocols/http-api.js';
 import type { AggregatorStore, RecordingCheckRow } from '../store/port.js';
 import { cameraFact } from '../rates/bind.js';
 import { windowSubject, type MaintenanceBook } from './maintenance.js';
@@ -136,17 +136,8 @@ function periodCameras(deps: ReportDeps, basis: ReportBasis, byId: ReadonlyMap<s
   return cameras;
 }
 
-/** One local day of the daily series: the report's total row of the region for that day. */
-export interface DailyPoint {
-  day: string;
-  from: string;
-  to: string;
-  /** the day had not ended when this was computed */
-  complete: boolean;
-  online: { onlineMs: number; unknownMs: number; observedMs: number; rate: number | null };
-  intact: { numerator: number; denominator: number; rate: number | null };
-  networking: { numerator: number; denominator: number; rate: number | null };
-}
+/** One local day of the daily series (its schema: protocols/http-api.ts dailyPointView). */
+export type DailyPoint = DailyPointView;
 
 /** cameras walked between two turns of the event loop in dailySeries */
 const YIELD_EVERY = 2000;

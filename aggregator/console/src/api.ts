@@ -1,6 +1,6 @@
 /** The aggregator's HTTP API as the console reads it: the same documented endpoints, typed by the protocol's schemas. */
 import type { z } from 'zod';
-import type { agentsResponse, bindingsResponse, cameraResponse, camerasResponse, historyResponse, planUploadResponse, ratesResponse } from '../../../protocols/http-api.js';
+import type { agentsResponse, bindingsResponse, cameraResponse, camerasResponse, dailyResponse, historyResponse, planUploadResponse, ratesResponse } from '../../../protocols/http-api.js';
 
 export type Rates = z.infer<typeof ratesResponse>;
 export type RegionRates = Rates['regions'][number];
@@ -12,21 +12,8 @@ export type History = z.infer<typeof historyResponse>;
 export type Agents = z.infer<typeof agentsResponse>;
 export type Bindings = z.infer<typeof bindingsResponse>;
 export type PlanUpload = z.infer<typeof planUploadResponse>;
-export interface DailyPoint {
-  day: string;
-  from: string;
-  to: string;
-  complete: boolean;
-  online: { onlineMs: number; unknownMs: number; observedMs: number; rate: number | null };
-  intact: { numerator: number; denominator: number; rate: number | null };
-  networking: { numerator: number; denominator: number; rate: number | null };
-}
-export interface Daily {
-  region: string;
-  category: string;
-  timeZone: string;
-  days: DailyPoint[];
-}
+export type Daily = z.infer<typeof dailyResponse>;
+export type DailyPoint = Daily['days'][number];
 
 export class ApiError extends Error {
   constructor(
