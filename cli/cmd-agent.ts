@@ -4,10 +4,9 @@ import { parseArgs } from 'node:util';
 import { agentConfigSchema, type AgentConfig } from '../config/agent.js';
 import { agentEnvOverlay } from '../config/agent-env.js';
 import { loadConfigFile, parseConfigText, type ConfigIssue } from '../config/load.js';
-import { AgentApp } from '../agent/app.js';
-import { ConfigStore } from '../agent/features/config-store.js';
 import { runDaemon } from './daemon.js';
 import { UsageError } from './output.js';
+import { AgentApp, ConfigStore } from '../agent/index.js';
 
 export const agentHelp = `xueliang agent --config FILE
 

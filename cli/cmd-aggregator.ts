@@ -2,9 +2,9 @@ import { parseArgs } from 'node:util';
 import { aggregatorConfigSchema, type AggregatorConfig } from '../config/aggregator.js';
 import { agentEnvOverlay } from '../config/agent-env.js';
 import { loadConfigFile } from '../config/load.js';
-import { AggregatorApp } from '../aggregator/app.js';
 import { runDaemon } from './daemon.js';
 import { UsageError } from './output.js';
+import { AggregatorApp } from '../aggregator/index.js';
 
 export const aggregatorHelp = `xueliang aggregator --config FILE
 

@@ -8,15 +8,15 @@ import { decode, decodePayload, ratesMessage, topics, type CameraStatusMessage, 
 const WATCHED: ReadonlySet<TopicKind> = new Set(['cameraStatus', 'events']);
 import { agentConfigSchema } from '../config/agent.js';
 import { aggregatorConfigSchema } from '../config/aggregator.js';
-import { AgentApp } from '../agent/app.js';
-import { AggregatorApp } from '../aggregator/app.js';
 import { createLogger } from '../platform/logger.js';
 import { commandSettings, MqttConnection } from '../platform/mqtt-client.js';
-import { startEmbeddedBroker } from '../scripts/sim/embedded-broker.js';
-import { startOnvifSimulator } from '../scripts/sim/onvif-sim.js';
-import { startRtspServer } from '../scripts/sim/rtsp-server.js';
-import { missingSystemPackages } from '../scripts/sim/system-deps.js';
+import { startEmbeddedBroker } from './demo/embedded-broker.js';
+import { startOnvifSimulator } from './demo/onvif-sim.js';
+import { startRtspServer } from './demo/rtsp-server.js';
+import { missingSystemPackages } from './demo/system-deps.js';
 import { EXIT, err, out, UsageError } from './output.js';
+import { AgentApp } from '../agent/index.js';
+import { AggregatorApp } from '../aggregator/index.js';
 
 export const demoHelp = `xueliang demo [--duration SECONDS] [--mqtt-port N]
 

@@ -1,11 +1,8 @@
 import { parseArgs } from 'node:util';
-import { expandCidrs, wsDiscover, type DiscoveredDevice } from '../agent/adapters/onvif/ws-discovery.js';
-import { idFromEndpoint } from '../agent/features/camera-target.js';
-import { clockDrift, inspectOnvif, type OnvifInspection } from '../agent/features/onvif-inspect.js';
-import { errorMessage } from '../agent/lib/errors.js';
 import { maskUrlPassword, scrubSecrets } from '../platform/redact.js';
 import type { CredentialSet } from '../config/agent.js';
 import { EXIT, err, out, table, UsageError } from './output.js';
+import { expandCidrs, wsDiscover, type DiscoveredDevice, idFromEndpoint, clockDrift, inspectOnvif, type OnvifInspection, errorMessage } from '../agent/index.js';
 
 export const discoverHelp = `xueliang discover [options]
 

@@ -1,15 +1,10 @@
 import { parseArgs } from 'node:util';
 import type { RungResult } from '../protocols/index.js';
-import { normaliseXaddr, type CameraTarget } from '../agent/features/camera-target.js';
-import { newProbeState, pictureUrlOf, runDecode, runLiveness, verdictOf } from '../agent/features/ladder.js';
-import { analysePicture, type PictureMetrics } from '../agent/adapters/picture.js';
-import { faultsOf, inNightWindow, judgePicture, pictureRung, type Verdict } from '../agent/features/picture-faults.js';
 import { pictureSettings } from '../config/picture.js';
-import { parseRtspUrl } from '../agent/adapters/rtsp-url.js';
-import { errorMessage } from '../agent/lib/errors.js';
 import { maskUrlPassword } from '../platform/redact.js';
 import type { CredentialSet } from '../config/agent.js';
 import { EXIT, out, table, UsageError } from './output.js';
+import { normaliseXaddr, type CameraTarget, newProbeState, pictureUrlOf, runDecode, runLiveness, verdictOf, analysePicture, type PictureMetrics, faultsOf, inNightWindow, judgePicture, pictureRung, type Verdict, parseRtspUrl, errorMessage } from '../agent/index.js';
 
 export const probeHelp = `xueliang probe <rtsp-url | onvif-address> [options]
 

@@ -1,8 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import type { Report } from '../aggregator/features/report.js';
-import { reportWorkbook } from '../aggregator/features/report-workbook.js';
 import { EXIT, err, out, UsageError } from './output.js';
+import { type Report, reportWorkbook } from '../aggregator/index.js';
 
 export const reportHelp = `xueliang report --region CODE (--month YYYY-MM | --day YYYY-MM-DD | --from ISO --to ISO) [--out FILE] [--api URL]
 

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { agentConfigSchema } from '../config/agent.js';
 import { aggregatorConfigSchema } from '../config/aggregator.js';
-import { projectRoot } from './sim/project-root.js';
+import { projectRoot } from '../platform/project-root.js';
 
 interface JsonSchema {
   type?: string | string[];

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { stringify } from 'yaml';
 import { asyncApiDocument } from '../protocols/asyncapi.js';
 import { openApiDocument } from '../protocols/openapi.js';
-import { projectRoot } from './sim/project-root.js';
+import { projectRoot } from '../platform/project-root.js';
 
 /** The examples of docs/mqtt-api.md by schema name (`<!-- schema: name -->` before a json block). */
 export function docExamples(markdown: string): Record<string, unknown[]> {

@@ -21,7 +21,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import pg from 'pg';
 import Database from 'better-sqlite3';
 import { stringify } from 'yaml';
-import { projectRoot } from '../sim/project-root.js';
+import { projectRoot } from '../../platform/project-root.js';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { projectRoot } from '../sim/project-root.js';
+import { projectRoot } from '../../platform/project-root.js';
 
 /** A free TCP port on 127.0.0.1. */
 export async function freePort(): Promise<number> {

@@ -30,7 +30,7 @@ import { grabKeyframes, type GrabResult } from '../../agent/adapters/keyframe-gr
 import { analysePictures } from '../../agent/adapters/picture.js';
 import { agentConfigSchema as agentConfig } from '../../config/agent.js';
 import { encodeClip, startClipServer, type ClipOptions } from '../sim/rtsp-clip-server.js';
-import { projectRoot } from '../sim/project-root.js';
+import { projectRoot } from '../../platform/project-root.js';
 import { AGENT_NODE_FLAGS } from '../../agent/node-flags.js';
 import { mosquitto } from './broker.js';
 import { median } from './proc-stats.js';

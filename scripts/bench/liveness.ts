@@ -22,9 +22,9 @@ import { rtspDescribe } from '../../agent/adapters/rtsp-client.js';
 import { CameraMonitor, type MonitorSink } from '../../agent/features/monitor.js';
 import { AGENT_NODE_FLAGS } from '../../agent/node-flags.js';
 import type { CameraTarget } from '../../agent/features/camera-target.js';
-import { startEmbeddedBroker } from '../sim/embedded-broker.js';
-import { projectRoot } from '../sim/project-root.js';
-import { startRtspServer } from '../sim/rtsp-server.js';
+import { startEmbeddedBroker } from '../../cli/demo/embedded-broker.js';
+import { projectRoot } from '../../platform/project-root.js';
+import { startRtspServer } from '../../cli/demo/rtsp-server.js';
 import { median, procStats } from './proc-stats.js';
 
 const { values } = parseArgs({

@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { analysePicture } from '../../agent/adapters/picture.js';
-import { startRtspServer } from '../sim/rtsp-server.js';
+import { startRtspServer } from '../../cli/demo/rtsp-server.js';
 import { median } from './proc-stats.js';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '4' }, seconds: { type: 'string', default: '10' }, keyframes: { type: 'string', default: '3' } } });

@@ -19,7 +19,7 @@ import { Journal } from '../../agent/adapters/journal.js';
 import { MqttConnection } from '../../platform/mqtt-client.js';
 import { Outbox, type OutboxRecord } from '../../agent/features/outbox.js';
 import { agentConfigSchema } from '../../config/agent.js';
-import { projectRoot } from '../sim/project-root.js';
+import { projectRoot } from '../../platform/project-root.js';
 
 const { values } = parseArgs({ options: { cameras: { type: 'string', default: '200' }, seconds: { type: 'string', default: '120' }, events: { type: 'string', default: '20000' } } });
 const N = Number(values.cameras);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRtspServer, type RtspServer } from '../../scripts/sim/rtsp-server.js';
+import { startRtspServer, type RtspServer } from '../../cli/demo/rtsp-server.js';
 import { startAgent, type AgentProcess } from '../support/agent-process.js';
 import { aggregatorConfig, startAggregator, type AggregatorProcess } from '../support/aggregator-process.js';
 import { startMosquitto, type Broker } from '../support/mosquitto.js';

@@ -3,7 +3,7 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newProbeState, runDecode, runLiveness, type LadderContext } from '../../agent/features/ladder.js';
 import type { CameraTarget } from '../../agent/features/camera-target.js';
-import { startRtspServer, type RtspServer } from '../../scripts/sim/rtsp-server.js';
+import { startRtspServer, type RtspServer } from '../../cli/demo/rtsp-server.js';
 import { startAgent } from '../support/agent-process.js';
 import { startMosquitto } from '../support/mosquitto.js';
 

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AGENT_NODE_FLAGS } from '../../agent/node-flags.js';
-import { projectRoot } from '../../scripts/sim/project-root.js';
+import { projectRoot } from '../../platform/project-root.js';
 
 // No Docker engine runs here: these check what a build would meet, and run the build stage's own steps.
 const root = projectRoot();

@@ -7,7 +7,7 @@ import { decodeKeyframe, decodeKeyframes } from '../../agent/adapters/keyframe-d
 import { wsDiscover, type DiscoveryProblem } from '../../agent/adapters/onvif/ws-discovery.js';
 import { rtspDescribe } from '../../agent/adapters/rtsp-client.js';
 import { newProbeState, runLiveness } from '../../agent/features/ladder.js';
-import { startOnvifSimulator, type OnvifSimulator, type SimMisbehaviour } from '../../scripts/sim/onvif-sim.js';
+import { startOnvifSimulator, type OnvifSimulator, type SimMisbehaviour } from '../../cli/demo/onvif-sim.js';
 
 /** A TCP server whose connections get `onConn`; tracks sockets so the test can close them. */
 async function tcpServer(onConn: (s: net.Socket) => void): Promise<{ port: number; close: () => Promise<void> }> {

@@ -6,7 +6,7 @@ import { KeyframeReader } from '../../agent/features/keyframe-reader.js';
 import { grabKeyframes } from '../../agent/adapters/keyframe-grab.js';
 import { analysePictures } from '../../agent/adapters/picture.js';
 import { encodeClip, startClipServer, type ClipServer } from '../../scripts/sim/rtsp-clip-server.js';
-import { startRtspServer, type RtspServer } from '../../scripts/sim/rtsp-server.js';
+import { startRtspServer, type RtspServer } from '../../cli/demo/rtsp-server.js';
 
 const CREDS = { username: 'op', password: 'Grab-Secret-7' };
 

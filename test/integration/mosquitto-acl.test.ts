@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { projectRoot } from '../../scripts/sim/project-root.js';
+import { projectRoot } from '../../platform/project-root.js';
 import { startMosquitto, type Broker } from '../support/mosquitto.js';
 
 // The shipped ACL example, in a real mosquitto: each gateway writes only its own topics and reads only its own config.

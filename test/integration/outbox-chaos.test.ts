@@ -4,7 +4,7 @@ import path from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentEvent, topics, type AgentEvent } from '../../protocols/index.js';
-import { startRtspServer, type RtspServer } from '../../scripts/sim/rtsp-server.js';
+import { startRtspServer, type RtspServer } from '../../cli/demo/rtsp-server.js';
 import { startAgent, type AgentProcess } from '../support/agent-process.js';
 import { aggregatorConfig, startAggregator, type AggregatorProcess } from '../support/aggregator-process.js';
 import { startMosquitto, type Broker } from '../support/mosquitto.js';

@@ -11,7 +11,7 @@ import { CheckBatcher } from '../../agent/features/check-batch.js';
 import { analysePictures, type PictureInput, type PictureResult } from '../../agent/adapters/picture.js';
 import { grabKeyframes } from '../../agent/adapters/keyframe-grab.js';
 import { KeyframeReader } from '../../agent/features/keyframe-reader.js';
-import { startRtspServer, type RtspServer } from '../../scripts/sim/rtsp-server.js';
+import { startRtspServer, type RtspServer } from '../../cli/demo/rtsp-server.js';
 import { CLI } from '../support/agent-process.js';
 import { makeClips } from '../support/fault-clips.js';
 

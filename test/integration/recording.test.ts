@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cameraStatusMessage, topics } from '../../protocols/index.js';
 import { ratesResponse } from '../../protocols/http-api.js';
-import { startOnvifSimulator, type OnvifSimulator } from '../../scripts/sim/onvif-sim.js';
-import { startRtspServer, type RtspServer } from '../../scripts/sim/rtsp-server.js';
+import { startOnvifSimulator, type OnvifSimulator } from '../../cli/demo/onvif-sim.js';
+import { startRtspServer, type RtspServer } from '../../cli/demo/rtsp-server.js';
 import { startAgent, type AgentProcess } from '../support/agent-process.js';
 import { aggregatorConfig, startAggregator, type AggregatorProcess } from '../support/aggregator-process.js';
 import { startMosquitto, type Broker } from '../support/mosquitto.js';

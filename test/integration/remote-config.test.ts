@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { cameraStatusMessage, reportedConfigMessage, topics, type ReportedConfigMessage } from '../../protocols/index.js';
-import { startRtspServer, type RtspServer } from '../../scripts/sim/rtsp-server.js';
+import { startRtspServer, type RtspServer } from '../../cli/demo/rtsp-server.js';
 import { CLI, startAgent, type AgentProcess } from '../support/agent-process.js';
 import { startMosquitto, type Broker } from '../support/mosquitto.js';
 import { MqttWatch } from '../support/mqtt-watch.js';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeKeyframe, decodeKeyframes } from '../../agent/adapters/keyframe-decode.js';
 import { rtspDescribe, sdpVideoCodec } from '../../agent/adapters/rtsp-client.js';
-import { startRtspServer, type RtspServer } from '../../scripts/sim/rtsp-server.js';
+import { startRtspServer, type RtspServer } from '../../cli/demo/rtsp-server.js';
 
 const CREDS = { username: 'op', password: 'Rtsp-Secret-9' };
 

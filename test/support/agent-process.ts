@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { projectRoot } from '../../scripts/sim/project-root.js';
+import { projectRoot } from '../../platform/project-root.js';
 
 export const CLI = path.join(projectRoot(), 'dist', 'cli', 'main.js');
 

@@ -2,7 +2,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { projectRoot } from '../../scripts/sim/project-root.js';
+import { projectRoot } from '../../platform/project-root.js';
 
 /**
  * Network namespaces of the test's own: multicast inside them never leaves

@@ -8,7 +8,7 @@ import { parse as parseYaml } from 'yaml';
 import { payloadBreaks, type Direction } from '../../protocols/contract-compat.js';
 import { PROTOCOL_VERSION } from '../../protocols/version.js';
 import { contractFiles } from '../../scripts/contracts.js';
-import { projectRoot } from '../../scripts/sim/project-root.js';
+import { projectRoot } from '../../platform/project-root.js';
 
 const root = projectRoot();
 const read = (f: string) => readFileSync(path.join(root, f), 'utf8');

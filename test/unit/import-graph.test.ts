@@ -106,6 +106,13 @@ describe('import graph', () => {
     expect(bad).toEqual([]);
   });
 
+  it('imports: the CLI reaches the agent and the aggregator only through their public entry points', () => {
+    // (the demo's simulators stand for cameras, not for a user of the agent: the ONVIF one shares the agent's digest maths)
+    const inside = edges.filter((e) => e.from.startsWith('cli/') && !e.from.startsWith('cli/demo/') && /^(agent|aggregator)\//.test(e.to));
+    expect(inside.length).toBeGreaterThan(0);
+    expect(inside.filter((e) => e.to !== 'agent/index.ts' && e.to !== 'aggregator/index.ts')).toEqual([]);
+  });
+
   it('imports: the CLI reaches a simulator only from the demo command', () => {
     const sims = (to: string) => to.startsWith('scripts/') || to.startsWith('cli/demo/');
     const bad = edges.filter((e) => e.from.startsWith('cli/') && !e.from.startsWith('cli/demo/') && e.from !== 'cli/cmd-demo.ts' && sims(e.to));

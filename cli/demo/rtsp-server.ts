@@ -1,7 +1,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { projectRoot } from './project-root.js';
+import { projectRoot } from '../../platform/project-root.js';
 
 /** Debian's python3 with GObject introspection (another python3 on PATH may lack `gi`). */
 export const SYSTEM_PYTHON = '/usr/bin/python3';

@@ -1,6 +1,6 @@
 /**
  * Runs the ONVIF simulator as its own process (for network namespaces):
- *   node dist/scripts/sim/onvif-sim-main.js '<SimOptions as JSON>'
+ *   node dist/cli/demo/onvif-sim-main.js '<SimOptions as JSON>'
  * Prints one JSON line {discoveryPort, devices:[{uuid, xaddr}]} once ready;
  * exits when stdin closes or on SIGTERM.
  */

@@ -1,0 +1,9 @@
+/**
+ * The aggregator's public entry points: what the `xueliang` command (and
+ * anyone embedding the centre) uses. The CLI imports the aggregator from here
+ * only (test/unit/import-graph.test.ts): what lies behind may move freely.
+ */
+export { AggregatorApp } from './app.js';
+// `xueliang report`: the assessment report as the API gives it, and its workbook
+export type { Report } from './features/report.js';
+export { reportWorkbook } from './features/report-workbook.js';
