@@ -8,7 +8,7 @@ import { createStore } from './adapters/open-store.js';
 import type { AggregatorStore, InboxRow } from './store/port.js';
 import { HttpApi } from './features/http-api.js';
 import { GroupCommit } from './features/group-commit.js';
-import { createPipeline, INGEST_FILTERS } from './ingest/pipeline.js';
+import { createDecodedApply, createPipeline, INGEST_DECODE, INGEST_FILTERS } from './ingest/pipeline.js';
 import { parsePlan } from './features/plan.js';
 import { RatesPublisher } from './features/rates-publisher.js';
 import { AggregatorState, type IngestStats } from './features/state.js';
@@ -61,7 +61,8 @@ export class AggregatorApp {
     if (!config.replicas && pumpAvailable()) {
       // the one aggregator receives on a thread of its own (mqtt.js's parsing off the thread that decides), and
       // publishes on a second connection of this thread
-      this.receiver = new MqttPump({ settings: ingestSettings, log: log.child({ module: 'mqtt' }) });
+      // it decodes there too (the contract's codec, as the pipeline would): the main thread takes typed messages
+      this.receiver = new MqttPump({ settings: ingestSettings, log: log.child({ module: 'mqtt' }), decode: { root: config.mqtt.topicRoot, ...INGEST_DECODE, maxBytes: config.maxPayloadBytes } });
       this.mqtt = new MqttConnection({ settings: { ...config.mqtt, clientId: `${ingestSettings.clientId}-out`, clean: true }, log: log.child({ module: 'mqtt', connection: 'publish' }) });
     } else {
       this.mqtt = new MqttConnection({ settings: ingestSettings, log: log.child({ module: 'mqtt' }) });
@@ -177,15 +178,14 @@ export class AggregatorApp {
     const { config, log } = this.deps;
     await this.store.open();
     const t = topics(config.mqtt.topicRoot);
-    const ingest = createPipeline({
+    const pipelineDeps = {
       fleet: this.state,
       log: log.child({ module: 'ingest' }),
       rates: this.rates,
       // our own rollup, where both tiers share a broker and root, is not a tier below us
       ownTier: config.cascade && config.cascade.upstream.topicRoot === config.mqtt.topicRoot ? config.cascade.tier : undefined,
-      topicRoot: config.mqtt.topicRoot,
-      maxPayloadBytes: config.maxPayloadBytes,
-    });
+    };
+    const ingest = createPipeline({ ...pipelineDeps, topicRoot: config.mqtt.topicRoot, maxPayloadBytes: config.maxPayloadBytes });
     // the rates topics too: what is retained there that we did not write is repaired; admins declare maintenance windows
     const filters = INGEST_FILTERS(t);
     if (this.replica) {
@@ -211,7 +211,10 @@ export class AggregatorApp {
       return;
     }
     await this.lead();
-    this.receiver.onMessage((m: IncomingMessage) => this.batch.add(() => ingest(m)));
+    if (this.receiver instanceof MqttPump) {
+      const apply = createDecodedApply(pipelineDeps);
+      this.receiver.onDecoded((topic, bytes, r) => this.batch.add(() => apply(topic, bytes, r)));
+    } else this.receiver.onMessage((m: IncomingMessage) => this.batch.add(() => ingest(m)));
     for (const f of filters) this.receiver.subscribe(f);
     for (const l of this.connectingListeners) l();
     this.receiver.start();

@@ -9,9 +9,18 @@ import pino from 'pino';
 import { MqttConnection, type MqttSettings } from './mqtt-client.js';
 import type { PumpCommand, PumpEvent } from './mqtt-pump.js';
 import { REDACT_PATHS } from './redact.js';
+import { decode, type DecodeOptions, type DecodeResult, type TopicKind } from '../protocols/index.js';
 
 const port = parentPort!;
-const { settings, level, maxOutstanding, released } = workerData as { settings: MqttSettings; level: string; maxOutstanding: number; released: Int32Array };
+const { settings, level, maxOutstanding, released, decode: decoding } = workerData as {
+  settings: MqttSettings;
+  level: string;
+  maxOutstanding: number;
+  released: Int32Array;
+  decode: { root: string; accept: TopicKind[]; bounded: TopicKind[]; maxBytes: number } | undefined;
+};
+const bounded = new Set(decoding?.bounded ?? []);
+const decodeOptions: DecodeOptions | undefined = decoding && { accept: new Set(decoding.accept), maxBytes: (kind) => (bounded.has(kind) ? decoding.maxBytes : undefined) };
 const post = (e: PumpEvent, transfer?: ArrayBuffer[]) => port.postMessage(e, transfer);
 
 // log lines go to the main thread, which writes them where its own go
@@ -32,6 +41,8 @@ let batchId = 0;
 let topics: string[] = [];
 let chunks: Buffer[] = [];
 let bytes = 0;
+/** with decoding: the messages decoded since the last batch */
+let items: Array<{ topic: string; bytes: number; result: DecodeResult }> = [];
 let scheduled = false;
 
 const conn = new MqttConnection({
@@ -44,6 +55,14 @@ const conn = new MqttConnection({
 /** Sends what was received since the last batch, with the acks of those messages kept for their release. */
 function flush(): void {
   scheduled = false;
+  if (decodeOptions) {
+    if (items.length === 0) return;
+    batchId += 1;
+    waiting.push({ id: batchId, count: items.length, send: conn.takeAcks() });
+    post({ op: 'decoded', id: batchId, items });
+    items = [];
+    return;
+  }
   if (topics.length === 0) return;
   const payload = Buffer.concat(chunks, bytes);
   const ends = new Uint32Array(topics.length);
@@ -62,10 +81,13 @@ function flush(): void {
 conn.onMessage((m) => {
   // a full batch goes before this message joins: the acks of every message in it are held by now (each message's
   // ack is held when its handler has returned), so a batch's release sends exactly its own messages' acks
-  if (topics.length >= 1000) flush();
-  topics.push(m.topic);
-  chunks.push(m.payload);
-  bytes += m.payload.length;
+  if (topics.length + items.length >= 1000) flush();
+  if (decodeOptions) items.push({ topic: m.topic, bytes: m.payload.length, result: decode(decoding!.root, m.topic, m.payload, decodeOptions) });
+  else {
+    topics.push(m.topic);
+    chunks.push(m.payload);
+    bytes += m.payload.length;
+  }
   outstanding += 1;
   if (!scheduled) {
     scheduled = true;
@@ -111,6 +133,8 @@ port.on('message', async (c: PumpCommand) => {
   else if (c.op === 'start') conn.start();
   else if (c.op === 'stop') {
     stopping = true;
+    // what the main thread stored before it asked us to stop is acknowledged before we disconnect
+    release(Atomics.load(released, 0));
     await conn.stop(undefined, 2000);
     post({ op: 'stopped' });
     port.close();

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
+import type { DecodeResult, TopicKind } from '../protocols/index.js';
 import type { IncomingMessage, MqttSettings } from './mqtt-client.js';
 
 /** the thread's script, beside this file once built (dist/); from the TypeScript sources (unit tests) there is none */
@@ -13,6 +14,7 @@ export const pumpAvailable = (): boolean => existsSync(WORKER);
 /** What the receiving thread sends: a batch of messages, its connection's news, its log lines. */
 export type PumpEvent =
   | { op: 'batch'; id: number; topics: string[]; payload: Uint8Array; ends: Uint32Array }
+  | { op: 'decoded'; id: number; items: Array<{ topic: string; bytes: number; result: DecodeResult }> }
   | { op: 'connected' }
   | { op: 'log'; line: string }
   | { op: 'stopped' };
@@ -46,7 +48,22 @@ export class MqttPump {
    */
   private readonly released = new Int32Array(new SharedArrayBuffer(4));
 
-  constructor(private readonly deps: { settings: MqttSettings; log: Logger; maxOutstanding?: number }) {}
+  private readonly decodedHandlers: Array<(topic: string, bytes: number, r: DecodeResult) => void> = [];
+
+  constructor(
+    private readonly deps: {
+      settings: MqttSettings;
+      log: Logger;
+      maxOutstanding?: number;
+      /** decode on the receiving thread too (protocols/codec.ts, these options): onDecoded gets the results */
+      decode?: { root: string; accept: readonly TopicKind[]; bounded: readonly TopicKind[]; maxBytes: number } | undefined;
+    },
+  ) {}
+
+  /** Each message decoded on the receiving thread (with `decode` set), in order. */
+  onDecoded(handler: (topic: string, bytes: number, r: DecodeResult) => void): void {
+    this.decodedHandlers.push(handler);
+  }
 
   get connected(): boolean {
     return this.isConnected;
@@ -79,7 +96,7 @@ export class MqttPump {
 
   start(): void {
     const { log } = this.deps;
-    const worker = new Worker(WORKER, { workerData: { settings: this.deps.settings, level: log.level, maxOutstanding: this.deps.maxOutstanding ?? 5000, released: this.released } });
+    const worker = new Worker(WORKER, { workerData: { settings: this.deps.settings, level: log.level, maxOutstanding: this.deps.maxOutstanding ?? 5000, released: this.released, decode: this.deps.decode } });
     this.worker = worker;
     worker.on('message', (e: PumpEvent) => this.received(e));
     worker.on('error', (err) => log.error({ err }, 'the MQTT receiving thread failed'));
@@ -103,6 +120,23 @@ export class MqttPump {
               h(m);
             } catch (err) {
               this.deps.log.error({ err, topic: m.topic }, 'message handler failed');
+            }
+          }
+        }
+        this.delivered = e.id;
+        return;
+      }
+      case 'decoded': {
+        for (const item of e.items) {
+          const r = item.result;
+          // bytes handed on unread (the rates) cross the thread as a plain Uint8Array: a Buffer again here
+          const m = r.ok ? (r.value as { message: unknown }) : undefined;
+          if (m && m.message instanceof Uint8Array && !Buffer.isBuffer(m.message)) m.message = Buffer.from(m.message.buffer, m.message.byteOffset, m.message.byteLength);
+          for (const h of this.decodedHandlers) {
+            try {
+              h(item.topic, item.bytes, r);
+            } catch (err) {
+              this.deps.log.error({ err, topic: item.topic }, 'message handler failed');
             }
           }
         }

@@ -1,4 +1,4 @@
-import { decode, type Decoded, type TopicKind } from '../../protocols/index.js';
+import { decode, type DecodeOptions, type DecodeResult, type Decoded, type TopicKind } from '../../protocols/index.js';
 import type { IncomingMessage } from '../../platform/mqtt-client.js';
 import type { Handler, HandlerContext, Outcome } from './handler.js';
 import { agentState } from './handlers/agent-state.js';
@@ -42,6 +42,15 @@ const ACCEPTED = new Set(Object.keys(HANDLERS) as TopicKind[]);
 /** the agents' topics are bounded by `maxPayloadBytes`; the centre's own (a city's rollup) by the broker */
 const AGENT_KINDS = new Set<TopicKind>(['agentState', 'cameraStatus', 'events', 'summary', 'configReported']);
 
+/** How the centre decodes what it receives: the kinds it takes and which are bounded (the receiving thread decodes with the same). */
+export const INGEST_DECODE = { accept: [...ACCEPTED], bounded: [...AGENT_KINDS] };
+
+/** The codec's options for the centre's ingest. */
+export function ingestDecodeOptions(maxPayloadBytes: number, spec: { accept: readonly TopicKind[]; bounded: readonly TopicKind[] } = INGEST_DECODE): DecodeOptions {
+  const bounded = new Set(spec.bounded);
+  return { accept: new Set(spec.accept), maxBytes: (kind) => (bounded.has(kind) ? maxPayloadBytes : undefined) };
+}
+
 /**
  * The centre's one ingest path: every message is decoded by the contract's
  * codec (topic, size, JSON, schema, ids), handed to the handler of its kind,
@@ -49,15 +58,24 @@ const AGENT_KINDS = new Set<TopicKind>(['agentState', 'cameraStatus', 'events', 
  * nothing here throws, and a refused message never touches the fleet model.
  */
 export function createPipeline(deps: HandlerContext & { topicRoot: string; maxPayloadBytes: number }): (m: IncomingMessage) => void {
+  const apply = createDecodedApply(deps);
+  const opts = ingestDecodeOptions(deps.maxPayloadBytes);
+  return (m) => apply(m.topic, m.payload.length, decode(deps.topicRoot, m.topic, m.payload, opts));
+}
+
+/**
+ * The second half of the path, for messages decoded already (by the receiving
+ * thread, with the same codec and options): count a rejection, or hand the
+ * message to its handler.
+ */
+export function createDecodedApply(deps: HandlerContext): (topic: string, bytes: number, r: DecodeResult) => void {
   const { fleet, log } = deps;
   const ctx: HandlerContext = { fleet, log, rates: deps.rates, ownTier: deps.ownTier };
-  const maxBytes = (kind: TopicKind) => (AGENT_KINDS.has(kind) ? deps.maxPayloadBytes : undefined);
-  return (m) => {
-    const r = decode(deps.topicRoot, m.topic, m.payload, { accept: ACCEPTED, maxBytes });
+  return (topic, bytes, r) => {
     if (!r.ok) {
       const reason = r.reason === 'not_accepted' ? 'unknown_topic' : r.reason;
       fleet.ingest.reject(reason);
-      log.warn({ topic: m.topic.slice(0, 200), kind: r.kind, reason, detail: r.detail?.slice(0, 300), bytes: m.payload.length }, (r.kind && REFUSED_SAYS[r.kind]) ?? 'message rejected');
+      log.warn({ topic: topic.slice(0, 200), kind: r.kind, reason, detail: r.detail?.slice(0, 300), bytes }, (r.kind && REFUSED_SAYS[r.kind]) ?? 'message rejected');
       return;
     }
     let outcome: Outcome;
@@ -65,11 +83,11 @@ export function createPipeline(deps: HandlerContext & { topicRoot: string; maxPa
       outcome = dispatch(ctx, r.value);
     } catch (err) {
       // a failure must not take the process down; the message is counted, not lost silently
-      log.error({ err, topic: m.topic }, 'could not apply a valid message');
+      log.error({ err, topic }, 'could not apply a valid message');
       fleet.ingest.reject('apply_failed');
       return;
     }
-    if (outcome === 'not_owner') fleet.ingest.refusedOn(m.topic);
+    if (outcome === 'not_owner') fleet.ingest.refusedOn(topic);
   };
 }
 

@@ -62,4 +62,30 @@ describe('MQTT receiving thread', () => {
     await sleep(200);
     await next.stop();
   }, 60_000);
+
+  it('pump: with decode set, the thread hands over typed messages and rejections with their reason, in order', async () => {
+    const seen: Array<{ topic: string; bytes: number; ok: boolean; kind?: string; reason?: string; text?: string }> = [];
+    const pump = new MqttPump({ settings: { ...settings(), clientId: 'pump-decode' }, log: pino({ level: 'silent' }), decode: { root: 'x/v1', accept: ['events', 'rates'], bounded: ['events'], maxBytes: 1024 } });
+    // bytes handed on unread (the rates) come as a Buffer, as on one thread
+    pump.onDecoded((topic, bytes, r) => seen.push({ topic, bytes, ok: r.ok, ...(r.ok ? { kind: r.value.kind } : { reason: r.reason }), ...(r.ok && r.value.kind === 'rates' && Buffer.isBuffer(r.value.message) ? { text: r.value.message.toString('utf8') } : {}) }));
+    pump.subscribe('x/v1/#');
+    pump.start();
+    expect(await pump.whenConnected(10_000)).toBe(true);
+    const event = JSON.stringify({ type: 'agent_stopped', session: 's1', seq: 1, ts: new Date().toISOString() });
+    await pub.publishAsync('x/v1/agents/gw-1/events', event, { qos: 1 });
+    await pub.publishAsync('x/v1/agents/gw-1/events', '{not json', { qos: 1 });
+    await pub.publishAsync('x/v1/agents/gw-1/events', 'x'.repeat(2000), { qos: 1 });
+    await pub.publishAsync('x/v1/rates/all', 'not ours to read', { qos: 1 });
+    await pub.publishAsync('x/v1/agents/gw-1/summary', '{}', { qos: 1 });
+    for (let k = 0; k < 50 && seen.length < 5; k++) await sleep(100);
+    expect(seen).toEqual([
+      { topic: 'x/v1/agents/gw-1/events', bytes: event.length, ok: true, kind: 'events' },
+      { topic: 'x/v1/agents/gw-1/events', bytes: 9, ok: false, reason: 'not_json' },
+      { topic: 'x/v1/agents/gw-1/events', bytes: 2000, ok: false, reason: 'too_large' },
+      { topic: 'x/v1/rates/all', bytes: 16, ok: true, kind: 'rates', text: 'not ours to read' },
+      { topic: 'x/v1/agents/gw-1/summary', bytes: 2, ok: false, reason: 'not_accepted' },
+    ]);
+    pump.takeAcks()();
+    await pump.stop();
+  }, 30_000);
 });
