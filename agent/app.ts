@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import cron, { type ScheduledTask } from 'node-cron';
 import PQueue from 'p-queue';
 import type { Logger } from 'pino';
 import { topics as topicsOf, type AgentStateMessage } from '../protocols/index.js';
@@ -27,6 +26,8 @@ import type { DiscoveryOutcome } from './features/discovery.js';
 import { DiscoveryRounds } from './features/discovery-rounds.js';
 import { agentCommands } from './features/commands.js';
 import { Heartbeat } from './features/heartbeat.js';
+import { Schedules } from './features/schedules.js';
+import { ConfigReload, type ReloadOutcome } from './features/config-reload.js';
 import { CameraMonitor } from './features/monitor.js';
 import { Publisher } from './features/publisher.js';
 import { RequestHandler } from './features/requests.js';
@@ -35,14 +36,6 @@ import { VERSION } from '../platform/version.js';
 const DAY_MS = 24 * 3600 * 1000;
 /** the largest request or config push an agent reads */
 const MAX_INBOUND_BYTES = 1024 * 1024;
-
-/** node-cron's logger interface, onto pino. */
-const cronLogger = (log: Logger) => ({
-  info: (message: string) => log.info(message),
-  warn: (message: string) => log.warn(message),
-  error: (message: string | Error, err?: Error) => log.error({ err: err ?? (message instanceof Error ? message : undefined) }, typeof message === 'string' ? message : 'cron task failed'),
-  debug: (message: string | Error) => log.debug(typeof message === 'string' ? message : message.message),
-});
 
 /** The broker connection an agent config asks for; requests and config pushes are small, so a larger message is refused before it costs memory. */
 const mqttSettingsOf = (c: AgentConfig) => ({ ...c.mqtt, clientId: c.mqtt.clientId ?? `xueliang-agent-${c.agentId}`, maxInboundBytes: MAX_INBOUND_BYTES });
@@ -67,9 +60,8 @@ export class AgentApp {
   /** discovery rounds, and the cameras earlier runs discovered */
   private readonly discovery: DiscoveryRounds;
   private readonly heartbeat: Heartbeat;
-  private readonly tasks: ScheduledTask[] = [];
-  private summaryTimer: NodeJS.Timeout | undefined;
-  private governorTimer: NodeJS.Timeout | undefined;
+  private readonly schedules: Schedules;
+  private readonly reload: ConfigReload;
   private readonly governor: FfmpegGovernor;
   private readonly memoryGate: MemoryGate;
   private stopping = false;
@@ -189,6 +181,44 @@ export class AgentApp {
       log,
       facts: () => ({ session: this.session, mqttConnected: this.mqtt.connected, cameras: this.monitor.cameras.size, outboxPending: this.outbox.pending }),
     });
+    this.schedules = new Schedules({
+      log,
+      stopping: () => this.stopping,
+      work: {
+        liveness: (periodMs) => this.monitor.spread('liveness', periodMs),
+        decode: (periodMs) => this.monitor.spread('decode', periodMs),
+        picture: (periodMs) => this.monitor.spread('picture', periodMs),
+        discovery: () => this.discover(),
+        recording: () => this.monitor.checkRecording(this.config.checks.recording.deadlineMs),
+        sample: (tick) => {
+          this.memoryGate.sample();
+          if (tick % 5 === 0) this.governor.sample();
+        },
+        summary: () => {
+          this.publisher.summary(this.monitor.cameras.values(), DAY_MS, this.monitor.stats.snapshot());
+          this.heartbeat.beat();
+        },
+      },
+    });
+    this.reload = new ConfigReload({
+      current: () => this.config,
+      commit: (c) => (this.config = c),
+      mqttSettingsOf,
+      reconnect: (settings, deadlineMs) => this.mqtt.reconfigure(settings, deadlineMs),
+      resize: (c) => {
+        this.sockets.concurrency = c.checks.maxSockets;
+        this.ffmpeg.concurrency = Math.min(this.governor.current, c.checks.maxFfmpeg);
+        this.pictureQueue.concurrency = Math.min(c.checks.picture.maxConcurrent, c.checks.maxFfmpeg);
+        this.streams.concurrency = c.checks.maxStreams;
+      },
+      restartSchedules: async () => {
+        await this.stopSchedules();
+        this.schedules.start(this.config);
+      },
+      monitor: this.monitor,
+      running: () => !this.stopping,
+      log,
+    });
     this.requests = new RequestHandler({
       mqtt: this.mqtt,
       topicRoot: config.mqtt.topicRoot,
@@ -223,7 +253,7 @@ export class AgentApp {
     for (const target of targetsFromConfig(config)) this.monitor.upsert(target);
     this.discovery.restore();
 
-    this.startSchedules();
+    this.schedules.start(this.config);
     this.heartbeat.beat();
     log.info({ agentId: config.agentId, session: this.session, cameras: this.monitor.cameras.size, version: VERSION }, 'agent started');
     // first round at once rather than at the first tick
@@ -235,106 +265,18 @@ export class AgentApp {
     })();
   }
 
-  private startSchedules(): void {
-    const config = this.config;
-    const log = this.deps.log;
-    const schedule = (expr: string, name: string, fn: (task: ScheduledTask) => unknown) => {
-      const task: ScheduledTask = cron.schedule(
-        expr,
-        async () => {
-          if (this.stopping) return;
-          try {
-            await fn(task);
-          } catch (err) {
-            log.error({ err, task: name }, 'scheduled task failed');
-          }
-        },
-        // node-cron's own warnings (an overlap, a missed run) go to our log, not as coloured text into the JSON
-        { name, noOverlap: true, logger: cronLogger(log.child({ module: 'cron', task: name })) },
-      );
-      this.tasks.push(task);
-    };
-    // each camera's check at its own phase of the period, not all at the cron second
-    const period = (task: ScheduledTask) => Math.max(0, (task.getNextRun()?.getTime() ?? Date.now() + 60_000) - Date.now());
-    schedule(config.checks.livenessSchedule, 'liveness', (task) => this.monitor.spread('liveness', period(task)));
-    if (config.checks.decode) schedule(config.checks.decodeSchedule, 'decode', (task) => this.monitor.spread('decode', period(task)));
-    if (config.checks.picture.enabled) schedule(config.checks.picture.schedule, 'picture', (task) => this.monitor.spread('picture', period(task)));
-    if (config.discovery.enabled) schedule(config.discovery.schedule, 'discovery', () => this.discover());
-    if (config.checks.recording.enabled) schedule(config.checks.recording.schedule, 'recording', () => this.monitor.checkRecording(this.config.checks.recording.deadlineMs));
-    let ticks = 0;
-    this.governorTimer = setInterval(() => {
-      this.memoryGate.sample();
-      if (++ticks % 5 === 0) this.governor.sample();
-    }, 2_000);
-    this.summaryTimer = setInterval(() => {
-      this.publisher.summary(this.monitor.cameras.values(), DAY_MS, this.monitor.stats.snapshot());
-      this.heartbeat.beat();
-    }, config.summaryIntervalSec * 1000);
-  }
-
   private async stopSchedules(): Promise<void> {
     this.monitor.stopRounds();
-    const tasks = this.tasks.splice(0);
-    await Promise.all(tasks.map((t) => Promise.resolve(t.stop())));
-    await Promise.all(tasks.map((t) => Promise.resolve(t.destroy())));
-    if (this.summaryTimer) clearInterval(this.summaryTimer);
-    this.summaryTimer = undefined;
-    if (this.governorTimer) clearInterval(this.governorTimer);
-    this.governorTimer = undefined;
+    await this.schedules.stop();
   }
 
   get currentConfig(): AgentConfig {
     return this.config;
   }
 
-  /**
-   * Puts a new config in force without a restart (remote config): cameras
-   * added, removed or changed, credentials, schedules, queue sizes,
-   * thresholds, log level; broker settings by reconnecting, rolled back when
-   * the new ones do not connect within `reconnectDeadlineMs`. Settings that
-   * cannot change in a running agent are returned as restartRequired.
-   */
-  async applyConfig(next: AgentConfig, reconnectDeadlineMs: number): Promise<{ status: 'applied' | 'rolled_back'; restartRequired: string[]; reason?: string }> {
-    const prev = this.config;
-    const restartRequired: string[] = [];
-    for (const key of ['agentId', 'stateDir'] as const) if (prev[key] !== next[key]) restartRequired.push(key);
-    if (prev.outbox.syncMs !== next.outbox.syncMs) restartRequired.push('outbox.syncMs');
-    if (prev.mqtt.topicRoot !== next.mqtt.topicRoot) restartRequired.push('mqtt.topicRoot');
-    // the key that checks pushes is not changed by a push: only by the file and a restart
-    if (prev.remoteConfig.adminPublicKey !== next.remoteConfig.adminPublicKey) restartRequired.push('remoteConfig.adminPublicKey');
-    const mqttOf = mqttSettingsOf;
-    const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-    // keep what cannot change live as it is, so the running agent stays consistent
-    const effective: AgentConfig = { ...next, agentId: prev.agentId, stateDir: prev.stateDir, outbox: { ...next.outbox, syncMs: prev.outbox.syncMs }, mqtt: { ...next.mqtt, topicRoot: prev.mqtt.topicRoot } };
-    if (!same(mqttOf(prev), mqttOf(effective))) {
-      const ok = await this.mqtt.reconfigure(mqttOf(effective), reconnectDeadlineMs);
-      if (!ok) return { status: 'rolled_back', restartRequired: [], reason: `could not reach the broker with the new MQTT settings within ${reconnectDeadlineMs} ms` };
-    }
-    this.config = effective;
-    this.deps.log.level = effective.logLevel;
-    this.sockets.concurrency = effective.checks.maxSockets;
-    this.ffmpeg.concurrency = Math.min(this.governor.current, effective.checks.maxFfmpeg);
-    this.pictureQueue.concurrency = Math.min(effective.checks.picture.maxConcurrent, effective.checks.maxFfmpeg);
-    this.streams.concurrency = effective.checks.maxStreams;
-    const scheduleKeys = (c: AgentConfig) => [c.checks.livenessSchedule, c.checks.decode, c.checks.decodeSchedule, c.checks.picture.enabled, c.checks.picture.schedule, c.checks.recording.enabled, c.checks.recording.schedule, c.discovery.enabled, c.discovery.schedule, c.summaryIntervalSec];
-    if (!same(scheduleKeys(prev), scheduleKeys(effective))) {
-      await this.stopSchedules();
-      this.startSchedules();
-    }
-    // configured cameras: the new list replaces the old; discovered ones stay
-    const wanted = new Map(targetsFromConfig(effective).map((t) => [t.id, t]));
-    for (const rec of [...this.monitor.cameras.values()]) {
-      const t = rec.probe.target;
-      if (t.origin === 'config' && !wanted.has(t.id)) this.monitor.remove(t.id);
-    }
-    const fresh: string[] = [];
-    for (const t of wanted.values()) {
-      if (!this.monitor.cameras.has(t.id)) fresh.push(t.id);
-      this.monitor.upsert(t);
-    }
-    if (fresh.length > 0 && !this.stopping) void this.monitor.checkLiveness(fresh);
-    this.deps.log.info({ cameras: this.monitor.cameras.size, restartRequired }, 'configuration applied');
-    return { status: 'applied', restartRequired };
+  /** Puts a new config in force without a restart (remote config): see features/config-reload.ts. */
+  applyConfig(next: AgentConfig, reconnectDeadlineMs: number): Promise<ReloadOutcome> {
+    return this.reload.apply(next, reconnectDeadlineMs);
   }
 
   /** One discovery round; concurrent callers share the round in progress. */
