@@ -238,14 +238,13 @@ export class AggregatorState {
     this.counters.set(c.cameraId, { ...fact, state: this.effectiveState(c), maintenance });
   }
 
-  /** Adds a mark to the camera's history, in time order (late events land at their own timestamps); where it went. */
-  addMark(c: CameraRecord, mark: StateMark): number {
+  /** Adds a mark to the camera's history, in time order (late events land at their own timestamps). */
+  addMark(c: CameraRecord, mark: StateMark): void {
     let i = c.marks.length;
     while (i > 0 && c.marks[i - 1]!.at > mark.at) i--;
     if (i === c.marks.length) c.marks.push(mark);
     else c.marks.splice(i, 0, mark);
     this.deps.changes.record({ kind: 'mark', cameraId: c.cameraId, at: mark.at, state: mark.state });
-    return i;
   }
 
   /** An unknown mark whose state is now known. */

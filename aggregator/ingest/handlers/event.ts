@@ -49,7 +49,8 @@ function stateChange(fleet: AggregatorState, agentId: string, e: Extract<AgentEv
     fleet.saveCamera(c);
     fleet.refresh(c);
   }
-  proveUnknownSpan(fleet, c, fleet.addMark(c, { at: ts, state: e.to }), e.from);
+  fleet.addMark(c, { at: ts, state: e.to });
+  proveUnknownSpan(fleet, c, ts, e.from);
 }
 
 /**
@@ -59,11 +60,17 @@ function stateChange(fleet: AggregatorState, agentId: string, e: Extract<AgentEv
  * right before it take that state. A new agent session's first event comes
  * from `unknown`, so time when the agent itself was down stays unknown.
  */
-function proveUnknownSpan(fleet: AggregatorState, c: CameraRecord, index: number, from: CameraState): void {
+function proveUnknownSpan(fleet: AggregatorState, c: CameraRecord, at: number, from: CameraState): void {
   if (from === 'unknown') return;
-  // the first mark at the event's time (an earlier one at the same time was written first)
-  let i = index;
-  while (i > 0 && c.marks[i - 1]!.at === c.marks[index]!.at) i--;
+  // the first mark at the event's time (marks are in time order: a binary search, not a scan of the history)
+  let lo = 0;
+  let hi = c.marks.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (c.marks[mid]!.at < at) lo = mid + 1;
+    else hi = mid;
+  }
+  let i = lo;
   while (i > 0 && c.marks[i - 1]!.state === 'unknown') {
     fleet.proveMark(c, c.marks[i - 1]!, from);
     i -= 1;
