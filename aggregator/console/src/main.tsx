@@ -1,5 +1,5 @@
 import { render } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useState, useLayoutEffect } from 'preact/hooks';
 import { regionAncestors } from '../../../protocols/gbt.js';
 import { LangContext, translate, type Lang, type Word } from './i18n.js';
 import { LiveContext, useLiveFeed } from './hooks.js';
@@ -27,7 +27,8 @@ function App() {
   const live = useLiveFeed();
   const t = (w: Word) => translate(lang, w);
   const page = pageOf(route);
-  useEffect(() => {
+  // before the browser paints the new words: a screen reader (or a test) never reads English marked as Chinese
+  useLayoutEffect(() => {
     document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
     document.title = `${t(page)} · ${t('title')}`;
   }, [lang, page]);
