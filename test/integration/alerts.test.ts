@@ -78,7 +78,8 @@ describe('alerts', () => {
     // raised on MQTT at once, queued for the webhook, which is down
     const raised = await pub.waitFor('raised on MQTT', () => pub.on(`${t.root}/alerts/events`).map((m) => alertNotice.parse(JSON.parse(m.payload))).find((n) => n.type === 'raised' && n.alert.kind === 'camera_offline'), 10_000);
     expect(raised.alert).toMatchObject({ subject: { cameraId: 'cam-1', agentId: 'gw-al' }, clearedAt: null });
-    expect(pub.latest(`${t.root}/alerts/active/${raised.alert.id}`)).toMatchObject({ id: raised.alert.id });
+    // published right after the notice, as a message of its own: it may arrive a moment later
+    expect(await pub.waitFor('the active alert retained', () => pub.latest(`${t.root}/alerts/active/${raised.alert.id}`), 10_000)).toMatchObject({ id: raised.alert.id });
     const active = () => agg.get<{ alerts: Array<{ kind: string; subject: Record<string, string> }> }>('/api/alerts');
     expect((await active()).alerts.map((a) => a.kind)).toContain('camera_offline');
     // the region's intact rate fell below its 98% target too (its own second of grace runs from when it was first seen)
