@@ -46,7 +46,7 @@ export class MqttPump {
    * releases its acks by a store and a notify (Atomics), not by a message
    * (a postMessage per commit cost more than the rest of the commit here).
    */
-  private readonly released = new Int32Array(new SharedArrayBuffer(4));
+  private released = new Int32Array(new SharedArrayBuffer(4));
 
   private readonly decodedHandlers: Array<(topic: string, bytes: number, r: DecodeResult) => void> = [];
 
@@ -96,12 +96,23 @@ export class MqttPump {
 
   start(): void {
     const { log } = this.deps;
+    // each thread numbers its batches from 1: a new thread gets a counter of its own (an old ack-release writes to the old one)
+    this.released = new Int32Array(new SharedArrayBuffer(4));
+    this.delivered = 0;
     const worker = new Worker(WORKER, { workerData: { settings: this.deps.settings, level: log.level, maxOutstanding: this.deps.maxOutstanding ?? 5000, released: this.released, decode: this.deps.decode } });
     this.worker = worker;
-    worker.on('message', (e: PumpEvent) => this.received(e));
+    worker.on('message', (e: PumpEvent) => {
+      if (this.worker === worker) this.received(e);
+    });
     worker.on('error', (err) => log.error({ err }, 'the MQTT receiving thread failed'));
     worker.on('exit', (code) => {
-      if (!this.stopped) log.fatal({ code }, 'the MQTT receiving thread ended: no more messages are received');
+      if (this.stopped || this.worker !== worker) return;
+      // what it held unacknowledged the broker sends again to the next one
+      this.isConnected = false;
+      log.error({ code }, 'the MQTT receiving thread ended: starting another in 1 s');
+      setTimeout(() => {
+        if (!this.stopped) this.start();
+      }, 1000).unref();
     });
     for (const filter of this.filters) worker.postMessage({ op: 'subscribe', filter } satisfies PumpCommand);
     worker.postMessage({ op: 'start' } satisfies PumpCommand);
@@ -169,10 +180,12 @@ export class MqttPump {
   /** The acks of every message handed to the handlers so far; the function returned releases them (after the commit). */
   takeAcks(): () => number {
     const upTo = this.delivered;
+    // the counter of the thread these messages came from, whatever thread runs when the commit is done
+    const released = this.released;
     return () => {
-      if (upTo > Atomics.load(this.released, 0)) {
-        Atomics.store(this.released, 0, upTo);
-        Atomics.notify(this.released, 0);
+      if (upTo > Atomics.load(released, 0)) {
+        Atomics.store(released, 0, upTo);
+        Atomics.notify(released, 0);
       }
       return upTo;
     };
