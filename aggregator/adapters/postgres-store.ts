@@ -2,12 +2,13 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import type { CameraState, StateMark } from '../../protocols/index.js';
 import { maskUrlPassword } from '../../platform/redact.js';
-import { WRITES, rowsOf, type Row, type StoreChange, type WriteKind } from '../store/changes.js';
+import { WRITES, type Row, type StoreChange, type WriteKind } from '../store/changes.js';
 import { readSnapshot } from '../store/snapshot-read.js';
 import { flattenRows, startWriterThread, writerScript, type WriterThread } from './writer-thread.js';
+import { WriteBatch } from './write-batch.js';
 import { pendingMigrations } from '../store/migrations.js';
 import { groupMarks, groupRecordingChecks } from '../store/rows.js';
-import { AUTO_FLUSH_MS, FencedError, type AggregatorStore, type InboxRow, type RecordingCheckRow, type ReplicaInbox, type StoreSnapshot, type StoredCamera } from '../store/port.js';
+import { FencedError, type AggregatorStore, type InboxRow, type RecordingCheckRow, type ReplicaInbox, type StoreSnapshot, type StoredCamera } from '../store/port.js';
 
 /**
  * How each kind of write reaches PostgreSQL: one statement per run of writes
@@ -110,9 +111,7 @@ export class PostgresStore implements AggregatorStore, ReplicaInbox {
   readonly engine = 'postgres';
   readonly inbox: ReplicaInbox = this;
   private readonly pool: pg.Pool;
-  private ops: Op[] = [];
-  private chain: Promise<void> = Promise.resolve();
-  private timer: NodeJS.Timeout | undefined;
+  private readonly batch: WriteBatch;
   private closed = false;
   /** the session that holds the leader lock: every write checks it still does */
   private leader: pg.Client | undefined;
@@ -126,6 +125,7 @@ export class PostgresStore implements AggregatorStore, ReplicaInbox {
     this.pool = new pg.Pool({ connectionString: deps.url, max: 4, types, application_name: 'xueliang-aggregator', connectionTimeoutMillis: 10_000 });
     // an idle connection the server closed: the pool replaces it; without a listener it would end the process
     this.pool.on('error', (err) => deps.log.warn({ err: { message: err.message } }, 'PostgreSQL connection lost'));
+    this.batch = new WriteBatch({ write: (rows) => this.write(rows), final: (err) => err instanceof FencedError, log: deps.log, engine: 'PostgreSQL' });
   }
 
   async open(): Promise<void> {
@@ -149,51 +149,25 @@ export class PostgresStore implements AggregatorStore, ReplicaInbox {
     if (script) this.thread = await startWriterThread(script, { url: this.deps.url });
   }
 
-  private schedule(ms: number): void {
-    if (this.timer || this.closed) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.flush().catch((err: Error) => {
-        this.deps.log.error({ err: { message: err.message } }, 'PostgreSQL write failed: kept in memory, trying again');
-        this.schedule(1000);
-      });
-    }, ms);
-  }
-
   record(change: StoreChange): void {
-    for (const [kind, row] of rowsOf(change)) this.ops.push({ kind, row });
-    this.schedule(AUTO_FLUSH_MS);
+    this.batch.record(change);
   }
 
-  /** Flushes run one after another; each sends what was written before it began. */
   flush(): Promise<void> {
-    const run = this.chain.then(() => this.send());
-    this.chain = run.catch(() => undefined);
-    return run;
+    return this.batch.flush();
   }
 
-  private async send(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+  /** One batch, in one transaction: the writer thread's, or (replicas) this thread's, where the leader's fence is checked in it. */
+  private async write(rows: Array<[WriteKind, Row]>): Promise<void> {
     if (this.fenced) throw new FencedError('no longer the leader of the replicas: nothing more is written');
-    const ops = this.ops;
-    this.ops = [];
-    if (ops.length === 0) return;
+    if (this.thread && !this.leader) return this.thread.call<void>('apply', flattenRows(rows));
     try {
-      if (this.thread && !this.leader) await this.thread.call<void>('apply', flattenRows(ops.map((o) => [o.kind, o.row] as const)));
-      else
-        await this.inTransaction(async (client) => {
-          if (this.leader) await this.checkFence(client);
-          for (const s of statementsFor(ops)) await client.query(s.sql, s.params);
-        });
+      await this.inTransaction(async (client) => {
+        if (this.leader) await this.checkFence(client);
+        for (const s of statementsFor(rows.map(([kind, row]) => ({ kind, row })))) await client.query(s.sql, s.params);
+      });
     } catch (err) {
-      if (err instanceof FencedError) {
-        this.fenced = true;
-        this.ops = [];
-        throw err;
-      }
-      // nothing of the batch was stored: it goes first in the next try
-      this.ops = ops.concat(this.ops);
+      if (err instanceof FencedError) this.fenced = true;
       throw err;
     }
   }
@@ -353,14 +327,8 @@ export class PostgresStore implements AggregatorStore, ReplicaInbox {
 
   async close(): Promise<void> {
     if (this.closed) return;
-    try {
-      await this.flush();
-    } catch (err) {
-      // the MQTT messages behind them were not acknowledged: the broker sends them again to the next run
-      this.deps.log.error({ err: { message: (err as Error).message }, writes: this.ops.length }, 'stopped with writes the database did not take');
-    }
+    await this.batch.close();
     this.closed = true;
-    if (this.timer) clearTimeout(this.timer);
     await this.thread?.close();
     if (this.leader) {
       this.leader.removeAllListeners('end');

@@ -3,11 +3,12 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { CameraState, StateMark } from '../../protocols/index.js';
-import { rowsOf, type Row, type StoreChange, type WriteKind } from '../store/changes.js';
+import type { Row, StoreChange, WriteKind } from '../store/changes.js';
 import { SqliteWriter } from './sqlite-writer.js';
+import { WriteBatch } from './write-batch.js';
 import { flattenRows, startWriterThread, writerScript } from './writer-thread.js';
 import { readSnapshot } from '../store/snapshot-read.js';
-import { AUTO_FLUSH_MS, type AggregatorStore, type RecordingCheckRow, type StoreSnapshot, type StoredCamera } from '../store/port.js';
+import type { AggregatorStore, RecordingCheckRow, StoreSnapshot, StoredCamera } from '../store/port.js';
 import { pendingMigrations } from '../store/migrations.js';
 import { groupRecordingChecks } from '../store/rows.js';
 
@@ -28,12 +29,11 @@ export class SqliteStore implements AggregatorStore {
   readonly engine = 'sqlite';
   private db!: Database.Database;
   private writer!: Writer;
-  private pending: Array<[WriteKind, Row]> = [];
-  private chain: Promise<void> = Promise.resolve();
-  private timer: NodeJS.Timeout | undefined;
-  private closed = false;
+  private readonly batch: WriteBatch;
 
-  constructor(private readonly deps: { file: string; log: Logger; /** `thread` unless the file is `:memory:` */ writer?: 'thread' | 'main' }) {}
+  constructor(private readonly deps: { file: string; log: Logger; /** `thread` unless the file is `:memory:` */ writer?: 'thread' | 'main' }) {
+    this.batch = new WriteBatch({ write: (rows) => this.writer.apply(rows), log: deps.log, engine: 'SQLite' });
+  }
 
   async open(): Promise<void> {
     const file = this.deps.file;
@@ -66,35 +66,11 @@ export class SqliteStore implements AggregatorStore {
   }
 
   record(change: StoreChange): void {
-    for (const r of rowsOf(change)) this.pending.push(r);
-    if (!this.timer && !this.closed) {
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        this.flush().catch((err: Error) => this.deps.log.error({ err: { message: err.message } }, 'SQLite write failed: kept in memory, trying again at the next flush'));
-      }, AUTO_FLUSH_MS);
-    }
+    this.batch.record(change);
   }
 
-  /** Flushes run one after another; each writes what was recorded before it began. */
   flush(): Promise<void> {
-    const run = this.chain.then(() => this.send());
-    this.chain = run.catch(() => undefined);
-    return run;
-  }
-
-  private async send(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    const rows = this.pending;
-    this.pending = [];
-    if (rows.length === 0) return;
-    try {
-      await this.writer.apply(rows);
-    } catch (err) {
-      // nothing of the batch was stored: it goes first in the next try
-      this.pending = rows.concat(this.pending);
-      throw err;
-    }
+    return this.batch.flush();
   }
 
   async load(): Promise<StoreSnapshot> {
@@ -180,15 +156,8 @@ export class SqliteStore implements AggregatorStore {
   }
 
   async close(): Promise<void> {
-    if (this.closed || !this.db?.open) return;
-    try {
-      await this.flush();
-    } catch (err) {
-      // the MQTT messages behind them were not acknowledged: the broker sends them again to the next run
-      this.deps.log.error({ err: { message: (err as Error).message }, writes: this.pending.length }, 'stopped with writes SQLite did not take');
-    }
-    this.closed = true;
-    if (this.timer) clearTimeout(this.timer);
+    if (!this.db?.open) return;
+    await this.batch.close();
     await this.writer.close();
     this.db.close();
   }
