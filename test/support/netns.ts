@@ -44,7 +44,7 @@ export class NetnsLab {
 
   /** Runs the ONVIF simulator inside `ns`; resolves with what it printed once ready. */
   async simulator(ns: string, opts: unknown): Promise<{ discoveryPort: number; devices: Array<{ uuid: string; xaddr: string }> }> {
-    const script = path.join(projectRoot(), 'dist', 'scripts', 'sim', 'onvif-sim-main.js');
+    const script = path.join(projectRoot(), 'dist', 'cli', 'demo', 'onvif-sim-main.js');
     const child = spawn('ip', ['netns', 'exec', ns, process.execPath, script, JSON.stringify(opts)], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.children.push(child);
     let stderr = '';
