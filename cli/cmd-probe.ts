@@ -79,7 +79,7 @@ export async function runProbe(argv: string[]): Promise<number> {
         st.picture = { ...pictureRung(r.ms, st.faults), streamUri: target.publicUrl };
         picture = { verdicts, metrics: r.metrics, frame: values['save-frame'] ?? null };
       } else {
-        st.picture = { rung: 'picture', ok: false, ms: Math.round(r.ms), reason: r.reason === 'timeout' ? 'timeout' : 'no_video', detail: r.detail, at: new Date().toISOString(), streamUri: target.publicUrl };
+        st.picture = { rung: 'picture', ok: false, ms: Math.round(r.ms), reason: r.reason === 'timeout' || r.reason === 'busy' ? r.reason : 'no_video', detail: r.detail, at: new Date().toISOString(), streamUri: target.publicUrl };
       }
     }
   }

@@ -21,6 +21,8 @@ export const failureReason = z.enum([
   'onvif_error',
   'auth_failed',
   'rtsp_error',
+  /** the RTSP server said it is busy (503, 453; 454 mid-session): one failed check, never an outage by itself */
+  'busy',
   'no_video',
   'degraded',
   'timeout',

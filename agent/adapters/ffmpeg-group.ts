@@ -1,7 +1,7 @@
 import { scrubSecrets } from '../../platform/redact.js';
-import { classifyFfmpegError } from './ffmpeg-errors.js';
+import { classifyFfmpegError, rtspStatusBefore } from './ffmpeg-errors.js';
 
-export type GroupFailure = { ok: false; ms: number; reason: 'no_video' | 'timeout' | 'auth_failed' | 'unreachable'; detail: string };
+export type GroupFailure = { ok: false; ms: number; reason: 'no_video' | 'timeout' | 'auth_failed' | 'unreachable' | 'busy'; detail: string };
 export type GroupResult<M> = { ok: true; ms: number; metrics: M } | GroupFailure;
 
 /** What one ffmpeg run over several inputs gave. */
@@ -66,9 +66,12 @@ export async function runGrouped<I extends { secrets: string[] }, M>(
     }
     // which input did ffmpeg stop at? it names the input it failed to open: "<input>: <reason>"
     const blamed = undecided.filter((k) => run.lines.some((l) => l.startsWith(`${run.shownAs[k]}: `)));
+    const namesAnInput = (l: string) => run.shownAs.some((s) => l.startsWith(`${s}: `));
     for (const k of blamed) {
-      const line = run.lines.find((l) => l.startsWith(`${run.shownAs[k]}: `))!;
-      const msg = scrubSecrets(line.slice(run.shownAs[k]!.length + 2), secrets);
+      const at = run.lines.findIndex((l) => l.startsWith(`${run.shownAs[k]}: `));
+      const line = run.lines[at]!;
+      const status = rtspStatusBefore(run.lines, at, namesAnInput);
+      const msg = scrubSecrets(status ?? line.slice(run.shownAs[k]!.length + 2), secrets);
       fail(group[k]!, classifyFfmpegError(msg), `ffmpeg: ${msg.slice(0, 300)}`);
     }
     const rest = undecided.filter((k) => !blamed.includes(k)).map((k) => group[k]!);

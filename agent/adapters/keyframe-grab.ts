@@ -1,4 +1,5 @@
 import { annexB, orderedParameterSets, RtpDepacketiser, spropParameterSets, type VideoCodec } from '../lib/rtp-video.js';
+import { retryWhenBusy } from './busy-retry.js';
 import { parseRtspUrl } from './rtsp-url.js';
 import { RtspSession, RtspSessionError, sdpVideoTrack } from './rtsp-session.js';
 
@@ -29,7 +30,7 @@ export type GrabResult =
       ok: false;
       ms: number;
       /** unsupported: a stream this reader does not take (RTSPS, a codec other than H.264/H.265, no RTP over TCP): ffmpeg reads it */
-      reason: 'unsupported' | 'no_video' | 'timeout' | 'auth_failed' | 'unreachable';
+      reason: 'unsupported' | 'no_video' | 'timeout' | 'auth_failed' | 'unreachable' | 'busy';
       detail: string;
     };
 
@@ -44,10 +45,17 @@ const codecOf = (name: string): VideoCodec | undefined => (name === 'H264' ? 'h2
  * (DESCRIBE, SETUP with RTP interleaved on the connection, PLAY, TEARDOWN)
  * without a decoder: RTP is depacketised as it comes, every non-key slice
  * dropped, so waiting for a keyframe costs a socket and the picture being
- * assembled. The frame rate comes from the RTP timestamps. Never throws;
- * every outcome, the deadline included, is a result.
+ * assembled. The frame rate comes from the RTP timestamps. A server that says
+ * it is busy is asked once more on a new session (busy-retry.ts). Never
+ * throws; every outcome, the deadline included, is a result.
  */
 export async function grabKeyframes(req: GrabRequest): Promise<GrabResult> {
+  const t0 = performance.now();
+  const r = await retryWhenBusy((deadlineMs) => grabOnce({ ...req, deadlineMs, maxStreamMs: Math.min(req.maxStreamMs, deadlineMs) }), req.deadlineMs);
+  return { ...r, ms: performance.now() - t0 };
+}
+
+async function grabOnce(req: GrabRequest): Promise<GrabResult> {
   const t0 = performance.now();
   const ms = () => performance.now() - t0;
   const fail = (reason: Exclude<GrabResult, { ok: true }>['reason'], detail: string): GrabResult => ({ ok: false, ms: ms(), reason, detail });

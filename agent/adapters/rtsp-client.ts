@@ -1,8 +1,9 @@
 import net from 'node:net';
 import { authorizationHeader, parseChallenge, type AuthChallenge } from '../lib/digest-auth.js';
-import { parseRtspResponse, sdpVideoTrack, type RtspResponse } from './rtsp-session.js';
+import { retryWhenBusy } from './busy-retry.js';
+import { isBusyStatus, parseRtspResponse, sdpVideoTrack, type RtspResponse } from './rtsp-session.js';
 
-export type RtspFailure = 'unreachable' | 'timeout' | 'auth_failed' | 'rtsp_error';
+export type RtspFailure = 'unreachable' | 'timeout' | 'auth_failed' | 'rtsp_error' | 'busy';
 
 export type DescribeResult =
   | { ok: true; status: number; /** connect + exchange(s) */ rttMs: number; connectMs: number; sdp: string; challenge: AuthChallenge | undefined; /** credentials were sent and accepted */ authenticated: boolean }
@@ -31,10 +32,16 @@ const MAX_RESPONSE_BYTES = 64 * 1024;
 
 /**
  * One RTSP liveness exchange over our own socket: connect, DESCRIBE (answering
- * a Digest or Basic challenge once), close. No decoder, no child process.
- * Never throws; every outcome, including a deadline, is a result.
+ * a Digest or Basic challenge once), close. No decoder, no child process. A
+ * server that says it is busy (503, 453) is asked once more on a new
+ * connection after a short jittered pause (busy-retry.ts); busy twice is
+ * reason `busy`. Never throws; every outcome, including a deadline, is a result.
  */
 export function rtspDescribe(opts: DescribeOptions): Promise<DescribeResult> {
+  return retryWhenBusy((deadlineMs) => describeOnce({ ...opts, deadlineMs }), opts.deadlineMs);
+}
+
+function describeOnce(opts: DescribeOptions): Promise<DescribeResult> {
   const method = opts.method ?? 'DESCRIBE';
   return new Promise((resolve) => {
     const started = performance.now();
@@ -42,7 +49,6 @@ export function rtspDescribe(opts: DescribeOptions): Promise<DescribeResult> {
     let cseq = 0;
     let buf: Buffer = Buffer.alloc(0);
     let triedAuth = false;
-    let retried503 = false;
     // a remembered challenge is answered up front only when answering it is allowed at all
     let challenge = opts.challenge && (opts.challenge.scheme === 'digest' || opts.allowBasic) ? opts.challenge : undefined;
     let settled = false;
@@ -120,21 +126,11 @@ export function rtspDescribe(opts: DescribeOptions): Promise<DescribeResult> {
         }
         return;
       }
-      if (res.status === 503 && !retried503) {
-        // a server briefly busy (media being torn down or set up) is not a dead stream: ask once more
-        retried503 = true;
-        const retryAfterS = Number(res.headers.get('retry-after')?.[0] ?? 0);
-        const waitMs = Math.min(Number.isFinite(retryAfterS) && retryAfterS > 0 ? retryAfterS * 1000 : 200, 500);
-        setTimeout(() => {
-          if (!settled) send();
-        }, waitMs);
-        return;
-      }
       if (res.status >= 200 && res.status < 300) {
         finish({ ok: true, status: res.status, rttMs: performance.now() - started, connectMs: connectMs ?? 0, sdp: res.body, challenge, authenticated: sentAuth });
         return;
       }
-      finish({ ok: false, reason: 'rtsp_error', status: res.status, detail: `${method} answered ${res.status} ${res.reason}`.trim(), connectMs });
+      finish({ ok: false, reason: isBusyStatus(res.status) ? 'busy' : 'rtsp_error', status: res.status, detail: `${method} answered ${res.status} ${res.reason}`.trim(), connectMs });
     });
   });
 }

@@ -8,7 +8,17 @@ export interface RtspResponse {
   body: string;
 }
 
-export type SessionFailureReason = 'unreachable' | 'timeout' | 'auth_failed' | 'rtsp_error';
+export type SessionFailureReason = 'unreachable' | 'timeout' | 'auth_failed' | 'rtsp_error' | 'busy';
+
+/**
+ * Whether an RTSP status says the server is busy rather than the stream is
+ * gone: 503 Service Unavailable and 453 Not Enough Bandwidth (a camera or NVR
+ * at its session cap), and 454 Session Not Found in the middle of a session
+ * (the server dropped ours to serve another). The request may work a moment later.
+ */
+export function isBusyStatus(status: number, inSession = false): boolean {
+  return status === 503 || status === 453 || (inSession && status === 454);
+}
 
 /** Why an RTSP session ended early; `reason` in the ladder's terms. */
 export class RtspSessionError extends Error {
@@ -103,7 +113,10 @@ export class RtspSession {
         this.nc = 0;
         continue;
       }
-      if (res.status < 200 || res.status >= 300) throw new RtspSessionError('rtsp_error', `${method} answered ${res.status} ${res.reason}`.trim(), res.status);
+      if (res.status < 200 || res.status >= 300) {
+        const busy = isBusyStatus(res.status, method !== 'DESCRIBE' && method !== 'OPTIONS');
+        throw new RtspSessionError(busy ? 'busy' : 'rtsp_error', `${method} answered ${res.status} ${res.reason}`.trim(), res.status);
+      }
       return res;
     }
   }

@@ -9,6 +9,7 @@ import { checkRecording } from './recording-check.js';
 import { CheckStats, type CheckKind } from './check-stats.js';
 import { CheckBatcher, type Admission } from './check-batch.js';
 import { SpreadRound } from './spread.js';
+import { retryWhenBusy } from '../adapters/busy-retry.js';
 import { decodeKeyframes, type DecodeResult, type KeyframeInput } from '../adapters/keyframe-decode.js';
 import type { KeyframeReader, Stage } from './keyframe-reader.js';
 import { currency, decodeProvenByPicture, newProbeState, runDecode, runLiveness, verdictOf, type CameraProbeState, type LadderContext } from './ladder.js';
@@ -70,7 +71,8 @@ export class CameraMonitor {
   constructor(private readonly deps: MonitorDeps) {
     this.stats = new CheckStats(deps.now);
     this.decoder = new CheckBatcher({ queue: deps.ffmpeg, groupSize: deps.decodeGroupSize ?? (() => 1), gatherMs: 1000, run: decodeKeyframes, failed: (detail): DecodeResult => ({ ok: false, ms: 0, reason: 'no_video', detail }), memory: deps.ffmpegMemory });
-    const grouped: Stage<KeyframeInput, DecodeResult> = (input, deadlineMs, started) => this.decoder.check(input, deadlineMs, started);
+    // ffmpeg reading a stream itself (one the reader does not take) is asked once more when its server is busy
+    const grouped: Stage<KeyframeInput, DecodeResult> = (input, deadlineMs, started) => (input.grabbed ? this.decoder.check(input, deadlineMs, started) : retryWhenBusy((left) => this.decoder.check(input, left, started), deadlineMs));
     this.decode = deps.reader ? deps.reader.decoder(grouped) : grouped;
   }
 

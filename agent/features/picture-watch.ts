@@ -98,7 +98,7 @@ export class PictureWatch {
       : await (started(), analysePicture({ ...input, seconds: s.seconds, keyframes: s.keyframes, deadlineMs: s.deadlineMs }));
     if (!r.ok) {
       rmSync(candidate, { force: true });
-      return { rung: { rung: 'picture', ok: false, ms: Math.round(r.ms), reason: r.reason === 'timeout' ? 'timeout' : 'no_video', detail: r.detail, at: new Date().toISOString() }, faults: mem.confirmed, verdicts: [], metrics: null };
+      return { rung: { rung: 'picture', ok: false, ms: Math.round(r.ms), reason: r.reason === 'timeout' || r.reason === 'busy' ? r.reason : 'no_video', detail: r.detail, at: new Date().toISOString() }, faults: mem.confirmed, verdicts: [], metrics: null };
     }
     const verdicts = judgePicture(r.metrics, this.deps.thresholdsOf(cameraId), { blurBaseline: mem.blurBaseline, night: inNightWindow(this.deps.now(), s.nightFrom, s.nightTo) });
     const seen = faultsOf(verdicts);

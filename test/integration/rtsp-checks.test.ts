@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeKeyframe, decodeKeyframes } from '../../agent/adapters/keyframe-decode.js';
 import { rtspDescribe, sdpVideoCodec } from '../../agent/adapters/rtsp-client.js';
 import { startRtspServer, type RtspServer } from '../../cli/demo/rtsp-server.js';
+import { grabKeyframes } from '../../agent/adapters/keyframe-grab.js';
+import { startBusyRtspProxy } from '../support/busy-rtsp-proxy.js';
 
 const CREDS = { username: 'op', password: 'Rtsp-Secret-9' };
 
@@ -74,4 +76,28 @@ describe('rtsp checks against a real RTSP server', () => {
     expect(r).toMatchObject({ ok: false, reason: 'auth_failed' });
     expect(JSON.stringify(r)).not.toContain('Wrong-Pass-1');
   });
+
+  it('rtsp checks: a busy server (503, 453) is asked once more on a new connection; busy twice is reason busy with its status line, for DESCRIBE, our reader and ffmpeg', async () => {
+    const always = await startBusyRtspProxy({ targetPort: open.port, busy: () => true });
+    const bandwidth = await startBusyRtspProxy({ targetPort: open.port, busy: () => true, status: '453 Not Enough Bandwidth' });
+    const firstOnly = await startBusyRtspProxy({ targetPort: open.port, busy: (n) => n === 1 });
+    try {
+      const url = (p: typeof always) => p.url(open.url('/live'));
+      const d = await rtspDescribe({ host: '127.0.0.1', port: always.port, url: url(always), deadlineMs: 3000 });
+      expect(d).toMatchObject({ ok: false, reason: 'busy', status: 503 });
+      if (!d.ok) expect(d.detail).toMatch(/^DESCRIBE answered 503 Service Unavailable \(busy again after \d+ ms\)$/);
+      expect(always.connections).toHaveLength(2);
+      expect(await rtspDescribe({ host: '127.0.0.1', port: bandwidth.port, url: url(bandwidth), deadlineMs: 3000 })).toMatchObject({ ok: false, reason: 'busy', status: 453 });
+      // refused once, then served: the check passes
+      expect(await rtspDescribe({ host: '127.0.0.1', port: firstOnly.port, url: url(firstOnly), deadlineMs: 3000 })).toMatchObject({ ok: true });
+      expect(firstOnly.connections.map((c) => c.busy)).toEqual([true, false]);
+
+      const g = await grabKeyframes({ url: url(always), keyframes: 1, maxStreamMs: 3000, deadlineMs: 5000 });
+      expect(g).toMatchObject({ ok: false, reason: 'busy', detail: expect.stringContaining('DESCRIBE answered 503 Service Unavailable') });
+      const f = await decodeKeyframe({ url: url(bandwidth), secrets: [] }, 10_000);
+      expect(f).toMatchObject({ ok: false, reason: 'busy', detail: expect.stringContaining('453 Not Enough Bandwidth') });
+    } finally {
+      await Promise.all([always.close(), bandwidth.close(), firstOnly.close()]);
+    }
+  }, 40_000);
 });

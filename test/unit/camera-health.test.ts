@@ -34,6 +34,24 @@ describe('camera health', () => {
     expect(h.since).toBe(0);
   });
 
+  it('camera health: one failed result counts once, however many checks see it; a new result of the same rung counts again', () => {
+    const refused = (at: string) => ({ ok: false as const, rung: 'decode' as const, reason: 'busy' as const, detail: 'DESCRIBE answered 503 Service Unavailable', result: `decode@${at}` });
+    let h = applyVerdict(initialHealth(0), { ok: true }, 0, 3).health;
+    // one refused decode, then four liveness checks that pass their own rungs while that decode waits to run again
+    for (let t = 1; t <= 5; t++) {
+      const r = applyVerdict(h, refused('2026-12-04T10:00:01.000Z'), t, 3);
+      expect(r.transition).toBeUndefined();
+      h = r.health;
+    }
+    expect(h).toMatchObject({ state: 'online', consecutiveFailures: 1, reason: 'busy' });
+    h = applyVerdict(h, refused('2026-12-04T10:00:06.000Z'), 6, 3).health;
+    const third = applyVerdict(h, refused('2026-12-04T10:00:11.000Z'), 7, 3);
+    expect(third.transition).toMatchObject({ from: 'online', to: 'offline', rung: 'decode', reason: 'busy' });
+    // after a success the same result (were it seen again) is a new failure
+    h = applyVerdict(third.health, { ok: true }, 8, 3).health;
+    expect(applyVerdict(h, refused('2026-12-04T10:00:11.000Z'), 9, 3).health.consecutiveFailures).toBe(1);
+  });
+
   it('camera health: back online on the first success after offline', () => {
     let h = initialHealth(0);
     for (let t = 1; t <= 3; t++) h = applyVerdict(h, fail, t, 3).health;
