@@ -299,7 +299,7 @@ export class AgentApp {
       new Promise<false>((r) => setTimeout(() => r(false), Math.max(0, deadlineMs - 3000)).unref()),
     ]);
     if (!drained) log.warn('checks still running at the stop deadline: abandoned');
-    this.publisher.stopped((this.deps.now ?? Date.now)());
+    this.publisher.stopped((this.deps.now ?? Date.now)(), this.startedAt);
     const delivered = await this.outbox.flush(2000);
     if (!delivered) log.warn({ pending: this.outbox.pending }, 'events not yet acknowledged stay in the outbox for the next start');
     this.outbox.close();

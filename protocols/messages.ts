@@ -201,6 +201,13 @@ export const faultsChangedEvent = z.object({
 export const agentStoppedEvent = z.object({
   type: z.literal('agent_stopped'),
   ...eventEnvelope,
+  /**
+   * when the session began: with every seq of the session received, the
+   * centre knows the agent watched its cameras from then until `ts`, and
+   * time it had booked unknown in that span (the gateway's link was down)
+   * takes the state the events leave in force (docs/domain.md §1)
+   */
+  startedAt: isoTime.optional(),
 });
 export const agentEvent = z.discriminatedUnion('type', [stateChangeEvent, cameraRemovedEvent, eventsDroppedEvent, faultsChangedEvent, agentStoppedEvent]);
 export type StateChangeEvent = z.infer<typeof stateChangeEvent>;

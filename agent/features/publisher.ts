@@ -66,8 +66,8 @@ export class Publisher implements MonitorSink {
   }
 
   /** The clean stop, through the outbox: it reaches the centre even when the broker is down now. */
-  stopped(at: number): void {
-    this.event({ type: 'agent_stopped', session: this.deps.session, seq: this.nextSeq(), ts: new Date(at).toISOString() });
+  stopped(at: number, startedAt: number): void {
+    this.event({ type: 'agent_stopped', session: this.deps.session, seq: this.nextSeq(), ts: new Date(at).toISOString(), startedAt: new Date(startedAt).toISOString() });
   }
 
   summary(records: Iterable<CameraRecord>, windowMs: number, checks?: AgentSummaryMessage['checks']): void {

@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { pipeThrough } from './tcp-link.js';
 
 /** One connection the proxy took: whether it played a busy server on it, and when. */
 export interface ProxiedConnection {
@@ -47,14 +48,7 @@ export async function startBusyRtspProxy(opts: { targetPort: number; busy: (n: n
       });
       return;
     }
-    const upstream = net.connect({ host: '127.0.0.1', port: opts.targetPort });
-    sockets.add(upstream);
-    upstream.once('close', () => sockets.delete(upstream));
-    upstream.on('error', () => client.destroy());
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-    client.pipe(upstream);
-    upstream.pipe(client);
+    pipeThrough(client, opts.targetPort, sockets);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

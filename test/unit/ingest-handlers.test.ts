@@ -196,4 +196,38 @@ describe('a restart inside a broker outage', () => {
     expect(f.changes.of('markProven')).toEqual([]);
     expect(f.fleet.cameras.get('c1')!.marks.map((m) => m.state)).toEqual(['online', 'unknown', 'online']);
   });
+
+  const stopped = (seq: number, at: number, session = 's1', startedAt = T0 - 60_000) => ({ type: 'agent_stopped', session, seq, ts: iso(at), startedAt: iso(startedAt) });
+
+  it("event: a session's clean stop, with every seq of it here, proves the time its link was down up to the stop", () => {
+    let now = T0;
+    const f = withCamera(() => now);
+    f.send(t.events('gw-1'), stateEvent(1, 'c1', 'unknown', 'online', T0 - 50_000));
+    now = T0 + 10_000; // the uplink drops: the will
+    agentState(f.ctx, f.decoded(t.agentState('gw-1'), { state: 'offline', session: 's1' }));
+    f.changes.clear();
+    // the agent was restarted inside the outage; its stop is replayed later
+    now = T0 + 90_000;
+    event(f.ctx, f.decoded(t.events('gw-1'), stopped(2, T0 + 40_000)));
+    expect(f.changes.of('markProven')).toEqual([{ kind: 'markProven', cameraId: 'c1', at: T0 + 10_000, state: 'online' }]);
+    expect(f.changes.of('mark')).toEqual([{ kind: 'mark', cameraId: 'c1', at: T0 + 40_000, state: 'unknown' }]);
+  });
+
+  it('event: a stop with a seq of its session missing, or without the session start, proves nothing', () => {
+    for (const [seq, startedAt] of [
+      [3, T0 - 60_000], // seq 2 never came
+      [2, undefined],
+    ] as const) {
+      let now = T0;
+      const f = withCamera(() => now);
+      f.send(t.events('gw-1'), stateEvent(1, 'c1', 'unknown', 'online', T0 - 50_000));
+      now = T0 + 10_000;
+      agentState(f.ctx, f.decoded(t.agentState('gw-1'), { state: 'offline', session: 's1' }));
+      now = T0 + 90_000;
+      const e = { ...stopped(seq, T0 + 40_000), ...(startedAt === undefined ? { startedAt: undefined } : {}) };
+      event(f.ctx, f.decoded(t.events('gw-1'), JSON.parse(JSON.stringify(e))));
+      expect(f.changes.of('markProven'), `seq ${seq}`).toEqual([]);
+      expect(f.fleet.cameras.get('c1')!.marks.map((m) => m.state), `seq ${seq}`).toEqual(['online', 'online', 'unknown']);
+    }
+  });
 });

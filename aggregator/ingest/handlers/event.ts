@@ -33,7 +33,7 @@ export const event: Handler<'events'> = ({ fleet }, { topic: { agentId }, messag
   if (e.type === 'state') stateChange(fleet, agentId, e, ts);
   // the event is durable (the agent's outbox), the cleared retained status may not have reached the broker
   if (e.type === 'camera_removed') fleet.removeCamera(agentId, e.cameraId, ts);
-  if (e.type === 'agent_stopped') agentStopped(fleet, agentId, e.session, ts);
+  if (e.type === 'agent_stopped') agentStopped(fleet, agentId, e, ts);
   const owner = fleet.agents.get(agentId);
   if (owner?.pendingProof?.session === e.session) fleet.tryProof(owner);
   fleet.events.emit('eventStored', ts);
@@ -80,17 +80,32 @@ function proveUnknownSpan(fleet: AggregatorState, c: CameraRecord, at: number, f
 /**
  * The agent said it stopped at `at` (live, or replayed from its outbox after
  * a stop while the broker was down): its cameras were unknown from then on,
- * whatever the centre believed meanwhile.
+ * whatever the centre believed meanwhile. And it watched them until then:
+ * when every event of the session has arrived, nothing happened to a camera
+ * that its events do not say, so time the centre booked unknown within the
+ * session (its link was down: a will) takes the state in force before it
+ * (docs/domain.md §1). With a seq missing, that time stays unknown.
  */
-function agentStopped(fleet: AggregatorState, agentId: string, session: string, at: number): void {
+function agentStopped(fleet: AggregatorState, agentId: string, e: Extract<AgentEvent, { type: 'agent_stopped' }>, at: number): void {
   const a = fleet.agents.get(agentId);
-  if (a?.online && a.session === session) fleet.saveAgent({ ...a, online: false, since: at });
+  if (a?.online && a.session === e.session) fleet.saveAgent({ ...a, online: false, since: at });
+  const began = e.startedAt === undefined ? undefined : fleet.clamp(Date.parse(e.startedAt));
+  const complete = began !== undefined && fleet.tracker(agentId, e.session).completeThrough(e.seq);
+  let proved = 0;
   for (const c of fleet.camerasOf(agentId)) {
     let inForce: CameraState | undefined;
-    for (const m of c.marks) if (m.at <= at) inForce = m.state;
+    for (const m of c.marks) {
+      if (m.at > at) break;
+      if (complete && m.state === 'unknown' && m.at >= began! && m.at < at && inForce !== undefined && inForce !== 'unknown') {
+        fleet.proveMark(c, m, inForce);
+        proved += 1;
+      }
+      inForce = m.state;
+    }
     if (inForce !== undefined && inForce !== 'unknown') fleet.addMark(c, { at, state: 'unknown' });
     fleet.refresh(c);
   }
+  if (proved > 0) fleet.log.info({ agent: agentId, session: e.session, from: e.startedAt, to: e.ts, marks: proved }, 'a stopped agent session proved the time its link was down: its cameras kept their states until it stopped');
 }
 
 function placeholderStatus(cameraId: string, state: CameraState, ts: string): CameraStatusMessage {

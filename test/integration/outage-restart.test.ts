@@ -1,0 +1,118 @@
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { agentEvent, topics, type AgentEvent } from '../../protocols/index.js';
+import { startRtspServer, type RtspServer } from '../../cli/demo/rtsp-server.js';
+import { startAgent, type AgentProcess } from '../support/agent-process.js';
+import { aggregatorConfig, startAggregator, type AggregatorProcess } from '../support/aggregator-process.js';
+import { startMosquitto, type Broker } from '../support/mosquitto.js';
+import { MqttWatch } from '../support/mqtt-watch.js';
+import { startTcpLink, type TcpLink } from '../support/tcp-link.js';
+
+// Issue 29 §3: the site's uplink goes down (the centre stays connected to its
+// broker and gets the gateway's will), the agent is restarted inside the
+// outage, the link comes back. Time the stopped agent watched must not be
+// booked unknown: only the time no agent ran is.
+const t = topics();
+const AGENT = 'gw-uplink';
+
+const until = async (what: string, fn: () => boolean | Promise<boolean>, ms = 30_000) => {
+  const deadline = Date.now() + ms;
+  while (!(await fn())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+};
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const logged = (a: AgentProcess, change: string) => a.lines.some((l) => l.includes('"camera state changed"') && l.includes(change.split(' ')[0]!) && l.includes(`"from":"${change.split(' ')[1]!.split('→')[0]}"`) && l.includes(`"to":"${change.split('→')[1]}"`));
+
+describe('watched time across an agent restart inside an uplink outage', () => {
+  let broker: Broker;
+  let link: TcpLink;
+  let rtsp: RtspServer;
+  let agg: AggregatorProcess;
+  let watch: MqttWatch;
+  let first: AgentProcess;
+  let second: AgentProcess;
+  const stateDir = mkdtempSync(path.join(os.tmpdir(), 'xl-uplink-'));
+  const config = () => ({
+    agentId: AGENT,
+    mqtt: { url: `mqtt://127.0.0.1:${link.port}`, reconnectMinMs: 200, reconnectMaxMs: 1000 },
+    cameras: [
+      { id: 'cam-a', rtsp: rtsp.url('/a') },
+      { id: 'cam-b', rtsp: rtsp.url('/b') },
+    ],
+    discovery: { enabled: false },
+    checks: { livenessSchedule: '* * * * * *', decode: false, offlineAfter: 2, livenessDeadlineMs: 2000, picture: { enabled: false } },
+    outbox: { syncMs: 50 },
+    stateDir,
+  });
+  const events = (): AgentEvent[] => watch.on(t.events(AGENT)).map((m) => agentEvent.parse(JSON.parse(m.payload)));
+  const agentOnline = async () => (await agg.get<{ agents: Array<{ agentId: string; online: boolean }> }>('/api/agents')).agents.find((a) => a.agentId === AGENT)?.online;
+
+  beforeAll(async () => {
+    broker = await startMosquitto();
+    link = await startTcpLink(broker.port);
+    rtsp = await startRtspServer({ mounts: { '/a': 'scene', '/b': 'scene' } });
+    watch = await MqttWatch.connect(broker.url, [t.events(AGENT)]);
+    agg = await startAggregator(await aggregatorConfig({ mqtt: { url: broker.url } }));
+  }, 60_000);
+
+  afterAll(async () => {
+    await first?.stop('SIGKILL');
+    await second?.stop('SIGKILL');
+    await agg?.stop('SIGKILL');
+    await watch?.close();
+    await link?.close();
+    await rtsp?.close();
+    await broker?.stop();
+  });
+
+  it('only the time no agent ran is unknown at the centre, per camera, to the millisecond of the events', async () => {
+    first = startAgent(config());
+    await until('both cameras online under the first agent', () => events().filter((e) => e.type === 'state' && e.to === 'online').length === 2).catch((err: unknown) => { console.log(first.lines.slice(-30).join('\n')); throw err; });
+    await until('the centre has the agent online', async () => (await agentOnline()) === true);
+    // the window starts once both cameras are online at the centre: what it books unknown from here is the outage's
+    const from = new Date().toISOString();
+
+    link.cut();
+    // the centre got the gateway's will: from here it books its cameras unknown until told otherwise
+    await until('the centre sees the gateway go', async () => (await agentOnline()) === false);
+    await sleep(2500);
+    await rtsp.remove('/b'); // a camera fails while the link is down, seen by the first agent
+    await until('cam-b offline under the first agent', () => logged(first, 'cam-b online→offline'));
+    await sleep(1500);
+    expect(await first.stop('SIGTERM')).toBe(0);
+    await sleep(2000); // nobody watches
+    second = startAgent(config());
+    await until('the second agent checked both', () => logged(second, 'cam-a unknown→online') && logged(second, 'cam-b unknown→offline'));
+    await sleep(2000);
+    link.restore();
+
+    const sessions = () => [...new Set(events().map((e) => e.session))];
+    await until('both sessions delivered, the stop included', () => sessions().length === 2 && events().some((e) => e.type === 'agent_stopped') && events().filter((e) => e.session === sessions()[1] && e.type === 'state').length >= 2);
+    const stop = events().find((e) => e.type === 'agent_stopped')!;
+    expect(stop.session).toBe(sessions()[0]);
+    const firstCheck = (cam: string) => Date.parse(events().find((e) => e.session === sessions()[1] && e.type === 'state' && e.cameraId === cam)!.ts);
+    // the hand count: unknown exactly from the first agent's stop to the second agent's first check of that camera
+    const expected = { 'cam-a': firstCheck('cam-a') - Date.parse(stop.ts), 'cam-b': firstCheck('cam-b') - Date.parse(stop.ts) };
+    for (const ms of Object.values(expected)) {
+      expect(ms).toBeGreaterThan(1500);
+      expect(ms).toBeLessThan(2000 + 4000); // the down time plus the second agent's start and its first round
+    }
+    const unknownOf = async (cam: string) => (await agg.get<{ uptime: { unknownMs: number } }>(`/api/cameras/${cam}/history?from=${encodeURIComponent(from)}`)).uptime.unknownMs;
+    let seen: Record<string, number> = {};
+    const settled = async () => {
+      seen = { 'cam-a': await unknownOf('cam-a'), 'cam-b': await unknownOf('cam-b') };
+      return seen['cam-a'] === expected['cam-a'] && seen['cam-b'] === expected['cam-b'];
+    };
+    await until('the centre has booked the outage', settled, 15_000).catch(() => undefined);
+    const historyOf = async (cam: string) => (await agg.get<{ changes: unknown[] }>(`/api/cameras/${cam}/history?from=${encodeURIComponent(from)}`)).changes;
+    expect(seen, JSON.stringify({ stop: stop.ts, a: await historyOf('cam-a'), events: events().map((e) => [e.session.slice(0, 4), e.seq, e.type, 'cameraId' in e ? e.cameraId : '', e.ts]) })).toEqual(expected);
+    // the first agent's failure of cam-b, replayed, keeps its own time: cam-b's history says online, offline, unknown, offline
+    const h = await agg.get<{ changes: Array<{ state: string; at: string }> }>(`/api/cameras/cam-b/history?from=${encodeURIComponent(from)}`);
+    const states = h.changes.map((c) => c.state).filter((s, i, xs) => s !== xs[i - 1]);
+    expect(states).toEqual(['online', 'offline', 'unknown', 'offline']);
+  }, 120_000);
+});
