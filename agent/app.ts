@@ -10,6 +10,7 @@ import { childrenMemory, processPssMb, processTreeCpuMs, processTreePssMb } from
 import { FfmpegGovernor } from './features/ffmpeg-governor.js';
 import { MemoryGate } from './features/memory-gate.js';
 import { Journal } from './adapters/journal.js';
+import { lostRecordsOf } from './features/lost-records.js';
 import { MqttConnection } from '../platform/mqtt-client.js';
 import { Outbox, type OutboxRecord } from './features/outbox.js';
 import { PictureWatch } from './features/picture-watch.js';
@@ -86,8 +87,6 @@ export class AgentApp {
     this.publisher = new Publisher({ mqtt: this.mqtt, outbox: () => this.outbox, agentId: config.agentId, topicRoot: config.mqtt.topicRoot, session: this.session, log: log.child({ module: 'publisher' }), now });
     const journal = new Journal<OutboxRecord>(path.join(config.stateDir, config.agentId, 'outbox.jsonl'), config.outbox.syncMs);
     if (journal.size > 0) log.info({ pending: journal.size }, 'outbox holds events from before the restart: they go out first, as historical');
-    const { tornBytes, badLines } = journal.recovered;
-    if (tornBytes > 0 || badLines > 0) log.warn({ tornBytes, badLines, file: journal.file }, 'outbox: a record torn by a crash mid-write was dropped; the journal was cut back to its last whole record');
     this.outbox = new Outbox({
       journal,
       mqtt: this.mqtt,
@@ -95,6 +94,7 @@ export class AgentApp {
       maxEvents: () => this.config.outbox.maxEvents,
       droppedEvent: (count, first, last) => this.publisher.droppedEvent(count, first, last),
     });
+    this.reportLostRecords(journal, log);
     const known = new KnownCameras({ file: path.join(config.stateDir, config.agentId, 'discovered.json'), log: log.child({ module: 'discovery' }) });
     this.sockets = new PQueue({ concurrency: config.checks.maxSockets });
     this.ffmpeg = new PQueue({ concurrency: config.checks.maxFfmpeg });
@@ -227,6 +227,16 @@ export class AgentApp {
       responseTopic: (command) => t.response(config.agentId, command),
       handlers: agentCommands({ monitor: this.monitor, discovery: this.discovery }),
     });
+  }
+
+  /** Records of the outbox a crash tore or damaged are lost: the centre is told which (events_lost), never left to guess. */
+  private reportLostRecords(journal: Journal<OutboxRecord>, log: Logger): void {
+    const { tornBytes, badLines, fragments, writtenAt } = journal.recovered;
+    if (tornBytes === 0 && badLines === 0) return;
+    const lost = lostRecordsOf(fragments);
+    const named = lost.flatMap((l) => l.events.map((e) => `${e.session}/${e.seq}`));
+    log.warn({ tornBytes, badLines, file: journal.file, lost: lost.reduce((n, l) => n + l.count, 0), named }, 'outbox: records torn or damaged by a crash were dropped (the journal was cut back to its last whole record); the centre is told what was lost');
+    for (const l of lost) this.publisher.lost(l, writtenAt);
   }
 
   private birth(): AgentStateMessage {

@@ -209,10 +209,27 @@ export const bindingsResponse = z.object({
   uncoveredPoints: z.array(planPointView.extend({ installed: count })),
 });
 
+/**
+ * Events an agent said it lost: `outbox_full` (its outbox overflowed while
+ * the centre was out of reach: `from`..`to`, oldest first), or a crash tore
+ * or damaged records of its outbox (`torn_record`, `unreadable_record`:
+ * `events` names those whose session and seq were legible, `from`/`to` the
+ * first and last of them, null when none was).
+ */
+export const lossView = z.object({
+  agentId: z.string(),
+  count: z.number().int().positive(),
+  cause: z.enum(['outbox_full', 'torn_record', 'unreadable_record']).optional(),
+  from: z.unknown(),
+  to: z.unknown(),
+  events: z.array(z.unknown()).optional(),
+  reportedAt: z.string(),
+});
+
 /** `GET /api/gaps` */
 export const gapsResponse = z.object({
   gaps: z.array(z.object({ agentId: z.string(), session: z.string(), fromSeq: z.number().int().positive(), toSeq: z.number().int().positive() })),
-  reportedLosses: z.array(z.object({ agentId: z.string(), count: z.number().int().positive(), from: z.unknown(), to: z.unknown(), reportedAt: z.string() })),
+  reportedLosses: z.array(lossView),
   duplicates: count,
 });
 
@@ -267,6 +284,8 @@ export const reportResponse = z.object({
   flapping: z.array(z.object({ cameraId: z.string(), agentId: z.string(), region: z.string().nullable(), episodes: count, changes: count })),
   longestOffline: z.array(z.object({ cameraId: z.string(), agentId: z.string(), region: z.string().nullable(), category: z.string(), offlineMs: z.number().nonnegative(), outages: count })),
   repairs: z.array(z.object({ region: z.string(), repairs: count, meanMs: z.number().nullable() })),
+  /** events the gateways of the region said they lost in the period (their numbers for that span are incomplete) */
+  losses: z.array(lossView),
 });
 
 /** `GET /api/maintenance` */

@@ -185,6 +185,21 @@ export const eventsDroppedEvent = z.object({
   from: eventRef,
   to: eventRef,
 });
+/**
+ * The agent found records of its outbox it could not read back at its start
+ * (a crash or power cut tore the last one mid-write, or a line was damaged):
+ * `count` events are lost, and `events` names those whose session and seq
+ * could still be read (usually all; none when the damage took them too).
+ * `ts` is when it found them; `writtenAt`, when the file was last written.
+ */
+export const eventsLostEvent = z.object({
+  type: z.literal('events_lost'),
+  ...eventEnvelope,
+  cause: z.enum(['torn_record', 'unreadable_record']),
+  count: z.number().int().positive(),
+  events: z.array(z.object({ session: eventEnvelope.session, seq: eventEnvelope.seq, ts: isoTime.optional(), type: z.string().max(64).optional(), cameraId: topicSegment.optional() })).max(100),
+  writtenAt: isoTime.optional(),
+});
 /** Video-quality faults of a camera appeared or cleared (after confirmation). */
 export const faultsChangedEvent = z.object({
   type: z.literal('faults'),
@@ -209,7 +224,7 @@ export const agentStoppedEvent = z.object({
    */
   startedAt: isoTime.optional(),
 });
-export const agentEvent = z.discriminatedUnion('type', [stateChangeEvent, cameraRemovedEvent, eventsDroppedEvent, faultsChangedEvent, agentStoppedEvent]);
+export const agentEvent = z.discriminatedUnion('type', [stateChangeEvent, cameraRemovedEvent, eventsDroppedEvent, eventsLostEvent, faultsChangedEvent, agentStoppedEvent]);
 export type StateChangeEvent = z.infer<typeof stateChangeEvent>;
 export type AgentEvent = z.infer<typeof agentEvent>;
 

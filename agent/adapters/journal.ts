@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, truncateSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, truncateSync, writeSync } from 'node:fs';
 import path from 'node:path';
 
 /** One record the journal keeps until it is acknowledged. */
@@ -6,6 +6,10 @@ export interface JournalEntry<T> {
   id: number;
   value: T;
 }
+
+/** lost records whose start is kept for the owner to read, and how much of each */
+const FRAGMENTS = 100;
+const FRAGMENT_BYTES = 512;
 
 type Line<T> = { add: number; v: T } | { ack: number };
 
@@ -33,17 +37,28 @@ export class Journal<T> {
     this.fd = openSync(file, 'a');
   }
 
-  /** What opening the file had to drop: a record torn by a crash mid-write, lines that were not records. */
-  readonly recovered = { tornBytes: 0, badLines: 0 };
+  /**
+   * What opening the file had to drop: a record torn by a crash mid-write,
+   * lines that were not records; `fragments` keeps the start of each (at most
+   * FRAGMENTS of FRAGMENT_BYTES) so that the owner can tell what was lost, and
+   * `writtenAt` is when the file was last written (its mtime): when the torn
+   * record was being written.
+   */
+  readonly recovered: { tornBytes: number; badLines: number; fragments: Array<{ torn: boolean; text: string }>; writtenAt: number } = { tornBytes: 0, badLines: 0, fragments: [], writtenAt: 0 };
 
   private load(): void {
     if (!existsSync(this.file)) return;
     const buf = readFileSync(this.file);
+    const keep = (torn: boolean, text: string) => {
+      if (this.recovered.fragments.length < FRAGMENTS) this.recovered.fragments.push({ torn, text: text.slice(0, FRAGMENT_BYTES) });
+    };
     // a crash mid-write leaves a last line without its newline: cut the file back to the last whole
     // record, or the next append would be glued to the fragment and both lost at the next load
     const end = buf.lastIndexOf(0x0a) + 1;
     if (end < buf.length) {
       this.recovered.tornBytes = buf.length - end;
+      this.recovered.writtenAt = statSync(this.file).mtimeMs;
+      keep(true, buf.subarray(end).toString('utf8'));
       truncateSync(this.file, end);
     }
     for (const raw of buf.subarray(0, end).toString('utf8').split('\n')) {
@@ -53,6 +68,8 @@ export class Journal<T> {
         line = JSON.parse(raw) as Line<T>;
       } catch {
         this.recovered.badLines += 1;
+        this.recovered.writtenAt ||= statSync(this.file).mtimeMs;
+        keep(false, raw);
         continue;
       }
       if ('add' in line) {

@@ -3,9 +3,10 @@ import type { AgentEvent } from '../../protocols/index.js';
 import type { MqttConnection } from '../../platform/mqtt-client.js';
 import type { Journal } from '../adapters/journal.js';
 
+/** One journaled event; the event comes first in its line, so that a torn line still names its session and seq (lost-records.ts). */
 export interface OutboxRecord {
-  topic: string;
   event: AgentEvent;
+  topic: string;
 }
 
 const IN_FLIGHT = 100;
@@ -40,7 +41,7 @@ export class Outbox {
   }
 
   push(topic: string, event: AgentEvent): void {
-    this.deps.journal.add({ topic, event });
+    this.deps.journal.add({ event, topic });
     this.enforceBound();
     this.drain();
   }
@@ -56,7 +57,7 @@ export class Outbox {
     this.dropped += victims.length;
     const notice = this.deps.droppedEvent(victims.length, victims[0]!.value.event, victims.at(-1)!.value.event);
     this.deps.log.error({ count: victims.length, from: victims[0]!.value.event.seq, to: victims.at(-1)!.value.event.seq }, 'outbox full: oldest events dropped');
-    this.deps.journal.add(notice);
+    this.deps.journal.add({ event: notice.event, topic: notice.topic });
   }
 
   /** Called on every (re)connect: what was made before it is replayed as historical. */

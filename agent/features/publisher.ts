@@ -1,3 +1,4 @@
+import type { LostRecords } from './lost-records.js';
 import type { Logger } from 'pino';
 import { topics as topicsOf, type AgentEvent, type AgentSummaryMessage, type Topics } from '../../protocols/index.js';
 import type { MqttConnection } from '../../platform/mqtt-client.js';
@@ -63,6 +64,11 @@ export class Publisher implements MonitorSink {
     // an empty retained message clears the topic
     this.send(this.topics.cameraStatus(this.deps.agentId, cameraId), '', true);
     this.event({ type: 'camera_removed', session: this.deps.session, seq: this.nextSeq(), ts: new Date(at).toISOString(), cameraId });
+  }
+
+  /** Records of the outbox lost to a crash, told through the outbox as this session's event (lost-records.ts). */
+  lost(l: LostRecords, writtenAt: number): void {
+    this.event({ type: 'events_lost', session: this.deps.session, seq: this.nextSeq(), ts: new Date(this.deps.now()).toISOString(), ...l, ...(writtenAt > 0 ? { writtenAt: new Date(writtenAt).toISOString() } : {}) });
   }
 
   /** The clean stop, through the outbox: it reaches the centre even when the broker is down now. */

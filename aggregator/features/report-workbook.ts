@@ -2,6 +2,7 @@ import ExcelJS from 'exceljs';
 import type { Report } from './report.js';
 
 const CATEGORY_ZH: Record<string, string> = { key_public_area: '重点公共区域', key_industry_part: '重点行业领域重要部位', other: '其他', unassigned: '未分类', all: '合计' };
+const LOSS_ZH: Record<string, string> = { outbox_full: '缓存已满', torn_record: '记录写入中断', unreadable_record: '记录损坏' };
 const hours = (ms: number) => Math.round((ms / 3600_000) * 100) / 100;
 
 /** The report as a workbook for printing: a title, bilingual headers, percentages as percentages, widths that fit. */
@@ -117,5 +118,28 @@ export function reportWorkbook(r: Report): ExcelJS.Workbook {
     ],
     r.repairs.map((x) => ({ ...x, meanH: x.meanMs === null ? null : hours(x.meanMs) })),
   );
+  sheet(
+    '丢失事件 Losses',
+    `网关报告丢失的事件 Events the gateways lost ${r.region} ${r.period.label}`,
+    [
+      { header: '网关 Gateway', key: 'agentId', width: 16 },
+      { header: '原因 Cause', key: 'cause', width: 28 },
+      { header: '数量 Count', key: 'count', width: 8 },
+      { header: '事件 Events (session/seq)', key: 'events', width: 48 },
+      { header: '报告时间 Reported', key: 'reportedAt', width: 24 },
+    ],
+    r.losses.map((l) => ({ agentId: l.agentId, cause: `${LOSS_ZH[l.cause ?? 'outbox_full']} ${l.cause ?? 'outbox_full'}`, count: l.count, events: lossEvents(l), reportedAt: l.reportedAt })),
+  );
   return wb;
+}
+
+/** The lost events as session/seq: each one named, or the span of an overflow, or "?" when none could be read. */
+function lossEvents(l: Report['losses'][number]): string {
+  const ref = (x: unknown) => {
+    const r = x as { session?: unknown; seq?: unknown } | null;
+    return r && typeof r.session === 'string' ? `${r.session}/${String(r.seq)}` : '?';
+  };
+  if (l.events?.length) return l.events.map(ref).join(', ');
+  if (l.cause === undefined || l.cause === 'outbox_full') return `${ref(l.from)} – ${ref(l.to)}`;
+  return '?';
 }

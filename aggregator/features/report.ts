@@ -1,3 +1,4 @@
+import type { LossRecord } from '../store/records.js';
 import type { z } from 'zod';
 import { cameraStatusMessage, fromLocal, localParts, regionLevel, STREAM_UP, type CameraStatusMessage, type Interval, type StateMark } from '../../protocols/index.js';
 import type { DailyPointView, reportResponse } from '../../protocols/http-api.js';
@@ -60,6 +61,8 @@ export interface ReportDeps {
   now: number;
   maintenance?: MaintenanceBook | undefined;
   flapping?: FlappingRule | undefined;
+  /** the losses the gateways reported (the centre keeps the latest) */
+  losses?: () => readonly LossRecord[];
 }
 
 /** What the store holds of the cameras that existed in [from, to): rows, parsed statuses, marks, recording checks. Loaded once, cut into periods. */
@@ -252,6 +255,7 @@ export async function buildReport(deps: ReportDeps, region: string, period: Repo
     flapping,
     longestOffline,
     repairs: repairTimes(region, cameras),
+    losses: lossesIn(deps, region, from, to),
   };
 }
 
@@ -265,4 +269,24 @@ export function reportCsv(r: Report): string {
     [x.region, x.category, x.points, x.coveredPoints, pct(x.coverage.rate), x.installed, x.networked, pct(x.networking.rate), x.intact, pct(x.intactRate.rate), x.target ? pct(x.target.intact) : '', h(x.onlineMs), h(x.unknownMs), h(x.observedMs), pct(x.onlineRate), h(x.maintenanceMs), pct(x.recordingRate), x.recordingCameras, x.recordingUnsupported].join(','),
   );
   return `\uFEFF${[`# ${r.region} ${r.period.label} (${r.period.timeZone}${r.period.complete ? '' : ', not closed yet'})`, head.join(','), ...lines].join('\r\n')}\r\n`;
+}
+
+/**
+ * The losses of the region's gateways in [from, to): by the time of the
+ * first lost event when it is known, else by when the loss was reported.
+ */
+function lossesIn(deps: ReportDeps, region: string, from: number, to: number): LossRecord[] {
+  const prefix = region.replace(/0+$/, '');
+  const timeOf = (l: LossRecord) => {
+    const first = l.from as { ts?: unknown } | null | undefined;
+    const ts = typeof first?.ts === 'string' ? Date.parse(first.ts) : NaN;
+    return Number.isFinite(ts) ? ts : Date.parse(l.reportedAt);
+  };
+  return (deps.losses?.() ?? []).filter((l) => {
+    const at = timeOf(l);
+    if (!(at >= from && at < to)) return false;
+    if (region === ALL_REGIONS) return true;
+    const r = deps.agentRegion(l.agentId);
+    return r !== null && r.startsWith(prefix);
+  });
 }

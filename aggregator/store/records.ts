@@ -39,7 +39,16 @@ export const agentRecord = z.object({
 export type AgentRecord = z.infer<typeof agentRecord>;
 
 /** Events an agent itself dropped (outbox full), as it reported them. */
-export const lossRecord = z.object({ agentId: z.string(), count: z.number(), from: z.unknown(), to: z.unknown(), reportedAt: z.string() });
+/** Events an agent told the centre it lost: its outbox overflowed (events_dropped), or a crash tore records (events_lost, with `cause`). */
+export const lossRecord = z.object({
+  agentId: z.string(),
+  count: z.number(),
+  cause: z.enum(['outbox_full', 'torn_record', 'unreadable_record']).optional(),
+  from: z.unknown(),
+  to: z.unknown(),
+  events: z.array(z.unknown()).optional(),
+  reportedAt: z.string(),
+});
 export type LossRecord = z.infer<typeof lossRecord>;
 
 export const planPointRecord = z.object({

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -48,14 +48,14 @@ describe('watched time across an agent restart inside an uplink outage', () => {
     outbox: { syncMs: 50 },
     stateDir,
   });
-  const events = (): AgentEvent[] => watch.on(t.events(AGENT)).map((m) => agentEvent.parse(JSON.parse(m.payload)));
+  const events = (agentId = AGENT): AgentEvent[] => watch.on(t.events(agentId)).map((m) => agentEvent.parse(JSON.parse(m.payload)));
   const agentOnline = async () => (await agg.get<{ agents: Array<{ agentId: string; online: boolean }> }>('/api/agents')).agents.find((a) => a.agentId === AGENT)?.online;
 
   beforeAll(async () => {
     broker = await startMosquitto();
     link = await startTcpLink(broker.port);
     rtsp = await startRtspServer({ mounts: { '/a': 'scene', '/b': 'scene' } });
-    watch = await MqttWatch.connect(broker.url, [t.events(AGENT)]);
+    watch = await MqttWatch.connect(broker.url, [t.events(AGENT), t.events('gw-torn')]);
     agg = await startAggregator(await aggregatorConfig({ mqtt: { url: broker.url } }));
   }, 60_000);
 
@@ -115,4 +115,41 @@ describe('watched time across an agent restart inside an uplink outage', () => {
     const states = h.changes.map((c) => c.state).filter((s, i, xs) => s !== xs[i - 1]);
     expect(states).toEqual(['online', 'offline', 'unknown', 'offline']);
   }, 120_000);
+
+  it('a record torn by a kill mid-write is a loss the centre reports, with the session and seq it had', async () => {
+    const id = 'gw-torn';
+    const tornDir = mkdtempSync(path.join(os.tmpdir(), 'xl-torn-'));
+    const cfg = () => ({ ...config(), agentId: id, stateDir: tornDir });
+    link.cut(); // the first run never reaches the broker: everything it says stays in its outbox
+    const killed = startAgent(cfg());
+    await until('both cameras checked by the doomed agent', () => killed.lines.filter((l) => l.includes('"camera state changed"')).length >= 2);
+    await killed.stop('SIGKILL');
+    // the kill came mid-write of its last record: cut the file inside it, after its time
+    const file = path.join(tornDir, id, 'outbox.jsonl');
+    const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean);
+    const last = JSON.parse(lines.at(-1)!) as { v: { event: AgentEvent } };
+    writeFileSync(file, `${lines.slice(0, -1).map((l) => `${l}\n`).join('')}${lines.at(-1)!.slice(0, lines.at(-1)!.indexOf('"cameraId"') + 5)}`);
+    link.restore();
+    const again = startAgent(cfg());
+    try {
+      type Gaps = { gaps: Array<{ agentId: string }>; reportedLosses: Array<{ agentId: string; cause?: string; count: number; events?: Array<{ session: string; seq: number }> }> };
+      let gaps: Gaps = { gaps: [], reportedLosses: [] };
+      await until('the centre has the loss', async () => {
+        gaps = await agg.get<Gaps>('/api/gaps');
+        return gaps.reportedLosses.some((l) => l.agentId === id);
+      });
+      const loss = gaps.reportedLosses.find((l) => l.agentId === id)!;
+      expect(loss, JSON.stringify({ loss, last })).toMatchObject({ cause: 'torn_record', count: 1, events: [{ session: last.v.event.session, seq: last.v.event.seq, ts: last.v.event.ts }] });
+      // the whole records before it arrived, and the torn one, the session's last, leaves no gap to see: only the report says it
+      await until('the records before it replayed', () => events(id).filter((e) => e.session === last.v.event.session).length === last.v.event.seq - 1);
+      expect(gaps.gaps.filter((g) => g.agentId === id)).toEqual([]);
+      expect(again.lines.some((l) => l.includes('outbox: records torn or damaged by a crash were dropped'))).toBe(true);
+      // and the report of the period lists it
+      const span = `from=${encodeURIComponent(new Date(Date.now() - 3600_000).toISOString())}&to=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`;
+      const report = await agg.get<{ losses: Array<{ agentId: string; cause?: string }> }>(`/api/report?region=all&${span}`);
+      expect(report.losses.filter((l) => l.agentId === id)).toEqual([expect.objectContaining({ cause: 'torn_record', count: 1 })]);
+    } finally {
+      await again.stop('SIGKILL');
+    }
+  }, 90_000);
 });

@@ -100,7 +100,7 @@ describe('ingest handlers, on an in-memory fleet', () => {
     event(f.ctx, f.decoded(t.events('gw-1'), stateEvent(1, 'c1', 'online', 'offline', T0 + 30_000)));
     expect(f.changes.of('markProven')).toEqual([{ kind: 'markProven', cameraId: 'c1', at: T0, state: 'online' }]);
     event(f.ctx, f.decoded(t.events('gw-1'), { type: 'events_dropped', session: 's1', seq: 2, ts: iso(T0 + 40_000), count: 5, from: lost(3), to: lost(7) }));
-    expect(f.changes.of('loss')).toEqual([{ kind: 'loss', loss: { agentId: 'gw-1', count: 5, from: lost(3), to: lost(7), reportedAt: iso(T0 + 40_000) } }]);
+    expect(f.changes.of('loss')).toEqual([{ kind: 'loss', loss: { agentId: 'gw-1', count: 5, cause: 'outbox_full', from: lost(3), to: lost(7), reportedAt: iso(T0 + 40_000) } }]);
   });
 
   it('event: an agent_stopped makes its cameras unknown at the time it says', () => {

@@ -7,6 +7,7 @@ import type { AgentEvent } from '../../protocols/index.js';
 import { Journal } from '../../agent/adapters/journal.js';
 import type { MqttConnection } from '../../platform/mqtt-client.js';
 import { Outbox, type OutboxRecord } from '../../agent/features/outbox.js';
+import { lostRecordsOf } from '../../agent/features/lost-records.js';
 
 /** A broker link we control: down until `up()`, acknowledging what it is given. */
 function fakeLink() {
@@ -122,13 +123,45 @@ describe('outbox', () => {
     writeFileSync(file, `${readFileSync(file, 'utf8')}${torn}`);
     // the restart after the crash: it writes a new record
     const restarted = new Journal<OutboxRecord>(file, 10);
-    expect(restarted.recovered).toEqual({ tornBytes: torn.length, badLines: 0 });
+    expect(restarted.recovered).toMatchObject({ tornBytes: torn.length, badLines: 0, fragments: [{ torn: true, text: torn }] });
+    expect(restarted.recovered.writtenAt).toBeGreaterThan(0);
     restarted.add({ topic: 't', event: ev(3) });
     restarted.close();
     // the next load has both whole records
     const later = new Journal<OutboxRecord>(file, 10);
     expect(later.entries().map((e) => e.value.event.seq)).toEqual([1, 3]);
-    expect(later.recovered).toEqual({ tornBytes: 0, badLines: 0 });
+    expect(later.recovered).toEqual({ tornBytes: 0, badLines: 0, fragments: [], writtenAt: 0 });
     later.close();
+  });
+
+  it('outbox: what a crash tore or damaged is named by its session and seq when legible, counted when not; a torn acknowledgement loses nothing', () => {
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'xl-ob-')), 'outbox.jsonl');
+    const mqtt = fakeLink().mqtt;
+    const ob = outbox(file, 100, mqtt, { n: 0 });
+    for (const n of [1, 2, 3]) ob.push('x/agents/gw/events', ev(n));
+    ob.close();
+    const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean);
+    // the event is written first in its record: its session and seq are in the first hundred bytes
+    expect(lines[2]!.indexOf('"seq":3')).toBeLessThan(100);
+    const cutAt = (line: string, before: string) => line.slice(0, line.indexOf(before));
+    const cases: Array<[string, string, unknown]> = [
+      ['torn after its seq and time', cutAt(lines[2]!, '"cameraId"'), [{ cause: 'torn_record', count: 1, events: [{ session: 's1', seq: 3, ts: ev(3).ts, type: 'state' }] }]],
+      ['torn inside its seq', cutAt(lines[2]!, '"seq":3') + '"seq":', [{ cause: 'torn_record', count: 1, events: [] }]],
+      ['torn before its session', lines[2]!.slice(0, 12), [{ cause: 'torn_record', count: 1, events: [] }]],
+      ['a torn acknowledgement', '{"ack":', []],
+      ['too short to tell', '{"', [{ cause: 'torn_record', count: 1, events: [] }]],
+    ];
+    for (const [what, tail, expected] of cases) {
+      writeFileSync(file, `${lines.slice(0, 2).join('\n')}\n${tail}`);
+      const j = new Journal<OutboxRecord>(file, 10);
+      expect(lostRecordsOf(j.recovered.fragments), what).toEqual(expected);
+      expect(j.entries().map((e) => e.value.event.seq), what).toEqual([1, 2]);
+      j.close();
+    }
+    // a damaged line in the middle: unreadable, named all the same
+    writeFileSync(file, `${lines[0]}\n${lines[1]!.slice(0, -3)}\n${lines[2]}\n`);
+    const j = new Journal<OutboxRecord>(file, 10);
+    expect(lostRecordsOf(j.recovered.fragments)).toEqual([{ cause: 'unreadable_record', count: 1, events: [{ session: 's1', seq: 2, ts: ev(2).ts, type: 'state', cameraId: 'c2' }] }]);
+    j.close();
   });
 });

@@ -25,9 +25,15 @@ export const event: Handler<'events'> = ({ fleet }, { topic: { agentId }, messag
     fleet.log.warn({ agent: agentId, session: e.session, seq: e.seq }, 'events missing before this one (seq gap)');
   }
   if (e.type === 'events_dropped') {
-    const loss = { agentId, count: e.count, from: e.from, to: e.to, reportedAt: e.ts };
+    const loss = { agentId, count: e.count, cause: 'outbox_full' as const, from: e.from, to: e.to, reportedAt: e.ts };
     fleet.recordLoss(loss);
     fleet.log.warn(loss, 'an agent reports events it had to drop: its numbers for that span are incomplete');
+  }
+  if (e.type === 'events_lost') {
+    const named = e.events;
+    const loss = { agentId, count: e.count, cause: e.cause, from: named[0] ?? null, to: named.at(-1) ?? null, events: named, reportedAt: e.ts };
+    fleet.recordLoss(loss);
+    fleet.log.warn({ agent: agentId, cause: e.cause, count: e.count, named: named.map((x) => `${x.session}/${x.seq}`) }, 'an agent reports outbox records a crash destroyed: its numbers for that span are incomplete');
   }
   if (foreign) return fleet.refuse(agentId, e.cameraId);
   if (e.type === 'state') stateChange(fleet, agentId, e, ts);
