@@ -8,8 +8,8 @@ export type CheckVerdict =
       rung: Rung;
       reason: FailureReason;
       detail: string;
-      /** names the failed result (rung and when it was measured): a result already counted is not counted again */
-      result?: string;
+      /** the failed result itself (compared by identity): a result already counted is not counted again */
+      result?: object;
     };
 
 export interface CameraHealth {
@@ -18,7 +18,7 @@ export interface CameraHealth {
   since: number;
   consecutiveFailures: number;
   /** the failed result counted last (CheckVerdict.result) */
-  countedFailure?: string | undefined;
+  countedFailure?: object | undefined;
   rung: Rung | null;
   reason: FailureReason | null;
   detail: string | null;

@@ -349,5 +349,5 @@ export function verdictOf(st: CameraProbeState): CheckVerdict {
   const chain = [...st.liveness, ...(st.decode && socketsOk ? [st.decode] : [])];
   const failed = chain.find((r) => !r.ok);
   if (!failed) return { ok: true, degraded: presentedFaults(st).length > 0 };
-  return { ok: false, rung: failed.rung, reason: failed.reason ?? 'rtsp_error', detail: failed.detail ?? '', ...(failed.at ? { result: `${failed.rung}@${failed.at}` } : {}) };
+  return { ok: false, rung: failed.rung, reason: failed.reason ?? 'rtsp_error', detail: failed.detail ?? '', result: failed };
 }

@@ -145,7 +145,7 @@ describe.each(['sqlite', 'postgres'] as const)('assessment report, on %s', (engi
     expect(cli.status, cli.stderr).toBe(0);
     const wb = new ExcelJS.Workbook();
     await wb.xlsx.readFile(file);
-    expect(wb.worksheets.map((w) => w.name)).toEqual(['考核 Assessment', '排名 Ranking', '频繁变化 Flapping', '离线 Offline', '修复 Repair']);
+    expect(wb.worksheets.map((w) => w.name)).toEqual(['考核 Assessment', '排名 Ranking', '频繁变化 Flapping', '离线 Offline', '修复 Repair', '丢失事件 Losses']);
     const ws = wb.worksheets[0]!;
     expect(String(ws.getCell(1, 1).value)).toContain(MONTH);
     const rows = ws.getSheetValues().slice(4) as unknown[][];

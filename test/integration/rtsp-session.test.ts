@@ -54,12 +54,14 @@ describe('RtspSession: RTSP answers and interleaved RTP on one connection', () =
     expect(sdpVideoTrack('v=0\r\nm=audio 0 RTP/AVP 0\r\n', 'rtsp://x/')).toBeUndefined();
   });
 
-  it('liveness DESCRIBE: a server briefly busy (503) is asked once more on the same connection; busy twice is its status', async () => {
+  it('liveness DESCRIBE: a server briefly busy (503) is asked once more, on a new connection; busy twice is reason busy with its status', async () => {
     const sdp = 'v=0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n';
+    const connections = new Map<net.Server, number>();
     const server = (busyTimes: number) => {
+      let asked = 0;
       const srv = net.createServer((s) => {
         s.on('error', () => undefined);
-        let asked = 0;
+        connections.set(srv, (connections.get(srv) ?? 0) + 1);
         let buf = '';
         s.on('data', (d) => {
           buf += d.toString('latin1');
@@ -80,8 +82,10 @@ describe('RtspSession: RTSP answers and interleaved RTP on one connection', () =
       const port = (s: net.Server) => (s.address() as net.AddressInfo).port;
       const ok = await rtspDescribe({ host: '127.0.0.1', port: port(once), url: `rtsp://127.0.0.1:${port(once)}/x`, deadlineMs: 3000 });
       expect(ok).toMatchObject({ ok: true, status: 200, sdp, authenticated: false });
+      expect(connections.get(once)).toBe(2);
       const busy = await rtspDescribe({ host: '127.0.0.1', port: port(twice), url: `rtsp://127.0.0.1:${port(twice)}/x`, deadlineMs: 3000 });
-      expect(busy).toMatchObject({ ok: false, reason: 'rtsp_error', status: 503, detail: 'DESCRIBE answered 503 Service Unavailable' });
+      expect(busy).toMatchObject({ ok: false, reason: 'busy', status: 503, detail: expect.stringMatching(/^DESCRIBE answered 503 Service Unavailable \(busy again after \d+ ms\)$/) });
+      expect(connections.get(twice)).toBe(2);
     } finally {
       await Promise.all([once, twice].map((s) => new Promise((r) => s.close(r))));
     }

@@ -35,7 +35,9 @@ describe('camera health', () => {
   });
 
   it('camera health: one failed result counts once, however many checks see it; a new result of the same rung counts again', () => {
-    const refused = (at: string) => ({ ok: false as const, rung: 'decode' as const, reason: 'busy' as const, detail: 'DESCRIBE answered 503 Service Unavailable', result: `decode@${at}` });
+    const results = new Map<string, object>();
+    const resultAt = (at: string) => results.get(at) ?? results.set(at, { rung: 'decode', at }).get(at)!;
+    const refused = (at: string) => ({ ok: false as const, rung: 'decode' as const, reason: 'busy' as const, detail: 'DESCRIBE answered 503 Service Unavailable', result: resultAt(at) });
     let h = applyVerdict(initialHealth(0), { ok: true }, 0, 3).health;
     // one refused decode, then four liveness checks that pass their own rungs while that decode waits to run again
     for (let t = 1; t <= 5; t++) {
