@@ -7,3 +7,4 @@ export { AggregatorApp } from './app.js';
 // `xueliang report`: the assessment report as the API gives it, and its workbook
 export type { Report } from './features/report.js';
 export { reportWorkbook } from './features/report-workbook.js';
+export { exportWords } from './features/report-words.js';

@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
-import type { RungResult } from '../protocols/index.js';
+import { term, type RungResult } from '../protocols/index.js';
 import { pictureSettings } from '../config/picture.js';
 import { maskUrlPassword } from '../platform/redact.js';
 import type { CredentialSet } from '../config/agent.js';
-import { EXIT, out, table, UsageError } from './output.js';
+import { cliLang, EXIT, out, table, UsageError } from './output.js';
 import { normaliseXaddr, type CameraTarget, newProbeState, pictureUrlOf, runDecode, runLiveness, verdictOf, analysePicture, type PictureMetrics, faultsOf, inNightWindow, judgePicture, pictureRung, type Verdict, parseRtspUrl, errorMessage } from '../agent/index.js';
 
 export const probeHelp = `xueliang probe <rtsp-url | onvif-address> [options]
@@ -18,6 +18,8 @@ its timing and the verdict: TCP → ONVIF → RTSP DESCRIBE → ffmpeg decode (t
   --picture           also judge the picture: every metric with its threshold and verdict
   --save-frame FILE   with --picture: save a full-resolution frame as JPEG
   --json              print JSON for scripts
+  --lang zh-CN|en     words of the table (default: Chinese when the locale is, else English);
+                      what the device said itself (a SOAP fault, an RTSP status line) is shown as it said it
 Exit code 0 when every rung passes, 1 when one fails or the picture is degraded, 2 on wrong usage.`;
 
 export async function runProbe(argv: string[]): Promise<number> {
@@ -32,9 +34,12 @@ export async function runProbe(argv: string[]): Promise<number> {
       json: { type: 'boolean' },
       picture: { type: 'boolean' },
       'save-frame': { type: 'string' },
+      lang: { type: 'string' },
     },
     strict: true,
   });
+  const lang = cliLang(values.lang);
+  const zh = lang === 'zh';
   const where = positionals[0];
   if (!where || positionals.length > 1) throw new UsageError('give one RTSP URL or ONVIF address');
   const seconds = Number(values.seconds ?? 10);
@@ -107,16 +112,17 @@ export async function runProbe(argv: string[]): Promise<number> {
     if (report.clockDriftMs !== null) out(`Clock drift: ${(report.clockDriftMs / 1000).toFixed(1)} s${Math.abs(report.clockDriftMs) > 5000 ? '  (over 5 s: breaks WS-Security logins and evidence timestamps)' : ''}`);
     for (const s of report.streams) out(`Stream${s.profile ? ` (${s.profile})` : ''}: ${s.uri}`);
     out('');
-    out(table(['RUNG', 'RESULT', 'TIME', 'DETAIL'], rungs.map((r) => [r.rung, r.ok ? 'ok' : `FAIL ${r.reason ?? ''}`, `${Math.round(r.ms)} ms`, r.detail ?? ''])));
+    out(table(zh ? ['检测层级', '结果', '耗时', '详情'] : ['RUNG', 'RESULT', 'TIME', 'DETAIL'], rungs.map((r) => [term('rung', r.rung, lang), r.ok ? (zh ? '正常' : 'ok') : `${zh ? '失败' : 'FAIL'} ${term('reason', r.reason, lang)}`, `${Math.round(r.ms)} ms`, r.detail ?? ''])));
     const m = st.stream;
     if (m && st.decode?.ok) out(`\nVideo: ${m.codec ?? '?'} ${m.width ?? '?'}x${m.height ?? '?'} @ ${m.fps ?? '?'} fps, first keyframe decoded${m.bitrate ? `, ${Math.round(m.bitrate / 1000)} kbit/s` : ''}`);
     if (picture) {
       out('\nPicture (one check; blur and scene need a baseline the agent learns over time):');
-      out(table(['RULE', 'MEASURED', 'THRESHOLD', 'VERDICT'], picture.verdicts.map((v) => [v.rule, v.value === null ? '-' : String(v.value), v.threshold === null ? '-' : String(v.threshold), v.fault ? 'FAULT' : v.skipped ? `n/a (${v.skipped})` : 'ok'])));
+      out(table(zh ? ['规则', '测量值', '阈值', '判定'] : ['RULE', 'MEASURED', 'THRESHOLD', 'VERDICT'], picture.verdicts.map((v) => [term('fault', v.rule, lang), v.value === null ? '-' : String(v.value), v.threshold === null ? '-' : String(v.threshold), v.fault ? (zh ? '故障' : 'FAULT') : v.skipped ? `${zh ? '不适用' : 'n/a'} (${v.skipped})` : zh ? '正常' : 'ok'])));
       if (picture.frame) out(`Frame saved to ${picture.frame}`);
     }
     const degraded = verdict.ok && verdict.degraded;
-    out(`\nVerdict: ${!verdict.ok ? `FAILED at ${verdict.rung} (${verdict.reason}): ${verdict.detail}` : degraded ? `DEGRADED — the stream works but the picture shows: ${st.faults.map((f) => f.fault).join(', ')}` : 'OK — every rung passed'}`);
+    if (zh) out(`\n结论：${!verdict.ok ? `在${term('rung', verdict.rung, lang)}层失败（${term('reason', verdict.reason, lang)}）：${verdict.detail}` : degraded ? `画面异常——码流正常，但画面有：${st.faults.map((f) => term('fault', f.fault, lang)).join('、')}` : '正常——各层检测均通过'}`);
+    else out(`\nVerdict: ${!verdict.ok ? `FAILED at ${verdict.rung} (${term('reason', verdict.reason, lang)}): ${verdict.detail}` : degraded ? `DEGRADED — the stream works but the picture shows: ${st.faults.map((f) => term('fault', f.fault, lang)).join(', ')}` : 'OK — every rung passed'}`);
   }
   return verdict.ok && !verdict.degraded ? EXIT.ok : EXIT.failed;
 }

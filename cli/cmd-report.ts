@@ -1,9 +1,9 @@
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { EXIT, err, out, UsageError } from './output.js';
-import { type Report, reportWorkbook } from '../aggregator/index.js';
+import { cliLang, EXIT, err, out, table, UsageError } from './output.js';
+import { exportWords, type Report, reportWorkbook } from '../aggregator/index.js';
 
-export const reportHelp = `xueliang report --region CODE (--month YYYY-MM | --day YYYY-MM-DD | --from ISO --to ISO) [--out FILE] [--api URL]
+export const reportHelp = `xueliang report --region CODE (--month YYYY-MM | --day YYYY-MM-DD | --from ISO --to ISO) [--out FILE] [--lang zh-CN|en] [--api URL]
 
 The assessment report (考核) of a region over a period, from the aggregator:
 per child region and category the points, installed, networked and intact
@@ -12,15 +12,18 @@ target; the child regions ranked; the cameras offline longest; the mean time
 to repair. Days and months are the aggregator's timeZone (default Asia/Shanghai).
   --region CODE   GB/T 2260 code, or all (default)
   --out FILE      .xlsx (formatted for printing), .csv or .json; without it a table is printed
+  --lang LANG     zh-CN: Chinese sheet names, headers, region names and categories; en: English
+                  (default: Chinese when the locale is, LANG=zh_CN.UTF-8, else English)
   --api URL       the aggregator's HTTP API (default XUELIANG_API_URL, else http://127.0.0.1:8080)`;
 
 
 export async function runReport(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { region: { type: 'string' }, month: { type: 'string' }, day: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, out: { type: 'string' }, api: { type: 'string' } },
+    options: { region: { type: 'string' }, month: { type: 'string' }, day: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, out: { type: 'string' }, api: { type: 'string' }, lang: { type: 'string' } },
     strict: true,
   });
+  const lang = cliLang(values.lang);
   const q = new URLSearchParams({ region: values.region ?? 'all' });
   if (values.month) q.set('month', values.month);
   else if (values.day) q.set('day', values.day);
@@ -41,14 +44,15 @@ export async function runReport(argv: string[]): Promise<number> {
   }
   const file = values.out;
   if (!file) {
-    out(`${body.region} ${body.period.label} (${body.period.timeZone}${body.period.complete ? '' : ', not closed yet'})`);
-    out(['REGION', 'CATEGORY', 'POINTS', 'COVERAGE', 'INSTALLED', 'NETWORKING', 'INTACT', 'ONLINE'].join('\t'));
-    for (const r of body.rows) out([r.region, r.category, r.points, pctText(r.coverage.rate), r.installed, pctText(r.networking.rate), pctText(r.intactRate.rate), pctText(r.onlineRate)].join('\t'));
+    const x = exportWords(lang);
+    const { w } = x;
+    out(`${x.regionName(body, body.region)}${body.region === 'all' ? '' : ` (${body.region})`} ${body.period.label} (${body.period.timeZone}${body.period.complete ? '' : `, ${w('notClosed')}`})`);
+    out(table([w('region'), w('regionName'), w('category'), w('points'), w('coverage'), w('installed'), w('networking'), w('intactRate'), w('online')], body.rows.map((r) => [r.region, x.regionName(body, r.region), w(r.category), String(r.points), pctText(r.coverage.rate), String(r.installed), pctText(r.networking.rate), pctText(r.intactRate.rate), pctText(r.onlineRate)])));
     return EXIT.ok;
   }
   if (file.endsWith('.json')) await writeFile(file, `${JSON.stringify(body, null, 2)}\n`);
-  else if (file.endsWith('.csv')) await writeFile(file, await (await fetch(`${api}/api/report?${q}&format=csv`)).text());
-  else if (file.endsWith('.xlsx')) await reportWorkbook(body).xlsx.writeFile(file);
+  else if (file.endsWith('.csv')) await writeFile(file, await (await fetch(`${api}/api/report?${q}&format=csv&lang=${lang}`)).text());
+  else if (file.endsWith('.xlsx')) await reportWorkbook(body, lang).xlsx.writeFile(file);
   else throw new UsageError('--out takes a .xlsx, .csv or .json file');
   out(`${file}: ${body.region} ${body.period.label}, ${body.rows.length} rows`);
   return EXIT.ok;

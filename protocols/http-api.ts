@@ -82,11 +82,15 @@ export const ratesResponse = z.object({
   regions: z.array(
     z.object({
       region: z.string(),
+      /** its GB/T 2260 name (the plan's for grassroots units); null when unknown: show the code */
+      name: z.string().nullable(),
       level: z.enum(['all', 'province', 'city', 'county', 'unit']),
       parent: z.string().nullable(),
       categories: z.partialRecord(categoryKey, categoryRatesView),
     }),
   ),
+  /** the names of the asked region and its ancestors (for a breadcrumb); codes without a known name are left out */
+  names: z.record(z.string(), z.string()),
 });
 export type RatesResponse = z.infer<typeof ratesResponse>;
 
@@ -190,6 +194,8 @@ export const planPointView = z.object({
   gbId: z.string().optional(),
   category: pointCategory,
   required: z.number().int().positive(),
+  /** the plan's name for the point's region (a grassroots unit the division data has not) */
+  regionName: z.string().optional(),
 });
 
 /** `GET /api/plan` */
@@ -225,6 +231,9 @@ export const lossView = z.object({
   events: z.array(z.unknown()).optional(),
   reportedAt: z.string(),
 });
+
+/** `GET /api/regions?codes=…`: the GB/T 2260 names of up to 50 region codes (the plan's for grassroots units); codes without a known name are left out */
+export const regionsResponse = z.object({ names: z.record(z.string(), z.string()) });
 
 /** `GET /api/gaps` */
 export const gapsResponse = z.object({
@@ -286,6 +295,8 @@ export const reportResponse = z.object({
   repairs: z.array(z.object({ region: z.string(), repairs: count, meanMs: z.number().nullable() })),
   /** events the gateways of the region said they lost in the period (their numbers for that span are incomplete) */
   losses: z.array(lossView),
+  /** the GB/T 2260 names of the regions the report names (the plan's for grassroots units); codes without a known name are left out */
+  names: z.record(z.string(), z.string()),
 });
 
 /** `GET /api/maintenance` */

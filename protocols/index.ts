@@ -7,3 +7,5 @@ export * from './gbt.js';
 export * from './config-messages.js';
 export * from './local-time.js';
 export * from './codec.js';
+export * from './terms.js';
+export * from './region-names.js';

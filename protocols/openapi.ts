@@ -8,6 +8,7 @@ import {
   camerasResponse,
   errorResponse,
   gapsResponse,
+  regionsResponse,
   historyResponse,
   ingestResponse,
   planResponse,
@@ -103,7 +104,8 @@ export function openApiDocument(): Record<string, unknown> {
             q('day', 'YYYY-MM-DD, a local day'),
             q('from', 'range start, ISO time', { type: 'string', format: 'date-time' }),
             q('to', 'range end, ISO time', { type: 'string', format: 'date-time' }),
-            q('format', 'csv for the rows as CSV, xlsx for the assessment workbook (assessment, ranking, flapping, offline, repair sheets)', { type: 'string', enum: ['json', 'csv', 'xlsx'] }),
+            q('format', 'csv for the rows as CSV, xlsx for the assessment workbook (assessment, ranking, flapping, offline, repair and losses sheets)', { type: 'string', enum: ['json', 'csv', 'xlsx'] }),
+            q('lang', 'language of the CSV and XLSX: zh (default; also from Accept-Language) gives Chinese sheet names, headers, region names and terms; en gives English, and the CSV\'s machine headers', { type: 'string', enum: ['zh', 'zh-CN', 'en'] }),
           ],
           responses: {
             200: { description: 'the report', content: { 'application/json': { schema: jsonSchema(reportResponse) }, 'text/csv': { schema: { type: 'string' } }, 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': { schema: { type: 'string', contentEncoding: 'binary' } } } },
@@ -137,6 +139,13 @@ export function openApiDocument(): Record<string, unknown> {
         },
       },
       '/api/bindings': { get: { summary: 'Cameras no point claims, and points with fewer cameras than they need', responses: { 200: json(bindingsResponse, 'the bindings') } } },
+      '/api/regions': {
+        get: {
+          summary: 'The names of region codes (GB/T 2260 division data, the plan\'s names for grassroots units): for breadcrumbs and tables',
+          parameters: [q('codes', 'comma-separated GB/T 2260 codes (6 or 8 digits), at most 50')],
+          responses: { 200: json(regionsResponse, 'the names known'), 400: problem('a code that is not a GB/T 2260 code, or more than 50') },
+        },
+      },
       '/api/gaps': { get: { summary: 'Event seq numbers never received per agent session, and losses agents reported', responses: { 200: json(gapsResponse, 'the gaps') } } },
       '/api/ingest': { get: { summary: 'Messages applied and rejected, by kind and reason', responses: { 200: json(ingestResponse, 'the counters') } } },
       '/api/openapi.json': { get: { summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } } } } },

@@ -1,19 +1,9 @@
-import type { RungResult } from '../../protocols/index.js';
+import type { PictureFaultName, RungResult } from '../../protocols/index.js';
 import type { PictureThresholds } from '../../config/picture.js';
 import type { PictureMetrics } from '../adapters/picture.js';
 
-export type PictureFaultName =
-  | 'signal_loss'
-  | 'black_screen'
-  | 'blue_screen'
-  | 'frozen'
-  | 'blur'
-  | 'too_dark'
-  | 'too_bright'
-  | 'low_contrast'
-  | 'colour_cast'
-  | 'occlusion'
-  | 'scene_changed';
+/** the fault names are the contract's (protocols/terms.ts), so that every one has its words */
+export type { PictureFaultName };
 
 export interface PictureFault {
   fault: PictureFaultName;

@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { regionError, type AlertMessage } from '../../protocols/index.js';
+import { regionError, regionName, termLang, type AlertMessage } from '../../protocols/index.js';
 import { openApiDocument } from '../../protocols/openapi.js';
 import { parsePeriod, reportCsv, type DailyPoint, type Report, type ReportPeriod } from './report.js';
 import { reportWorkbook } from './report-workbook.js';
@@ -183,13 +183,15 @@ export class HttpApi {
         const region = url.searchParams.get('region') ?? 'all';
         if (region !== 'all' && regionError(region)) return fail(400, 'BAD_REGION', `region: ${regionError(region)}`);
         const report = await this.deps.report(region, period);
+        // exports speak the asker's language: ?lang=, else its Accept-Language; Chinese unless English comes first
+        const lang = termLang(url.searchParams.get('lang'), req.headers['accept-language']);
         const file = `xueliang-${region}-${period.label.replace(/[^0-9A-Za-z-]/g, '_')}`;
         if (url.searchParams.get('format') === 'csv') {
           res.writeHead(200, { 'Content-Type': 'text/csv; charset=utf-8', 'Content-Disposition': `attachment; filename="${file}.csv"` });
-          return void res.end(reportCsv(report));
+          return void res.end(reportCsv(report, lang));
         }
         if (url.searchParams.get('format') === 'xlsx') {
-          const body = Buffer.from(await reportWorkbook(report).xlsx.writeBuffer());
+          const body = Buffer.from(await reportWorkbook(report, lang).xlsx.writeBuffer());
           res.writeHead(200, { 'Content-Type': 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', 'Content-Disposition': `attachment; filename="${file}.xlsx"`, 'Cache-Control': 'no-store' });
           return void res.end(body);
         }
@@ -197,6 +199,18 @@ export class HttpApi {
       }
       if (path === '/api/plan') return json(200, { points: state.plan().map((p) => ({ ...p, installed: state.counters.boundTo(p.id) })) });
       if (path === '/api/bindings') return json(200, bindingView(state));
+      if (path === '/api/regions') {
+        const codes = (url.searchParams.get('codes') ?? '').split(',').filter(Boolean);
+        if (codes.length > 50) return fail(400, 'BAD_REGION', 'codes: at most 50 at once');
+        const bad = codes.find((c) => regionError(c));
+        if (bad !== undefined) return fail(400, 'BAD_REGION', `codes: ${bad.slice(0, 20)}: ${regionError(bad)}`);
+        const names: Record<string, string> = {};
+        for (const c of codes) {
+          const n = regionName(c, state.regionNames);
+          if (n) names[c] = n;
+        }
+        return json(200, { names });
+      }
       if (path === '/api/gaps') return json(200, { gaps: state.gaps(), reportedLosses: state.losses, duplicates: state.stats.duplicates });
       if (path === '/api/ingest') return json(200, { ...state.stats, notYetStored: this.deps.notYetStored() });
       if (!path.startsWith('/api/') && this.console(path, req, res)) return;

@@ -1,4 +1,4 @@
-import { CASCADE_WINDOWS, regionLevel, regionParent, uptimeWithin, type CameraState, type FailureReason } from '../../protocols/index.js';
+import { CASCADE_WINDOWS, regionAncestors, regionLevel, regionName, regionParent, uptimeWithin, type CameraState, type FailureReason } from '../../protocols/index.js';
 import type { CascadeWindow } from './tiers.js';
 import { ALL_REGIONS, CATEGORY_KEYS, rateSet, type CategoryKey } from '../rates/model.js';
 import { cellsOf } from '../rates/snapshot.js';
@@ -54,8 +54,13 @@ export function ratesView(state: AggregatorState, opts: { region?: string | null
   const cats = CATEGORY_KEYS.filter((k) => !opts.category || k === opts.category);
   return {
     window: { label: opts.window.label, from: new Date(opts.window.from).toISOString(), to: new Date(opts.window.to).toISOString() },
+    names: Object.fromEntries((opts.region && opts.region !== ALL_REGIONS ? regionAncestors(opts.region) : []).flatMap((r) => {
+      const n = regionName(r, state.regionNames);
+      return n ? [[r, n]] : [];
+    })),
     regions: regions.map((region) => ({
       region,
+      name: region === ALL_REGIONS ? null : (regionName(region, state.regionNames) ?? null),
       level: region === ALL_REGIONS ? ('all' as const) : regionLevel(region),
       parent: region === ALL_REGIONS ? null : (regionParent(region) ?? ALL_REGIONS),
       categories: Object.fromEntries(

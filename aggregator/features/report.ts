@@ -1,6 +1,7 @@
 import type { LossRecord } from '../store/records.js';
+import { exportWords } from './report-words.js';
 import type { z } from 'zod';
-import { cameraStatusMessage, fromLocal, localParts, regionLevel, STREAM_UP, type CameraStatusMessage, type Interval, type StateMark } from '../../protocols/index.js';
+import { cameraStatusMessage, fromLocal, localParts, regionAncestors, regionLevel, regionName, STREAM_UP, type RegionNameOverrides, type TermLang, type CameraStatusMessage, type Interval, type StateMark } from '../../protocols/index.js';
 import type { DailyPointView, reportResponse } from '../../protocols/http-api.js';
 import type { AggregatorStore, RecordingCheckRow } from '../store/port.js';
 import { cameraFact } from '../rates/bind.js';
@@ -63,6 +64,8 @@ export interface ReportDeps {
   flapping?: FlappingRule | undefined;
   /** the losses the gateways reported (the centre keeps the latest) */
   losses?: () => readonly LossRecord[];
+  /** region names the plan gives, over the division data's */
+  regionNames?: RegionNameOverrides | undefined;
 }
 
 /** What the store holds of the cameras that existed in [from, to): rows, parsed statuses, marks, recording checks. Loaded once, cut into periods. */
@@ -245,6 +248,14 @@ export async function buildReport(deps: ReportDeps, region: string, period: Repo
     .sort((a, b) => b.period.offlineMs - a.period.offlineMs || a.cameraId.localeCompare(b.cameraId))
     .slice(0, 50)
     .map((c) => ({ cameraId: c.cameraId, agentId: c.agentId, region: c.region, category: c.category, offlineMs: c.period.offlineMs, outages: c.period.outages }));
+  const repairs = repairTimes(region, cameras);
+  const named = new Set<string>([region, ...reportRowsOf.map((r) => r.region), ...flapping.map((f) => f.region), ...longestOffline.map((c) => c.region), ...repairs.map((r) => r.region)].filter((r): r is string => r !== null && r !== ALL_REGIONS));
+  if (region !== ALL_REGIONS) for (const a of regionAncestors(region)) named.add(a);
+  const names: Record<string, string> = {};
+  for (const r of named) {
+    const n = regionName(r, deps.regionNames);
+    if (n) names[r] = n;
+  }
   return {
     region,
     level: region === ALL_REGIONS ? ('all' as const) : regionLevel(region),
@@ -254,21 +265,41 @@ export async function buildReport(deps: ReportDeps, region: string, period: Repo
     ranking: ranking(region, reportRowsOf),
     flapping,
     longestOffline,
-    repairs: repairTimes(region, cameras),
+    repairs,
     losses: lossesIn(deps, region, from, to),
+    names,
   };
 }
 
 const pct = (r: number | null) => (r === null ? '' : (Math.round(r * 10_000) / 100).toFixed(2));
 
-/** The rows as CSV (UTF-8 with BOM, so spreadsheet programs read the Chinese headers). */
-export function reportCsv(r: Report): string {
-  const head = ['region', 'category', 'points', 'covered_points', 'coverage_%', 'installed', 'networked', 'networking_%', 'intact', 'intact_%', 'intact_target_%', 'online_hours', 'unknown_hours', 'observed_hours', 'online_%', 'maintenance_hours', 'recording_%', 'recording_cameras', 'recording_unsupported'];
+/**
+ * The rows as CSV (UTF-8 with BOM, so spreadsheet programs read the Chinese).
+ * Chinese headers, region names and categories by default; `en` keeps the
+ * machine headers scripts read, the region name added as the last column.
+ */
+export function reportCsv(r: Report, lang: TermLang = 'zh'): string {
+  const x = exportWords(lang);
   const h = (ms: number) => (ms / 3600_000).toFixed(2);
-  const lines = r.rows.map((x) =>
-    [x.region, x.category, x.points, x.coveredPoints, pct(x.coverage.rate), x.installed, x.networked, pct(x.networking.rate), x.intact, pct(x.intactRate.rate), x.target ? pct(x.target.intact) : '', h(x.onlineMs), h(x.unknownMs), h(x.observedMs), pct(x.onlineRate), h(x.maintenanceMs), pct(x.recordingRate), x.recordingCameras, x.recordingUnsupported].join(','),
-  );
-  return `\uFEFF${[`# ${r.region} ${r.period.label} (${r.period.timeZone}${r.period.complete ? '' : ', not closed yet'})`, head.join(','), ...lines].join('\r\n')}\r\n`;
+  const cells = (row: Report['rows'][number]) => [row.points, row.coveredPoints, pct(row.coverage.rate), row.installed, row.networked, pct(row.networking.rate), row.intact, pct(row.intactRate.rate), row.target ? pct(row.target.intact) : '', h(row.onlineMs), h(row.unknownMs), h(row.observedMs), pct(row.onlineRate), h(row.maintenanceMs), pct(row.recordingRate), row.recordingCameras, row.recordingUnsupported];
+  // a text cell a spreadsheet would run as a formula (a name from an uploaded plan) is kept as text
+  const quote = (v: string | number) => {
+    if (typeof v !== 'string') return String(v);
+    const t = /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
+    return /[",\r\n]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t;
+  };
+  let head: string[];
+  let lines: string[];
+  if (lang === 'en') {
+    head = ['region', 'category', 'points', 'covered_points', 'coverage_%', 'installed', 'networked', 'networking_%', 'intact', 'intact_%', 'intact_target_%', 'online_hours', 'unknown_hours', 'observed_hours', 'online_%', 'maintenance_hours', 'recording_%', 'recording_cameras', 'recording_unsupported', 'region_name'];
+    lines = r.rows.map((row) => [row.region, row.category, ...cells(row), x.regionName(r, row.region)].map(quote).join(','));
+  } else {
+    const w = x.w;
+    head = [w('region'), w('regionName'), w('category'), w('points'), w('covered'), `${w('coverage')}%`, w('installed'), w('networked'), `${w('networking')}%`, w('intact'), `${w('intactRate')}%`, `${w('target')}%`, w('onlineH'), w('unknownH'), w('observedH'), `${w('online')}%`, w('maintenanceH'), `${w('recording')}%`, w('recordingCameras'), w('recordingUnsupported')];
+    lines = r.rows.map((row) => [row.region, x.regionName(r, row.region), w(row.category), ...cells(row)].map(quote).join(','));
+  }
+  const title = `# ${x.regionName(r, r.region)}${r.region === 'all' ? '' : ` (${r.region})`} ${r.period.label} (${r.period.timeZone}${r.period.complete ? '' : `, ${x.w('notClosed')}`})`;
+  return `\uFEFF${[title, head.map(quote).join(','), ...lines].join('\r\n')}\r\n`;
 }
 
 /**

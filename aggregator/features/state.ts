@@ -175,12 +175,17 @@ export class AggregatorState {
     return [...this.points.values()];
   }
 
+  /** region names the plan gives (grassroots units the division data has not), over the dataset's */
+  readonly regionNames = new Map<string, string>();
+
   private indexPlan(points: readonly PlanPoint[]): void {
     this.points.clear();
     this.pointsByGb.clear();
+    this.regionNames.clear();
     for (const p of points) {
       this.points.set(p.id, p);
       if (p.gbId) this.pointsByGb.set(p.gbId, p);
+      if (p.regionName) this.regionNames.set(p.region, p.regionName);
     }
   }
 

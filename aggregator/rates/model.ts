@@ -11,6 +11,8 @@ export interface PlanPoint {
   gbId?: string | undefined;
   /** cameras the point needs to count as covered (default 1) */
   required: number;
+  /** the name of its region, given by the plan (for codes the division data has not) */
+  regionName?: string | undefined;
 }
 
 /** What the rate maths needs to know about one installed camera. */

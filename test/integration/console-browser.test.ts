@@ -5,6 +5,7 @@ import ExcelJS from 'exceljs';
 import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topics } from '../../protocols/index.js';
+import { EXPORT_WORDS } from '../../aggregator/features/report-words.js';
 import { aggregatorConfig, startAggregator, type AggregatorProcess } from '../support/aggregator-process.js';
 import { artefactDir, launchChromium } from '../support/browser.js';
 import { startMosquitto, type Broker } from '../support/mosquitto.js';
@@ -142,6 +143,11 @@ describe('operations console in a real browser', () => {
     // the selection is in the URL: a reload keeps it; the overview of the county shows its own rates
     await page.reload({ waitUntil: 'domcontentloaded' });
     await page.waitForSelector('.crumbs a[data-region="330106"][aria-current="page"]');
+    // the operator reads names, not codes: 浙江省 › 杭州市 › 西湖区
+    const crumbs = () => page.$$eval('.crumbs a', (as) => as.map((a) => a.textContent));
+    await waitFor(async () => (await crumbs()).includes('西湖区'), 10_000).catch(() => undefined);
+    expect(await crumbs()).toEqual(['全域', '浙江省', '杭州市', '西湖区']);
+    expect(await text('#regions-h')).toContain('西湖区 (330106)');
     await page.click('a[data-page="overview"]');
     await page.waitForFunction("document.querySelector('h2')?.textContent?.includes('330106')");
     await page.waitForSelector('[data-testid="all-networking"]');
@@ -158,6 +164,7 @@ describe('operations console in a real browser', () => {
     await page.waitForSelector('tr[data-region="330105"]');
     const order = await page.$$eval('[data-testid="regions-table"] tbody tr', (rows) => rows.map((r) => r.getAttribute('data-region')));
     expect(order).toEqual(['330106', '330105']);
+    expect(await page.$$eval('[data-testid="regions-table"] tbody tr td:first-child a', (as) => as.map((a) => a.textContent))).toEqual(['西湖区', '拱墅区']);
   }, 60_000);
 
   it('puts a camera that goes offline into the problem list within seconds, without a reload', async () => {
@@ -170,6 +177,10 @@ describe('operations console in a real browser', () => {
     await page.waitForSelector('tr[data-camera="gs-cam-2"]', { timeout: 10_000 });
     expect(await page.evaluate('window.marker')).toBe(42);
     expect(await text('[data-testid="problems-total"]')).toContain('2');
+    // the machine's words in the operator's: rung tcp, reason unreachable
+    expect(await text('tr[data-camera="xh-cam-3"] td[data-rung]')).toBe('网络');
+    expect(await text('tr[data-camera="xh-cam-3"] td[data-reason]')).toBe('无法连接');
+    expect(await text('tr[data-camera="xh-cam-3"] td.detail')).toBe('connection refused');
     await shot('problems');
   }, 30_000);
 
@@ -207,13 +218,20 @@ describe('operations console in a real browser', () => {
     const report = await agg.get<{ rows: Array<{ region: string; category: string; points: number; installed: number; networked: number; intact: number }> }>(`/api/report?region=330100&month=${q.get('month')}`);
     expect(report.rows.length).toBeGreaterThan(0);
     // data rows start under the title, the period and the header
+    // in the page's language (Chinese): sheet names, headers, region names and categories
+    expect(sheet.name).toBe('考核');
+    expect((sheet.getRow(3).values as unknown[]).slice(1, 4)).toEqual(['区域代码', '区域名称', '类别']);
+    const category = (word: string) => Object.entries(EXPORT_WORDS).find(([, [zh]]) => zh === word)?.[0] ?? word;
     const rows: Array<{ region: string; category: string; points: number; installed: number; networked: number; intact: number }> = [];
+    const names = new Map<string, string>();
     sheet.eachRow((row, n) => {
       if (n <= 3) return;
       const v = row.values as unknown[];
-      rows.push({ region: String(v[1]), category: String(v[2]).split(' ').pop()!, points: Number(v[3]), installed: Number(v[6]), networked: Number(v[7]), intact: Number(v[9]) });
+      names.set(String(v[1]), String(v[2]));
+      rows.push({ region: String(v[1]), category: category(String(v[3])), points: Number(v[4]), installed: Number(v[7]), networked: Number(v[8]), intact: Number(v[10]) });
     });
     expect(rows).toEqual(report.rows.map((r) => ({ region: r.region, category: r.category, points: r.points, installed: r.installed, networked: r.networked, intact: r.intact })));
+    expect(Object.fromEntries(names)).toEqual({ '330100': '杭州市', '330105': '拱墅区', '330106': '西湖区' });
     expect(rows.find((r) => r.region === '330100' && r.category === 'all')).toMatchObject({ points: 5, installed: 6 });
     // the day sheet: today's report of the same region, downloaded the same way
     await page.click('[data-testid="xlsx-day"]');
@@ -228,7 +246,7 @@ describe('operations console in a real browser', () => {
     let sheetTotal: number | undefined;
     dayBook.worksheets[0]!.eachRow((row, n) => {
       const v = row.values as unknown[];
-      if (n > 3 && String(v[1]) === '330100' && String(v[2]).split(' ').pop() === 'all') sheetTotal = Number(v[6]);
+      if (n > 3 && String(v[1]) === '330100' && String(v[3]) === '合计') sheetTotal = Number(v[7]);
     });
     expect(sheetTotal).toBe(dayTotal.installed);
   });
@@ -270,7 +288,8 @@ describe('operations console in a real browser', () => {
     await open('?page=plan');
     await page.waitForSelector('[data-testid="plan-upload"]');
     const csv = path.join(mkdtempSync(path.join(os.tmpdir(), 'xl-console-plan-')), 'plan.csv');
-    const rows = ['id,name,region,category', 'XH-1,Xihu gate,330106,key_public_area', 'XH-2,Xihu market,330106,key_public_area', 'XH-3,Xihu school,330106,key_industry_part', 'GS-1,Gongshu station,330105,key_public_area', 'GS-2,Gongshu bridge,330105,key_public_area', 'GS-3,Gongshu park,330105,key_public_area', 'BAD-1,Nowhere,12345,key_public_area'];
+    // a grassroots unit (8 digits) no division data has: the plan names it
+    const rows = ['id,name,region,category,regionName', 'XH-1,Xihu gate,330106,key_public_area,', 'XH-2,Xihu market,330106,key_public_area,', 'XH-3,Xihu school,330106,key_industry_part,', 'GS-1,Gongshu station,330105,key_public_area,', 'GS-2,Gongshu bridge,330105,key_public_area,', 'GS-3,Gongshu park,330105,key_public_area,', 'WX-1,Wenxin lane,33010601,key_public_area,文新街道', 'BAD-1,Nowhere,12345,key_public_area,'];
     writeFileSync(csv, rows.join('\n'));
     const input = await page.$('input[name="plan"]');
     await input!.uploadFile(csv);
@@ -285,9 +304,9 @@ describe('operations console in a real browser', () => {
     await page.click('[data-testid="plan-upload"] button[type="submit"]');
     await page.waitForSelector('[data-testid="plan-result"].notice');
     const result = await text('[data-testid="plan-result"]');
-    expect(result).toContain('6');
-    expect(result).toMatch(/8.*region|region.*8/);
-    expect((await agg.get<{ points: unknown[] }>('/api/plan')).points).toHaveLength(6);
+    expect(result).toContain('7');
+    expect(result).toMatch(/9.*region|region.*9/);
+    expect((await agg.get<{ points: unknown[] }>('/api/plan')).points).toHaveLength(7);
     // the new point has no camera: it is listed as short of cameras once the page has read the new bindings (the
     // list of the old plan is on screen until then)
     type Doc = { document: { querySelector(s: string): { textContent: string | null } | null } };
@@ -295,6 +314,12 @@ describe('operations console in a real browser', () => {
     await page.waitForFunction(shows, { timeout: 10_000 }, '[data-testid="uncovered"]', 'GS-3').catch(() => undefined);
     expect(await text('[data-testid="uncovered"]')).toContain('GS-3');
     await shot('plan');
+    // the unit carries the plan's name in the breadcrumb; a code nobody names shows as the code, never blank
+    for (const [code, last] of [['33010601', '文新街道'], ['33010699', '33010699']]) {
+      await open(`?page=regions&region=${code}`);
+      await waitFor(async () => (await page.$$eval('.crumbs a', (as) => as.map((a) => a.textContent))).at(-1) === last, 10_000).catch(() => undefined);
+      expect(await page.$$eval('.crumbs a', (as) => as.map((a) => a.textContent)), code).toEqual(['全域', '浙江省', '杭州市', '西湖区', last]);
+    }
   });
 
   it('works at phone width and from the keyboard', async () => {

@@ -36,7 +36,7 @@ const status = (cameraId: string, state: string, pointId: string | null) => ({
 });
 
 interface Row { region: string; category: string; points: number; coveredPoints: number; installed: number; networked: number; intact: number; onlineMs: number; intactMs: number; observedMs: number; unknownMs: number; intactRate: { numerator: number; denominator: number; rate: number | null } }
-interface Report { period: { from: string; to: string; complete: boolean }; generatedAt: string; rows: Row[]; ranking: Array<{ rank: number; region: string }>; longestOffline: Array<{ cameraId: string; offlineMs: number; outages: number }>; repairs: Array<{ region: string; repairs: number; meanMs: number | null }> }
+interface Report { period: { from: string; to: string; complete: boolean }; generatedAt: string; rows: Row[]; ranking: Array<{ rank: number; region: string }>; longestOffline: Array<{ cameraId: string; offlineMs: number; outages: number }>; repairs: Array<{ region: string; repairs: number; meanMs: number | null }>; names: Record<string, string> }
 
 // every report reads the store: the same numbers from SQLite and from a real PostgreSQL server
 describe.each(['sqlite', 'postgres'] as const)('assessment report, on %s', (engine) => {
@@ -113,9 +113,21 @@ describe.each(['sqlite', 'postgres'] as const)('assessment report, on %s', (engi
       { region: '330102', repairs: 2, meanMs: Math.round((24 * H + H) / 2) },
       { region: '330106', repairs: 1, meanMs: 4 * H },
     ]);
-    const csv = await (await fetch(`${agg.api}/api/report?region=330100&month=${MONTH}&format=csv`)).text();
-    expect(csv.split('\r\n')[1]).toMatch(/^region,category,points,covered_points,coverage_%/);
+    // English on request keeps the machine headers scripts read, the region's name added last
+    const csv = await (await fetch(`${agg.api}/api/report?region=330100&month=${MONTH}&format=csv&lang=en`)).text();
+    expect(csv.split('\r\n')[1]).toMatch(/^region,category,points,covered_points,coverage_%.*,region_name$/);
     expect(csv).toContain('330100,all,3,2,66.67,3,3,100.00,2,66.67,');
+    expect(csv).toMatch(/\r\n330106,all,.*,西湖区\r\n/);
+    // Chinese by default, and for a browser that asks for it
+    for (const headers of [{} as Record<string, string>, { 'Accept-Language': 'zh-CN,zh;q=0.9,en;q=0.8' }]) {
+      const zh = await (await fetch(`${agg.api}/api/report?region=330100&month=${MONTH}&format=csv`, { headers })).text();
+      expect(zh.split('\r\n')[0]).toMatch(/^\uFEFF?# 杭州市 \(330100\) /);
+      expect(zh.split('\r\n')[1]).toMatch(/^区域代码,区域名称,类别,点位,/);
+      expect(zh).toContain('330100,杭州市,合计,3,2,66.67,3,3,100.00,2,66.67,');
+    }
+    expect((await (await fetch(`${agg.api}/api/report?region=330100&month=${MONTH}&format=csv`, { headers: { 'Accept-Language': 'en-GB,en;q=0.9' } })).text()).split('\r\n')[1]).toMatch(/^region,category,/);
+    // the JSON names every region it shows
+    expect(r.names).toMatchObject({ '330000': '浙江省', '330100': '杭州市', '330106': '西湖区' });
   });
 
   it('report: the closed month is retained on MQTT with the numbers of the API, republished when late events changed it', async () => {
@@ -141,20 +153,37 @@ describe.each(['sqlite', 'postgres'] as const)('assessment report, on %s', (engi
 
   it('report: the XLSX from the CLI parses back to the same numbers', async () => {
     const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'xl-report-')), 'report.xlsx');
-    const cli = spawnSync(process.execPath, [CLI, 'report', '--api', agg.api, '--region', '330100', '--month', MONTH, '--out', file], { encoding: 'utf8' });
+    const cli = spawnSync(process.execPath, [CLI, 'report', '--api', agg.api, '--region', '330100', '--month', MONTH, '--out', file, '--lang', 'zh-CN'], { encoding: 'utf8' });
     expect(cli.status, cli.stderr).toBe(0);
     const wb = new ExcelJS.Workbook();
     await wb.xlsx.readFile(file);
-    expect(wb.worksheets.map((w) => w.name)).toEqual(['考核 Assessment', '排名 Ranking', '频繁变化 Flapping', '离线 Offline', '修复 Repair', '丢失事件 Losses']);
+    // in Chinese: sheet names, headers, region names and categories
+    expect(wb.worksheets.map((w) => w.name)).toEqual(['考核', '排名', '频繁变化', '离线', '修复', '丢失事件']);
     const ws = wb.worksheets[0]!;
-    expect(String(ws.getCell(1, 1).value)).toContain(MONTH);
+    expect(String(ws.getCell(1, 1).value)).toBe(`视频监控联网考核 杭州市 (330100) ${MONTH}`);
+    expect(String(ws.getCell(2, 1).value)).toMatch(/^\d{4}年\d{1,2}月\d{1,2}日 – \d{4}年\d{1,2}月\d{1,2}日 \(Asia\/Shanghai\)/);
+    expect((ws.getRow(3).values as unknown[]).slice(1, 6)).toEqual(['区域代码', '区域名称', '类别', '点位', '已覆盖点位']);
     const rows = ws.getSheetValues().slice(4) as unknown[][];
-    const total = rows.find((v) => v?.[1] === '330100' && String(v[2]).endsWith(' all'))!;
-    // columns: region, category, points, covered, coverage, installed, networked, networking, intact, intact rate, target, online h, unknown h, observed h, online rate
-    expect(total.slice(3, 11)).toEqual([3, 2, 2 / 3, 3, 3, 1, 2, 2 / 3]);
-    expect(ws.getColumn(10).numFmt).toBe('0.00%');
+    const total = rows.find((v) => v?.[1] === '330100' && v[3] === '合计')!;
+    expect(total[2]).toBe('杭州市');
+    expect(rows.find((v) => v?.[1] === '330106')?.[2]).toBe('西湖区');
+    // columns: region, name, category, points, covered, coverage, installed, networked, networking, intact, intact rate, target, online h, unknown h, observed h, online rate
+    expect(total.slice(4, 12)).toEqual([3, 2, 2 / 3, 3, 3, 1, 2, 2 / 3]);
+    expect(ws.getColumn(11).numFmt).toBe('0.00%');
     const offline = wb.worksheets[3]!.getSheetValues().slice(4) as unknown[][];
-    expect(offline.map((v) => [v[1], v[4], v[5]])).toEqual([['cam-b', 25, 2], ['cam-a', 4, 1]]);
+    // camera, gateway, region, its name, offline hours, outages
+    expect(offline.map((v) => [v[1], v[5], v[6]])).toEqual([['cam-b', 25, 2], ['cam-a', 4, 1]]);
+    // in English on request
+    const en = path.join(path.dirname(file), 'report-en.xlsx');
+    expect(spawnSync(process.execPath, [CLI, 'report', '--api', agg.api, '--region', '330100', '--month', MONTH, '--out', en, '--lang', 'en'], { encoding: 'utf8' }).status).toBe(0);
+    const enBook = new ExcelJS.Workbook();
+    await enBook.xlsx.readFile(en);
+    expect(enBook.worksheets.map((w) => w.name)).toEqual(['Assessment', 'Ranking', 'Flapping', 'Offline', 'Repair', 'Losses']);
+    expect((enBook.worksheets[0]!.getSheetValues().slice(4) as unknown[][]).find((v) => v?.[1] === '330100' && v[3] === 'All')?.[2]).toBe('杭州市');
+    // the table for people: Chinese words, names beside codes
+    const table = spawnSync(process.execPath, [CLI, 'report', '--api', agg.api, '--region', '330100', '--month', MONTH, '--lang', 'zh-CN'], { encoding: 'utf8' });
+    expect(table.stdout).toContain('区域名称');
+    expect(table.stdout).toMatch(/330106\s+西湖区\s+合计/);
     expect(readFileSync(file).subarray(0, 2).toString()).toBe('PK');
   }, 30_000);
 

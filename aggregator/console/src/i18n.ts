@@ -1,6 +1,7 @@
 import { createContext } from 'preact';
 import { useContext } from 'preact/hooks';
 
+import { term, type TermKind } from '../../../protocols/terms.js';
 import type { Lang } from './format.js';
 
 export type { Lang };
@@ -46,10 +47,6 @@ const WORDS = {
   installed: ['已建', 'Installed'],
   points: ['点位', 'Points'],
   state: ['状态', 'State'],
-  st_online: ['在线', 'Online'],
-  st_degraded: ['画面异常', 'Degraded'],
-  st_offline: ['离线', 'Offline'],
-  st_unknown: ['未知', 'Unknown'],
   maintenance: ['维护中', 'In maintenance'],
   gatewaysOnline: ['网关在线', 'Gateways online'],
   trend: ['近 30 天在线率与完好率', 'Online and intact rate, last 30 days'],
@@ -134,6 +131,8 @@ const WORDS = {
   nothing: ['无', 'None'],
   more: ['更多', 'more'],
   denominatorNote: ['分子 / 分母', 'numerator / denominator'],
+  deviceSaid: ['原文', 'As reported'],
+  deviceSaidHelp: ['设备或协议返回的原始信息，未翻译', 'what the device or protocol said, untranslated'],
 } satisfies Record<string, [string, string]>;
 
 export type Word = keyof typeof WORDS;
@@ -152,4 +151,24 @@ export function useT(): (w: Word) => string {
 
 export function isWord(w: string): w is Word {
   return Object.prototype.hasOwnProperty.call(WORDS, w);
+}
+
+/** The contract's words (states, rungs, reasons, faults) in the language in force: one table for console, exports and CLI (protocols/terms.ts). */
+export function useTerm(): (kind: TermKind, value: string | null | undefined) => string {
+  const lang = useContext(LangContext);
+  return (kind, value) => term(kind, value, lang);
+}
+
+/** A term as a heading or a label starts it: Offline, 离线. */
+export function useTermHeading(): (kind: TermKind, value: string) => string {
+  const term = useTerm();
+  return (kind, value) => {
+    const w = term(kind, value);
+    return w.charAt(0).toUpperCase() + w.slice(1);
+  };
+}
+
+/** A list of terms as the language writes it: 黑屏、画面冻结 / black screen, frozen. */
+export function listOf(lang: Lang, items: string[]): string {
+  return items.join(lang === 'zh' ? '、' : ', ');
 }

@@ -2,7 +2,8 @@ import { render } from 'preact';
 import { useState, useLayoutEffect } from 'preact/hooks';
 import { regionAncestors } from '../../../protocols/gbt.js';
 import { LangContext, translate, type Lang, type Word } from './i18n.js';
-import { LiveContext, useLiveFeed } from './hooks.js';
+import { LiveContext, useJson, useLiveFeed } from './hooks.js';
+import { query } from './api.js';
 import { hrefWith, navigate, onLink, pageOf, useRoute, type Page, type Route } from './route.js';
 import { Overview } from './pages/overview.js';
 import { Regions } from './pages/regions.js';
@@ -87,6 +88,8 @@ function Scope(props: { route: Route; lang: Lang }) {
   const r = props.route;
   const region = r['region'] ?? 'all';
   const chain = region === 'all' ? [] : regionAncestors(region).reverse();
+  // 浙江省 › 杭州市 › 西湖区: the names the centre knows (division data, the plan's for grassroots units); a code without one shows as the code
+  const names = useJson<{ names: Record<string, string> }>(chain.length ? `/api/regions${query({ codes: chain.join(',') })}` : null).data?.names ?? {};
   // the browser's own calendar day: the report's day is the aggregator's (timeZone), the same in the usual case
   const today = localDate(new Date());
   const month = today.slice(0, 7);
@@ -101,8 +104,8 @@ function Scope(props: { route: Route; lang: Lang }) {
         {chain.map((c) => (
           <>
             {' › '}
-            <a href={hrefWith(r, { region: c, offset: undefined })} aria-current={c === region ? 'page' : undefined} data-region={c}>
-              {c}
+            <a href={hrefWith(r, { region: c, offset: undefined })} aria-current={c === region ? 'page' : undefined} data-region={c} title={c}>
+              {names[c] ?? c}
             </a>
           </>
         ))}
@@ -119,13 +122,13 @@ function Scope(props: { route: Route; lang: Lang }) {
         <label>
           {t('month')} <input type="month" value={reportMonth} max={month} onChange={(e) => setReportMonth((e.target as HTMLInputElement).value || month)} data-testid="report-month" />
         </label>
-        <a class="button" href={`/api/report?region=${encodeURIComponent(region)}&month=${reportMonth}&format=xlsx`} download data-testid="xlsx">
+        <a class="button" href={`/api/report?region=${encodeURIComponent(region)}&month=${reportMonth}&format=xlsx&lang=${props.lang}`} download data-testid="xlsx">
           {t('exportXlsx')}
         </a>
         <label>
           {t('day')} <input type="date" value={reportDay} max={today} onChange={(e) => setReportDay((e.target as HTMLInputElement).value || today)} data-testid="report-day" />
         </label>
-        <a class="button" href={`/api/report?region=${encodeURIComponent(region)}&day=${reportDay}&format=xlsx`} download data-testid="xlsx-day">
+        <a class="button" href={`/api/report?region=${encodeURIComponent(region)}&day=${reportDay}&format=xlsx&lang=${props.lang}`} download data-testid="xlsx-day">
           {t('exportDayXlsx')}
         </a>
       </form>

@@ -1,5 +1,5 @@
 import type { ComponentChildren } from 'preact';
-import { useT, type Word } from './i18n.js';
+import { useT, useTermHeading, type Word } from './i18n.js';
 import { pct, standing } from './format.js';
 import type { Loaded } from './hooks.js';
 
@@ -20,9 +20,8 @@ export function Rate(props: { label: Word; ratio: { numerator: number; denominat
 }
 
 export function StateBadge(props: { state: string }) {
-  const t = useT();
-  const key = `st_${props.state}` as Word;
-  return <span class={`badge badge-${props.state}`}>{t(key)}</span>;
+  const heading = useTermHeading();
+  return <span class={`badge badge-${props.state}`}>{heading('state', props.state)}</span>;
 }
 
 /** What a load shows while it runs or after it failed; the data once it is there. */

@@ -1,7 +1,7 @@
 import { useContext } from 'preact/hooks';
 import { query, type Camera, type History } from '../api.js';
 import { bands, bitrate, duration, pct, when } from '../format.js';
-import { LangContext, useT, type Word } from '../i18n.js';
+import { LangContext, useT, useTerm, type Word } from '../i18n.js';
 import { useJson, useLive } from '../hooks.js';
 import { Show, StateBadge } from '../parts.js';
 import { hrefWith, type Route } from '../route.js';
@@ -11,6 +11,7 @@ const WINDOWS = ['24h', '7d', '30d'] as const;
 /** One camera: its state and every rung of its last check, device, stream, faults, and a state timeline with uptime. */
 export function CameraPage(props: { route: Route }) {
   const t = useT();
+  const term = useTerm();
   const lang = useContext(LangContext);
   const { tick } = useLive();
   const id = props.route['id'] ?? '';
@@ -49,15 +50,15 @@ export function CameraPage(props: { route: Route }) {
                 {c.reason && (
                   <>
                     <dt>{t('reason')}</dt>
-                    <dd>
-                      {c.rung ? `${c.rung}: ` : ''}
-                      {c.reason}
+                    <dd data-reason={c.reason}>
+                      {c.rung ? `${term('rung', c.rung)}: ` : ''}
+                      {term('reason', c.reason)}
                     </dd>
                   </>
                 )}
                 {c.detail && (
                   <>
-                    <dt>{t('detail')}</dt>
+                    <dt title={t('deviceSaidHelp')}>{t('deviceSaid')}</dt>
                     <dd class="detail">{c.detail}</dd>
                   </>
                 )}
@@ -79,20 +80,20 @@ export function CameraPage(props: { route: Route }) {
                       <th>{t('status')}</th>
                       <th>ms</th>
                       <th>{t('reason')}</th>
-                      <th>{t('detail')}</th>
+                      <th title={t('deviceSaidHelp')}>{t('deviceSaid')}</th>
                       <th>{t('lastCheck')}</th>
                     </tr>
                   </thead>
                   <tbody>
                     {s.rungs.map((g) => (
                       <tr data-rung={g.rung} class={g.current === false ? 'stale' : ''}>
-                        <td>{g.rung}</td>
+                        <td>{term('rung', g.rung)}</td>
                         <td>
                           <span class={`badge ${g.ok ? 'badge-online' : 'badge-offline'}`}>{t(g.ok ? 'ok' : 'notOk')}</span>
                           {g.current === false && <span class="muted small"> ({t('stale')})</span>}
                         </td>
                         <td class="num">{Math.round(g.ms)}</td>
-                        <td>{g.reason ?? '—'}</td>
+                        <td>{g.reason ? term('reason', g.reason) : '—'}</td>
                         <td class="detail">
                           {g.detail ?? ''}
                           {g.streamUri && <div class="muted small">{g.streamUri}</div>}
@@ -151,7 +152,7 @@ export function CameraPage(props: { route: Route }) {
                     <tbody>
                       {c.faults.map((f) => (
                         <tr>
-                          <td>{f.fault}</td>
+                          <td data-fault={f.fault}>{term('fault', f.fault)}</td>
                           <td class="num">{f.value ?? '—'}</td>
                           <td class="num">{f.threshold ?? '—'}</td>
                         </tr>
@@ -180,7 +181,7 @@ export function CameraPage(props: { route: Route }) {
                       <>
                         <div class="timeline" data-testid="timeline" role="img" aria-label={bs.map((b) => `${b.state} ${pct(b.share)}`).join(', ')}>
                           {bs.map((b) => (
-                            <div class={`band band-${b.state}`} style={{ width: `${(b.share * 100).toFixed(3)}%` }} title={`${b.state === 'none' ? '—' : t(`st_${b.state}` as Word)} ${when(new Date(b.from).toISOString(), lang)} – ${when(new Date(b.to).toISOString(), lang)}`} />
+                            <div class={`band band-${b.state}`} style={{ width: `${(b.share * 100).toFixed(3)}%` }} title={`${b.state === 'none' ? '—' : term('state', b.state)} ${when(new Date(b.from).toISOString(), lang)} – ${when(new Date(b.to).toISOString(), lang)}`} />
                           ))}
                         </div>
                         <p data-testid="uptime">

@@ -1,7 +1,7 @@
 import { useContext } from 'preact/hooks';
 import type { Agents } from '../api.js';
 import { when } from '../format.js';
-import { LangContext, useT } from '../i18n.js';
+import { LangContext, useT, useTermHeading } from '../i18n.js';
 import { useJson, useLive } from '../hooks.js';
 import { Show } from '../parts.js';
 import { hrefWith } from '../route.js';
@@ -9,6 +9,7 @@ import { hrefWith } from '../route.js';
 /** Every gateway: online or not and since when, version, last config push, cameras by state. */
 export function Gateways() {
   const t = useT();
+  const heading = useTermHeading();
   const lang = useContext(LangContext);
   const { tick } = useLive();
   const agents = useJson<Agents>('/api/agents', tick);
@@ -29,10 +30,10 @@ export function Gateways() {
                   <th>{t('region')}</th>
                   <th>{t('agentVersion')}</th>
                   <th>{t('config')}</th>
-                  <th>{t('st_online')}</th>
-                  <th>{t('st_degraded')}</th>
-                  <th>{t('st_offline')}</th>
-                  <th>{t('st_unknown')}</th>
+                  <th>{heading('state', 'online')}</th>
+                  <th>{heading('state', 'degraded')}</th>
+                  <th>{heading('state', 'offline')}</th>
+                  <th>{heading('state', 'unknown')}</th>
                 </tr>
               </thead>
               <tbody>

@@ -1,15 +1,17 @@
 import { query, type Agents, type Daily, type Rates } from '../api.js';
 import { useContext } from 'preact/hooks';
 import { CATEGORIES, duration, pct } from '../format.js';
-import { LangContext, useT } from '../i18n.js';
+import { LangContext, useT, useTermHeading } from '../i18n.js';
 import { useJson, useLive } from '../hooks.js';
 import { Rate, Show } from '../parts.js';
 import { Trend } from '../trend.js';
 import { hrefWith, type Route } from '../route.js';
+import { regionTitle } from './regions.js';
 
 /** Rates of the chosen region per category against the targets, cameras by state, gateways online, the 30-day trend. */
 export function Overview(props: { route: Route }) {
   const t = useT();
+  const heading = useTermHeading();
   const lang = useContext(LangContext);
   const { tick } = useLive();
   const region = props.route['region'] ?? 'all';
@@ -19,7 +21,9 @@ export function Overview(props: { route: Route }) {
   const daily = useJson<Daily>(`/api/rates/daily${query({ region, days: 30 })}`);
   return (
     <section aria-labelledby="overview-h">
-      <h2 id="overview-h">{t('overview')} · {region === 'all' ? t('wholeArea') : region}</h2>
+      <h2 id="overview-h">
+        {t('overview')} · {region === 'all' ? t('wholeArea') : regionTitle(region, rates.data?.names)}
+      </h2>
       <Show load={rates}>
         {(data) => {
           const row = data.regions.find((r) => r.region === region);
@@ -32,7 +36,7 @@ export function Overview(props: { route: Route }) {
                   {(['online', 'degraded', 'offline', 'unknown'] as const).map((s) => (
                     <a class={`state-count state-${s}`} href={s === 'online' ? hrefWith(props.route, { page: 'regions' }) : hrefWith(props.route, { page: 'problems', state: s, offset: undefined })} data-state={s}>
                       <span class="n">{all.counts[s]}</span>
-                      <span class="l">{t(`st_${s}`)}</span>
+                      <span class="l">{heading('state', s)}</span>
                     </a>
                   ))}
                   <div class="state-count state-maintenance" data-state="maintenance">

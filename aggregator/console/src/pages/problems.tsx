@@ -1,6 +1,7 @@
 import { query, type Agents, type CamerasPage } from '../api.js';
 import { CATEGORIES, duration, when } from '../format.js';
-import { LangContext, useT } from '../i18n.js';
+import { LangContext, listOf, useT, useTermHeading, useTerm } from '../i18n.js';
+import { PICTURE_FAULTS } from '../../../../protocols/terms.js';
 import { useJson, useLive } from '../hooks.js';
 import { Show, StateBadge } from '../parts.js';
 import { hrefWith, navigate, type Route } from '../route.js';
@@ -8,12 +9,12 @@ import { useContext } from 'preact/hooks';
 
 const PAGE = 50;
 const PROBLEM_STATES = 'offline,degraded,unknown';
-/** the picture faults the agent names (docs/domain.md §4) */
-const FAULTS = ['signal_loss', 'black_screen', 'blue_screen', 'frozen', 'blur', 'too_dark', 'too_bright', 'low_contrast', 'colour_cast', 'occlusion', 'scene_changed'];
 
 /** Offline, degraded and unknown cameras, longest first, filtered and paginated on the server; refreshed live. */
 export function Problems(props: { route: Route }) {
   const t = useT();
+  const heading = useTermHeading();
+  const term = useTerm();
   const lang = useContext(LangContext);
   const { tick } = useLive();
   const r = props.route;
@@ -30,9 +31,9 @@ export function Problems(props: { route: Route }) {
           {t('state')}{' '}
           <select value={r['state'] ?? ''} onChange={set('state')} name="state">
             <option value="">{t('allProblems')}</option>
-            <option value="offline">{t('st_offline')}</option>
-            <option value="degraded">{t('st_degraded')}</option>
-            <option value="unknown">{t('st_unknown')}</option>
+            <option value="offline">{heading('state', 'offline')}</option>
+            <option value="degraded">{heading('state', 'degraded')}</option>
+            <option value="unknown">{heading('state', 'unknown')}</option>
           </select>
         </label>
         <label>
@@ -57,8 +58,8 @@ export function Problems(props: { route: Route }) {
           {t('fault')}{' '}
           <select value={r['fault'] ?? ''} onChange={set('fault')} name="fault">
             <option value="">{t('anyFault')}</option>
-            {FAULTS.map((f) => (
-              <option value={f}>{f}</option>
+            {PICTURE_FAULTS.map((f) => (
+              <option value={f}>{term('fault', f)}</option>
             ))}
           </select>
         </label>
@@ -89,7 +90,7 @@ export function Problems(props: { route: Route }) {
                       <th>{t('point')}</th>
                       <th>{t('rung')}</th>
                       <th>{t('reason')}</th>
-                      <th>{t('detail')}</th>
+                      <th title={t('deviceSaidHelp')}>{t('deviceSaid')}</th>
                     </tr>
                   </thead>
                   <tbody>
@@ -107,9 +108,11 @@ export function Problems(props: { route: Route }) {
                         <td>{when(c.since, lang)}</td>
                         <td>{c.agentId}</td>
                         <td>{c.pointId ?? '—'}</td>
-                        <td>{c.rung ?? '—'}</td>
-                        <td>{[c.reason, ...c.faults.map((f) => f.fault)].filter(Boolean).join(', ') || '—'}</td>
-                        <td class="detail">{c.detail ?? ''}</td>
+                        <td data-rung={c.rung ?? ''}>{c.rung ? term('rung', c.rung) : '—'}</td>
+                        <td data-reason={c.reason ?? ''}>{listOf(lang, [...(c.reason && !(c.reason === 'degraded' && c.faults.length) ? [term('reason', c.reason)] : []), ...c.faults.map((f) => term('fault', f.fault))]) || '—'}</td>
+                        <td class="detail" title={t('deviceSaidHelp')}>
+                          {c.detail ?? ''}
+                        </td>
                       </tr>
                     ))}
                   </tbody>

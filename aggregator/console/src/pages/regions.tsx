@@ -1,6 +1,6 @@
 import { query, type CategoryRates, type Rates } from '../api.js';
 import { CATEGORIES, pct, standing, toCsv, type Category } from '../format.js';
-import { useT, type Word } from '../i18n.js';
+import { useT, useTermHeading, type Word } from '../i18n.js';
 import { useJson, useLive } from '../hooks.js';
 import { Show } from '../parts.js';
 import { hrefWith, navigate, type Route } from '../route.js';
@@ -19,6 +19,7 @@ function sortValue(region: string, c: CategoryRates | undefined, col: Column): n
 /** The child regions of the selection with their rates side by side, sortable; a region's code drills into it. */
 export function Regions(props: { route: Route }) {
   const t = useT();
+  const heading = useTermHeading();
   const { tick } = useLive();
   const region = props.route['region'] ?? 'all';
   const window = props.route['window'] ?? '24h';
@@ -29,7 +30,7 @@ export function Regions(props: { route: Route }) {
   return (
     <section aria-labelledby="regions-h">
       <h2 id="regions-h">
-        {t('drill')} · {region === 'all' ? t('wholeArea') : region}
+        {t('drill')} · {region === 'all' ? t('wholeArea') : regionTitle(region, rates.data?.names)}
       </h2>
       <div class="toolbar">
         <label>
@@ -49,10 +50,10 @@ export function Regions(props: { route: Route }) {
             return (x < y ? -1 : x > y ? 1 : 0) * dir || a.region.localeCompare(b.region);
           });
           const csv = () => {
-            const header = ['region', 'level', 'installed', 'offline', 'coverage_num', 'coverage_den', 'coverage_%', 'networking_num', 'networking_den', 'networking_%', 'intact_num', 'intact_den', 'intact_%', 'online_%'];
+            const header = ['region', 'name', 'level', 'installed', 'offline', 'coverage_num', 'coverage_den', 'coverage_%', 'networking_num', 'networking_den', 'networking_%', 'intact_num', 'intact_den', 'intact_%', 'online_%'];
             const body = rows.map((r) => {
               const c = r.categories[category];
-              return [r.region, r.level, c?.counts.installed ?? 0, c?.counts.offline ?? 0, c?.coverage.numerator ?? 0, c?.coverage.denominator ?? 0, c?.coverage.percent ?? null, c?.networking.numerator ?? 0, c?.networking.denominator ?? 0, c?.networking.percent ?? null, c?.intact.numerator ?? 0, c?.intact.denominator ?? 0, c?.intact.percent ?? null, c?.online.percent ?? null];
+              return [r.region, r.name ?? '', r.level, c?.counts.installed ?? 0, c?.counts.offline ?? 0, c?.coverage.numerator ?? 0, c?.coverage.denominator ?? 0, c?.coverage.percent ?? null, c?.networking.numerator ?? 0, c?.networking.denominator ?? 0, c?.networking.percent ?? null, c?.intact.numerator ?? 0, c?.intact.denominator ?? 0, c?.intact.percent ?? null, c?.online.percent ?? null];
             });
             download(`xueliang-regions-${region}-${category}-${window}.csv`, toCsv(header, body));
           };
@@ -71,7 +72,7 @@ export function Regions(props: { route: Route }) {
                       {COLUMNS.map((col) => (
                         <th aria-sort={sort === col ? (dir === 1 ? 'ascending' : 'descending') : 'none'}>
                           <a href={hrefWith(props.route, { sort: col, dir: sort === col && dir === 1 ? 'desc' : undefined })}>
-                            {t(col === 'offline' ? 'st_offline' : (col as Word))}
+                            {col === 'offline' ? heading('state', 'offline') : t(col as Word)}
                             {sort === col ? (dir === 1 ? ' ▲' : ' ▼') : ''}
                           </a>
                         </th>
@@ -94,11 +95,14 @@ export function Regions(props: { route: Route }) {
                         <tr data-region={r.region} key={r.region}>
                           <td>
                             {r.level === 'unit' || r.region === 'unknown-region' ? (
-                              r.region
+                              (r.name ?? r.region)
                             ) : (
-                              <a href={hrefWith(props.route, { region: r.region })}>{r.region}</a>
+                              <a href={hrefWith(props.route, { region: r.region })}>{r.name ?? r.region}</a>
                             )}{' '}
-                            <span class="muted small">{t(r.level === 'all' ? 'all' : r.level)}</span>
+                            <span class="muted small">
+                              {r.name ? `${r.region} · ` : ''}
+                              {t(r.level === 'all' ? 'all' : r.level)}
+                            </span>
                           </td>
                           <td class="num">{c?.counts.installed ?? 0}</td>
                           <td class="num">{c?.counts.offline ?? 0}</td>
@@ -132,4 +136,10 @@ export function download(name: string, text: string, type = 'text/csv;charset=ut
   a.click();
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/** A region as a heading names it: 西湖区 (330106), or the code alone when no name is known. */
+export function regionTitle(code: string, names: Record<string, string> | undefined): string {
+  const name = names?.[code];
+  return name ? `${name} (${code})` : code;
 }
