@@ -54,7 +54,7 @@ export async function runDemo(argv: string[]): Promise<number> {
     cleanups.push(() => broker.close());
     const rtsp = await startRtspServer({
       // cam4 sends a still picture (a colour chart): online to a decoder, frozen to the picture check
-      mounts: { '/cam1': 'scene', '/cam2': 'scene', '/cam3': 'scene', '/cam4': 'colors', '/cam5': 'scene', '/gate': 'scene' },
+      mounts: { '/cam1': 'scene', '/cam2': 'scene', '/cam3': 'scene', '/cam4': 'colors', '/cam5': 'scene', '/gate': 'scene', '/gs1': 'scene', '/gs2': 'scene' },
       auth: { username: 'admin', password: PASSWORD },
     });
     cleanups.push(() => rtsp.close());
@@ -75,15 +75,20 @@ export async function runDemo(argv: string[]): Promise<number> {
 
     const dir = mkdtempSync(path.join(os.tmpdir(), 'xueliang-demo-'));
     const logFile = path.join(dir, 'agent.log');
-    // the point plan (点位) of the demo district; XH-006 has no camera yet
-    const plan = [
-      ['XH-001', 'Wensan Rd crossing', 'key_public_area'],
-      ['XH-002', 'Railway station square', 'key_public_area'],
-      ['XH-003', 'Bank vault corridor', 'key_industry_part'],
-      ['XH-004', 'School gate', 'key_industry_part'],
-      ['XH-005', 'Main gate', 'key_public_area'],
-      ['XH-006', 'Market east entrance', 'key_public_area'],
-    ].map(([id, name, category]) => ({ id: id!, name: name!, region: '330106', category: category as 'key_public_area', required: 1 }));
+    // the point plan (点位) of the demo: six points in Xihu district (XH-006 has no camera yet) and three in
+    // Gongshu district next door, watched by a second gateway, so the drill-down has two counties to compare
+    const points: Array<[string, string, string, 'key_public_area' | 'key_industry_part']> = [
+      ['XH-001', '文三路与学院路口', '330106', 'key_public_area'],
+      ['XH-002', '黄龙体育中心南广场', '330106', 'key_public_area'],
+      ['XH-003', '西溪路农商银行金库通道', '330106', 'key_industry_part'],
+      ['XH-004', '学军中学西溪校区大门', '330106', 'key_industry_part'],
+      ['XH-005', '翠苑街道综治中心大门', '330106', 'key_public_area'],
+      ['XH-006', '古荡农贸市场东入口', '330106', 'key_public_area'],
+      ['GS-001', '湖墅南路与环城北路口', '330105', 'key_public_area'],
+      ['GS-002', '大关小区北门', '330105', 'key_public_area'],
+      ['GS-003', '武林门客运码头候船厅', '330105', 'key_industry_part'],
+    ];
+    const plan = points.map(([id, name, region, category]) => ({ id, name, region, category, required: 1 }));
     const aggregator = new AggregatorApp({
       config: aggregatorConfigSchema.parse({ mqtt: { url: broker.url, protocolVersion: 4, clientId: 'xueliang-demo-aggregator' }, http: { host: '127.0.0.1', port: 0 }, database: path.join(dir, 'aggregator.db'), ratesIntervalMs: 2000 }),
       log: createLogger({ name: 'xueliang-aggregator', level: 'info', destination: pino.destination({ dest: path.join(dir, 'aggregator.log'), sync: false }) }),
@@ -92,14 +97,14 @@ export async function runDemo(argv: string[]): Promise<number> {
     aggregator.state.setPlan(plan);
     cleanups.push(() => aggregator.stop());
     // four of the ONVIF cameras are in the config, bound to their points; the rest are found by discovery only
-    const bound = sim.devices.slice(0, 4).map((d, i) => ({ gbId: `330106000013200000${String(i + 1).padStart(2, '0')}`, onvif: d.xaddr, pointId: plan[i]!.id }));
+    const bound = sim.devices.slice(0, 4).map((d, i) => ({ gbId: `330106000013200000${String(i + 1).padStart(2, '0')}`, name: plan[i]!.name, onvif: d.xaddr, pointId: plan[i]!.id }));
     const config = agentConfigSchema.parse({
       agentId: AGENT_ID,
-      site: 'Demo site (simulated cameras on 127.0.0.1)',
+      site: '西湖区文三路监控站（模拟摄像机，127.0.0.1）',
       region: '330106',
       mqtt: { url: broker.url, protocolVersion: 4 },
       credentials: [{ name: 'site', username: 'admin', password: PASSWORD }],
-      cameras: [...bound, { id: 'gate-rtsp', name: 'Main gate (RTSP only)', rtsp: rtsp.url('/gate', { username: 'admin', password: PASSWORD }), pointId: 'XH-005' }],
+      cameras: [...bound, { id: 'gate-rtsp', name: '翠苑街道综治中心大门（仅 RTSP）', rtsp: rtsp.url('/gate', { username: 'admin', password: PASSWORD }), pointId: 'XH-005' }],
       discovery: { multicast: false, cidrs: ['127.0.0.1/32'], port: sim.discoveryPort, windowMs: 800, schedule: '*/5 * * * *' },
       checks: {
         livenessSchedule: '*/5 * * * * *',
@@ -116,15 +121,36 @@ export async function runDemo(argv: string[]): Promise<number> {
     });
     const log = createLogger({ name: 'xueliang-agent', level: 'info', destination: pino.destination({ dest: logFile, sync: false }) });
     const agent = new AgentApp({ config, log });
+    // the Gongshu gateway: two RTSP cameras (a third point has none yet); socket rungs only, as a weak gateway runs
+    const gongshu = new AgentApp({
+      config: agentConfigSchema.parse({
+        agentId: `${AGENT_ID}-gongshu`,
+        site: '拱墅区大关监控站（模拟摄像机，127.0.0.1）',
+        region: '330105',
+        mqtt: { url: broker.url, protocolVersion: 4 },
+        credentials: [{ name: 'site', username: 'admin', password: PASSWORD }],
+        cameras: [
+          { gbId: '33010500001320000001', name: '湖墅南路与环城北路口', rtsp: rtsp.url('/gs1', { username: 'admin', password: PASSWORD }), pointId: 'GS-001' },
+          { gbId: '33010500001320000002', name: '大关小区北门', rtsp: rtsp.url('/gs2', { username: 'admin', password: PASSWORD }), pointId: 'GS-002' },
+        ],
+        discovery: { enabled: false, multicast: false },
+        checks: { livenessSchedule: '*/5 * * * * *', decode: false, offlineAfter: 2, livenessDeadlineMs: 3000, picture: { enabled: false } },
+        summaryIntervalSec: 10,
+        stateDir: path.dirname(logFile),
+        logLevel: 'info',
+      }),
+      log: createLogger({ name: 'xueliang-agent-gongshu', level: 'info', destination: pino.destination({ dest: path.join(dir, 'agent-gongshu.log'), sync: false }) }),
+    });
 
     out('xueliang demo — everything runs on 127.0.0.1 and stops with Ctrl-C');
     out(`  MQTT broker   ${broker.url}   (mosquitto_sub -h 127.0.0.1 -p ${broker.port} -t 'xueliang/#' -v)`);
-    out(`  RTSP server   rtsp://127.0.0.1:${rtsp.port}/cam1 … /cam5, /gate   (user admin)`);
-    out(`  cameras       6 simulated ONVIF cameras (4 in the config with their points, 2 found by WS-Discovery only) + 1 RTSP-only camera`);
+    out(`  RTSP server   rtsp://127.0.0.1:${rtsp.port}/cam1 … /cam5, /gate, /gs1, /gs2   (user admin)`);
+    out(`  cameras       Xihu gateway: 6 simulated ONVIF cameras (4 in the config with their points, 2 found by WS-Discovery only) + 1 RTSP-only camera`);
+    out(`                Gongshu gateway: 2 RTSP-only cameras`);
     out(`  console       ${aggregator.apiUrl}/   ← open this in a browser (zh-CN; English one click away)`);
     out(`  aggregator    ${aggregator.apiUrl}/api/rates   ${aggregator.apiUrl}/api/cameras/offline   ${aggregator.apiUrl}/metrics`);
-    out(`  point plan    6 points in Xihu district (330106), one without a camera`);
-    out(`  logs          ${dir}/agent.log, aggregator.log`);
+    out(`  point plan    6 points in Xihu district (西湖区 330106) and 3 in Gongshu (拱墅区 330105), one of each without a camera`);
+    out(`  logs          ${dir}/agent.log, agent-gongshu.log, aggregator.log`);
     out('  scripted      cam2 loses its stream after 25 s and gets it back 40 s later; cam4 shows a frozen picture;');
     out('                cam5 has a changed password; cam6 hangs\n');
 
@@ -132,6 +158,8 @@ export async function runDemo(argv: string[]): Promise<number> {
     cleanups.push(() => watcher.close());
     await agent.start();
     cleanups.push(() => agent.stop(5000));
+    await gongshu.start();
+    cleanups.push(() => gongshu.stop(5000));
 
     // scripted faults, bounded: each timer fires once per cycle and is cleared at exit
     const timers: NodeJS.Timeout[] = [];

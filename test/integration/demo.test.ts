@@ -15,7 +15,9 @@ describe('demo', () => {
     expect(stdout).toMatch(/aggregator\s+http:\/\/127\.0\.0\.1:\d+\/api\/rates/);
     expect(stdout).toMatch(/unknown → online/);
     expect(stdout).toMatch(/unknown → offline\s+\[onvif: auth_failed/);
-    expect(stdout).toMatch(/rates: coverage 5\/6 83\.3% · networking 5\/7 71\.4%/);
+    expect(stdout).toMatch(/rates: coverage 7\/9 77\.8% · networking 7\/9 77\.8%/);
+    // the Gongshu gateway's cameras, named in Chinese as the field names them
+    expect(stdout).toMatch(/大关小区北门 \(33010500001320000002\)\s+unknown → online/);
     expect(stdout).toContain('demo stopped; every process it started has ended.');
     expect(stdout).not.toContain('demo-Pa55');
     // the GStreamer server, the broker and the aggregator's API went with it: their ports are closed

@@ -41,7 +41,7 @@ const WORDS = {
   level: ['级别', 'Level'],
   province: ['省', 'Province'],
   city: ['市', 'City'],
-  county: ['县', 'County'],
+  county: ['区县', 'County'],
   unit: ['基层', 'Unit'],
   cameras: ['摄像机', 'Cameras'],
   installed: ['已建', 'Installed'],
