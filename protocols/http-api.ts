@@ -110,6 +110,8 @@ export const cameraView = z.object({
   detail: z.string().nullable(),
   pointId: z.string().nullable(),
   region: z.string().nullable(),
+  /** the region's GB/T 2260 name (the plan's for grassroots units); null when unknown */
+  regionName: z.string().nullable(),
   category: cameraCategory.nullable(),
   faults: z.array(pictureFault),
   device: deviceInfo.nullable(),

@@ -137,6 +137,7 @@ export function cameraView(state: AggregatorState, c: CameraRecord, now: number)
     detail: why ? why.detail : c.status.detail,
     pointId: fact?.pointId ?? null,
     region: fact?.region ?? null,
+    regionName: fact?.region ? (regionName(fact.region, state.regionNames) ?? null) : null,
     category: fact?.category ?? null,
     faults: c.status.faults,
     device: c.status.device,

@@ -4,6 +4,8 @@ import { rtspDescribe, sdpVideoCodec } from '../../agent/adapters/rtsp-client.js
 import { startRtspServer, type RtspServer } from '../../cli/demo/rtsp-server.js';
 import { grabKeyframes } from '../../agent/adapters/keyframe-grab.js';
 import { startBusyRtspProxy } from '../support/busy-rtsp-proxy.js';
+import { spawnSync } from 'node:child_process';
+import { CLI } from '../support/agent-process.js';
 
 const CREDS = { username: 'op', password: 'Rtsp-Secret-9' };
 
@@ -100,4 +102,17 @@ describe('rtsp checks against a real RTSP server', () => {
       await Promise.all([always.close(), bandwidth.close(), firstOnly.close()]);
     }
   }, 40_000);
+
+  it('rtsp checks: probe --lang zh-CN says the rung and the reason in Chinese, what the server said as it said it, and never the password', () => {
+    const wrong = 'Wrong-Pass-3';
+    const run = (lang: string) => spawnSync(process.execPath, [CLI, 'probe', '--lang', lang, '--deadline', '3000', locked.url('/live', { username: 'op', password: wrong })], { encoding: 'utf8' });
+    const zh = run('zh-CN');
+    expect(zh.status).toBe(1);
+    expect(zh.stdout).toMatch(/RTSP\s+失败 认证失败\s+\d+ ms\s+credentials rejected \(401 Unauthorized\)/);
+    expect(zh.stdout).toContain('结论：在RTSP层失败（认证失败）');
+    const en = run('en');
+    expect(en.stdout).toMatch(/RTSP\s+FAIL login refused/);
+    for (const r of [zh, en]) expect(r.stdout + r.stderr).not.toContain(wrong);
+    expect(spawnSync(process.execPath, [CLI, 'probe', '--lang', 'fr', locked.url('/live')], { encoding: 'utf8' }).status).toBe(2);
+  }, 30_000);
 });

@@ -38,7 +38,7 @@ export function CameraPage(props: { route: Route }) {
                 <dt>{t('point')}</dt>
                 <dd>{c.pointId ?? '—'}</dd>
                 <dt>{t('region')}</dt>
-                <dd>{c.region ? <a href={hrefWith({}, { page: 'regions', region: c.region })}>{c.region}</a> : '—'}</dd>
+                <dd>{c.region ? <a href={hrefWith({}, { page: 'regions', region: c.region })}>{c.regionName ? `${c.regionName} (${c.region})` : c.region}</a> : '—'}</dd>
                 <dt>{t('category')}</dt>
                 <dd>{c.category ? t(c.category) : '—'}</dd>
                 <dt>{t('since')}</dt>
