@@ -107,10 +107,10 @@ export async function runProbe(argv: string[]): Promise<number> {
   if (values.json) {
     out(JSON.stringify(report, null, 2));
   } else {
-    out(`Probing ${report.target}`);
-    if (report.device) out(`Device: ${report.device.manufacturer ?? '?'} ${report.device.model ?? '?'}, firmware ${report.device.firmware ?? '?'}, serial ${report.device.serial ?? '?'}`);
-    if (report.clockDriftMs !== null) out(`Clock drift: ${(report.clockDriftMs / 1000).toFixed(1)} s${Math.abs(report.clockDriftMs) > 5000 ? '  (over 5 s: breaks WS-Security logins and evidence timestamps)' : ''}`);
-    for (const s of report.streams) out(`Stream${s.profile ? ` (${s.profile})` : ''}: ${s.uri}`);
+    out(`${zh ? '检测' : 'Probing'} ${report.target}`);
+    if (report.device) out(zh ? `设备：${report.device.manufacturer ?? '?'} ${report.device.model ?? '?'}，固件 ${report.device.firmware ?? '?'}，序列号 ${report.device.serial ?? '?'}` : `Device: ${report.device.manufacturer ?? '?'} ${report.device.model ?? '?'}, firmware ${report.device.firmware ?? '?'}, serial ${report.device.serial ?? '?'}`);
+    if (report.clockDriftMs !== null) out(`${zh ? '时钟偏差' : 'Clock drift'}: ${(report.clockDriftMs / 1000).toFixed(1)} s${Math.abs(report.clockDriftMs) > 5000 ? (zh ? '  （超过 5 秒：WS-Security 登录与取证时间戳会出错）' : '  (over 5 s: breaks WS-Security logins and evidence timestamps)') : ''}`);
+    for (const s of report.streams) out(`${zh ? '码流' : 'Stream'}${s.profile ? ` (${s.profile})` : ''}: ${s.uri}`);
     out('');
     out(table(zh ? ['检测层级', '结果', '耗时', '详情'] : ['RUNG', 'RESULT', 'TIME', 'DETAIL'], rungs.map((r) => [term('rung', r.rung, lang), r.ok ? (zh ? '正常' : 'ok') : `${zh ? '失败' : 'FAIL'} ${term('reason', r.reason, lang)}`, `${Math.round(r.ms)} ms`, r.detail ?? ''])));
     const m = st.stream;
