@@ -76,15 +76,6 @@ export function exportWords(lang: TermLang) {
       const hm = withTime ? ` ${String(p.hour).padStart(2, '0')}:${String(p.minute).padStart(2, '0')}` : '';
       return lang === 'zh' ? `${p.year}年${p.month}月${p.day}日${hm}` : `${p.day} ${MONTHS[p.month - 1]} ${p.year}${hm}`;
     },
-    /** a span as the operator reads it: 3小时20分, 3 h 20 min */
-    duration: (ms: number) => {
-      const minutes = Math.round(ms / 60_000);
-      const d = Math.floor(minutes / 1440);
-      const h = Math.floor((minutes % 1440) / 60);
-      const m = minutes % 60;
-      const parts = lang === 'zh' ? [d && `${d}天`, h && `${h}小时`, (m || minutes === 0) && `${m}分`] : [d && `${d} d`, h && `${h} h`, (m || minutes === 0) && `${m} min`];
-      return parts.filter(Boolean).join(lang === 'zh' ? '' : ' ');
-    },
   };
 }
 

@@ -173,7 +173,7 @@ describe('operations console in a real browser', () => {
     await page.waitForSelector('[data-testid="live"].on', { timeout: 10_000 });
     await page.evaluate('window.marker = 42');
     expect(await page.$('tr[data-camera="gs-cam-2"]')).toBeNull();
-    await camera('gw-gongshu', 'gs-cam-2', 'offline', Date.now(), {}, 'online');
+    await camera('gw-gongshu', 'gs-cam-2', 'offline', Date.now(), { rung: 'onvif', reason: 'auth_failed', detail: 'ter:NotAuthorized Sender not Authorized' }, 'online');
     await page.waitForSelector('tr[data-camera="gs-cam-2"]', { timeout: 10_000 });
     expect(await page.evaluate('window.marker')).toBe(42);
     expect(await text('[data-testid="problems-total"]')).toContain('2');
@@ -181,6 +181,14 @@ describe('operations console in a real browser', () => {
     expect(await text('tr[data-camera="xh-cam-3"] td[data-rung]')).toBe('网络');
     expect(await text('tr[data-camera="xh-cam-3"] td[data-reason]')).toBe('无法连接');
     expect(await text('tr[data-camera="xh-cam-3"] td.detail')).toBe('connection refused');
+    expect(await text('tr[data-camera="gs-cam-2"] td[data-reason]')).toBe('认证失败');
+    expect(await text('tr[data-camera="gs-cam-2"] td.detail')).toBe('ter:NotAuthorized Sender not Authorized');
+    // a frozen picture: degraded, named by its fault
+    const frozen = { rung: 'picture', reason: 'degraded', detail: null, consecutiveFailures: 0, faults: [{ fault: 'frozen', value: 0.01, threshold: 0.05 }], pointId: 'GS-1' };
+    await send(t.cameraStatus('gw-gongshu', 'gs-cam-1'), { ...status('gs-cam-1', 'online', Date.now(), frozen), state: 'degraded' }, true);
+    await page.waitForSelector('tr[data-camera="gs-cam-1"]', { timeout: 10_000 });
+    expect(await text('tr[data-camera="gs-cam-1"] td[data-reason]')).toBe('画面冻结');
+    expect(await text('tr[data-camera="gs-cam-1"] .badge')).toBe('画面异常');
     await shot('problems');
   }, 30_000);
 
