@@ -18,6 +18,8 @@ import { ReportPublisher } from './features/report-publisher.js';
 import { AlertEngine } from './features/alerts.js';
 import { alertPublisher } from './features/alert-publisher.js';
 import { DailyTrend } from './features/daily-trend.js';
+import { loopDelay } from '../platform/loop-delay.js';
+import type { ChangeSink } from './store/changes.js';
 import { every, startAll, stopAll, type Feature } from './features/feature.js';
 import { WebhookSender } from './adapters/webhook.js';
 import { CascadePublisher } from './features/cascade-publisher.js';
@@ -55,7 +57,15 @@ export class AggregatorApp {
     const clock = (this.clock = { at: undefined as number | undefined, real: deps.now ?? Date.now });
     const now = () => clock.at ?? clock.real();
     this.store = createStore(config.database, log.child({ module: 'store' }), { replicas: config.replicas !== undefined });
-    this.state = new AggregatorState({ changes: this.store, log: log.child({ module: 'state' }), now, maintenanceExcluded: config.maintenance.excludeFromRates, flapping: { changes: config.flapping.changes, withinMs: config.flapping.withinMinutes * 60_000 } });
+    // history written before today changes a closed day's totals (a replayed event, a proven span, a late removal)
+    let historyAt: (at: number) => void = () => undefined;
+    const changes: ChangeSink = {
+      record: (c) => {
+        this.store.record(c);
+        if (c.kind === 'mark' || c.kind === 'markProven' || c.kind === 'cameraRemoved') historyAt(c.at);
+      },
+    };
+    this.state = new AggregatorState({ changes, log: log.child({ module: 'state' }), now, maintenanceExcluded: config.maintenance.excludeFromRates, flapping: { changes: config.flapping.changes, withinMs: config.flapping.withinMinutes * 60_000 } });
     // a fixed client id and a persistent session: the broker queues QoS 1 traffic while we restart
     const ingestSettings = { ...config.mqtt, clientId: config.mqtt.clientId ?? 'xueliang-aggregator', clean: false, deferAcks: true };
     if (!config.replicas && pumpAvailable()) {
@@ -79,7 +89,8 @@ export class AggregatorApp {
     const reportDeps = () => ({ store: this.store, agentRegion: (id: string) => this.state.agents.get(id)?.region ?? null, timeZone: config.timeZone, now: now(), maintenance: config.maintenance.excludeFromRates ? this.state.maintenance : undefined, flapping: this.state.flappingRule, losses: () => this.state.losses, regionNames: this.state.regionNames });
     const report = (region: string, period: ReportPeriod) => buildReport(reportDeps(), region, period);
     const live = new LiveFeed();
-    const trend = new DailyTrend({ report: reportDeps, now });
+    const trend = new DailyTrend({ store: this.store, state: this.state, report: reportDeps, now, timeZone: config.timeZone, log: log.child({ module: 'daily' }) });
+    historyAt = (at) => trend.historyAt(at);
     this.state.counters.onChange = (id, st) => live.changed(id, st);
     const inbox = this.store.inbox;
     if (config.replicas && !inbox) throw new Error('replicas need database: postgres://…');
@@ -142,6 +153,8 @@ export class AggregatorApp {
     }
     this.leading = [
       every('prune', 6 * 3600_000, () => this.prune(), log),
+      // the day that closed gets its totals; days late events changed get them again
+      every('daily totals', 60_000, () => trend.close(), log),
       // windows begin and end by themselves
       every('maintenance', 1000, () => this.state.tickMaintenance(), log),
       { name: 'rates', start: () => this.rates.start(), stop: () => this.rates.stop() },
@@ -175,6 +188,7 @@ export class AggregatorApp {
   }
 
   async start(): Promise<void> {
+    loopDelay(); // /metrics reports how late the event loop runs: measured from the start
     const { config, log } = this.deps;
     await this.store.open();
     const t = topics(config.mqtt.topicRoot);

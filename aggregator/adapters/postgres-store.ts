@@ -8,7 +8,7 @@ import { flattenRows, startWriterThread, writerScript, type WriterThread } from 
 import { WriteBatch } from './write-batch.js';
 import { pendingMigrations } from '../store/migrations.js';
 import { groupMarks, groupRecordingChecks } from '../store/rows.js';
-import { FencedError, type AggregatorStore, type InboxRow, type RecordingCheckRow, type ReplicaInbox, type StoreSnapshot, type StoredCamera } from '../store/port.js';
+import { DAILY_TOTALS_COLUMNS, FencedError, type StoredDailyTotals, type AggregatorStore, type InboxRow, type RecordingCheckRow, type ReplicaInbox, type StoreSnapshot, type StoredCamera } from '../store/port.js';
 
 /**
  * How each kind of write reaches PostgreSQL: one statement per run of writes
@@ -53,6 +53,15 @@ const OPS = {
   deleteWindow: { types: ['text'], sql: 'DELETE FROM maintenance WHERE id = ANY($1::text[])' },
   notice: { types: ['bigint', 'text'], collapse: { key: byFirst, keep: 'last' }, sql: 'INSERT INTO alert_outbox (seq, json) SELECT * FROM unnest($1::bigint[], $2::text[]) ON CONFLICT (seq) DO UPDATE SET json = excluded.json' },
   noticeDelivered: { types: ['bigint'], sql: 'DELETE FROM alert_outbox WHERE seq = ANY($1::bigint[])' },
+  clearDay: { types: ['text'], sql: 'DELETE FROM daily_totals WHERE day = ANY($1::text[])' },
+  dailyTotal: {
+    types: ['text', 'text', 'text', 'bigint', 'bigint', 'float8', 'float8', 'float8', 'bigint', 'bigint', 'bigint', 'bigint'],
+    collapse: { key: (r: unknown[]) => `${String(r[0])}\u0000${String(r[1])}\u0000${String(r[2])}`, keep: 'last' },
+    sql: `INSERT INTO daily_totals (day, region, category, from_ms, to_ms, online_ms, unknown_ms, observed_ms, installed, networked, intact, computed_at)
+      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::float8[], $7::float8[], $8::float8[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[])
+      ON CONFLICT (region, category, day) DO UPDATE SET from_ms = excluded.from_ms, to_ms = excluded.to_ms, online_ms = excluded.online_ms, unknown_ms = excluded.unknown_ms,
+        observed_ms = excluded.observed_ms, installed = excluded.installed, networked = excluded.networked, intact = excluded.intact, computed_at = excluded.computed_at`,
+  },
 } satisfies Record<WriteKind, OpKind>;
 
 export type Op = { kind: WriteKind; row: Row };
@@ -211,6 +220,10 @@ export class PostgresStore implements AggregatorStore, ReplicaInbox {
 
   async marksBefore(to: number, cameraIds: ReadonlySet<string>): Promise<Map<string, StateMark[]>> {
     return groupMarks(await this.rows<{ camera_id: string; at: number; state: CameraState }>('SELECT camera_id, at, state FROM marks WHERE at < $1 ORDER BY camera_id, at, id', [to]), (id) => cameraIds.has(id));
+  }
+
+  async dailyTotals(region: string, category: string, fromDay: string, toDay: string): Promise<StoredDailyTotals[]> {
+    return this.rows<StoredDailyTotals>(`SELECT ${DAILY_TOTALS_COLUMNS} FROM daily_totals WHERE region = $1 AND category = $2 AND day >= $3 AND day <= $4 ORDER BY day`, [region, category, fromDay, toDay]);
   }
 
   async recordingChecksIn(from: number, to: number): Promise<Map<string, RecordingCheckRow[]>> {

@@ -8,7 +8,7 @@ import { SqliteWriter } from './sqlite-writer.js';
 import { WriteBatch } from './write-batch.js';
 import { flattenRows, startWriterThread, writerScript } from './writer-thread.js';
 import { readSnapshot } from '../store/snapshot-read.js';
-import type { AggregatorStore, RecordingCheckRow, StoreSnapshot, StoredCamera } from '../store/port.js';
+import { DAILY_TOTALS_COLUMNS, type AggregatorStore, type RecordingCheckRow, type StoreSnapshot, type StoredCamera, type StoredDailyTotals } from '../store/port.js';
 import { pendingMigrations } from '../store/migrations.js';
 import { groupRecordingChecks } from '../store/rows.js';
 
@@ -115,6 +115,11 @@ export class SqliteStore implements AggregatorStore {
     const marks = new Map<string, StateMark[]>();
     for (const [id, list] of out) marks.set(id, list.sort((a, b) => a.at - b.at || a.id - b.id).map((m) => ({ at: m.at, state: m.state })));
     return marks;
+  }
+
+  async dailyTotals(region: string, category: string, fromDay: string, toDay: string): Promise<StoredDailyTotals[]> {
+    await this.flush();
+    return this.db.prepare(`SELECT ${DAILY_TOTALS_COLUMNS} FROM daily_totals WHERE region = ? AND category = ? AND day >= ? AND day <= ? ORDER BY day`).all(region, category, fromDay, toDay) as StoredDailyTotals[];
   }
 
   async recordingChecksIn(from: number, to: number): Promise<Map<string, RecordingCheckRow[]>> {

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { Row, WriteKind } from '../store/changes.js';
 
-/** rows per multi-row INSERT: SQLite binds at most 32,766 parameters; a row has at most 5 */
+/** rows per multi-row INSERT of events and marks: SQLite binds at most 32,766 parameters; those rows have at most 5 */
 const ROWS_PER_INSERT = 200;
 
 /**
@@ -38,6 +38,8 @@ export class SqliteWriter {
       deleteWindow: p('DELETE FROM maintenance WHERE id = ?'),
       notice: p('INSERT OR REPLACE INTO alert_outbox (seq, json) VALUES (?, ?)'),
       noticeDelivered: p('DELETE FROM alert_outbox WHERE seq = ?'),
+      clearDay: p('DELETE FROM daily_totals WHERE day = ?'),
+      dailyTotal: p('INSERT OR REPLACE INTO daily_totals (day, region, category, from_ms, to_ms, online_ms, unknown_ms, observed_ms, installed, networked, intact, computed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
     };
     this.begin = p('BEGIN');
     this.commit = p('COMMIT');

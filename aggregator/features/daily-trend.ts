@@ -1,29 +1,132 @@
-import { dailySeries, type DailyPoint, type ReportDeps } from './report.js';
+import type { Logger } from 'pino';
+import { startOfLocalDay } from '../../protocols/local-time.js';
+import type { AggregatorStore, StoredDailyTotals } from '../store/port.js';
+import type { DailyTotalsRow } from '../store/changes.js';
+import { ALL_REGIONS, rateSet } from '../rates/model.js';
+import { dailyPointOf, dayTotals, localDays, type DailyPoint, type ReportDeps } from './report.js';
+import type { AggregatorState } from './state.js';
 
-/** how long a daily series (the console's trend) is served again before it is computed anew */
-const DAILY_CACHE_MS = 60_000;
-/** series kept at once (region × days × category) */
-const MAX_SERIES = 64;
+/** how long today's live point of a series is served again before it is worked out anew */
+const TODAY_CACHE_MS = 30_000;
+/** days the centre keeps totals for (the longest series it serves) */
+export const DAILY_DAYS = 92;
 
 /**
- * The console's trend: a daily series is read by every console that opens
- * the overview, so it is computed at most once a minute per region, and
- * consoles asking while it is computed share that computation.
+ * The daily series (the console's 30-day trend, `/api/rates/daily`): closed
+ * local days are read from the totals the store keeps (one row per day,
+ * region and category, written once the day closed and again when a late
+ * event changed it), today from the live model (the online rate of today
+ * so far, the counts of now). A request never walks the cameras' history;
+ * closing a day does, once, in the background, a slice at a time.
  */
 export class DailyTrend {
-  private readonly cache = new Map<string, { at: number; days: Promise<DailyPoint[]> }>();
+  /** closed days whose totals a late event changed, to be worked out again */
+  private readonly dirty = new Set<number>();
+  private working: Promise<void> | undefined;
+  private readonly today = new Map<string, { at: number; point: Omit<DailyTotalsRow, 'region' | 'category'> }>();
 
-  constructor(private readonly deps: { report: () => ReportDeps; now: () => number }) {}
+  constructor(
+    private readonly deps: {
+      store: AggregatorStore;
+      state: AggregatorState;
+      report: () => ReportDeps;
+      now: () => number;
+      timeZone: string;
+      log: Logger;
+    },
+  ) {}
 
-  series(region: string, days: number, category: string): Promise<DailyPoint[]> {
-    const key = `${region}|${days}|${category}`;
-    const t = this.deps.now();
-    const hit = this.cache.get(key);
-    if (hit && t - hit.at < DAILY_CACHE_MS) return hit.days;
-    const series = dailySeries(this.deps.report(), region, days, category);
-    if (this.cache.size >= MAX_SERIES) this.cache.delete(this.cache.keys().next().value!);
-    this.cache.set(key, { at: t, days: series });
-    series.catch(() => this.cache.delete(key));
-    return series;
+  /** History written at `ts` (a mark, a proven span, a removal): a day already closed is worked out again at the next turn. */
+  historyAt(ts: number): void {
+    // called for every mark the ingest writes: today's, nearly all of them, cost one comparison
+    if (ts >= this.todayFrom && ts < this.tomorrowFrom) return;
+    const now = this.deps.now();
+    if (now >= this.tomorrowFrom || now < this.todayFrom) {
+      this.todayFrom = startOfLocalDay(now, this.deps.timeZone);
+      this.tomorrowFrom = startOfLocalDay(this.todayFrom + 36 * 3600_000, this.deps.timeZone);
+      if (ts >= this.todayFrom) return;
+    }
+    if (ts >= this.todayFrom || ts < now - DAILY_DAYS * 86_400_000) return;
+    if (this.dirty.size < DAILY_DAYS) this.dirty.add(startOfLocalDay(ts, this.deps.timeZone));
+  }
+
+  private todayFrom = 0;
+  private tomorrowFrom = 0;
+
+  async series(region: string, days: number, category: string): Promise<DailyPoint[]> {
+    const list = localDays(this.deps.now(), days, this.deps.timeZone);
+    const closed = list.filter((d) => d.complete);
+    let stored = await this.stored(region, category, closed);
+    // days closed before this centre kept totals (an upgrade, a first start): worked out once, then read
+    const missing = closed.filter((d) => !stored.counted.has(d.day));
+    if (missing.length > 0) {
+      await this.work(missing);
+      stored = await this.stored(region, category, closed);
+    }
+    return list.map((d) => (d.complete ? dailyPointOf(d, stored.rows.get(d.day)) : dailyPointOf(d, this.todayOf(region, category, d.from))));
+  }
+
+  /** Works out the days that closed without totals and those late events changed; at most one run at a time. */
+  async close(): Promise<void> {
+    const now = this.deps.now();
+    const recent = localDays(now, 2, this.deps.timeZone).filter((d) => d.complete);
+    const counted = await this.deps.store.dailyTotals(ALL_REGIONS, 'all', recent[0]?.day ?? '', recent.at(-1)?.day ?? '');
+    const due = recent.filter((d) => !counted.some((c) => c.day === d.day));
+    const again = localDays(now, DAILY_DAYS, this.deps.timeZone).filter((d) => d.complete && this.dirty.has(d.from));
+    for (const d of again) this.dirty.delete(d.from);
+    const work = [...due, ...again.filter((d) => !due.includes(d))];
+    if (work.length > 0) await this.work(work);
+  }
+
+  private async work(days: ReadonlyArray<{ day: string; from: number; to: number }>): Promise<void> {
+    // a request and the timer asking for the same days share one walk
+    while (this.working) await this.working;
+    const run = (async () => {
+      const t0 = performance.now();
+      const totals = await dayTotals(this.deps.report(), days);
+      const computedAt = this.deps.now();
+      days.forEach((d, i) => this.deps.store.record({ kind: 'dailyTotals', day: d.day, from: d.from, to: d.to, computedAt, rows: [...totals[i]!.values()] }));
+      await this.deps.store.flush();
+      this.deps.log.info({ days: days.map((d) => d.day), ms: Math.round(performance.now() - t0) }, 'totals of closed days worked out and stored');
+    })();
+    this.working = run;
+    try {
+      await run;
+    } finally {
+      this.working = undefined;
+    }
+  }
+
+  private async stored(region: string, category: string, closed: ReadonlyArray<{ day: string }>): Promise<{ rows: Map<string, StoredDailyTotals>; counted: Set<string> }> {
+    if (closed.length === 0) return { rows: new Map(), counted: new Set() };
+    const from = closed[0]!.day;
+    const to = closed.at(-1)!.day;
+    const rows = new Map((await this.deps.store.dailyTotals(region, category, from, to)).map((r) => [r.day, r]));
+    // the whole's row is written for every closed day, cameras or not: it says the day was counted
+    const counted = region === ALL_REGIONS && category === 'all' ? new Set(rows.keys()) : new Set((await this.deps.store.dailyTotals(ALL_REGIONS, 'all', from, to)).map((r) => r.day));
+    return { rows, counted };
+  }
+
+  /** Today so far, from the live model: the online time of today, the counts of now (what the overview's cards say). */
+  private todayOf(region: string, category: string, from: number): Omit<DailyTotalsRow, 'region' | 'category'> {
+    const now = this.deps.now();
+    const key = `${region}\u0000${category}`;
+    const hit = this.today.get(key);
+    if (hit && now - hit.at < TODAY_CACHE_MS) return hit.point;
+    const state = this.deps.state;
+    const online = state.onlineRates(from, now).get(region)?.[category as 'all'];
+    const counts = state.ratesTable().get(region)?.[category as 'all'];
+    const s = counts ? rateSet(counts) : undefined;
+    const point = {
+      onlineMs: online?.onlineMs ?? 0,
+      unknownMs: online?.unknownMs ?? 0,
+      observedMs: online?.observedMs ?? 0,
+      installed: s?.intact.denominator ?? 0,
+      networked: s?.networking.numerator ?? 0,
+      intact: s?.intact.numerator ?? 0,
+    };
+    if (this.today.size > 256) this.today.clear();
+    this.today.set(key, { at: now, point });
+    return point;
   }
 }

@@ -1,3 +1,4 @@
+import { loopDelay } from '../../platform/loop-delay.js';
 import { CATEGORY_KEYS, rateSet } from '../rates/model.js';
 import type { AggregatorState } from './state.js';
 import { recordingRates } from './queries.js';
@@ -67,5 +68,8 @@ export function prometheusText(state: AggregatorState, now: number): string {
   const missing = new Map<string, number>();
   for (const g of state.gaps()) missing.set(g.agentId, (missing.get(g.agentId) ?? 0) + g.toSeq - g.fromSeq + 1);
   for (const [a, n] of missing) lines.push(`xueliang_event_gaps{agent="${esc(a)}"} ${n}`);
+  family('xueliang_event_loop_delay_seconds', 'gauge', 'how late the event loop ran over the last one to two minutes (every answer waits behind it), by quantile; 1 is the maximum');
+  const delay = loopDelay(now);
+  for (const [q, ms] of [['0.5', delay.p50], ['0.99', delay.p99], ['1', delay.max]] as const) lines.push(`xueliang_event_loop_delay_seconds{quantile="${q}"} ${ms / 1000}`);
   return `${lines.join('\n')}\n`;
 }

@@ -1,4 +1,5 @@
 import type { LossRecord } from '../store/records.js';
+import type { DailyTotalsRow } from '../store/changes.js';
 import { exportWords } from './report-words.js';
 import type { z } from 'zod';
 import { cameraStatusMessage, fromLocal, localParts, regionAncestors, regionLevel, regionName, STREAM_UP, type RegionNameOverrides, type TermLang, type CameraStatusMessage, type Interval, type StateMark } from '../../protocols/index.js';
@@ -145,85 +146,108 @@ function periodCameras(deps: ReportDeps, basis: ReportBasis, byId: ReadonlyMap<s
 /** One local day of the daily series (its schema: protocols/http-api.ts dailyPointView). */
 export type DailyPoint = DailyPointView;
 
-/** cameras walked between two turns of the event loop in dailySeries */
+/** cameras walked between two turns of the event loop in dayTotals */
 const YIELD_EVERY = 2000;
 
-/**
- * The daily online, intact and networking rates of `region` over the last
- * `days` local days (today last, so far), each what the report of that day
- * says in its total row (the same rules: cameras of the day, the plan in
- * force at its end, maintenance left out), from one read of the store and
- * one walk over each camera's history (cameraSlices), not one report a day.
- */
-export async function dailySeries(deps: ReportDeps, region: string, days: number, category: string = 'all'): Promise<DailyPoint[]> {
-  const today = localParts(deps.now, deps.timeZone);
-  const starts: number[] = [fromLocal(today.year, today.month, today.day, deps.timeZone)];
+/** The local days that end at `now`: the last `days` starts (today last), their ends (today's is now). */
+export function localDays(now: number, days: number, timeZone: string): Array<{ day: string; from: number; to: number; complete: boolean }> {
+  const today = localParts(now, timeZone);
+  const starts: number[] = [fromLocal(today.year, today.month, today.day, timeZone)];
   for (let i = 1; i < days; i++) {
-    const p = localParts(starts[0]! - 12 * 3600_000, deps.timeZone); // the local day before, DST or not
-    starts.unshift(fromLocal(p.year, p.month, p.day, deps.timeZone));
+    const p = localParts(starts[0]! - 12 * 3600_000, timeZone); // the local day before, DST or not
+    starts.unshift(fromLocal(p.year, p.month, p.day, timeZone));
   }
-  const ends = starts.map((_, i) => Math.min(starts[i + 1] ?? deps.now, deps.now));
-  const basis = await loadBasis(deps.store, starts[0]!, deps.now, false);
+  return starts.map((from, i) => {
+    const p = localParts(from, timeZone);
+    const end = starts[i + 1];
+    return { day: `${p.year}-${String(p.month).padStart(2, '0')}-${String(p.day).padStart(2, '0')}`, from, to: Math.min(end ?? now, now), complete: end !== undefined && end <= now };
+  });
+}
+
+/**
+ * The totals of each of `days` for every region (each level of the tree,
+ * and the whole) and category (each, and all): what the total row of that
+ * day's report says (cameras of the day, the plan in force at its end,
+ * maintenance left out), from one read of the store and one walk over each
+ * camera's history (cameraSlices), not one report a day nor one walk a region.
+ */
+export async function dayTotals(deps: ReportDeps, days: ReadonlyArray<{ from: number; to: number }>): Promise<Array<Map<string, DailyTotalsRow>>> {
+  const out = days.map(() => new Map<string, DailyTotalsRow>());
+  if (days.length === 0) return out;
+  const first = Math.min(...days.map((d) => d.from));
+  const last = Math.max(...days.map((d) => d.to));
+  const basis = await loadBasis(deps.store, first, last, false);
   // the plan in force at each day's end: most days share one, read once
   const plans = new Map<number, Map<string, PlanPoint>>();
   const planOfDay: Array<Map<string, PlanPoint>> = [];
-  for (const to of ends) {
-    const version = await deps.store.planVersionAt(to);
-    if (!plans.has(version)) plans.set(version, (await planIndex(deps.store, to)).byId);
+  for (const d of days) {
+    const version = await deps.store.planVersionAt(d.to);
+    if (!plans.has(version)) plans.set(version, (await planIndex(deps.store, d.to)).byId);
     planOfDay.push(plans.get(version)!);
   }
-  const totals = ends.map(() => ({ onlineMs: 0, unknownMs: 0, observedMs: 0, installed: 0, networked: 0, intact: 0 }));
-  const bounds = [...starts, deps.now];
+  const bounds = [...days.map((d) => d.from), last];
+  const add = (i: number, region: string, category: string) => {
+    const k = `${region}\u0000${category}`;
+    let t = out[i]!.get(k);
+    if (!t) out[i]!.set(k, (t = { region, category, onlineMs: 0, unknownMs: 0, observedMs: 0, installed: 0, networked: 0, intact: 0 }));
+    return t;
+  };
   for (const [n, r] of basis.rows.entries()) {
     // 10⁵ cameras take seconds: let the ingest and other requests in between
     if (n > 0 && n % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
-    // where the camera counts under each plan: in this region and category, or not
-    const placed = new Map<Map<string, PlanPoint>, { counts: boolean; windows: Interval[] }>();
+    // where the camera counts under each plan (its region and category), and the maintenance windows naming it
+    const placed = new Map<Map<string, PlanPoint>, { region: string | null; category: string; windows: Interval[] }>();
     const where = (byId: Map<string, PlanPoint>) => {
       let w = placed.get(byId);
       if (!w) {
         const fact = cameraFact(r.status, { id: r.agentId, online: true, region: deps.agentRegion(r.agentId) }, (k) => byId.get(k));
         const point = fact.pointId !== null ? byId.get(fact.pointId) : undefined;
-        const counts = childOf(region, fact.region) !== undefined && (category === 'all' || fact.category === category);
-        w = { counts, windows: counts ? (deps.maintenance?.intervalsFor(windowSubject(r.cameraId, r.agentId, point)) ?? []) : [] };
+        w = { region: fact.region, category: fact.category, windows: deps.maintenance?.intervalsFor(windowSubject(r.cameraId, r.agentId, point)) ?? [] };
         placed.set(byId, w);
       }
       return w;
     };
-    if (!planOfDay.some((byId) => where(byId).counts)) continue;
-    // the maintenance windows of the first plan that counts the camera: they name the camera, its point or its gateway
-    const windows = where(planOfDay.find((byId) => where(byId).counts)!).windows;
+    const windows = where(planOfDay[0]!).windows;
     const slices = cameraSlices(basis.marks.get(r.cameraId) ?? [], bounds, windows);
-    for (let i = 0; i < ends.length; i++) {
-      const from = starts[i]!;
-      const to = ends[i]!;
-      if (r.firstSeen >= to || (r.removedAt !== null && r.removedAt <= from) || !where(planOfDay[i]!).counts) continue;
+    for (let i = 0; i < days.length; i++) {
+      const { from, to } = days[i]!;
+      if (r.firstSeen >= to || (r.removedAt !== null && r.removedAt <= from)) continue;
+      const w = where(planOfDay[i]!);
       const s = slices[i]!;
-      const t = totals[i]!;
-      t.onlineMs += s.onlineMs;
-      t.unknownMs += s.unknownMs;
-      t.observedMs += s.observedMs;
       const installed = r.removedAt === null || r.removedAt >= to;
-      const inMaintenance = windows.some((w) => w.from <= to - 1 && to - 1 < w.to);
-      if (!installed || inMaintenance) continue;
-      t.installed += 1;
-      if (s.stateAtEnd !== null && STREAM_UP.has(s.stateAtEnd)) t.networked += 1;
-      if (s.stateAtEnd === 'online') t.intact += 1;
+      const inMaintenance = w.windows.some((x) => x.from <= to - 1 && to - 1 < x.to);
+      const regions = w.region === null ? [ALL_REGIONS] : [ALL_REGIONS, ...regionAncestors(w.region)];
+      for (const region of regions) {
+        for (const category of new Set([w.category, 'all'])) {
+          const t = add(i, region, category);
+          t.onlineMs += s.onlineMs;
+          t.unknownMs += s.unknownMs;
+          t.observedMs += s.observedMs;
+          if (!installed || inMaintenance) continue;
+          t.installed += 1;
+          if (s.stateAtEnd !== null && STREAM_UP.has(s.stateAtEnd)) t.networked += 1;
+          if (s.stateAtEnd === 'online') t.intact += 1;
+        }
+      }
     }
   }
-  return starts.map((from, i) => {
-    const t = totals[i]!;
-    const p = localParts(from, deps.timeZone);
-    return {
-      day: `${p.year}-${String(p.month).padStart(2, '0')}-${String(p.day).padStart(2, '0')}`,
-      from: new Date(from).toISOString(),
-      to: new Date(ends[i]!).toISOString(),
-      complete: (starts[i + 1] ?? Number.POSITIVE_INFINITY) <= deps.now,
-      online: { onlineMs: t.onlineMs, unknownMs: t.unknownMs, observedMs: t.observedMs, rate: t.observedMs === 0 ? null : t.onlineMs / t.observedMs },
-      intact: { numerator: t.intact, denominator: t.installed, rate: t.installed === 0 ? null : t.intact / t.installed },
-      networking: { numerator: t.networked, denominator: t.installed, rate: t.installed === 0 ? null : t.networked / t.installed },
-    };
-  });
+  // a day with no camera still has its whole row: it says the day was closed and counted
+  for (let i = 0; i < days.length; i++) for (const category of ['all', 'key_public_area', 'key_industry_part', 'other', 'unassigned']) add(i, ALL_REGIONS, category);
+  return out;
+}
+
+/** A stored (or live) row of a day as the daily series shows it. */
+export function dailyPointOf(day: { day: string; from: number; to: number; complete: boolean }, t: Omit<DailyTotalsRow, 'region' | 'category'> | undefined): DailyPoint {
+  const z = t ?? { onlineMs: 0, unknownMs: 0, observedMs: 0, installed: 0, networked: 0, intact: 0 };
+  return {
+    day: day.day,
+    from: new Date(day.from).toISOString(),
+    to: new Date(day.to).toISOString(),
+    complete: day.complete,
+    online: { onlineMs: z.onlineMs, unknownMs: z.unknownMs, observedMs: z.observedMs, rate: z.observedMs === 0 ? null : z.onlineMs / z.observedMs },
+    intact: { numerator: z.intact, denominator: z.installed, rate: z.installed === 0 ? null : z.intact / z.installed },
+    networking: { numerator: z.networked, denominator: z.installed, rate: z.installed === 0 ? null : z.networked / z.installed },
+  };
 }
 
 export async function buildReport(deps: ReportDeps, region: string, period: ReportPeriod): Promise<Report> {

@@ -31,7 +31,21 @@ export type StoreChange =
   /** a notice queued for the webhook: `body` is the exact JSON it will POST */
   | { kind: 'notice'; seq: number; body: string }
   | { kind: 'noticeDelivered'; seq: number }
-  | { kind: 'meta'; key: string; value: string };
+  | { kind: 'meta'; key: string; value: string }
+  /** the totals of one closed local day, per region and category: they replace what was stored for that day */
+  | { kind: 'dailyTotals'; day: string; from: number; to: number; computedAt: number; rows: readonly DailyTotalsRow[] };
+
+/** One region's and category's totals of a local day (the report's total row of that day). */
+export interface DailyTotalsRow {
+  region: string;
+  category: string;
+  onlineMs: number;
+  unknownMs: number;
+  observedMs: number;
+  installed: number;
+  networked: number;
+  intact: number;
+}
 
 export type ChangeKind = StoreChange['kind'];
 
@@ -62,6 +76,8 @@ export const WRITES = {
   deleteWindow: { table: 'maintenance', columns: ['id'] },
   notice: { table: 'alert_outbox', columns: ['seq', 'json'] },
   noticeDelivered: { table: 'alert_outbox', columns: ['seq'] },
+  clearDay: { table: 'daily_totals', columns: ['day'] },
+  dailyTotal: { table: 'daily_totals', columns: ['day', 'region', 'category', 'from_ms', 'to_ms', 'online_ms', 'unknown_ms', 'observed_ms', 'installed', 'networked', 'intact', 'computed_at'] },
 } as const satisfies Record<string, { table: string; columns: readonly string[] }>;
 
 export type WriteKind = keyof typeof WRITES;
@@ -107,6 +123,11 @@ export function rowsOf(c: StoreChange): Array<[WriteKind, Row]> {
       return [['noticeDelivered', [c.seq]]];
     case 'meta':
       return [['meta', [c.key, c.value]]];
+    case 'dailyTotals':
+      return [
+        ['clearDay', [c.day]],
+        ...c.rows.map((r): [WriteKind, Row] => ['dailyTotal', [c.day, r.region, r.category, c.from, c.to, r.onlineMs, r.unknownMs, r.observedMs, r.installed, r.networked, r.intact, c.computedAt]]),
+      ];
   }
 }
 

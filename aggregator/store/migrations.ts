@@ -68,6 +68,25 @@ export const MIGRATIONS: readonly Migration[] = [
       INSERT INTO meta (key, value) VALUES ('inbox_cursor', '0') ON CONFLICT (key) DO NOTHING;
     `,
   },
+  {
+    version: 3,
+    name: 'totals of closed days',
+    // per local day, region (every level and the whole) and category: what the 30-day trend and /api/rates/daily read
+    sqlite: `
+      CREATE TABLE IF NOT EXISTS daily_totals (
+        day TEXT NOT NULL, region TEXT NOT NULL, category TEXT NOT NULL, from_ms INTEGER NOT NULL, to_ms INTEGER NOT NULL,
+        online_ms REAL NOT NULL, unknown_ms REAL NOT NULL, observed_ms REAL NOT NULL, installed INTEGER NOT NULL, networked INTEGER NOT NULL, intact INTEGER NOT NULL,
+        computed_at INTEGER NOT NULL,
+        PRIMARY KEY (region, category, day)) WITHOUT ROWID;
+    `,
+    postgres: `
+      CREATE TABLE daily_totals (
+        day text NOT NULL, region text NOT NULL, category text NOT NULL, from_ms bigint NOT NULL, to_ms bigint NOT NULL,
+        online_ms double precision NOT NULL, unknown_ms double precision NOT NULL, observed_ms double precision NOT NULL,
+        installed bigint NOT NULL, networked bigint NOT NULL, intact bigint NOT NULL, computed_at bigint NOT NULL,
+        PRIMARY KEY (region, category, day));
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

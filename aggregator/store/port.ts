@@ -1,6 +1,6 @@
 import type { AlertMessage, CameraStatusMessage, MaintenanceWindow, StateMark } from '../../protocols/index.js';
 import type { PlanPoint } from '../rates/model.js';
-import type { StoreChange } from './changes.js';
+import type { DailyTotalsRow, StoreChange } from './changes.js';
 import type { AgentRecord, LossRecord } from './records.js';
 
 export interface StoredCamera {
@@ -16,6 +16,12 @@ export interface SeqGap {
   fromSeq: number;
   toSeq: number;
 }
+
+/** A day's totals as the store keeps them (changes.ts dailyTotals). */
+export type StoredDailyTotals = DailyTotalsRow & { day: string; from: number; to: number; computedAt: number };
+
+/** The columns of daily_totals as StoredDailyTotals (both engines take the quoted aliases). */
+export const DAILY_TOTALS_COLUMNS = 'day, region, category, from_ms AS "from", to_ms AS "to", online_ms AS "onlineMs", unknown_ms AS "unknownMs", observed_ms AS "observedMs", installed, networked, intact, computed_at AS "computedAt"';
 
 export interface RecordingCheckRow {
   supported: boolean;
@@ -75,6 +81,8 @@ export interface AggregatorStore {
   camerasInPeriod(from: number, to: number): Promise<Array<StoredCamera & { removedAt: number | null }>>;
   /** The marks of the given cameras before `to`, in time order. */
   marksBefore(to: number, cameraIds: ReadonlySet<string>): Promise<Map<string, StateMark[]>>;
+  /** The stored totals of closed local days `fromDay`..`toDay` (YYYY-MM-DD, inclusive) of one region and category, oldest first. */
+  dailyTotals(region: string, category: string, fromDay: string, toDay: string): Promise<StoredDailyTotals[]>;
   /** The recording checks made in [from, to), per camera. */
   recordingChecksIn(from: number, to: number): Promise<Map<string, RecordingCheckRow[]>>;
   /** The plan in force at `at`; when every version is younger, the first one (a plan loaded after the period). */

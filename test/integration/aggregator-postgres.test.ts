@@ -54,6 +54,16 @@ describe('aggregator on PostgreSQL', () => {
     expect(await count('SELECT COUNT(*) AS n FROM schema_migrations')).toBe(SCHEMA_VERSION);
   });
 
+  it('postgres: the totals of closed days are worked out once, stored, and read back', async () => {
+    const daily = await agg.get<{ days: Array<{ day: string; complete: boolean }> }>('/api/rates/daily?region=all&days=3');
+    expect(daily.days.map((d) => d.complete)).toEqual([true, true, false]);
+    // the two closed days, per category and the whole, in rows of their own
+    expect(await count("SELECT COUNT(DISTINCT day) AS n FROM daily_totals WHERE region = 'all' AND category = 'all'")).toBe(2);
+    const again = await agg.get<{ days: unknown[] }>('/api/rates/daily?region=all&days=3');
+    expect(again.days.slice(0, 2)).toEqual(daily.days.slice(0, 2));
+    expect(agg.lines.filter((l) => l.includes('totals of closed days worked out and stored'))).toHaveLength(1);
+  });
+
   const states = async () => (await agg.get<{ changes: Array<{ state: string }> }>(`/api/cameras/c1/history?from=${encodeURIComponent(iso(T0))}`)).changes.map((c) => c.state);
   const failedCommits = () => agg.lines.filter((l) => l.includes('commit failed')).length;
 
