@@ -12,7 +12,7 @@ import { createDecodedApply, createPipeline, INGEST_DECODE, INGEST_FILTERS } fro
 import { parsePlan } from './features/plan.js';
 import { RatesPublisher } from './features/rates-publisher.js';
 import { AggregatorState, type IngestStats } from './features/state.js';
-import { buildReport, type ReportPeriod } from './features/report.js';
+import { buildReport, periodBasis, type ReportPeriod } from './features/report.js';
 import { LiveFeed } from './features/live-feed.js';
 import { ReportPublisher } from './features/report-publisher.js';
 import { AlertEngine } from './features/alerts.js';
@@ -125,7 +125,7 @@ export class AggregatorApp {
       // a follower replica passes the API to the leader: every replica answers the same
       leader: () => (this.replica && !this.replica.isLeader ? (this.replica.leaderApi ?? null) : undefined),
     });
-    const reports = new ReportPublisher({ mqtt: this.mqtt, topicRoot: config.mqtt.topicRoot, timeZone: config.timeZone, intervalMs: config.ratesIntervalMs, now, regions: () => this.state.counters.counts().keys(), report, stored: () => this.store.flush(), log: log.child({ module: 'reports' }) });
+    const reports = new ReportPublisher({ mqtt: this.mqtt, topicRoot: config.mqtt.topicRoot, timeZone: config.timeZone, intervalMs: config.ratesIntervalMs, now, regions: () => this.state.counters.counts().keys(), read: (period) => periodBasis(reportDeps(), period), report: (region, period, read) => buildReport(reportDeps(), region, period, read), stored: () => this.store.flush(), log: log.child({ module: 'reports' }) });
     this.mqtt.onConnect(() => reports.tick());
     this.state.events.on('eventStored', (ts) => reports.noteEvent(ts));
     this.state.events.on('cameraBound', () => reports.noteBindingChanged());

@@ -2,7 +2,10 @@ import type { Logger } from 'pino';
 import { localParts, regionLevel, topics } from '../../protocols/index.js';
 import type { MqttConnection } from '../../platform/mqtt-client.js';
 import { ALL_REGIONS } from '../rates/model.js';
-import { parsePeriod, type Report, type ReportPeriod } from './report.js';
+import { parsePeriod, type PeriodBasis, type Report, type ReportPeriod } from './report.js';
+
+/** a period already published is sent again no sooner than this many times the last pass over it took */
+const REPUBLISH_PAUSE = 10;
 
 /** The last closed local day and month before `now` (yesterday, last month), as report periods. */
 export function closedPeriods(now: number, timeZone: string): Array<ReportPeriod & { kind: 'day' | 'month' }> {
@@ -29,7 +32,7 @@ export function closedPeriods(now: number, timeZone: string): Array<ReportPeriod
 export class ReportPublisher {
   private timer: NodeJS.Timeout | undefined;
   /** published periods, and whether late events changed them since */
-  private readonly published = new Map<string, { from: number; to: number; stale: boolean }>();
+  private readonly published = new Map<string, { from: number; to: number; stale: boolean; at: number; tookMs: number }>();
 
   constructor(
     private readonly deps: {
@@ -39,7 +42,9 @@ export class ReportPublisher {
       intervalMs: number;
       now: () => number;
       regions: () => Iterable<string>;
-      report: (region: string, period: ReportPeriod) => Promise<Report>;
+      /** what every region's report of a period reads, read once a pass */
+      read: (period: ReportPeriod) => Promise<PeriodBasis>;
+      report: (region: string, period: ReportPeriod, read: PeriodBasis) => Promise<Report>;
       /** makes every write so far durable: a report reads the store, which sees only what was written */
       stored: () => Promise<void>;
       log: Logger;
@@ -73,22 +78,32 @@ export class ReportPublisher {
       const key = `${period.kind}:${period.label}`;
       const before = this.published.get(key);
       if (before?.stale === false) continue;
+      // a period already out is sent again after a pause ten times as long as its last pass took: a burst of
+      // bindings or late events (a gateway's outbox, a thousand new cameras) costs the centre at most a tenth of
+      // its time in reports, however many cameras each pass walks
+      const now = this.deps.now();
+      if (before && now - before.at < REPUBLISH_PAUSE * before.tookMs) continue;
       // marked before the reports are read, and what was applied so far is stored first: an event applied
       // meanwhile makes the period stale again, and none applied before is missing from what is read
-      this.published.set(key, { from: period.from, to: period.to, stale: false });
+      const entry = { from: period.from, to: period.to, stale: false, at: now, tookMs: 0 };
+      this.published.set(key, entry);
       const regions = [ALL_REGIONS, ...[...this.deps.regions()].filter((r) => r !== ALL_REGIONS && (regionLevel(r) === 'province' || regionLevel(r) === 'city'))];
       try {
         await this.deps.stored();
+        const read = await this.deps.read(period);
         for (const region of regions) {
-          const report = await this.deps.report(region, period);
+          // the regions of a pass one after another, the loop free between them
+          await new Promise((r) => setImmediate(r));
+          const report = await this.deps.report(region, period, read);
           sent += 1;
           this.deps.mqtt.publish(t.report(region, period.kind), JSON.stringify(report), { qos: 1, retain: true }).catch((err: Error) => this.deps.log.warn({ err: { message: err.message }, region, period: key }, 'report not published'));
         }
       } catch (err) {
-        this.published.set(key, { from: period.from, to: period.to, stale: true });
+        this.published.set(key, { from: period.from, to: period.to, stale: true, at: 0, tookMs: 0 });
         throw err;
       }
-      this.deps.log.info({ period: key, regions: regions.length }, 'report of a closed period published');
+      entry.tookMs = this.deps.now() - now;
+      this.deps.log.info({ period: key, regions: regions.length, ms: entry.tookMs }, 'report of a closed period published');
     }
     return sent;
   }

@@ -102,14 +102,40 @@ async function loadBasis(store: AggregatorStore, from: number, to: number, check
   return { rows, marks: await store.marksBefore(to, new Set(rows.map((r) => r.cameraId))), recordingChecks: await store.recordingChecksIn(from, to) };
 }
 
-async function planIndex(store: AggregatorStore, at: number): Promise<{ plan: PlanPoint[]; byId: Map<string, PlanPoint> }> {
+type PlanIndex = { plan: PlanPoint[]; byId: Map<string, PlanPoint> };
+/** the plans read lately, by store and version: a plan of 10⁵ points takes a second to parse, and reports of a pass share one */
+const plansRead = new WeakMap<AggregatorStore, Map<number, PlanIndex>>();
+
+async function planIndex(store: AggregatorStore, at: number): Promise<PlanIndex> {
+  const version = await store.planVersionAt(at);
+  let cache = plansRead.get(store);
+  if (!cache) plansRead.set(store, (cache = new Map()));
+  const hit = cache.get(version);
+  if (hit && version !== 0) return hit;
   const plan = JSON.parse((await store.planAt(at)) ?? '[]') as PlanPoint[];
   const byId = new Map<string, PlanPoint>();
   for (const p of plan) {
     byId.set(p.id, p);
     if (p.gbId) byId.set(p.gbId, p);
   }
-  return { plan, byId };
+  const index = { plan, byId };
+  if (cache.size >= 2) cache.delete(cache.keys().next().value!);
+  cache.set(version, index);
+  return index;
+}
+
+/** What the reports of one period read from the store: read once for the reports of every region of a pass. */
+export interface PeriodBasis {
+  from: number;
+  to: number;
+  index: PlanIndex;
+  basis: ReportBasis;
+}
+
+export async function periodBasis(deps: ReportDeps, period: ReportPeriod): Promise<PeriodBasis> {
+  const to = Math.min(period.to, deps.now);
+  const from = Math.min(period.from, to);
+  return { from, to, index: await planIndex(deps.store, to), basis: await loadBasis(deps.store, from, to) };
 }
 
 /** The cameras of [from, to) with what each did in it, bound by the plan `byId`. */
@@ -250,11 +276,9 @@ export function dailyPointOf(day: { day: string; from: number; to: number; compl
   };
 }
 
-export async function buildReport(deps: ReportDeps, region: string, period: ReportPeriod): Promise<Report> {
-  const to = Math.min(period.to, deps.now);
-  const from = Math.min(period.from, to);
-  const { plan, byId } = await planIndex(deps.store, to);
-  const basis = await loadBasis(deps.store, from, to);
+export async function buildReport(deps: ReportDeps, region: string, period: ReportPeriod, read?: PeriodBasis): Promise<Report> {
+  const { from, to, index, basis } = read ?? (await periodBasis(deps, period));
+  const { plan, byId } = index;
   const marks = basis.marks;
   const cameras = periodCameras(deps, basis, byId, from, to);
   const reportRowsOf = reportRows(region, plan, cameras);

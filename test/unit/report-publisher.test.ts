@@ -9,6 +9,7 @@ describe('report publisher', () => {
   it('report publisher: stores before it reads, and publishes a closed month again after a camera was bound', async () => {
     const order: string[] = [];
     let version = 0;
+    let now = Date.parse('2026-12-02T12:00:00Z');
     const published: Array<{ topic: string; version: number }> = [];
     const mqtt = {
       connected: true,
@@ -21,22 +22,32 @@ describe('report publisher', () => {
       topicRoot: 'xueliang',
       timeZone: 'UTC',
       intervalMs: 60_000,
-      now: () => Date.parse('2026-12-02T12:00:00Z'),
+      now: () => now,
       regions: () => [],
       stored: async () => {
         order.push('stored');
       },
-      report: async () => {
+      read: async () => {
         order.push('read');
+        return {} as never;
+      },
+      report: async () => {
+        order.push('report');
+        now += 3000; // each report takes three seconds
         return { v: version } as unknown as Report;
       },
       log: pino({ level: 'silent' }),
     });
     expect(await p.tick()).toBe(2); // yesterday and last month, for the whole
-    expect(order).toEqual(['stored', 'read', 'stored', 'read']);
+    expect(order).toEqual(['stored', 'read', 'report', 'stored', 'read', 'report']);
     expect(await p.tick()).toBe(0); // nothing changed
     version = 1;
     p.noteBindingChanged();
+    // a pass over a period took 3 s: it is not walked again within 30 s of its start (a burst of bindings is one
+    // report more, not one a check)
+    now += 20_000;
+    expect(await p.tick()).toBe(0);
+    now += 10_000;
     expect(await p.tick()).toBe(2);
     expect(published.map((x) => `${x.topic.split('/').slice(-1)[0]}:${x.version}`)).toEqual(['day:0', 'month:0', 'day:1', 'month:1']);
   });
