@@ -218,6 +218,18 @@ export async function dayTotals(deps: ReportDeps, days: ReadonlyArray<{ from: nu
     if (!t) out[i]!.set(k, (t = { region, category, onlineMs: 0, unknownMs: 0, observedMs: 0, installed: 0, networked: 0, intact: 0 }));
     return t;
   };
+  // the rows a camera of (region, category) adds to on day i: its region, every region above, the whole; its category and all
+  const targets = new Map<string, DailyTotalsRow[]>();
+  const targetsOf = (i: number, region: string | null, category: string): DailyTotalsRow[] => {
+    const key = `${i}\u0000${region ?? ''}\u0000${category}`;
+    let list = targets.get(key);
+    if (!list) {
+      const regions = region === null ? [ALL_REGIONS] : [ALL_REGIONS, ...regionAncestors(region)];
+      list = regions.flatMap((reg) => [...new Set([category, 'all'])].map((cat) => add(i, reg, cat)));
+      targets.set(key, list);
+    }
+    return list;
+  };
   for (const [n, r] of basis.rows.entries()) {
     // 10⁵ cameras take seconds: let the ingest and other requests in between
     if (n > 0 && n % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
@@ -242,18 +254,14 @@ export async function dayTotals(deps: ReportDeps, days: ReadonlyArray<{ from: nu
       const s = slices[i]!;
       const installed = r.removedAt === null || r.removedAt >= to;
       const inMaintenance = w.windows.some((x) => x.from <= to - 1 && to - 1 < x.to);
-      const regions = w.region === null ? [ALL_REGIONS] : [ALL_REGIONS, ...regionAncestors(w.region)];
-      for (const region of regions) {
-        for (const category of new Set([w.category, 'all'])) {
-          const t = add(i, region, category);
-          t.onlineMs += s.onlineMs;
-          t.unknownMs += s.unknownMs;
-          t.observedMs += s.observedMs;
-          if (!installed || inMaintenance) continue;
-          t.installed += 1;
-          if (s.stateAtEnd !== null && STREAM_UP.has(s.stateAtEnd)) t.networked += 1;
-          if (s.stateAtEnd === 'online') t.intact += 1;
-        }
+      for (const t of targetsOf(i, w.region, w.category)) {
+        t.onlineMs += s.onlineMs;
+        t.unknownMs += s.unknownMs;
+        t.observedMs += s.observedMs;
+        if (!installed || inMaintenance) continue;
+        t.installed += 1;
+        if (s.stateAtEnd !== null && STREAM_UP.has(s.stateAtEnd)) t.networked += 1;
+        if (s.stateAtEnd === 'online') t.intact += 1;
       }
     }
   }

@@ -136,11 +136,17 @@ export function reportRows(parent: string, plan: readonly PlanPoint[], cameras: 
     if (!a) acc.set(k, (a = { region, category, points: 0, coveredPoints: 0, installed: 0, networked: 0, intact: 0, onlineMs: 0, intactMs: 0, unknownMs: 0, observedMs: 0, maintenanceMs: 0, recordingCameras: 0, recordingUnsupported: 0, recordedSec: 0, scheduledSec: 0 }));
     return a;
   };
-  const cells = (region: string | null, category: Exclude<CategoryKey, 'all'>) => {
+  // cameras and points share a few hundred regions: where each (region, category) adds up is worked out once
+  const placed = new Map<string, Acc[]>();
+  const cells = (region: string | null, category: Exclude<CategoryKey, 'all'>): Acc[] => {
+    const key = `${region ?? ''}\u0000${category}`;
+    let out = placed.get(key);
+    if (out) return out;
     const child = childOf(parent, region);
-    if (child === undefined) return [];
-    const regions = child === parent ? [parent] : [child, parent];
-    return regions.flatMap((r) => [get(r, category), get(r, 'all')]);
+    const regions = child === undefined ? [] : child === parent ? [parent] : [child, parent];
+    out = regions.flatMap((r) => [get(r, category), get(r, 'all')]);
+    placed.set(key, out);
+    return out;
   };
   const bound = new Map<string, number>();
   for (const c of cameras) if (c.installedAtEnd && c.pointId !== null) bound.set(c.pointId, (bound.get(c.pointId) ?? 0) + 1);
