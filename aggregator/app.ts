@@ -153,8 +153,9 @@ export class AggregatorApp {
     }
     this.leading = [
       every('prune', 6 * 3600_000, () => this.prune(), log),
-      // the day that closed gets its totals; days late events changed get them again
+      // the day that closed gets its totals; days late history changed get them again; at start, the trend's days without
       every('daily totals', 60_000, () => trend.close(), log),
+      { name: 'daily totals at start', start: () => void trend.close().catch((err: Error) => log.warn({ err: { message: err.message } }, 'totals of closed days not worked out yet: trying again at the next turn')), stop: () => undefined },
       // windows begin and end by themselves
       every('maintenance', 1000, () => this.state.tickMaintenance(), log),
       { name: 'rates', start: () => this.rates.start(), stop: () => this.rates.stop() },

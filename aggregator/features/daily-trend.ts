@@ -10,6 +10,8 @@ import type { AggregatorState } from './state.js';
 const TODAY_CACHE_MS = 30_000;
 /** days the centre keeps totals for (the longest series it serves) */
 export const DAILY_DAYS = 92;
+/** the console's trend: the days worked out ahead, so that its first request finds them stored */
+const TREND_DAYS = 31;
 
 /**
  * The daily series (the console's 30-day trend, `/api/rates/daily`): closed
@@ -22,7 +24,6 @@ export const DAILY_DAYS = 92;
 export class DailyTrend {
   /** closed days whose totals a late event changed, to be worked out again */
   private readonly dirty = new Set<number>();
-  private working: Promise<void> | undefined;
   private readonly today = new Map<string, { at: number; point: Omit<DailyTotalsRow, 'region' | 'category'> }>();
 
   constructor(
@@ -60,42 +61,46 @@ export class DailyTrend {
     // days closed before this centre kept totals (an upgrade, a first start): worked out once, then read
     const missing = closed.filter((d) => !stored.counted.has(d.day));
     if (missing.length > 0) {
-      await this.work(missing);
+      await this.work(missing, true);
       stored = await this.stored(region, category, closed);
     }
     return list.map((d) => (d.complete ? dailyPointOf(d, stored.rows.get(d.day)) : dailyPointOf(d, this.todayOf(region, category, d.from))));
   }
 
-  /** Works out the days that closed without totals and those late events changed; at most one run at a time. */
+  /** Works out the days of the trend that closed without totals (the one that just closed; after an upgrade, the month before) and those late history changed. */
   async close(): Promise<void> {
     const now = this.deps.now();
-    const recent = localDays(now, 2, this.deps.timeZone).filter((d) => d.complete);
+    const recent = localDays(now, TREND_DAYS, this.deps.timeZone).filter((d) => d.complete);
     const counted = await this.deps.store.dailyTotals(ALL_REGIONS, 'all', recent[0]?.day ?? '', recent.at(-1)?.day ?? '');
     const due = recent.filter((d) => !counted.some((c) => c.day === d.day));
     const again = localDays(now, DAILY_DAYS, this.deps.timeZone).filter((d) => d.complete && this.dirty.has(d.from));
     for (const d of again) this.dirty.delete(d.from);
-    const work = [...due, ...again.filter((d) => !due.includes(d))];
-    if (work.length > 0) await this.work(work);
+    await this.work(due, true);
+    await this.work(again.filter((d) => !due.some((x) => x.day === d.day)));
   }
 
-  private async work(days: ReadonlyArray<{ day: string; from: number; to: number }>): Promise<void> {
-    // a request and the timer asking for the same days share one walk
-    while (this.working) await this.working;
-    const run = (async () => {
+  /** Works the days out and stores them, one run at a time; `onlyMissing`: days another run stored meanwhile are left as they are. */
+  private work(asked: ReadonlyArray<{ day: string; from: number; to: number }>, onlyMissing = false): Promise<void> {
+    // a request and the timer asking for the same days share one walk: runs queue, each sees what the one before stored
+    const run = this.queue.then(async () => {
+      let days = asked;
+      if (onlyMissing && days.length > 0) {
+        const counted = new Set((await this.deps.store.dailyTotals(ALL_REGIONS, 'all', days[0]!.day, days.at(-1)!.day)).map((r) => r.day));
+        days = days.filter((d) => !counted.has(d.day));
+      }
+      if (days.length === 0) return;
       const t0 = performance.now();
       const totals = await dayTotals(this.deps.report(), days);
       const computedAt = this.deps.now();
       days.forEach((d, i) => this.deps.store.record({ kind: 'dailyTotals', day: d.day, from: d.from, to: d.to, computedAt, rows: [...totals[i]!.values()] }));
       await this.deps.store.flush();
       this.deps.log.info({ days: days.map((d) => d.day), ms: Math.round(performance.now() - t0) }, 'totals of closed days worked out and stored');
-    })();
-    this.working = run;
-    try {
-      await run;
-    } finally {
-      this.working = undefined;
-    }
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
   }
+
+  private queue: Promise<void> = Promise.resolve();
 
   private async stored(region: string, category: string, closed: ReadonlyArray<{ day: string }>): Promise<{ rows: Map<string, StoredDailyTotals>; counted: Set<string> }> {
     if (closed.length === 0) return { rows: new Map(), counted: new Set() };
@@ -114,8 +119,9 @@ export class DailyTrend {
     const hit = this.today.get(key);
     if (hit && now - hit.at < TODAY_CACHE_MS) return hit.point;
     const state = this.deps.state;
-    const online = state.onlineRates(from, now).get(region)?.[category as 'all'];
-    const counts = state.ratesTable().get(region)?.[category as 'all'];
+    // our own cameras, as the stored days count them (a tier below us is not in its rows)
+    const online = state.localOnlineRates(from, now).get(region)?.[category as 'all'];
+    const counts = state.counters.counts().get(region)?.[category as 'all'];
     const s = counts ? rateSet(counts) : undefined;
     const point = {
       onlineMs: online?.onlineMs ?? 0,

@@ -8,7 +8,7 @@ import type { AggregatorStore, RecordingCheckRow } from '../store/port.js';
 import { cameraFact } from '../rates/bind.js';
 import { windowSubject, type MaintenanceBook } from './maintenance.js';
 import { flappingEpisodes, type FlappingRule } from '../rates/flapping.js';
-import { ALL_REGIONS, type PlanPoint } from '../rates/model.js';
+import { ALL_REGIONS, CATEGORY_KEYS, type PlanPoint } from '../rates/model.js';
 import { cameraPeriod, cameraSlices, childOf, ranking, repairTimes, reportRows, type ReportCamera, type ReportRow } from '../rates/report-math.js';
 
 export interface ReportPeriod {
@@ -266,7 +266,7 @@ export async function dayTotals(deps: ReportDeps, days: ReadonlyArray<{ from: nu
     }
   }
   // a day with no camera still has its whole row: it says the day was closed and counted
-  for (let i = 0; i < days.length; i++) for (const category of ['all', 'key_public_area', 'key_industry_part', 'other', 'unassigned']) add(i, ALL_REGIONS, category);
+  for (let i = 0; i < days.length; i++) for (const category of CATEGORY_KEYS) add(i, ALL_REGIONS, category);
   return out;
 }
 

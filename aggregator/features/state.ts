@@ -136,7 +136,8 @@ export class AggregatorState {
     return this.tiers.addOnline(this.localOnlineRates(from, to), window);
   }
 
-  private localOnlineRates(from: number, to: number): ReturnType<typeof onlineRates> {
+  /** The online rates of our own cameras only (no tier below us): what the stored daily totals count. */
+  localOnlineRates(from: number, to: number): ReturnType<typeof onlineRates> {
     // no window declared (the usual case): no camera's subject is worked out
     const maintenance = this.deps.maintenanceExcluded !== false && this.maintenance.size > 0 ? (f: { id: string }) => this.maintenanceIntervals(f.id) : undefined;
     return onlineRates(this.counters.cameras(), (id) => this.cameras.get(id)?.marks ?? [], from, to, maintenance);
