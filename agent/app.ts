@@ -233,7 +233,7 @@ export class AgentApp {
   private reportLostRecords(journal: Journal<OutboxRecord>, log: Logger): void {
     const { tornBytes, badLines, fragments, writtenAt } = journal.recovered;
     if (tornBytes === 0 && badLines === 0) return;
-    const lost = lostRecordsOf(fragments);
+    const lost = lostRecordsOf(fragments, badLines - fragments.filter((f) => !f.torn).length);
     const named = lost.flatMap((l) => l.events.map((e) => `${e.session}/${e.seq}`));
     log.warn({ tornBytes, badLines, file: journal.file, lost: lost.reduce((n, l) => n + l.count, 0), named }, 'outbox: records torn or damaged by a crash were dropped (the journal was cut back to its last whole record); the centre is told what was lost');
     for (const l of lost) this.publisher.lost(l, writtenAt);

@@ -15,13 +15,15 @@ const ACK = '{"ack":';
  * A start too short to tell an add from an ack counts as a loss: a loss
  * reported that was not beats one that was and is not.
  */
-export function lostRecordsOf(fragments: ReadonlyArray<{ torn: boolean; text: string }>): LostRecords[] {
+export function lostRecordsOf(fragments: ReadonlyArray<{ torn: boolean; text: string }>, unkeptBadLines = 0): LostRecords[] {
   const out: LostRecords[] = [];
   for (const cause of ['torn_record', 'unreadable_record'] as const) {
     const mine = fragments.filter((f) => f.torn === (cause === 'torn_record') && !isAck(f.text));
-    if (mine.length === 0) continue;
+    // damaged lines beyond those the journal kept the start of: unread, each counted as a loss
+    const unread = cause === 'unreadable_record' ? unkeptBadLines : 0;
+    if (mine.length + unread === 0) continue;
     const events = mine.map((f) => nameOf(f.text)).filter((e): e is LostRecords['events'][number] => e !== undefined);
-    out.push({ cause, count: mine.length, events: events.slice(0, 100) });
+    out.push({ cause, count: mine.length + unread, events: events.slice(0, 100) });
   }
   return out;
 }

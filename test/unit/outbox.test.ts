@@ -162,6 +162,8 @@ describe('outbox', () => {
     writeFileSync(file, `${lines[0]}\n${lines[1]!.slice(0, -3)}\n${lines[2]}\n`);
     const j = new Journal<OutboxRecord>(file, 10);
     expect(lostRecordsOf(j.recovered.fragments)).toEqual([{ cause: 'unreadable_record', count: 1, events: [{ session: 's1', seq: 2, ts: ev(2).ts, type: 'state', cameraId: 'c2' }] }]);
+    // more damaged lines than the journal keeps the start of: those are counted all the same
+    expect(lostRecordsOf(j.recovered.fragments, 3)[0]).toMatchObject({ cause: 'unreadable_record', count: 4 });
     j.close();
   });
 });
