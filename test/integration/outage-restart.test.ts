@@ -9,6 +9,7 @@ import { aggregatorConfig, startAggregator, type AggregatorProcess } from '../su
 import { startMosquitto, type Broker } from '../support/mosquitto.js';
 import { MqttWatch } from '../support/mqtt-watch.js';
 import { startTcpLink, type TcpLink } from '../support/tcp-link.js';
+import { until } from '../support/wait.js';
 
 // Issue 29 §3: the site's uplink goes down (the centre stays connected to its
 // broker and gets the gateway's will), the agent is restarted inside the
@@ -17,13 +18,6 @@ import { startTcpLink, type TcpLink } from '../support/tcp-link.js';
 const t = topics();
 const AGENT = 'gw-uplink';
 
-const until = async (what: string, fn: () => boolean | Promise<boolean>, ms = 30_000) => {
-  const deadline = Date.now() + ms;
-  while (!(await fn())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const logged = (a: AgentProcess, change: string) => a.lines.some((l) => l.includes('"camera state changed"') && l.includes(change.split(' ')[0]!) && l.includes(`"from":"${change.split(' ')[1]!.split('→')[0]}"`) && l.includes(`"to":"${change.split('→')[1]}"`));
 

@@ -8,6 +8,7 @@ import { startRtspServer, type RtspServer } from '../../cli/demo/rtsp-server.js'
 import { startAgent, type AgentProcess } from '../support/agent-process.js';
 import { aggregatorConfig, startAggregator, type AggregatorProcess } from '../support/aggregator-process.js';
 import { startMosquitto, type Broker } from '../support/mosquitto.js';
+import { until } from '../support/wait.js';
 
 const t = topics();
 const AGENT = 'gw-chaos';
@@ -31,14 +32,6 @@ const loggedChanges = (a: AgentProcess) =>
     })
     .filter((l): l is Logged => l?.msg === 'camera state changed')
     .map((l) => `${l.camera} ${l.from}→${l.to}`);
-
-const until = async (what: string, fn: () => boolean, ms = 30_000) => {
-  const deadline = Date.now() + ms;
-  while (!fn()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
 
 describe('outbox through a broker outage and an agent restart', () => {
   let broker: Broker;

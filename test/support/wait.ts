@@ -7,3 +7,12 @@ export async function waitFor(fn: () => Promise<boolean>, timeoutMs = 20_000): P
   }
   throw new Error('timed out');
 }
+
+/** Polls `fn` every 100 ms until it holds; throws after `timeoutMs`, naming what it waited for. */
+export async function until(what: string, fn: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await fn())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
