@@ -30,13 +30,21 @@ import { Heartbeat } from './features/heartbeat.js';
 import { Schedules } from './features/schedules.js';
 import { ConfigReload, type ReloadOutcome } from './features/config-reload.js';
 import { CameraMonitor } from './features/monitor.js';
-import { Publisher } from './features/publisher.js';
+import { Publisher, type PublishSettings } from './features/publisher.js';
 import { RequestHandler } from './features/requests.js';
 import { VERSION } from '../platform/version.js';
 
 const DAY_MS = 24 * 3600 * 1000;
 /** the largest request or config push an agent reads */
 const MAX_INBOUND_BYTES = 1024 * 1024;
+
+/** How statuses and summaries go out, from the config in force. */
+const publishSettingsOf = (c: AgentConfig): PublishSettings => ({
+  status: c.status.publish,
+  refreshMs: c.status.refreshMinutes * 60_000,
+  rule: { fpsTolerance: c.status.fpsTolerance, clockDriftToleranceMs: c.status.clockDriftToleranceMs, offlineAfter: c.checks.offlineAfter },
+  summary: c.summaryPublish,
+});
 
 /** The broker connection an agent config asks for; requests and config pushes are small, so a larger message is refused before it costs memory. */
 const mqttSettingsOf = (c: AgentConfig) => ({ ...c.mqtt, clientId: c.mqtt.clientId ?? `xueliang-agent-${c.agentId}`, maxInboundBytes: MAX_INBOUND_BYTES });
@@ -84,7 +92,17 @@ export class AgentApp {
       birth: () => ({ topic: t.agentState(config.agentId), payload: JSON.stringify(this.birth()) }),
       log: log.child({ module: 'mqtt' }),
     });
-    this.publisher = new Publisher({ mqtt: this.mqtt, outbox: () => this.outbox, agentId: config.agentId, topicRoot: config.mqtt.topicRoot, session: this.session, log: log.child({ module: 'publisher' }), now });
+    this.publisher = new Publisher({
+      mqtt: this.mqtt,
+      outbox: () => this.outbox,
+      agentId: config.agentId,
+      topicRoot: config.mqtt.topicRoot,
+      session: this.session,
+      log: log.child({ module: 'publisher' }),
+      now,
+      settings: () => publishSettingsOf(this.config),
+      records: () => this.monitor.cameras,
+    });
     const journal = new Journal<OutboxRecord>(path.join(config.stateDir, config.agentId, 'outbox.jsonl'), config.outbox.syncMs);
     if (journal.size > 0) log.info({ pending: journal.size }, 'outbox holds events from before the restart: they go out first, as historical');
     this.outbox = new Outbox({
@@ -225,7 +243,7 @@ export class AgentApp {
       agentId: config.agentId,
       log: log.child({ module: 'requests' }),
       responseTopic: (command) => t.response(config.agentId, command),
-      handlers: agentCommands({ monitor: this.monitor, discovery: this.discovery }),
+      handlers: agentCommands({ monitor: this.monitor, discovery: this.discovery, publisher: this.publisher }),
     });
   }
 

@@ -65,7 +65,7 @@ export class AggregatorApp {
         if (c.kind === 'mark' || c.kind === 'markProven' || c.kind === 'cameraRemoved') historyAt(c.at);
       },
     };
-    this.state = new AggregatorState({ changes, log: log.child({ module: 'state' }), now, maintenanceExcluded: config.maintenance.excludeFromRates, flapping: { changes: config.flapping.changes, withinMs: config.flapping.withinMinutes * 60_000 } });
+    this.state = new AggregatorState({ changes, log: log.child({ module: 'state' }), now, maintenanceExcluded: config.maintenance.excludeFromRates, flapping: { changes: config.flapping.changes, withinMs: config.flapping.withinMinutes * 60_000 }, staleAfterRounds: config.stale.afterRounds });
     // a fixed client id and a persistent session: the broker queues QoS 1 traffic while we restart
     const ingestSettings = { ...config.mqtt, clientId: config.mqtt.clientId ?? 'xueliang-aggregator', clean: false, deferAcks: true };
     if (!config.replicas && pumpAvailable()) {
@@ -158,6 +158,8 @@ export class AggregatorApp {
       { name: 'daily totals at start', start: () => void trend.close().catch((err: Error) => log.warn({ err: { message: err.message } }, 'totals of closed days not worked out yet: trying again at the next turn')), stop: () => undefined },
       // windows begin and end by themselves
       every('maintenance', 1000, () => this.state.tickMaintenance(), log),
+      // cameras whose live gateway stopped confirming them (report by exception) count unknown, and back when confirmed
+      every('stale statuses', 1000, () => this.state.sweepStale(), log),
       { name: 'rates', start: () => this.rates.start(), stop: () => this.rates.stop() },
       { name: 'reports', start: () => reports.start(), stop: () => reports.stop() },
       ...(webhook ? [{ name: 'webhook', start: () => webhook.start(), stop: () => webhook.stop() }] : []),

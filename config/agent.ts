@@ -110,7 +110,21 @@ export const agentConfigSchema = z
       .strict()
       .prefault({})
       .describe('events waiting for the broker, kept on disk'),
-    summaryIntervalSec: z.number().int().min(1).max(86_400).default(60).describe('how often the retained summary (and the heartbeat file) is written'),
+    status: z
+      .object({
+        publish: z
+          .enum(['change', 'check'])
+          .default('change')
+          .describe('change: a camera\'s retained status is published when what it says changes (state, rung, reason, faults, stream, device, binding, recording), and the liveness round message confirms the others; check: after every check, as before report by exception'),
+        refreshMinutes: z.number().int().min(1).max(43_200).default(1440).describe('every camera\'s status is published again at least this often (status.publish change), a few cameras a round, never in a burst'),
+        fpsTolerance: z.number().min(0).max(1).default(0.2).describe('a frame rate that moved by less than this share of the last published one is not a change'),
+        clockDriftToleranceMs: z.number().int().min(0).default(5000).describe('a camera clock drift that moved by less than this since the last published one is not a change'),
+      })
+      .strict()
+      .prefault({})
+      .describe('when camera statuses go out on the uplink (report by exception)'),
+    summaryIntervalSec: z.number().int().min(1).max(86_400).default(60).describe('the retained summary goes at most this often (and the heartbeat file is written this often)'),
+    summaryPublish: z.enum(['change', 'interval']).default('change').describe('change: the summary goes when the counts or a camera\'s state changed (and every status.refreshMinutes); interval: every summaryIntervalSec, as before report by exception'),
     groups: z.array(topicSegment).default([]).describe('groups whose pushed config this agent takes, in order: later groups win, an agent push wins over all'),
     remoteConfig: z
       .object({

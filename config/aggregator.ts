@@ -48,6 +48,13 @@ export const aggregatorConfigSchema = z
       .strict()
       .prefault({})
       .describe('alerts on {root}/alerts/events and {root}/alerts/active/{id}, and by webhook'),
+    stale: z
+      .object({
+        afterRounds: z.number().int().min(1).max(100).default(3).describe('a camera whose live gateway has not confirmed it for this many liveness rounds (its round messages) is stale: shown as such and counted unknown until confirmed again'),
+      })
+      .strict()
+      .prefault({})
+      .describe('statuses the gateways report by exception: how long one stands without a confirming round'),
     flapping: z
       .object({
         changes: z.number().int().min(1).max(1000).default(5).describe('a camera whose state changed more than this many times …'),

@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { desiredConfigMessage, reportedConfigMessage } from './config-messages.js';
-import { agentEvent, agentStateMessage, agentSummaryMessage, alertMessage, alertNotice, cameraStatusMessage, cascadeRollupMessage, cascadeStateMessage, maintenanceWindow, ratesMessage, requestMessage, responseMessage } from './messages.js';
+import { agentEvent, agentRoundMessage, agentStateMessage, agentSummaryMessage, alertMessage, alertNotice, cameraStatusMessage, cascadeRollupMessage, cascadeStateMessage, maintenanceWindow, ratesMessage, requestMessage, responseMessage } from './messages.js';
 import { reportResponse } from './http-api.js';
 import { DEFAULT_TOPIC_ROOT, PROTOCOL_VERSION } from './version.js';
 
 /** The version of the contract document; its major is the topic root's (`v1`). */
-export const CONTRACT_VERSION = '1.2.0';
+export const CONTRACT_VERSION = '1.3.0';
 
 /** A message of the contract: its zod schema is the single source of its payload. */
 interface MessageSpec {
@@ -20,7 +20,8 @@ const MESSAGES = {
   agentState: { schema: agentStateMessage, schemaName: 'agentStateMessage', title: 'Agent state', summary: 'Birth (on every connect), last will (published by the broker), clean shutdown.' },
   cameraStatus: { schema: cameraStatusMessage, schemaName: 'cameraStatusMessage', title: 'Camera status', summary: "A camera's current state with every rung of its last check. An empty message clears the topic: the camera was removed." },
   event: { schema: agentEvent, schemaName: 'agentEvent', title: 'Agent event', summary: 'State changes, faults, removals, drops and the clean stop, with a gap-free seq per session; journaled before publishing.' },
-  summary: { schema: agentSummaryMessage, schemaName: 'agentSummaryMessage', title: 'Agent summary', summary: 'Counts by state and 24 h online time per camera.' },
+  summary: { schema: agentSummaryMessage, schemaName: 'agentSummaryMessage', title: 'Agent summary', summary: 'Counts by state, and 24 h online time of every camera (cameraList all) or of those whose state changed since the last summary (cameraList changed).' },
+  round: { schema: agentRoundMessage, schemaName: 'agentRoundMessage', title: 'Liveness round', summary: 'One per liveness round: every camera of the agent not named in unchecked was checked in the round and its retained status is still true.' },
   request: { schema: requestMessage, schemaName: 'requestMessage', title: 'Request', summary: 'A command for the agent; the body may be empty.' },
   response: { schema: responseMessage, schemaName: 'responseMessage', title: 'Response', summary: 'The answer to a request, with its transaction and MQTT 5 correlation data.' },
   configDesired: { schema: desiredConfigMessage, schemaName: 'desiredConfigMessage', title: 'Desired config', summary: 'A signed, versioned JSON merge patch over the agent config file.' },
@@ -48,7 +49,7 @@ interface ChannelSpec {
 const PARAMS: Record<string, string> = {
   agentId: 'the gateway: one topic level of letters, digits, "_", ".", ":" or "-"',
   cameraId: 'the camera: its GB/T 28181 id, configured id, onvif-<endpoint uuid> or rtsp-<host>-<port>-<path>-<hash>',
-  command: 'discover or check',
+  command: 'discover, check or status',
   group: 'a group of agents that take the same pushes',
   region: 'a GB/T 2260 code at any level (330000, 330100, 330106, 33010601) or all',
   period: 'day (the previous local day) or month (the previous local month)',
@@ -59,9 +60,10 @@ const PARAMS: Record<string, string> = {
 
 const CHANNELS: Record<string, ChannelSpec> = {
   agentState: { address: 'agents/{agentId}/state', message: 'agentState', description: 'The agent is online (birth) or not (will, shutdown).', sender: 'agent', retain: true },
-  cameraStatus: { address: 'agents/{agentId}/cameras/{cameraId}/status', message: 'cameraStatus', description: "A camera's status after every check.", sender: 'agent', retain: true },
+  cameraStatus: { address: 'agents/{agentId}/cameras/{cameraId}/status', message: 'cameraStatus', description: "A camera's status: when what it says changes (status.publish change, the default; at least every status.refreshMinutes, after a reconnect, on a status request) or after every check (status.publish check). How fresh it is: the agent's round topic.", sender: 'agent', retain: true },
   events: { address: 'agents/{agentId}/events', message: 'event', description: 'One message per change; replayed ones carry historical: true.', sender: 'agent', retain: false },
-  summary: { address: 'agents/{agentId}/summary', message: 'summary', description: 'Every summaryIntervalSec.', sender: 'agent', retain: true },
+  summary: { address: 'agents/{agentId}/summary', message: 'summary', description: 'When the counts or a camera state change, at most every summaryIntervalSec (summaryPublish change, the default), or every summaryIntervalSec (summaryPublish interval).', sender: 'agent', retain: true },
+  round: { address: 'agents/{agentId}/round', message: 'round', description: 'At the end of every liveness round: which cameras it could not check. A camera in no unchecked list is confirmed as of the round\'s startedAt.', sender: 'agent', retain: true },
   request: { address: 'agents/{agentId}/request/{command}', message: 'request', description: 'Commands for one agent.', sender: 'client', retain: false },
   response: { address: 'agents/{agentId}/response/{command}', message: 'response', description: 'Answers, unless the request named an MQTT 5 response topic.', sender: 'agent', retain: false },
   configDesired: { address: 'agents/{agentId}/config/desired', message: 'configDesired', description: "The admin's push for one agent.", sender: 'client', retain: true },

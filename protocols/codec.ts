@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { desiredConfigMessage, reportedConfigMessage } from './config-messages.js';
 import { isTopicSegment } from './ids.js';
-import { agentEvent, agentStateMessage, agentSummaryMessage, alertMessage, alertNotice, cascadeRollupMessage, cascadeStateMessage, cameraStatusMessage, maintenanceWindow, ratesMessage, requestMessage, responseMessage } from './messages.js';
+import { agentEvent, agentRoundMessage, agentStateMessage, agentSummaryMessage, alertMessage, alertNotice, cascadeRollupMessage, cascadeStateMessage, cameraStatusMessage, maintenanceWindow, ratesMessage, requestMessage, responseMessage } from './messages.js';
 import { parseTopic, type ParsedTopic, type TopicKind } from './topics.js';
 
 /**
@@ -40,6 +40,7 @@ export const KINDS = {
   }),
   events: spec('events', { schema: agentEvent, empty: 'refused', ids: agentIds }),
   summary: spec('summary', { schema: agentSummaryMessage, empty: 'refused', ids: agentIds }),
+  round: spec('round', { schema: agentRoundMessage, empty: 'cleared', ids: agentIds }),
   request: spec('request', { schema: requestMessage, empty: 'empty_object', ids: agentIds }),
   response: spec('response', { schema: responseMessage, empty: 'refused', ids: agentIds }),
   configDesired: spec('configDesired', { schema: desiredConfigMessage, empty: 'cleared', ids: agentIds }),

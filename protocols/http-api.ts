@@ -116,7 +116,16 @@ export const cameraView = z.object({
   faults: z.array(pictureFault),
   device: deviceInfo.nullable(),
   streamUri: z.string().nullable(),
+  /** the check that produced its status (an agent reporting by exception sends a status only when it changes) */
   checkedAt: isoTime.nullable(),
+  /**
+   * when its status was last confirmed: by its gateway's last liveness round
+   * (the camera was checked at or after this and nothing changed), or by the
+   * status's own check; null before the first
+   */
+  confirmedAt: isoTime.nullable(),
+  /** its live gateway has not confirmed it for stale.afterRounds rounds: counted unknown until it does */
+  stale: z.boolean(),
   firstSeen: isoTime,
   /** the maintenance window it is under now */
   maintenance: z.object({ id: z.string(), reason: z.string(), until: isoTime }).nullable(),

@@ -240,6 +240,12 @@ export const agentSummaryMessage = z.object({
     offline: z.number().int().nonnegative(),
     unknown: z.number().int().nonnegative(),
   }),
+  /**
+   * which cameras `cameras` lists: `all` (agents before report by exception, or
+   * `status.publish: check`), or `changed`: only those whose state changed
+   * since the agent's previous summary (absent: `all`)
+   */
+  cameraList: z.enum(['all', 'changed']).optional(),
   cameras: z.array(
     z.object({
       cameraId: topicSegment,
@@ -257,14 +263,40 @@ export const agentSummaryMessage = z.object({
 });
 export type AgentSummaryMessage = z.infer<typeof agentSummaryMessage>;
 
+// ---------------------------------------------------------------- round
+/**
+ * `{root}/agents/{agentId}/round`, retained, QoS 1: one per liveness round.
+ * Agents that report by exception publish a camera's status only when what it
+ * says changes; this message is what keeps the others fresh: every camera of
+ * the agent that is not in `unchecked` was checked in this round (between
+ * `startedAt` and `endedAt`) and its retained status is still true.
+ */
+export const agentRoundMessage = z.object({
+  session: sessionId,
+  /** +1 per round within a session, starting at 1 */
+  round: z.number().int().positive(),
+  /** when the round began: every camera not in `unchecked` was checked at or after it */
+  startedAt: isoTime,
+  endedAt: isoTime,
+  /** the liveness period: the next round is due this long after `startedAt` */
+  periodMs: z.number().int().positive(),
+  /** cameras whose liveness check finished in this round */
+  checked: z.number().int().nonnegative(),
+  /** cameras the agent watches whose check did not finish in time (usually none): their statuses are not confirmed */
+  unchecked: z.array(topicSegment).max(10_000),
+  /** how this agent publishes statuses: `change` (only when they change, and a refresh) or `check` (every check) */
+  statusPublish: z.enum(['change', 'check']),
+});
+export type AgentRoundMessage = z.infer<typeof agentRoundMessage>;
+
 // ---------------------------------------------------------------- request / response
-export const commandName = z.enum(['discover', 'check']);
+export const commandName = z.enum(['discover', 'check', 'status']);
 export type CommandName = z.infer<typeof commandName>;
 
 /** `{root}/agents/{agentId}/request/{command}`; the body may be empty. */
 export const requestMessage = z.object({
   transaction: z.string().max(128).optional(),
-  /** `check`: one camera; all when absent */
+  /** `check`, `status` (publish its status now): one camera; all when absent */
   cameraId: topicSegment.optional(),
 });
 export type RequestMessage = z.infer<typeof requestMessage>;

@@ -9,6 +9,7 @@ export function topics(root: string = DEFAULT_TOPIC_ROOT) {
     cameraStatus: (agentId: string, cameraId: string) => `${agent(agentId)}/cameras/${cameraId}/status`,
     events: (agentId: string) => `${agent(agentId)}/events`,
     summary: (agentId: string) => `${agent(agentId)}/summary`,
+    round: (agentId: string) => `${agent(agentId)}/round`,
     request: (agentId: string, command: string) => `${agent(agentId)}/request/${command}`,
     response: (agentId: string, command: string) => `${agent(agentId)}/response/${command}`,
     configDesired: (agentId: string) => `${agent(agentId)}/config/desired`,
@@ -33,6 +34,7 @@ export function topics(root: string = DEFAULT_TOPIC_ROOT) {
       cameraStatuses: `${root}/agents/+/cameras/+/status`,
       events: `${root}/agents/+/events`,
       summaries: `${root}/agents/+/summary`,
+      rounds: `${root}/agents/+/round`,
       configReported: `${root}/agents/+/config/reported`,
       rates: `${root}/rates/#`,
       maintenance: `${root}/maintenance/+`,
@@ -49,6 +51,7 @@ export type ParsedTopic =
   | { kind: 'cameraStatus'; agentId: string; cameraId: string }
   | { kind: 'events'; agentId: string }
   | { kind: 'summary'; agentId: string }
+  | { kind: 'round'; agentId: string }
   | { kind: 'request'; agentId: string; command: string }
   | { kind: 'response'; agentId: string; command: string }
   | { kind: 'configDesired'; agentId: string }
@@ -101,6 +104,7 @@ function agentTopic(agentId: string, more: number, a: string | undefined, b: str
   if (more === 1 && a === 'state') return { kind: 'agentState', agentId };
   if (more === 1 && a === 'events') return { kind: 'events', agentId };
   if (more === 1 && a === 'summary') return { kind: 'summary', agentId };
+  if (more === 1 && a === 'round') return { kind: 'round', agentId };
   if (more === 3 && a === 'cameras' && b && c === 'status') return { kind: 'cameraStatus', agentId, cameraId: b };
   if (more === 2 && a === 'request' && b) return { kind: 'request', agentId, command: b };
   if (more === 2 && a === 'response' && b) return { kind: 'response', agentId, command: b };

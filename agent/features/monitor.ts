@@ -9,6 +9,7 @@ import { checkRecording } from './recording-check.js';
 import { CheckStats, type CheckKind } from './check-stats.js';
 import { CheckBatcher, type Admission } from './check-batch.js';
 import { SpreadRound } from './spread.js';
+import { RoundBook, type RoundReport } from './round-book.js';
 import { retryWhenBusy } from '../adapters/busy-retry.js';
 import { decodeKeyframes, type DecodeResult, type KeyframeInput } from '../adapters/keyframe-decode.js';
 import type { KeyframeReader, Stage } from './keyframe-reader.js';
@@ -34,6 +35,8 @@ export interface MonitorSink {
   faultsChanged(rec: CameraRecord, appeared: PictureFault[], cleared: string[], at: number): void;
   transition(rec: CameraRecord, t: Transition, at: number): void;
   removed(cameraId: string, at: number): void;
+  /** a liveness round closed: which cameras it checked, which it could not in time */
+  round(report: RoundReport): void;
 }
 
 export interface MonitorDeps {
@@ -102,7 +105,21 @@ export class CameraMonitor {
   }
 
   remove(id: string): void {
-    if (this.cameras.delete(id)) this.deps.sink.removed(id, this.deps.now());
+    if (!this.cameras.delete(id)) return;
+    this.deps.sink.removed(id, this.deps.now());
+    this.reportRound(this.roundBook.removed(id, this.deps.now()));
+  }
+
+  /** the liveness round in progress: every camera's check is counted in, the round is reported when it closes */
+  private readonly roundBook = new RoundBook();
+
+  private reportRound(report: RoundReport | undefined): void {
+    if (report) this.deps.sink.round(report);
+  }
+
+  /** A camera's liveness check of the open round is done (its status went out already, when it changed). */
+  private livenessDone(id: string): void {
+    this.reportRound(this.roundBook.done(id, this.deps.now()));
   }
 
   /** Liveness checks of the given cameras (all when omitted); resolves when they are done. */
@@ -117,6 +134,7 @@ export class CameraMonitor {
    */
   spread(kind: CheckKind, periodMs: number): void {
     this.rounds.get(kind)?.stop();
+    if (kind === 'liveness') for (const r of this.roundBook.begin(this.cameras.keys(), this.deps.now(), periodMs)) this.reportRound(r);
     const run = (ids: string[]) => void (kind === 'liveness' ? this.checkLiveness(ids) : kind === 'decode' ? this.checkDecode(ids, periodMs / 2) : this.checkPicture(ids));
     this.rounds.set(kind, new SpreadRound([...this.cameras.keys()], kind, Math.max(0, periodMs * 0.9), run, this.deps.now));
   }
@@ -206,6 +224,7 @@ export class CameraMonitor {
           // the liveness check is over: the camera's next one may start while this decode waits
           released = true;
           rec.busy.liveness = false;
+          this.livenessDone(id);
           await this.runCheck(rec, 'decode');
           return;
         }
@@ -243,6 +262,7 @@ export class CameraMonitor {
         }
       }
       this.applyIfCurrent(rec, probe, true);
+      if (kind === 'liveness' && this.cameras.get(id) === rec) this.livenessDone(id);
     } catch (err) {
       this.deps.log.error({ err, camera: id }, 'check failed unexpectedly');
     } finally {

@@ -114,6 +114,8 @@ function recordingCell(t: RecordingTotals | undefined) {
   return { ...x, rate, percent: pct(rate) };
 }
 
+const isoOrNull = (t: number | null) => (t === null ? null : new Date(t).toISOString());
+
 export function cameraView(state: AggregatorState, c: CameraRecord, now: number): CameraView {
   const fact = state.counters.get(c.cameraId);
   const eff = state.effectiveState(c);
@@ -143,6 +145,8 @@ export function cameraView(state: AggregatorState, c: CameraRecord, now: number)
     device: c.status.device,
     streamUri: c.status.streamUri,
     checkedAt: c.status.checkedAt,
+    confirmedAt: isoOrNull(state.confirmedAt(c)),
+    stale: state.isStale(c),
     firstSeen: new Date(c.firstSeen).toISOString(),
     maintenance: inMaintenance ? { id: inMaintenance.id, reason: inMaintenance.reason, until: new Date(inMaintenance.to).toISOString() } : null,
     flapping: flapping ? { since: new Date(flapping.since).toISOString(), changes: flapping.changes } : null,
@@ -159,6 +163,10 @@ function unknownReason(state: AggregatorState, c: CameraRecord, eff: CameraState
   if (eff !== 'unknown' || c.status.state === 'unknown') return undefined;
   const a = state.agents.get(c.agentId);
   if (!a?.online) return { reason: 'gateway_offline', detail: `gateway ${c.agentId} offline${a ? ` since ${new Date(a.since).toISOString()}` : ''}: last reported ${c.status.state}` };
+  if (state.isStale(c)) {
+    const confirmed = state.confirmedAt(c);
+    return { reason: null, detail: `gateway ${c.agentId} is online but has not confirmed this camera for several liveness rounds${confirmed === null ? '' : ` (last confirmed ${new Date(confirmed).toISOString()})`}: last reported ${c.status.state}` };
+  }
   return { reason: null, detail: `gateway ${c.agentId} restarted and has not checked this camera yet: last reported ${c.status.state}` };
 }
 
@@ -219,7 +227,7 @@ export function camerasView(state: AggregatorState, q: URLSearchParams, now: num
   return { cameras: limit === null ? out.slice(offset) : out.slice(offset, offset + limit), total: out.length, offset, limit };
 }
 
-const CSV_COLUMNS = ['cameraId', 'name', 'state', 'since', 'forMs', 'agentId', 'pointId', 'region', 'category', 'rung', 'reason', 'detail', 'faults'] as const;
+const CSV_COLUMNS = ['cameraId', 'name', 'state', 'since', 'forMs', 'agentId', 'pointId', 'region', 'category', 'rung', 'reason', 'detail', 'faults', 'confirmedAt'] as const;
 
 /** A page of cameras as CSV (UTF-8 with BOM for spreadsheet programs); a cell that a spreadsheet would run as a formula is quoted as text. */
 export function camerasCsv(cameras: readonly CameraView[]): string {

@@ -13,6 +13,7 @@ import type { PlanPoint } from '../rates/model.js';
 import { EventKeyIndex } from '../fleet/event-keys.js';
 import { IngestCounters, type IngestStats } from '../fleet/ingest-stats.js';
 import { SessionTrackers, type SeqTracker } from '../fleet/seq-tracker.js';
+import { Confirmations, type ConfirmationSubject } from '../fleet/confirmations.js';
 import { MaintenanceBook, windowSubject, type WindowSubject } from './maintenance.js';
 import { TierBook, type CascadeWindow } from './tiers.js';
 
@@ -69,7 +70,15 @@ export class AggregatorState {
   /** lower aggregators whose rollups add to our numbers (cascade) */
   readonly tiers: TierBook;
 
-  constructor(private readonly deps: { changes: ChangeSink; log: Logger; now: () => number; maintenanceExcluded?: boolean; flapping?: FlappingRule }) {
+  /** how fresh each camera's status is, from its agent's round messages (report by exception) */
+  readonly confirmations: Confirmations;
+  /** the cameras of each agent (camerasOf, without a walk of the whole fleet) */
+  private readonly byAgent = new Map<string, Set<string>>();
+  /** agents whose cameras in no exception list are stale now (last sweep) */
+  private readonly staleAgents = new Set<string>();
+
+  constructor(private readonly deps: { changes: ChangeSink; log: Logger; now: () => number; maintenanceExcluded?: boolean; flapping?: FlappingRule; staleAfterRounds?: number }) {
+    this.confirmations = new Confirmations(() => deps.staleAfterRounds ?? 3);
     this.maintenance = new MaintenanceBook({ changes: deps.changes, now: deps.now });
     this.tiers = new TierBook({ now: deps.now, log: deps.log.child({ module: 'tiers' }) });
     this.events = new TypedEmitter((event, err) => deps.log.error({ err, event }, 'a listener of the fleet model failed'));
@@ -156,7 +165,7 @@ export class AggregatorState {
     for (const a of snapshot.agents) this.agents.set(a.agentId, a);
     this.maintenance.load(snapshot.windows);
     for (const [id, at] of snapshot.removals) this.removedAt.set(id, at);
-    for (const c of snapshot.cameras) this.cameras.set(c.cameraId, { cameraId: c.cameraId, agentId: c.agentId, status: c.status, firstSeen: c.firstSeen, marks: snapshot.marks.get(c.cameraId) ?? [] });
+    for (const c of snapshot.cameras) this.place({ cameraId: c.cameraId, agentId: c.agentId, status: c.status, firstSeen: c.firstSeen, marks: snapshot.marks.get(c.cameraId) ?? [] });
     this.sessions.load(snapshot.seqHeads, snapshot.gaps);
     const keys = new EventKeyIndex();
     const holes = new Map<string, SeqGap[]>();
@@ -224,16 +233,98 @@ export class AggregatorState {
 
   /** The cameras an agent owns. */
   *camerasOf(agentId: string): IterableIterator<CameraRecord> {
-    for (const c of this.cameras.values()) if (c.agentId === agentId) yield c;
+    for (const id of [...(this.byAgent.get(agentId) ?? [])]) {
+      const c = this.cameras.get(id);
+      if (c?.agentId === agentId) yield c;
+    }
   }
 
-  /** The state the maths counts: the reported one only while its gateway is up and the report is from its current run. */
+  /** Puts a camera record in the model and the agent's index. */
+  private place(c: CameraRecord): void {
+    const held = this.cameras.get(c.cameraId);
+    if (held && held.agentId !== c.agentId) this.byAgent.get(held.agentId)?.delete(c.cameraId);
+    this.cameras.set(c.cameraId, c);
+    let ids = this.byAgent.get(c.agentId);
+    if (!ids) this.byAgent.set(c.agentId, (ids = new Set()));
+    ids.add(c.cameraId);
+  }
+
+  private unplace(c: CameraRecord): void {
+    this.cameras.delete(c.cameraId);
+    const ids = this.byAgent.get(c.agentId);
+    ids?.delete(c.cameraId);
+    if (ids?.size === 0) this.byAgent.delete(c.agentId);
+  }
+
+  /** The state the maths counts: the reported one only while its gateway is up, the report is from its current run and its rounds still confirm it. */
   effectiveState(c: CameraRecord): CameraState {
     const a = this.agents.get(c.agentId);
     if (!a?.online || a.startedAt === null) return 'unknown';
     const checked = c.status.checkedAt === null ? null : Date.parse(c.status.checkedAt);
     if (checked === null || checked < a.startedAt) return 'unknown';
+    if (this.confirmations.isStale(this.subjectFor(c, checked), a, this.deps.now())) return 'unknown';
     return c.status.state;
+  }
+
+  private subjectFor(c: CameraRecord, checkedAt = c.status.checkedAt === null ? null : Date.parse(c.status.checkedAt)): ConfirmationSubject {
+    return { cameraId: c.cameraId, agentId: c.agentId, checkedAt };
+  }
+
+  /** When the camera's status was last confirmed: by its agent's rounds, or its own check. */
+  confirmedAt(c: CameraRecord): number | null {
+    return this.confirmations.confirmedAt(this.subjectFor(c), this.agents.get(c.agentId));
+  }
+
+  /** Its agent is live and has not confirmed the camera's status for `stale.afterRounds` rounds. */
+  isStale(c: CameraRecord): boolean {
+    return this.confirmations.isStale(this.subjectFor(c), this.agents.get(c.agentId), this.deps.now());
+  }
+
+  /** The counts and the history follow a camera whose effective state moved without a message (it went stale, or is confirmed again). */
+  settle(c: CameraRecord, now = this.deps.now()): void {
+    const eff = this.effectiveState(c);
+    if (this.counters.get(c.cameraId)?.state === eff) return;
+    this.reconcile(c, eff, now);
+    this.refresh(c);
+  }
+
+  /**
+   * Every second: cameras that went stale (their live agent stopped
+   * confirming them) or fresh again. The work is the agents with rounds and
+   * their exception lists; a whole agent's cameras only when it flips.
+   */
+  sweepStale(): void {
+    const now = this.deps.now();
+    for (const [agentId, info] of this.confirmations.entries()) {
+      const a = this.agents.get(agentId);
+      const stale = this.confirmations.agentStale(agentId, a, now);
+      if (stale !== this.staleAgents.has(agentId)) {
+        if (stale) this.staleAgents.add(agentId);
+        else this.staleAgents.delete(agentId);
+        if (stale) this.deps.log.warn({ agent: agentId, lastRound: info.round, periodMs: info.periodMs }, 'gateway is connected but has not confirmed its cameras for several rounds: they count as unknown');
+        for (const c of this.camerasOf(agentId)) this.settle(c, now);
+      }
+      for (const id of info.unconfirmed.keys()) {
+        const c = this.cameras.get(id);
+        if (c) this.settle(c, now);
+      }
+    }
+  }
+
+  /** An agent's round message: the cameras whose confirmation moved are settled at once. */
+  applyRound(agentId: string, m: Parameters<Confirmations['apply']>[1], unchecked: CameraRecord[]): 'older' | 'applied' {
+    const touched = this.confirmations.apply(agentId, m, unchecked.map((c) => this.subjectFor(c)));
+    if (touched === 'older') return 'older';
+    const now = this.deps.now();
+    for (const id of touched) {
+      const c = this.cameras.get(id);
+      if (c) this.settle(c, now);
+    }
+    if (this.staleAgents.has(agentId) && !this.confirmations.agentStale(agentId, this.agents.get(agentId), now)) {
+      this.staleAgents.delete(agentId);
+      for (const c of this.camerasOf(agentId)) this.settle(c, now);
+    }
+    return 'applied';
   }
 
   /** Puts the camera's counts in step with its status, its agent, its point and the maintenance windows. */
@@ -271,7 +362,7 @@ export class AggregatorState {
 
   /** Keeps a camera's status (new or changed) in the model and the store. */
   saveCamera(c: CameraRecord): void {
-    this.cameras.set(c.cameraId, c);
+    this.place(c);
     this.deps.changes.record({ kind: 'camera', cameraId: c.cameraId, agentId: c.agentId, status: c.status, firstSeen: c.firstSeen });
   }
 
@@ -312,7 +403,7 @@ export class AggregatorState {
     // a removal replayed late does not undo a status the camera sent after coming back
     const checked = c.status.checkedAt === null ? null : Date.parse(c.status.checkedAt);
     if (at !== undefined && checked !== null && checked > at) return;
-    this.cameras.delete(cameraId);
+    this.unplace(c);
     const when = at ?? this.deps.now();
     this.removedAt.set(cameraId, when);
     this.deps.changes.record({ kind: 'cameraRemoved', cameraId, at: when });

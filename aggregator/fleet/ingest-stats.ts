@@ -17,8 +17,8 @@ export class IngestCounters {
   /** topics on which a gateway spoke for another gateway's camera, with counts (bounded) */
   readonly refusedTopics = new Map<string, number>();
 
-  accept(kind: string): void {
-    this.stats.accepted[kind] = (this.stats.accepted[kind] ?? 0) + 1;
+  accept(kind: string, n = 1): void {
+    this.stats.accepted[kind] = (this.stats.accepted[kind] ?? 0) + n;
   }
 
   reject(reason: string): void {

@@ -8,6 +8,7 @@ import { configReported } from './handlers/config-reported.js';
 import { event } from './handlers/event.js';
 import { maintenance } from './handlers/maintenance.js';
 import { rates } from './handlers/rates.js';
+import { round } from './handlers/round.js';
 import { summary } from './handlers/summary.js';
 
 /** The kinds of message the centre takes, and who handles each: a new kind is one line here. */
@@ -16,6 +17,7 @@ const HANDLERS: { [K in TopicKind]?: Handler<K> } = {
   cameraStatus,
   events: event,
   summary,
+  round,
   configReported,
   maintenance,
   cascadeRollup,
@@ -24,11 +26,12 @@ const HANDLERS: { [K in TopicKind]?: Handler<K> } = {
 };
 
 /** The topics the centre subscribes to, for the handlers above. */
-export const INGEST_FILTERS = (t: { all: { agentStates: string; cameraStatuses: string; events: string; summaries: string; configReported: string; rates: string; maintenance: string; cascade: string } }) => [
+export const INGEST_FILTERS = (t: { all: { agentStates: string; cameraStatuses: string; events: string; summaries: string; rounds: string; configReported: string; rates: string; maintenance: string; cascade: string } }) => [
   t.all.agentStates,
   t.all.cameraStatuses,
   t.all.events,
   t.all.summaries,
+  t.all.rounds,
   t.all.configReported,
   t.all.rates,
   t.all.maintenance,
@@ -40,7 +43,7 @@ const REFUSED_SAYS: { [K in TopicKind]?: string } = { cascadeRollup: 'cascade me
 
 const ACCEPTED = new Set(Object.keys(HANDLERS) as TopicKind[]);
 /** the agents' topics are bounded by `maxPayloadBytes`; the centre's own (a city's rollup) by the broker */
-const AGENT_KINDS = new Set<TopicKind>(['agentState', 'cameraStatus', 'events', 'summary', 'configReported']);
+const AGENT_KINDS = new Set<TopicKind>(['agentState', 'cameraStatus', 'events', 'summary', 'round', 'configReported']);
 
 /** How the centre decodes what it receives: the kinds it takes and which are bounded (the receiving thread decodes with the same). */
 export const INGEST_DECODE = { accept: [...ACCEPTED], bounded: [...AGENT_KINDS] };

@@ -78,7 +78,7 @@ async function socketRungs(n: number) {
     for (let r = 0; r < reps; r++) await optionsRound();
   });
 
-  const sink: MonitorSink = { status: () => {}, transition: () => {}, removed: () => {}, faultsChanged: () => {} };
+  const sink: MonitorSink = { status: () => {}, transition: () => {}, removed: () => {}, faultsChanged: () => {}, round: () => {} };
   const monitor = new CameraMonitor({
     log: pino({ level: 'silent' }),
     now: Date.now,

@@ -20,7 +20,7 @@ function monitorOf(rtspUrl: string, slots: number, extra: Partial<MonitorDeps> =
     offlineAfter: () => 3,
     decodeEnabled: () => true,
     clockDriftWarnMs: () => 60_000,
-    sink: { status: () => undefined, faultsChanged: () => undefined, transition: (_r, t) => transitions.push(t), removed: () => undefined },
+    sink: { status: () => undefined, faultsChanged: () => undefined, transition: (_r, t) => transitions.push(t), removed: () => undefined, round: () => undefined },
     ...extra,
   });
   monitor.upsert({ id: 'cam', name: null, xaddr: undefined, endpoint: undefined, rtspUrl, credentialName: undefined, pointId: null, category: null, origin: 'config' });

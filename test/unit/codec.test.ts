@@ -10,6 +10,7 @@ describe('topic codec', () => {
       [t.cameraStatus('gw-1', 'c1'), { kind: 'cameraStatus', agentId: 'gw-1', cameraId: 'c1' }],
       [t.events('gw-1'), { kind: 'events', agentId: 'gw-1' }],
       [t.summary('gw-1'), { kind: 'summary', agentId: 'gw-1' }],
+      [t.round('gw-1'), { kind: 'round', agentId: 'gw-1' }],
       [t.request('gw-1', 'check'), { kind: 'request', agentId: 'gw-1', command: 'check' }],
       [t.response('gw-1', 'check'), { kind: 'response', agentId: 'gw-1', command: 'check' }],
       [t.configDesired('gw-1'), { kind: 'configDesired', agentId: 'gw-1' }],

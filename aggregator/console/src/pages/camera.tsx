@@ -45,7 +45,12 @@ export function CameraPage(props: { route: Route }) {
                 <dd>
                   {when(c.since, lang)} ({duration(c.forMs, lang)})
                 </dd>
-                <dt>{t('lastCheck')}</dt>
+                <dt title={t('lastConfirmedHelp')}>{t('lastConfirmed')}</dt>
+                <dd data-confirmed={c.confirmedAt ?? ''}>
+                  {when(c.confirmedAt, lang, undefined, true)}
+                  {c.stale && <span class="badge badge-warn" data-stale="true">{t('unconfirmed')}</span>}
+                </dd>
+                <dt>{t('statusReported')}</dt>
                 <dd>{when(c.checkedAt, lang, undefined, true)}</dd>
                 {c.reason && (
                   <>
