@@ -39,7 +39,7 @@ describe('report by exception: what the agent sends', () => {
       ['frame rate beyond 20%', { stream: { ...first.stream!, fps: 12.5 } }],
       ['clock drift beyond 5 s', { clockDriftMs: 9000 }],
       ['point', { pointId: 'P-2' }],
-      ['category', { category: 'key_industry' }],
+      ['category', { category: 'key_industry_part' }],
       ['name', { name: 'gate 2' }],
       ['a rung failing', { rungs: [first.rungs[0]!, { ...first.rungs[1]!, ok: false, reason: 'busy' }] }],
       ['recording check', { recording: { supported: true, recordedSec: 86_000, scheduledSec: 86_400, checkedAt: iso(T0 + 3_600_000), detail: null } }],
