@@ -11,7 +11,13 @@
  *  - on PostgreSQL, one aggregator process against three replicas sharing the
  *    ingest (shared subscription, inbox, one leader applying), each a process
  *    of its own: events per second from the first publish to the last stored.
- * Run: npm run bench:aggregator  [-- --messages 50000 --sizes 100000,1000000 --engines sqlite,postgres --replicas 3 --parts live,backlog,processes,scale --broker shipped|bench]
+ *  - steady (not run by default): a province of --gateways × --per-gateway
+ *    cameras reporting by exception (a round per gateway a minute, --churn %
+ *    of the cameras changing state an hour) applied by one aggregator
+ *    process: its CPU and the messages per second in; then its catch-up
+ *    after an outage of --outage minutes (scripts/bench/province.ts).
+ * Run: npm run bench:aggregator  [-- --messages 50000 --sizes 100000,1000000 --engines sqlite,postgres --replicas 3 --parts live,backlog,processes,scale,steady --broker shipped|bench]
+ *   steady: [--gateways 500 --per-gateway 2000 --churn 1 --steady-minutes 3 --outage 60]
  * The broker runs with the queue, in-flight and persistence limits of config/mosquitto/broker.conf
  * (`--broker bench`: unlimited, no persistence), and says which.
  * Everything runs on 127.0.0.1 and stops by itself.
@@ -37,8 +43,23 @@ import { onlineRates } from '../../aggregator/rates/online.js';
 import { cpuSplit, mainThreadCpuMs, median } from './proc-stats.js';
 import { mosquitto } from './broker.js';
 import { startPostgres, type PgServer } from '../sim/postgres-server.js';
+import { province } from './province.js';
 
-const { values } = parseArgs({ options: { messages: { type: 'string', default: '50000' }, sizes: { type: 'string', default: '100000,1000000' }, engines: { type: 'string', default: 'sqlite,postgres' }, replicas: { type: 'string', default: '3' }, parts: { type: 'string', default: 'live,backlog,processes,scale' }, broker: { type: 'string', default: 'shipped' } } });
+const { values } = parseArgs({
+  options: {
+    messages: { type: 'string', default: '50000' },
+    sizes: { type: 'string', default: '100000,1000000' },
+    engines: { type: 'string', default: 'sqlite,postgres' },
+    replicas: { type: 'string', default: '3' },
+    parts: { type: 'string', default: 'live,backlog,processes,scale' },
+    broker: { type: 'string', default: 'shipped' },
+    gateways: { type: 'string', default: '500' },
+    'per-gateway': { type: 'string', default: '2000' },
+    churn: { type: 'string', default: '1' },
+    'steady-minutes': { type: 'string', default: '3' },
+    outage: { type: 'string', default: '60' },
+  },
+});
 const engines = values.engines!.split(',').filter(Boolean) as Array<'sqlite' | 'postgres'>;
 const parts = new Set(values.parts!.split(',').filter(Boolean));
 let pgServer: PgServer | undefined;
@@ -367,6 +388,14 @@ try {
     const split = (c: Cores) => `${f(c.machine, 2)} busy: broker ${f(c.broker, 2)}, consumer ${f(c.self, 2)}, the rest ${f(c.machine - c.broker - c.self, 2)}`;
     console.log(`  cores while draining (of ${os.cpus().length}): no-op ${split(noop.cores)}; aggregator ${split(agg.cores)}`);
     console.log(`  the aggregator's start-up before it connects (open the store, load the state) ${f(agg.startupMs, 0)} ms; counted in, ${f(agg.withStartup, 0)} msg/s, ratio ${f(agg.withStartup / noop.rate, 2)}\n`);
+  }
+  if (parts.has('steady')) {
+    for (const engine of engines) {
+      const o = { gateways: Number(values.gateways), camerasPerGateway: Number(values['per-gateway']), churnPercent: Number(values.churn), roundMs: 60_000, steadyMinutes: Number(values['steady-minutes']), outageMinutes: Number(values.outage) };
+      console.log(`[${engine}] steady province: ${(o.gateways * o.camerasPerGateway).toLocaleString('en')} cameras behind ${o.gateways} gateways reporting by exception, a round per gateway every ${o.roundMs / 1000} s, ${o.churnPercent}% of the cameras changing state an hour`);
+      await province(broker.url, await freshDatabase(engine), o, (line) => console.log(line));
+      console.log('');
+    }
   }
   const replicas = Number(values.replicas);
   if (parts.has('processes') && engines.includes('postgres') && replicas > 1) {

@@ -175,7 +175,8 @@ for (let r = 0; r < 2; r++) {
 }
 
 const cameras = Array.from({ length: N }, (_, i) => ({ id: `cam-${i}`, rtsp: server.url(i) }));
-const config = { agentId: 'gw-bench', stateDir: path.join(dir, 'state'), logLevel: 'warn', mqtt: { url: broker.url }, discovery: { enabled: false }, summaryIntervalSec: 10, checks, cameras };
+// the queue figures come from the summaries: one every 10 s whatever changed (summaryPublish interval; statuses by exception, the default)
+const config = { agentId: 'gw-bench', stateDir: path.join(dir, 'state'), logLevel: 'warn', mqtt: { url: broker.url }, discovery: { enabled: false }, summaryIntervalSec: 10, summaryPublish: 'interval', checks, cameras };
 const effective = agentConfig.parse(config);
 const file = path.join(dir, 'agent.yaml');
 writeFileSync(file, stringify(config));

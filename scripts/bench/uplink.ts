@@ -1,0 +1,170 @@
+/**
+ * Uplink benchmark (issue 26): what a gateway's connection to the centre's
+ * broker carries, in bytes per camera per day. N RTSP cameras (the clip
+ * server of bench:gateway, one process), a real agent with the default
+ * rhythm (liveness every 60 s, decode every 5 min, picture every 15 min),
+ * Debian's mosquitto behind a relay that counts the agent's bytes each way.
+ * Three runs of the same length, each measured after its first rounds:
+ *  - check: `status.publish: check` and `summaryPublish: interval`, every
+ *    status after every check (the behaviour before report by exception);
+ *  - steady: the defaults (report by exception), nothing changes;
+ *  - churn: the defaults, K cameras go down and come back during the window
+ *    (2K state changes): the bytes a change costs, and what a stated churn
+ *    (a share of the cameras changing state per hour) costs a day.
+ * Prints bytes up (agent → broker, what a metered 4G link bills) and down,
+ * messages by topic, and the per-day figures against the goals (steady ≤ 10
+ * KB per camera per day; churn: the changes' own bytes plus at most that).
+ * Run: npm run bench:uplink  [-- --cameras 50 --minutes 5 --churn 1]
+ * Everything runs on 127.0.0.1 and stops by itself.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import mqtt from 'mqtt';
+import { stringify } from 'yaml';
+import { parseTopic, topics } from '../../protocols/index.js';
+import { encodeClip, startClipServer } from '../sim/rtsp-clip-server.js';
+import { projectRoot } from '../../platform/project-root.js';
+import { AGENT_NODE_FLAGS } from '../../agent/node-flags.js';
+import { mosquitto } from './broker.js';
+import { startByteRelay } from './byte-relay.js';
+
+const { values } = parseArgs({
+  options: {
+    cameras: { type: 'string', default: '50' },
+    minutes: { type: 'string', default: '5' },
+    churn: { type: 'string', default: '1' },
+    flips: { type: 'string' },
+  },
+});
+const N = Number(values.cameras);
+const MINUTES = Number(values.minutes);
+const CHURN = Number(values.churn);
+if (!Number.isInteger(N) || N < 1 || N > 2000) throw new Error('--cameras takes 1..2000');
+if (!(MINUTES >= 2 && MINUTES <= 120)) throw new Error('--minutes takes 2..120');
+if (!(CHURN >= 0 && CHURN <= 100)) throw new Error('--churn takes a percentage per hour, 0..100');
+const FLIPS = Math.max(1, Math.min(N, Number(values.flips ?? Math.ceil(N / 10))));
+const DAY_S = 86_400;
+const WARMUP_ROUNDS = 2;
+
+const clip = encodeClip({ codec: 'h264', width: 1280, height: 720, fps: 25, gopSeconds: 1, seconds: 8 });
+const server = await startClipServer(clip, N);
+const t = topics();
+
+interface Scene {
+  name: 'check' | 'steady' | 'churn';
+  up: number;
+  down: number;
+  seconds: number;
+  messages: Map<string, { count: number; bytes: number }>;
+  changes: number;
+}
+
+async function runScene(name: Scene['name']): Promise<Scene> {
+  const broker = await mosquitto();
+  const relay = await startByteRelay(Number(new URL(broker.url).port));
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'xl-bench-uplink-'));
+  const agentId = `gw-${name}`;
+  const legacy = name === 'check' ? { status: { publish: 'check' }, summaryPublish: 'interval' } : {};
+  const config = {
+    agentId,
+    stateDir: path.join(dir, 'state'),
+    logLevel: 'warn',
+    mqtt: { url: `mqtt://127.0.0.1:${relay.port}` },
+    discovery: { enabled: false },
+    cameras: Array.from({ length: N }, (_, i) => ({ id: `cam-${i}`, rtsp: server.url(i) })),
+    ...legacy,
+  };
+  const file = path.join(dir, 'agent.yaml');
+  writeFileSync(file, stringify(config));
+  const cli = path.join(projectRoot(), 'dist', 'cli', 'main.js');
+  const agent = spawn(process.execPath, [...AGENT_NODE_FLAGS, cli, 'agent', '--config', file], { stdio: ['ignore', 'ignore', 'inherit'] });
+
+  // what the agent sends, by kind of topic, counted from a subscriber on the broker itself
+  const messages = new Map<string, { count: number; bytes: number }>();
+  let counting = false;
+  let rounds = 0;
+  const watcher = mqtt.connect(broker.url, { protocolVersion: 5 });
+  watcher.on('message', (topic, payload, packet) => {
+    const kind = parseTopic(t.root, topic)?.kind ?? 'other';
+    if (kind === 'round' && !packet.retain) rounds += 1;
+    if (!counting || packet.retain) return;
+    const m = messages.get(kind) ?? { count: 0, bytes: 0 };
+    m.count += 1;
+    m.bytes += payload.length + topic.length;
+    messages.set(kind, m);
+  });
+  await new Promise<void>((r) => watcher.once('connect', () => r()));
+  await watcher.subscribeAsync(`${t.root}/agents/${agentId}/#`, { qos: 0 });
+
+  const deadline = Date.now() + (WARMUP_ROUNDS + 3) * 60_000;
+  while (rounds < WARMUP_ROUNDS && Date.now() < deadline) {
+    if (agent.exitCode !== null) throw new Error('the agent exited');
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  if (rounds < WARMUP_ROUNDS) throw new Error(`no round message within ${WARMUP_ROUNDS + 3} minutes: is the agent checking?`);
+  counting = true;
+  const up0 = relay.up;
+  const down0 = relay.down;
+  const start = Date.now();
+  const end = start + MINUTES * 60_000;
+  let changes = 0;
+  // churn: FLIPS cameras go down at evenly spaced times in the first half, each back a quarter window later
+  const flips = name === 'churn' ? Array.from({ length: FLIPS }, (_, k) => ({ cam: Math.floor(((k + 0.5) * N) / FLIPS), downAt: start + ((k + 0.5) * (MINUTES * 60_000)) / 2 / FLIPS, upAt: 0, done: 0 })) : [];
+  for (const f of flips) f.upAt = f.downAt + (MINUTES * 60_000) / 4;
+  while (Date.now() < end) {
+    await new Promise((r) => setTimeout(r, 1000));
+    if (agent.exitCode !== null) throw new Error('the agent exited');
+    const now = Date.now();
+    for (const f of flips) {
+      if (f.done === 0 && now >= f.downAt) {
+        server.down.add(f.cam);
+        f.done = 1;
+      } else if (f.done === 1 && now >= f.upAt) {
+        server.down.delete(f.cam);
+        f.done = 2;
+      }
+    }
+  }
+  const seconds = (Date.now() - start) / 1000;
+  const up = relay.up - up0;
+  const down = relay.down - down0;
+  counting = false;
+  for (const f of flips) server.down.delete(f.cam);
+  // a change is a state event: online → offline, offline → online
+  changes = messages.get('events')?.count ?? 0;
+  agent.kill('SIGTERM');
+  await new Promise((r) => agent.once('exit', r));
+  await watcher.endAsync(true);
+  await relay.close();
+  broker.stop();
+  return { name, up, down, seconds, messages, changes };
+}
+
+const perCameraDay = (bytes: number, seconds: number) => (bytes / N / seconds) * DAY_S;
+const kb = (b: number) => `${(b / 1000).toFixed(1)} KB`;
+console.log(`uplink benchmark — ${N} RTSP cameras (720p H.264), the agent with its default rhythm, ${MINUTES} min measured per run after ${WARMUP_ROUNDS} rounds, mosquitto on 127.0.0.1 behind a byte-counting relay`);
+const scenes: Scene[] = [];
+for (const name of ['check', 'steady', 'churn'] as const) {
+  const s = await runScene(name);
+  scenes.push(s);
+  const byKind = [...s.messages.entries()]
+    .sort((a, b) => b[1].bytes - a[1].bytes)
+    .map(([k, m]) => `${k} ${m.count} (${kb(m.bytes)})`)
+    .join(', ');
+  console.log(`  ${name.padEnd(6)}: up ${kb(s.up)}, down ${kb(s.down)} in ${s.seconds.toFixed(0)} s → ${kb(perCameraDay(s.up, s.seconds))} up per camera per day (down ${kb(perCameraDay(s.down, s.seconds))}); messages: ${byKind || 'none'}${name === 'churn' ? `; ${s.changes} state changes` : ''}`);
+}
+const [check, steady, churn] = scenes as [Scene, Scene, Scene];
+const steadyDay = perCameraDay(steady.up, steady.seconds);
+const checkDay = perCameraDay(check.up, check.seconds);
+console.log(`  steady: ${kb(steadyDay)} per camera per day (goal ≤ 10 KB); status.publish check: ${kb(checkDay)} (${(checkDay / Math.max(1, steadyDay)).toFixed(0)}× more)`);
+if (churn.changes > 0) {
+  const extra = churn.up - (steady.up / steady.seconds) * churn.seconds;
+  const perChange = extra / churn.changes;
+  const stated = steadyDay + (CHURN / 100) * 24 * perChange;
+  console.log(`  churn: ${churn.changes} state changes cost ${kb(Math.max(0, extra))} above steady, ${(perChange / 1000).toFixed(2)} KB each (the status, its event, the summary, on the wire)`);
+  console.log(`  at ${CHURN}% of cameras changing state per hour: ${kb(stated)} per camera per day = the changes ${kb(stated - steadyDay)} + steady ${kb(steadyDay)} (goal: the changes plus at most 10 KB)`);
+}
+await server.close();
