@@ -165,6 +165,16 @@ describe('report by exception: what the centre makes of rounds', () => {
     expect(['c1', 'c2', 'c3'].map((id) => f.fleet.counters.get(id)?.state)).toEqual(['online', 'online', 'online']);
   });
 
+  it('the retained copy of a status the centre holds (a resubscription brings every camera\'s again) stores nothing; a changed one does', () => {
+    const { f } = setup();
+    f.changes.clear();
+    f.send(t.cameraStatus('gw-1', 'c1'), status('c1', { checkedAt: iso(T0 - 100_000) }));
+    expect(f.changes.changes).toEqual([]);
+    expect(f.fleet.stats.accepted['status_same']).toBe(1);
+    f.send(t.cameraStatus('gw-1', 'c1'), status('c1', { checkedAt: iso(T0 - 100_000), faults: [{ fault: 'blur', value: 1, threshold: 2 }] }));
+    expect(f.changes.changes.map((c) => c.kind)).toEqual(['camera']);
+  });
+
   it('bad rounds: another session\'s, one naming another gateway\'s camera, a retained copy again: refused or ignored, counted, nothing changes; unknown ids are skipped and counted', () => {
     const { f, at, camera } = setup();
     at(T0 + 55_000);

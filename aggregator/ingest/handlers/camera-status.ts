@@ -20,6 +20,7 @@ export const cameraStatus: Handler<'cameraStatus'> = ({ fleet }, { topic: { agen
   let c = fleet.cameras.get(cameraId);
   const lastRecordingCheck = c?.status.recording?.checkedAt;
   const boundBefore = c ? bindingOf(c.status) : undefined;
+  let same = false;
   if (!c) {
     // a retained status left on the broker by a removal whose clear was lost comes back at every resubscribe; one
     // checked in the very millisecond of the removal may be the camera's next (a release answered within 1 ms)
@@ -40,17 +41,19 @@ export const cameraStatus: Handler<'cameraStatus'> = ({ fleet }, { topic: { agen
       fleet.ingest.accept('status_older');
       return 'applied';
     }
+    // the retained copy of the status held (a resubscription brings every camera's again): nothing to store
+    same = checked === held && JSON.stringify(status) === JSON.stringify(c.status);
     c.status = status;
   }
   // each daily recording check is kept: the reports of a period add up the checks made in it
   const rec = status.recording;
   if (rec && rec.checkedAt !== lastRecordingCheck) fleet.changes.record({ kind: 'recordingCheck', cameraId, checkedAt: Date.parse(rec.checkedAt), supported: rec.supported, recordedSec: rec.recordedSec, scheduledSec: rec.scheduledSec });
-  fleet.saveCamera(c);
+  if (!same) fleet.saveCamera(c);
   if (boundBefore !== bindingOf(status)) fleet.events.emit('cameraBound');
   fleet.refresh(c);
   // events carry the history; a status that disagrees with it means events were missed
   const eff = fleet.effectiveState(c);
   if (eff !== 'unknown' || c.marks.length === 0) fleet.reconcile(c, eff, c.marks.length === 0 ? fleet.clamp(Date.parse(status.since)) : now);
-  fleet.ingest.accept('status');
+  fleet.ingest.accept(same ? 'status_same' : 'status');
   return 'applied';
 };
