@@ -232,7 +232,9 @@ export class AggregatorApp {
       const apply = createDecodedApply(pipelineDeps);
       this.receiver.onDecoded((topic, bytes, r) => this.batch.add(() => apply(topic, bytes, r)));
     } else this.receiver.onMessage((m: IncomingMessage) => this.batch.add(() => ingest(m)));
-    for (const f of filters) this.receiver.subscribe(f);
+    // every camera's retained status comes with a new subscription; a persistent session that reconnects has
+    // what changed meanwhile queued, and a million retained statuses again would only delay it (MQTT 5)
+    for (const f of filters) this.receiver.subscribe(f, f === t.all.cameraStatuses ? { retained: 'when-new' } : {});
     for (const l of this.connectingListeners) l();
     this.receiver.start();
     if (this.receiver instanceof MqttPump) {

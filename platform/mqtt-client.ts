@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import mqtt, { type IClientOptions, type IClientPublishOptions, type MqttClient } from 'mqtt';
+import mqtt, { type IClientOptions, type IClientPublishOptions, type ISubscriptionMap, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { stripUrlCredentials } from './redact.js';
 
@@ -77,11 +77,17 @@ export function nextReconnectDelay(attempt: number, minMs: number, maxMs: number
  * The only importer of `mqtt`. Owns the connection, the will, the birth
  * message (re-sent on every connect) and reconnect backoff.
  */
+/** How a filter is subscribed (see MqttConnection.subscribe). */
+export interface SubscribeOptions {
+  retained?: 'always' | 'when-new';
+}
+
 export class MqttConnection {
   private client: MqttClient | undefined;
   private attempt = 0;
   private readonly handlers: Array<(m: IncomingMessage) => void> = [];
-  private readonly subscriptions = new Set<string>();
+  /** filters, and whether the broker should send their retained messages at every connect or only to a new subscription */
+  private readonly subscriptions = new Map<string, SubscribeOptions>();
   private readonly connectListeners: Array<() => void> = [];
   private heldAcks: HeldAck[] = [];
   /** counts the connections that closed: acks taken on an earlier one are void */
@@ -173,7 +179,7 @@ export class MqttConnection {
       this.deps.log.info({ broker: where }, 'connected to the MQTT broker');
       const birth = this.deps.birth?.();
       if (birth) client.publish(birth.topic, birth.payload, { qos: 1, retain: true });
-      if (this.subscriptions.size > 0) client.subscribe([...this.subscriptions], { qos: 1 }, (err) => !err && this.subscribedListeners.forEach((l) => l()));
+      if (this.subscriptions.size > 0) client.subscribe(this.subscriptionMap([...this.subscriptions]), (err) => !err && this.subscribedListeners.forEach((l) => l()));
       else this.subscribedListeners.forEach((l) => l());
       for (const l of this.connectListeners) l();
     });
@@ -293,9 +299,21 @@ export class MqttConnection {
     this.handlers.push(handler);
   }
 
-  subscribe(filter: string): void {
-    this.subscriptions.add(filter);
-    if (this.client?.connected) this.client.subscribe(filter, { qos: 1 });
+  /**
+   * Subscribes now and at every connect. `retained: 'when-new'` (MQTT 5,
+   * retain handling 1): the broker sends the filter's retained messages only
+   * when the subscription is new, not again when a persistent session that
+   * still holds it reconnects (what was published meanwhile is queued for it
+   * anyway); with MQTT 3.1.1 they come at every connect.
+   */
+  subscribe(filter: string, opts: SubscribeOptions = {}): void {
+    this.subscriptions.set(filter, opts);
+    if (this.client?.connected) this.client.subscribe(this.subscriptionMap([[filter, opts]]));
+  }
+
+  private subscriptionMap(entries: Array<[string, SubscribeOptions]>): ISubscriptionMap {
+    const v5 = this.deps.settings.protocolVersion === 5;
+    return Object.fromEntries(entries.map(([f, o]) => [f, { qos: 1 as const, ...(v5 && o.retained === 'when-new' ? { rh: 1 } : {}) }]));
   }
 
   /**

@@ -129,7 +129,7 @@ void (async () => {
 })();
 
 port.on('message', async (c: PumpCommand) => {
-  if (c.op === 'subscribe') conn.subscribe(c.filter);
+  if (c.op === 'subscribe') conn.subscribe(c.filter, c.opts);
   else if (c.op === 'start') conn.start();
   else if (c.op === 'stop') {
     stopping = true;

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { DecodeResult, TopicKind } from '../protocols/index.js';
-import type { IncomingMessage, MqttSettings } from './mqtt-client.js';
+import type { IncomingMessage, MqttSettings, SubscribeOptions } from './mqtt-client.js';
 
 /** the thread's script, beside this file once built (dist/); from the TypeScript sources (unit tests) there is none */
 const WORKER = fileURLToPath(new URL('./mqtt-pump-worker.js', import.meta.url));
@@ -19,7 +19,7 @@ export type PumpEvent =
   | { op: 'log'; line: string }
   | { op: 'stopped' };
 /** What it is told. */
-export type PumpCommand = { op: 'subscribe'; filter: string } | { op: 'start' } | { op: 'stop' };
+export type PumpCommand = { op: 'subscribe'; filter: string; opts: SubscribeOptions } | { op: 'start' } | { op: 'stop' };
 
 const LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal']);
 
@@ -36,7 +36,7 @@ export class MqttPump {
   private worker: Worker | undefined;
   private readonly handlers: Array<(m: IncomingMessage) => void> = [];
   private readonly connectListeners: Array<() => void> = [];
-  private readonly filters: string[] = [];
+  private readonly filters: Array<[string, SubscribeOptions]> = [];
   /** the last batch whose messages were handed to the handlers */
   private delivered = 0;
   private isConnected = false;
@@ -89,9 +89,9 @@ export class MqttPump {
     });
   }
 
-  subscribe(filter: string): void {
-    this.filters.push(filter);
-    this.worker?.postMessage({ op: 'subscribe', filter } satisfies PumpCommand);
+  subscribe(filter: string, opts: SubscribeOptions = {}): void {
+    this.filters.push([filter, opts]);
+    this.worker?.postMessage({ op: 'subscribe', filter, opts } satisfies PumpCommand);
   }
 
   start(): void {
@@ -114,7 +114,7 @@ export class MqttPump {
         if (!this.stopped) this.start();
       }, 1000).unref();
     });
-    for (const filter of this.filters) worker.postMessage({ op: 'subscribe', filter } satisfies PumpCommand);
+    for (const [filter, opts] of this.filters) worker.postMessage({ op: 'subscribe', filter, opts } satisfies PumpCommand);
     worker.postMessage({ op: 'start' } satisfies PumpCommand);
   }
 

@@ -109,4 +109,32 @@ describe('MQTT receiving thread', () => {
     await sleep(200);
     await pump.stop();
   }, 30_000);
+
+  it('subscriptions: with retained when-new (MQTT 5) a persistent session that reconnects gets what was published meanwhile, not every retained message again; always gets them again', async () => {
+    const { MqttConnection } = await import('../../platform/mqtt-client.js');
+    const v5 = (clientId: string): MqttSettings => ({ ...settings(), clientId, protocolVersion: 5 });
+    for (let i = 0; i < 20; i++) await pub.publishAsync(`rh/status/${i}`, `s${i}`, { qos: 1, retain: true });
+    const run = async (clientId: string, retained: 'always' | 'when-new') => {
+      const got: string[] = [];
+      const conn = new MqttConnection({ settings: v5(clientId), log: pino({ level: 'silent' }) });
+      conn.onMessage((m) => got.push(m.payload.toString()));
+      conn.subscribe('rh/status/+', { retained });
+      conn.start();
+      return { got, conn };
+    };
+    for (const [id, retained, expectAgain] of [['rh-new', 'when-new', 0], ['rh-always', 'always', 20]] as const) {
+      const first = await run(id, retained);
+      for (let k = 0; k < 50 && first.got.length < 20; k++) await sleep(100);
+      expect(first.got.length, `${retained}: the retained messages with the new subscription`).toBe(20);
+      await first.conn.stop(undefined, 2000);
+      await pub.publishAsync('rh/status/3', 'changed', { qos: 1, retain: true });
+      const second = await run(id, retained);
+      for (let k = 0; k < 30 && second.got.length < 1 + expectAgain; k++) await sleep(100);
+      await sleep(500);
+      expect(second.got.filter((p) => p === 'changed').length, `${retained}: what changed meanwhile`).toBeGreaterThanOrEqual(1);
+      expect(second.got.length, `${retained}: ${second.got.join(' ')}`).toBe(1 + expectAgain);
+      await second.conn.stop(undefined, 2000);
+      await pub.publishAsync('rh/status/3', 's3', { qos: 1, retain: true });
+    }
+  }, 30_000);
 });
