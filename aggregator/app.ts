@@ -129,6 +129,10 @@ export class AggregatorApp {
     this.mqtt.onConnect(() => reports.tick());
     this.state.events.on('eventStored', (ts) => reports.noteEvent(ts));
     this.state.events.on('cameraBound', () => reports.noteBindingChanged());
+    // a gateway that reports by exception sends its statuses again on request (docs/mqtt-api.md)
+    this.state.events.on('statusesWanted', (agentId) => {
+      this.mqtt.publish(topics(config.mqtt.topicRoot).request(agentId, 'status'), JSON.stringify({ transaction: `centre-${now()}` }), { qos: 1 }).catch((err: Error) => log.warn({ err: { message: err.message }, agent: agentId }, 'could not ask a gateway for its statuses'));
+    });
     const hook = config.alerts.webhook;
     const webhook = hook ? new WebhookSender({ store: this.store, settings: hook, log: log.child({ module: 'webhook' }) }) : undefined;
     this.alerts = new AlertEngine({

@@ -38,7 +38,12 @@ export interface FleetEvents {
   eventStored: [ts: number];
   /** a camera appeared, its binding (point, GB/T 28181 id, category) or its gateway's region changed: reports of past periods may change */
   cameraBound: [];
+  /** a gateway's round counts cameras the centre does not hold: it should send every status again (a `status` request) */
+  statusesWanted: [agentId: string];
 }
+
+/** a gateway is asked for its statuses at most this often */
+const STATUS_REQUEST_EVERY_MS = 10 * 60_000;
 
 /**
  * What the centre knows, in memory and without I/O: agents, cameras with
@@ -309,6 +314,28 @@ export class AggregatorState {
         if (c) this.settle(c, now);
       }
     }
+  }
+
+  /** when each gateway was last asked for its statuses */
+  private readonly statusesAsked = new Map<string, number>();
+
+  /** How many cameras the centre holds for a gateway. */
+  cameraCount(agentId: string): number {
+    return this.byAgent.get(agentId)?.size ?? 0;
+  }
+
+  /**
+   * A gateway's round says the centre lacks some of its cameras (it counts
+   * more than the centre holds, or names ones it does not know: a database
+   * restored from a backup, a status lost): ask it for every status again,
+   * at most once every ten minutes.
+   */
+  wantStatuses(agentId: string): void {
+    const now = this.deps.now();
+    if (now - (this.statusesAsked.get(agentId) ?? -Infinity) < STATUS_REQUEST_EVERY_MS) return;
+    this.statusesAsked.set(agentId, now);
+    this.deps.log.info({ agent: agentId, held: this.cameraCount(agentId) }, 'gateway watches cameras the centre does not hold: asking it for every status');
+    this.events.emit('statusesWanted', agentId);
   }
 
   /** An agent's round message: the cameras whose confirmation moved are settled at once. */

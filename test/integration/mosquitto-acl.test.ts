@@ -5,6 +5,7 @@ import path from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../../platform/project-root.js';
+import { topics } from '../../protocols/index.js';
 import { startMosquitto, type Broker } from '../support/mosquitto.js';
 
 // The shipped ACL example, in a real mosquitto: each gateway writes only its own topics and reads only its own config.
@@ -15,7 +16,7 @@ describe('mosquitto ACL example', () => {
 
   beforeAll(async () => {
     chmodSync(dir, 0o755);
-    for (const [u, p] of [['gw-1', 'pw-gw-1'], ['gw-2', 'pw-gw-2'], ['admin', 'pw-admin']]) {
+    for (const [u, p] of [['gw-1', 'pw-gw-1'], ['gw-2', 'pw-gw-2'], ['admin', 'pw-admin'], ['aggregator', 'pw-agg']]) {
       execFileSync('mosquitto_passwd', [...(u === 'gw-1' ? ['-c'] : []), '-b', passwd, u!, p!]);
     }
     chmodSync(passwd, 0o644); // mosquitto reads it as its own user
@@ -64,6 +65,24 @@ describe('mosquitto ACL example', () => {
     expect(got).toEqual(['xueliang/v1/agents/gw-1/config/desired']);
     await gw1.endAsync();
     await admin.endAsync();
+  });
+
+  it('mosquitto acl: a gateway may write every topic an agent publishes (round included); the aggregator may ask a gateway for its statuses, nothing else of it', async () => {
+    const t = topics();
+    const admin = await connect('admin', 'pw-admin');
+    const seen: string[] = [];
+    admin.on('message', (topic) => seen.push(topic));
+    await admin.subscribeAsync('xueliang/v1/#', { qos: 1 });
+    const gw1 = await connect('gw-1', 'pw-gw-1');
+    const own = [t.agentState('gw-1'), t.cameraStatus('gw-1', 'c1'), t.events('gw-1'), t.summary('gw-1'), t.round('gw-1'), t.response('gw-1', 'status'), t.configReported('gw-1')];
+    for (const topic of own) await gw1.publishAsync(topic, '{}', { qos: 1 });
+    const agg = await connect('aggregator', 'pw-agg');
+    await agg.publishAsync(t.request('gw-1', 'status'), '{}', { qos: 1 });
+    await agg.publishAsync(t.request('gw-1', 'discover'), '{}', { qos: 0 });
+    await agg.publishAsync(t.configDesired('gw-1'), '{}', { qos: 0 });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(seen).toEqual([...own, t.request('gw-1', 'status')]);
+    for (const c of [gw1, agg, admin]) await c.endAsync();
   });
 
   it('mosquitto acl: a wrong password is refused', async () => {

@@ -174,6 +174,15 @@ describe('report by exception: a gateway sends changes, its rounds keep the cent
     await until('cam-3 back at the centre', async () => (await camera('cam-3')).state === 'online', 15_000);
   }, 60_000);
 
+  it('asked (a status request), the agent publishes every status again, changed or not', async () => {
+    const from = watch.messages.length;
+    await watch.client.publishAsync(t.request(A, 'status'), JSON.stringify({ transaction: 'tx-status' }), { qos: 1 });
+    await until('the answer', () => watch.messages.slice(from).some((m) => m.topic === t.response(A, 'status')));
+    const answer = JSON.parse(watch.messages.slice(from).find((m) => m.topic === t.response(A, 'status'))!.payload) as { ok: boolean; result: { published: number } };
+    expect(answer).toMatchObject({ ok: true, result: { published: N + 1 } });
+    await until('every status again', () => new Set(statusesOf(A, from).map((s) => s.status.cameraId)).size === N + 1);
+  }, 30_000);
+
   it('an agent that stops sending rounds while still connected has its cameras stale at the centre after 3 rounds; they come back when it does', async () => {
     a.child.kill('SIGSTOP');
     const stoppedAt = Date.now();

@@ -165,6 +165,24 @@ describe('report by exception: what the centre makes of rounds', () => {
     expect(['c1', 'c2', 'c3'].map((id) => f.fleet.counters.get(id)?.state)).toEqual(['online', 'online', 'online']);
   });
 
+  it('a round that counts more cameras than the centre holds, or names one it does not know, asks the gateway for every status, at most once in ten minutes', () => {
+    const { f, at } = setup();
+    const asked: string[] = [];
+    f.fleet.events.on('statusesWanted', (agentId) => asked.push(agentId));
+    at(T0 + 55_000);
+    f.send(t.round('gw-1'), round(1, T0));
+    expect(asked).toEqual([]);
+    at(T0 + 115_000);
+    f.send(t.round('gw-1'), { ...round(2, T0 + 60_000), checked: 4 });
+    expect(asked).toEqual(['gw-1']);
+    at(T0 + 175_000);
+    f.send(t.round('gw-1'), round(3, T0 + 120_000, ['ghost']));
+    expect(asked).toEqual(['gw-1']);
+    at(T0 + 13 * 60_000);
+    f.send(t.round('gw-1'), round(4, T0 + 12 * 60_000, ['ghost']));
+    expect(asked).toEqual(['gw-1', 'gw-1']);
+  });
+
   it('the retained copy of a status the centre holds (a resubscription brings every camera\'s again) stores nothing; a changed one does', () => {
     const { f } = setup();
     f.changes.clear();

@@ -8,7 +8,8 @@ import type { CameraRecord } from '../../features/state.js';
  * confirmation and turn stale after `stale.afterRounds` rounds. A round of
  * another run of the agent, or naming another gateway's camera, is refused
  * whole; a camera the centre does not know (released by an admin, its status
- * not yet here) is skipped and counted.
+ * lost) is skipped and counted, and the gateway is asked for every status
+ * again, as when it counts more cameras than the centre holds.
  */
 export const round: Handler<'round'> = ({ fleet, log }, { topic: { agentId }, message: m }) => {
   if (m === null) {
@@ -37,6 +38,8 @@ export const round: Handler<'round'> = ({ fleet, log }, { topic: { agentId }, me
     fleet.ingest.accept('round_unknown_camera', unknown);
     log.info({ agent: agentId, round: m.round, unknown }, 'round names cameras the centre does not know: skipped');
   }
-  fleet.ingest.accept(fleet.applyRound(agentId, m, unchecked) === 'older' ? 'round_older' : 'round');
+  const outcome = fleet.applyRound(agentId, m, unchecked);
+  if (outcome !== 'older' && (unknown > 0 || fleet.cameraCount(agentId) < m.checked + m.unchecked.length)) fleet.wantStatuses(agentId);
+  fleet.ingest.accept(outcome === 'older' ? 'round_older' : 'round');
   return 'applied';
 };
