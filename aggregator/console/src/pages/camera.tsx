@@ -86,7 +86,7 @@ export function CameraPage(props: { route: Route }) {
                       <th>ms</th>
                       <th>{t('reason')}</th>
                       <th title={t('deviceSaidHelp')}>{t('deviceSaid')}</th>
-                      <th>{t('lastCheck')}</th>
+                      <th>{t('measuredAt')}</th>
                     </tr>
                   </thead>
                   <tbody>
