@@ -25,7 +25,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import mqtt from 'mqtt';
 import { stringify } from 'yaml';
-import { parseTopic, topics } from '../../protocols/index.js';
+import { cameraStatusMessage, parseTopic, topics, type CameraStatusMessage } from '../../protocols/index.js';
+import { materialOf, movedBeyond } from '../../agent/features/status-changes.js';
 import { encodeClip, startClipServer } from '../sim/rtsp-clip-server.js';
 import { projectRoot } from '../../platform/project-root.js';
 import { AGENT_NODE_FLAGS } from '../../agent/node-flags.js';
@@ -38,6 +39,7 @@ const { values } = parseArgs({
     minutes: { type: 'string', default: '5' },
     churn: { type: 'string', default: '1' },
     flips: { type: 'string' },
+    scenes: { type: 'string', default: 'check,steady,churn' },
   },
 });
 const N = Number(values.cameras);
@@ -63,6 +65,7 @@ interface Scene {
   seconds: number;
   messages: Map<string, { count: number; bytes: number }>;
   changes: number;
+  statusKinds: { refresh: number; changes: Map<string, number> };
 }
 
 async function runScene(name: Scene['name']): Promise<Scene> {
@@ -89,10 +92,23 @@ async function runScene(name: Scene['name']): Promise<Scene> {
   const messages = new Map<string, { count: number; bytes: number }>();
   let counting = false;
   let rounds = 0;
+  // each status in the window: the same news again (a refresh) or a change, and of what
+  const lastStatus = new Map<string, CameraStatusMessage>();
+  const statusKinds = { refresh: 0, changes: new Map<string, number>() };
   const watcher = mqtt.connect(broker.url, { protocolVersion: 5 });
   watcher.on('message', (topic, payload, packet) => {
     const kind = parseTopic(t.root, topic)?.kind ?? 'other';
     if (kind === 'round' && !packet.retain) rounds += 1;
+    if (kind === 'cameraStatus' && payload.length > 0) {
+      const s = cameraStatusMessage.parse(JSON.parse(payload.toString()));
+      const before = lastStatus.get(s.cameraId);
+      lastStatus.set(s.cameraId, s);
+      if (counting && before) {
+        const what = changedFields(before, s);
+        if (what.length === 0) statusKinds.refresh += 1;
+        for (const w of what) statusKinds.changes.set(w, (statusKinds.changes.get(w) ?? 0) + 1);
+      }
+    }
     if (!counting || packet.retain) return;
     const m = messages.get(kind) ?? { count: 0, bytes: 0 };
     m.count += 1;
@@ -145,14 +161,24 @@ async function runScene(name: Scene['name']): Promise<Scene> {
   await watcher.endAsync(true);
   await relay.close();
   broker.stop();
-  return { name, up, down, seconds, messages, changes };
+  return { name, up, down, seconds, messages, changes, statusKinds };
+}
+
+/** The fields whose change is news (agent/features/status-changes.ts), by name, that differ between two statuses. */
+function changedFields(a: CameraStatusMessage, b: CameraStatusMessage): string[] {
+  const rule = { fpsTolerance: 0.2, clockDriftToleranceMs: 5000, offlineAfter: 3 };
+  if (materialOf(a, rule.offlineAfter) === materialOf(b, rule.offlineAfter) && !movedBeyond(b, a, rule)) return [];
+  const fields = ['state', 'since', 'rung', 'reason', 'consecutiveFailures', 'name', 'pointId', 'category', 'address', 'streamUri', 'stream', 'device', 'faults', 'rungs', 'recording', 'clockDriftMs'] as const;
+  const out = fields.filter((f) => materialOf({ ...a, [f]: b[f] } as CameraStatusMessage, rule.offlineAfter) !== materialOf(a, rule.offlineAfter) || (f === 'stream' || f === 'clockDriftMs' ? movedBeyond({ ...a, [f]: b[f] } as CameraStatusMessage, a, rule) : false));
+  return out.length > 0 ? out : ['other'];
 }
 
 const perCameraDay = (bytes: number, seconds: number) => (bytes / N / seconds) * DAY_S;
 const kb = (b: number) => `${(b / 1000).toFixed(1)} KB`;
 console.log(`uplink benchmark — ${N} RTSP cameras (720p H.264), the agent with its default rhythm, ${MINUTES} min measured per run after ${WARMUP_ROUNDS} rounds, mosquitto on 127.0.0.1 behind a byte-counting relay`);
 const scenes: Scene[] = [];
-for (const name of ['check', 'steady', 'churn'] as const) {
+const wanted = new Set(values.scenes!.split(','));
+for (const name of (['check', 'steady', 'churn'] as const).filter((x) => wanted.has(x))) {
   const s = await runScene(name);
   scenes.push(s);
   const byKind = [...s.messages.entries()]
@@ -160,6 +186,11 @@ for (const name of ['check', 'steady', 'churn'] as const) {
     .map(([k, m]) => `${k} ${m.count} (${kb(m.bytes)})`)
     .join(', ');
   console.log(`  ${name.padEnd(6)}: up ${kb(s.up)}, down ${kb(s.down)} in ${s.seconds.toFixed(0)} s → ${kb(perCameraDay(s.up, s.seconds))} up per camera per day (down ${kb(perCameraDay(s.down, s.seconds))}); messages: ${byKind || 'none'}${name === 'churn' ? `; ${s.changes} state changes` : ''}`);
+  if (name !== 'check') console.log(`          statuses: ${s.statusKinds.refresh} refreshes (nothing new), changes of ${[...s.statusKinds.changes.entries()].map(([k, n]) => `${k} ${n}`).join(', ') || 'nothing'}`);
+}
+if (scenes.length < 3) {
+  await server.close();
+  process.exit(0);
 }
 const [check, steady, churn] = scenes as [Scene, Scene, Scene];
 const steadyDay = perCameraDay(steady.up, steady.seconds);
