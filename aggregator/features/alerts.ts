@@ -63,9 +63,20 @@ export class AlertEngine {
       while (i > 0 && c.marks[i - 1]!.state === c.marks[i]!.state) i--;
       return c.marks[i]?.at ?? c.firstSeen;
     };
-    for (const c of state.cameras.values()) {
-      if (state.maintenance.activeFor(state.subjectOf(c), now)) continue;
+    // only the cameras that are offline, degraded or changed lately: a province's million steady ones cost nothing here
+    const quietSince = now - state.flappingRule.withinMs;
+    for (const id of [...state.notable]) {
+      const c = state.cameras.get(id);
+      if (!c) {
+        state.forgetNotable(id);
+        continue;
+      }
       const eff = state.effectiveState(c);
+      if (eff !== 'offline' && eff !== 'degraded' && (c.marks.at(-1)?.at ?? -Infinity) < quietSince) {
+        state.forgetNotable(id);
+        continue;
+      }
+      if (state.maintenance.activeFor(state.subjectOf(c), now)) continue;
       const subject = { cameraId: c.cameraId, agentId: c.agentId };
       if (eff === 'offline') out.push({ key: `camera_offline|${c.cameraId}`, kind: 'camera_offline', subject, cause: `camera ${c.cameraId} offline: ${c.status.rung ?? '?'} ${c.status.reason ?? ''} ${c.status.detail ?? ''}`.trim(), since: since(c) });
       if (eff === 'degraded') out.push({ key: `camera_degraded|${c.cameraId}`, kind: 'camera_degraded', subject, cause: `camera ${c.cameraId} degraded: ${c.status.faults.map((f) => f.fault).join(', ')}`, since: since(c) });

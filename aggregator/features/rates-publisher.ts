@@ -7,8 +7,7 @@ import type { AggregatorState } from './state.js';
 const DAY = 86_400_000;
 
 /** Builds the retained rate message of every region, from the counters and the last 24 h of history. */
-export function ratesMessages(state: AggregatorState, now: number): RatesMessage[] {
-  const online = state.onlineRates(now - DAY, now, '24h');
+export function ratesMessages(state: AggregatorState, now: number, online = state.onlineRates(now - DAY, now, '24h')): RatesMessage[] {
   const out: RatesMessage[] = [];
   for (const [region, row] of state.ratesTable()) {
     const categories = Object.fromEntries(
@@ -50,6 +49,9 @@ export class RatesPublisher {
   private readonly onBroker = new Map<string, string>();
   private dirty = true;
   private lastAt = 0;
+  /** the 24 h online rates of every region, and when they were worked out */
+  private online: ReturnType<AggregatorState['onlineRates']> | undefined;
+  private onlineAt = 0;
 
   constructor(private readonly deps: { mqtt: MqttConnection; state: AggregatorState; topicRoot: string; intervalMs: number; now: () => number; log: Logger }) {}
 
@@ -78,7 +80,6 @@ export class RatesPublisher {
     if (!foreign && !this.dirty && state.counters.version === this.lastVersion && now - this.lastAt < 60_000) return 0;
     this.lastVersion = state.counters.version;
     this.lastAt = now;
-    this.dirty = false;
     const t = topics(this.deps.topicRoot);
     let sent = 0;
     const current = new Set<string>();
@@ -86,7 +87,14 @@ export class RatesPublisher {
       sent += 1;
       this.deps.mqtt.publish(t.rates(region), payload, { qos: 1, retain: true }).catch((err: Error) => this.deps.log.warn({ err: { message: err.message }, region }, 'rates not published'));
     };
-    for (const m of ratesMessages(state, now)) {
+    // the 24 h online rate walks every camera's history: worked out once a minute (or when something besides the
+    // counts changed), not at every tick a camera changed state; a state change moves a 24 h figure only with time
+    if (this.online === undefined || this.dirty || foreign || now - this.onlineAt >= 60_000) {
+      this.online = state.onlineRates(now - DAY, now, '24h');
+      this.onlineAt = now;
+    }
+    this.dirty = false;
+    for (const m of ratesMessages(state, now, this.online)) {
       current.add(m.region);
       // compare without the timestamp: only changed numbers are worth a message, unless the broker holds something else
       const key = JSON.stringify(m.categories);

@@ -359,11 +359,26 @@ export class AggregatorState {
     const a = this.agents.get(c.agentId);
     const fact = cameraFact(c.status, { id: c.agentId, online: true, region: a?.region ?? null }, (id) => this.pointOf(id));
     const maintenance = this.deps.maintenanceExcluded !== false && this.maintenance.activeFor(this.subjectOf(c, fact.pointId), this.deps.now()) !== undefined;
-    this.counters.set(c.cameraId, { ...fact, state: this.effectiveState(c), maintenance });
+    const state = this.effectiveState(c);
+    this.counters.set(c.cameraId, { ...fact, state, maintenance });
+    if (state === 'offline' || state === 'degraded' || (c.marks.at(-1)?.at ?? -Infinity) >= this.deps.now() - this.flappingRule.withinMs) this.notable.add(c.cameraId);
+  }
+
+  /**
+   * Cameras an alert may be about: offline or degraded, or whose state
+   * changed within the flapping span. The alert pass walks these, not the
+   * fleet; it drops those that have since become uneventful (forgetNotable).
+   */
+  readonly notable = new Set<string>();
+
+  /** The alert pass found the camera online (or unknown) and stable for the flapping span: it walks it no more until it changes. */
+  forgetNotable(cameraId: string): void {
+    this.notable.delete(cameraId);
   }
 
   /** Adds a mark to the camera's history, in time order (late events land at their own timestamps). */
   addMark(c: CameraRecord, mark: StateMark): void {
+    this.notable.add(c.cameraId);
     let i = c.marks.length;
     while (i > 0 && c.marks[i - 1]!.at > mark.at) i--;
     if (i === c.marks.length) c.marks.push(mark);

@@ -56,7 +56,9 @@ async function startAggregator(database: string, url: string, dir: string): Prom
   const file = path.join(dir, `aggregator-${port}.yaml`);
   writeFileSync(file, stringify({ database, logLevel: 'info', mqtt: { url, clientId: 'bench-province' }, http: { host: '127.0.0.1', port }, alerts: { afterSeconds: 300 } }));
   const cli = path.join(projectRoot(), 'dist', 'cli', 'main.js');
-  const child = spawn(process.execPath, ['--max-old-space-size=12288', cli, 'aggregator', '--config', file], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // XUELIANG_BENCH_NODE_ARGS: more node flags for the aggregator (e.g. --cpu-prof --cpu-prof-dir=DIR to see where its CPU goes)
+  const extra = (process.env['XUELIANG_BENCH_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, ['--max-old-space-size=12288', ...extra, cli, 'aggregator', '--config', file], { stdio: ['ignore', 'pipe', 'inherit'] });
   let connectedAt: number | undefined;
   let tail = '';
   child.stdout!.on('data', (d: Buffer) => {
@@ -72,7 +74,16 @@ async function startAggregator(database: string, url: string, dir: string): Prom
   return { child, api, connectedAt: () => connectedAt };
 }
 
-const ingestOf = async (api: string): Promise<Ingest> => (await fetch(`${api}/api/ingest`)).json() as Promise<Ingest>;
+const ingestOf = async (api: string): Promise<Ingest> => {
+  for (let k = 0; ; k++) {
+    try {
+      return (await (await fetch(`${api}/api/ingest`)).json()) as Ingest;
+    } catch (err) {
+      if (k >= 50) throw err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+};
 const applied = (s: Ingest) => Object.values(s.accepted).reduce((a, b) => a + b, 0) + Object.values(s.rejected).reduce((a, b) => a + b, 0);
 
 /** A publisher that keeps `window` QoS 1 messages in flight. */
@@ -226,7 +237,8 @@ export async function province(url: string, database: string, o: ProvinceOptions
   const startupSeconds = ((agg.connectedAt() ?? performance.now()) - r0) / 1000;
   // current: the outage's last message applied (they come in order); settled: nothing more arrives (the
   // retained statuses a resubscription brings again) and everything applied is stored
-  const camera = async () => (await fetch(`${agg.api}/api/cameras/${cam(0, 0)}`)).json() as Promise<{ detail: string | null }>;
+  // a request the aggregator is too busy to answer (loading, a million retained statuses) is asked again
+  const camera = async () => fetch(`${agg.api}/api/cameras/${cam(0, 0)}`).then((r) => r.json() as Promise<{ detail: string | null }>, () => ({ detail: null }));
   for (;;) {
     if ((await camera()).detail === sentinel.detail) break;
     if (agg.child.exitCode !== null) throw new Error('the aggregator exited while catching up');

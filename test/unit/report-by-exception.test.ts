@@ -3,6 +3,8 @@ import { topics, type CameraStatusMessage } from '../../protocols/index.js';
 import { StatusChanges, type ChangeRule } from '../../agent/features/status-changes.js';
 import { RoundBook } from '../../agent/features/round-book.js';
 import { memoryFleet } from '../support/fleet.js';
+import { AlertEngine } from '../../aggregator/features/alerts.js';
+import pino from 'pino';
 
 const t = topics();
 const T0 = Date.parse('2026-12-04T08:00:00Z');
@@ -181,6 +183,25 @@ describe('report by exception: what the centre makes of rounds', () => {
     at(T0 + 13 * 60_000);
     f.send(t.round('gw-1'), round(4, T0 + 12 * 60_000, ['ghost']));
     expect(asked).toEqual(['gw-1', 'gw-1']);
+  });
+
+  it('the alert pass walks only cameras that are offline, degraded or changed lately, and still raises for them', () => {
+    const { f, at } = setup();
+    const notices: string[] = [];
+    const alerts = new AlertEngine({ state: f.fleet, changes: f.changes, afterMs: 0, now: () => f.fleet.now(), log: pino({ level: 'silent' }), deliver: (n) => void (n.alert.subject.cameraId && notices.push(`${n.type} ${n.alert.kind} ${n.alert.subject.cameraId}`)) });
+    at(T0 + 30 * 60_000); // every camera stable for longer than the flapping span
+    alerts.evaluate();
+    expect([...f.fleet.notable]).toEqual([]);
+    f.send(t.cameraStatus('gw-1', 'c2'), status('c2', { state: 'offline', since: iso(T0 + 30 * 60_000), checkedAt: iso(T0 + 30 * 60_000), rung: 'tcp', reason: 'unreachable' }));
+    expect([...f.fleet.notable]).toEqual(['c2']);
+    alerts.evaluate();
+    expect(notices).toEqual(['raised camera_offline c2']);
+    f.send(t.cameraStatus('gw-1', 'c2'), status('c2', { checkedAt: iso(T0 + 31 * 60_000) }));
+    alerts.evaluate();
+    expect(notices).toEqual(['raised camera_offline c2', 'cleared camera_offline c2']);
+    at(T0 + 60 * 60_000);
+    alerts.evaluate();
+    expect([...f.fleet.notable]).toEqual([]);
   });
 
   it('the retained copy of a status the centre holds (a resubscription brings every camera\'s again) stores nothing; a changed one does', () => {
