@@ -64,7 +64,6 @@ export class AlertEngine {
       return c.marks[i]?.at ?? c.firstSeen;
     };
     // only the cameras that are offline, degraded or changed lately: a province's million steady ones cost nothing here
-    const quietSince = now - state.flappingRule.withinMs;
     for (const id of [...state.notable]) {
       const c = state.cameras.get(id);
       if (!c) {
@@ -72,7 +71,7 @@ export class AlertEngine {
         continue;
       }
       const eff = state.effectiveState(c);
-      if (eff !== 'offline' && eff !== 'degraded' && (c.marks.at(-1)?.at ?? -Infinity) < quietSince) {
+      if (eff !== 'offline' && eff !== 'degraded' && !state.changedLately(c, now)) {
         state.forgetNotable(id);
         continue;
       }

@@ -361,7 +361,7 @@ export class AggregatorState {
     const maintenance = this.deps.maintenanceExcluded !== false && this.maintenance.activeFor(this.subjectOf(c, fact.pointId), this.deps.now()) !== undefined;
     const state = this.effectiveState(c);
     this.counters.set(c.cameraId, { ...fact, state, maintenance });
-    if (state === 'offline' || state === 'degraded' || (c.marks.at(-1)?.at ?? -Infinity) >= this.deps.now() - this.flappingRule.withinMs) this.notable.add(c.cameraId);
+    if (state === 'offline' || state === 'degraded' || this.changedLately(c)) this.notable.add(c.cameraId);
   }
 
   /**
@@ -376,9 +376,14 @@ export class AggregatorState {
     this.notable.delete(cameraId);
   }
 
+  /** Its state changed within the flapping span (its first mark, when it appeared, is no change). */
+  changedLately(c: CameraRecord, now = this.deps.now()): boolean {
+    return c.marks.length >= 2 && c.marks.at(-1)!.at >= now - this.flappingRule.withinMs;
+  }
+
   /** Adds a mark to the camera's history, in time order (late events land at their own timestamps). */
   addMark(c: CameraRecord, mark: StateMark): void {
-    this.notable.add(c.cameraId);
+    if (c.marks.length >= 1) this.notable.add(c.cameraId);
     let i = c.marks.length;
     while (i > 0 && c.marks[i - 1]!.at > mark.at) i--;
     if (i === c.marks.length) c.marks.push(mark);
