@@ -52,6 +52,7 @@ export class RatesPublisher {
   /** the 24 h online rates of every region, and when they were worked out */
   private online: ReturnType<AggregatorState['onlineRates']> | undefined;
   private onlineAt = 0;
+  private onlineWalkMs = 0;
 
   constructor(private readonly deps: { mqtt: MqttConnection; state: AggregatorState; topicRoot: string; intervalMs: number; now: () => number; log: Logger }) {}
 
@@ -77,7 +78,7 @@ export class RatesPublisher {
     const now = this.deps.now();
     const foreign = [...this.onBroker].some(([region, text]) => this.mine.get(region) !== text);
     // the 24 h online rate moves with time alone: refresh it once a minute even when nothing else changed
-    if (!foreign && !this.dirty && state.counters.version === this.lastVersion && now - this.lastAt < 60_000) return 0;
+    if (!foreign && !this.dirty && state.counters.version === this.lastVersion && now - this.lastAt < Math.max(60_000, 30 * this.onlineWalkMs)) return 0;
     this.lastVersion = state.counters.version;
     this.lastAt = now;
     const t = topics(this.deps.topicRoot);
@@ -87,10 +88,14 @@ export class RatesPublisher {
       sent += 1;
       this.deps.mqtt.publish(t.rates(region), payload, { qos: 1, retain: true }).catch((err: Error) => this.deps.log.warn({ err: { message: err.message }, region }, 'rates not published'));
     };
-    // the 24 h online rate walks every camera's history: worked out once a minute (or when something besides the
-    // counts changed), not at every tick a camera changed state; a state change moves a 24 h figure only with time
-    if (this.online === undefined || this.dirty || foreign || now - this.onlineAt >= 60_000) {
+    // the 24 h online rate walks every camera's history: worked out once a minute, or less often when the walk is
+    // long (no sooner than 30 times what it took: a province's million cameras every two minutes or so), and when
+    // something besides the counts changed; not at every tick a camera changed state, since a state change moves
+    // a 24 h figure only with time
+    if (this.online === undefined || this.dirty || foreign || now - this.onlineAt >= Math.max(60_000, 30 * this.onlineWalkMs)) {
+      const t0 = performance.now();
       this.online = state.onlineRates(now - DAY, now, '24h');
+      this.onlineWalkMs = performance.now() - t0;
       this.onlineAt = now;
     }
     this.dirty = false;

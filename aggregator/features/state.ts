@@ -340,9 +340,9 @@ export class AggregatorState {
 
   /** An agent's round message: the cameras whose confirmation moved are settled at once. */
   applyRound(agentId: string, m: Parameters<Confirmations['apply']>[1], unchecked: CameraRecord[]): 'older' | 'applied' {
-    const touched = this.confirmations.apply(agentId, m, unchecked.map((c) => this.subjectFor(c)));
-    if (touched === 'older') return 'older';
     const now = this.deps.now();
+    const touched = this.confirmations.apply(agentId, m, unchecked.map((c) => this.subjectFor(c)), now);
+    if (touched === 'older') return 'older';
     for (const id of touched) {
       const c = this.cameras.get(id);
       if (c) this.settle(c, now);

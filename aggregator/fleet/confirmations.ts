@@ -6,6 +6,8 @@ export interface RoundInfo {
   round: number;
   startedAt: number;
   periodMs: number;
+  /** centre time it was applied: a gateway that sends no round for a while is judged by this clock */
+  receivedAt: number;
   /** cameras of this agent not confirmed by the rounds since: when each was last confirmed */
   unconfirmed: Map<string, number>;
 }
@@ -51,7 +53,7 @@ export class Confirmations {
    * the round held (a retained copy redelivered).
    * `unchecked` holds only this agent's cameras (the handler checked).
    */
-  apply(agentId: string, m: AgentRoundMessage, unchecked: ConfirmationSubject[]): string[] | 'older' {
+  apply(agentId: string, m: AgentRoundMessage, unchecked: ConfirmationSubject[], receivedAt: number): string[] | 'older' {
     const held = this.rounds.get(agentId);
     const startedAt = Date.parse(m.startedAt);
     if (held && held.session === m.session && (m.round <= held.round || startedAt < held.startedAt)) return 'older';
@@ -64,7 +66,7 @@ export class Confirmations {
     }
     const touched = new Set(unconfirmed.keys());
     if (same) for (const id of held.unconfirmed.keys()) touched.add(id);
-    this.rounds.set(agentId, { session: m.session, round: m.round, startedAt, periodMs: m.periodMs, unconfirmed });
+    this.rounds.set(agentId, { session: m.session, round: m.round, startedAt, periodMs: m.periodMs, receivedAt, unconfirmed });
     return [...touched];
   }
 
@@ -83,23 +85,32 @@ export class Confirmations {
 
   /**
    * True when a live agent that sends rounds has not confirmed the camera for
-   * `afterRounds` rounds: its last confirmation is older than that many
-   * periods plus the one it was confirmed in. An agent back online restarts
-   * the count.
+   * `afterRounds` rounds. Two clocks: a camera its rounds keep leaving
+   * unchecked is judged in the rounds' own time (the latest round began
+   * `afterRounds` periods after it was last confirmed), so rounds replayed
+   * late from a queue judge it as they happened; a gateway whose rounds
+   * stopped coming is judged by the centre's clock (none received for
+   * `afterRounds` + 1 periods; an agent back online restarts the count).
    */
   isStale(c: ConfirmationSubject, agent: AgentRun | undefined, now: number): boolean {
     if (!agent?.online) return false;
     const r = this.of(c.agentId, agent.session);
     if (!r) return false;
-    const confirmed = Math.max(r.unconfirmed.get(c.cameraId) ?? r.startedAt, c.checkedAt ?? 0, agent.since);
-    return now > confirmed + (this.afterRounds() + 1) * r.periodMs;
+    if (this.silent(r, agent, now)) return true;
+    const frozen = r.unconfirmed.get(c.cameraId);
+    if (frozen === undefined) return false;
+    return r.startedAt - Math.max(frozen, c.checkedAt ?? 0) > (this.afterRounds() - 0.5) * r.periodMs;
   }
 
-  /** Whether the agent as a whole (its cameras in no exception list) is stale now. */
+  /** Whether the agent as a whole (its cameras in no exception list) is stale now: no round received for afterRounds + 1 periods. */
   agentStale(agentId: string, agent: AgentRun | undefined, now: number): boolean {
     if (!agent?.online) return false;
     const r = this.of(agentId, agent.session);
-    return r !== undefined && now > Math.max(r.startedAt, agent.since) + (this.afterRounds() + 1) * r.periodMs;
+    return r !== undefined && this.silent(r, agent, now);
+  }
+
+  private silent(r: RoundInfo, agent: AgentRun, now: number): boolean {
+    return now > Math.max(r.receivedAt, agent.since) + (this.afterRounds() + 1) * r.periodMs;
   }
 
   /** agents with round info, with their exception lists (the sweep's work) */
