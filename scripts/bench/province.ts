@@ -51,10 +51,10 @@ interface Ingest {
 }
 
 /** One aggregator process (the installed CLI), its API on a free port. */
-async function startAggregator(database: string, url: string, dir: string): Promise<{ child: ChildProcess; api: string; connectedAt: () => number | undefined }> {
+async function startAggregator(database: string, url: string, dir: string, runId: string): Promise<{ child: ChildProcess; api: string; connectedAt: () => number | undefined }> {
   const port = await freePort();
   const file = path.join(dir, `aggregator-${port}.yaml`);
-  writeFileSync(file, stringify({ database, logLevel: 'info', mqtt: { url, clientId: 'bench-province' }, http: { host: '127.0.0.1', port }, alerts: { afterSeconds: 300 } }));
+  writeFileSync(file, stringify({ database, logLevel: 'info', mqtt: { url, clientId: `bench-province-${runId}` }, http: { host: '127.0.0.1', port }, alerts: { afterSeconds: 300 } }));
   const cli = path.join(projectRoot(), 'dist', 'cli', 'main.js');
   // XUELIANG_BENCH_NODE_ARGS: more node flags for the aggregator (e.g. --cpu-prof --cpu-prof-dir=DIR to see where its CPU goes)
   const extra = (process.env['XUELIANG_BENCH_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
@@ -118,7 +118,9 @@ export async function province(url: string, database: string, o: ProvinceOptions
   const iso = (ms: number) => new Date(ms).toISOString();
   const gw = (g: number) => `gw-${String(g).padStart(4, '0')}`;
   const cam = (g: number, c: number) => `cam-${g}-${c}`;
-  const session = (g: number) => `session-${g}`;
+  // runs on one broker (both engines) keep apart: their own aggregator session, their gateways' own sessions
+  const runId = Math.random().toString(36).slice(2, 8);
+  const session = (g: number) => `session-${runId}-${g}`;
   const seq = new Array<number>(o.gateways).fill(0);
   const rounds = new Array<number>(o.gateways).fill(0);
   const state = new Map<string, 'online' | 'offline'>();
@@ -155,7 +157,7 @@ export async function province(url: string, database: string, o: ProvinceOptions
 
   // the province comes up: every gateway born, every camera's retained status
   const db = database;
-  let agg = await startAggregator(db, url, dir);
+  let agg = await startAggregator(db, url, dir, runId);
   const total = o.gateways * o.camerasPerGateway;
   const t0 = performance.now();
   for (let g = 0; g < o.gateways; g++) {
@@ -233,7 +235,7 @@ export async function province(url: string, database: string, o: ProvinceOptions
   await pub.flush();
   const outageMessages = pub.sent - sentBefore;
   const r0 = performance.now();
-  agg = await startAggregator(db, url, dir);
+  agg = await startAggregator(db, url, dir, runId);
   const startupSeconds = ((agg.connectedAt() ?? performance.now()) - r0) / 1000;
   // current: the outage's last message applied (they come in order); settled: nothing more arrives (the
   // retained statuses a resubscription brings again) and everything applied is stored
