@@ -17,7 +17,7 @@
  *    process: its CPU and the messages per second in; then its catch-up
  *    after an outage of --outage minutes (scripts/bench/province.ts).
  * Run: npm run bench:aggregator  [-- --messages 50000 --sizes 100000,1000000 --engines sqlite,postgres --replicas 3 --parts live,backlog,processes,scale,steady --broker shipped|bench]
- *   steady: [--gateways 500 --per-gateway 2000 --churn 1 --steady-minutes 3 --outage 60]
+ *   steady: [--gateways 500 --per-gateway 2000 --churn 1 --settle-minutes 2 --steady-minutes 3 --outage 60]
  * The broker runs with the queue, in-flight and persistence limits of config/mosquitto/broker.conf
  * (`--broker bench`: unlimited, no persistence), and says which.
  * Everything runs on 127.0.0.1 and stops by itself.
@@ -57,6 +57,7 @@ const { values } = parseArgs({
     'per-gateway': { type: 'string', default: '2000' },
     churn: { type: 'string', default: '1' },
     'steady-minutes': { type: 'string', default: '3' },
+    'settle-minutes': { type: 'string', default: '2' },
     outage: { type: 'string', default: '60' },
   },
 });
@@ -391,7 +392,7 @@ try {
   }
   if (parts.has('steady')) {
     for (const engine of engines) {
-      const o = { gateways: Number(values.gateways), camerasPerGateway: Number(values['per-gateway']), churnPercent: Number(values.churn), roundMs: 60_000, steadyMinutes: Number(values['steady-minutes']), outageMinutes: Number(values.outage) };
+      const o = { gateways: Number(values.gateways), camerasPerGateway: Number(values['per-gateway']), churnPercent: Number(values.churn), roundMs: 60_000, steadyMinutes: Number(values['steady-minutes']), settleMinutes: Number(values['settle-minutes']), outageMinutes: Number(values.outage) };
       console.log(`[${engine}] steady province: ${(o.gateways * o.camerasPerGateway).toLocaleString('en')} cameras behind ${o.gateways} gateways reporting by exception, a round per gateway every ${o.roundMs / 1000} s, ${o.churnPercent}% of the cameras changing state an hour`);
       await province(broker.url, await freshDatabase(engine), o, (line) => console.log(line));
       console.log('');

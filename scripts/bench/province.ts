@@ -28,6 +28,8 @@ export interface ProvinceOptions {
   churnPercent: number;
   roundMs: number;
   steadyMinutes: number;
+  /** the province lives this long after it came up before the steady window (the first rounds, the first passes of the publishers) */
+  settleMinutes: number;
   outageMinutes: number;
 }
 
@@ -200,7 +202,7 @@ export async function province(url: string, database: string, o: ProvinceOptions
       await new Promise((r) => setTimeout(r, 50));
     }
   };
-  await live(0.5); // every gateway's first round
+  await live(Math.max(0.5, o.settleMinutes)); // every gateway's first rounds, the publishers' first passes
   const before = await ingestOf(agg.api);
   const cpu0 = procStats(agg.child.pid!).cpuMs;
   const s0 = performance.now();
@@ -211,7 +213,7 @@ export async function province(url: string, database: string, o: ProvinceOptions
   const steadyRssMb = procStats(agg.child.pid!).rssMb;
   const steadyCpuPercent = (cpuMs / (secs * 1000)) * 100;
   const steadyMsgPerSec = (applied(after) - applied(before)) / secs;
-  log(`  steady for ${o.steadyMinutes} min: ${steadyMsgPerSec.toFixed(1)} msg/s in (rounds ${(((after.accepted['round'] ?? 0) - (before.accepted['round'] ?? 0)) / secs).toFixed(1)}/s, statuses ${(((after.accepted['status'] ?? 0) - (before.accepted['status'] ?? 0)) / secs).toFixed(1)}/s, events ${(((after.accepted['event'] ?? 0) - (before.accepted['event'] ?? 0)) / secs).toFixed(1)}/s); the aggregator process ${steadyCpuPercent.toFixed(1)} % of one core (goal < 5), RSS ${steadyRssMb.toFixed(0)} MB`);
+  log(`  steady for ${o.steadyMinutes} min (after ${o.settleMinutes} min to settle): ${steadyMsgPerSec.toFixed(1)} msg/s in (rounds ${(((after.accepted['round'] ?? 0) - (before.accepted['round'] ?? 0)) / secs).toFixed(1)}/s, statuses ${(((after.accepted['status'] ?? 0) - (before.accepted['status'] ?? 0)) / secs).toFixed(1)}/s, events ${(((after.accepted['event'] ?? 0) - (before.accepted['event'] ?? 0)) / secs).toFixed(1)}/s); the aggregator process ${steadyCpuPercent.toFixed(1)} % of one core (goal < 5), RSS ${steadyRssMb.toFixed(0)} MB`);
 
   // the aggregator is away for the outage: what the province says meanwhile (an hour's rounds and churn,
   // sent at once, with the times they would have had) waits in its persistent session
