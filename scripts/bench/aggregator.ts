@@ -394,7 +394,13 @@ try {
     for (const engine of engines) {
       const o = { gateways: Number(values.gateways), camerasPerGateway: Number(values['per-gateway']), churnPercent: Number(values.churn), roundMs: 60_000, steadyMinutes: Number(values['steady-minutes']), settleMinutes: Number(values['settle-minutes']), outageMinutes: Number(values.outage) };
       console.log(`[${engine}] steady province: ${(o.gateways * o.camerasPerGateway).toLocaleString('en')} cameras behind ${o.gateways} gateways reporting by exception, a round per gateway every ${o.roundMs / 1000} s, ${o.churnPercent}% of the cameras changing state an hour`);
-      await province(broker.url, await freshDatabase(engine), o, (line) => console.log(line));
+      // a broker of its own: the retained statuses of a run before would be a second province
+      const own = await mosquitto({ shipped: values.broker !== 'bench' });
+      try {
+        await province(own.url, await freshDatabase(engine), o, (line) => console.log(line));
+      } finally {
+        own.stop();
+      }
       console.log('');
     }
   }
