@@ -160,6 +160,9 @@ export async function province(url: string, database: string, o: ProvinceOptions
   // the province comes up: every gateway born, every camera's retained status
   const db = database;
   let agg = await startAggregator(db, url, dir, runId);
+  // an aggregator left behind by a bench that failed would go on eating the machine the next run measures
+  const orphanGuard = () => agg.child.kill('SIGKILL');
+  process.once('exit', orphanGuard);
   const total = o.gateways * o.camerasPerGateway;
   const t0 = performance.now();
   for (let g = 0; g < o.gateways; g++) {
@@ -265,6 +268,7 @@ export async function province(url: string, database: string, o: ProvinceOptions
   log(`  outage of ${o.outageMinutes} min (simulated): ${outageMessages.toLocaleString('en')} messages waited; the restarted aggregator loaded its state in ${startupSeconds.toFixed(1)} s, was current (the outage's last message applied) ${catchUpSeconds.toFixed(1)} s after it connected (goal < 120 s), and settled (everything stored, nothing more arriving) after ${settledSeconds.toFixed(1)} s; what it applied: ${JSON.stringify(final.accepted)}`);
   agg.child.kill('SIGTERM');
   await new Promise((r) => agg.child.once('exit', r));
+  process.off('exit', orphanGuard);
   await pub.end();
   return { loadSeconds, loadRate: expected / loadSeconds, steadyCpuPercent, steadyMsgPerSec, steadyRssMb, outageMessages, startupSeconds, catchUpSeconds };
 }
