@@ -84,7 +84,9 @@ describe('replicas: three aggregators share the ingest on one PostgreSQL', () =>
     await Promise.all(sends);
     await pub.endAsync();
     // another replica takes the lead and applies what the others received; the killed one comes back and follows,
-    // receiving from the broker what it had taken but not committed to the inbox
+    // receiving from the broker what it had taken but not committed to the inbox. It comes back once the lead has
+    // passed: back sooner (a fast burst), it could win the lock itself, and the test would not show a hand-over
+    await waitFor(async () => [aggs[1]!, aggs[2]!].some((a) => a.lines.some((l) => l.includes('this replica leads'))), 30_000);
     aggs[0] = await startAggregator(setups[0]!);
     const total = GATEWAYS * EVENTS;
     await waitFor(async () => Number((await sql<{ n: string }>('SELECT COUNT(*) AS n FROM events'))[0]!.n) === total, 60_000);
