@@ -24,6 +24,8 @@ import { every, startAll, stopAll, type Feature } from './features/feature.js';
 import { WebhookSender } from './adapters/webhook.js';
 import { CascadePublisher } from './features/cascade-publisher.js';
 import { Replica } from './features/replica.js';
+import { Gb28181Service } from './gb28181/service.js';
+import { VERSION } from '../platform/version.js';
 
 const DAY = 86_400_000;
 
@@ -51,6 +53,8 @@ export class AggregatorApp {
   /** the centre's clock; while the leader of replicas applies an inbox row, the time that row was received */
   private readonly clock: { at: number | undefined; real: () => number };
   private readonly replica: Replica | undefined;
+  /** the lower-platform side of GB/T 28181, when configured */
+  readonly gb28181: Gb28181Service | undefined;
 
   constructor(private readonly deps: { config: AggregatorConfig; log: Logger; now?: () => number; fatal?: (err: Error) => void }) {
     const { config, log } = deps;
@@ -91,7 +95,14 @@ export class AggregatorApp {
     const live = new LiveFeed();
     const trend = new DailyTrend({ store: this.store, state: this.state, report: reportDeps, now, timeZone: config.timeZone, log: log.child({ module: 'daily' }) });
     historyAt = (at) => trend.historyAt(at);
-    this.state.counters.onChange = (id, st) => live.changed(id, st);
+    // GB/T 28181 upward: the upper platforms hear of what changed at the centre
+    const gb = config.gb28181 ? new Gb28181Service({ settings: config.gb28181, state: this.state, log: log.child({ module: 'gb28181' }), now, timeZone: config.timeZone, version: VERSION }) : undefined;
+    this.gb28181 = gb;
+    this.state.counters.onChange = (id, st) => {
+      live.changed(id, st);
+      gb?.changed(id);
+    };
+    if (gb) this.state.events.on('cameraSaved', (id) => gb.changed(id));
     const inbox = this.store.inbox;
     if (config.replicas && !inbox) throw new Error('replicas need database: postgres://…');
     this.replica =
@@ -122,6 +133,7 @@ export class AggregatorApp {
       alerts: () => this.alerts.list(),
       daily: (region, days, category) => trend.series(region, days, category),
       live,
+      gb28181: () => this.gb28181?.status(),
       // a follower replica passes the API to the leader: every replica answers the same
       leader: () => (this.replica && !this.replica.isLeader ? (this.replica.leaderApi ?? null) : undefined),
     });
@@ -168,6 +180,8 @@ export class AggregatorApp {
       { name: 'reports', start: () => reports.start(), stop: () => reports.stop() },
       ...(webhook ? [{ name: 'webhook', start: () => webhook.start(), stop: () => webhook.stop() }] : []),
       ...(cascade ? [{ name: 'cascade', start: () => cascade.start(), stop: () => cascade.stop() }] : []),
+      // registers upward once the state is loaded: the first catalog says the fleet as it is
+      ...(gb ? [gb] : []),
       every('alerts', config.alerts.checkMs, () => {
         this.alerts.evaluate();
       }, log),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { mqttSettings } from './mqtt.js';
 import { isTimeZone } from '../protocols/local-time.js';
+import { gb28181Settings } from './gb28181.js';
 
 export const aggregatorConfigSchema = z
   .object({
@@ -93,6 +94,7 @@ export const aggregatorConfigSchema = z
       .strict()
       .prefault({})
       .describe('maintenance windows that admins declare (POST /api/maintenance or {root}/maintenance/{id})'),
+    gb28181: gb28181Settings.optional().describe('GB/T 28181 upward: register with the public-security video platforms as a lower platform (下级平台) and keep their catalogs and camera statuses true'),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info').describe('pino log level'),
   })
   .strict()

@@ -207,6 +207,9 @@ export const planPointView = z.object({
   required: z.number().int().positive(),
   /** the plan's name for the point's region (a grassroots unit the division data has not) */
   regionName: z.string().optional(),
+  /** where the point is (WGS 84 degrees), when the plan says */
+  longitude: z.number().min(-180).max(180).optional(),
+  latitude: z.number().min(-90).max(90).optional(),
 });
 
 /** `GET /api/plan` */

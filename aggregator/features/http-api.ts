@@ -13,6 +13,7 @@ import { applyWindow, parseMaintenanceWindow } from './maintenance.js';
 import { windowJson } from './maintenance.js';
 import { parsePlan } from './plan.js';
 import { prometheusText } from './metrics.js';
+import type { Gb28181Status } from '../gb28181/service.js';
 import { agentsView, bindingView, cameraView, camerasCsv, camerasView, historyView, parseWindow, ratesView, uptimeView } from './queries.js';
 import type { AggregatorState } from './state.js';
 
@@ -43,6 +44,8 @@ export interface HttpApiDeps {
   daily: (region: string, days: number, category: string) => Promise<DailyPoint[]>;
   /** the console's stream of camera changes */
   live: LiveFeed;
+  /** GB/T 28181 upward, when configured */
+  gb28181?: () => Gb28181Status | undefined;
   /** replicas: undefined where this process answers itself (one aggregator, or the leader); the leader's API for a follower; null while no leader is known */
   leader?: () => string | null | undefined;
 }
@@ -134,7 +137,7 @@ export class HttpApi {
       if (path === '/api/openapi.json') return json(200, (this.openApi ??= openApiDocument()));
       if (path === '/metrics') {
         res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' });
-        return void res.end(prometheusText(state, t));
+        return void res.end(prometheusText(state, t, this.deps.gb28181?.()));
       }
       if (path === '/api/rates') {
         const w = parseWindow(url.searchParams, t, this.deps.timeZone);
@@ -174,6 +177,10 @@ export class HttpApi {
         return json(200, { ...cameraView(state, c, t), uptime: uptimeView(c, t), status: c.status });
       }
       if (path === '/api/agents') return json(200, { agents: agentsView(state) });
+      if (path === '/api/gb28181') {
+        const gb = this.deps.gb28181?.();
+        return gb ? json(200, gb) : fail(404, 'NOT_CONFIGURED', 'GB/T 28181 upward is not configured (gb28181.upstream in the aggregator config)');
+      }
       if (path === '/api/tiers') return json(200, { tiers: state.tiers.list() });
       if (path === '/api/alerts') return json(200, { alerts: this.deps.alerts() });
       if (path === '/api/maintenance') return json(200, { windows: state.maintenance.list().map((w) => ({ ...windowJson(w), active: w.from <= t && t < w.to })) });

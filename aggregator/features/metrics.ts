@@ -2,13 +2,14 @@ import { loopDelay } from '../../platform/loop-delay.js';
 import { CATEGORY_KEYS, rateSet } from '../rates/model.js';
 import type { AggregatorState } from './state.js';
 import { recordingRates } from './queries.js';
+import type { Gb28181Status } from '../gb28181/service.js';
 
 const esc = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 
 const DAY = 86_400_000;
 
 /** Prometheus text exposition: rates with their counts per region and category (the online rate over the last 24 h), cameras by state, agents, ingest. */
-export function prometheusText(state: AggregatorState, now: number): string {
+export function prometheusText(state: AggregatorState, now: number, gb?: Gb28181Status): string {
   const lines: string[] = [];
   const family = (name: string, type: 'gauge' | 'counter', help: string) => lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
   const table = state.ratesTable();
@@ -71,5 +72,20 @@ export function prometheusText(state: AggregatorState, now: number): string {
   family('xueliang_event_loop_delay_seconds', 'gauge', 'how late the event loop ran over the last one to two minutes (every answer waits behind it), by quantile; 1 is the maximum');
   const delay = loopDelay(now);
   for (const [q, ms] of [['0.5', delay.p50], ['0.99', delay.p99], ['1', delay.max]] as const) lines.push(`xueliang_event_loop_delay_seconds{quantile="${q}"} ${ms / 1000}`);
+  if (gb) gbLines(gb, family, lines);
   return `${lines.join('\n')}\n`;
+}
+
+/** GB/T 28181 upward: registration per upper platform, what it was told, what we refused. */
+function gbLines(gb: Gb28181Status, family: (name: string, type: 'gauge' | 'counter', help: string) => void, lines: string[]): void {
+  family('xueliang_gb28181_registered', 'gauge', '1 while registered with the upper platform, else 0');
+  for (const u of gb.upstreams) lines.push(`xueliang_gb28181_registered{upstream="${esc(u.serverId)}",state="${u.state}"} ${u.state === 'registered' ? 1 : 0}`);
+  family('xueliang_gb28181_notifies_total', 'counter', 'catalog NOTIFYs answered by the upper platform');
+  for (const u of gb.upstreams) lines.push(`xueliang_gb28181_notifies_total{upstream="${esc(u.serverId)}"} ${u.notifiesSent}`);
+  family('xueliang_gb28181_keepalives_missed', 'gauge', 'keepalives unanswered in a row');
+  for (const u of gb.upstreams) lines.push(`xueliang_gb28181_keepalives_missed{upstream="${esc(u.serverId)}"} ${u.keepalivesMissed}`);
+  family('xueliang_gb28181_cameras', 'gauge', 'cameras reported upward, and those without a valid GB/T 28181 id (not reported)');
+  lines.push(`xueliang_gb28181_cameras{reported="true"} ${gb.reportedCameras}`, `xueliang_gb28181_cameras{reported="false"} ${gb.unreportedCameras}`);
+  family('xueliang_gb28181_refused_total', 'counter', 'SIP input refused or ignored, by kind');
+  for (const [k, v] of Object.entries(gb.faults)) lines.push(`xueliang_gb28181_refused_total{kind="${esc(k)}"} ${v}`);
 }

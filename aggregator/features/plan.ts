@@ -24,6 +24,9 @@ const row = z.object({
   required: z.coerce.number().int('required must be a whole number').min(1, 'required must be at least 1').max(1000).default(1),
   /** the name of the point's region, for a code the division data has not (a grassroots unit, 8 digits) or that the centre calls otherwise */
   regionName: printable('regionName').trim().max(100).optional(),
+  /** where the point is (WGS 84 degrees): reported upward in the GB/T 28181 catalog */
+  longitude: z.coerce.number().min(-180, 'longitude is between -180 and 180').max(180, 'longitude is between -180 and 180').optional(),
+  latitude: z.coerce.number().min(-90, 'latitude is between -90 and 90').max(90, 'latitude is between -90 and 90').optional(),
 });
 
 /** Validates one plan row; the region comes from `region`, else from a GB/T 28181 id in `gbId` or `id`. */
@@ -43,7 +46,7 @@ function toPoint(raw: Record<string, unknown>): PlanPoint | string {
   }
   const bad = regionError(region);
   if (bad) return `region: ${bad}`;
-  return { id: r.data.id, name: r.data.name, region, category: r.data.category, required: r.data.required, ...(r.data.gbId !== undefined ? { gbId: r.data.gbId } : {}), ...(r.data.regionName ? { regionName: r.data.regionName } : {}) };
+  return { id: r.data.id, name: r.data.name, region, category: r.data.category, required: r.data.required, ...(r.data.gbId !== undefined ? { gbId: r.data.gbId } : {}), ...(r.data.regionName ? { regionName: r.data.regionName } : {}), ...(r.data.longitude !== undefined && r.data.latitude !== undefined ? { longitude: r.data.longitude, latitude: r.data.latitude } : {}) };
 }
 
 function finish(candidates: Array<{ line: number; value: PlanPoint | string }>): PlanLoad {
@@ -91,7 +94,7 @@ function csvFields(line: string): string[] {
   return out;
 }
 
-/** Parses a CSV plan with a header row (id,name,region,gbId,category,required,regionName; extra columns ignored). */
+/** Parses a CSV plan with a header row (id,name,region,gbId,category,required,regionName,longitude,latitude; extra columns ignored). */
 export function parsePlanCsv(text: string): PlanLoad {
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
   const header = csvFields(lines[0] ?? '').map((h) => h.trim());

@@ -40,6 +40,8 @@ export interface FleetEvents {
   cameraBound: [];
   /** a gateway's round counts cameras the centre does not hold: it should send every status again (a `status` request) */
   statusesWanted: [agentId: string];
+  /** a camera's status was stored changed (its name, device or binding may have moved: the GB/T 28181 catalog looks) */
+  cameraSaved: [cameraId: string];
 }
 
 /** a gateway is asked for its statuses at most this often */
@@ -411,6 +413,7 @@ export class AggregatorState {
   saveCamera(c: CameraRecord): void {
     this.place(c);
     this.deps.changes.record({ kind: 'camera', cameraId: c.cameraId, agentId: c.agentId, status: c.status, firstSeen: c.firstSeen });
+    this.events.emit('cameraSaved', c.cameraId);
   }
 
   /**

@@ -13,6 +13,9 @@ export interface PlanPoint {
   required: number;
   /** the name of its region, given by the plan (for codes the division data has not) */
   regionName?: string | undefined;
+  /** where the point is, WGS 84 degrees (both or neither) */
+  longitude?: number | undefined;
+  latitude?: number | undefined;
 }
 
 /** What the rate maths needs to know about one installed camera. */
