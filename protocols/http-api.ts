@@ -161,6 +161,41 @@ export const historyResponse = z.object({
   uptime: uptimeView,
 });
 
+/** One upper GB/T 28181 platform the centre registers with as a lower platform. */
+export const gbUpstreamView = z.object({
+  name: z.string(),
+  serverId: z.string(),
+  localId: z.string(),
+  host: z.string(),
+  port: z.number().int(),
+  transport: z.enum(['udp', 'tcp']),
+  /** failed: it refused our id or password (or none is configured); registering: trying, with backoff */
+  state: z.enum(['unregistered', 'registering', 'registered', 'failed']),
+  registeredSince: isoTime.nullable(),
+  lastKeepalive: isoTime.nullable(),
+  lastError: z.string().nullable(),
+  registrations: count,
+  keepalivesMissed: count,
+  subscriptions: count,
+  catalogsAnswered: count,
+  notifiesSent: count,
+  /** the X-GB-Ver it answered our REGISTER with */
+  version: z.string().nullable(),
+});
+
+/** `GET /api/gb28181` (404 NOT_CONFIGURED without gb28181 in the config) */
+export const gb28181Response = z.object({
+  /** our SIP port (UDP and TCP) */
+  port: z.number().int(),
+  upstreams: z.array(gbUpstreamView),
+  /** cameras reported upward (a valid 20-digit GB/T 28181 id) */
+  reportedCameras: count,
+  /** cameras without one: not reported; give them gbId in their agent's config */
+  unreportedCameras: count,
+  /** what reached our SIP port and was refused or ignored, by kind (malformed, oversized, not_allowed, unknown_sender, unknown_method, unknown_cmdtype, bad_body, rate_limited, subscribe_refused, invite_refused, unknown_device, too_many_connections) */
+  faults: z.record(z.string(), count),
+});
+
 /** `GET /api/tiers`: the lower aggregators whose rollups this one adds up (cascade) */
 export const tiersResponse = z.object({
   tiers: z.array(

@@ -3,6 +3,7 @@ import { CONTRACT_VERSION, contractSchema } from './asyncapi.js';
 import {
   agentsResponse,
   tiersResponse,
+  gb28181Response,
   bindingsResponse,
   cameraResponse,
   camerasResponse,
@@ -127,6 +128,7 @@ export function openApiDocument(): Record<string, unknown> {
         delete: { summary: 'End a window now (one not begun is dropped)', security: bearer, parameters: [{ ...id, description: 'window id' }], responses: { 200: { description: 'ended', content: { 'application/json': { schema: { type: 'object', properties: { ended: { type: 'string' } } } } } }, 401: problem('no or a wrong token'), 404: problem('no such window') } },
       },
       '/api/agents': { get: { summary: 'Gateways, online or not, with their camera counts', responses: { 200: json(agentsResponse, 'the gateways') } } },
+      '/api/gb28181': { get: { summary: 'GB/T 28181 upward: each upper platform we register with (registration, keepalive, subscriptions), cameras reported and not, input refused', responses: { 200: json(gb28181Response, 'the upper platforms'), 404: problem('gb28181 is not configured') } } },
       '/api/tiers': { get: { summary: 'Lower aggregators (cascade) whose rollups add to these numbers, and whether each is stale', responses: { 200: json(tiersResponse, 'the tiers') } } },
       '/api/plan': {
         get: { summary: 'The point plan with the installed cameras of each point', responses: { 200: json(planResponse, 'the plan') } },

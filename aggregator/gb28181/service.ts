@@ -2,6 +2,8 @@ import { lookup } from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import type { Logger } from 'pino';
+import type { z } from 'zod';
+import type { gb28181Response } from '../../protocols/http-api.js';
 import { regionName as divisionName } from '../../protocols/index.js';
 import { zoneOffsetMs } from '../../protocols/local-time.js';
 import type { Gb28181Settings, GbUpstreamSettings } from '../../config/gb28181.js';
@@ -16,18 +18,8 @@ import type { CatalogSource } from './catalog-answer.js';
 import { UpstreamLink, type GbFault, type UpstreamStatus } from './upstream.js';
 import type { UpstreamAddress } from './sip-dialog.js';
 
-/** `GET /api/gb28181` */
-export interface Gb28181Status {
-  /** our SIP port */
-  port: number;
-  upstreams: UpstreamStatus[];
-  /** cameras the centre holds that are reported upward (a valid GB/T 28181 id) */
-  reportedCameras: number;
-  /** cameras without a valid GB/T 28181 id: not reported, counted (give them gbId in the agent config) */
-  unreportedCameras: number;
-  /** what was refused or ignored of what reached our SIP port, by kind */
-  faults: Partial<Record<GbFault, number>>;
-}
+/** `GET /api/gb28181` (the contract's view) */
+export type Gb28181Status = z.infer<typeof gb28181Response> & { faults: Partial<Record<GbFault, number>> };
 
 /** camera changes are looked at this often: with the NOTIFY gathering, within a second of the centre applying them */
 const WATCH_MS = 100;

@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { z } from 'zod';
+import type { gbUpstreamView } from '../../protocols/http-api.js';
 import { responseTo, type SipRequest, type SipResponse } from '../adapters/sip/message.js';
 import { newTag } from '../adapters/sip/transactions.js';
 import { encodedLength, readCommand, writeManscdp, ManscdpError, type ManscdpCommand, type XmlFields } from '../adapters/sip/manscdp.js';
 import type { GbUpstreamSettings } from '../../config/gb28181.js';
 import { cameraItem, inScope, statusItem, statusWord, type CatalogCamera } from './catalog.js';
 import type { CatalogChange } from './catalog-watch.js';
-import { Registration, type RegistrationState } from './registration.js';
+import { Registration } from './registration.js';
 import { isCatalogEvent, mergePending, remainingSeconds, SubscriptionBook, type PendingEvents, type Subscription } from './subscriptions.js';
 import { MANSCDP_TYPE, outgoingRequest, type UpstreamAddress } from './sip-dialog.js';
 import { CatalogAnswer, type CatalogSource } from './catalog-answer.js';
@@ -14,26 +16,8 @@ import { CatalogAnswer, type CatalogSource } from './catalog-answer.js';
 /** What goes wrong with what an upper platform sends us, counted by kind. */
 export type GbFault = 'malformed' | 'oversized' | 'not_allowed' | 'too_many_connections' | 'unknown_sender' | 'unknown_method' | 'unknown_cmdtype' | 'bad_body' | 'rate_limited' | 'subscribe_refused' | 'invite_refused' | 'unknown_device';
 
-/** `GET /api/gb28181`: one upper platform as we see it. */
-export interface UpstreamStatus {
-  name: string;
-  serverId: string;
-  localId: string;
-  host: string;
-  port: number;
-  transport: 'udp' | 'tcp';
-  state: RegistrationState;
-  registeredSince: string | null;
-  lastKeepalive: string | null;
-  lastError: string | null;
-  registrations: number;
-  keepalivesMissed: number;
-  subscriptions: number;
-  catalogsAnswered: number;
-  notifiesSent: number;
-  /** the X-GB-Ver it answered our REGISTER with, when it did */
-  version: string | null;
-}
+/** `GET /api/gb28181`: one upper platform as we see it (the contract's view). */
+export type UpstreamStatus = z.infer<typeof gbUpstreamView>;
 
 /** requests an upper platform may send in a burst, and per second after it */
 const BURST = 200;

@@ -131,7 +131,7 @@ function writeFields(fields: XmlFields, out: string[]): void {
 }
 
 /** A MANSCDP document as bytes in `charset`, with its XML declaration. */
-export function writeManscdp(root: 'Notify' | 'Response' | 'Query', fields: XmlFields, charset: Charset): Buffer {
+export function writeManscdp(root: 'Notify' | 'Response' | 'Query' | 'Control', fields: XmlFields, charset: Charset): Buffer {
   const out = [`<?xml version="1.0" encoding="${charset}"?>\r\n`, `<${root}>\r\n`];
   writeFields(fields, out);
   out.push(`</${root}>\r\n`);

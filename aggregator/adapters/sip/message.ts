@@ -5,8 +5,8 @@
  * line have limits, and whatever breaks them is an error, never a throw.
  */
 
-/** the largest message read or written (GB/T 28181 bodies are a few KB; WVP's catalogs stay far below) */
-export const MAX_SIP_BYTES = 64 * 1024;
+/** the largest message read or written, a little under 64 KiB (GB/T 28181 bodies are a few KB; a NOTIFY body is at most 60,000 bytes) */
+export const MAX_SIP_BYTES = 64_000;
 const MAX_HEADERS = 80;
 const MAX_LINE = 4096;
 
