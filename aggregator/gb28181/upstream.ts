@@ -22,6 +22,8 @@ export type UpstreamStatus = z.infer<typeof gbUpstreamView>;
 /** requests an upper platform may send in a burst, and per second after it */
 const BURST = 200;
 const PER_SECOND = 100;
+/** a catalog query within this long of the last one is refused (each one walks the fleet: a query flood is no CPU flood) */
+const CATALOG_MIN_GAP_MS = 2000;
 /** changes are gathered this long before they go out: within a second of the centre applying them */
 const NOTIFY_GATHER_MS = 200;
 
@@ -41,6 +43,7 @@ export class UpstreamLink {
   private misses = 0;
   private lastKeepalive: number | null = null;
   private catalogsAnswered = 0;
+  private lastCatalogAt = -Infinity;
   private notifiesSent = 0;
   private tokens = BURST;
   private tokensAt = 0;
@@ -218,6 +221,14 @@ export class UpstreamLink {
     if (cmd.deviceId !== s.localId && (!camera || !inScope(camera.region, s.regions))) {
       this.deps.fault('unknown_device', cmd.deviceId);
       return respond(responseTo(req, 404, 'Not Found'));
+    }
+    if (cmd.cmdType === 'Catalog') {
+      const t = this.deps.now();
+      if (t - this.lastCatalogAt < CATALOG_MIN_GAP_MS) {
+        this.deps.fault('rate_limited', 'Catalog');
+        return respond(responseTo(req, 503, 'Service Unavailable', { headers: [['Retry-After', '2']] }));
+      }
+      this.lastCatalogAt = t;
     }
     respond(responseTo(req, 200, 'OK'));
     if (cmd.cmdType === 'Catalog') {

@@ -225,6 +225,9 @@ describe('gb28181: bad input', () => {
     expect(faults).toMatchObject({ malformed: 2, oversized: 1, not_allowed: 1, unknown_method: 1, invite_refused: 1, unknown_cmdtype: 1, bad_body: 2, subscribe_refused: 3 });
     const items = await p.queryCatalog(PLATFORM_ID);
     expect(items.filter((i) => i.deviceId.length === 20)).toHaveLength(10);
+    // each catalog walks the fleet: one more within 2 s is refused, not answered
+    await expect(p.queryCatalog(PLATFORM_ID)).rejects.toThrow(/503/);
+    expect(h.service.status().faults.rate_limited).toBe(1);
   });
 
   it('gb28181: a request from the platform host under another id is 403 and counted', async () => {

@@ -10,6 +10,7 @@ import { Regions } from './pages/regions.js';
 import { Problems } from './pages/problems.js';
 import { CameraPage } from './pages/camera.js';
 import { Gateways } from './pages/gateways.js';
+import { UpperPlatforms } from './pages/upper-platforms.js';
 import { Plan } from './pages/plan.js';
 import './styles.css';
 
@@ -66,7 +67,12 @@ function App() {
             {page === 'regions' && <Regions route={route} />}
             {page === 'problems' && <Problems route={route} />}
             {page === 'camera' && <CameraPage route={route} />}
-            {page === 'gateways' && <Gateways />}
+            {page === 'gateways' && (
+              <>
+                <Gateways />
+                <UpperPlatforms />
+              </>
+            )}
             {page === 'plan' && <Plan />}
           </main>
         </div>
