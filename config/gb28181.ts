@@ -45,7 +45,8 @@ export const gb28181Settings = z
         advertise: z.string().optional().describe('the address the upper platforms reach us at (Via, Contact); default: our address on the route to each'),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe('our SIP port, UDP and TCP'),
     deviceName: z.string().max(100).default('xueliang').describe('our name in DeviceInfo answers'),
     upstream: z.array(gbUpstream).min(1).max(16).describe('upper platforms to register with'),
   })

@@ -33,7 +33,7 @@ function fnv1a(s: string): number {
  * reported: ADD for one new to the catalog (or under a new GB/T 28181 id,
  * after a DEL of the old one), DEL for one gone or without a valid id now,
  * UPDATE when its name, maker, model, region, address or position changed,
- * and ON / OFF / VLOST / DEFECT when its state's event changed (docs/domain.md §8).
+ * and ON / OFF / VLOST / DEFECT when its state's event changed (docs/domain.md §5).
  */
 export class CatalogWatch {
   private readonly reported = new Map<string, Reported>();

@@ -2,7 +2,7 @@ import { isGbId, regionAncestors, type CameraState, type Rung } from '../../prot
 import type { XmlFields } from '../adapters/sip/manscdp.js';
 
 /**
- * What the upper GB/T 28181 platform sees of our cameras (docs/domain.md §8):
+ * What the upper GB/T 28181 platform sees of our cameras (docs/domain.md §5):
  * a catalog of region items (行政区划) and camera items, each camera ON or
  * OFF, and on change one of the catalog events. Pure: built from a view of
  * the fleet model, tested directly.

@@ -27,7 +27,7 @@ const WATCH_MS = 100;
 const FAULT_LOG_EVERY_MS = 60_000;
 
 /**
- * GB/T 28181 upward (docs/domain.md §8): the centre registers with each
+ * GB/T 28181 upward (docs/domain.md §5): the centre registers with each
  * configured upper platform as a lower platform (下级平台) and keeps its
  * catalog and camera statuses true. One SIP port (UDP and TCP) serves all
  * of them; only their addresses are read.

@@ -172,14 +172,21 @@ export class UpperPlatform {
     respond(responseTo(req, 200, 'OK', { toTag: newTag(), headers: [['Expires', String(secs)], ['Date', new Date(now + 8 * 3600_000).toISOString().slice(0, 23)]] }));
   }
 
-  private onMessage(req: SipRequest, user: string, respond: (r: SipResponse) => void): void {
-    let root: XmlElement;
+  /** The body read and the request answered: 200, or 400 when the body is no XML (WVP's answer too). */
+  private accept(req: SipRequest, respond: (r: SipResponse) => void): XmlElement | undefined {
     try {
-      root = readXml(decodeBody(req.body, 'GB2312'));
+      const root = readXml(decodeBody(req.body, 'GB2312'));
+      respond(responseTo(req, 200, 'OK'));
+      return root;
     } catch {
-      return respond(responseTo(req, 400, 'Bad Request'));
+      respond(responseTo(req, 400, 'Bad Request'));
+      return undefined;
     }
-    respond(responseTo(req, 200, 'OK'));
+  }
+
+  private onMessage(req: SipRequest, user: string, respond: (r: SipResponse) => void): void {
+    const root = this.accept(req, respond);
+    if (!root) return;
     const cmd = childText(root, 'CmdType');
     if (root.name === 'Notify' && cmd === 'Keepalive') {
       const d = this.devices.get(user)!;
@@ -223,13 +230,8 @@ export class UpperPlatform {
   }
 
   private onNotify(req: SipRequest, respond: (r: SipResponse) => void): void {
-    let root: XmlElement;
-    try {
-      root = readXml(decodeBody(req.body, 'GB2312'));
-    } catch {
-      return respond(responseTo(req, 400, 'Bad Request'));
-    }
-    respond(responseTo(req, 200, 'OK'));
+    const root = this.accept(req, respond);
+    if (!root) return;
     const list = root.children.find((c) => c.name === 'DeviceList');
     this.notifies.push({
       at: Date.now(),

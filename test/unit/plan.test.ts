@@ -36,6 +36,15 @@ describe('plan', () => {
     expect(parsePlanCsv('name,zone\nx,y').errors).toEqual([{ line: 1, reason: 'the header must name at least the columns id and category' }]);
   });
 
+  it('plan: a point may say where it is (longitude, latitude: the GB/T 28181 catalog reports them); out of range is an error', () => {
+    const r = parsePlanCsv(['id,name,region,category,longitude,latitude', 'A,a,330106,other,120.13,30.27', 'B,b,330106,other,200,30', 'C,c,330106,other,,'].join('\n'));
+    expect(r.points).toEqual([
+      { id: 'A', name: 'a', region: '330106', category: 'other', required: 1, longitude: 120.13, latitude: 30.27 },
+      { id: 'C', name: 'c', region: '330106', category: 'other', required: 1 },
+    ]);
+    expect(r.errors).toEqual([{ line: 3, reason: 'longitude: longitude is between -180 and 180' }]);
+  });
+
   it('plan: JSON arrays and {points} both load', () => {
     const p = [{ id: 'A', region: '110101', category: 'other' }];
     expect(parsePlanJson(JSON.stringify(p)).points).toHaveLength(1);
