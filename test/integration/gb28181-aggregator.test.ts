@@ -9,6 +9,7 @@ import { aggregatorConfig, startAggregator, type AggregatorProcess } from '../su
 import { UpperPlatform } from '../support/gb-upper-platform.js';
 import { gbCamera, PASSWORD, PLATFORM_ID, SERVER_ID } from '../support/gb-harness.js';
 import { until } from '../support/wait.js';
+import { artefactDir, launchChromium } from '../support/browser.js';
 
 const t = topics();
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -73,6 +74,20 @@ describe('gb28181: the aggregator as a lower platform', () => {
     const metrics = await (await fetch(`${agg.api}/metrics`)).text();
     expect(metrics).toContain(`xueliang_gb28181_registered{upstream="${SERVER_ID}",state="registered"} 1`);
     expect(metrics).toContain('xueliang_gb28181_cameras{reported="true"} 30');
+
+    // the operator sees the platform on the gateways page, registered
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${agg.api}/?page=gateways`, { waitUntil: 'domcontentloaded' });
+      await page.waitForSelector(`[data-upstream="${SERVER_ID}"]`, { timeout: 15_000 });
+      const row = await page.$eval(`[data-upstream="${SERVER_ID}"]`, (el) => (el as HTMLElement).innerText);
+      expect(row).toContain('市级平台');
+      expect(row).toContain('已注册');
+      await page.screenshot({ path: path.join(artefactDir('gb28181'), 'gateways-upper-platforms.png'), fullPage: true });
+    } finally {
+      await browser.close();
+    }
 
     expect(await agg.stop()).toBe(0);
     // a clean stop ends the registration (Expires: 0): the platform shows us offline at once, not after 3 keepalives
