@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { SipHeaders, responseTo, serializeSip, uriUser, type SipRequest, type SipResponse } from '../../aggregator/adapters/sip/message.js';
+import { SipHeaders, responseTo, serializeSip, uriUser, type SipMessage, type SipRequest, type SipResponse } from '../../aggregator/adapters/sip/message.js';
 import { verifyAuthorization, digestParams } from '../../aggregator/adapters/sip/digest.js';
 import { SipEndpoint, type SipPeer } from '../../aggregator/adapters/sip/transport.js';
 import { SipTransactions, newBranch, newTag, type SipTimers } from '../../aggregator/adapters/sip/transactions.js';
@@ -74,6 +74,9 @@ export class UpperPlatform {
   private tx: SipTransactions | undefined;
   private nonces = new Set<string>();
   private readonly assemblies = new Map<number, Assembly>();
+  private arrived = 0;
+  /** messages the lossy link dropped */
+  dropped = 0;
   private sn = 1000;
   private port = 0;
   /** bytes of every SIP request it received (heads and bodies) */
@@ -95,6 +98,8 @@ export class UpperPlatform {
       timers?: SipTimers;
       /** the lower platform's address: only it is read */
       allowed?: (address: string) => boolean;
+      /** a lossy link: every Nth message that reaches it is dropped unread (UDP retransmission must carry it) */
+      dropEvery?: number;
     },
   ) {
     this.serverId = opts.serverId ?? '34020000002000000001';
@@ -107,11 +112,21 @@ export class UpperPlatform {
   }
 
   async start(port = 0): Promise<void> {
-    this.endpoint = new SipEndpoint({ host: '127.0.0.1', port, allowed: this.opts.allowed ?? (() => true), on: { message: (m, from) => !this.silent && this.tx?.receive(m, from), fault: () => undefined } });
+    this.endpoint = new SipEndpoint({ host: '127.0.0.1', port, allowed: this.opts.allowed ?? (() => true), on: { message: (m, from) => this.arrive(m, from), fault: () => undefined } });
     await this.endpoint.start();
     const endpoint = this.endpoint;
     this.port = endpoint.localPort;
     this.tx = new SipTransactions({ send: (m, to) => endpoint.send(m, to), now: Date.now, timers: this.opts.timers, onRequest: (req, from, respond) => this.onRequest(req, from, respond) });
+  }
+
+  private arrive(m: SipMessage, from: SipPeer): void {
+    if (this.silent) return;
+    const every = this.opts.dropEvery;
+    if (every && ++this.arrived % every === 0) {
+      this.dropped += 1;
+      return;
+    }
+    this.tx?.receive(m, from);
   }
 
   /** Stops, forgetting every registration (a restart is stop() then start(samePort)). */

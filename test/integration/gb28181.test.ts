@@ -110,6 +110,16 @@ describe('gb28181: catalog', () => {
     }, 60_000);
   }
 
+  it('gb28181: over a lossy UDP link (every 5th message lost) registration and a catalog of 300 still arrive whole: the requests are sent again (RFC 3261 timers)', async () => {
+    h = await gbHarness({ platform: { password: PASSWORD, timers: { t1Ms: 50, t2Ms: 400 }, dropEvery: 5, catalogFirstMs: 5000, catalogGapMs: 5000, keepaliveTimeoutMs: 5000 } });
+    fleetOf(h, 300);
+    await h.service.start();
+    await registered(h);
+    const items = await h.platform.queryCatalog(PLATFORM_ID);
+    expect(items.filter((i) => i.deviceId.length === 20)).toHaveLength(300);
+    expect(h.platform.dropped).toBeGreaterThan(50);
+  }, 60_000);
+
   it('gb28181: only the configured regions are reported; cameras without a valid id are counted, not reported', async () => {
     h = await gbHarness({ upstream: { regions: ['33010601'] } });
     fleetOf(h, 40);
