@@ -76,7 +76,11 @@ export class UpstreamLink {
       random: deps.random,
       log: deps.log,
       onRegistered: () => this.startKeepalive(),
-      onLost: () => this.stopKeepalive(),
+      onLost: () => {
+        this.stopKeepalive();
+        // a catalog half sent to a platform that forgot us is not worth finishing: it asks again once we are back
+        this.answer.abort();
+      },
     });
     this.answer = new CatalogAnswer({ settings: deps.settings, source: deps.source, send: (body) => this.message(body), log: deps.log });
   }
@@ -321,11 +325,18 @@ export class UpstreamLink {
       if (events) this.pending.set(c.gbId, { events, change: c });
       else this.pending.delete(c.gbId);
     }
-    if (this.pending.size > 0) this.notifyTimer ??= setTimeout(() => void this.flush(), NOTIFY_GATHER_MS);
+    if (this.pending.size > 0)
+      this.notifyTimer ??= setTimeout(() => {
+        // one flush at a time: a camera's OFF and its ON, gathered in two flushes, reach the platform in that order
+        this.flushing = this.flushing.then(() => this.flush()).catch((err: Error) => this.deps.log.error({ err: { message: err.message } }, 'catalog notifications not sent'));
+      }, NOTIFY_GATHER_MS);
   }
+
+  private flushing: Promise<void> = Promise.resolve();
 
   private async flush(): Promise<void> {
     this.notifyTimer = undefined;
+    if (this.pending.size === 0) return;
     const s = this.deps.settings;
     const items: XmlFields[] = [];
     for (const [gbId, p] of this.pending) {
