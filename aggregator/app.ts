@@ -69,7 +69,7 @@ export class AggregatorApp {
         if (c.kind === 'mark' || c.kind === 'markProven' || c.kind === 'cameraRemoved') historyAt(c.at);
       },
     };
-    this.state = new AggregatorState({ changes, log: log.child({ module: 'state' }), now, maintenanceExcluded: config.maintenance.excludeFromRates, flapping: { changes: config.flapping.changes, withinMs: config.flapping.withinMinutes * 60_000 }, staleAfterRounds: config.stale.afterRounds });
+    this.state = new AggregatorState({ changes, log: log.child({ module: 'state' }), now, maintenanceExcluded: config.maintenance.excludeFromRates, flapping: { changes: config.flapping.changes, withinMs: config.flapping.withinMinutes * 60_000 }, staleAfterRounds: config.stale.afterRounds, registerFields: config.register.requiredFields });
     // a fixed client id and a persistent session: the broker queues QoS 1 traffic while we restart
     const ingestSettings = { ...config.mqtt, clientId: config.mqtt.clientId ?? 'xueliang-aggregator', clean: false, deferAcks: true };
     if (!config.replicas && pumpAvailable()) {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { mqttSettings } from './mqtt.js';
 import { isTimeZone } from '../protocols/local-time.js';
 import { gb28181Settings } from './gb28181.js';
+import { DEFAULT_REGISTER_FIELDS, REGISTER_FIELDS } from '../protocols/ids.js';
 
 export const aggregatorConfigSchema = z
   .object({
@@ -56,6 +57,16 @@ export const aggregatorConfigSchema = z
       .strict()
       .prefault({})
       .describe('statuses the gateways report by exception: how long one stands without a confirming round'),
+    register: z
+      .object({
+        requiredFields: z
+          .array(z.enum(REGISTER_FIELDS))
+          .default([...DEFAULT_REGISTER_FIELDS])
+          .describe('point fields a camera record needs to be complete (建档率), besides the device\'s manufacturer, model and serial: gbId, name, address, longitude, latitude, category, installedOn, owner, maintainer'),
+      })
+      .strict()
+      .prefault({})
+      .describe('the camera register (一机一档): what makes a record complete'),
     flapping: z
       .object({
         changes: z.number().int().min(1).max(1000).default(5).describe('a camera whose state changed more than this many times …'),

@@ -25,6 +25,8 @@ export const countsView = z.object({
   unknown: count,
   /** installed cameras under a maintenance window now: outside installed and the states above */
   maintenance: count,
+  /** installed cameras with a complete record (建档率's numerator) */
+  recorded: count,
 });
 
 export const onlineView = z.object({
@@ -50,9 +52,10 @@ export const recordingView = z.object({
 });
 
 /** The national targets of a category (docs/domain.md §1); null where there is none (other, unassigned, all). */
-export const targetView = z.object({ coverage: z.number(), networking: z.number(), intact: z.number() }).nullable();
+export const targetView = z.object({ coverage: z.number(), networking: z.number(), intact: z.number(), register: z.number() }).nullable();
 
-export const categoryRatesView = z.object({ coverage: ratioView, networking: ratioView, intact: ratioView, online: onlineView, recording: recordingView, counts: countsView, target: targetView });
+/** 建档率 (前端摄像机基础信息建档率): installed cameras with a complete record ÷ installed cameras */
+export const categoryRatesView = z.object({ coverage: ratioView, networking: ratioView, intact: ratioView, register: ratioView, online: onlineView, recording: recordingView, counts: countsView, target: targetView });
 
 /** The columns of a rate table: the plan's categories, cameras nobody planned, the whole. */
 export const categoryKey = z.enum([...cameraCategory.options, 'all']);
@@ -245,6 +248,11 @@ export const planPointView = z.object({
   /** where the point is (WGS 84 degrees), when the plan says */
   longitude: z.number().min(-180).max(180).optional(),
   latitude: z.number().min(-90).max(90).optional(),
+  /** its record (一机一档), when the plan gives it: installation address, date (YYYY-MM-DD), builder (建设单位), maintainer (运维单位) */
+  address: z.string().optional(),
+  installedOn: z.string().optional(),
+  owner: z.string().optional(),
+  maintainer: z.string().optional(),
 });
 
 /** `GET /api/plan` */
@@ -262,6 +270,25 @@ export const releaseResponse = z.object({ released: z.string() });
 export const bindingsResponse = z.object({
   unclaimedCameras: z.array(z.object({ cameraId: z.string(), agentId: z.string(), region: z.string().nullable() })),
   uncoveredPoints: z.array(planPointView.extend({ installed: count })),
+});
+
+/** `GET /api/register`: installed cameras whose record (一机一档) is incomplete, and what each lacks (the 建档率's gaps) */
+export const registerResponse = z.object({
+  /** the point fields a complete record needs (register.requiredFields), besides the device's manufacturer, model and serial */
+  requiredFields: z.array(z.string()),
+  /** incomplete records that match, in all (the list is one page of them) */
+  total: count,
+  cameras: z.array(
+    z.object({
+      cameraId: z.string(),
+      agentId: z.string(),
+      name: z.string().nullable(),
+      region: z.string().nullable(),
+      pointId: z.string().nullable(),
+      /** what the record lacks: `point` (no point claims it), a point field, or the device's `manufacturer`, `model`, `serial` */
+      missing: z.array(z.string()),
+    }),
+  ),
 });
 
 /**

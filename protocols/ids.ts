@@ -26,3 +26,8 @@ export type PointCategory = z.infer<typeof pointCategory>;
 /** The category a camera is counted under: its point's, else its agent config's, else `unassigned` (docs/domain.md §1). */
 export const cameraCategory = z.enum([...pointCategory.options, 'unassigned']);
 export type CameraCategory = z.infer<typeof cameraCategory>;
+
+/** Fields of a planned point that a complete camera record (一机一档, 建档率) may require (`register.requiredFields`). */
+export const REGISTER_FIELDS = ['gbId', 'name', 'address', 'longitude', 'latitude', 'category', 'installedOn', 'owner', 'maintainer'] as const;
+export type RegisterField = (typeof REGISTER_FIELDS)[number];
+export const DEFAULT_REGISTER_FIELDS: readonly RegisterField[] = ['gbId', 'name', 'address', 'longitude', 'latitude', 'category'];

@@ -322,6 +322,8 @@ const categoryRates = z.object({
   coverage: ratioValue,
   networking: ratioValue,
   intact: ratioValue,
+  /** 建档率: installed cameras with a complete record ÷ installed cameras (since contract 1.4) */
+  register: ratioValue.optional(),
   online24h: z.object({ onlineMs: z.number().nonnegative(), unknownMs: z.number().nonnegative(), observedMs: z.number().nonnegative(), rate: z.number().min(0).max(1).nullable() }),
   cameras: z.object({ installed: z.number().int(), online: z.number().int(), degraded: z.number().int(), offline: z.number().int(), unknown: z.number().int(), maintenance: z.number().int().optional() }),
   points: z.object({ planned: z.number().int(), covered: z.number().int() }),
@@ -338,7 +340,11 @@ export type RatesMessage = z.infer<typeof ratesMessage>;
 // ---------------------------------------------------------------- cascade (a lower aggregator → the one above)
 const count = z.number().int().nonnegative();
 const cellCounts = z
-  .object({ points: count, coveredPoints: count, installed: count, networked: count, intact: count, online: count, degraded: count, offline: count, unknown: count, maintenance: count })
+  .object({
+    points: count, coveredPoints: count, installed: count, networked: count, intact: count, online: count, degraded: count, offline: count, unknown: count, maintenance: count,
+    /** installed cameras with a complete record (建档率), since contract 1.4: a tier above that predates it refuses the rollup (strict), so upgrade the tiers above first */
+    recorded: count.optional(),
+  })
   .strict();
 const onlineTotals = z.object({ cameras: count, onlineMs: z.number().nonnegative(), unknownMs: z.number().nonnegative(), observedMs: z.number().nonnegative() }).strict();
 /** the windows a tier reports its online time over (the API's `window=`) */

@@ -4,6 +4,7 @@ import {
   agentsResponse,
   tiersResponse,
   gb28181Response,
+  registerResponse,
   bindingsResponse,
   cameraResponse,
   camerasResponse,
@@ -138,6 +139,13 @@ export function openApiDocument(): Record<string, unknown> {
           parameters: [q('allowEmpty', 'true to replace the plan with one that has no points', { type: 'string', enum: ['true'] })],
           requestBody: { required: true, content: { 'text/csv': { schema: { type: 'string' } }, 'application/json': { schema: { type: 'array', items: { type: 'object' } } } } },
           responses: { 200: json(planUploadResponse, 'loaded; rows with errors listed (at most 100) and counted'), 400: json(planUploadResponse, 'no valid row, an empty plan, or not UTF-8'), 401: problem('no or a wrong token'), 403: problem('no http.token configured'), 413: problem('larger than 32 MiB') },
+        },
+      },
+      '/api/register': {
+        get: {
+          summary: 'The camera register (建档率): installed cameras whose record is incomplete, and what each lacks',
+          parameters: [q('region', 'a GB/T 2260 code: that region and below (default all)'), q('category', 'key_public_area, key_industry_part, other or unassigned'), q('limit', '1..1000 (100)', { type: 'integer' }), q('offset', 'skip this many (0)', { type: 'integer' })],
+          responses: { 200: json(registerResponse, 'one page of incomplete records, and how many there are'), 400: problem('a bad region, limit or offset') },
         },
       },
       '/api/bindings': { get: { summary: 'Cameras no point claims, and points with fewer cameras than they need', responses: { 200: json(bindingsResponse, 'the bindings') } } },

@@ -14,7 +14,7 @@ import { windowJson } from './maintenance.js';
 import { parsePlan } from './plan.js';
 import { prometheusText } from './metrics.js';
 import type { Gb28181Status } from '../gb28181/service.js';
-import { agentsView, bindingView, cameraView, camerasCsv, camerasView, historyView, parseWindow, ratesView, uptimeView } from './queries.js';
+import { agentsView, bindingView, registerView, cameraView, camerasCsv, camerasView, historyView, parseWindow, ratesView, uptimeView } from './queries.js';
 import type { AggregatorState } from './state.js';
 
 const MAX_BODY = 32 * 1024 * 1024;
@@ -206,6 +206,15 @@ export class HttpApi {
       }
       if (path === '/api/plan') return json(200, { points: state.plan().map((p) => ({ ...p, installed: state.counters.boundTo(p.id) })) });
       if (path === '/api/bindings') return json(200, bindingView(state));
+      if (path === '/api/register') {
+        const sp = url.searchParams;
+        const region = sp.get('region');
+        if (region && region !== 'all' && regionError(region)) return fail(400, 'BAD_REGION', `region: ${regionError(region)}`);
+        const limit = Number(sp.get('limit') ?? 100);
+        const offset = Number(sp.get('offset') ?? 0);
+        if (!Number.isInteger(limit) || limit < 1 || limit > 1000 || !Number.isInteger(offset) || offset < 0) return fail(400, 'BAD_QUERY', 'limit is 1..1000, offset 0 or more');
+        return json(200, registerView(state, { region, category: sp.get('category'), limit, offset }));
+      }
       if (path === '/api/regions') {
         const codes = (url.searchParams.get('codes') ?? '').split(',').filter(Boolean);
         if (codes.length > 50) return fail(400, 'BAD_REGION', 'codes: at most 50 at once');

@@ -25,6 +25,7 @@ export function prometheusText(state: AggregatorState, now: number, gb?: Gb28181
   rate('xueliang_coverage_ratio', 'points with their required installed cameras / points in the plan', (s) => s.coverage);
   rate('xueliang_networking_ratio', 'networked (online or degraded) installed cameras / installed cameras', (s) => s.networking);
   rate('xueliang_intact_ratio', 'online cameras without picture faults / installed cameras', (s) => s.intact);
+  rate('xueliang_register_ratio', 'installed cameras with a complete record (建档率: point fields and device manufacturer, model, serial) / installed cameras', (s) => s.register);
   const online = state.onlineRates(now - DAY, now, '24h');
   family('xueliang_online_ratio', 'gauge', 'time online (or degraded) / time observed, over the last 24 h (unknown time counts as not online)');
   for (const [region, row] of online)

@@ -24,16 +24,34 @@ const row = z.object({
   required: z.coerce.number().int('required must be a whole number').min(1, 'required must be at least 1').max(1000).default(1),
   /** the name of the point's region, for a code the division data has not (a grassroots unit, 8 digits) or that the centre calls otherwise */
   regionName: printable('regionName').trim().max(100).optional(),
-  /** where the point is (WGS 84 degrees): reported upward in the GB/T 28181 catalog */
-  longitude: z.coerce.number().min(-180, 'longitude is between -180 and 180').max(180, 'longitude is between -180 and 180').optional(),
-  latitude: z.coerce.number().min(-90, 'latitude is between -90 and 90').max(90, 'latitude is between -90 and 90').optional(),
+  /** where the point is (WGS 84 degrees), within China's extent: the record (建档) and the GB/T 28181 catalog */
+  longitude: z.coerce.number({ message: 'longitude is a number of degrees' }).min(73, 'longitude outside China (73 to 136 degrees east)').max(136, 'longitude outside China (73 to 136 degrees east)').optional(),
+  latitude: z.coerce.number({ message: 'latitude is a number of degrees' }).min(3, 'latitude outside China (3 to 54 degrees north)').max(54, 'latitude outside China (3 to 54 degrees north)').optional(),
+  /** the record (一机一档): installation address, date, builder (建设单位), maintainer (运维单位) */
+  address: printable('address').trim().max(200).optional(),
+  installedOn: z
+    .string()
+    .trim()
+    .regex(/^\d{4}-\d{2}-\d{2}$/, 'installedOn is a date as YYYY-MM-DD')
+    .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), { message: 'installedOn is not a real date' })
+    .optional(),
+  owner: printable('owner').trim().max(100).optional(),
+  maintainer: printable('maintainer').trim().max(100).optional(),
 });
+
+/** The record fields a row gives (the ones it leaves empty stay absent). */
+function recordOf(d: { address?: string | undefined; installedOn?: string | undefined; owner?: string | undefined; maintainer?: string | undefined }): Partial<PlanPoint> {
+  const out: Partial<PlanPoint> = {};
+  for (const k of ['address', 'installedOn', 'owner', 'maintainer'] as const) if (d[k]) out[k] = d[k];
+  return out;
+}
 
 /** Validates one plan row; the region comes from `region`, else from a GB/T 28181 id in `gbId` or `id`. */
 function toPoint(raw: Record<string, unknown>): PlanPoint | string {
   const cleaned = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== '' && v !== null && v !== undefined));
   const r = row.safeParse(cleaned);
   if (!r.success) return r.error.issues.map((i) => `${i.path.join('.') || 'row'}: ${i.message}`).join('; ');
+  if ((r.data.longitude === undefined) !== (r.data.latitude === undefined)) return 'longitude and latitude go together';
   if (r.data.gbId !== undefined) {
     const code = parseGbId(r.data.gbId);
     if ('error' in code) return `gbId: ${code.error}`;
@@ -46,7 +64,7 @@ function toPoint(raw: Record<string, unknown>): PlanPoint | string {
   }
   const bad = regionError(region);
   if (bad) return `region: ${bad}`;
-  return { id: r.data.id, name: r.data.name, region, category: r.data.category, required: r.data.required, ...(r.data.gbId !== undefined ? { gbId: r.data.gbId } : {}), ...(r.data.regionName ? { regionName: r.data.regionName } : {}), ...(r.data.longitude !== undefined && r.data.latitude !== undefined ? { longitude: r.data.longitude, latitude: r.data.latitude } : {}) };
+  return { id: r.data.id, name: r.data.name, region, category: r.data.category, required: r.data.required, ...(r.data.gbId !== undefined ? { gbId: r.data.gbId } : {}), ...(r.data.regionName ? { regionName: r.data.regionName } : {}), ...(r.data.longitude !== undefined && r.data.latitude !== undefined ? { longitude: r.data.longitude, latitude: r.data.latitude } : {}), ...recordOf(r.data) };
 }
 
 function finish(candidates: Array<{ line: number; value: PlanPoint | string }>): PlanLoad {
@@ -94,7 +112,7 @@ function csvFields(line: string): string[] {
   return out;
 }
 
-/** Parses a CSV plan with a header row (id,name,region,gbId,category,required,regionName,longitude,latitude; extra columns ignored). */
+/** Parses a CSV plan with a header row (id,name,region,gbId,category,required,regionName,longitude,latitude,address,installedOn,owner,maintainer; extra columns ignored). */
 export function parsePlanCsv(text: string): PlanLoad {
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
   const header = csvFields(lines[0] ?? '').map((h) => h.trim());

@@ -6,6 +6,7 @@ import type { CameraView, RatesResponse } from '../../protocols/http-api.js';
 import { startOfLocalDay } from '../../protocols/local-time.js';
 import type { OnlineRate } from '../rates/online.js';
 import { TARGETS } from '../rates/report-math.js';
+import { recordGaps } from '../rates/register.js';
 import type { AggregatorState, CameraRecord } from './state.js';
 
 const DAY = 86_400_000;
@@ -73,6 +74,7 @@ export function ratesView(state: AggregatorState, opts: { region?: string | null
               coverage: { ...s.coverage, percent: pct(s.coverage.rate) },
               networking: { ...s.networking, percent: pct(s.networking.rate) },
               intact: { ...s.intact, percent: pct(s.intact.rate) },
+              register: { ...s.register, percent: pct(s.register.rate) },
               recording: recordingCell(recording.get(region)?.[k]),
               online: o ? { onlineMs: o.onlineMs, unknownMs: o.unknownMs, observedMs: o.observedMs, cameras: o.cameras, rate: o.rate, percent: pct(o.rate) } : { onlineMs: 0, unknownMs: 0, observedMs: 0, cameras: 0, rate: null, percent: null },
               counts: s.counts,
@@ -292,4 +294,22 @@ export function bindingView(state: AggregatorState) {
   const unclaimed = [...state.counters.cameras()].filter((f) => f.pointId === null).map((f) => ({ cameraId: f.id, agentId: f.agentId, region: f.region }));
   const uncovered = state.plan().filter((p) => state.counters.boundTo(p.id) < p.required).map((p) => ({ ...p, installed: state.counters.boundTo(p.id) }));
   return { unclaimedCameras: unclaimed, uncoveredPoints: uncovered };
+}
+
+/** Installed cameras whose record is incomplete, with what each lacks, in a region (and below) and category; one page. */
+export function registerView(state: AggregatorState, q: { region?: string | null; category?: string | null; limit: number; offset: number }) {
+  const out: Array<{ cameraId: string; agentId: string; name: string | null; region: string | null; pointId: string | null; missing: string[] }> = [];
+  let total = 0;
+  for (const f of state.counters.cameras()) {
+    if (f.recorded || f.maintenance) continue;
+    if (q.category && f.category !== q.category) continue;
+    if (q.region && q.region !== ALL_REGIONS && (f.region === null || !regionAncestors(f.region).includes(q.region))) continue;
+    total += 1;
+    if (total <= q.offset || out.length >= q.limit) continue;
+    const c = state.cameras.get(f.id);
+    const point = f.pointId !== null ? state.pointOf(f.pointId) : undefined;
+    const missing = c ? recordGaps(c.status, point, state.registerFields) : ['point'];
+    out.push({ cameraId: f.id, agentId: f.agentId, name: c?.status.name ?? null, region: f.region, pointId: f.pointId, missing });
+  }
+  return { requiredFields: [...state.registerFields], total, cameras: out };
 }

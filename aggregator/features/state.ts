@@ -5,6 +5,7 @@ import type { ChangeSink } from '../store/changes.js';
 import type { SeqGap, StoreSnapshot } from '../store/port.js';
 import type { AgentRecord, LossRecord } from '../store/records.js';
 import { cameraFact } from '../rates/bind.js';
+import { DEFAULT_REGISTER_FIELDS, type RegisterField } from '../rates/register.js';
 import { RateCounters } from '../rates/counters.js';
 import { onlineRates } from '../rates/online.js';
 import { flappingNow, type FlappingEpisode, type FlappingRule } from '../rates/flapping.js';
@@ -84,7 +85,7 @@ export class AggregatorState {
   /** agents whose cameras in no exception list are stale now (last sweep) */
   private readonly staleAgents = new Set<string>();
 
-  constructor(private readonly deps: { changes: ChangeSink; log: Logger; now: () => number; maintenanceExcluded?: boolean; flapping?: FlappingRule; staleAfterRounds?: number }) {
+  constructor(private readonly deps: { changes: ChangeSink; log: Logger; now: () => number; maintenanceExcluded?: boolean; flapping?: FlappingRule; staleAfterRounds?: number; registerFields?: readonly RegisterField[] }) {
     this.confirmations = new Confirmations(() => deps.staleAfterRounds ?? 3);
     this.maintenance = new MaintenanceBook({ changes: deps.changes, now: deps.now });
     this.tiers = new TierBook({ now: deps.now, log: deps.log.child({ module: 'tiers' }) });
@@ -263,6 +264,11 @@ export class AggregatorState {
     if (ids?.size === 0) this.byAgent.delete(c.agentId);
   }
 
+  /** the point fields a complete record needs (建档率) */
+  get registerFields(): readonly RegisterField[] {
+    return this.deps.registerFields ?? DEFAULT_REGISTER_FIELDS;
+  }
+
   /** The state the maths counts: the reported one only while its gateway is up, the report is from its current run and its rounds still confirm it. */
   effectiveState(c: CameraRecord): CameraState {
     const a = this.agents.get(c.agentId);
@@ -359,7 +365,7 @@ export class AggregatorState {
   /** Puts the camera's counts in step with its status, its agent, its point and the maintenance windows. */
   refresh(c: CameraRecord): void {
     const a = this.agents.get(c.agentId);
-    const fact = cameraFact(c.status, { id: c.agentId, online: true, region: a?.region ?? null }, (id) => this.pointOf(id));
+    const fact = cameraFact(c.status, { id: c.agentId, online: true, region: a?.region ?? null }, (id) => this.pointOf(id), this.registerFields);
     const maintenance = this.deps.maintenanceExcluded !== false && this.maintenance.activeFor(this.subjectOf(c, fact.pointId), this.deps.now()) !== undefined;
     const state = this.effectiveState(c);
     this.counters.set(c.cameraId, { ...fact, state, maintenance });

@@ -97,8 +97,9 @@ export class TierBook {
           if (!c) continue;
           const into = row[k];
           // a stale tier still has its points and cameras; what they do now is unknown here
-          const add: Counts = stale ? { ...emptyCounts(), points: c.points, coveredPoints: c.coveredPoints, installed: c.installed, unknown: c.installed, maintenance: c.maintenance } : c;
-          for (const f of Object.keys(into) as Array<keyof Counts>) into[f] += add[f];
+          // (records are what they are whatever the tier's liveness; a tier that predates the register sends none)
+          const add: Partial<Counts> = stale ? { ...emptyCounts(), points: c.points, coveredPoints: c.coveredPoints, installed: c.installed, unknown: c.installed, maintenance: c.maintenance, recorded: c.recorded ?? 0 } : c;
+          for (const f of Object.keys(into) as Array<keyof Counts>) into[f] += add[f] ?? 0;
         }
       }
     }

@@ -1,18 +1,21 @@
 import { parseGbId, type CameraState, type CameraStatusMessage } from '../../protocols/index.js';
 import type { CameraFact, PlanPoint } from './model.js';
+import { DEFAULT_REGISTER_FIELDS, recordGaps, type RegisterField } from './register.js';
 
 /**
  * Turns a camera's latest status into the fact the maths counts (docs/domain.md
  * §1): bound to the point its agent config names, else to the point whose id
  * or GB/T 28181 code equals the camera's id or GB/T 28181 id; region from the
  * point, else from the camera's GB/T 28181 id, else its agent's region;
- * category from the point, else the agent config's, else `unassigned`.
+ * category from the point, else the agent config's, else `unassigned`;
+ * recorded when its record is complete (rates/register.ts).
  * `pointOf` finds a point by its id or its `gbId`.
  */
 export function cameraFact(
-  status: Pick<CameraStatusMessage, 'cameraId' | 'pointId' | 'category' | 'state' | 'faults'> & { gbId?: string | null | undefined },
+  status: Pick<CameraStatusMessage, 'cameraId' | 'pointId' | 'category' | 'state' | 'faults'> & { gbId?: string | null | undefined; device?: CameraStatusMessage['device'] | undefined },
   agent: { id: string; online: boolean; region: string | null },
   pointOf: (idOrGbId: string) => PlanPoint | undefined,
+  register: readonly RegisterField[] = DEFAULT_REGISTER_FIELDS,
 ): CameraFact {
   const gbId = status.gbId ?? null;
   const point = (status.pointId !== null ? pointOf(status.pointId) : undefined) ?? pointOf(status.cameraId) ?? (gbId !== null ? pointOf(gbId) : undefined);
@@ -27,5 +30,6 @@ export function cameraFact(
     category: point?.category ?? status.category ?? 'unassigned',
     state,
     faults: status.faults.length,
+    recorded: recordGaps({ cameraId: status.cameraId, gbId, device: status.device ?? null }, point, register).length === 0,
   };
 }

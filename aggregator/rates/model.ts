@@ -16,6 +16,11 @@ export interface PlanPoint {
   /** where the point is, WGS 84 degrees (both or neither) */
   longitude?: number | undefined;
   latitude?: number | undefined;
+  /** the record (一机一档): where it is installed, when, who built it (建设单位) and who maintains it (运维单位) */
+  address?: string | undefined;
+  installedOn?: string | undefined;
+  owner?: string | undefined;
+  maintainer?: string | undefined;
 }
 
 /** What the rate maths needs to know about one installed camera. */
@@ -33,6 +38,8 @@ export interface CameraFact {
   faults: number;
   /** under a maintenance window now: counted apart, outside networking and intact (docs/domain.md §1) */
   maintenance?: boolean | undefined;
+  /** its record is complete (建档率, docs/domain.md §1) */
+  recorded?: boolean | undefined;
 }
 
 export type CategoryKey = CameraCategory | 'all';
@@ -56,9 +63,11 @@ export interface Counts {
   unknown: number;
   /** installed cameras under a maintenance window now: not in `installed` nor in the states above */
   maintenance: number;
+  /** installed cameras whose record is complete (建档率); absent from the rollups of tiers that predate it */
+  recorded: number;
 }
 
-export const emptyCounts = (): Counts => ({ points: 0, coveredPoints: 0, installed: 0, networked: 0, intact: 0, online: 0, degraded: 0, offline: 0, unknown: 0, maintenance: 0 });
+export const emptyCounts = (): Counts => ({ points: 0, coveredPoints: 0, installed: 0, networked: 0, intact: 0, online: 0, degraded: 0, offline: 0, unknown: 0, maintenance: 0, recorded: 0 });
 
 export interface Ratio {
   numerator: number;
@@ -73,11 +82,13 @@ export interface RateSet {
   coverage: Ratio;
   networking: Ratio;
   intact: Ratio;
+  /** 建档率: installed cameras with a complete record ÷ installed cameras */
+  register: Ratio;
   counts: Counts;
 }
 
 export function rateSet(c: Counts): RateSet {
-  return { coverage: ratio(c.coveredPoints, c.points), networking: ratio(c.networked, c.installed), intact: ratio(c.intact, c.installed), counts: { ...c } };
+  return { coverage: ratio(c.coveredPoints, c.points), networking: ratio(c.networked, c.installed), intact: ratio(c.intact, c.installed), register: ratio(c.recorded, c.installed), counts: { ...c } };
 }
 
 export const isNetworked = (s: CameraState) => s === 'online' || s === 'degraded';

@@ -55,7 +55,7 @@ export function computeCounts(points: Iterable<PlanPoint>, cameras: Iterable<Cam
   return table;
 }
 
-export function addCamera(c: Counts, f: Pick<CameraFact, 'state' | 'faults' | 'maintenance'>, sign: 1 | -1): void {
+export function addCamera(c: Counts, f: Pick<CameraFact, 'state' | 'faults' | 'maintenance' | 'recorded'>, sign: 1 | -1): void {
   if (f.maintenance) {
     c.maintenance += sign;
     return;
@@ -64,4 +64,5 @@ export function addCamera(c: Counts, f: Pick<CameraFact, 'state' | 'faults' | 'm
   c[f.state] += sign;
   if (isNetworked(f.state)) c.networked += sign;
   if (isIntact(f)) c.intact += sign;
+  if (f.recorded) c.recorded += sign;
 }

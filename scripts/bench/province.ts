@@ -19,7 +19,7 @@ import { stringify } from 'yaml';
 import { projectRoot } from '../../platform/project-root.js';
 import { topics, type CameraStatusMessage } from '../../protocols/index.js';
 import { freePort } from './broker.js';
-import { procStats } from './proc-stats.js';
+import { procStats, threadCpuMs, threadSplit } from './proc-stats.js';
 
 export interface ProvinceOptions {
   gateways: number;
@@ -208,8 +208,10 @@ export async function province(url: string, database: string, o: ProvinceOptions
   await live(Math.max(0.5, o.settleMinutes)); // every gateway's first rounds, the publishers' first passes
   const before = await ingestOf(agg.api);
   const cpu0 = procStats(agg.child.pid!).cpuMs;
+  const threads0 = threadCpuMs(agg.child.pid!);
   const s0 = performance.now();
   await live(o.steadyMinutes);
+  const threads = threadSplit(threads0, threadCpuMs(agg.child.pid!), performance.now() - s0);
   const secs = (performance.now() - s0) / 1000;
   const cpuMs = procStats(agg.child.pid!).cpuMs - cpu0;
   const after = await ingestOf(agg.api);
@@ -217,6 +219,7 @@ export async function province(url: string, database: string, o: ProvinceOptions
   const steadyCpuPercent = (cpuMs / (secs * 1000)) * 100;
   const steadyMsgPerSec = (applied(after) - applied(before)) / secs;
   log(`  steady for ${o.steadyMinutes} min (after ${o.settleMinutes} min to settle): ${steadyMsgPerSec.toFixed(1)} msg/s in (rounds ${(((after.accepted['round'] ?? 0) - (before.accepted['round'] ?? 0)) / secs).toFixed(1)}/s, statuses ${(((after.accepted['status'] ?? 0) - (before.accepted['status'] ?? 0)) / secs).toFixed(1)}/s, events ${(((after.accepted['event'] ?? 0) - (before.accepted['event'] ?? 0)) / secs).toFixed(1)}/s); the aggregator process ${steadyCpuPercent.toFixed(1)} % of one core (goal < 5), RSS ${steadyRssMb.toFixed(0)} MB`);
+  log(`  by thread: ${threads}`);
 
   // the aggregator is away for the outage: what the province says meanwhile (an hour's rounds and churn,
   // sent at once, with the times they would have had) waits in its persistent session

@@ -42,7 +42,23 @@ describe('plan', () => {
       { id: 'A', name: 'a', region: '330106', category: 'other', required: 1, longitude: 120.13, latitude: 30.27 },
       { id: 'C', name: 'c', region: '330106', category: 'other', required: 1 },
     ]);
-    expect(r.errors).toEqual([{ line: 3, reason: 'longitude: longitude is between -180 and 180' }]);
+    expect(r.errors).toEqual([{ line: 3, reason: 'longitude: longitude outside China (73 to 136 degrees east)' }]);
+  });
+
+  it('plan: the record columns (address, installedOn, owner, maintainer) load; a malformed date, half a position, a position outside China are row errors', () => {
+    const r = parsePlanCsv([
+      'id,name,region,category,address,installedOn,owner,maintainer,longitude,latitude',
+      'A,文三路口,330106,key_public_area,文三路与学院路交叉口,2024-05-01,西湖区公安分局,某运维公司,120.13,30.27',
+      'B,b,330106,other,,2024-02-30,,,,',
+      'C,c,330106,other,,,,,120.1,',
+      'D,d,330106,other,,,,,2.35,48.85',
+    ].join('\n'));
+    expect(r.points).toEqual([{ id: 'A', name: '文三路口', region: '330106', category: 'key_public_area', required: 1, longitude: 120.13, latitude: 30.27, address: '文三路与学院路交叉口', installedOn: '2024-05-01', owner: '西湖区公安分局', maintainer: '某运维公司' }]);
+    expect(r.errors.map((e) => [e.line, e.reason])).toEqual([
+      [3, 'installedOn: installedOn is not a real date'],
+      [4, 'longitude and latitude go together'],
+      [5, 'longitude: longitude outside China (73 to 136 degrees east)'],
+    ]);
   });
 
   it('plan: JSON arrays and {points} both load', () => {

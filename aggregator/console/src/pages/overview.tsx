@@ -68,6 +68,7 @@ export function Overview(props: { route: Route }) {
                       <Rate label="coverage" ratio={{ numerator: c.coverage.numerator, denominator: c.coverage.denominator, rate: c.coverage.rate }} target={c.target?.coverage} testId={`${k}-coverage`} />
                       <Rate label="networking" ratio={c.networking} target={c.target?.networking} testId={`${k}-networking`} />
                       <Rate label="intact" ratio={c.intact} target={c.target?.intact} testId={`${k}-intact`} />
+                      <Rate label="register" ratio={c.register} target={c.target?.register} testId={`${k}-register`} />
                       <div class="rate rate-none" data-testid={`${k}-online`}>
                         <div class="rate-label">
                           {t('online')} · {t(window as '24h')}

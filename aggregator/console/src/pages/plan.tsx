@@ -4,6 +4,7 @@ import { useT } from '../i18n.js';
 import { useJson } from '../hooks.js';
 import { Show } from '../parts.js';
 import { hrefWith } from '../route.js';
+import { RegisterGaps } from './register-gaps.js';
 
 const LISTED = 200;
 
@@ -13,78 +14,81 @@ export function Plan() {
   const [uploads, setUploads] = useState(0);
   const bindings = useJson<Bindings>('/api/bindings', uploads);
   return (
-    <section aria-labelledby="plan-h">
-      <h2 id="plan-h">{t('plan')}</h2>
-      <Upload onDone={() => setUploads((n) => n + 1)} />
-      <Show load={bindings}>
-        {(b) => (
-          <div class="columns">
-            <div class="panel">
-              <h3>
-                {t('uncovered')} ({b.uncoveredPoints.length})
-              </h3>
-              {b.uncoveredPoints.length === 0 ? (
-                <p class="muted">{t('nothing')}</p>
-              ) : (
-                <table class="grid" data-testid="uncovered">
-                  <thead>
-                    <tr>
-                      <th>{t('point')}</th>
-                      <th>{t('name')}</th>
-                      <th>{t('region')}</th>
-                      <th>{t('category')}</th>
-                      <th>{t('installed')}</th>
-                      <th>{t('required')}</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {b.uncoveredPoints.slice(0, LISTED).map((p) => (
+    <>
+      <section aria-labelledby="plan-h">
+        <h2 id="plan-h">{t('plan')}</h2>
+        <Upload onDone={() => setUploads((n) => n + 1)} />
+        <Show load={bindings}>
+          {(b) => (
+            <div class="columns">
+              <div class="panel">
+                <h3>
+                  {t('uncovered')} ({b.uncoveredPoints.length})
+                </h3>
+                {b.uncoveredPoints.length === 0 ? (
+                  <p class="muted">{t('nothing')}</p>
+                ) : (
+                  <table class="grid" data-testid="uncovered">
+                    <thead>
                       <tr>
-                        <td>{p.id}</td>
-                        <td>{p.name}</td>
-                        <td>{p.region}</td>
-                        <td>{t(p.category)}</td>
-                        <td class="num">{p.installed}</td>
-                        <td class="num">{p.required}</td>
+                        <th>{t('point')}</th>
+                        <th>{t('name')}</th>
+                        <th>{t('region')}</th>
+                        <th>{t('category')}</th>
+                        <th>{t('installed')}</th>
+                        <th>{t('required')}</th>
                       </tr>
-                    ))}
-                  </tbody>
-                </table>
-              )}
-            </div>
-            <div class="panel">
-              <h3>
-                {t('unclaimed')} ({b.unclaimedCameras.length})
-              </h3>
-              {b.unclaimedCameras.length === 0 ? (
-                <p class="muted">{t('nothing')}</p>
-              ) : (
-                <table class="grid" data-testid="unclaimed">
-                  <thead>
-                    <tr>
-                      <th>{t('camera')}</th>
-                      <th>{t('gateway')}</th>
-                      <th>{t('region')}</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {b.unclaimedCameras.slice(0, LISTED).map((c) => (
+                    </thead>
+                    <tbody>
+                      {b.uncoveredPoints.slice(0, LISTED).map((p) => (
+                        <tr>
+                          <td>{p.id}</td>
+                          <td>{p.name}</td>
+                          <td>{p.region}</td>
+                          <td>{t(p.category)}</td>
+                          <td class="num">{p.installed}</td>
+                          <td class="num">{p.required}</td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                )}
+              </div>
+              <div class="panel">
+                <h3>
+                  {t('unclaimed')} ({b.unclaimedCameras.length})
+                </h3>
+                {b.unclaimedCameras.length === 0 ? (
+                  <p class="muted">{t('nothing')}</p>
+                ) : (
+                  <table class="grid" data-testid="unclaimed">
+                    <thead>
                       <tr>
-                        <td>
-                          <a href={hrefWith({}, { page: 'camera', id: c.cameraId })}>{c.cameraId}</a>
-                        </td>
-                        <td>{c.agentId}</td>
-                        <td>{c.region ?? '—'}</td>
+                        <th>{t('camera')}</th>
+                        <th>{t('gateway')}</th>
+                        <th>{t('region')}</th>
                       </tr>
-                    ))}
-                  </tbody>
-                </table>
-              )}
+                    </thead>
+                    <tbody>
+                      {b.unclaimedCameras.slice(0, LISTED).map((c) => (
+                        <tr>
+                          <td>
+                            <a href={hrefWith({}, { page: 'camera', id: c.cameraId })}>{c.cameraId}</a>
+                          </td>
+                          <td>{c.agentId}</td>
+                          <td>{c.region ?? '—'}</td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                )}
+              </div>
             </div>
-          </div>
-        )}
-      </Show>
-    </section>
+          )}
+        </Show>
+      </section>
+      <RegisterGaps reload={uploads} />
+    </>
   );
 }
 

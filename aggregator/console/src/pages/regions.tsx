@@ -5,7 +5,7 @@ import { useJson, useLive } from '../hooks.js';
 import { Show } from '../parts.js';
 import { hrefWith, navigate, type Route } from '../route.js';
 
-const COLUMNS = ['region', 'installed', 'offline', 'coverage', 'networking', 'intact', 'online'] as const;
+const COLUMNS = ['region', 'installed', 'offline', 'coverage', 'networking', 'intact', 'register', 'online'] as const;
 type Column = (typeof COLUMNS)[number];
 
 function sortValue(region: string, c: CategoryRates | undefined, col: Column): number | string {
@@ -50,10 +50,10 @@ export function Regions(props: { route: Route }) {
             return (x < y ? -1 : x > y ? 1 : 0) * dir || a.region.localeCompare(b.region);
           });
           const csv = () => {
-            const header = ['region', 'name', 'level', 'installed', 'offline', 'coverage_num', 'coverage_den', 'coverage_%', 'networking_num', 'networking_den', 'networking_%', 'intact_num', 'intact_den', 'intact_%', 'online_%'];
+            const header = ['region', 'name', 'level', 'installed', 'offline', 'coverage_num', 'coverage_den', 'coverage_%', 'networking_num', 'networking_den', 'networking_%', 'intact_num', 'intact_den', 'intact_%', 'register_num', 'register_den', 'register_%', 'online_%'];
             const body = rows.map((r) => {
               const c = r.categories[category];
-              return [r.region, r.name ?? '', r.level, c?.counts.installed ?? 0, c?.counts.offline ?? 0, c?.coverage.numerator ?? 0, c?.coverage.denominator ?? 0, c?.coverage.percent ?? null, c?.networking.numerator ?? 0, c?.networking.denominator ?? 0, c?.networking.percent ?? null, c?.intact.numerator ?? 0, c?.intact.denominator ?? 0, c?.intact.percent ?? null, c?.online.percent ?? null];
+              return [r.region, r.name ?? '', r.level, c?.counts.installed ?? 0, c?.counts.offline ?? 0, c?.coverage.numerator ?? 0, c?.coverage.denominator ?? 0, c?.coverage.percent ?? null, c?.networking.numerator ?? 0, c?.networking.denominator ?? 0, c?.networking.percent ?? null, c?.intact.numerator ?? 0, c?.intact.denominator ?? 0, c?.intact.percent ?? null, c?.register.numerator ?? 0, c?.register.denominator ?? 0, c?.register.percent ?? null, c?.online.percent ?? null];
             });
             download(`xueliang-regions-${region}-${category}-${window}.csv`, toCsv(header, body));
           };
@@ -82,7 +82,7 @@ export function Regions(props: { route: Route }) {
                   <tbody>
                     {rows.map((r) => {
                       const c = r.categories[category];
-                      const cell = (col: 'coverage' | 'networking' | 'intact') => {
+                      const cell = (col: 'coverage' | 'networking' | 'intact' | 'register') => {
                         const v = c?.[col];
                         const target = c?.target?.[col];
                         return (
@@ -109,6 +109,7 @@ export function Regions(props: { route: Route }) {
                           {cell('coverage')}
                           {cell('networking')}
                           {cell('intact')}
+                          {cell('register')}
                           <td class="num" data-col="online">
                             <span data-role="percent">{pct(c?.online.rate)}</span>
                           </td>
