@@ -125,6 +125,7 @@ export class AggregatorApp {
       host: config.http.host,
       port: config.http.port,
       token: config.http.token,
+      tls: config.http.tls,
       timeZone: config.timeZone,
       onPlanChanged: () => this.rates.markDirty(),
       stored: () => this.store.flush(),

@@ -14,6 +14,15 @@ export const aggregatorConfigSchema = z
         host: z.string().default('127.0.0.1').describe('address of the HTTP API; 0.0.0.0 to serve the network'),
         port: z.number().int().min(0).max(65535).default(8080).describe('port of the HTTP API (0: any free port)'),
         token: z.string().min(16).optional().describe('bearer token that may replace the point plan; without it the plan is read-only over HTTP'),
+        tls: z
+          .object({
+            cert: z.string().min(1).describe('the server certificate (PEM; the chain after it)'),
+            key: z.string().min(1).describe('its private key (PEM), readable by the aggregator only'),
+            ca: z.string().min(1).optional().describe('a CA bundle (PEM) to trust besides the system\'s: for a replica that passes requests to the leader over HTTPS'),
+          })
+          .strict()
+          .optional()
+          .describe('serve HTTPS (TLS 1.2 or newer, with HSTS) instead of plain HTTP: the console and the API the same'),
       })
       .strict()
       .prefault({})

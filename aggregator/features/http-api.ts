@@ -1,5 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { regionError, regionName, termLang, type AlertMessage } from '../../protocols/index.js';
@@ -28,6 +30,8 @@ export interface HttpApiDeps {
   host: string;
   port: number;
   token: string | undefined;
+  /** HTTPS: the certificate, key and extra CA files (PEM); plain HTTP without */
+  tls?: { cert: string; key: string; ca?: string | undefined } | undefined;
   /** IANA zone of the users' days */
   timeZone: string;
   /** called after the plan changed, so rates are republished */
@@ -53,6 +57,8 @@ export interface HttpApiDeps {
 /** The aggregator's HTTP JSON API, /metrics and /healthz, on node's own http. */
 export class HttpApi {
   private server: http.Server | undefined;
+  /** the extra CA of http.tls.ca (the leader's certificate, for a follower) */
+  private ca: Buffer | undefined;
   private openApi: Record<string, unknown> | undefined;
   private readonly assets = new ConsoleAssets();
 
@@ -61,7 +67,15 @@ export class HttpApi {
   async start(): Promise<string> {
     // a client must send its headers within 10 s and its whole request within 60 s: slow connections do not pile up
     // (node checks these deadlines every connectionsCheckingInterval: 30 s by default, which let a slow client live 90 s)
-    const server = http.createServer({ headersTimeout: 10_000, requestTimeout: 60_000, connectionsCheckingInterval: 1000, maxHeaderSize: 16 * 1024 }, (req, res) => void this.route(req, res));
+    const limits = { headersTimeout: 10_000, requestTimeout: 60_000, connectionsCheckingInterval: 1000, maxHeaderSize: 16 * 1024 };
+    const tls = this.deps.tls ? await readTls(this.deps.tls) : undefined;
+    this.ca = tls?.ca;
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
+      // browsers that once reached the console over HTTPS never fall back to plain HTTP for it
+      if (tls) res.setHeader('Strict-Transport-Security', 'max-age=31536000');
+      void this.route(req, res);
+    };
+    const server = tls ? https.createServer({ ...limits, ...tls, minVersion: 'TLSv1.2' }, handler) : http.createServer(limits, handler);
     server.keepAliveTimeout = 5000;
     this.server = server;
     await new Promise<void>((resolve, reject) => {
@@ -69,7 +83,7 @@ export class HttpApi {
       server.listen(this.deps.port, this.deps.host, () => resolve());
     });
     const a = server.address() as AddressInfo;
-    return `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
+    return `${tls ? 'https' : 'http'}://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
   }
 
   async stop(): Promise<void> {
@@ -293,7 +307,8 @@ export class HttpApi {
   private passTo(leader: string, req: http.IncomingMessage, res: http.ServerResponse, fail: (status: number, code: string, message: string) => void): void {
     const target = new URL(req.url ?? '/', leader);
     const headers = { ...req.headers, host: target.host };
-    const out = http.request(target, { method: req.method, headers, timeout: 60_000 }, (answer) => {
+    const request = target.protocol === 'https:' ? (u: URL, o: https.RequestOptions, cb: (m: http.IncomingMessage) => void) => https.request(u, { ...o, ...(this.ca ? { ca: this.ca } : {}) }, cb) : http.request;
+    const out = request(target, { method: req.method, headers, timeout: 60_000 }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);
     });
@@ -316,6 +331,18 @@ export class HttpApi {
     }
     json(status, body);
   }
+}
+
+/** The PEM files of http.tls; a file that cannot be read is an error naming the setting and the file. */
+async function readTls(files: { cert: string; key: string; ca?: string | undefined }): Promise<{ cert: Buffer; key: Buffer; ca?: Buffer }> {
+  const read = async (setting: string, file: string) => {
+    try {
+      return await readFile(file);
+    } catch (err) {
+      throw new Error(`http.tls.${setting}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+  };
+  return { cert: await read('cert', files.cert), key: await read('key', files.key), ...(files.ca ? { ca: await read('ca', files.ca) } : {}) };
 }
 
 /** A request body as UTF-8 text, at most `max` bytes. */

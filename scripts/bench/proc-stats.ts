@@ -52,10 +52,10 @@ export function mainThreadCpuMs(): number {
 }
 
 /**
- * CPU time (ms) of each thread of a process, summed by thread name (Linux
- * names them: node's main thread, "V8 DefaultWorke" for the garbage
- * collector's helpers, "libuv-worker", a worker thread's own name…): where a
- * process's CPU goes beside its JavaScript.
+ * CPU time (ms) of each thread of a process, by name and id (node's main
+ * thread is `main`; its garbage collector's helpers, libuv's pool and worker
+ * threads are all "node" on Linux): where a process's CPU goes beside its
+ * JavaScript.
  */
 export function threadCpuMs(pid: number): Map<string, number> {
   const out = new Map<string, number>();
@@ -68,7 +68,8 @@ export function threadCpuMs(pid: number): Map<string, number> {
   for (const tid of tasks) {
     try {
       const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'latin1');
-      const name = tid === String(pid) ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      // node names its other threads alike ("node"): each keeps its id
+      const name = tid === String(pid) ? 'main' : `${stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))}:${tid}`;
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       out.set(name, (out.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) * TICK_MS);
     } catch {

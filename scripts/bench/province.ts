@@ -11,7 +11,7 @@
  * applied and stored everything the province said meanwhile.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import mqtt from 'mqtt';
@@ -63,7 +63,10 @@ async function startAggregator(database: string, url: string, dir: string, runId
   const child = spawn(process.execPath, ['--max-old-space-size=12288', ...extra, cli, 'aggregator', '--config', file], { stdio: ['ignore', 'pipe', 'inherit'] });
   let connectedAt: number | undefined;
   let tail = '';
+  // XUELIANG_BENCH_AGG_OUT: a file that gets the aggregator's standard output (its log, and --trace-gc lines)
+  const out = process.env['XUELIANG_BENCH_AGG_OUT'];
   child.stdout!.on('data', (d: Buffer) => {
+    if (out) appendFileSync(out, d);
     tail = (tail + d.toString()).slice(-8192);
     if (connectedAt === undefined && tail.includes('connected to the MQTT broker')) connectedAt = performance.now();
   });

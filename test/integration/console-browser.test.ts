@@ -30,7 +30,7 @@ const status = (cameraId: string, state: 'online' | 'offline', at: number, extra
 const birth = (session: string, region: string) => ({ state: 'online', session, agentVersion: '0.1.0', startedAt: iso(T0), site: null, region, lastSeq: 0 });
 
 type Ratio = { numerator: number; denominator: number; percent: number | null };
-type Cell = { coverage: Ratio; networking: Ratio; intact: Ratio; online: { percent: number | null } };
+type Cell = { coverage: Ratio; networking: Ratio; intact: Ratio; register: Ratio; online: { percent: number | null } };
 type Rates = { regions: Array<{ region: string; categories: Record<string, Cell> }> };
 
 describe('operations console in a real browser', () => {
@@ -125,7 +125,7 @@ describe('operations console in a real browser', () => {
     await page.waitForSelector('[data-testid="all-networking"]');
     const whole = (await agg.get<Rates>('/api/rates?region=all&window=24h')).regions.find((r) => r.region === 'all')!;
     for (const k of ['key_public_area', 'key_industry_part', 'all']) {
-      for (const rate of ['coverage', 'networking', 'intact'] as const) {
+      for (const rate of ['coverage', 'networking', 'intact', 'register'] as const) {
         const api = whole.categories[k]![rate];
         expect(await card(`${k}-${rate}`), `${k} ${rate}`).toEqual({ percent: shown(api), numerator: api.numerator, denominator: api.denominator });
       }
@@ -154,7 +154,7 @@ describe('operations console in a real browser', () => {
     const county = (await agg.get<Rates>('/api/rates?region=330106&window=24h')).regions.find((r) => r.region === '330106')!;
     expect(county.categories['all']!.networking).toMatchObject({ numerator: 2, denominator: 3 });
     for (const k of ['key_public_area', 'key_industry_part', 'all']) {
-      for (const rate of ['coverage', 'networking', 'intact'] as const) {
+      for (const rate of ['coverage', 'networking', 'intact', 'register'] as const) {
         const api = county.categories[k]![rate];
         expect(await card(`${k}-${rate}`), `330106 ${k} ${rate}`).toEqual({ percent: shown(api), numerator: api.numerator, denominator: api.denominator });
       }
