@@ -3,7 +3,8 @@
 # (ffmpeg; mosquitto, GStreamer's RTSP server, iproute2 and systemd-analyze for
 # the tests and the demo; Debian's chromium and a CJK font for the console's
 # browser tests and screenshots; PostgreSQL's server, which the tests start in a
-# temp directory of their own) when they are missing, then the npm dependencies.
+# temp directory of their own; openssl, which makes the HTTPS test's throwaway
+# CA) when they are missing, then the npm dependencies.
 #   scripts/setup.sh            everything
 #   scripts/setup.sh --quiet    say nothing when all is already there
 #   scripts/setup.sh --check    only report what is missing (exit 3 if anything is)
@@ -37,6 +38,7 @@ declare -A probe=(
   [chromium]=/usr/bin/chromium
   [fonts-wqy-microhei]=/usr/share/fonts/truetype/wqy/wqy-microhei.ttc
   [postgresql]=/usr/lib/postgresql
+  [openssl]=/usr/bin/openssl
 )
 missing=()
 for pkg in "${!probe[@]}"; do
