@@ -25,6 +25,7 @@ import { WebhookSender } from './adapters/webhook.js';
 import { CascadePublisher } from './features/cascade-publisher.js';
 import { Replica } from './features/replica.js';
 import { Gb28181Service } from './gb28181/service.js';
+import { AuditTrail } from './audit/trail.js';
 import { VERSION } from '../platform/version.js';
 
 const DAY = 86_400_000;
@@ -53,6 +54,8 @@ export class AggregatorApp {
   /** the centre's clock; while the leader of replicas applies an inbox row, the time that row was received */
   private readonly clock: { at: number | undefined; real: () => number };
   private readonly replica: Replica | undefined;
+  /** the audit trail (安全审计): who changed or exported what */
+  private readonly audit: AuditTrail;
   /** the lower-platform side of GB/T 28181, when configured */
   readonly gb28181: Gb28181Service | undefined;
 
@@ -118,6 +121,7 @@ export class AggregatorApp {
             fatal: (err) => (deps.fatal ?? ((e: Error) => log.fatal({ err: { message: e.message } }, 'replica must stop')))(err),
           })
         : undefined;
+    const audit = (this.audit = new AuditTrail({ changes: this.store, now }));
     this.http = new HttpApi({
       state: this.state,
       log: log.child({ module: 'http' }),
@@ -135,6 +139,8 @@ export class AggregatorApp {
       daily: (region, days, category) => trend.series(region, days, category),
       live,
       gb28181: () => this.gb28181?.status(),
+      audit,
+      auditRead: (from, limit) => this.store.auditRecords(from, limit),
       // a follower replica passes the API to the leader: every replica answers the same
       leader: () => (this.replica && !this.replica.isLeader ? (this.replica.leaderApi ?? null) : undefined),
     });
@@ -271,6 +277,7 @@ export class AggregatorApp {
     const { config } = this.deps;
     const snapshot = await this.store.load();
     this.state.load(snapshot);
+    this.audit.restore(snapshot.auditHead);
     if (config.planFile) await this.loadPlanFile(config.planFile);
     await this.prune();
     this.alerts.load(snapshot);

@@ -29,6 +29,10 @@ const commands: Record<string, () => Promise<{ help: string; run: (argv: string[
     const m = await import('./cmd-report.js');
     return { help: m.reportHelp, run: m.runReport };
   },
+  audit: async () => {
+    const m = await import('./cmd-audit.js');
+    return { help: m.auditHelp, run: m.runAudit };
+  },
   demo: async () => {
     const m = await import('./cmd-demo.js');
     return { help: m.demoHelp, run: m.runDemo };
@@ -45,6 +49,7 @@ Usage: xueliang <command> [options]    (xueliang <command> --help for more)
   aggregator run the central aggregator (rates per region, HTTP API, metrics)
   config     validate a configuration file, push one to agents
   report     the monthly or daily assessment report (考核) of a region: XLSX, CSV, JSON
+  audit      verify the aggregator's audit trail (安全审计): no record edited or deleted
   demo       run a self-contained demo: broker, simulated cameras, agent
 
 Exit codes: 0 ok, 1 a check or validation failed, 2 wrong usage or invalid config,

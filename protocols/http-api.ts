@@ -186,6 +186,31 @@ export const gbUpstreamView = z.object({
   version: z.string().nullable(),
 });
 
+/** `GET /api/audit?from=SEQ&limit=N` (bearer token): the audit trail (安全审计), oldest first */
+export const auditResponse = z.object({
+  records: z.array(
+    z.object({
+      seq: z.number().int().positive(),
+      at: isoTime,
+      /** `token` (the bearer token's holder) or `anonymous`; a user name once accounts come */
+      actor: z.string(),
+      /** the client's address */
+      source: z.string(),
+      userAgent: z.string(),
+      /** plan.replace, maintenance.declare, maintenance.end, camera.release, auth.refused, export.report, export.cameras */
+      action: z.string(),
+      target: z.string(),
+      /** a summary of what changed or was exported: counts, ids, a reason; never a secret */
+      detail: z.unknown(),
+      /** the hash of the record before, and this one's: `xueliang audit verify` checks the chain */
+      prevHash: z.string(),
+      hash: z.string(),
+    }),
+  ),
+  /** the `from` of the next page, null on the last */
+  next: z.number().int().positive().nullable(),
+});
+
 /** `GET /api/gb28181` (404 NOT_CONFIGURED without gb28181 in the config) */
 export const gb28181Response = z.object({
   /** our SIP port (UDP and TCP) */

@@ -5,6 +5,7 @@ import {
   tiersResponse,
   gb28181Response,
   registerResponse,
+  auditResponse,
   bindingsResponse,
   cameraResponse,
   camerasResponse,
@@ -129,6 +130,14 @@ export function openApiDocument(): Record<string, unknown> {
         delete: { summary: 'End a window now (one not begun is dropped)', security: bearer, parameters: [{ ...id, description: 'window id' }], responses: { 200: { description: 'ended', content: { 'application/json': { schema: { type: 'object', properties: { ended: { type: 'string' } } } } } }, 401: problem('no or a wrong token'), 404: problem('no such window') } },
       },
       '/api/agents': { get: { summary: 'Gateways, online or not, with their camera counts', responses: { 200: json(agentsResponse, 'the gateways') } } },
+      '/api/audit': {
+        get: {
+          summary: 'The audit trail: who changed or exported what, from where; chained by hashes (xueliang audit verify)',
+          security: bearer,
+          parameters: [q('from', 'the first record number (1)', { type: 'integer' }), q('limit', '1..1000 (100)', { type: 'integer' })],
+          responses: { 200: json(auditResponse, 'one page of records, oldest first'), 400: problem('a bad from or limit'), 401: problem('no or a wrong token'), 403: problem('no http.token configured') },
+        },
+      },
       '/api/gb28181': { get: { summary: 'GB/T 28181 upward: each upper platform we register with (registration, keepalive, subscriptions), cameras reported and not, input refused', responses: { 200: json(gb28181Response, 'the upper platforms'), 404: problem('gb28181 is not configured') } } },
       '/api/tiers': { get: { summary: 'Lower aggregators (cascade) whose rollups add to these numbers, and whether each is stale', responses: { 200: json(tiersResponse, 'the tiers') } } },
       '/api/plan': {

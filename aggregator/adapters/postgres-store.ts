@@ -1,3 +1,5 @@
+import { AUDIT_COLUMNS, auditRecordOf, type AuditRow } from '../store/rows.js';
+import type { AuditRecord } from '../audit/chain.js';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { CameraState, StateMark } from '../../protocols/index.js';
@@ -61,6 +63,10 @@ const OPS = {
       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::float8[], $7::float8[], $8::float8[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[])
       ON CONFLICT (region, category, day) DO UPDATE SET from_ms = excluded.from_ms, to_ms = excluded.to_ms, online_ms = excluded.online_ms, unknown_ms = excluded.unknown_ms,
         observed_ms = excluded.observed_ms, installed = excluded.installed, networked = excluded.networked, intact = excluded.intact, computed_at = excluded.computed_at`,
+  },
+  audit: {
+    types: ['bigint', 'bigint', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'text'],
+    sql: 'INSERT INTO audit (seq, at, actor, source, user_agent, action, target, detail, prev_hash, hash) SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])',
   },
 } satisfies Record<WriteKind, OpKind>;
 
@@ -245,6 +251,11 @@ export class PostgresStore implements AggregatorStore, ReplicaInbox {
     const id = await this.planVersionId(at);
     if (id !== undefined) return (await this.rows<{ json: string }>('SELECT json FROM plan_versions WHERE id = $1', [id]))[0]?.json;
     return (await this.rows<{ json: string }>('SELECT json FROM plan WHERE id = 1'))[0]?.json;
+  }
+
+  async auditRecords(fromSeq: number, limit: number): Promise<AuditRecord[]> {
+    await this.flush();
+    return (await this.rows<AuditRow>(`SELECT ${AUDIT_COLUMNS} FROM audit WHERE seq >= $1 ORDER BY seq LIMIT $2`, [fromSeq, limit])).map(auditRecordOf);
   }
 
   async planVersionAt(at: number): Promise<number> {

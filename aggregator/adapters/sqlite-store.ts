@@ -1,3 +1,5 @@
+import { AUDIT_COLUMNS, auditRecordOf, type AuditRow } from '../store/rows.js';
+import type { AuditRecord } from '../audit/chain.js';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -138,6 +140,11 @@ export class SqliteStore implements AggregatorStore {
     const id = this.planVersionId(at);
     if (id !== undefined) return (this.db.prepare('SELECT json FROM plan_versions WHERE rowid = ?').get(id) as { json: string }).json;
     return (this.db.prepare('SELECT json FROM plan WHERE id = 1').get() as { json: string } | undefined)?.json;
+  }
+
+  async auditRecords(fromSeq: number, limit: number): Promise<AuditRecord[]> {
+    await this.flush();
+    return (this.db.prepare(`SELECT ${AUDIT_COLUMNS} FROM audit WHERE seq >= ? ORDER BY seq LIMIT ?`).all(fromSeq, limit) as AuditRow[]).map(auditRecordOf);
   }
 
   async planVersionAt(at: number): Promise<number> {

@@ -16,6 +16,9 @@ import { windowJson } from './maintenance.js';
 import { parsePlan } from './plan.js';
 import { prometheusText } from './metrics.js';
 import type { Gb28181Status } from '../gb28181/service.js';
+import type { AuditActor, AuditTrail } from '../audit/trail.js';
+import type { AuditRecord } from '../audit/chain.js';
+import { auditPage } from '../audit/page.js';
 import { agentsView, bindingView, registerView, cameraView, camerasCsv, camerasView, historyView, parseWindow, ratesView, uptimeView } from './queries.js';
 import type { AggregatorState } from './state.js';
 
@@ -48,6 +51,10 @@ export interface HttpApiDeps {
   daily: (region: string, days: number, category: string) => Promise<DailyPoint[]>;
   /** the console's stream of camera changes */
   live: LiveFeed;
+  /** the audit trail: changes, exports and refused credentials are recorded */
+  audit?: AuditTrail;
+  /** reads the stored trail (GET /api/audit) */
+  auditRead?: (fromSeq: number, limit: number) => Promise<AuditRecord[]>;
   /** GB/T 28181 upward, when configured */
   gb28181?: () => Gb28181Status | undefined;
   /** replicas: undefined where this process answers itself (one aggregator, or the leader); the leader's API for a follower; null while no leader is known */
@@ -129,6 +136,7 @@ export class HttpApi {
         if (!r.ok) return json(400, { error: { code: 'INVALID_WINDOW', message: r.errors.join('; ') } });
         const w = applyWindow(state, r.window);
         this.deps.log.info({ id: w.id, scope: w.scope, target: w.target }, 'maintenance window declared');
+        this.audited(req, 'maintenance.declare', `${w.scope}:${w.target}`, { id: w.id, from: new Date(w.from).toISOString(), to: new Date(w.to).toISOString(), reason: w.reason });
         return this.answerStored(json, fail, 201, { window: windowJson(w) });
       }
       const endWindow = /^\/api\/maintenance\/([^/]+)$/.exec(path);
@@ -136,12 +144,15 @@ export class HttpApi {
         if (!this.authorized(req, res, fail)) return;
         if (!state.maintenance.end(endWindow[1]!)) return fail(404, 'UNKNOWN_WINDOW', 'no such maintenance window');
         state.tickMaintenance();
+        this.audited(req, 'maintenance.end', endWindow[1]!);
         return this.answerStored(json, fail, 200, { ended: endWindow[1] });
       }
       const release = /^\/api\/cameras\/([^/]+)$/.exec(path);
       if (req.method === 'DELETE' && release) {
         if (!this.authorized(req, res, fail)) return;
+        const owner = state.cameras.get(release[1]!)?.agentId;
         if (!state.releaseCamera(release[1]!)) return fail(404, 'UNKNOWN_CAMERA', 'no such camera');
+        this.audited(req, 'camera.release', release[1]!, { owner });
         this.deps.onPlanChanged();
         return this.answerStored(json, fail, 200, { released: release[1] });
       }
@@ -164,6 +175,7 @@ export class HttpApi {
         const page = camerasView(state, q, t);
         if ('error' in page) return fail(400, 'BAD_QUERY', page.error);
         if (q.get('format') === 'csv') {
+          this.audited(req, 'export.cameras', 'cameras.csv', { query: Object.fromEntries([...q].filter(([k]) => k !== 'format')), rows: page.cameras.length });
           res.writeHead(200, { 'Content-Type': 'text/csv; charset=utf-8', 'Cache-Control': 'no-store', 'Content-Disposition': 'attachment; filename="xueliang-cameras.csv"' });
           return void res.end(camerasCsv(page.cameras));
         }
@@ -191,6 +203,14 @@ export class HttpApi {
         return json(200, { ...cameraView(state, c, t), uptime: uptimeView(c, t), status: c.status });
       }
       if (path === '/api/agents') return json(200, { agents: agentsView(state) });
+      if (path === '/api/audit') {
+        // the trail says who did what: it takes the bearer token (the auditor's role, once accounts come)
+        if (!this.authorized(req, res, fail)) return;
+        if (!this.deps.audit) return fail(404, 'NOT_AVAILABLE', 'no audit trail in this process');
+        const page = await auditPage(this.deps.stored, this.deps.auditRead!, url.searchParams);
+        if ('error' in page) return fail(400, 'BAD_QUERY', page.error);
+        return json(200, page);
+      }
       if (path === '/api/gb28181') {
         const gb = this.deps.gb28181?.();
         return gb ? json(200, gb) : fail(404, 'NOT_CONFIGURED', 'GB/T 28181 upward is not configured (gb28181.upstream in the aggregator config)');
@@ -207,6 +227,7 @@ export class HttpApi {
         // exports speak the asker's language: ?lang=, else its Accept-Language; Chinese unless English comes first
         const lang = termLang(url.searchParams.get('lang'), req.headers['accept-language']);
         const file = `xueliang-${region}-${period.label.replace(/[^0-9A-Za-z-]/g, '_')}`;
+        if (url.searchParams.get('format') === 'csv' || url.searchParams.get('format') === 'xlsx') this.audited(req, 'export.report', `${file}.${url.searchParams.get('format')}`, { region: report.region, period: report.period.label });
         if (url.searchParams.get('format') === 'csv') {
           res.writeHead(200, { 'Content-Type': 'text/csv; charset=utf-8', 'Content-Disposition': `attachment; filename="${file}.csv"` });
           return void res.end(reportCsv(report, lang));
@@ -268,6 +289,11 @@ export class HttpApi {
   }
 
   /** The bearer token check of every changing endpoint, in constant time; answers the refusal itself. */
+  /** Records an action in the audit trail, with who asked and from where. */
+  private audited(req: http.IncomingMessage, action: string, target: string, detail: Record<string, unknown> = {}): void {
+    this.deps.audit?.record(actorOf(req, this.deps.token), action, target, detail);
+  }
+
   private authorized(req: http.IncomingMessage, res: http.ServerResponse, fail: (s: number, c: string, m: string) => void): boolean {
     const token = this.deps.token;
     if (!token) {
@@ -278,6 +304,8 @@ export class HttpApi {
     const a = Buffer.from(given);
     const b = Buffer.from(token);
     if (a.length !== b.length || !timingSafeEqual(a, b)) {
+      // what was tried is never recorded: only that it was, by whom and where
+      this.audited(req, 'auth.refused', `${req.method ?? '?'} ${(req.url ?? '').split('?')[0]!.slice(0, 100)}`, { bearer: given.length > 0 });
       res.setHeader('WWW-Authenticate', 'Bearer');
       fail(401, 'UNAUTHORIZED', 'a valid bearer token is required');
       return false;
@@ -297,8 +325,10 @@ export class HttpApi {
     if (load.points.length === 0 && load.errors.length > 0) return json(400, { loaded: 0, ...errors });
     // an empty plan would make every coverage rate vanish: only when asked for in so many words
     if (load.points.length === 0 && query.get('allowEmpty') !== 'true') return fail(400, 'EMPTY_PLAN', 'the plan has no points; to really remove every point, PUT it with ?allowEmpty=true');
+    const before = this.deps.state.plan().length;
     this.deps.state.setPlan(load.points);
     this.deps.log.info({ points: load.points.length, rejectedRows: load.errors.length }, 'point plan replaced');
+    this.audited(req, 'plan.replace', 'plan', { pointsBefore: before, points: load.points.length, rejectedRows: load.errors.length, format });
     this.deps.onPlanChanged();
     await this.answerStored(json, fail, 200, { loaded: load.points.length, ...errors });
   }
@@ -331,6 +361,14 @@ export class HttpApi {
     }
     json(status, body);
   }
+}
+
+/** Who a request says it is: the holder of the bearer token, or anonymous; its address and user agent. */
+function actorOf(req: http.IncomingMessage, token: string | undefined): AuditActor {
+  const given = Buffer.from(/^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '');
+  const want = Buffer.from(token ?? '');
+  const ok = token !== undefined && given.length === want.length && timingSafeEqual(given, want);
+  return { actor: ok ? 'token' : 'anonymous', source: req.socket.remoteAddress ?? '?', userAgent: String(req.headers['user-agent'] ?? '') };
 }
 
 /** The PEM files of http.tls; a file that cannot be read is an error naming the setting and the file. */

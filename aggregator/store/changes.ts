@@ -1,6 +1,7 @@
 import type { AlertMessage, CameraState, CameraStatusMessage } from '../../protocols/index.js';
 import type { PlanPoint } from '../rates/model.js';
 import type { AgentRecord, LossRecord } from './records.js';
+import type { AuditRecord } from '../audit/chain.js';
 
 /**
  * What the centre's decisions leave for the store: typed changes, made by
@@ -33,7 +34,9 @@ export type StoreChange =
   | { kind: 'noticeDelivered'; seq: number }
   | { kind: 'meta'; key: string; value: string }
   /** the totals of one closed local day, per region and category: they replace what was stored for that day */
-  | { kind: 'dailyTotals'; day: string; from: number; to: number; computedAt: number; rows: readonly DailyTotalsRow[] };
+  | { kind: 'dailyTotals'; day: string; from: number; to: number; computedAt: number; rows: readonly DailyTotalsRow[] }
+  /** one record of the audit trail, appended */
+  | { kind: 'audit'; record: AuditRecord };
 
 /** One region's and category's totals of a local day (the report's total row of that day). */
 export interface DailyTotalsRow {
@@ -78,6 +81,7 @@ export const WRITES = {
   noticeDelivered: { table: 'alert_outbox', columns: ['seq'] },
   clearDay: { table: 'daily_totals', columns: ['day'] },
   dailyTotal: { table: 'daily_totals', columns: ['day', 'region', 'category', 'from_ms', 'to_ms', 'online_ms', 'unknown_ms', 'observed_ms', 'installed', 'networked', 'intact', 'computed_at'] },
+  audit: { table: 'audit', columns: ['seq', 'at', 'actor', 'source', 'user_agent', 'action', 'target', 'detail', 'prev_hash', 'hash'] },
 } as const satisfies Record<string, { table: string; columns: readonly string[] }>;
 
 export type WriteKind = keyof typeof WRITES;
@@ -128,6 +132,10 @@ export function rowsOf(c: StoreChange): Array<[WriteKind, Row]> {
         ['clearDay', [c.day]],
         ...c.rows.map((r): [WriteKind, Row] => ['dailyTotal', [c.day, r.region, r.category, c.from, c.to, r.onlineMs, r.unknownMs, r.observedMs, r.installed, r.networked, r.intact, c.computedAt]]),
       ];
+    case 'audit': {
+      const r = c.record;
+      return [['audit', [r.seq, r.at, r.actor, r.source, r.userAgent, r.action, r.target, r.detail, r.prevHash, r.hash]]];
+    }
   }
 }
 

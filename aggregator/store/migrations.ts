@@ -87,6 +87,21 @@ export const MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (region, category, day));
     `,
   },
+  {
+    version: 4,
+    name: 'audit trail',
+    // append-only: the centre inserts, never updates or deletes (retention aside); each row chains to the one before
+    sqlite: `
+      CREATE TABLE IF NOT EXISTS audit (
+        seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, actor TEXT NOT NULL, source TEXT NOT NULL, user_agent TEXT NOT NULL,
+        action TEXT NOT NULL, target TEXT NOT NULL, detail TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
+    `,
+    postgres: `
+      CREATE TABLE audit (
+        seq bigint PRIMARY KEY, at bigint NOT NULL, actor text NOT NULL, source text NOT NULL, user_agent text NOT NULL,
+        action text NOT NULL, target text NOT NULL, detail text NOT NULL, prev_hash text NOT NULL, hash text NOT NULL);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

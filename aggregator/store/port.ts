@@ -1,3 +1,4 @@
+import type { AuditRecord } from '../audit/chain.js';
 import type { AlertMessage, CameraStatusMessage, MaintenanceWindow, StateMark } from '../../protocols/index.js';
 import type { PlanPoint } from '../rates/model.js';
 import type { DailyTotalsRow, StoreChange } from './changes.js';
@@ -48,6 +49,8 @@ export interface StoreSnapshot {
   alerts: Array<{ alert: AlertMessage; active: boolean }>;
   /** the highest alert notice seq ever used */
   lastNoticeSeq: number;
+  /** the last record of the audit trail: the next one chains to it */
+  auditHead: { seq: number; hash: string } | null;
 }
 
 /**
@@ -87,6 +90,8 @@ export interface AggregatorStore {
   recordingChecksIn(from: number, to: number): Promise<Map<string, RecordingCheckRow[]>>;
   /** The plan in force at `at`; when every version is younger, the first one (a plan loaded after the period). */
   planAt(at: number): Promise<string | undefined>;
+  /** Audit records from `fromSeq` on, in seq order, at most `limit` (the auditor's page, and `audit verify`). */
+  auditRecords(fromSeq: number, limit: number): Promise<AuditRecord[]>;
   /** Which version of the plan is in force at `at` (as planAt chooses it), without reading it: 0 when there is none. */
   planVersionAt(at: number): Promise<number>;
   nextNotice(): Promise<{ seq: number; json: string } | undefined>;

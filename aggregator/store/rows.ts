@@ -1,3 +1,4 @@
+import type { AuditRecord } from '../audit/chain.js';
 import type { CameraState, StateMark } from '../../protocols/index.js';
 import type { RecordingCheckRow } from './port.js';
 
@@ -22,4 +23,24 @@ export function groupRecordingChecks(rows: Iterable<{ camera_id: string; support
     list.push({ supported: r.supported === true || r.supported === 1, recordedSec: r.recorded_sec, scheduledSec: r.scheduled_sec });
   }
   return out;
+}
+
+/** An audit row as both engines read it (bigint columns as numbers or strings). */
+export interface AuditRow {
+  seq: number | string;
+  at: number | string;
+  actor: string;
+  source: string;
+  user_agent: string;
+  action: string;
+  target: string;
+  detail: string;
+  prev_hash: string;
+  hash: string;
+}
+
+export const AUDIT_COLUMNS = 'seq, at, actor, source, user_agent, action, target, detail, prev_hash, hash';
+
+export function auditRecordOf(r: AuditRow): AuditRecord {
+  return { seq: Number(r.seq), at: Number(r.at), actor: r.actor, source: r.source, userAgent: r.user_agent, action: r.action, target: r.target, detail: r.detail, prevHash: r.prev_hash, hash: r.hash };
 }

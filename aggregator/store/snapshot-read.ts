@@ -42,6 +42,7 @@ export async function readSnapshot(r: SnapshotReader): Promise<StoreSnapshot> {
   const [kept] = rows(await q<{ value: string }>("SELECT value FROM meta WHERE key = 'alert_seq'"));
   const cameraRows = rows(await q<{ camera_id: string; agent_id: string; status_json: string; first_seen: number; removed_at: number | null }>('SELECT camera_id, agent_id, status_json, first_seen, removed_at FROM cameras'));
   const [plan] = rows(await q<{ json: string }>('SELECT json FROM plan WHERE id = 1'));
+  const [auditHead] = rows(await q<{ seq: number; hash: string }>('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1'));
   const planPoints = plan ? json('plan', planPointRecord.array(), plan.json) : undefined;
   return {
     plan: planPoints,
@@ -73,5 +74,6 @@ export async function readSnapshot(r: SnapshotReader): Promise<StoreSnapshot> {
       }),
     ),
     lastNoticeSeq: Math.max(outboxMax?.m ?? 0, kept ? Number(kept.value) : 0),
+    auditHead: auditHead ? { seq: Number(auditHead.seq), hash: auditHead.hash } : null,
   };
 }

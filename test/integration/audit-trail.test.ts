@@ -1,0 +1,104 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { aggregatorConfig, startAggregator, type AggregatorProcess, type AggregatorSetup } from '../support/aggregator-process.js';
+import { startMosquitto, type Broker } from '../support/mosquitto.js';
+import { startPostgres, type PgServer } from '../../scripts/sim/postgres-server.js';
+import { CLI } from '../support/agent-process.js';
+
+const TOKEN = 'an-audit-test-token-1234567';
+type Page = { records: Array<{ seq: number; action: string; actor: string; source: string; userAgent: string; target: string; detail: Record<string, unknown> }>; next: number | null };
+
+/** What an admin does over HTTP that the trail must keep: a plan, a window declared and ended, a wrong token, an export. */
+async function actions(api: string): Promise<void> {
+  const h = { Authorization: `Bearer ${TOKEN}`, 'User-Agent': 'audit-test/1.0' };
+  expect((await fetch(`${api}/api/plan`, { method: 'PUT', headers: { ...h, 'Content-Type': 'text/csv' }, body: 'id,name,region,category\nP1,a,330106,other\nP2,b,330106,other\n' })).status).toBe(200);
+  const w = await fetch(`${api}/api/maintenance`, { method: 'POST', headers: { ...h, 'Content-Type': 'application/json' }, body: JSON.stringify({ scope: 'point', target: 'P1', from: new Date().toISOString(), to: new Date(Date.now() + 3600_000).toISOString(), reason: '更换立杆' }) });
+  expect(w.status).toBe(201);
+  const id = ((await w.json()) as { window: { id: string } }).window.id;
+  expect((await fetch(`${api}/api/maintenance/${id}`, { method: 'DELETE', headers: h })).status).toBe(200);
+  expect((await fetch(`${api}/api/maintenance/${id}`, { method: 'DELETE', headers: { Authorization: 'Bearer not-the-token-at-all' } })).status).toBe(401);
+  expect((await fetch(`${api}/api/cameras?format=csv&state=offline`, { headers: { 'User-Agent': 'spreadsheet' } })).status).toBe(200);
+}
+
+const verify = (args: string[]) => spawnSync(process.execPath, [CLI, 'audit', 'verify', ...args], { encoding: 'utf8', env: { ...process.env } });
+
+for (const engine of ['sqlite', 'postgres'] as const) {
+  describe(`audit trail (${engine})`, () => {
+    let broker: Broker;
+    let server: PgServer | undefined;
+    let setup: AggregatorSetup;
+    let agg: AggregatorProcess;
+    let database = '';
+
+    beforeAll(async () => {
+      broker = await startMosquitto();
+      if (engine === 'postgres') {
+        server = await startPostgres();
+        database = await server.createDatabase('audit');
+      }
+      setup = await aggregatorConfig({ mqtt: { url: broker.url }, http: { token: TOKEN }, ...(database ? { database } : {}) });
+      agg = await startAggregator(setup);
+    }, 60_000);
+
+    afterAll(async () => {
+      await agg?.stop();
+      await server?.stop();
+      await broker?.stop();
+    });
+
+    it('audit trail: changes, a refused token and an export are recorded with who and where; the auditor reads them with the token; verify passes, also after a restart', async () => {
+      await actions(agg.api);
+      expect((await fetch(`${agg.api}/api/audit`)).status).toBe(401);
+      const page = (await (await fetch(`${agg.api}/api/audit?limit=50`, { headers: { Authorization: `Bearer ${TOKEN}` } })).json()) as Page;
+      expect(page.records.map((r) => r.action)).toEqual(['plan.replace', 'maintenance.declare', 'maintenance.end', 'auth.refused', 'export.cameras', 'auth.refused']);
+      const [plan, declare, , refused, exported] = page.records;
+      expect(plan).toMatchObject({ seq: 1, actor: 'token', userAgent: 'audit-test/1.0', target: 'plan', detail: { pointsBefore: 0, points: 2, rejectedRows: 0 } });
+      expect(plan!.source).toMatch(/127\.0\.0\.1/);
+      expect(declare!.detail).toMatchObject({ reason: '更换立杆' });
+      expect(refused).toMatchObject({ actor: 'anonymous', detail: { bearer: true } });
+      expect(exported).toMatchObject({ actor: 'anonymous', userAgent: 'spreadsheet', detail: { query: { state: 'offline' } } });
+      // the token never lands in the trail, right or wrong
+      expect(JSON.stringify(page)).not.toContain(TOKEN);
+      expect(JSON.stringify(page)).not.toContain('not-the-token-at-all');
+      expect(page.records.at(-1)).toMatchObject({ action: 'auth.refused', target: 'GET /api/audit', detail: { bearer: false } });
+
+      const ok = verify(['--config', setup.file]);
+      expect(ok.stdout.trim(), ok.stderr).toBe('audit trail intact: 6 records, the last #6');
+      expect(ok.status).toBe(0);
+      // a restart goes on from the stored head
+      expect(await agg.stop()).toBe(0);
+      agg = await startAggregator(setup);
+      await actions(agg.api);
+      const again = verify(['--config', setup.file]);
+      expect(again.stdout.trim()).toBe('audit trail intact: 11 records, the last #11');
+    }, 60_000);
+
+    it('audit trail: one record edited in the database, or one deleted, is found by audit verify (exit 1, which record)', async () => {
+      expect(await agg.stop()).toBe(0);
+      const exec = async (sql: string) => {
+        if (engine === 'sqlite') {
+          const db = new Database((parse(readFileSync(setup.file, 'utf8')) as { database: string }).database);
+          db.exec(sql);
+          db.close();
+        } else {
+          const c = new pg.Client({ connectionString: database });
+          await c.connect();
+          await c.query(sql);
+          await c.end();
+        }
+      };
+      await exec(`UPDATE audit SET detail = '{"points":0}' WHERE seq = 2`);
+      const edited = verify(['--config', setup.file]);
+      expect(edited.status).toBe(1);
+      expect(edited.stderr).toContain('audit trail broken at record #2: its content does not match its hash: the record was edited');
+      await exec(`DELETE FROM audit WHERE seq IN (2, 3)`);
+      const deleted = verify(['--config', setup.file]);
+      expect(deleted.status).toBe(1);
+      expect(deleted.stderr).toContain('audit trail broken at record #4: records 2..3 are missing: deleted');
+    }, 60_000);
+  });
+}
