@@ -140,7 +140,7 @@ export class AggregatorApp {
       live,
       gb28181: () => this.gb28181?.status(),
       audit,
-      auditRead: (from, limit) => this.store.auditRecords(from, limit),
+      auditRead: (from, limit, filter) => this.store.auditRecords(from, limit, filter),
       // a follower replica passes the API to the leader: every replica answers the same
       leader: () => (this.replica && !this.replica.isLeader ? (this.replica.leaderApi ?? null) : undefined),
     });

@@ -134,7 +134,15 @@ export function openApiDocument(): Record<string, unknown> {
         get: {
           summary: 'The audit trail: who changed or exported what, from where; chained by hashes (xueliang audit verify)',
           security: bearer,
-          parameters: [q('from', 'the first record number (1)', { type: 'integer' }), q('limit', '1..1000 (100)', { type: 'integer' })],
+          parameters: [
+            q('from', 'the first record number (1)', { type: 'integer' }),
+            q('limit', '1..1000 (100)', { type: 'integer' }),
+            q('actor', 'only this actor (token, anonymous, a user)'),
+            q('action', 'only actions starting so (maintenance. for every maintenance action)'),
+            q('since', 'only from this ISO time'),
+            q('until', 'only before this ISO time'),
+            q('format', 'csv: the page as CSV (itself recorded as export.audit)', { type: 'string', enum: ['csv'] }),
+          ],
           responses: { 200: json(auditResponse, 'one page of records, oldest first'), 400: problem('a bad from or limit'), 401: problem('no or a wrong token'), 403: problem('no http.token configured') },
         },
       },

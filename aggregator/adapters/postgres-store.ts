@@ -1,4 +1,5 @@
-import { AUDIT_COLUMNS, auditRecordOf, type AuditRow } from '../store/rows.js';
+import { AUDIT_COLUMNS, auditRecordOf, auditWhere, type AuditRow } from '../store/rows.js';
+import type { AuditFilter } from '../store/port.js';
 import type { AuditRecord } from '../audit/chain.js';
 import pg from 'pg';
 import type { Logger } from 'pino';
@@ -253,9 +254,10 @@ export class PostgresStore implements AggregatorStore, ReplicaInbox {
     return (await this.rows<{ json: string }>('SELECT json FROM plan WHERE id = 1'))[0]?.json;
   }
 
-  async auditRecords(fromSeq: number, limit: number): Promise<AuditRecord[]> {
+  async auditRecords(fromSeq: number, limit: number, filter: AuditFilter = {}): Promise<AuditRecord[]> {
     await this.flush();
-    return (await this.rows<AuditRow>(`SELECT ${AUDIT_COLUMNS} FROM audit WHERE seq >= $1 ORDER BY seq LIMIT $2`, [fromSeq, limit])).map(auditRecordOf);
+    const w = auditWhere(fromSeq, filter, (n) => `$${n}`);
+    return (await this.rows<AuditRow>(`SELECT ${AUDIT_COLUMNS} FROM audit WHERE ${w.sql} ORDER BY seq LIMIT $${w.params.length + 1}`, [...w.params, limit])).map(auditRecordOf);
   }
 
   async planVersionAt(at: number): Promise<number> {

@@ -1,4 +1,5 @@
-import { AUDIT_COLUMNS, auditRecordOf, type AuditRow } from '../store/rows.js';
+import { AUDIT_COLUMNS, auditRecordOf, auditWhere, type AuditRow } from '../store/rows.js';
+import type { AuditFilter } from '../store/port.js';
 import type { AuditRecord } from '../audit/chain.js';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -142,9 +143,10 @@ export class SqliteStore implements AggregatorStore {
     return (this.db.prepare('SELECT json FROM plan WHERE id = 1').get() as { json: string } | undefined)?.json;
   }
 
-  async auditRecords(fromSeq: number, limit: number): Promise<AuditRecord[]> {
+  async auditRecords(fromSeq: number, limit: number, filter: AuditFilter = {}): Promise<AuditRecord[]> {
     await this.flush();
-    return (this.db.prepare(`SELECT ${AUDIT_COLUMNS} FROM audit WHERE seq >= ? ORDER BY seq LIMIT ?`).all(fromSeq, limit) as AuditRow[]).map(auditRecordOf);
+    const w = auditWhere(fromSeq, filter, () => '?');
+    return (this.db.prepare(`SELECT ${AUDIT_COLUMNS} FROM audit WHERE ${w.sql} ORDER BY seq LIMIT ?`).all(...w.params, limit) as AuditRow[]).map(auditRecordOf);
   }
 
   async planVersionAt(at: number): Promise<number> {

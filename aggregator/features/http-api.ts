@@ -17,8 +17,7 @@ import { parsePlan } from './plan.js';
 import { prometheusText } from './metrics.js';
 import type { Gb28181Status } from '../gb28181/service.js';
 import type { AuditActor, AuditTrail } from '../audit/trail.js';
-import type { AuditRecord } from '../audit/chain.js';
-import { auditPage } from '../audit/page.js';
+import { auditCsv, auditPage, type AuditRead } from '../audit/page.js';
 import { agentsView, bindingView, registerView, cameraView, camerasCsv, camerasView, historyView, parseWindow, ratesView, uptimeView } from './queries.js';
 import type { AggregatorState } from './state.js';
 
@@ -54,7 +53,7 @@ export interface HttpApiDeps {
   /** the audit trail: changes, exports and refused credentials are recorded */
   audit?: AuditTrail;
   /** reads the stored trail (GET /api/audit) */
-  auditRead?: (fromSeq: number, limit: number) => Promise<AuditRecord[]>;
+  auditRead?: AuditRead;
   /** GB/T 28181 upward, when configured */
   gb28181?: () => Gb28181Status | undefined;
   /** replicas: undefined where this process answers itself (one aggregator, or the leader); the leader's API for a follower; null while no leader is known */
@@ -209,6 +208,11 @@ export class HttpApi {
         if (!this.deps.audit) return fail(404, 'NOT_AVAILABLE', 'no audit trail in this process');
         const page = await auditPage(this.deps.stored, this.deps.auditRead!, url.searchParams);
         if ('error' in page) return fail(400, 'BAD_QUERY', page.error);
+        if (url.searchParams.get('format') === 'csv') {
+          this.audited(req, 'export.audit', 'audit.csv', { query: Object.fromEntries([...url.searchParams].filter(([k]) => k !== 'format')), rows: page.records.length });
+          res.writeHead(200, { 'Content-Type': 'text/csv; charset=utf-8', 'Cache-Control': 'no-store', 'Content-Disposition': 'attachment; filename="xueliang-audit.csv"' });
+          return void res.end(auditCsv(page));
+        }
         return json(200, page);
       }
       if (path === '/api/gb28181') {

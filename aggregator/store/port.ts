@@ -4,6 +4,14 @@ import type { PlanPoint } from '../rates/model.js';
 import type { DailyTotalsRow, StoreChange } from './changes.js';
 import type { AgentRecord, LossRecord } from './records.js';
 
+/** Which audit records to read: by actor, by action (a prefix: `maintenance.`), by time (epoch ms, [since, until)). */
+export interface AuditFilter {
+  actor?: string | undefined;
+  action?: string | undefined;
+  since?: number | undefined;
+  until?: number | undefined;
+}
+
 export interface StoredCamera {
   cameraId: string;
   agentId: string;
@@ -90,8 +98,8 @@ export interface AggregatorStore {
   recordingChecksIn(from: number, to: number): Promise<Map<string, RecordingCheckRow[]>>;
   /** The plan in force at `at`; when every version is younger, the first one (a plan loaded after the period). */
   planAt(at: number): Promise<string | undefined>;
-  /** Audit records from `fromSeq` on, in seq order, at most `limit` (the auditor's page, and `audit verify`). */
-  auditRecords(fromSeq: number, limit: number): Promise<AuditRecord[]>;
+  /** Audit records from `fromSeq` on, in seq order, at most `limit`, those the filter keeps (the auditor's page, and `audit verify` without one). */
+  auditRecords(fromSeq: number, limit: number, filter?: AuditFilter): Promise<AuditRecord[]>;
   /** Which version of the plan is in force at `at` (as planAt chooses it), without reading it: 0 when there is none. */
   planVersionAt(at: number): Promise<number>;
   nextNotice(): Promise<{ seq: number; json: string } | undefined>;

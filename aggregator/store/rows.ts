@@ -1,4 +1,5 @@
 import type { AuditRecord } from '../audit/chain.js';
+import type { AuditFilter } from './port.js';
 import type { CameraState, StateMark } from '../../protocols/index.js';
 import type { RecordingCheckRow } from './port.js';
 
@@ -43,4 +44,20 @@ export const AUDIT_COLUMNS = 'seq, at, actor, source, user_agent, action, target
 
 export function auditRecordOf(r: AuditRow): AuditRecord {
   return { seq: Number(r.seq), at: Number(r.at), actor: r.actor, source: r.source, userAgent: r.user_agent, action: r.action, target: r.target, detail: r.detail, prevHash: r.prev_hash, hash: r.hash };
+}
+
+/** The WHERE clause of an audit read and its parameters, numbered from 1 (`$n` for PostgreSQL, `?` for SQLite, in order). */
+export function auditWhere(fromSeq: number, f: AuditFilter, placeholder: (n: number) => string): { sql: string; params: Array<string | number> } {
+  const params: Array<string | number> = [fromSeq];
+  const parts = [`seq >= ${placeholder(1)}`];
+  const add = (clause: (ph: string) => string, v: string | number) => {
+    params.push(v);
+    parts.push(clause(placeholder(params.length)));
+  };
+  if (f.actor !== undefined) add((ph) => `actor = ${ph}`, f.actor);
+  // a prefix: "maintenance." takes every maintenance action (no LIKE wildcards from the caller)
+  if (f.action !== undefined) add((ph) => `substr(action, 1, ${f.action!.length}) = ${ph}`, f.action);
+  if (f.since !== undefined) add((ph) => `at >= ${ph}`, f.since);
+  if (f.until !== undefined) add((ph) => `at < ${ph}`, f.until);
+  return { sql: parts.join(' AND '), params };
 }

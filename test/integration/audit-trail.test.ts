@@ -8,6 +8,8 @@ import { aggregatorConfig, startAggregator, type AggregatorProcess, type Aggrega
 import { startMosquitto, type Broker } from '../support/mosquitto.js';
 import { startPostgres, type PgServer } from '../../scripts/sim/postgres-server.js';
 import { CLI } from '../support/agent-process.js';
+import { artefactDir, launchChromium } from '../support/browser.js';
+import path from 'node:path';
 
 const TOKEN = 'an-audit-test-token-1234567';
 type Page = { records: Array<{ seq: number; action: string; actor: string; source: string; userAgent: string; target: string; detail: Record<string, unknown> }>; next: number | null };
@@ -22,6 +24,26 @@ async function actions(api: string): Promise<void> {
   expect((await fetch(`${api}/api/maintenance/${id}`, { method: 'DELETE', headers: h })).status).toBe(200);
   expect((await fetch(`${api}/api/maintenance/${id}`, { method: 'DELETE', headers: { Authorization: 'Bearer not-the-token-at-all' } })).status).toBe(401);
   expect((await fetch(`${api}/api/cameras?format=csv&state=offline`, { headers: { 'User-Agent': 'spreadsheet' } })).status).toBe(200);
+}
+
+/** The auditor's page in Chromium: the token typed in, the records shown, a filter applied. */
+async function auditInBrowser(api: string): Promise<void> {
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage();
+    await page.goto(`${api}/?page=audit`, { waitUntil: 'domcontentloaded' });
+    await page.waitForSelector('[data-testid="audit-form"] input[name="token"]');
+    await page.type('[data-testid="audit-form"] input[name="token"]', TOKEN);
+    await page.click('[data-testid="audit-form"] button[type="submit"]');
+    await page.waitForSelector('[data-testid="audit-table"] tr[data-seq="1"]', { timeout: 10_000 });
+    expect(await page.$$eval('[data-testid="audit-table"] td[data-role="action"]', (tds) => tds.map((td) => td.textContent))).toContain('plan.replace');
+    await page.type('[data-testid="audit-form"] input[name="action"]', 'maintenance.');
+    await page.click('[data-testid="audit-form"] button[type="submit"]');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="audit-table"] tbody tr').length === 2, { timeout: 10_000 });
+    await page.screenshot({ path: path.join(artefactDir('audit'), 'audit-page.png'), fullPage: true });
+  } finally {
+    await browser.close();
+  }
 }
 
 const verify = (args: string[]) => spawnSync(process.execPath, [CLI, 'audit', 'verify', ...args], { encoding: 'utf8', env: { ...process.env } });
@@ -66,15 +88,31 @@ for (const engine of ['sqlite', 'postgres'] as const) {
       expect(JSON.stringify(page)).not.toContain('not-the-token-at-all');
       expect(page.records.at(-1)).toMatchObject({ action: 'auth.refused', target: 'GET /api/audit', detail: { bearer: false } });
 
+      // filters: an action prefix, an actor, a time span; the page as CSV (itself recorded)
+      const q = async (qs: string) => ((await (await fetch(`${agg.api}/api/audit?${qs}`, { headers: { Authorization: `Bearer ${TOKEN}` } })).json()) as Page).records.map((r) => r.seq);
+      expect(await q('action=maintenance.')).toEqual([2, 3]);
+      expect(await q('actor=anonymous')).toEqual([4, 5, 6]);
+      expect(await q(`since=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`)).toEqual([]);
+      expect(await q('from=5&limit=1')).toEqual([5]);
+      const csv = await fetch(`${agg.api}/api/audit?format=csv&action=plan.`, { headers: { Authorization: `Bearer ${TOKEN}` } });
+      const bytes = Buffer.from(await csv.arrayBuffer());
+      // a byte-order mark first: a spreadsheet then reads the Chinese as UTF-8
+      expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+      const text = bytes.subarray(3).toString('utf8');
+      expect(text.startsWith('seq,at,actor,source,userAgent,action,target,detail,hash\r\n1,')).toBe(true);
+      expect(text.split('\r\n').filter(Boolean)).toHaveLength(2);
+      expect((await fetch(`${agg.api}/api/audit?since=yesterday`, { headers: { Authorization: `Bearer ${TOKEN}` } })).status).toBe(400);
+      if (engine === 'sqlite') await auditInBrowser(agg.api);
+
       const ok = verify(['--config', setup.file]);
-      expect(ok.stdout.trim(), ok.stderr).toBe('audit trail intact: 6 records, the last #6');
+      expect(ok.stdout.trim(), ok.stderr).toBe(`audit trail intact: 7 records, the last #7`);
       expect(ok.status).toBe(0);
       // a restart goes on from the stored head
       expect(await agg.stop()).toBe(0);
       agg = await startAggregator(setup);
       await actions(agg.api);
       const again = verify(['--config', setup.file]);
-      expect(again.stdout.trim()).toBe('audit trail intact: 11 records, the last #11');
+      expect(again.stdout.trim()).toBe('audit trail intact: 12 records, the last #12');
     }, 60_000);
 
     it('audit trail: one record edited in the database, or one deleted, is found by audit verify (exit 1, which record)', async () => {

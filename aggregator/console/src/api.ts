@@ -1,6 +1,6 @@
 /** The aggregator's HTTP API as the console reads it: the same documented endpoints, typed by the protocol's schemas. */
 import type { z } from 'zod';
-import type { agentsResponse, gb28181Response, registerResponse, bindingsResponse, cameraResponse, camerasResponse, dailyResponse, historyResponse, planUploadResponse, ratesResponse } from '../../../protocols/http-api.js';
+import type { agentsResponse, auditResponse, gb28181Response, registerResponse, bindingsResponse, cameraResponse, camerasResponse, dailyResponse, historyResponse, planUploadResponse, ratesResponse } from '../../../protocols/http-api.js';
 
 export type Rates = z.infer<typeof ratesResponse>;
 export type RegionRates = Rates['regions'][number];
@@ -12,6 +12,7 @@ export type History = z.infer<typeof historyResponse>;
 export type Agents = z.infer<typeof agentsResponse>;
 export type Gb28181 = z.infer<typeof gb28181Response>;
 export type Register = z.infer<typeof registerResponse>;
+export type Audit = z.infer<typeof auditResponse>;
 export type Bindings = z.infer<typeof bindingsResponse>;
 export type PlanUpload = z.infer<typeof planUploadResponse>;
 export type Daily = z.infer<typeof dailyResponse>;

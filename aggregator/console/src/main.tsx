@@ -12,9 +12,10 @@ import { CameraPage } from './pages/camera.js';
 import { Gateways } from './pages/gateways.js';
 import { UpperPlatforms } from './pages/upper-platforms.js';
 import { Plan } from './pages/plan.js';
+import { AuditPage } from './pages/audit.js';
 import './styles.css';
 
-const NAV: Page[] = ['overview', 'regions', 'problems', 'gateways', 'plan'];
+const NAV: Page[] = ['overview', 'regions', 'problems', 'gateways', 'plan', 'audit'];
 const WINDOWS = ['today', '24h', '7d', '30d'] as const;
 
 function initialLang(): Lang {
@@ -61,7 +62,7 @@ function App() {
               {t('language')}
             </button>
           </header>
-          {page !== 'camera' && page !== 'plan' && page !== 'gateways' && <Scope route={route} lang={lang} />}
+          {page !== 'camera' && page !== 'plan' && page !== 'gateways' && page !== 'audit' && <Scope route={route} lang={lang} />}
           <main>
             {page === 'overview' && <Overview route={route} />}
             {page === 'regions' && <Regions route={route} />}
@@ -74,6 +75,7 @@ function App() {
               </>
             )}
             {page === 'plan' && <Plan />}
+            {page === 'audit' && <AuditPage />}
           </main>
         </div>
       </LiveContext.Provider>
