@@ -44,6 +44,8 @@ export class Registration {
   private readonly fromTag = newTag();
   private running = false;
   private inFlight: Promise<void> | undefined;
+  /** we say X-GB-Ver 3.0 (the 2022 revision) until a platform refuses a REGISTER that carries it */
+  private sayVersion = true;
 
   constructor(
     private readonly deps: {
@@ -146,9 +148,15 @@ export class Registration {
         fromTag: this.fromTag,
         callId: this.callId,
         cseq: ++this.cseq,
-        headers: [['Expires', String(expires)], ['X-GB-Ver', '3.0'], ...(auth ? ([['Authorization', auth]] as Array<[string, string]>) : [])],
+        headers: [['Expires', String(expires)], ...(this.sayVersion ? ([['X-GB-Ver', '3.0']] as Array<[string, string]>) : []), ...(auth ? ([['Authorization', auth]] as Array<[string, string]>) : [])],
       });
     let res = await this.deps.request(make());
+    // a platform of the 2016 revision that refuses the header: without it from now on
+    if (this.sayVersion && (res.status === 400 || res.status === 501)) {
+      this.sayVersion = false;
+      this.deps.log.info({ status: res.status }, 'the upper platform refused X-GB-Ver 3.0: registering as the 2016 revision');
+      res = await this.deps.request(make());
+    }
     for (let round = 0; (res.status === 401 || res.status === 407) && round < 2; round++) {
       const header = res.headers.get(res.status === 401 ? 'www-authenticate' : 'proxy-authenticate') ?? '';
       const challenge = parseChallenge(header);

@@ -100,6 +100,8 @@ export class UpperPlatform {
       allowed?: (address: string) => boolean;
       /** a lossy link: every Nth message that reaches it is dropped unread (UDP retransmission must carry it) */
       dropEvery?: number;
+      /** a platform of the 2016 revision that refuses a REGISTER carrying X-GB-Ver (400) */
+      refuseGbVer?: boolean;
     },
   ) {
     this.serverId = opts.serverId ?? '34020000002000000001';
@@ -166,6 +168,10 @@ export class UpperPlatform {
   private onRegister(req: SipRequest, from: SipPeer, user: string | undefined, respond: (r: SipResponse) => void): void {
     const auth = req.headers.get('authorization');
     const expires = req.headers.get('expires');
+    if (this.opts.refuseGbVer && req.headers.get('x-gb-ver') !== undefined) {
+      this.registers.push({ at: Date.now(), deviceId: user, outcome: 400, gbVer: req.headers.get('x-gb-ver'), expires });
+      return respond(responseTo(req, 400, 'Bad Request'));
+    }
     const record = (outcome: number) => this.registers.push({ at: Date.now(), deviceId: user, outcome, gbVer: req.headers.get('x-gb-ver'), expires });
     if (!auth) {
       const nonce = randomBytes(16).toString('hex');

@@ -39,7 +39,7 @@ async function auditInBrowser(api: string): Promise<void> {
     expect(await page.$$eval('[data-testid="audit-table"] td[data-role="action"]', (tds) => tds.map((td) => td.textContent))).toContain('plan.replace');
     await page.type('[data-testid="audit-form"] input[name="action"]', 'maintenance.');
     await page.click('[data-testid="audit-form"] button[type="submit"]');
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid="audit-table"] tbody tr').length === 2, { timeout: 10_000 });
+    await page.waitForFunction(`document.querySelectorAll('[data-testid="audit-table"] tbody tr').length === 2`, { timeout: 10_000 });
     await page.screenshot({ path: path.join(artefactDir('audit'), 'audit-page.png'), fullPage: true });
   } finally {
     await browser.close();

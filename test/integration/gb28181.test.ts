@@ -43,6 +43,17 @@ describe('gb28181: registration', () => {
     expect(h.logLines.join('\n')).not.toContain(PASSWORD);
   });
 
+  it('gb28181: a platform of the 2016 revision that refuses X-GB-Ver: we register without it', async () => {
+    h = await gbHarness({ platform: { password: PASSWORD, timers: { t1Ms: 50, t2Ms: 400 }, refuseGbVer: true, keepaliveTimeoutMs: 3000 } });
+    await h.service.start();
+    await registered(h);
+    expect(h.platform.registers.map((r) => [r.outcome, r.gbVer ?? null])).toEqual([
+      [400, '3.0'],
+      [401, null],
+      [200, null],
+    ]);
+  });
+
   it('gb28181: a wrong password is a clear error and a growing backoff; once right, we register', async () => {
     h = await gbHarness({ platform: { password: 'not-ours' } as never });
     h.platform.password = 'not-ours';
