@@ -368,7 +368,7 @@ export class AggregatorState {
     const fact = cameraFact(c.status, { id: c.agentId, online: true, region: a?.region ?? null }, (id) => this.pointOf(id), this.registerFields);
     const maintenance = this.deps.maintenanceExcluded !== false && this.maintenance.activeFor(this.subjectOf(c, fact.pointId), this.deps.now()) !== undefined;
     const state = this.effectiveState(c);
-    this.counters.set(c.cameraId, { ...fact, state, maintenance });
+    this.counters.set(c.cameraId, { ...fact, state, maintenance, marks: c.marks });
     if (state === 'offline' || state === 'degraded' || this.changedLately(c)) this.notable.add(c.cameraId);
   }
 

@@ -1,4 +1,4 @@
-import type { CameraCategory, CameraState, PointCategory } from '../../protocols/index.js';
+import type { CameraCategory, CameraState, PointCategory, StateMark } from '../../protocols/index.js';
 
 /** A planned camera position (点位) from the point plan. */
 export interface PlanPoint {
@@ -40,6 +40,8 @@ export interface CameraFact {
   maintenance?: boolean | undefined;
   /** its record is complete (建档率, docs/domain.md §1) */
   recorded?: boolean | undefined;
+  /** its state marks, by reference (the fleet model's own array): the online walk reads them without a lookup per camera */
+  marks?: readonly StateMark[] | undefined;
 }
 
 export type CategoryKey = CameraCategory | 'all';

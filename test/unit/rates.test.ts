@@ -179,6 +179,10 @@ describe('online rate over many cameras', () => {
       const fast = onlineRates(facts, (id) => marks.get(id)!, from, to, windows);
       expect([...fast.keys()].sort()).toEqual([...naive.keys()].sort());
       for (const [r, row] of naive) for (const [k, t] of Object.entries(row)) expect(fast.get(r)![k as 'all'], `${r} ${k} [${from}, ${to})`).toMatchObject(t);
+      // the facts holding their marks (as the fleet model gives them) walk to the same totals, with and without windows
+      const held = facts.map((f) => ({ ...f, marks: marks.get(f.id)! }));
+      expect(onlineRates(held, () => [], from, to, windows)).toEqual(fast);
+      expect(onlineRates(held, () => [], from, to)).toEqual(onlineRates(facts, (id) => marks.get(id)!, from, to));
     }
   });
 
