@@ -8,3 +8,6 @@ export { AggregatorApp } from './app.js';
 export type { Report } from './features/report.js';
 export { reportWorkbook } from './features/report-workbook.js';
 export { exportWords } from './features/report-words.js';
+// `xueliang audit verify`: the store the config names, and the audit chain's check
+export { createStore } from './adapters/open-store.js';
+export { ChainVerifier } from './audit/chain.js';

@@ -1,8 +1,7 @@
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { EXIT, err, out, UsageError } from './output.js';
-import { createStore } from '../aggregator/adapters/open-store.js';
-import { ChainVerifier } from '../aggregator/audit/chain.js';
+import { ChainVerifier, createStore } from '../aggregator/index.js';
 
 export const auditHelp = `xueliang audit verify --config FILE   (or --database URL)
 

@@ -103,7 +103,14 @@ describe('cascade: county aggregators report to a city aggregator', () => {
 
   it('cascade: the city shows the same counts as one aggregator fed every event, for every region and category', async () => {
     const ref = async () => cells(aggs['ref']!);
-    await waitFor(async () => (await ref()).get('all')?.['all']?.counts['installed'] === 5 && (await cells(aggs['city']!)).get('all')?.['all']?.counts['installed'] === 5, 30_000);
+    try {
+      await waitFor(async () => (await ref()).get('all')?.['all']?.counts['installed'] === 5 && (await cells(aggs['city']!)).get('all')?.['all']?.counts['installed'] === 5, 30_000);
+    } catch {
+      // what each side had, to tell a slow county from a refused rollup the next time this fails
+      const tiers = await aggs['city']!.get('/api/tiers').catch((e: Error) => e.message);
+      const installed = async (k: string) => (await cells(aggs[k]!)).get('all')?.['all']?.counts['installed'];
+      throw new Error(`not 5 installed cameras within 30 s: ref ${await installed('ref')}, city ${await installed('city')}, a ${await installed('a')}, b ${await installed('b')}; city tiers ${JSON.stringify(tiers)}; city ingest ${JSON.stringify(await aggs['city']!.get('/api/ingest'))}; city log ${aggs['city']!.lines.slice(-5).join(' | ')}`);
+    }
     // the rollups come every second: wait for one made after everything arrived
     await waitFor(async () => JSON.stringify((await cells(aggs['city']!)).get('all')?.['all']?.counts) === JSON.stringify((await ref()).get('all')?.['all']?.counts), 15_000);
     const city = await cells(aggs['city']!);
