@@ -1,5 +1,6 @@
 import type { AuditFilter } from '../store/port.js';
 import type { AuditRecord } from './chain.js';
+import { csvDocument } from '../features/csv.js';
 
 const MAX_PAGE = 1000;
 
@@ -40,15 +41,7 @@ export async function auditPage(stored: () => Promise<void>, read: AuditRead, q:
 
 /** The page as CSV (UTF-8 with a BOM, so that a spreadsheet reads the Chinese): one record a row, the summary as its JSON. */
 export function auditCsv(page: AuditPage): string {
-  const cell = (v: unknown) => {
-    const s = typeof v === 'string' ? v : JSON.stringify(v);
-    // a leading =, +, - or @ would be a formula to a spreadsheet
-    const safe = /^[=+\-@]/.test(s) ? `'${s}` : s;
-    return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-  };
-  const head = ['seq', 'at', 'actor', 'source', 'userAgent', 'action', 'target', 'detail', 'hash'];
-  const rows = page.records.map((r) => [r.seq, r.at, r.actor, r.source, r.userAgent, r.action, r.target, r.detail, r.hash].map(cell).join(','));
-  return `\uFEFF${[head.join(','), ...rows].join('\r\n')}\r\n`;
+  return csvDocument(['seq', 'at', 'actor', 'source', 'userAgent', 'action', 'target', 'detail', 'hash'], page.records.map((r) => [r.seq, r.at, r.actor, r.source, r.userAgent, r.action, r.target, r.detail, r.hash]));
 }
 
 function safeJson(text: string): unknown {

@@ -7,6 +7,7 @@ import { startOfLocalDay } from '../../protocols/local-time.js';
 import type { OnlineRate } from '../rates/online.js';
 import { TARGETS } from '../rates/report-math.js';
 import { recordGaps } from '../rates/register.js';
+import { csvDocument } from './csv.js';
 import type { AggregatorState, CameraRecord } from './state.js';
 
 const DAY = 86_400_000;
@@ -233,13 +234,7 @@ const CSV_COLUMNS = ['cameraId', 'name', 'state', 'since', 'forMs', 'agentId', '
 
 /** A page of cameras as CSV (UTF-8 with BOM for spreadsheet programs); a cell that a spreadsheet would run as a formula is quoted as text. */
 export function camerasCsv(cameras: readonly CameraView[]): string {
-  const cell = (v: unknown): string => {
-    let s = v === null || v === undefined ? '' : String(v);
-    if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-    return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-  };
-  const rows = cameras.map((c) => CSV_COLUMNS.map((k) => cell(k === 'faults' ? c.faults.map((f) => f.fault).join(' ') : c[k])).join(','));
-  return `\uFEFF${[CSV_COLUMNS.join(','), ...rows].join('\r\n')}\r\n`;
+  return csvDocument(CSV_COLUMNS, cameras.map((c) => CSV_COLUMNS.map((k) => (k === 'faults' ? c.faults.map((f) => f.fault).join(' ') : c[k]))));
 }
 
 export function uptimeView(c: CameraRecord, now: number) {

@@ -1,3 +1,4 @@
+import { csvCell } from './csv.js';
 import type { LossRecord } from '../store/records.js';
 import type { DailyTotalsRow } from '../store/changes.js';
 import { exportWords } from './report-words.js';
@@ -339,11 +340,7 @@ export function reportCsv(r: Report, lang: TermLang = 'zh'): string {
   const h = (ms: number) => (ms / 3600_000).toFixed(2);
   const cells = (row: Report['rows'][number]) => [row.points, row.coveredPoints, pct(row.coverage.rate), row.installed, row.networked, pct(row.networking.rate), row.intact, pct(row.intactRate.rate), row.target ? pct(row.target.intact) : '', h(row.onlineMs), h(row.unknownMs), h(row.observedMs), pct(row.onlineRate), h(row.maintenanceMs), pct(row.recordingRate), row.recordingCameras, row.recordingUnsupported];
   // a text cell a spreadsheet would run as a formula (a name from an uploaded plan) is kept as text
-  const quote = (v: string | number) => {
-    if (typeof v !== 'string') return String(v);
-    const t = /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
-    return /[",\r\n]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t;
-  };
+  const quote = csvCell;
   let head: string[];
   let lines: string[];
   if (lang === 'en') {
