@@ -18,6 +18,7 @@ import { prometheusText } from './metrics.js';
 import type { Gb28181Status } from '../gb28181/service.js';
 import type { AuditActor, AuditTrail } from '../audit/trail.js';
 import { auditCsv, auditPage, type AuditRead } from '../audit/page.js';
+import { RefusalCounter } from '../audit/refusals.js';
 import { agentsView, bindingView, registerView, cameraView, camerasCsv, camerasView, historyView, parseWindow, ratesView, uptimeView } from './queries.js';
 import type { AggregatorState } from './state.js';
 
@@ -63,6 +64,8 @@ export interface HttpApiDeps {
 /** The aggregator's HTTP JSON API, /metrics and /healthz, on node's own http. */
 export class HttpApi {
   private server: http.Server | undefined;
+  /** refused tokens per address, for the audit trail's coalescing */
+  private readonly refusals = new RefusalCounter();
   /** the extra CA of http.tls.ca (the leader's certificate, for a follower) */
   private ca: Buffer | undefined;
   private openApi: Record<string, unknown> | undefined;
@@ -308,8 +311,10 @@ export class HttpApi {
     const a = Buffer.from(given);
     const b = Buffer.from(token);
     if (a.length !== b.length || !timingSafeEqual(a, b)) {
-      // what was tried is never recorded: only that it was, by whom and where
-      this.audited(req, 'auth.refused', `${req.method ?? '?'} ${(req.url ?? '').split('?')[0]!.slice(0, 100)}`, { bearer: given.length > 0 });
+      // what was tried is never recorded: only that it was, by whom and where; a flood from one address is one record
+      // per 10 s with the number of refusals it stands for (the trail is kept for months: it must not be a way to fill the disk)
+      const repeats = this.refusals.note(req.socket.remoteAddress ?? '?', this.deps.now());
+      if (repeats !== undefined) this.audited(req, 'auth.refused', `${req.method ?? '?'} ${(req.url ?? '').split('?')[0]!.slice(0, 100)}`, { bearer: given.length > 0, ...(repeats > 0 ? { refusedSinceLastRecord: repeats } : {}) });
       res.setHeader('WWW-Authenticate', 'Bearer');
       fail(401, 'UNAUTHORIZED', 'a valid bearer token is required');
       return false;

@@ -74,9 +74,10 @@ for (const engine of ['sqlite', 'postgres'] as const) {
 
     it('audit trail: changes, a refused token and an export are recorded with who and where; the auditor reads them with the token; verify passes, also after a restart', async () => {
       await actions(agg.api);
-      expect((await fetch(`${agg.api}/api/audit`)).status).toBe(401);
+      // a flood of refused requests from one address right after the first: counted, not one record each
+      for (let i = 0; i < 20; i++) expect((await fetch(`${agg.api}/api/audit`)).status).toBe(401);
       const page = (await (await fetch(`${agg.api}/api/audit?limit=50`, { headers: { Authorization: `Bearer ${TOKEN}` } })).json()) as Page;
-      expect(page.records.map((r) => r.action)).toEqual(['plan.replace', 'maintenance.declare', 'maintenance.end', 'auth.refused', 'export.cameras', 'auth.refused']);
+      expect(page.records.map((r) => r.action)).toEqual(['plan.replace', 'maintenance.declare', 'maintenance.end', 'auth.refused', 'export.cameras']);
       const [plan, declare, , refused, exported] = page.records;
       expect(plan).toMatchObject({ seq: 1, actor: 'token', userAgent: 'audit-test/1.0', target: 'plan', detail: { pointsBefore: 0, points: 2, rejectedRows: 0 } });
       expect(plan!.source).toMatch(/127\.0\.0\.1/);
@@ -86,12 +87,11 @@ for (const engine of ['sqlite', 'postgres'] as const) {
       // the token never lands in the trail, right or wrong
       expect(JSON.stringify(page)).not.toContain(TOKEN);
       expect(JSON.stringify(page)).not.toContain('not-the-token-at-all');
-      expect(page.records.at(-1)).toMatchObject({ action: 'auth.refused', target: 'GET /api/audit', detail: { bearer: false } });
 
       // filters: an action prefix, an actor, a time span; the page as CSV (itself recorded)
       const q = async (qs: string) => ((await (await fetch(`${agg.api}/api/audit?${qs}`, { headers: { Authorization: `Bearer ${TOKEN}` } })).json()) as Page).records.map((r) => r.seq);
       expect(await q('action=maintenance.')).toEqual([2, 3]);
-      expect(await q('actor=anonymous')).toEqual([4, 5, 6]);
+      expect(await q('actor=anonymous')).toEqual([4, 5]);
       expect(await q(`since=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`)).toEqual([]);
       expect(await q('from=5&limit=1')).toEqual([5]);
       const csv = await fetch(`${agg.api}/api/audit?format=csv&action=plan.`, { headers: { Authorization: `Bearer ${TOKEN}` } });
@@ -105,14 +105,14 @@ for (const engine of ['sqlite', 'postgres'] as const) {
       if (engine === 'sqlite') await auditInBrowser(agg.api);
 
       const ok = verify(['--config', setup.file]);
-      expect(ok.stdout.trim(), ok.stderr).toBe(`audit trail intact: 7 records, the last #7`);
+      expect(ok.stdout.trim(), ok.stderr).toBe(`audit trail intact: 6 records, the last #6`);
       expect(ok.status).toBe(0);
       // a restart goes on from the stored head
       expect(await agg.stop()).toBe(0);
       agg = await startAggregator(setup);
       await actions(agg.api);
       const again = verify(['--config', setup.file]);
-      expect(again.stdout.trim()).toBe('audit trail intact: 12 records, the last #12');
+      expect(again.stdout.trim()).toBe('audit trail intact: 11 records, the last #11');
     }, 60_000);
 
     it('audit trail: one record edited in the database, or one deleted, is found by audit verify (exit 1, which record)', async () => {

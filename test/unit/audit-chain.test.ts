@@ -47,3 +47,19 @@ describe('audit chain', () => {
     expect(verify([...first, r])).toMatchObject({ ok: true, records: 3 });
   });
 });
+
+describe('audit refusals', () => {
+  it('audit refusals: the first refusal from an address is recorded, the next within 10 s only counted; the record after says how many it stands for', async () => {
+    const { RefusalCounter } = await import('../../aggregator/audit/refusals.js');
+    const r = new RefusalCounter();
+    expect(r.note('10.0.0.1', 0)).toBe(0);
+    expect(r.note('10.0.0.1', 1000)).toBeUndefined();
+    expect(r.note('10.0.0.1', 9999)).toBeUndefined();
+    expect(r.note('10.0.0.2', 5000)).toBe(0);
+    expect(r.note('10.0.0.1', 10_000)).toBe(2);
+    expect(r.note('10.0.0.1', 30_000)).toBe(0);
+    // bounded: a thousand other addresses push the oldest out
+    for (let i = 0; i < 1000; i++) r.note(`a${i}`, 40_000);
+    expect(r.note('10.0.0.2', 40_001)).toBe(0);
+  });
+});
