@@ -84,7 +84,16 @@ export class Gb28181Service implements Feature {
       allowed: (address) => this.byAddress.has(address),
       on: { message: (m, from) => this.tx?.receive(m, from), fault: (f, from, detail) => this.fault(f, `${from.transport} ${from.address}:${from.port} ${detail}`) },
     });
-    await this.endpoint.start();
+    try {
+      await this.endpoint.start();
+    } catch (err) {
+      // another program holds the port (a second instance, a SIP server): every platform says why, nothing else stops
+      const why = `our SIP port ${settings.sip.host}:${settings.sip.port} cannot be opened (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`;
+      this.endpoint = undefined;
+      for (const u of resolved.keys()) this.failedAtStart.push(this.failedStatus(u, why));
+      log.error({ why }, 'GB/T 28181 lower platform not started');
+      return;
+    }
     const endpoint = this.endpoint;
     this.tx = new SipTransactions({ send: (m, to) => endpoint.send(m, to), now: this.deps.now, timers: this.deps.timers, onRequest: (req, from, respond) => this.route(req, from, respond) });
     this.watch.prime(this.fleet());

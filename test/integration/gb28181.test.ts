@@ -215,6 +215,20 @@ describe('gb28181: subscription', () => {
 });
 
 describe('gb28181: bad input', () => {
+  it('gb28181: a SIP port another program holds: each platform says why, and the service does not throw', async () => {
+    const holder = dgram.createSocket('udp4');
+    await new Promise<void>((r) => holder.bind(0, '127.0.0.1', () => r()));
+    const port = holder.address().port;
+    try {
+      h = await gbHarness({ sipPort: port });
+      await h.service.start();
+      const st = h.service.status();
+      expect(st.upstreams[0]).toMatchObject({ state: 'failed', lastError: `our SIP port 127.0.0.1:${port} cannot be opened (EADDRINUSE)` });
+    } finally {
+      holder.close();
+    }
+  });
+
   it('gb28181: garbage, oversized datagrams, strangers, unknown methods and CmdTypes, a SUBSCRIBE flood and INVITE are refused and counted; the catalog still answers', async () => {
     h = await gbHarness();
     fleetOf(h, 10);

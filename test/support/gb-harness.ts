@@ -21,7 +21,7 @@ export const gbCamera = (n: number) => `330106${n % 2 === 1 ? '01' : '00'}001320
  * 28181 service on it on loopback, and an upper platform that it registers
  * with: one piece of the aggregator, wired as app.ts wires it.
  */
-export async function gbHarness(opts: { upstream?: Partial<GbUpstreamSettings>; platform?: ConstructorParameters<typeof UpperPlatform>[0] } = {}) {
+export async function gbHarness(opts: { upstream?: Partial<GbUpstreamSettings>; platform?: ConstructorParameters<typeof UpperPlatform>[0]; sipPort?: number } = {}) {
   const platform = new UpperPlatform({ password: PASSWORD, keepaliveTimeoutMs: 3000, catalogFirstMs: 5000, catalogGapMs: 5000, timers: T1, ...opts.platform });
   await platform.start();
   const f = memoryFleet();
@@ -45,7 +45,7 @@ export async function gbHarness(opts: { upstream?: Partial<GbUpstreamSettings>; 
     ...opts.upstream,
   };
   const service = new Gb28181Service({
-    settings: { sip: { host: '127.0.0.1', port: 0 }, deviceName: '西湖区雪亮平台', upstream: [upstream] },
+    settings: { sip: { host: '127.0.0.1', port: opts.sipPort ?? 0 }, deviceName: '西湖区雪亮平台', upstream: [upstream] },
     state: f.fleet,
     log,
     now: Date.now,
