@@ -26,6 +26,12 @@ import { CascadePublisher } from './features/cascade-publisher.js';
 import { Replica } from './features/replica.js';
 import { Gb28181Service } from './gb28181/service.js';
 import { AuditTrail } from './audit/trail.js';
+import { AccountStore } from './auth/accounts.js';
+import { AccountAdmin } from './auth/admin.js';
+import { AuthService } from './auth/service.js';
+import { PendingAuditDrain } from './audit/pending.js';
+import { AccountApi } from './features/account-api.js';
+import { readBody } from './features/http-api.js';
 import { VERSION } from '../platform/version.js';
 
 const DAY = 86_400_000;
@@ -56,6 +62,8 @@ export class AggregatorApp {
   private readonly replica: Replica | undefined;
   /** the audit trail (安全审计): who changed or exported what */
   private readonly audit: AuditTrail;
+  private readonly auth: AuthService;
+  private readonly pendingAudit: PendingAuditDrain;
   /** the lower-platform side of GB/T 28181, when configured */
   readonly gb28181: Gb28181Service | undefined;
 
@@ -122,13 +130,19 @@ export class AggregatorApp {
           })
         : undefined;
     const audit = (this.audit = new AuditTrail({ changes: this.store, now }));
+    // accounts and sessions live in the database: a user added on the server with `xueliang user add` can log in at once
+    const accounts = new AccountStore(this.store.sql);
+    const auth = (this.auth = new AuthService({ accounts, settings: config.auth, now, publicReads: config.http.publicReads, legacyToken: config.http.token, audit: (who, action, target, detail) => audit.record(who, action, target, detail) }));
+    const admin = new AccountAdmin({ accounts, policy: config.auth.password, now, audit: (who, action, target, detail) => void audit.record(who, action, target, detail) });
+    this.pendingAudit = new PendingAuditDrain({ accounts, trail: audit, stored: () => this.store.flush() });
     this.http = new HttpApi({
       state: this.state,
       log: log.child({ module: 'http' }),
       now,
       host: config.http.host,
       port: config.http.port,
-      token: config.http.token,
+      auth,
+      accounts: new AccountApi({ auth, admin, accounts, now, secureCookie: config.http.tls !== undefined, readBody }),
       tls: config.http.tls,
       timeZone: config.timeZone,
       onPlanChanged: () => this.rates.markDirty(),
@@ -176,6 +190,9 @@ export class AggregatorApp {
     }
     this.leading = [
       every('prune', 6 * 3600_000, () => this.prune(), log),
+      // what `xueliang user …` and `token …` did on the server joins the audit chain
+      every('audit of the command line', 2000, () => this.pendingAudit.drain(), log),
+      every('ended sessions', 600_000, () => auth.prune(), log),
       // the day that closed gets its totals; days late history changed get them again; at start, the trend's days without
       every('daily totals', 60_000, () => trend.close(), log),
       { name: 'daily totals at start', start: () => void trend.close().catch((err: Error) => log.warn({ err: { message: err.message } }, 'totals of closed days not worked out yet: trying again at the next turn')), stop: () => undefined },
@@ -278,11 +295,21 @@ export class AggregatorApp {
     const snapshot = await this.store.load();
     this.state.load(snapshot);
     this.audit.restore(snapshot.auditHead);
+    await this.pendingAudit.drain();
+    await this.warnOfDoors();
     if (config.planFile) await this.loadPlanFile(config.planFile);
     await this.prune();
     this.alerts.load(snapshot);
     this.started = this.leading;
     await startAll(this.leading, this.deps.log);
+  }
+
+  /** What an admin must know of the API's doors at start: an open API, the deprecated token, no account yet. */
+  private async warnOfDoors(): Promise<void> {
+    const { config, log } = this.deps;
+    if (config.http.publicReads) log.warn('http.publicReads is true: anyone who reaches the port reads every camera, rate and report without logging in (a lab setting, never a police network)');
+    if (config.http.token) log.warn('http.token is deprecated and acts as an admin of every region: make API tokens instead (xueliang token create --name NAME --role admin --region all); it will be removed in a later release');
+    if (!config.http.publicReads && (await this.auth.userCount()) === 0) log.warn('no user account yet: nobody can log in to the console; on this server run: xueliang user add NAME --role admin --region all --config FILE');
   }
 
   private async prune(): Promise<void> {

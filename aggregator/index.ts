@@ -11,3 +11,7 @@ export { exportWords } from './features/report-words.js';
 // `xueliang audit verify`: the store the config names, and the audit chain's check
 export { createStore } from './adapters/open-store.js';
 export { ChainVerifier } from './audit/chain.js';
+// `xueliang user …` and `xueliang token …`: accounts in the store, with the rules the console's follow
+export { AccountStore } from './auth/accounts.js';
+export { AccountAdmin, tokenView, userView } from './auth/admin.js';
+export { parseLifetime } from './auth/tokens.js';

@@ -11,6 +11,7 @@ import { aggregatorConfigSchema } from '../config/aggregator.js';
 import { createLogger } from '../platform/logger.js';
 import { commandSettings, MqttConnection } from '../platform/mqtt-client.js';
 import { startEmbeddedBroker } from './demo/embedded-broker.js';
+import { demoAccounts } from './demo/demo-accounts.js';
 import { startOnvifSimulator } from './demo/onvif-sim.js';
 import { startRtspServer } from './demo/rtsp-server.js';
 import { missingSystemPackages } from './demo/system-deps.js';
@@ -89,6 +90,8 @@ export async function runDemo(argv: string[]): Promise<number> {
       ['GS-003', '武林门客运码头候船厅', '330105', 'key_industry_part'],
     ];
     const plan = points.map(([id, name, region, category]) => ({ id, name, region, category, required: 1 }));
+    // one account per role and a token for curl, as `xueliang user add` and `token create` make them on a server
+    const logins = await demoAccounts(path.join(dir, 'aggregator.db'));
     const aggregator = new AggregatorApp({
       config: aggregatorConfigSchema.parse({ mqtt: { url: broker.url, protocolVersion: 4, clientId: 'xueliang-demo-aggregator' }, http: { host: '127.0.0.1', port: 0 }, database: path.join(dir, 'aggregator.db'), ratesIntervalMs: 2000 }),
       log: createLogger({ name: 'xueliang-aggregator', level: 'info', destination: pino.destination({ dest: path.join(dir, 'aggregator.log'), sync: false }) }),
@@ -148,7 +151,10 @@ export async function runDemo(argv: string[]): Promise<number> {
     out(`  cameras       Xihu gateway: 6 simulated ONVIF cameras (4 in the config with their points, 2 found by WS-Discovery only) + 1 RTSP-only camera`);
     out(`                Gongshu gateway: 2 RTSP-only cameras`);
     out(`  console       ${aggregator.apiUrl}/   ← open this in a browser (zh-CN; English one click away)`);
+    out(`  log in        ${logins.accounts.map((a) => `${a.name} / ${a.password}`).join('   ')}`);
+    out(`                (系统管理员 admin of every region · 西湖区 operator · 安全管理员 security: users and tokens · 审计管理员 auditor: the audit trail)`);
     out(`  aggregator    ${aggregator.apiUrl}/api/rates   ${aggregator.apiUrl}/api/cameras/offline   ${aggregator.apiUrl}/metrics`);
+    out(`                curl -H 'Authorization: Bearer ${logins.token}' ${aggregator.apiUrl}/api/rates`);
     out(`  point plan    6 points in Xihu district (西湖区 330106) and 3 in Gongshu (拱墅区 330105), one of each without a camera`);
     out(`  logs          ${dir}/agent.log, agent-gongshu.log, aggregator.log`);
     out('  scripted      cam2 loses its stream after 25 s and gets it back 40 s later; cam4 shows a frozen picture;');

@@ -33,6 +33,14 @@ const commands: Record<string, () => Promise<{ help: string; run: (argv: string[
     const m = await import('./cmd-audit.js');
     return { help: m.auditHelp, run: m.runAudit };
   },
+  user: async () => {
+    const m = await import('./cmd-accounts.js');
+    return { help: m.userHelp, run: m.runUser };
+  },
+  token: async () => {
+    const m = await import('./cmd-accounts.js');
+    return { help: m.tokenHelp, run: m.runToken };
+  },
   demo: async () => {
     const m = await import('./cmd-demo.js');
     return { help: m.demoHelp, run: m.runDemo };
@@ -50,6 +58,8 @@ Usage: xueliang <command> [options]    (xueliang <command> --help for more)
   config     validate a configuration file, push one to agents
   report     the monthly or daily assessment report (考核) of a region: XLSX, CSV, JSON
   audit      verify the aggregator's audit trail (安全审计): no record edited or deleted
+  user       accounts of the console and API: add, passwd, disable, enable, role, list
+  token      API tokens for machine clients: create, list, revoke
   demo       run a self-contained demo: broker, simulated cameras, agent
 
 Exit codes: 0 ok, 1 a check or validation failed, 2 wrong usage or invalid config,

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { mqttSettings } from './mqtt.js';
 import { isTimeZone } from '../protocols/local-time.js';
 import { gb28181Settings } from './gb28181.js';
+import { authSettings } from './auth.js';
 import { DEFAULT_REGISTER_FIELDS, REGISTER_FIELDS } from '../protocols/ids.js';
 
 export const aggregatorConfigSchema = z
@@ -13,7 +14,8 @@ export const aggregatorConfigSchema = z
       .object({
         host: z.string().default('127.0.0.1').describe('address of the HTTP API; 0.0.0.0 to serve the network'),
         port: z.number().int().min(0).max(65535).default(8080).describe('port of the HTTP API (0: any free port)'),
-        token: z.string().min(16).optional().describe('bearer token that may replace the point plan; without it the plan is read-only over HTTP'),
+        token: z.string().min(16).optional().describe('deprecated (API tokens replace it: xueliang token create): a bearer token with the admin role over every region'),
+        publicReads: z.boolean().default(false).describe('true: anyone who reaches the port reads rates, cameras and reports without logging in (a lab, never a police network); false: every read needs a login or an API token'),
         tls: z
           .object({
             cert: z.string().min(1).describe('the server certificate (PEM; the chain after it)'),
@@ -114,6 +116,7 @@ export const aggregatorConfigSchema = z
       .strict()
       .prefault({})
       .describe('maintenance windows that admins declare (POST /api/maintenance or {root}/maintenance/{id})'),
+    auth: authSettings.prefault({}).describe('accounts, passwords and console sessions (users are added with xueliang user add)'),
     gb28181: gb28181Settings.optional().describe('GB/T 28181 upward: register with the public-security video platforms as a lower platform (下级平台) and keep their catalogs and camera statuses true'),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info').describe('pino log level'),
   })

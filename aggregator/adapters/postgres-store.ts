@@ -1,3 +1,4 @@
+import { numbered, type SqlPort } from '../auth/sql-port.js';
 import { AUDIT_COLUMNS, auditRecordOf, auditWhere, type AuditRow } from '../store/rows.js';
 import type { AuditFilter } from '../store/port.js';
 import type { AuditRecord } from '../audit/chain.js';
@@ -69,6 +70,7 @@ const OPS = {
     types: ['bigint', 'bigint', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'text'],
     sql: 'INSERT INTO audit (seq, at, actor, source, user_agent, action, target, detail, prev_hash, hash) SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])',
   },
+  auditPendingChained: { types: ['bigint'], sql: 'DELETE FROM audit_pending WHERE id <= (SELECT MAX(x) FROM unnest($1::bigint[]) AS u(x))' },
 } satisfies Record<WriteKind, OpKind>;
 
 export type Op = { kind: WriteKind; row: Row };
@@ -126,6 +128,10 @@ const types = {
 export class PostgresStore implements AggregatorStore, ReplicaInbox {
   readonly engine = 'postgres';
   readonly inbox: ReplicaInbox = this;
+  readonly sql: SqlPort = {
+    all: async <T extends Record<string, unknown>>(sql: string, params: ReadonlyArray<string | number | null> = []) => (await this.pool.query<T>(numbered(sql), [...params])).rows,
+    run: async (sql: string, params: ReadonlyArray<string | number | null> = []) => (await this.pool.query(numbered(sql), [...params])).rowCount ?? 0,
+  };
   private readonly pool: pg.Pool;
   private readonly batch: WriteBatch;
   private closed = false;

@@ -1,3 +1,4 @@
+import type { SqlPort } from '../auth/sql-port.js';
 import { AUDIT_COLUMNS, auditRecordOf, auditWhere, type AuditRow } from '../store/rows.js';
 import type { AuditFilter } from '../store/port.js';
 import type { AuditRecord } from '../audit/chain.js';
@@ -30,6 +31,10 @@ const turn = () => new Promise((resolve) => setImmediate(resolve));
  */
 export class SqliteStore implements AggregatorStore {
   readonly engine = 'sqlite';
+  readonly sql: SqlPort = {
+    all: async <T extends Record<string, unknown>>(sql: string, params: ReadonlyArray<string | number | null> = []) => this.db.prepare(sql).all(...params) as T[],
+    run: async (sql: string, params: ReadonlyArray<string | number | null> = []) => this.db.prepare(sql).run(...params).changes,
+  };
   private db!: Database.Database;
   private writer!: Writer;
   private readonly batch: WriteBatch;

@@ -41,6 +41,7 @@ export class SqliteWriter {
       clearDay: p('DELETE FROM daily_totals WHERE day = ?'),
       dailyTotal: p('INSERT OR REPLACE INTO daily_totals (day, region, category, from_ms, to_ms, online_ms, unknown_ms, observed_ms, installed, networked, intact, computed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
       audit: p('INSERT INTO audit (seq, at, actor, source, user_agent, action, target, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+      auditPendingChained: p('DELETE FROM audit_pending WHERE id <= ?'),
     };
     this.begin = p('BEGIN');
     this.commit = p('COMMIT');

@@ -28,6 +28,20 @@ export class AuditTrail {
     this.head = head ?? { seq: 0, hash: GENESIS };
   }
 
+  /** Chains in a record written where the chain is not held (the CLI's audit_pending), with its own time and summary. */
+  append(r: { at: number; actor: string; source: string; userAgent: string; action: string; target: string; detail: string }): AuditRecord {
+    const base = { seq: this.head.seq + 1, at: r.at, actor: clip(r.actor, MAX_FIELD), source: clip(r.source, MAX_FIELD), userAgent: clip(r.userAgent, MAX_FIELD), action: clip(r.action, MAX_FIELD), target: clip(r.target, MAX_FIELD), detail: clip(r.detail, MAX_DETAIL), prevHash: this.head.hash };
+    const rec: AuditRecord = { ...base, hash: auditHash(base) };
+    this.head = { seq: rec.seq, hash: rec.hash };
+    this.deps.changes.record({ kind: 'audit', record: rec });
+    return rec;
+  }
+
+  /** The records of audit_pending up to `id` are chained: they leave it with the batch that stores them. */
+  pendingChained(id: number): void {
+    this.deps.changes.record({ kind: 'auditPendingChained', upToId: id });
+  }
+
   /** Records an action; `detail` is a summary (counts, ids, the before and after of a setting), never a secret. */
   record(who: AuditActor, action: string, target: string, detail: Record<string, unknown> = {}): AuditRecord {
     const base = {

@@ -1,4 +1,3 @@
-import { timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
@@ -19,10 +18,25 @@ import type { Gb28181Status } from '../gb28181/service.js';
 import type { AuditActor, AuditTrail } from '../audit/trail.js';
 import { auditCsv, auditPage, type AuditRead } from '../audit/page.js';
 import { RefusalCounter } from '../audit/refusals.js';
+import { allows, SESSION_COOKIE, type AuthService, type Principal } from '../auth/service.js';
+import { Scope, type Permission } from '../auth/roles.js';
+import { sameHash } from '../auth/tokens.js';
+import type { AccountApi } from './account-api.js';
+import { cameraRegion, scopedRates, scopedRegion, visibleAgentIds, visibleAlert, visibleCamera, visibleWindow } from './scope-views.js';
 import { agentsView, bindingView, registerView, cameraView, camerasCsv, camerasView, historyView, parseWindow, ratesView, uptimeView } from './queries.js';
 import type { AggregatorState } from './state.js';
 
 const MAX_BODY = 32 * 1024 * 1024;
+
+/** what each permission lets a role do, for a refusal's message */
+const PERMISSION_WORDS: Record<Permission, string> = {
+  read: 'read camera data',
+  maintain: 'declare or end maintenance windows',
+  export: 'export reports or camera lists',
+  administer: 'replace the plan or release cameras',
+  accounts: 'manage users and tokens',
+  audit: 'read the audit trail',
+};
 /** a plan with many bad rows lists the first ones; errorCount says how many there were */
 const MAX_LISTED_ERRORS = 100;
 
@@ -32,7 +46,10 @@ export interface HttpApiDeps {
   now: () => number;
   host: string;
   port: number;
-  token: string | undefined;
+  /** logins, sessions and bearer credentials */
+  auth: AuthService;
+  /** /api/login, /api/logout, /api/session, /api/users, /api/tokens */
+  accounts: AccountApi;
   /** HTTPS: the certificate, key and extra CA files (PEM); plain HTTP without */
   tls?: { cert: string; key: string; ca?: string | undefined } | undefined;
   /** IANA zone of the users' days */
@@ -122,10 +139,58 @@ export class HttpApi {
       if (leader === null) return fail(503, 'NO_LEADER', 'this replica follows, and no leader is known yet: try again in a few seconds');
       return this.passTo(leader, req, res, fail);
     }
+    const reading = req.method === 'GET' || req.method === 'HEAD';
     try {
-      if (req.method === 'PUT' && path === '/api/plan') return await this.putPlan(req, res, url.searchParams, json, fail);
+      // open doors: the health check, the API's description, the console's files (its login page among them)
+      if (path === '/healthz' && reading) return json(200, { ok: true });
+      if (path === '/api/openapi.json' && reading) return json(200, (this.openApi ??= openApiDocument()));
+      if (!path.startsWith('/api/') && path !== '/metrics') {
+        if (reading && this.console(path, req, res)) return;
+        return fail(404, 'NOT_FOUND', 'see /api/openapi.json; the console is at /');
+      }
+      const from: AuditActor = { actor: 'anonymous', source: req.socket.remoteAddress ?? '?', userAgent: String(req.headers['user-agent'] ?? '').slice(0, 200) };
+      const id = await this.deps.auth.identify(req.headers.authorization, req.headers.cookie, from);
+      let who: Principal;
+      if (id.ok) who = id.principal;
+      else {
+        if (id.refusedCredential) this.refused(req, from, id.message);
+        if (id.code === 'SESSION_EXPIRED') res.setHeader('Set-Cookie', `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`);
+        // an ended session may still log in again, or out
+        if (path !== '/api/login' && path !== '/api/logout' && path !== '/api/session') {
+          if (id.refusedCredential) res.setHeader('WWW-Authenticate', 'Bearer');
+          return fail(401, id.code, id.message);
+        }
+        who = { kind: 'anonymous', name: 'anonymous', role: null, scope: new Scope([]) };
+      }
+      const actor: AuditActor = { ...from, actor: who.name };
+      // a change made with the session cookie carries the session's CSRF token: another site's form cannot
+      if (who.session && !reading && path !== '/api/login') {
+        const given = String(req.headers['x-csrf-token'] ?? '');
+        if (!sameHash(given, who.session.csrf)) return fail(403, 'CSRF', 'a change needs the X-CSRF-Token header of this session (GET /api/session)');
+      }
+      if (await this.deps.accounts.handle(path, req, res, who, actor, json, fail)) return;
+      const need = (p: Permission): boolean => {
+        if (allows(who, p)) return true;
+        if (who.role === null) {
+          res.setHeader('WWW-Authenticate', 'Bearer');
+          fail(401, 'LOGIN_REQUIRED', 'log in (POST /api/login, or the console at /) or give an API token (Authorization: Bearer …)');
+        } else fail(403, 'FORBIDDEN', `the ${who.role} role may not ${PERMISSION_WORDS[p]}`);
+        return false;
+      };
+      /** views of the whole centre (its ingest, its upper platforms, /metrics): a scope of every region */
+      const needAll = (): boolean => {
+        if (who.scope.all) return true;
+        fail(403, 'FORBIDDEN', 'this view covers the whole centre: it needs a user or token of every region ("all")');
+        return false;
+      };
+      const scope = who.scope;
+      if (req.method === 'PUT' && path === '/api/plan') {
+        if (!need('administer')) return;
+        if (!scope.all) return fail(403, 'FORBIDDEN', 'the plan is replaced whole: it needs an admin of every region ("all")');
+        return await this.putPlan(req, actor, url.searchParams, json, fail);
+      }
       if (req.method === 'POST' && path === '/api/maintenance') {
-        if (!this.authorized(req, res, fail)) return;
+        if (!need('maintain')) return;
         const text = await readBody(req, 64 * 1024);
         if (text === 'too_large' || text === 'not_utf8') return fail(400, 'BAD_BODY', 'a JSON window of at most 64 KiB, UTF-8');
         let data: unknown;
@@ -136,55 +201,75 @@ export class HttpApi {
         }
         const r = parseMaintenanceWindow(data);
         if (!r.ok) return json(400, { error: { code: 'INVALID_WINDOW', message: r.errors.join('; ') } });
+        if (!visibleWindow(state, scope, r.window)) return fail(404, 'UNKNOWN_TARGET', `no ${r.window.scope} ${r.window.target} in your regions`);
         const w = applyWindow(state, r.window);
         this.deps.log.info({ id: w.id, scope: w.scope, target: w.target }, 'maintenance window declared');
-        this.audited(req, 'maintenance.declare', `${w.scope}:${w.target}`, { id: w.id, from: new Date(w.from).toISOString(), to: new Date(w.to).toISOString(), reason: w.reason });
+        this.audited(actor, 'maintenance.declare', `${w.scope}:${w.target}`, { id: w.id, from: new Date(w.from).toISOString(), to: new Date(w.to).toISOString(), reason: w.reason });
         return this.answerStored(json, fail, 201, { window: windowJson(w) });
       }
       const endWindow = /^\/api\/maintenance\/([^/]+)$/.exec(path);
       if (req.method === 'DELETE' && endWindow) {
-        if (!this.authorized(req, res, fail)) return;
-        if (!state.maintenance.end(endWindow[1]!)) return fail(404, 'UNKNOWN_WINDOW', 'no such maintenance window');
+        if (!need('maintain')) return;
+        const w = state.maintenance.list().find((x) => x.id === endWindow[1]);
+        if (!w || !visibleWindow(state, scope, w) || !state.maintenance.end(endWindow[1]!)) return fail(404, 'UNKNOWN_WINDOW', 'no such maintenance window');
         state.tickMaintenance();
-        this.audited(req, 'maintenance.end', endWindow[1]!);
+        this.audited(actor, 'maintenance.end', endWindow[1]!);
         return this.answerStored(json, fail, 200, { ended: endWindow[1] });
       }
       const release = /^\/api\/cameras\/([^/]+)$/.exec(path);
       if (req.method === 'DELETE' && release) {
-        if (!this.authorized(req, res, fail)) return;
-        const owner = state.cameras.get(release[1]!)?.agentId;
-        if (!state.releaseCamera(release[1]!)) return fail(404, 'UNKNOWN_CAMERA', 'no such camera');
-        this.audited(req, 'camera.release', release[1]!, { owner });
+        if (!need('administer')) return;
+        const owner = visibleCamera(state, scope, release[1]!)?.agentId;
+        if (owner === undefined || !state.releaseCamera(release[1]!)) return fail(404, 'UNKNOWN_CAMERA', 'no such camera');
+        this.audited(actor, 'camera.release', release[1]!, { owner });
         this.deps.onPlanChanged();
         return this.answerStored(json, fail, 200, { released: release[1] });
       }
-      if (req.method !== 'GET' && req.method !== 'HEAD') return fail(405, 'METHOD_NOT_ALLOWED', 'read-only endpoint (PUT /api/plan, POST /api/maintenance, DELETE /api/maintenance/{id} and /api/cameras/{id} take the bearer token)');
+      if (!reading) return fail(405, 'METHOD_NOT_ALLOWED', 'read-only endpoint (PUT /api/plan, POST /api/maintenance, DELETE /api/maintenance/{id} and /api/cameras/{id} change; see /api/openapi.json)');
+      if (path === '/api/audit') {
+        if (!need('audit')) return;
+        if (!this.deps.audit) return fail(404, 'NOT_AVAILABLE', 'no audit trail in this process');
+        const page = await auditPage(this.deps.stored, this.deps.auditRead!, url.searchParams);
+        if ('error' in page) return fail(400, 'BAD_QUERY', page.error);
+        if (url.searchParams.get('format') === 'csv') {
+          this.audited(actor, 'export.audit', 'audit.csv', { query: Object.fromEntries([...url.searchParams].filter(([k]) => k !== 'format')), rows: page.records.length });
+          res.writeHead(200, { 'Content-Type': 'text/csv; charset=utf-8', 'Cache-Control': 'no-store', 'Content-Disposition': 'attachment; filename="xueliang-audit.csv"' });
+          return void res.end(auditCsv(page));
+        }
+        return json(200, page);
+      }
+      // everything below reads camera data: viewers, operators and admins, within their regions
+      if (!need('read')) return;
       const t = now();
-      if (path === '/healthz') return json(200, { ok: true });
-      if (path === '/api/openapi.json') return json(200, (this.openApi ??= openApiDocument()));
       if (path === '/metrics') {
+        if (!needAll()) return;
         res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' });
         return void res.end(prometheusText(state, t, this.deps.gb28181?.()));
       }
       if (path === '/api/rates') {
         const w = parseWindow(url.searchParams, t, this.deps.timeZone);
         if ('error' in w) return fail(400, 'BAD_WINDOW', w.error);
-        return json(200, ratesView(state, { region: url.searchParams.get('region'), category: url.searchParams.get('category'), window: w }));
+        const view = scopedRates(state, scope, { region: url.searchParams.get('region'), category: url.searchParams.get('category'), window: w });
+        return view === 'unknown' ? fail(404, 'UNKNOWN_REGION', 'no such region in your regions') : json(200, view);
       }
       if (path === '/api/cameras' || path === '/api/cameras/offline' || path === '/api/cameras/degraded' || path === '/api/cameras/unknown') {
         const q = new URLSearchParams(url.searchParams);
         if (path !== '/api/cameras') q.set('state', path.split('/').pop()!);
-        const page = camerasView(state, q, t);
+        const page = camerasView(state, q, t, scope);
         if ('error' in page) return fail(400, 'BAD_QUERY', page.error);
         if (q.get('format') === 'csv') {
-          this.audited(req, 'export.cameras', 'cameras.csv', { query: Object.fromEntries([...q].filter(([k]) => k !== 'format')), rows: page.cameras.length });
+          if (!need('export')) return;
+          this.audited(actor, 'export.cameras', 'cameras.csv', { query: Object.fromEntries([...q].filter(([k]) => k !== 'format')), rows: page.cameras.length });
           res.writeHead(200, { 'Content-Type': 'text/csv; charset=utf-8', 'Cache-Control': 'no-store', 'Content-Disposition': 'attachment; filename="xueliang-cameras.csv"' });
           return void res.end(camerasCsv(page.cameras));
         }
         return json(200, page);
       }
       if (path === '/api/rates/daily') {
-        const region = url.searchParams.get('region') ?? 'all';
+        const r = scopedRegion(scope, url.searchParams.get('region'));
+        if (r === 'unknown') return fail(404, 'UNKNOWN_REGION', 'no such region in your regions');
+        if (r === 'several') return fail(400, 'BAD_REGION', `give region: one of yours (${scope.roots().join(', ')})`);
+        const region = r.region;
         if (region !== 'all' && regionError(region)) return fail(400, 'BAD_REGION', `region: ${regionError(region)}`);
         const days = Number(url.searchParams.get('days') ?? '30');
         if (!Number.isInteger(days) || days < 1 || days > 92) return fail(400, 'BAD_DAYS', 'days is a whole number from 1 to 92');
@@ -192,10 +277,10 @@ export class HttpApi {
         if (!(CATEGORY_KEYS as readonly string[]).includes(category)) return fail(400, 'BAD_CATEGORY', `category is one of ${CATEGORY_KEYS.join(', ')}`);
         return json(200, { region, category, timeZone: this.deps.timeZone, days: await this.deps.daily(region, days, category) });
       }
-      if (path === '/api/live') return this.deps.live.attach(req, res);
+      if (path === '/api/live') return this.deps.live.attach(req, res, scope.all ? undefined : (cameraId) => scope.covers(cameraRegion(state, cameraId)));
       const cam = /^\/api\/cameras\/([^/]+)(\/history)?$/.exec(path);
       if (cam) {
-        const c = state.cameras.get(cam[1]!);
+        const c = visibleCamera(state, scope, cam[1]!);
         if (!c) return fail(404, 'UNKNOWN_CAMERA', 'no such camera');
         if (cam[2]) {
           const w = parseWindow(url.searchParams, t, this.deps.timeZone);
@@ -204,58 +289,59 @@ export class HttpApi {
         }
         return json(200, { ...cameraView(state, c, t), uptime: uptimeView(c, t), status: c.status });
       }
-      if (path === '/api/agents') return json(200, { agents: agentsView(state) });
-      if (path === '/api/audit') {
-        // the trail says who did what: it takes the bearer token (the auditor's role, once accounts come)
-        if (!this.authorized(req, res, fail)) return;
-        if (!this.deps.audit) return fail(404, 'NOT_AVAILABLE', 'no audit trail in this process');
-        const page = await auditPage(this.deps.stored, this.deps.auditRead!, url.searchParams);
-        if ('error' in page) return fail(400, 'BAD_QUERY', page.error);
-        if (url.searchParams.get('format') === 'csv') {
-          this.audited(req, 'export.audit', 'audit.csv', { query: Object.fromEntries([...url.searchParams].filter(([k]) => k !== 'format')), rows: page.records.length });
-          res.writeHead(200, { 'Content-Type': 'text/csv; charset=utf-8', 'Cache-Control': 'no-store', 'Content-Disposition': 'attachment; filename="xueliang-audit.csv"' });
-          return void res.end(auditCsv(page));
-        }
-        return json(200, page);
+      if (path === '/api/agents') {
+        const mine = visibleAgentIds(state, scope);
+        return json(200, { agents: agentsView(state).filter((a) => mine.has(a.agentId)) });
       }
       if (path === '/api/gb28181') {
+        if (!needAll()) return;
         const gb = this.deps.gb28181?.();
         return gb ? json(200, gb) : fail(404, 'NOT_CONFIGURED', 'GB/T 28181 upward is not configured (gb28181.upstream in the aggregator config)');
       }
-      if (path === '/api/tiers') return json(200, { tiers: state.tiers.list() });
-      if (path === '/api/alerts') return json(200, { alerts: this.deps.alerts() });
-      if (path === '/api/maintenance') return json(200, { windows: state.maintenance.list().map((w) => ({ ...windowJson(w), active: w.from <= t && t < w.to })) });
+      if (path === '/api/tiers') return json(200, { tiers: state.tiers.list().filter((x) => scope.all || (!regionError(x.tier) && scope.covers(x.tier))) });
+      if (path === '/api/alerts') return json(200, { alerts: this.deps.alerts().filter((a) => visibleAlert(state, scope, a)) });
+      if (path === '/api/maintenance') return json(200, { windows: state.maintenance.list().filter((w) => visibleWindow(state, scope, w)).map((w) => ({ ...windowJson(w), active: w.from <= t && t < w.to })) });
       if (path === '/api/report') {
         const period = parsePeriod(url.searchParams, this.deps.timeZone);
         if ('error' in period) return fail(400, 'BAD_PERIOD', period.error);
-        const region = url.searchParams.get('region') ?? 'all';
+        const r = scopedRegion(scope, url.searchParams.get('region'));
+        if (r === 'unknown') return fail(404, 'UNKNOWN_REGION', 'no such region in your regions');
+        if (r === 'several') return fail(400, 'BAD_REGION', `give region: one of yours (${scope.roots().join(', ')})`);
+        const region = r.region;
         if (region !== 'all' && regionError(region)) return fail(400, 'BAD_REGION', `region: ${regionError(region)}`);
+        const format = url.searchParams.get('format');
+        if ((format === 'csv' || format === 'xlsx') && !need('export')) return;
         const report = await this.deps.report(region, period);
         // exports speak the asker's language: ?lang=, else its Accept-Language; Chinese unless English comes first
         const lang = termLang(url.searchParams.get('lang'), req.headers['accept-language']);
         const file = `xueliang-${region}-${period.label.replace(/[^0-9A-Za-z-]/g, '_')}`;
-        if (url.searchParams.get('format') === 'csv' || url.searchParams.get('format') === 'xlsx') this.audited(req, 'export.report', `${file}.${url.searchParams.get('format')}`, { region: report.region, period: report.period.label });
-        if (url.searchParams.get('format') === 'csv') {
+        if (format === 'csv' || format === 'xlsx') this.audited(actor, 'export.report', `${file}.${format}`, { region: report.region, period: report.period.label });
+        if (format === 'csv') {
           res.writeHead(200, { 'Content-Type': 'text/csv; charset=utf-8', 'Content-Disposition': `attachment; filename="${file}.csv"` });
           return void res.end(reportCsv(report, lang));
         }
-        if (url.searchParams.get('format') === 'xlsx') {
+        if (format === 'xlsx') {
           const body = Buffer.from(await reportWorkbook(report, lang).xlsx.writeBuffer());
           res.writeHead(200, { 'Content-Type': 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', 'Content-Disposition': `attachment; filename="${file}.xlsx"`, 'Cache-Control': 'no-store' });
           return void res.end(body);
         }
         return json(200, report);
       }
-      if (path === '/api/plan') return json(200, { points: state.plan().map((p) => ({ ...p, installed: state.counters.boundTo(p.id) })) });
-      if (path === '/api/bindings') return json(200, bindingView(state));
+      if (path === '/api/plan') return json(200, { points: state.plan().filter((p) => scope.covers(p.region)).map((p) => ({ ...p, installed: state.counters.boundTo(p.id) })) });
+      if (path === '/api/bindings') {
+        const b = bindingView(state);
+        return json(200, { unclaimedCameras: b.unclaimedCameras.filter((c) => scope.covers(c.region)), uncoveredPoints: b.uncoveredPoints.filter((p) => scope.covers(p.region)) });
+      }
       if (path === '/api/register') {
         const sp = url.searchParams;
-        const region = sp.get('region');
-        if (region && region !== 'all' && regionError(region)) return fail(400, 'BAD_REGION', `region: ${regionError(region)}`);
+        const r = scopedRegion(scope, sp.get('region'));
+        if (r === 'unknown') return fail(404, 'UNKNOWN_REGION', 'no such region in your regions');
+        if (r === 'several') return fail(400, 'BAD_REGION', `give region: one of yours (${scope.roots().join(', ')})`);
+        if (r.region !== 'all' && regionError(r.region)) return fail(400, 'BAD_REGION', `region: ${regionError(r.region)}`);
         const limit = Number(sp.get('limit') ?? 100);
         const offset = Number(sp.get('offset') ?? 0);
         if (!Number.isInteger(limit) || limit < 1 || limit > 1000 || !Number.isInteger(offset) || offset < 0) return fail(400, 'BAD_QUERY', 'limit is 1..1000, offset 0 or more');
-        return json(200, registerView(state, { region, category: sp.get('category'), limit, offset }));
+        return json(200, registerView(state, { region: r.region, category: sp.get('category'), limit, offset }));
       }
       if (path === '/api/regions') {
         const codes = (url.searchParams.get('codes') ?? '').split(',').filter(Boolean);
@@ -269,9 +355,8 @@ export class HttpApi {
         }
         return json(200, { names });
       }
-      if (path === '/api/gaps') return json(200, { gaps: state.gaps(), reportedLosses: state.losses, duplicates: state.stats.duplicates });
-      if (path === '/api/ingest') return json(200, { ...state.stats, notYetStored: this.deps.notYetStored() });
-      if (!path.startsWith('/api/') && this.console(path, req, res)) return;
+      if (path === '/api/gaps') return needAll() ? json(200, { gaps: state.gaps(), reportedLosses: state.losses, duplicates: state.stats.duplicates }) : undefined;
+      if (path === '/api/ingest') return needAll() ? json(200, { ...state.stats, notYetStored: this.deps.notYetStored() }) : undefined;
       return fail(404, 'NOT_FOUND', 'see /api/openapi.json: /api/rates, /api/rates/daily, /api/cameras, /api/cameras/{id}, /api/agents, /api/tiers, /api/plan, /api/bindings, /api/report, /api/live, /metrics; the console is at /');
     } catch (err) {
       this.deps.log.error({ err, path }, 'HTTP handler failed');
@@ -295,35 +380,22 @@ export class HttpApi {
     return true;
   }
 
-  /** The bearer token check of every changing endpoint, in constant time; answers the refusal itself. */
   /** Records an action in the audit trail, with who asked and from where. */
-  private audited(req: http.IncomingMessage, action: string, target: string, detail: Record<string, unknown> = {}): void {
-    this.deps.audit?.record(actorOf(req, this.deps.token), action, target, detail);
+  private audited(who: AuditActor, action: string, target: string, detail: Record<string, unknown> = {}): void {
+    this.deps.audit?.record(who, action, target, detail);
   }
 
-  private authorized(req: http.IncomingMessage, res: http.ServerResponse, fail: (s: number, c: string, m: string) => void): boolean {
-    const token = this.deps.token;
-    if (!token) {
-      fail(403, 'READ_ONLY', 'set http.token in the aggregator config to allow changes over HTTP');
-      return false;
-    }
-    const given = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
-    const a = Buffer.from(given);
-    const b = Buffer.from(token);
-    if (a.length !== b.length || !timingSafeEqual(a, b)) {
-      // what was tried is never recorded: only that it was, by whom and where; a flood from one address is one record
-      // per 10 s with the number of refusals it stands for (the trail is kept for months: it must not be a way to fill the disk)
-      const repeats = this.refusals.note(req.socket.remoteAddress ?? '?', this.deps.now());
-      if (repeats !== undefined) this.audited(req, 'auth.refused', `${req.method ?? '?'} ${(req.url ?? '').split('?')[0]!.slice(0, 100)}`, { bearer: given.length > 0, ...(repeats > 0 ? { refusedSinceLastRecord: repeats } : {}) });
-      res.setHeader('WWW-Authenticate', 'Bearer');
-      fail(401, 'UNAUTHORIZED', 'a valid bearer token is required');
-      return false;
-    }
-    return true;
+  /**
+   * A credential refused: what was tried is never recorded, only that it was,
+   * by whom and where; a flood from one address is one record per 10 s with
+   * the number of refusals it stands for (the trail is kept for months).
+   */
+  private refused(req: http.IncomingMessage, from: AuditActor, why: string): void {
+    const repeats = this.refusals.note(from.source, this.deps.now());
+    if (repeats !== undefined) this.audited(from, 'auth.refused', `${req.method ?? '?'} ${(req.url ?? '').split('?')[0]!.slice(0, 100)}`, { why, ...(repeats > 0 ? { refusedSinceLastRecord: repeats } : {}) });
   }
 
-  private async putPlan(req: http.IncomingMessage, res: http.ServerResponse, query: URLSearchParams, json: (s: number, b: unknown) => void, fail: (s: number, c: string, m: string) => void): Promise<void> {
-    if (!this.authorized(req, res, fail)) return;
+  private async putPlan(req: http.IncomingMessage, who: AuditActor, query: URLSearchParams, json: (s: number, b: unknown) => void, fail: (s: number, c: string, m: string) => void): Promise<void> {
     const text = await readBody(req, MAX_BODY);
     if (text === 'too_large') return fail(413, 'TOO_LARGE', `plan larger than ${MAX_BODY} bytes`);
     if (text === 'not_utf8') return fail(400, 'NOT_UTF8', 'the plan is not valid UTF-8 (save the spreadsheet as CSV UTF-8)');
@@ -337,7 +409,7 @@ export class HttpApi {
     const before = this.deps.state.plan().length;
     this.deps.state.setPlan(load.points);
     this.deps.log.info({ points: load.points.length, rejectedRows: load.errors.length }, 'point plan replaced');
-    this.audited(req, 'plan.replace', 'plan', { pointsBefore: before, points: load.points.length, rejectedRows: load.errors.length, format });
+    this.audited(who, 'plan.replace', 'plan', { pointsBefore: before, points: load.points.length, rejectedRows: load.errors.length, format });
     this.deps.onPlanChanged();
     await this.answerStored(json, fail, 200, { loaded: load.points.length, ...errors });
   }
@@ -372,14 +444,6 @@ export class HttpApi {
   }
 }
 
-/** Who a request says it is: the holder of the bearer token, or anonymous; its address and user agent. */
-function actorOf(req: http.IncomingMessage, token: string | undefined): AuditActor {
-  const given = Buffer.from(/^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '');
-  const want = Buffer.from(token ?? '');
-  const ok = token !== undefined && given.length === want.length && timingSafeEqual(given, want);
-  return { actor: ok ? 'token' : 'anonymous', source: req.socket.remoteAddress ?? '?', userAgent: String(req.headers['user-agent'] ?? '') };
-}
-
 /** The PEM files of http.tls; a file that cannot be read is an error naming the setting and the file. */
 async function readTls(files: { cert: string; key: string; ca?: string | undefined }): Promise<{ cert: Buffer; key: Buffer; ca?: Buffer }> {
   const read = async (setting: string, file: string) => {
@@ -393,7 +457,7 @@ async function readTls(files: { cert: string; key: string; ca?: string | undefin
 }
 
 /** A request body as UTF-8 text, at most `max` bytes. */
-async function readBody(req: http.IncomingMessage, max: number): Promise<string | 'too_large' | 'not_utf8'> {
+export async function readBody(req: http.IncomingMessage, max: number): Promise<string | 'too_large' | 'not_utf8'> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const c of req as AsyncIterable<Buffer>) {

@@ -14,7 +14,8 @@ const MAX_NAMED = 200;
  * A browser that cannot keep up is dropped (it reconnects by itself).
  */
 export class LiveFeed {
-  private readonly clients = new Set<http.ServerResponse>();
+  /** each browser with what it may see (its user's regions); undefined: everything */
+  private readonly clients = new Map<http.ServerResponse, ((cameraId: string) => boolean) | undefined>();
   private pending = new Map<string, CameraState | null>();
   private timer: NodeJS.Timeout | undefined;
   private beat: NodeJS.Timeout | undefined;
@@ -29,7 +30,7 @@ export class LiveFeed {
   }
 
   /** Answers `GET /api/live`: keeps the response open until the browser leaves or stop(). */
-  attach(req: http.IncomingMessage, res: http.ServerResponse): void {
+  attach(req: http.IncomingMessage, res: http.ServerResponse, visible?: (cameraId: string) => boolean): void {
     if (this.clients.size >= MAX_CLIENTS) {
       res.writeHead(503, { 'Content-Type': 'application/json; charset=utf-8', 'Retry-After': '30' });
       res.end(JSON.stringify({ error: { code: 'TOO_MANY_STREAMS', message: `at most ${MAX_CLIENTS} live streams; poll /api/cameras instead` } }));
@@ -38,7 +39,7 @@ export class LiveFeed {
     res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', 'X-Accel-Buffering': 'no' });
     // a browser reconnects 3 s after the stream breaks
     res.write('retry: 3000\n\n');
-    this.clients.add(res);
+    this.clients.set(res, visible);
     req.socket.setTimeout(0);
     const drop = () => this.clients.delete(res);
     res.on('close', drop);
@@ -54,7 +55,7 @@ export class LiveFeed {
     clearTimeout(this.timer);
     clearInterval(this.beat);
     this.timer = this.beat = undefined;
-    for (const c of this.clients) c.end();
+    for (const c of this.clients.keys()) c.end();
     this.clients.clear();
   }
 
@@ -63,12 +64,21 @@ export class LiveFeed {
     const changes = this.pending;
     this.pending = new Map();
     if (changes.size === 0) return;
-    const cameras = [...changes].slice(0, MAX_NAMED).map(([cameraId, state]) => ({ cameraId, state }));
-    this.send(`event: cameras\ndata: ${JSON.stringify({ changed: changes.size, cameras, truncated: changes.size > MAX_NAMED })}\n\n`);
+    const everything = this.message(changes);
+    // a browser of a user with some regions hears of the changes in them only (nothing at all when none is)
+    this.send((visible) => (visible ? this.message(new Map([...changes].filter(([id]) => visible(id)))) : everything));
   }
 
-  private send(text: string): void {
-    for (const c of this.clients) {
+  private message(changes: ReadonlyMap<string, CameraState | null>): string | undefined {
+    if (changes.size === 0) return undefined;
+    const cameras = [...changes].slice(0, MAX_NAMED).map(([cameraId, state]) => ({ cameraId, state }));
+    return `event: cameras\ndata: ${JSON.stringify({ changed: changes.size, cameras, truncated: changes.size > MAX_NAMED })}\n\n`;
+  }
+
+  private send(textFor: string | ((visible: ((cameraId: string) => boolean) | undefined) => string | undefined)): void {
+    for (const [c, visible] of this.clients) {
+      const text = typeof textFor === 'string' ? textFor : textFor(visible);
+      if (text === undefined) continue;
       // a stream whose socket buffer keeps growing belongs to a browser that went away without closing
       if (c.writableLength > 1024 * 1024) {
         c.destroy();

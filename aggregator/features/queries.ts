@@ -193,7 +193,7 @@ export interface CamerasPage {
  * before a camera's view is built, so a problem list of a province costs its
  * problems, not its cameras.
  */
-export function camerasView(state: AggregatorState, q: URLSearchParams, now: number): CamerasPage | { error: string } {
+export function camerasView(state: AggregatorState, q: URLSearchParams, now: number, scope?: { covers(region: string | null): boolean }): CamerasPage | { error: string } {
   const states = q.get('state')?.split(',').filter(Boolean);
   const want = {
     region: q.get('region')?.replace(/0+$/, '') ?? null,
@@ -218,6 +218,7 @@ export function camerasView(state: AggregatorState, q: URLSearchParams, now: num
     const fact = state.counters.get(c.cameraId);
     if (want.point && (fact?.pointId ?? null) !== want.point) continue;
     if (want.region !== null && !(fact?.region ?? '').startsWith(want.region)) continue;
+    if (scope && !scope.covers(fact?.region ?? null)) continue;
     if (want.category && (fact?.category ?? null) !== want.category) continue;
     if (want.text && !c.cameraId.toLowerCase().includes(want.text) && !(c.status.name ?? '').toLowerCase().includes(want.text)) continue;
     const v = cameraView(state, c, now);

@@ -36,7 +36,9 @@ export type StoreChange =
   /** the totals of one closed local day, per region and category: they replace what was stored for that day */
   | { kind: 'dailyTotals'; day: string; from: number; to: number; computedAt: number; rows: readonly DailyTotalsRow[] }
   /** one record of the audit trail, appended */
-  | { kind: 'audit'; record: AuditRecord };
+  | { kind: 'audit'; record: AuditRecord }
+  /** records of audit_pending (written by the CLI) up to this id are in the chain now */
+  | { kind: 'auditPendingChained'; upToId: number };
 
 /** One region's and category's totals of a local day (the report's total row of that day). */
 export interface DailyTotalsRow {
@@ -82,6 +84,7 @@ export const WRITES = {
   clearDay: { table: 'daily_totals', columns: ['day'] },
   dailyTotal: { table: 'daily_totals', columns: ['day', 'region', 'category', 'from_ms', 'to_ms', 'online_ms', 'unknown_ms', 'observed_ms', 'installed', 'networked', 'intact', 'computed_at'] },
   audit: { table: 'audit', columns: ['seq', 'at', 'actor', 'source', 'user_agent', 'action', 'target', 'detail', 'prev_hash', 'hash'] },
+  auditPendingChained: { table: 'audit_pending', columns: ['id'] },
 } as const satisfies Record<string, { table: string; columns: readonly string[] }>;
 
 export type WriteKind = keyof typeof WRITES;
@@ -136,6 +139,8 @@ export function rowsOf(c: StoreChange): Array<[WriteKind, Row]> {
       const r = c.record;
       return [['audit', [r.seq, r.at, r.actor, r.source, r.userAgent, r.action, r.target, r.detail, r.prevHash, r.hash]]];
     }
+    case 'auditPendingChained':
+      return [['auditPendingChained', [c.upToId]]];
   }
 }
 

@@ -102,6 +102,41 @@ export const MIGRATIONS: readonly Migration[] = [
         action text NOT NULL, target text NOT NULL, detail text NOT NULL, prev_hash text NOT NULL, hash text NOT NULL);
     `,
   },
+  {
+    version: 5,
+    name: 'accounts, sessions and API tokens',
+    // the doors of the centre (docs/security.md); audit_pending holds records written where the chain is not held (the CLI) until the centre chains them in
+    sqlite: `
+      CREATE TABLE IF NOT EXISTS users (
+        name TEXT PRIMARY KEY, role TEXT NOT NULL, regions TEXT NOT NULL, hash TEXT NOT NULL, disabled INTEGER NOT NULL,
+        created_at INTEGER NOT NULL, changed_at INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS sessions (
+        id_hash TEXT PRIMARY KEY, user_name TEXT NOT NULL, csrf TEXT NOT NULL, created_at INTEGER NOT NULL, seen_at INTEGER NOT NULL,
+        source TEXT NOT NULL, user_agent TEXT NOT NULL);
+      CREATE INDEX IF NOT EXISTS sessions_by_user ON sessions (user_name);
+      CREATE TABLE IF NOT EXISTS api_tokens (
+        id TEXT PRIMARY KEY, name TEXT NOT NULL, hash TEXT NOT NULL, role TEXT NOT NULL, regions TEXT NOT NULL, user_name TEXT,
+        created_by TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER, revoked_at INTEGER);
+      CREATE TABLE IF NOT EXISTS audit_pending (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, actor TEXT NOT NULL, source TEXT NOT NULL, user_agent TEXT NOT NULL,
+        action TEXT NOT NULL, target TEXT NOT NULL, detail TEXT NOT NULL);
+    `,
+    postgres: `
+      CREATE TABLE users (
+        name text PRIMARY KEY, role text NOT NULL, regions text NOT NULL, hash text NOT NULL, disabled integer NOT NULL,
+        created_at bigint NOT NULL, changed_at bigint NOT NULL);
+      CREATE TABLE sessions (
+        id_hash text PRIMARY KEY, user_name text NOT NULL, csrf text NOT NULL, created_at bigint NOT NULL, seen_at bigint NOT NULL,
+        source text NOT NULL, user_agent text NOT NULL);
+      CREATE INDEX sessions_by_user ON sessions (user_name);
+      CREATE TABLE api_tokens (
+        id text PRIMARY KEY, name text NOT NULL, hash text NOT NULL, role text NOT NULL, regions text NOT NULL, user_name text,
+        created_by text NOT NULL, created_at bigint NOT NULL, expires_at bigint, revoked_at bigint);
+      CREATE TABLE audit_pending (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, at bigint NOT NULL, actor text NOT NULL, source text NOT NULL, user_agent text NOT NULL,
+        action text NOT NULL, target text NOT NULL, detail text NOT NULL);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

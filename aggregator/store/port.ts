@@ -1,4 +1,5 @@
 import type { AuditRecord } from '../audit/chain.js';
+import type { SqlPort } from '../auth/sql-port.js';
 import type { AlertMessage, CameraStatusMessage, MaintenanceWindow, StateMark } from '../../protocols/index.js';
 import type { PlanPoint } from '../rates/model.js';
 import type { DailyTotalsRow, StoreChange } from './changes.js';
@@ -112,6 +113,8 @@ export interface AggregatorStore {
   prune(before: number): Promise<{ events: number; marks: number }>;
   /** Flushes what is pending and closes. */
   close(): Promise<void>;
+  /** small reads and writes made at once: accounts, sessions, API tokens (auth/accounts.ts) */
+  readonly sql: SqlPort;
   /** the replicas' shared inbox and leader lock, where the engine has them */
   readonly inbox?: ReplicaInbox;
 }

@@ -140,7 +140,7 @@ function aggregatorConsumer(url: string, clientId: string, engine: 'sqlite' | 'p
   return {
     start: async () => {
       app = new AggregatorApp({
-        config: aggregatorConfigSchema.parse({ mqtt: { url, protocolVersion: 4, clientId }, http: { port: 0 }, database: await freshDatabase(engine), logLevel: 'error' }),
+        config: aggregatorConfigSchema.parse({ mqtt: { url, protocolVersion: 4, clientId }, http: { port: 0, publicReads: true }, database: await freshDatabase(engine), logLevel: 'error' }),
         log: pino({ level: 'error' }),
       });
       await app.start();
@@ -190,7 +190,7 @@ async function drainAggregator(url: string, brokerPid: number, n: number, engine
   const database = await freshDatabase(engine);
   await backlog(url, clientId, n, `agg-${engine}`);
   const app = new AggregatorApp({
-    config: aggregatorConfigSchema.parse({ mqtt: { url, protocolVersion: 4, clientId }, http: { port: 0 }, database, logLevel: 'error' }),
+    config: aggregatorConfigSchema.parse({ mqtt: { url, protocolVersion: 4, clientId }, http: { port: 0, publicReads: true }, database, logLevel: 'error' }),
     log: pino({ level: 'error' }),
   });
   const t0 = performance.now();
@@ -252,7 +252,7 @@ async function processes(url: string, brokerPid: number, n: number, count: numbe
       const port = 20000 + Math.floor(Math.random() * 20000);
       ports.push(port);
       const file = path.join(dir, `agg-${i}.yaml`);
-      const config = { database, logLevel: 'error', mqtt: { url, clientId: `bench-proc-${count}-${i}-${databases}` }, http: { host: '127.0.0.1', port }, ...(count > 1 ? { replicas: { group: `bench-${databases}` } } : {}) };
+      const config = { database, logLevel: 'error', mqtt: { url, clientId: `bench-proc-${count}-${i}-${databases}` }, http: { host: '127.0.0.1', port, publicReads: true }, ...(count > 1 ? { replicas: { group: `bench-${databases}` } } : {}) };
       writeFileSync(file, stringify(config));
       children.push(spawn(process.execPath, ['--max-semi-space-size=16', cli, 'aggregator', '--config', file], { stdio: 'ignore' }));
     }

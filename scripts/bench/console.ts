@@ -47,7 +47,7 @@ for (let i = 0; i < N; i++) rows.push(`P${i},Point ${i},${county(i % GATEWAYS)},
 const planText = rows.join('\n');
 const planFile = Buffer.byteLength(planText) > 30 * 1024 * 1024 ? path.join(dir, 'plan.csv') : undefined;
 if (planFile) writeFileSync(planFile, planText);
-writeFileSync(conf, `database: ${path.join(dir, 'agg.db')}\nmqtt:\n  url: ${broker.url}\nhttp:\n  host: 127.0.0.1\n  port: ${port}\n  token: ${token}\n${planFile ? `planFile: ${planFile}\n` : ''}`);
+writeFileSync(conf, `database: ${path.join(dir, 'agg.db')}\nmqtt:\n  url: ${broker.url}\nhttp:\n  host: 127.0.0.1\n  port: ${port}\n  token: ${token}\n  publicReads: true\n${planFile ? `planFile: ${planFile}\n` : ''}`);
 const cli = new URL('../../cli/main.js', import.meta.url).pathname;
 const startAggregator = () => spawn(process.execPath, ['--max-old-space-size=4096', cli, 'aggregator', '--config', conf], { stdio: ['ignore', 'ignore', 'inherit'] });
 let agg = startAggregator();

@@ -79,7 +79,7 @@ async function main(): Promise<void> {
     const file = path.join(dir, 'aggregator.yaml');
     writeFileSync(path.join(dir, 'pw'), PASSWORD);
     writeFileSync(file, stringify({
-      database: path.join(dir, 'agg.db'), logLevel: 'warn', mqtt: { url: broker.url, clientId: `bench-gb-${process.pid}` }, http: { host: '127.0.0.1', port },
+      database: path.join(dir, 'agg.db'), logLevel: 'warn', mqtt: { url: broker.url, clientId: `bench-gb-${process.pid}` }, http: { host: '127.0.0.1', port, publicReads: true },
       gb28181: { sip: { host: '127.0.0.1', port: 0 }, upstream: platforms.map((p, i) => ({ serverId: p.serverId, domain: p.domain, host: '127.0.0.1', port: p.sipPort, transport: TRANSPORT, localId: PLATFORM_ID, passwordFile: path.join(dir, 'pw'), keepaliveSeconds: 30, catalogChunk: CHUNKS[i] })) },
     }));
     child = spawn(process.execPath, ['--max-old-space-size=8192', path.join(projectRoot(), 'dist', 'cli', 'main.js'), 'aggregator', '--config', file], { stdio: ['ignore', 'ignore', 'inherit'] });

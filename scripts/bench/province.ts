@@ -56,7 +56,7 @@ interface Ingest {
 async function startAggregator(database: string, url: string, dir: string, runId: string): Promise<{ child: ChildProcess; api: string; connectedAt: () => number | undefined }> {
   const port = await freePort();
   const file = path.join(dir, `aggregator-${port}.yaml`);
-  writeFileSync(file, stringify({ database, logLevel: 'info', mqtt: { url, clientId: `bench-province-${runId}` }, http: { host: '127.0.0.1', port }, alerts: { afterSeconds: 300 } }));
+  writeFileSync(file, stringify({ database, logLevel: 'info', mqtt: { url, clientId: `bench-province-${runId}` }, http: { host: '127.0.0.1', port, publicReads: true }, alerts: { afterSeconds: 300 } }));
   const cli = path.join(projectRoot(), 'dist', 'cli', 'main.js');
   // XUELIANG_BENCH_NODE_ARGS: more node flags for the aggregator (e.g. --cpu-prof --cpu-prof-dir=DIR to see where its CPU goes)
   const extra = (process.env['XUELIANG_BENCH_NODE_ARGS'] ?? '').split(' ').filter(Boolean);

@@ -23,7 +23,8 @@ export interface AggregatorSetup {
 export async function aggregatorConfig(config: Record<string, unknown>): Promise<AggregatorSetup> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'xl-agg-'));
   const port = await freePort();
-  const full = { database: path.join(dir, 'agg.db'), ratesIntervalMs: 200, ...config, http: { host: '127.0.0.1', ...(config['http'] as object), port } };
+  // reads are open in these tests (the lab setting) unless a test says otherwise: the doors themselves are tested in access-control.test.ts
+  const full = { database: path.join(dir, 'agg.db'), ratesIntervalMs: 200, ...config, http: { host: '127.0.0.1', publicReads: true, ...(config['http'] as object), port } };
   const file = path.join(dir, 'aggregator.yaml');
   writeFileSync(file, stringify(full));
   return { file, port };

@@ -1,5 +1,6 @@
 /** The aggregator's HTTP API as the console reads it: the same documented endpoints, typed by the protocol's schemas. */
 import type { z } from 'zod';
+import { sessionEnded } from './session.js';
 import type { agentsResponse, auditResponse, gb28181Response, registerResponse, bindingsResponse, cameraResponse, camerasResponse, dailyResponse, historyResponse, planUploadResponse, ratesResponse } from '../../../protocols/http-api.js';
 
 export type Rates = z.infer<typeof ratesResponse>;
@@ -31,6 +32,7 @@ export class ApiError extends Error {
 export async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
   const res = await fetch(path, { signal: signal ?? null, headers: { Accept: 'application/json' } });
   const body = (await res.json().catch(() => null)) as unknown;
+  if (res.status === 401) sessionEnded();
   if (!res.ok) {
     const msg = (body as { error?: { message?: string } } | null)?.error?.message ?? `HTTP ${res.status}`;
     throw new ApiError(res.status, msg);

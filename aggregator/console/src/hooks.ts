@@ -45,11 +45,11 @@ export function useLive() {
  * cache), gives its stream back, so that six console tabs do not stall the
  * seventh; it reconnects, and reloads its figures, when shown again.
  */
-export function useLiveFeed(minMs = 1500): { tick: number; connected: boolean } {
+export function useLiveFeed(minMs = 1500, enabled = true): { tick: number; connected: boolean } {
   const [tick, setTick] = useState(0);
   const [connected, setConnected] = useState(false);
   useEffect(() => {
-    if (typeof EventSource === 'undefined') return;
+    if (typeof EventSource === 'undefined' || !enabled) return;
     let es: EventSource | undefined;
     let timer: ReturnType<typeof setTimeout> | undefined;
     let lastBump = 0;
@@ -92,6 +92,6 @@ export function useLiveFeed(minMs = 1500): { tick: number; connected: boolean } 
       removeEventListener('pageshow', onShow);
       disconnect();
     };
-  }, [minMs]);
+  }, [minMs, enabled]);
   return { tick, connected };
 }

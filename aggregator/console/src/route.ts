@@ -3,7 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 /** The console's whole selection lives in the URL query (page, region, window, filters): shareable and reload-safe. */
 export type Route = Record<string, string>;
 
-export const PAGES = ['overview', 'regions', 'problems', 'gateways', 'plan', 'audit', 'camera'] as const;
+export const PAGES = ['overview', 'regions', 'problems', 'gateways', 'plan', 'audit', 'accounts', 'camera'] as const;
 export type Page = (typeof PAGES)[number];
 
 export function readRoute(): Route {

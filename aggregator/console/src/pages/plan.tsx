@@ -5,19 +5,21 @@ import { useJson } from '../hooks.js';
 import { Show } from '../parts.js';
 import { hrefWith } from '../route.js';
 import { RegisterGaps } from './register-gaps.js';
+import { send, useSession } from '../session.js';
 
 const LISTED = 200;
 
-/** Points short of cameras, cameras no point claims, and the plan upload (bearer token) with its row errors. */
+/** Points short of cameras, cameras no point claims, and the plan upload (an admin of every region) with its row errors. */
 export function Plan() {
   const t = useT();
+  const session = useSession();
   const [uploads, setUploads] = useState(0);
   const bindings = useJson<Bindings>('/api/bindings', uploads);
   return (
     <>
       <section aria-labelledby="plan-h">
         <h2 id="plan-h">{t('plan')}</h2>
-        <Upload onDone={() => setUploads((n) => n + 1)} />
+        {session.role === 'admin' && session.regions.includes('all') && <Upload onDone={() => setUploads((n) => n + 1)} />}
         <Show load={bindings}>
           {(b) => (
             <div class="columns">
@@ -100,12 +102,11 @@ function Upload(props: { onDone: () => void }) {
     e.preventDefault();
     const form = e.currentTarget as HTMLFormElement;
     const file = (form.elements.namedItem('plan') as HTMLInputElement).files?.[0];
-    const token = (form.elements.namedItem('token') as HTMLInputElement).value;
     if (!file) return;
     setBusy(true);
     try {
       const csv = /\.csv$/i.test(file.name) || file.type.includes('csv');
-      const res = await fetch('/api/plan', { method: 'PUT', headers: { Authorization: `Bearer ${token}`, 'Content-Type': csv ? 'text/csv' : 'application/json' }, body: await file.text() });
+      const res = await send('PUT', '/api/plan', await file.text(), csv ? 'text/csv' : 'application/json');
       const body = (await res.json().catch(() => null)) as (PlanUpload & { error?: { message: string } }) | null;
       const ok = res.ok;
       setResult({ ok, body: body && 'loaded' in body ? body : null, message: body?.error?.message ?? `HTTP ${res.status}` });
@@ -122,9 +123,6 @@ function Upload(props: { onDone: () => void }) {
       <p class="muted">{t('uploadHelp')}</p>
       <label>
         {t('file')} <input type="file" name="plan" accept=".csv,.json,text/csv,application/json" required />
-      </label>
-      <label>
-        {t('token')} <input type="password" name="token" autocomplete="off" required />
       </label>
       <button type="submit" disabled={busy}>
         {t('send')}
