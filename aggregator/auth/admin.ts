@@ -45,7 +45,7 @@ export class AccountAdmin {
     const e = userNameError(u.name) ?? roleError(u.role) ?? regionsError(u.regions);
     if (e) return invalid(e);
     const weak = policyErrors(u.password, this.deps.policy, u.name);
-    if (weak.length) return invalid(`the password needs ${weak.join('; ')}`);
+    if (weak.length) return invalid(`the password ${weak.join('; ')}`);
     const role = u.role as Role;
     const regions = scopeOfRole(role, u.regions);
     const added = await this.deps.accounts.addUser({ name: u.name, role, regions, hash: await hashPassword(u.password), disabled: false, createdAt: this.deps.now() });
@@ -56,7 +56,7 @@ export class AccountAdmin {
 
   async setPassword(who: AdminActor, name: string, password: string): Promise<AdminResult> {
     const weak = policyErrors(password, this.deps.policy, name);
-    if (weak.length) return invalid(`the password needs ${weak.join('; ')}`);
+    if (weak.length) return invalid(`the password ${weak.join('; ')}`);
     if (!(await this.deps.accounts.updateUser(name, { hash: await hashPassword(password) }, this.deps.now()))) return { ok: false, code: 'UNKNOWN', message: `no user named ${name}` };
     await this.deps.audit(who, 'user.passwd', name, { sessionsEnded: true });
     return { ok: true, value: undefined };

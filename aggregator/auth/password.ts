@@ -48,10 +48,10 @@ export interface PasswordPolicy {
 export function policyErrors(password: string, policy: PasswordPolicy, userName?: string): string[] {
   const errors: string[] = [];
   const length = [...password].length;
-  if (length < policy.minLength) errors.push(`at least ${policy.minLength} characters`);
-  if (password.length > MAX_PASSWORD) errors.push(`at most ${MAX_PASSWORD} characters`);
+  if (length < policy.minLength) errors.push(`needs at least ${policy.minLength} characters`);
+  if (password.length > MAX_PASSWORD) errors.push(`needs at most ${MAX_PASSWORD} characters`);
   const classes = [/\p{Ll}/u, /\p{Lu}/u, /\p{Nd}/u, /[^\p{Ll}\p{Lu}\p{Nd}]/u].filter((re) => re.test(password)).length;
-  if (classes < policy.classes) errors.push(`${policy.classes} of: lower case, upper case, digits, other characters`);
-  if (userName && userName.length >= 3 && password.toLowerCase().includes(userName.toLowerCase())) errors.push('not the user name');
+  if (classes < policy.classes) errors.push(`needs ${policy.classes} of: lower case, upper case, digits, other characters`);
+  if (userName && userName.length >= 3 && password.toLowerCase().includes(userName.toLowerCase())) errors.push('must not contain the user name');
   return errors;
 }

@@ -23,7 +23,7 @@ export type Identified = { ok: true; principal: Principal } | { ok: false; code:
 export type AuthAudit = (who: { actor: string; source: string; userAgent: string }, action: string, target: string, detail: Record<string, unknown>) => void;
 
 export const SESSION_COOKIE = 'xl_session';
-/** how often a session's last use is written (its idle time is measured to this) */
+/** how often a session's last use is written, at most (its idle time is measured to this, or a quarter of the idle time when shorter) */
 const TOUCH_MS = 60_000;
 const sha = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
 const ANONYMOUS = (publicReads: boolean): Principal => ({ kind: 'anonymous', name: 'anonymous', role: publicReads ? 'viewer' : null, scope: new Scope(publicReads ? [ALL] : []) });
@@ -67,13 +67,13 @@ export class AuthService {
    * A login with a name and password: the new session's id (for the cookie)
    * and CSRF token, or a refusal that never says whether the name exists.
    */
-  async login(name: string, password: string, from: { source: string; userAgent: string }): Promise<{ ok: true; sessionId: string; csrf: string; user: { name: string; role: Role; regions: string[] } } | { ok: false; locked: boolean; message: string }> {
+  async login(name: string, password: string, from: { source: string; userAgent: string }): Promise<{ ok: true; sessionId: string; csrf: string; user: { name: string; role: Role; regions: string[] } } | { ok: false; locked: boolean; message: string; until?: number }> {
     const now = this.deps.now();
     const who = { actor: name.slice(0, 64), ...from };
     const locked = this.lockout.lockedUntil(name, from.source, now);
     if (locked !== undefined) {
       this.deps.audit(who, 'auth.login.locked', name.slice(0, 64), { until: new Date(locked).toISOString() });
-      return { ok: false, locked: true, message: `too many failed logins: try again after ${new Date(locked).toISOString()}` };
+      return { ok: false, locked: true, until: locked, message: `too many failed logins: try again after ${new Date(locked).toISOString()}` };
     }
     const user = name.length <= 64 ? await this.deps.accounts.user(name) : undefined;
     // a name that does not exist costs the same scrypt as one that does
@@ -146,8 +146,9 @@ export class AuthService {
       await this.deps.accounts.endSession(idHash);
       return { ok: false, code: 'SESSION_EXPIRED', message: 'the session has ended: log in again', refusedCredential: false };
     }
-    if (now - s.seenAt >= TOUCH_MS) await this.deps.accounts.touchSession(idHash, now);
-    const seen = now - s.seenAt >= TOUCH_MS ? now : s.seenAt;
+    const touch = Math.min(TOUCH_MS, this.idleMs / 4);
+    if (now - s.seenAt >= touch) await this.deps.accounts.touchSession(idHash, now);
+    const seen = now - s.seenAt >= touch ? now : s.seenAt;
     return { ok: true, principal: { kind: 'session', name: u.name, role: u.role, scope: new Scope(u.regions), session: { idHash, csrf: s.csrf, idleUntil: Math.min(seen + this.idleMs, endsAt), endsAt } } };
   }
 

@@ -43,7 +43,11 @@ export class AccountApi {
       const body = await this.body(req, loginBody, fail);
       if (!body) return true;
       const r = await this.deps.auth.login(body.user, body.password, { source: from.source, userAgent: from.userAgent });
-      if (!r.ok) return fail(r.locked ? 429 : 401, r.locked ? 'LOCKED' : 'LOGIN_FAILED', r.message), true;
+      if (!r.ok && r.until !== undefined) {
+        res.setHeader('Retry-After', String(Math.max(1, Math.ceil((r.until - this.deps.now()) / 1000))));
+        return json(429, { error: { code: 'LOCKED', message: r.message, until: new Date(r.until).toISOString() } }), true;
+      }
+      if (!r.ok) return fail(401, 'LOGIN_FAILED', r.message), true;
       res.setHeader('Set-Cookie', this.cookie(r.sessionId));
       return json(200, { user: r.user.name, role: r.user.role, regions: r.user.regions, csrf: r.csrf }), true;
     }

@@ -57,8 +57,16 @@ export async function login(api: string, user: string, password: string, userAge
 export async function consoleLogin(page: Page, user: string, password: string): Promise<void> {
   const first = await page.waitForSelector('[data-testid="login"] input[name="user"], [data-testid="login-button"]');
   if (await first!.evaluate((e) => e.getAttribute('data-testid') === 'login-button')) await first!.click();
-  await page.waitForSelector('[data-testid="login"] input[name="user"]');
-  await page.type('[data-testid="login"] input[name="user"]', user);
-  await page.type('[data-testid="login"] input[name="password"]', password);
+  await fillLogin(page, user, password);
   await Promise.all([page.waitForSelector('[data-testid="who"]'), page.click('[data-testid="login"] button[type="submit"]')]);
+}
+
+/** Types a name and password into the login form, over whatever it held. */
+export async function fillLogin(page: Page, user: string, password: string): Promise<void> {
+  for (const [name, text] of [['user', user], ['password', password]] as const) {
+    const sel = `[data-testid="login"] input[name="${name}"]`;
+    await page.waitForSelector(sel);
+    await page.$eval(sel, (e) => ((e as unknown as { value: string }).value = ''));
+    await page.type(sel, text);
+  }
 }

@@ -1,10 +1,13 @@
 import { useState } from 'preact/hooks';
-import { useT } from '../i18n.js';
+import { useContext } from 'preact/hooks';
+import { LangContext, useT } from '../i18n.js';
+import { when } from '../format.js';
 import { send, setCsrf, type Session } from '../session.js';
 
 /** The login form: the whole page before a login, or over the page when a session ended (the page stays as it was). */
 export function Login(props: { ended: boolean; onLogin: (s: Session) => void; onCancel?: () => void }) {
   const t = useT();
+  const lang = useContext(LangContext);
   const [error, setError] = useState<string | undefined>(undefined);
   const [busy, setBusy] = useState(false);
   const submit = async (e: Event) => {
@@ -16,9 +19,10 @@ export function Login(props: { ended: boolean; onLogin: (s: Session) => void; on
     setError(undefined);
     try {
       const res = await send('POST', '/api/login', JSON.stringify({ user, password }));
-      const body = (await res.json().catch(() => null)) as (Session & { error?: { code: string; message: string } }) | null;
+      const body = (await res.json().catch(() => null)) as (Session & { error?: { code: string; message: string; until?: string } }) | null;
       if (!res.ok || !body || body.error) {
-        setError(body?.error?.code === 'LOCKED' ? `${t('loginLocked')} (${body.error.message})` : t('loginFailed'));
+        const until = body?.error?.until;
+        setError(body?.error?.code === 'LOCKED' ? `${t('loginLocked')}${until ? ` · ${t('tryAfter')} ${when(until, lang, undefined, false)}` : ''}` : t('loginFailed'));
         return;
       }
       setCsrf(body.csrf);
