@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { cliLang, EXIT, err, out, table, UsageError } from './output.js';
 import { exportWords, type Report, reportWorkbook } from '../aggregator/index.js';
@@ -14,13 +14,15 @@ to repair. Days and months are the aggregator's timeZone (default Asia/Shanghai)
   --out FILE      .xlsx (formatted for printing), .csv or .json; without it a table is printed
   --lang LANG     zh-CN: Chinese sheet names, headers, region names and categories; en: English
                   (default: Chinese when the locale is, LANG=zh_CN.UTF-8, else English)
-  --api URL       the aggregator's HTTP API (default XUELIANG_API_URL, else http://127.0.0.1:8080)`;
+  --api URL       the aggregator's HTTP API (default XUELIANG_API_URL, else http://127.0.0.1:8080)
+  --token-file F  a file holding an API token (xueliang token create); else XUELIANG_API_TOKEN;
+                  never on the command line`;
 
 
 export async function runReport(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { region: { type: 'string' }, month: { type: 'string' }, day: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, out: { type: 'string' }, api: { type: 'string' }, lang: { type: 'string' } },
+    options: { region: { type: 'string' }, month: { type: 'string' }, day: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, out: { type: 'string' }, api: { type: 'string' }, lang: { type: 'string' }, 'token-file': { type: 'string' } },
     strict: true,
   });
   const lang = cliLang(values.lang);
@@ -30,16 +32,18 @@ export async function runReport(argv: string[]): Promise<number> {
   else if (values.from && values.to) (q.set('from', values.from), q.set('to', values.to));
   else throw new UsageError('give --month, --day, or --from and --to');
   const api = (values.api ?? process.env['XUELIANG_API_URL'] ?? 'http://127.0.0.1:8080').replace(/\/+$/, '');
+  const token = values['token-file'] ? (await readFile(values['token-file'], 'utf8')).trim() : process.env['XUELIANG_API_TOKEN'];
+  const headers: Record<string, string> = token ? { Authorization: `Bearer ${token}` } : {};
   let res: Response;
   try {
-    res = await fetch(`${api}/api/report?${q}`, { signal: AbortSignal.timeout(60_000) });
+    res = await fetch(`${api}/api/report?${q}`, { signal: AbortSignal.timeout(60_000), headers });
   } catch (e) {
     err(`xueliang report: the aggregator at ${api} does not answer (${(e as Error).message}); give --api URL`);
     return EXIT.failed;
   }
   const body = (await res.json()) as Report | { error: { code: string; message: string } };
   if ('error' in body) {
-    err(`xueliang report: ${body.error.message}`);
+    err(`xueliang report: ${body.error.message}${res.status === 401 ? ' (give an API token: XUELIANG_API_TOKEN or --token-file)' : ''}`);
     return EXIT.usage;
   }
   const file = values.out;
@@ -51,7 +55,7 @@ export async function runReport(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   if (file.endsWith('.json')) await writeFile(file, `${JSON.stringify(body, null, 2)}\n`);
-  else if (file.endsWith('.csv')) await writeFile(file, await (await fetch(`${api}/api/report?${q}&format=csv&lang=${lang}`)).text());
+  else if (file.endsWith('.csv')) await writeFile(file, await (await fetch(`${api}/api/report?${q}&format=csv&lang=${lang}`, { headers })).text());
   else if (file.endsWith('.xlsx')) await reportWorkbook(body, lang).xlsx.writeFile(file);
   else throw new UsageError('--out takes a .xlsx, .csv or .json file');
   out(`${file}: ${body.region} ${body.period.label}, ${body.rows.length} rows`);

@@ -192,7 +192,7 @@ export const auditResponse = z.object({
     z.object({
       seq: z.number().int().positive(),
       at: isoTime,
-      /** `token` (the bearer token's holder) or `anonymous`; a user name once accounts come */
+      /** a user name; `token:{id}` for an API token; `token` for the deprecated http.token; `cli:{os user}` for a command on the server; `anonymous` */
       actor: z.string(),
       /** the client's address */
       source: z.string(),
@@ -407,3 +407,44 @@ export const maintenanceResponse = z.object({
 
 /** Every 4xx and 5xx. */
 export const errorResponse = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+
+/** The roles of users and tokens (docs/security.md). */
+export const role = z.enum(['viewer', 'operator', 'admin', 'security', 'auditor']);
+/** GB/T 2260 codes a user or token sees (with everything below them), or `all`. */
+const regionScope = z.array(z.string()).min(1).max(100);
+
+/** `POST /api/login`: a name and a password; `POST /api/users` adds role and regions. */
+export const loginRequest = z.object({ user: z.string().min(1).max(200), password: z.string().min(1).max(2000) }).strict();
+export const loginResponse = z.object({ user: z.string(), role, regions: regionScope, csrf: z.string() });
+/** `GET /api/session`: who the request acts as; `user` null without a login (`role` viewer where reads are public). */
+export const sessionResponse = z.object({
+  user: z.string().nullable(),
+  kind: z.enum(['session', 'token', 'legacy']).optional(),
+  role: role.nullable(),
+  regions: z.array(z.string()),
+  csrf: z.string().nullable().optional(),
+  idleUntil: isoTime.nullable().optional(),
+  endsAt: isoTime.nullable().optional(),
+  publicReads: z.boolean().optional(),
+});
+export const userView = z.object({ name: z.string(), role, regions: regionScope, disabled: z.boolean(), createdAt: isoTime, changedAt: isoTime });
+export const usersResponse = z.object({ users: z.array(userView) });
+export const userRequest = z.object({ name: z.string(), role, regions: regionScope, password: z.string() }).strict();
+export const userChange = z.object({ password: z.string().optional(), disabled: z.boolean().optional(), role: role.optional(), regions: regionScope.optional() }).strict();
+export const tokenView = z.object({
+  id: z.string(),
+  name: z.string(),
+  role,
+  regions: regionScope,
+  /** the user the token acts for, or null */
+  user: z.string().nullable(),
+  createdBy: z.string(),
+  createdAt: isoTime,
+  expiresAt: isoTime.nullable(),
+  revokedAt: isoTime.nullable(),
+  active: z.boolean(),
+});
+export const tokensResponse = z.object({ tokens: z.array(tokenView) });
+export const tokenRequest = z.object({ name: z.string(), role: role.optional(), regions: regionScope.optional(), expires: z.string().optional(), user: z.string().optional() }).strict();
+/** the token itself is in this answer only */
+export const tokenCreated = z.object({ id: z.string(), token: z.string(), expiresAt: isoTime.nullable(), note: z.string() });

@@ -21,6 +21,16 @@ import {
   reportResponse,
   maintenanceResponse,
   dailyResponse,
+  loginRequest,
+  loginResponse,
+  sessionResponse,
+  usersResponse,
+  userRequest,
+  userChange,
+  userView,
+  tokensResponse,
+  tokenRequest,
+  tokenCreated,
 } from './http-api.js';
 import { alertMessage, maintenanceWindow } from './messages.js';
 
@@ -48,7 +58,10 @@ const cameraFilters = [
 ];
 const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema: jsonSchema(schema) } } });
 const problem = (description: string) => json(errorResponse, description);
-const bearer = [{ bearer: [] }];
+/** an API token, or a console session (whose changes carry X-CSRF-Token) */
+const bearer = [{ bearer: [] }, { session: [] }];
+const open: never[] = [];
+const refusals = { 401: problem('no login or token, a wrong one, or a session that ended (code SESSION_EXPIRED)'), 403: problem('the role may not, or a session change without its CSRF token') };
 
 /**
  * The aggregator's HTTP API as an OpenAPI 3.1 document, from the zod schemas
@@ -61,11 +74,18 @@ export function openApiDocument(): Record<string, unknown> {
     info: {
       title: 'xueliang aggregator HTTP API',
       version: CONTRACT_VERSION,
-      description: 'Rates per region and category with the counts behind them, cameras, history, gateways, the point plan. Reads are open; changes need the bearer token (http.token).',
+      description:
+        'Rates per region and category with the counts behind them, cameras, history, gateways, the point plan. Every request but /healthz, /api/openapi.json, /api/login and the console\'s files needs a console session (POST /api/login) or an API token (xueliang token create), unless http.publicReads opens the reads. Roles (viewer, operator, admin, security, auditor) decide what a request may do; its regions (GB/T 2260 codes) what it sees: anything out of them is answered 404. docs/security.md.',
       license: { name: 'MIT', identifier: 'MIT' },
     },
     servers: [{ url: 'http://127.0.0.1:8080', description: 'the aggregator (http.host, http.port)' }],
-    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'http.token of the aggregator config' } } },
+    components: {
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'an API token (xlt_…, from xueliang token create or POST /api/tokens); http.token, deprecated, acts as an admin of every region' },
+        session: { type: 'apiKey', in: 'cookie', name: 'xl_session', description: 'the console session of POST /api/login; changing requests carry its CSRF token in X-CSRF-Token' },
+      },
+    },
+    security: bearer,
     paths: {
       '/api/rates': {
         get: {
@@ -92,7 +112,7 @@ export function openApiDocument(): Record<string, unknown> {
           summary: 'Release a camera (it moved to another gateway, or is gone): it leaves the installed count, the next gateway to report it owns it',
           parameters: [id],
           security: bearer,
-          responses: { 200: json(releaseResponse, 'released'), 401: problem('no or a wrong token'), 403: problem('no http.token configured'), 404: problem('no such camera') },
+          responses: { 200: json(releaseResponse, 'released'), ...refusals, 404: problem('no such camera') },
         },
       },
       '/api/cameras/{id}/history': {
@@ -123,16 +143,16 @@ export function openApiDocument(): Record<string, unknown> {
           summary: 'Declare a maintenance window for a camera, a point or a gateway',
           security: bearer,
           requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(maintenanceWindow) } } },
-          responses: { 201: { description: 'declared', content: { 'application/json': { schema: { type: 'object', properties: { window: jsonSchema(maintenanceWindow) } } } } }, 400: problem('an invalid window'), 401: problem('no or a wrong token'), 403: problem('no http.token configured') },
+          responses: { 201: { description: 'declared', content: { 'application/json': { schema: { type: 'object', properties: { window: jsonSchema(maintenanceWindow) } } } } }, 400: problem('an invalid window'), ...refusals },
         },
       },
       '/api/maintenance/{id}': {
-        delete: { summary: 'End a window now (one not begun is dropped)', security: bearer, parameters: [{ ...id, description: 'window id' }], responses: { 200: { description: 'ended', content: { 'application/json': { schema: { type: 'object', properties: { ended: { type: 'string' } } } } } }, 401: problem('no or a wrong token'), 404: problem('no such window') } },
+        delete: { summary: 'End a window now (one not begun is dropped)', security: bearer, parameters: [{ ...id, description: 'window id' }], responses: { 200: { description: 'ended', content: { 'application/json': { schema: { type: 'object', properties: { ended: { type: 'string' } } } } } }, ...refusals, 404: problem('no such window') } },
       },
       '/api/agents': { get: { summary: 'Gateways, online or not, with their camera counts', responses: { 200: json(agentsResponse, 'the gateways') } } },
       '/api/audit': {
         get: {
-          summary: 'The audit trail: who changed or exported what, from where; chained by hashes (xueliang audit verify)',
+          summary: 'The audit trail (the auditor): who logged in, changed or exported what, from where; chained by hashes (xueliang audit verify)',
           security: bearer,
           parameters: [
             q('from', 'the first record number (1)', { type: 'integer' }),
@@ -143,7 +163,7 @@ export function openApiDocument(): Record<string, unknown> {
             q('until', 'only before this ISO time'),
             q('format', 'csv: the page as CSV (itself recorded as export.audit)', { type: 'string', enum: ['csv'] }),
           ],
-          responses: { 200: json(auditResponse, 'one page of records, oldest first'), 400: problem('a bad from or limit'), 401: problem('no or a wrong token'), 403: problem('no http.token configured') },
+          responses: { 200: json(auditResponse, 'one page of records, oldest first'), 400: problem('a bad from or limit'), ...refusals },
         },
       },
       '/api/gb28181': { get: { summary: 'GB/T 28181 upward: each upper platform we register with (registration, keepalive, subscriptions), cameras reported and not, input refused', responses: { 200: json(gb28181Response, 'the upper platforms'), 404: problem('gb28181 is not configured') } } },
@@ -155,7 +175,7 @@ export function openApiDocument(): Record<string, unknown> {
           security: bearer,
           parameters: [q('allowEmpty', 'true to replace the plan with one that has no points', { type: 'string', enum: ['true'] })],
           requestBody: { required: true, content: { 'text/csv': { schema: { type: 'string' } }, 'application/json': { schema: { type: 'array', items: { type: 'object' } } } } },
-          responses: { 200: json(planUploadResponse, 'loaded; rows with errors listed (at most 100) and counted'), 400: json(planUploadResponse, 'no valid row, an empty plan, or not UTF-8'), 401: problem('no or a wrong token'), 403: problem('no http.token configured'), 413: problem('larger than 32 MiB') },
+          responses: { 200: json(planUploadResponse, 'loaded; rows with errors listed (at most 100) and counted'), 400: json(planUploadResponse, 'no valid row, an empty plan, or not UTF-8'), ...refusals, 413: problem('larger than 32 MiB') },
         },
       },
       '/api/register': {
@@ -175,10 +195,32 @@ export function openApiDocument(): Record<string, unknown> {
       },
       '/api/gaps': { get: { summary: 'Event seq numbers never received per agent session, and losses agents reported', responses: { 200: json(gapsResponse, 'the gaps') } } },
       '/api/ingest': { get: { summary: 'Messages applied and rejected, by kind and reason', responses: { 200: json(ingestResponse, 'the counters') } } },
-      '/api/openapi.json': { get: { summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } } } } },
+      '/api/login': {
+        post: {
+          summary: 'Log in: sets the session cookie (HttpOnly, SameSite=Strict) and answers its CSRF token; five failures lock the account',
+          security: open,
+          requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(loginRequest) } } },
+          responses: { 200: json(loginResponse, 'logged in'), 400: problem('not a name and a password'), 401: problem('a wrong name or password, or a disabled account (the same answer for a name that does not exist)'), 429: problem('locked: too many failures (Retry-After; error.until)') },
+        },
+      },
+      '/api/logout': { post: { summary: 'End this session', responses: { 200: { description: 'logged out', content: { 'application/json': { schema: { type: 'object', properties: { loggedOut: { const: true } } } } } }, ...refusals } } },
+      '/api/session': { get: { summary: 'Who this request acts as: user, role, regions, the CSRF token and when the session ends', security: open, responses: { 200: json(sessionResponse, 'the session') } } },
+      '/api/users': {
+        get: { summary: 'Users (the security administrator)', responses: { 200: json(usersResponse, 'the users; never a password or its hash'), ...refusals } },
+        post: { summary: 'Add a user (the security administrator); the password policy applies', requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(userRequest) } } }, responses: { 201: { description: 'added' }, 400: problem('a bad name, role, region or a weak password'), 409: problem('the name is taken'), ...refusals } },
+      },
+      '/api/users/{name}': {
+        patch: { summary: "Change a user's password, role and regions (together), or disable and enable it; its sessions end", parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }], requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(userChange) } } }, responses: { 200: { description: 'changed', content: { 'application/json': { schema: { type: 'object', properties: { user: jsonSchema(userView) } } } } }, 400: problem('a weak password, a bad role or region'), 404: problem('no such user'), ...refusals } },
+      },
+      '/api/tokens': {
+        get: { summary: 'API tokens (the security administrator): never the token nor its hash', responses: { 200: json(tokensResponse, 'the tokens'), ...refusals } },
+        post: { summary: 'Create an API token: with role and regions, or acting for a user (refused while that user is disabled)', requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(tokenRequest) } } }, responses: { 201: json(tokenCreated, 'the token, shown this once'), 400: problem('a bad name, role, region or lifetime'), 404: problem('no such user'), ...refusals } },
+      },
+      '/api/tokens/{id}': { delete: { summary: 'Revoke a token', parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }], responses: { 200: { description: 'revoked' }, 404: problem('no active token with this id'), ...refusals } } },
+      '/api/openapi.json': { get: { summary: 'This document', security: open, responses: { 200: { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } } } } },
       '/metrics': { get: { summary: 'Prometheus text exposition', responses: { 200: { description: 'metrics', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
-      '/': { get: { summary: 'The operations console (zh-CN, English one click away): static files of the package, served with a Content-Security-Policy that forbids inline script', responses: { 200: { description: 'the console page', content: { 'text/html': { schema: { type: 'string' } } } }, 503: { description: 'the console was not built (npm run build)', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
-      '/healthz': { get: { summary: 'Liveness of the HTTP server', responses: { 200: { description: 'up', content: { 'application/json': { schema: { type: 'object', properties: { ok: { const: true } } } } } } } } },
+      '/': { get: { security: open, summary: 'The operations console (zh-CN, English one click away; its login page first): static files of the package, served with a Content-Security-Policy that forbids inline script', responses: { 200: { description: 'the console page', content: { 'text/html': { schema: { type: 'string' } } } }, 503: { description: 'the console was not built (npm run build)', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
+      '/healthz': { get: { security: open, summary: 'Liveness of the HTTP server', responses: { 200: { description: 'up', content: { 'application/json': { schema: { type: 'object', properties: { ok: { const: true } } } } } } } } },
     },
   };
 }

@@ -65,7 +65,7 @@ export class AccountApi {
     const user = /^\/api\/users(?:\/([^/]+))?$/.exec(path);
     const token = /^\/api\/tokens(?:\/([^/]+))?$/.exec(path);
     if (!user && !token) return false;
-    if (!allows(who, 'accounts')) return fail(who.role === null ? 401 : 403, who.role === null ? 'LOGIN_REQUIRED' : 'FORBIDDEN', 'users and tokens are managed by the security administrator (role security)'), true;
+    if (!allows(who, 'accounts')) return fail(who.kind === 'anonymous' ? 401 : 403, who.kind === 'anonymous' ? 'LOGIN_REQUIRED' : 'FORBIDDEN', 'users and tokens are managed by the security administrator (role security)'), true;
     const answer = (r: AdminResult<unknown>, status: number, body: unknown) => (r.ok ? json(status, body) : fail(r.code === 'UNKNOWN' ? 404 : r.code === 'EXISTS' ? 409 : 400, r.code, r.message));
     if (user) {
       const name = user[1];

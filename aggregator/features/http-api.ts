@@ -171,7 +171,8 @@ export class HttpApi {
       if (await this.deps.accounts.handle(path, req, res, who, actor, json, fail)) return;
       const need = (p: Permission): boolean => {
         if (allows(who, p)) return true;
-        if (who.role === null) {
+        // nobody logged in: the answer is to log in, whatever open reads allow
+        if (who.kind === 'anonymous') {
           res.setHeader('WWW-Authenticate', 'Bearer');
           fail(401, 'LOGIN_REQUIRED', 'log in (POST /api/login, or the console at /) or give an API token (Authorization: Bearer …)');
         } else fail(403, 'FORBIDDEN', `the ${who.role} role may not ${PERMISSION_WORDS[p]}`);

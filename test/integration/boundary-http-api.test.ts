@@ -5,7 +5,8 @@ import { startMosquitto, type Broker } from '../support/mosquitto.js';
 
 /*
  * Trust boundary: anyone ↔ the aggregator's HTTP API.
- * What it promises: reads are open, every change needs the bearer token
+ * What it promises (with http.publicReads, the lab setting; logins, roles and
+ * regions are access-control.test.ts): every change needs a credential
  * (compared in constant time); malformed requests get a 4xx with a reason,
  * never a 500; a slow or silent client is cut off; a plan upload can neither
  * wipe the plan by accident nor make the answer explode; ids are printable.
@@ -36,7 +37,7 @@ describe('boundary anyone ↔ HTTP API', () => {
     expect(await r.json()).toMatchObject({ error: { code: 'BAD_PATH' } });
   });
 
-  it('http api: changes need the token; reads do not', async () => {
+  it('http api: changes need a credential; reads open to all do not', async () => {
     expect((await fetch(`${agg.api}/api/plan`, { method: 'PUT', body: 'id,region,category\n' })).status).toBe(401);
     expect((await fetch(`${agg.api}/api/plan`, { method: 'PUT', headers: { Authorization: `Bearer ${TOKEN}x` }, body: '[]' })).status).toBe(401);
     expect((await fetch(`${agg.api}/api/cameras/x`, { method: 'DELETE' })).status).toBe(401);

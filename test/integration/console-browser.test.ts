@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topics } from '../../protocols/index.js';
 import { EXPORT_WORDS } from '../../aggregator/features/report-words.js';
 import { aggregatorConfig, startAggregator, type AggregatorProcess } from '../support/aggregator-process.js';
+import { addUser, consoleLogin } from '../support/accounts.js';
 import { artefactDir, launchChromium } from '../support/browser.js';
 import { startMosquitto, type Broker } from '../support/mosquitto.js';
 import { MqttWatch } from '../support/mqtt-watch.js';
@@ -20,6 +21,7 @@ const MIN = 60_000;
 const iso = (ms: number) => new Date(ms).toISOString();
 const T0 = Date.now() - 20 * MIN;
 const TOKEN = 'console-test-token-0001';
+const ADMIN_PW = 'Console-Admin-Pa55';
 const HOSTILE = '<img src=x onerror=alert(1)>';
 
 const status = (cameraId: string, state: 'online' | 'offline', at: number, extra: Record<string, unknown> = {}) => ({
@@ -65,7 +67,10 @@ describe('operations console in a real browser', () => {
 
   beforeAll(async () => {
     broker = await startMosquitto();
-    agg = await startAggregator(await aggregatorConfig({ mqtt: { url: broker.url }, http: { token: TOKEN } }));
+    const setup = await aggregatorConfig({ mqtt: { url: broker.url }, http: { token: TOKEN } });
+    // the console's user: an admin of every region (exports, the plan upload)
+    await addUser(setup.file, 'zhang', 'admin', ['all'], ADMIN_PW);
+    agg = await startAggregator(setup);
     pub = await MqttWatch.connect(broker.url, [`${t.root}/rates/all`]);
     // two counties of one city: Xihu (330106) and Gongshu (330105)
     const csv = [
@@ -94,6 +99,8 @@ describe('operations console in a real browser', () => {
       void d.dismiss();
     });
     await page.setViewport({ width: 1366, height: 768 });
+    await page.goto(`${agg.api}/`, { waitUntil: 'domcontentloaded' });
+    await consoleLogin(page, 'zhang', ADMIN_PW);
   }, 90_000);
 
   afterAll(async () => {
@@ -292,7 +299,7 @@ describe('operations console in a real browser', () => {
     expect(dialogs).toEqual([]);
   }, 30_000);
 
-  it('uploads a plan with the admin token and shows the rows it refused', async () => {
+  it('uploads a plan as the admin and shows the rows it refused', async () => {
     await open('?page=plan');
     await page.waitForSelector('[data-testid="plan-upload"]');
     const csv = path.join(mkdtempSync(path.join(os.tmpdir(), 'xl-console-plan-')), 'plan.csv');
@@ -301,14 +308,7 @@ describe('operations console in a real browser', () => {
     writeFileSync(csv, rows.join('\n'));
     const input = await page.$('input[name="plan"]');
     await input!.uploadFile(csv);
-    // a wrong token first: refused, and the plan stays
-    await page.type('input[name="token"]', 'not-the-token');
-    await page.click('[data-testid="plan-upload"] button[type="submit"]');
-    await page.waitForSelector('[data-testid="plan-result"].error');
-    expect(await text('[data-testid="plan-result"]')).toContain('bearer token');
     expect((await agg.get<{ points: unknown[] }>('/api/plan')).points).toHaveLength(5);
-    await page.$eval('input[name="token"]', (e) => ((e as unknown as { value: string }).value = ''));
-    await page.type('input[name="token"]', TOKEN);
     await page.click('[data-testid="plan-upload"] button[type="submit"]');
     await page.waitForSelector('[data-testid="plan-result"].notice');
     const result = await text('[data-testid="plan-result"]');

@@ -114,18 +114,20 @@ describe.each(['sqlite', 'postgres'] as const)('assessment report, on %s', (engi
       { region: '330106', repairs: 1, meanMs: 4 * H },
     ]);
     // English on request keeps the machine headers scripts read, the region's name added last
-    const csv = await (await fetch(`${agg.api}/api/report?region=330100&month=${MONTH}&format=csv&lang=en`)).text();
+    // exports are an operator's: the admin's token here
+    const auth = { Authorization: `Bearer ${TOKEN}` };
+    const csv = await (await fetch(`${agg.api}/api/report?region=330100&month=${MONTH}&format=csv&lang=en`, { headers: auth })).text();
     expect(csv.split('\r\n')[1]).toMatch(/^region,category,points,covered_points,coverage_%.*,region_name$/);
     expect(csv).toContain('330100,all,3,2,66.67,3,3,100.00,2,66.67,');
     expect(csv).toMatch(/\r\n330106,all,.*,西湖区\r\n/);
     // Chinese by default, and for a browser that asks for it
     for (const headers of [{} as Record<string, string>, { 'Accept-Language': 'zh-CN,zh;q=0.9,en;q=0.8' }]) {
-      const zh = await (await fetch(`${agg.api}/api/report?region=330100&month=${MONTH}&format=csv`, { headers })).text();
+      const zh = await (await fetch(`${agg.api}/api/report?region=330100&month=${MONTH}&format=csv`, { headers: { ...headers, ...auth } })).text();
       expect(zh.split('\r\n')[0]).toMatch(/^\uFEFF?# 杭州市 \(330100\) /);
       expect(zh.split('\r\n')[1]).toMatch(/^区域代码,区域名称,类别,点位,/);
       expect(zh).toContain('330100,杭州市,合计,3,2,66.67,3,3,100.00,2,66.67,');
     }
-    expect((await (await fetch(`${agg.api}/api/report?region=330100&month=${MONTH}&format=csv`, { headers: { 'Accept-Language': 'en-GB,en;q=0.9' } })).text()).split('\r\n')[1]).toMatch(/^region,category,/);
+    expect((await (await fetch(`${agg.api}/api/report?region=330100&month=${MONTH}&format=csv`, { headers: { 'Accept-Language': 'en-GB,en;q=0.9', ...auth } })).text()).split('\r\n')[1]).toMatch(/^region,category,/);
     // the JSON names every region it shows
     expect(r.names).toMatchObject({ '330000': '浙江省', '330100': '杭州市', '330106': '西湖区' });
   });
