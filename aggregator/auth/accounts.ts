@@ -1,3 +1,4 @@
+import type { AuditRecord } from '../audit/chain.js';
 import type { Role } from './roles.js';
 import type { SqlPort } from './sql-port.js';
 
@@ -35,17 +36,8 @@ export interface TokenRow {
   revokedAt: number | null;
 }
 
-/** A record for the audit trail written where the trail's chain is not held (the CLI): the centre chains it in. */
-export interface PendingAudit {
-  id: number;
-  at: number;
-  actor: string;
-  source: string;
-  userAgent: string;
-  action: string;
-  target: string;
-  detail: string;
-}
+/** A record for the audit trail written where the trail's chain is not held (the CLI): the centre numbers and chains it in. */
+export type PendingAudit = Omit<AuditRecord, 'seq' | 'prevHash' | 'hash'> & { id: number };
 
 const num = (v: unknown): number => Number(v);
 const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));

@@ -93,10 +93,7 @@ export function Accounts() {
           <label>
             {t('userName')} <input name="name" required maxLength={64} />
           </label>
-          <RoleSelect />
-          <label>
-            {t('region')} <input name="regions" required placeholder="330106, all" />
-          </label>
+          <ScopeFields />
           <label>
             {t('password')} <input name="password" type="password" autocomplete="new-password" required />
           </label>
@@ -147,10 +144,7 @@ export function Accounts() {
           <label>
             {t('name')} <input name="name" required maxLength={64} />
           </label>
-          <RoleSelect />
-          <label>
-            {t('region')} <input name="regions" required placeholder="330106, all" />
-          </label>
+          <ScopeFields />
           <label>
             {t('expires')}{' '}
             <select name="expires">
@@ -167,16 +161,22 @@ export function Accounts() {
   );
 }
 
-function RoleSelect() {
+/** A role and its regions (GB/T 2260 codes, or all), as users and tokens both have them. */
+function ScopeFields() {
   const t = useT();
   return (
-    <label>
-      {t('role')}{' '}
-      <select name="role">
-        {ROLES.map((r) => (
-          <option value={r}>{t(`role_${r}`)}</option>
-        ))}
-      </select>
-    </label>
+    <>
+      <label>
+        {t('role')}{' '}
+        <select name="role">
+          {ROLES.map((r) => (
+            <option value={r}>{t(`role_${r}`)}</option>
+          ))}
+        </select>
+      </label>
+      <label>
+        {t('region')} <input name="regions" required placeholder="330106, all" />
+      </label>
+    </>
   );
 }
