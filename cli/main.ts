@@ -41,6 +41,10 @@ const commands: Record<string, () => Promise<{ help: string; run: (argv: string[
     const m = await import('./cmd-accounts.js');
     return { help: m.tokenHelp, run: m.runToken };
   },
+  gateway: async () => {
+    const m = await import('./cmd-gateway.js');
+    return { help: m.gatewayHelp, run: m.runGateway };
+  },
   demo: async () => {
     const m = await import('./cmd-demo.js');
     return { help: m.demoHelp, run: m.runDemo };
@@ -60,6 +64,7 @@ Usage: xueliang <command> [options]    (xueliang <command> --help for more)
   audit      verify the aggregator's audit trail (安全审计): no record edited or deleted
   user       accounts of the console and API: add, passwd, disable, enable, role, list
   token      API tokens for machine clients: create, list, revoke
+  gateway    a gateway's own broker login (mosquitto dynamic security): enrol, revoke
   demo       run a self-contained demo: broker, simulated cameras, agent
 
 Exit codes: 0 ok, 1 a check or validation failed, 2 wrong usage or invalid config,

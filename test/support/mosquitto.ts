@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { pbkdf2Sync, randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,15 +24,52 @@ export interface Broker {
   restart(): Promise<void>;
 }
 
-/** A real mosquitto on 127.0.0.1, on a free port, with limits that do not drop QoS 1 traffic. */
-export async function startMosquitto(extraConfig: string[] = [], opts: { persistence?: boolean } = {}): Promise<Broker> {
+/** Debian's dynamic-security plugin of mosquitto (in the mosquitto package), where this machine has it. */
+export function dynsecPlugin(): string | undefined {
+  for (const dir of ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib']) {
+    const f = path.join(dir, 'mosquitto_dynamic_security.so');
+    if (existsSync(f)) return f;
+  }
+  return undefined;
+}
+
+/**
+ * The plugin's state file with one admin who may use its control topic, as
+ * `mosquitto_ctrl dynsec init` writes it (PBKDF2-SHA512, 101 iterations),
+ * made here so that the password is on no command line.
+ */
+function dynsecFile(file: string, admin: { username: string; password: string }): void {
+  const salt = randomBytes(12);
+  const hash = pbkdf2Sync(admin.password, salt, 101, 64, 'sha512');
+  const acl = (acltype: string, topic: string) => ({ acltype, topic, allow: true });
+  writeFileSync(
+    file,
+    JSON.stringify({
+      defaultACLAccess: { publishClientSend: false, publishClientReceive: true, subscribe: false, unsubscribe: true },
+      clients: [{ username: admin.username, textName: 'test admin', password: hash.toString('base64'), salt: salt.toString('base64'), iterations: 101, roles: [{ rolename: 'admin' }] }],
+      groups: [],
+      roles: [{ rolename: 'admin', acls: [acl('publishClientSend', '$CONTROL/dynamic-security/#'), acl('publishClientSend', '#'), acl('publishClientReceive', '$CONTROL/dynamic-security/#'), acl('subscribePattern', '$CONTROL/dynamic-security/#'), acl('publishClientReceive', '#'), acl('subscribePattern', '#'), acl('unsubscribePattern', '#')] }],
+    }),
+    { mode: 0o666 },
+  );
+}
+
+/** A real mosquitto on 127.0.0.1, on a free port, with limits that do not drop QoS 1 traffic; with `dynsec`, logins and ACLs by the dynamic-security plugin. */
+export async function startMosquitto(extraConfig: string[] = [], opts: { persistence?: boolean; dynsec?: { username: string; password: string } } = {}): Promise<Broker> {
   const port = await freePort();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'xl-mosq-'));
   const conf = path.join(dir, 'mosquitto.conf');
-  // mosquitto drops root and runs as its own user: it must be able to write the persistence file
-  if (opts.persistence) chmodSync(dir, 0o777);
+  // mosquitto drops root and runs as its own user: it must be able to write the persistence file (and the plugin its state)
+  if (opts.persistence || opts.dynsec) chmodSync(dir, 0o777);
   const persistence = opts.persistence ? ['persistence true', `persistence_location ${dir}/`, 'autosave_interval 1'] : ['persistence false'];
-  writeFileSync(conf, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', ...persistence, 'max_queued_messages 0', 'log_dest stderr', 'log_type error', ...extraConfig, ''].join('\n'));
+  let access = ['allow_anonymous true'];
+  if (opts.dynsec) {
+    const plugin = dynsecPlugin();
+    if (!plugin) throw new Error('mosquitto_dynamic_security.so not found: Debian ships it in the mosquitto package (scripts/setup.sh)');
+    dynsecFile(path.join(dir, 'dynamic-security.json'), opts.dynsec);
+    access = ['allow_anonymous false', `plugin ${plugin}`, `plugin_opt_config_file ${dir}/dynamic-security.json`];
+  }
+  writeFileSync(conf, [`listener ${port} 127.0.0.1`, ...access, ...persistence, 'max_queued_messages 0', 'log_dest stderr', 'log_type error', ...extraConfig, ''].join('\n'));
   let child: ChildProcess | undefined;
   const launch = async () => {
     child = spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
