@@ -29,6 +29,7 @@ import { AuditTrail } from './audit/trail.js';
 import { AccountStore } from './auth/accounts.js';
 import { AccountAdmin } from './auth/admin.js';
 import { AuthService } from './auth/service.js';
+import { LdapDirectory } from './adapters/ldap-directory.js';
 import { PendingAuditDrain } from './audit/pending.js';
 import { AccountApi } from './features/account-api.js';
 import { readBody } from './features/http-api.js';
@@ -132,7 +133,7 @@ export class AggregatorApp {
     const audit = (this.audit = new AuditTrail({ changes: this.store, now }));
     // accounts and sessions live in the database: a user added on the server with `xueliang user add` can log in at once
     const accounts = new AccountStore(this.store.sql);
-    const auth = (this.auth = new AuthService({ accounts, settings: config.auth, now, publicReads: config.http.publicReads, legacyToken: config.http.token, audit: (who, action, target, detail) => audit.record(who, action, target, detail) }));
+    const auth = (this.auth = new AuthService({ accounts, settings: config.auth, now, publicReads: config.http.publicReads, legacyToken: config.http.token, audit: (who, action, target, detail) => audit.record(who, action, target, detail), directory: config.auth.ldap ? new LdapDirectory(config.auth.ldap) : undefined }));
     const admin = new AccountAdmin({ accounts, policy: config.auth.password, now, audit: (who, action, target, detail) => void audit.record(who, action, target, detail) });
     this.pendingAudit = new PendingAuditDrain({ accounts, trail: audit, stored: () => this.store.flush() });
     this.http = new HttpApi({

@@ -4,7 +4,8 @@
 # the tests and the demo; Debian's chromium and a CJK font for the console's
 # browser tests and screenshots; PostgreSQL's server, which the tests start in a
 # temp directory of their own; openssl, which makes the HTTPS test's throwaway
-# CA) when they are missing, then the npm dependencies.
+# CA; OpenLDAP's slapd and ldap-utils, a directory the login tests start in a
+# temp directory of their own) when they are missing, then the npm dependencies.
 #   scripts/setup.sh            everything
 #   scripts/setup.sh --quiet    say nothing when all is already there
 #   scripts/setup.sh --check    only report what is missing (exit 3 if anything is)
@@ -39,6 +40,8 @@ declare -A probe=(
   [fonts-wqy-microhei]=/usr/share/fonts/truetype/wqy/wqy-microhei.ttc
   [postgresql]=/usr/lib/postgresql
   [openssl]=/usr/bin/openssl
+  [slapd]=/usr/sbin/slapd
+  [ldap-utils]=/usr/bin/ldapsearch
 )
 missing=()
 for pkg in "${!probe[@]}"; do

@@ -20,6 +20,8 @@ export interface SessionRow {
   seenAt: number;
   source: string;
   userAgent: string;
+  /** a directory user's role and regions, as its groups gave them at the login; null for a local user (read from users) */
+  grant: { role: Role; regions: string[] } | null;
 }
 
 export interface TokenRow {
@@ -95,12 +97,23 @@ export class AccountStore {
   }
 
   async addSession(s: SessionRow): Promise<void> {
-    await this.sql.run('INSERT INTO sessions (id_hash, user_name, csrf, created_at, seen_at, source, user_agent) VALUES (?, ?, ?, ?, ?, ?, ?)', [s.idHash, s.userName, s.csrf, s.createdAt, s.seenAt, s.source, s.userAgent]);
+    await this.sql.run('INSERT INTO sessions (id_hash, user_name, csrf, created_at, seen_at, source, user_agent, grant_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [s.idHash, s.userName, s.csrf, s.createdAt, s.seenAt, s.source, s.userAgent, s.grant ? JSON.stringify(s.grant) : null]);
   }
 
   async session(idHash: string): Promise<SessionRow | undefined> {
     const [r] = await this.sql.all('SELECT * FROM sessions WHERE id_hash = ?', [idHash]);
-    return r ? { idHash: String(r.id_hash), userName: String(r.user_name), csrf: String(r.csrf), createdAt: num(r.created_at), seenAt: num(r.seen_at), source: String(r.source), userAgent: String(r.user_agent) } : undefined;
+    return r
+      ? {
+          idHash: String(r.id_hash),
+          userName: String(r.user_name),
+          csrf: String(r.csrf),
+          createdAt: num(r.created_at),
+          seenAt: num(r.seen_at),
+          source: String(r.source),
+          userAgent: String(r.user_agent),
+          grant: r.grant_json === null || r.grant_json === undefined ? null : (JSON.parse(String(r.grant_json)) as { role: Role; regions: string[] }),
+        }
+      : undefined;
   }
 
   async touchSession(idHash: string, at: number): Promise<void> {

@@ -5,6 +5,7 @@ import { DECOY_HASH, MAX_PASSWORD, verifyPassword } from './password.js';
 import { ALL, can, Scope, type Permission, type Role } from './roles.js';
 import { sameHash, tokenHash, tokenId } from './tokens.js';
 import type { AuthSettings } from '../../config/auth.js';
+import type { Directory } from './directory.js';
 
 /** Who a request acts as. */
 export interface Principal {
@@ -51,6 +52,8 @@ export class AuthService {
       publicReads: boolean;
       legacyToken: string | undefined;
       audit: AuthAudit;
+      /** directory logins, where auth.ldap is configured */
+      directory?: Directory | undefined;
     },
   ) {
     this.lockout = new Lockout({ attempts: deps.settings.lockout.attempts, windowMs: deps.settings.lockout.minutes * 60_000 });
@@ -67,7 +70,7 @@ export class AuthService {
    * A login with a name and password: the new session's id (for the cookie)
    * and CSRF token, or a refusal that never says whether the name exists.
    */
-  async login(name: string, password: string, from: { source: string; userAgent: string }): Promise<{ ok: true; sessionId: string; csrf: string; user: { name: string; role: Role; regions: string[] } } | { ok: false; locked: boolean; message: string; until?: number }> {
+  async login(name: string, password: string, from: { source: string; userAgent: string }): Promise<{ ok: true; sessionId: string; csrf: string; user: { name: string; role: Role; regions: string[] } } | { ok: false; locked: boolean; message: string; until?: number; unavailable?: boolean }> {
     const now = this.deps.now();
     const who = { actor: name.slice(0, 64), ...from };
     const locked = this.lockout.lockedUntil(name, from.source, now);
@@ -76,19 +79,35 @@ export class AuthService {
       return { ok: false, locked: true, until: locked, message: `too many failed logins: try again after ${new Date(locked).toISOString()}` };
     }
     const user = name.length <= 64 ? await this.deps.accounts.user(name) : undefined;
+    const refuse = (detail: Record<string, unknown> = {}) => {
+      const nowLocked = this.lockout.fail(name, from.source, now);
+      this.deps.audit(who, 'auth.login.failed', name.slice(0, 64), { ...detail, ...(nowLocked ? { locked: true, minutes: this.deps.settings.lockout.minutes } : {}) });
+      return { ok: false as const, locked: false, message: 'wrong user name or password, or the account is disabled' };
+    };
+    // a name the local accounts do not hold is the directory's, where there is one
+    if (!user && this.deps.directory && name.length <= 64) {
+      const d = await this.deps.directory.authenticate(name, password.slice(0, MAX_PASSWORD + 1));
+      if (!d.ok && d.kind === 'unavailable') {
+        this.deps.audit(who, 'auth.login.unavailable', name.slice(0, 64), { why: d.why });
+        return { ok: false, locked: false, unavailable: true, message: `the directory cannot check this login now (${d.why}); local accounts can log in` };
+      }
+      if (!d.ok) return refuse({ directory: true, why: d.why });
+      return this.open({ name, role: d.role, regions: d.regions }, { role: d.role, regions: d.regions }, who, now, { directory: true, dn: d.dn, group: d.group });
+    }
     // a name that does not exist costs the same scrypt as one that does
     const good = (await verifyPassword(password.slice(0, MAX_PASSWORD + 1), user?.hash ?? DECOY_HASH)) && user !== undefined && !user.disabled;
-    if (!good || !user) {
-      const nowLocked = this.lockout.fail(name, from.source, now);
-      this.deps.audit(who, 'auth.login.failed', name.slice(0, 64), nowLocked ? { locked: true, minutes: this.deps.settings.lockout.minutes } : {});
-      return { ok: false, locked: false, message: 'wrong user name or password, or the account is disabled' };
-    }
-    this.lockout.succeed(name);
+    if (!good || !user) return refuse();
+    return this.open(user, null, who, now, {});
+  }
+
+  /** A new session for a login that succeeded. */
+  private async open(user: { name: string; role: Role; regions: string[] }, grant: { role: Role; regions: string[] } | null, who: { actor: string; source: string; userAgent: string }, now: number, detail: Record<string, unknown>) {
+    this.lockout.succeed(user.name);
     const sessionId = randomBytes(32).toString('base64url');
     const csrf = randomBytes(32).toString('base64url');
-    await this.deps.accounts.addSession({ idHash: sha(sessionId), userName: user.name, csrf, createdAt: now, seenAt: now, source: from.source.slice(0, 200), userAgent: from.userAgent.slice(0, 200) });
-    this.deps.audit({ ...who, actor: user.name }, 'auth.login', user.name, { role: user.role, regions: user.regions });
-    return { ok: true, sessionId, csrf, user: { name: user.name, role: user.role, regions: user.regions } };
+    await this.deps.accounts.addSession({ idHash: sha(sessionId), userName: user.name, csrf, createdAt: now, seenAt: now, source: who.source.slice(0, 200), userAgent: who.userAgent.slice(0, 200), grant });
+    this.deps.audit({ ...who, actor: user.name }, 'auth.login', user.name, { role: user.role, regions: user.regions, ...detail });
+    return { ok: true as const, sessionId, csrf, user: { name: user.name, role: user.role, regions: user.regions } };
   }
 
   /** Ends the request's session. */
@@ -141,7 +160,9 @@ export class AuthService {
       if (await this.deps.accounts.endSession(idHash)) this.deps.audit({ actor: s.userName, ...from }, 'auth.expired', s.userName, { reason: now >= endsAt ? 'lifetime' : 'idle', loginAt: new Date(s.createdAt).toISOString() });
       return { ok: false, code: 'SESSION_EXPIRED', message: 'the session has ended: log in again', refusedCredential: false };
     }
-    const u = await this.deps.accounts.user(s.userName);
+    const local = await this.deps.accounts.user(s.userName);
+    // a directory user's session carries its grant; a local user's role and regions are read now (a change applies at once)
+    const u = local ?? (s.grant ? { name: s.userName, role: s.grant.role, regions: s.grant.regions, disabled: false } : undefined);
     if (!u || u.disabled) {
       await this.deps.accounts.endSession(idHash);
       return { ok: false, code: 'SESSION_EXPIRED', message: 'the session has ended: log in again', refusedCredential: false };

@@ -47,6 +47,7 @@ export class AccountApi {
         res.setHeader('Retry-After', String(Math.max(1, Math.ceil((r.until - this.deps.now()) / 1000))));
         return json(429, { error: { code: 'LOCKED', message: r.message, until: new Date(r.until).toISOString() } }), true;
       }
+      if (!r.ok && r.unavailable) return fail(503, 'DIRECTORY_UNAVAILABLE', r.message), true;
       if (!r.ok) return fail(401, 'LOGIN_FAILED', r.message), true;
       res.setHeader('Set-Cookie', this.cookie(r.sessionId));
       return json(200, { user: r.user.name, role: r.user.role, regions: r.user.regions, csrf: r.csrf }), true;

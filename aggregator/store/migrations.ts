@@ -137,6 +137,13 @@ export const MIGRATIONS: readonly Migration[] = [
         action text NOT NULL, target text NOT NULL, detail text NOT NULL);
     `,
   },
+  {
+    version: 6,
+    name: 'sessions of directory users',
+    // a directory (LDAP) user has no row in users: the session keeps the role and regions its groups gave at the login
+    sqlite: `ALTER TABLE sessions ADD COLUMN grant_json TEXT;`,
+    postgres: `ALTER TABLE sessions ADD COLUMN grant_json text;`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

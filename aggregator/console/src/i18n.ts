@@ -145,6 +145,7 @@ const WORDS = {
   loginLocked: ['登录失败次数过多，账号暂时锁定', 'Too many failed logins: locked for now'],
   sessionEnded: ['会话已结束（长时间未操作或已过期），请重新登录；页面保持不变。', 'Your session has ended (idle or expired): log in again; the page stays as it is.'],
   cancel: ['取消', 'Cancel'],
+  directoryDown: ['统一认证目录暂时无法验证此账号，本地账号仍可登录', 'The directory cannot check this login now; local accounts can log in'],
   tryAfter: ['请在此时间后重试：', 'try again after'],
   role: ['角色', 'Role'],
   role_viewer: ['查看员', 'Viewer'],

@@ -22,7 +22,8 @@ export function Login(props: { ended: boolean; onLogin: (s: Session) => void; on
       const body = (await res.json().catch(() => null)) as (Session & { error?: { code: string; message: string; until?: string } }) | null;
       if (!res.ok || !body || body.error) {
         const until = body?.error?.until;
-        setError(body?.error?.code === 'LOCKED' ? `${t('loginLocked')}${until ? ` · ${t('tryAfter')} ${when(until, lang, undefined, false)}` : ''}` : t('loginFailed'));
+        const code = body?.error?.code;
+        setError(code === 'LOCKED' ? `${t('loginLocked')}${until ? ` · ${t('tryAfter')} ${when(until, lang, undefined, false)}` : ''}` : code === 'DIRECTORY_UNAVAILABLE' ? `${t('directoryDown')} (${body!.error!.message})` : t('loginFailed'));
         return;
       }
       setCsrf(body.csrf);
