@@ -16,7 +16,7 @@ import { buildReport, periodBasis, type ReportPeriod } from './features/report.j
 import { LiveFeed } from './features/live-feed.js';
 import { ReportPublisher } from './features/report-publisher.js';
 import { AlertEngine } from './features/alerts.js';
-import { alertPublisher } from './features/alert-publisher.js';
+import { alertPublisher, alertRetainer } from './features/alert-publisher.js';
 import { DailyTrend } from './features/daily-trend.js';
 import { loopDelay } from '../platform/loop-delay.js';
 import type { ChangeSink } from './store/changes.js';
@@ -151,6 +151,7 @@ export class AggregatorApp {
       notYetStored: () => this.ingestStatus().notYetStored,
       report,
       alerts: () => this.alerts.list(),
+      acknowledge: (id, by, note) => this.alerts.acknowledge(id, by, note),
       daily: (region, days, category) => trend.series(region, days, category),
       live,
       gb28181: () => this.gb28181?.status(),
@@ -176,6 +177,7 @@ export class AggregatorApp {
       now,
       log: log.child({ module: 'alerts' }),
       deliver: alertPublisher({ mqtt: this.mqtt, topicRoot: config.mqtt.topicRoot, webhook, log: log.child({ module: 'alerts' }) }),
+      updated: alertRetainer({ mqtt: this.mqtt, topicRoot: config.mqtt.topicRoot, log: log.child({ module: 'alerts' }) }),
     });
     const up = config.cascade;
     let cascade: CascadePublisher | undefined;

@@ -405,6 +405,8 @@ export const alertMessage = z.object({
   since: isoTime,
   raisedAt: isoTime,
   clearedAt: isoTime.nullable(),
+  /** an operator took it on (确认告警): who, when, a note; absent or null until then (since contract 1.5.0) */
+  acknowledged: z.object({ by: z.string(), at: isoTime, note: z.string().max(500) }).nullable().optional(),
 });
 export type AlertMessage = z.infer<typeof alertMessage>;
 

@@ -137,6 +137,14 @@ export function openApiDocument(): Record<string, unknown> {
         },
       },
       '/api/alerts': { get: { summary: 'The alerts active now', responses: { 200: { description: 'the alerts', content: { 'application/json': { schema: { type: 'object', properties: { alerts: { type: 'array', items: contractSchema(alertMessage, 'draft-2020-12') } } } } } } } } },
+      '/api/alerts/{id}/ack': {
+        post: {
+          summary: 'Acknowledge an active alert (an operator or admin): who, when and a note stay with it until it clears; its retained alerts/active copy is replaced',
+          parameters: [{ ...id, description: 'alert id' }],
+          requestBody: { required: false, content: { 'application/json': { schema: { type: 'object', properties: { note: { type: 'string', maxLength: 500 } } } } } },
+          responses: { 200: { description: 'acknowledged', content: { 'application/json': { schema: { type: 'object', properties: { alert: contractSchema(alertMessage, 'draft-2020-12') } } } } }, 400: problem('a body that is not {"note"}'), 404: problem('no such active alert in your regions'), ...refusals },
+        },
+      },
       '/api/maintenance': {
         get: { summary: 'Maintenance windows, running, planned and past', responses: { 200: json(maintenanceResponse, 'the windows') } },
         post: {

@@ -15,6 +15,8 @@ export type Permission =
   | 'read'
   /** declare and end maintenance windows */
   | 'maintain'
+  /** acknowledge alerts (确认告警) */
+  | 'acknowledge'
   /** reports and camera lists as files */
   | 'export'
   /** replace the point plan, release cameras */
@@ -26,8 +28,8 @@ export type Permission =
 
 const GRANTS: Record<Role, readonly Permission[]> = {
   viewer: ['read'],
-  operator: ['read', 'maintain', 'export'],
-  admin: ['read', 'maintain', 'export', 'administer'],
+  operator: ['read', 'maintain', 'acknowledge', 'export'],
+  admin: ['read', 'maintain', 'acknowledge', 'export', 'administer'],
   security: ['accounts'],
   auditor: ['audit'],
 };

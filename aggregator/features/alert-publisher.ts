@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { topics, type AlertNotice } from '../../protocols/index.js';
+import { topics, type AlertMessage, type AlertNotice } from '../../protocols/index.js';
 import type { MqttConnection } from '../../platform/mqtt-client.js';
 import type { WebhookSender } from '../adapters/webhook.js';
 
@@ -17,4 +17,10 @@ export function alertPublisher(deps: { mqtt: MqttConnection; topicRoot: string; 
     deps.mqtt.publish(t.alertEvents(), body, { qos: 1 }).catch(warn);
     deps.mqtt.publish(t.alertActive(n.alert.id), n.type === 'raised' ? JSON.stringify(n.alert) : '', { qos: 1, retain: true }).catch(warn);
   };
+}
+
+/** Replaces the retained `{root}/alerts/active/{id}` of an alert that changed while active (acknowledged). */
+export function alertRetainer(deps: { mqtt: MqttConnection; topicRoot: string; log: Logger }): (a: AlertMessage) => void {
+  const t = topics(deps.topicRoot);
+  return (a) => void deps.mqtt.publish(t.alertActive(a.id), JSON.stringify(a), { qos: 1, retain: true }).catch((err: Error) => deps.log.warn({ err: { message: err.message }, alert: a.id }, 'alert not published'));
 }

@@ -41,8 +41,26 @@ export class AlertEngine {
       log: Logger;
       /** where each notice goes (MQTT, webhook queue) */
       deliver: (n: AlertNotice) => void;
+      /** an active alert changed without a notice (acknowledged): its retained copy is replaced */
+      updated?: (alert: AlertMessage) => void;
     },
   ) {}
+
+  /**
+   * An operator acknowledges an active alert (确认告警): who, when and a note
+   * stay with it until it clears. False when no active alert has this id.
+   */
+  acknowledge(id: string, by: string, note: string): AlertMessage | undefined {
+    for (const [key, alert] of this.active) {
+      if (alert.id !== id) continue;
+      const acked: AlertMessage = { ...alert, acknowledged: { by, at: new Date(this.deps.now()).toISOString(), note: note.slice(0, 500) } };
+      this.active.set(key, acked);
+      this.deps.changes.record({ kind: 'alert', alert: acked, active: true });
+      this.deps.updated?.(acked);
+      return acked;
+    }
+    return undefined;
+  }
 
   /** The alerts the store held at start. */
   load(snapshot: Pick<StoreSnapshot, 'alerts' | 'lastNoticeSeq'>): void {

@@ -32,6 +32,7 @@ const MAX_BODY = 32 * 1024 * 1024;
 const PERMISSION_WORDS: Record<Permission, string> = {
   read: 'read camera data',
   maintain: 'declare or end maintenance windows',
+  acknowledge: 'acknowledge alerts',
   export: 'export reports or camera lists',
   administer: 'replace the plan or release cameras',
   accounts: 'manage users and tokens',
@@ -64,6 +65,8 @@ export interface HttpApiDeps {
   report: (region: string, period: ReportPeriod) => Promise<Report>;
   /** the alerts active now */
   alerts: () => AlertMessage[];
+  /** an operator acknowledges an active alert; undefined when none has the id */
+  acknowledge: (id: string, by: string, note: string) => AlertMessage | undefined;
   /** the daily rates of a region over its last `days` local days */
   daily: (region: string, days: number, category: string) => Promise<DailyPoint[]>;
   /** the console's stream of camera changes */
@@ -216,6 +219,27 @@ export class HttpApi {
         state.tickMaintenance();
         this.audited(actor, 'maintenance.end', endWindow[1]!);
         return this.answerStored(json, fail, 200, { ended: endWindow[1] });
+      }
+      const ack = /^\/api\/alerts\/([^/]+)\/ack$/.exec(path);
+      if (req.method === 'POST' && ack) {
+        if (!need('acknowledge')) return;
+        const text = await readBody(req, 4096);
+        let note = '';
+        if (text !== '' && text !== 'too_large' && text !== 'not_utf8') {
+          try {
+            const n = (JSON.parse(text) as { note?: unknown }).note;
+            if (n !== undefined && typeof n !== 'string') return fail(400, 'BAD_BODY', 'note is a string');
+            note = n ?? '';
+          } catch {
+            return fail(400, 'NOT_JSON', 'the body is not JSON');
+          }
+        } else if (text !== '') return fail(400, 'BAD_BODY', 'a JSON body of at most 4 KiB, UTF-8: {"note": "…"}');
+        const a = this.deps.alerts().find((x) => x.id === ack[1]);
+        if (!a || !visibleAlert(state, scope, a)) return fail(404, 'UNKNOWN_ALERT', 'no such active alert');
+        const done = this.deps.acknowledge(a.id, who.name, note);
+        if (!done) return fail(404, 'UNKNOWN_ALERT', 'no such active alert');
+        this.audited(actor, 'alert.acknowledge', a.id, { kind: a.kind, subject: a.subject, note: note.slice(0, 500) });
+        return this.answerStored(json, fail, 200, { alert: done });
       }
       const release = /^\/api\/cameras\/([^/]+)$/.exec(path);
       if (req.method === 'DELETE' && release) {

@@ -61,6 +61,7 @@ const TABLE: Array<{ what: string; method: string; path: string; body?: () => un
   { what: 'the tokens', method: 'GET', path: '/api/tokens', expect: [401, 403, 403, 403, 200, 403] },
   { what: 'a maintenance window on a 西湖区 camera', method: 'POST', path: '/api/maintenance', body: () => ({ scope: 'camera', target: 'cam-xh', from: iso(Date.now() + 86_400_000), to: iso(Date.now() + 90_000_000), reason: 'role table' }), expect: [401, 403, 201, 201, 403, 403] },
   { what: 'a camera released (none such)', method: 'DELETE', path: '/api/cameras/no-such-camera', expect: [401, 403, 403, 404, 403, 403] },
+  { what: 'an alert acknowledged (none such)', method: 'POST', path: '/api/alerts/no-such-alert/ack', expect: [401, 403, 404, 404, 403, 403] },
   { what: 'the plan replaced', method: 'PUT', path: '/api/plan', body: () => 'id,region,category\nP-XH,330106,key_public_area\nP-GS,330105,key_public_area\n', expect: [401, 403, 403, 200, 403, 403] },
   { what: 'the health check', method: 'GET', path: '/healthz', expect: [200, 200, 200, 200, 200, 200] },
 ];
@@ -87,7 +88,8 @@ for (const engine of ['sqlite', 'postgres'] as const) {
     beforeAll(async () => {
       broker = await startMosquitto();
       if (engine === 'postgres') pg = await startPostgres();
-      setup = await aggregatorConfig({ mqtt: { url: broker.url }, http: { publicReads: false, token: LEGACY }, ...(pg ? { database: await pg.createDatabase('access') } : {}) });
+      // alerts at once: the operator acknowledges one
+      setup = await aggregatorConfig({ mqtt: { url: broker.url }, http: { publicReads: false, token: LEGACY }, alerts: { afterSeconds: 0, checkMs: 200 }, ...(pg ? { database: await pg.createDatabase('access') } : {}) });
       for (const [name, role, regions] of USERS) await addUser(setup.file, name, role, regions, PW[name]!);
       agg = await startAggregator(setup);
       const plan = await fetch(`${agg.api}/api/plan`, { method: 'PUT', headers: { Authorization: `Bearer ${LEGACY}`, 'Content-Type': 'text/csv' }, body: 'id,region,category\nP-XH,330106,key_public_area\nP-GS,330105,key_public_area\n' });
@@ -167,6 +169,31 @@ for (const engine of ['sqlite', 'postgres'] as const) {
       ctl.abort();
       await reading;
       expect(text).not.toContain('cam-gs');
+    }, 20_000);
+
+    it('access: an operator sees and acknowledges the alerts of the county only; the note stays with the alert, the retained copy and the trail have it', async () => {
+      type Alert = { id: string; kind: string; subject: { cameraId?: string }; acknowledged?: { by: string; note: string } | null };
+      const offline = async (user: string) => (await get<{ alerts: Alert[] }>(user, '/api/alerts')).alerts.filter((a) => a.kind === 'camera_offline');
+      // the live feed test took both cameras offline
+      await waitFor(async () => (await offline('admin')).length === 2, 10_000);
+      const mine = await offline('xihu');
+      expect(mine.map((a) => a.subject.cameraId)).toEqual(['cam-xh']);
+      const other = (await offline('admin')).find((a) => a.subject.cameraId === 'cam-gs')!;
+      const ack = (user: string, id: string) => as(user).then((s) => s.fetch(`/api/alerts/${id}/ack`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ note: '已派单维修' }) }));
+      expect((await ack('xihu', other.id)).status).toBe(404);
+      expect((await ack('gs', other.id)).status).toBe(403);
+      const r = await ack('xihu', mine[0]!.id);
+      expect(r.status).toBe(200);
+      expect(((await r.json()) as { alert: Alert }).alert.acknowledged).toMatchObject({ by: 'xihu', note: '已派单维修' });
+      expect((await offline('admin')).find((a) => a.id === mine[0]!.id)?.acknowledged).toMatchObject({ by: 'xihu' });
+      const retained = await MqttWatch.connect(broker.url, [t.alertActive(mine[0]!.id)]);
+      try {
+        await retained.waitFor('the retained alert', () => retained.latest<Alert>(t.alertActive(mine[0]!.id))?.acknowledged?.by === 'xihu', 5000);
+      } finally {
+        await retained.close();
+      }
+      const trail = await get<{ records: Array<{ action: string; actor: string; target: string }> }>('aud', '/api/audit?action=alert.&limit=100');
+      expect(trail.records.map((x) => [x.action, x.actor, x.target])).toEqual([['alert.acknowledge', 'xihu', mine[0]!.id]]);
     }, 20_000);
 
     it('access: five wrong passwords lock the account (and a name that does not exist answers the same); the auditor sees it, and audit verify passes', async () => {

@@ -60,12 +60,12 @@ describe('lockout', () => {
 
 describe('roles and regions', () => {
   it('auth: three administrators never share a power (三权分立): the security admin reads no camera data, the auditor only the trail', () => {
-    const perms: Permission[] = ['read', 'maintain', 'export', 'administer', 'accounts', 'audit'];
+    const perms: Permission[] = ['read', 'maintain', 'acknowledge', 'export', 'administer', 'accounts', 'audit'];
     const grid = Object.fromEntries(ROLES.map((r) => [r, perms.filter((p) => can(r, p))]));
     expect(grid).toEqual({
       viewer: ['read'],
-      operator: ['read', 'maintain', 'export'],
-      admin: ['read', 'maintain', 'export', 'administer'],
+      operator: ['read', 'maintain', 'acknowledge', 'export'],
+      admin: ['read', 'maintain', 'acknowledge', 'export', 'administer'],
       security: ['accounts'],
       auditor: ['audit'],
     });

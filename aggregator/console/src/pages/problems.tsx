@@ -6,6 +6,7 @@ import { useJson, useLive } from '../hooks.js';
 import { Show, StateBadge } from '../parts.js';
 import { hrefWith, navigate, type Route } from '../route.js';
 import { useContext } from 'preact/hooks';
+import { Alerts } from './alerts.js';
 
 const PAGE = 50;
 const PROBLEM_STATES = 'offline,degraded,unknown';
@@ -26,6 +27,7 @@ export function Problems(props: { route: Route }) {
   return (
     <section aria-labelledby="problems-h">
       <h2 id="problems-h">{t('problemsTitle')}</h2>
+      <Alerts />
       <form class="toolbar" role="search" onSubmit={(e) => e.preventDefault()}>
         <label>
           {t('state')}{' '}
