@@ -125,6 +125,10 @@ export async function runDemo(argv: string[]): Promise<number> {
     const log = createLogger({ name: 'xueliang-agent', level: 'info', destination: pino.destination({ dest: logFile, sync: false }) });
     const agent = new AgentApp({ config, log });
     // the Gongshu gateway: two RTSP cameras (a third point has none yet); socket rungs only, as a weak gateway runs
+    const gongshuCameras = [
+      { gbId: '33010500001320000001', name: '湖墅南路与环城北路口', rtsp: rtsp.url('/gs1', { username: 'admin', password: PASSWORD }), pointId: 'GS-001' },
+      { gbId: '33010500001320000002', name: '大关小区北门', rtsp: rtsp.url('/gs2', { username: 'admin', password: PASSWORD }), pointId: 'GS-002' },
+    ];
     const gongshu = new AgentApp({
       config: agentConfigSchema.parse({
         agentId: `${AGENT_ID}-gongshu`,
@@ -132,10 +136,7 @@ export async function runDemo(argv: string[]): Promise<number> {
         region: '330105',
         mqtt: { url: broker.url, protocolVersion: 4 },
         credentials: [{ name: 'site', username: 'admin', password: PASSWORD }],
-        cameras: [
-          { gbId: '33010500001320000001', name: '湖墅南路与环城北路口', rtsp: rtsp.url('/gs1', { username: 'admin', password: PASSWORD }), pointId: 'GS-001' },
-          { gbId: '33010500001320000002', name: '大关小区北门', rtsp: rtsp.url('/gs2', { username: 'admin', password: PASSWORD }), pointId: 'GS-002' },
-        ],
+        cameras: gongshuCameras,
         discovery: { enabled: false, multicast: false },
         checks: { livenessSchedule: '*/5 * * * * *', decode: false, offlineAfter: 2, livenessDeadlineMs: 3000, picture: { enabled: false } },
         summaryIntervalSec: 10,
@@ -160,7 +161,9 @@ export async function runDemo(argv: string[]): Promise<number> {
     out('  scripted      cam2 loses its stream after 25 s and gets it back 40 s later; cam4 shows a frozen picture;');
     out('                cam5 has a changed password; cam6 hangs\n');
 
-    const watcher = await watch(broker.url);
+    // the names the configs give: an event may arrive before the camera's first status (which carries the name)
+    const configured = new Map<string, string>([...config.cameras, ...gongshuCameras].flatMap((c) => (c.name ? [[c.gbId ?? ('id' in c ? (c.id ?? '') : ''), c.name] as [string, string]] : [])));
+    const watcher = await watch(broker.url, configured);
     cleanups.push(() => watcher.close());
     await agent.start();
     cleanups.push(() => agent.stop(5000));
@@ -198,13 +201,13 @@ export async function runDemo(argv: string[]): Promise<number> {
 
 const clock = () => new Date().toTimeString().slice(0, 8);
 
-async function watch(url: string) {
+async function watch(url: string, configured: ReadonlyMap<string, string>) {
   const t = topics();
   const client = new MqttConnection({ settings: commandSettings(url, 'xueliang-demo-watch', 4), log: createLogger({ name: 'xueliang-demo-watch', level: 'silent' }) });
   const cams = new Map<string, CameraStatusMessage>();
   const label = (id: string) => {
     const s = cams.get(id);
-    const who = s?.name ?? (s?.device ? `${s.device.manufacturer ?? ''} ${s.device.serial ?? ''}`.trim() : undefined);
+    const who = s?.name ?? configured.get(id) ?? (s?.device ? `${s.device.manufacturer ?? ''} ${s.device.serial ?? ''}`.trim() : undefined);
     const short = id.length > 20 ? `${id.slice(0, 18)}…` : id;
     return who ? `${who} (${short})` : short;
   };

@@ -14,7 +14,7 @@ export const ldapSettings = z
     groupBaseDn: z.string().min(1).optional().describe('where groups are searched (default baseDn)'),
     groupFilter: z.string().default('(&(objectClass=groupOfNames)(member={dn}))').describe("the filter of a user's groups; {dn} is the user's DN, escaped"),
     groups: z
-      .array(z.object({ dn: z.string().min(1).describe('a group DN'), role, regions: z.array(z.string()).min(1).max(100).describe('GB/T 2260 codes, or all') }).strict())
+      .array(z.object({ dn: z.string().min(1).describe('a group DN'), role: role.describe('the role its members get'), regions: z.array(z.string()).min(1).max(100).describe('GB/T 2260 codes, or all') }).strict())
       .min(1)
       .describe('group → role and regions; the first group of the list the user is in decides; a user in none may not log in'),
     timeoutMs: z.number().int().min(200).max(60_000).default(5000).describe('a login through the directory gives up after this (local accounts keep working)'),

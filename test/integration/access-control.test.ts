@@ -369,6 +369,25 @@ describe('access control in the console (sqlite, Chromium)', () => {
       await consoleLogin(page, 'aud', PW['aud']!);
       await page.waitForFunction(`[...document.querySelectorAll('[data-testid="audit-table"] td[data-role="action"]')].some((td) => td.textContent === 'auth.login.locked')`, { timeout: 10_000 });
       await page.screenshot({ path: path.join(shots, 'auditor.png'), fullPage: true });
+      // the security administrator's page: no camera data, users and tokens; a user added there can log in
+      await page.click('[data-testid="logout"]');
+      await consoleLogin(page, 'sec', PW['sec']!);
+      await page.waitForSelector('[data-testid="users"] tr[data-user="xihu"]');
+      expect(await page.$$eval('nav.tabs a', (as) => as.map((a) => a.getAttribute('data-page')))).toEqual(['accounts']);
+      await page.type('[data-testid="add-user"] input[name="name"]', 'duty-night');
+      await page.select('[data-testid="add-user"] select[name="role"]', 'viewer');
+      await page.type('[data-testid="add-user"] input[name="regions"]', '330106');
+      await page.type('[data-testid="add-user"] input[name="password"]', 'Night-Shift-2026!');
+      await page.click('[data-testid="add-user"] button[type="submit"]');
+      await page.waitForSelector('[data-testid="users"] tr[data-user="duty-night"]');
+      await page.select('[data-testid="change-role"] select[name="user"]', 'duty-night');
+      await page.select('[data-testid="change-role"] select[name="role"]', 'operator');
+      await page.type('[data-testid="change-role"] input[name="regions"]', '330106');
+      await page.click('[data-testid="change-role"] button[type="submit"]');
+      await page.waitForFunction(`document.querySelector('[data-testid="users"] tr[data-user="duty-night"]')?.textContent?.includes('值班员')`, { timeout: 10_000 });
+      await page.screenshot({ path: path.join(shots, 'accounts.png'), fullPage: true });
+      const night = await login(agg.api, 'duty-night', 'Night-Shift-2026!');
+      expect(((await (await night.fetch('/api/session')).json()) as { role: string }).role).toBe('operator');
     } finally {
       await browser.close();
     }

@@ -36,6 +36,17 @@ export function Accounts() {
       users.reload();
     });
   };
+  // a user's role and regions, or password: the user's sessions end (they log in again with the new one)
+  const patchUser = (e: Event, what: 'role' | 'password') => {
+    e.preventDefault();
+    const f = e.currentTarget as HTMLFormElement;
+    const v = (n: string) => (f.elements.namedItem(n) as HTMLInputElement).value;
+    const body = what === 'role' ? { role: v('role'), regions: regionsOf(v('regions')) } : { password: v('password') };
+    void act(send('PATCH', `/api/users/${encodeURIComponent(v('user'))}`, JSON.stringify(body)), t('saved'), () => {
+      f.reset();
+      users.reload();
+    });
+  };
   const addToken = async (e: Event) => {
     e.preventDefault();
     const f = e.currentTarget as HTMLFormElement;
@@ -61,7 +72,7 @@ export function Accounts() {
         <h3>{t('users')}</h3>
         <Show load={users}>
           {(d) => (
-            <table data-testid="users">
+            <table class="grid" data-testid="users">
               <thead>
                 <tr>
                   <th>{t('userName')}</th>
@@ -89,6 +100,22 @@ export function Accounts() {
             </table>
           )}
         </Show>
+        {users.data && users.data.users.length > 0 && (
+          <>
+            <form class="toolbar" onSubmit={(e) => patchUser(e, 'role')} data-testid="change-role">
+              <UserSelect users={users.data.users} />
+              <ScopeFields />
+              <button type="submit">{t('changeRole')}</button>
+            </form>
+            <form class="toolbar" onSubmit={(e) => patchUser(e, 'password')} data-testid="reset-password">
+              <UserSelect users={users.data.users} />
+              <label>
+                {t('newPassword')} <input name="password" type="password" autocomplete="new-password" required />
+              </label>
+              <button type="submit">{t('resetPassword')}</button>
+            </form>
+          </>
+        )}
         <form class="toolbar" onSubmit={addUser} data-testid="add-user">
           <label>
             {t('userName')} <input name="name" required maxLength={64} />
@@ -104,7 +131,7 @@ export function Accounts() {
         <h3>{t('tokens')}</h3>
         <Show load={tokens}>
           {(d) => (
-            <table data-testid="tokens">
+            <table class="grid" data-testid="tokens">
               <thead>
                 <tr>
                   <th>ID</th>
@@ -158,6 +185,20 @@ export function Accounts() {
         </form>
       </div>
     </section>
+  );
+}
+
+function UserSelect(props: { users: User[] }) {
+  const t = useT();
+  return (
+    <label>
+      {t('userName')}{' '}
+      <select name="user">
+        {props.users.map((u) => (
+          <option value={u.name}>{u.name}</option>
+        ))}
+      </select>
+    </label>
   );
 }
 

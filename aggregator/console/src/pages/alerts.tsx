@@ -41,7 +41,7 @@ export function Alerts() {
           d.alerts.length === 0 ? (
             <p class="muted">{t('noAlerts')}</p>
           ) : (
-            <table>
+            <table class="grid">
               <thead>
                 <tr>
                   <th>{t('alertKind')}</th>
