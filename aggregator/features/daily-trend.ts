@@ -64,7 +64,9 @@ export class DailyTrend {
       await this.work(missing, true);
       stored = await this.stored(region, category, closed);
     }
-    return list.map((d) => (d.complete ? dailyPointOf(d, stored.rows.get(d.day)) : dailyPointOf(d, this.todayOf(region, category, d.from))));
+    const out: DailyPoint[] = [];
+    for (const d of list) out.push(d.complete ? dailyPointOf(d, stored.rows.get(d.day)) : dailyPointOf(d, await this.todayOf(region, category, d.from)));
+    return out;
   }
 
   /** Works out the days of the trend that closed without totals (the one that just closed; after an upgrade, the month before) and those late history changed. */
@@ -113,14 +115,15 @@ export class DailyTrend {
   }
 
   /** Today so far, from the live model: the online time of today, the counts of now (what the overview's cards say). */
-  private todayOf(region: string, category: string, from: number): Omit<DailyTotalsRow, 'region' | 'category'> {
+  private async todayOf(region: string, category: string, from: number): Promise<Omit<DailyTotalsRow, 'region' | 'category'>> {
     const now = this.deps.now();
     const key = `${region}\u0000${category}`;
     const hit = this.today.get(key);
     if (hit && now - hit.at < TODAY_CACHE_MS) return hit.point;
     const state = this.deps.state;
     // our own cameras, as the stored days count them (a tier below us is not in its rows)
-    const online = state.localOnlineRates(from, now).get(region)?.[category as 'all'];
+    // the walk over every camera's day, in slices: the event loop stays free for other answers
+    const online = (await state.localOnlineRatesSliced(from, now)).get(region)?.[category as 'all'];
     const counts = state.counters.counts().get(region)?.[category as 'all'];
     const s = counts ? rateSet(counts) : undefined;
     const point = {

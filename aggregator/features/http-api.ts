@@ -23,7 +23,7 @@ import { Scope, type Permission } from '../auth/roles.js';
 import { sameHash } from '../auth/tokens.js';
 import type { AccountApi } from './account-api.js';
 import { cameraRegion, scopedRates, scopedRegion, visibleAgentIds, visibleAlert, visibleCamera, visibleWindow } from './scope-views.js';
-import { agentsView, bindingView, registerView, cameraView, camerasCsv, camerasView, historyView, parseWindow, ratesView, uptimeView } from './queries.js';
+import { agentsView, bindingView, registerView, cameraView, camerasCsv, camerasView, historyView, parseWindow, ratesWalk, uptimeView } from './queries.js';
 import type { AggregatorState } from './state.js';
 
 const MAX_BODY = 32 * 1024 * 1024;
@@ -268,19 +268,20 @@ export class HttpApi {
       const t = now();
       if (path === '/metrics') {
         if (!needAll()) return;
+        const walked = await ratesWalk(state, { from: t - 86_400_000, to: t, label: '24h' });
         res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' });
-        return void res.end(prometheusText(state, t, this.deps.gb28181?.()));
+        return void res.end(prometheusText(state, t, this.deps.gb28181?.(), walked));
       }
       if (path === '/api/rates') {
         const w = parseWindow(url.searchParams, t, this.deps.timeZone);
         if ('error' in w) return fail(400, 'BAD_WINDOW', w.error);
-        const view = scopedRates(state, scope, { region: url.searchParams.get('region'), category: url.searchParams.get('category'), window: w });
+        const view = await scopedRates(state, scope, { region: url.searchParams.get('region'), category: url.searchParams.get('category'), window: w });
         return view === 'unknown' ? fail(404, 'UNKNOWN_REGION', 'no such region in your regions') : json(200, view);
       }
       if (path === '/api/cameras' || path === '/api/cameras/offline' || path === '/api/cameras/degraded' || path === '/api/cameras/unknown') {
         const q = new URLSearchParams(url.searchParams);
         if (path !== '/api/cameras') q.set('state', path.split('/').pop()!);
-        const page = camerasView(state, q, t, scope);
+        const page = await camerasView(state, q, t, scope);
         if ('error' in page) return fail(400, 'BAD_QUERY', page.error);
         if (q.get('format') === 'csv') {
           if (!need('export')) return;

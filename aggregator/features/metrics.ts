@@ -9,7 +9,13 @@ const esc = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace
 const DAY = 86_400_000;
 
 /** Prometheus text exposition: rates with their counts per region and category (the online rate over the last 24 h), cameras by state, agents, ingest. */
-export function prometheusText(state: AggregatorState, now: number, gb?: Gb28181Status): string {
+export function prometheusText(
+  state: AggregatorState,
+  now: number,
+  gb?: Gb28181Status,
+  /** the 24 h walks, done already (in slices, by the HTTP handler); without: walked here at once */
+  walked: { online: ReturnType<AggregatorState['onlineRates']>; recording: ReturnType<typeof recordingRates> } = { online: state.onlineRates(now - DAY, now, '24h'), recording: recordingRates(state) },
+): string {
   const lines: string[] = [];
   const family = (name: string, type: 'gauge' | 'counter', help: string) => lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
   const table = state.ratesTable();
@@ -26,7 +32,7 @@ export function prometheusText(state: AggregatorState, now: number, gb?: Gb28181
   rate('xueliang_networking_ratio', 'networked (online or degraded) installed cameras / installed cameras', (s) => s.networking);
   rate('xueliang_intact_ratio', 'online cameras without picture faults / installed cameras', (s) => s.intact);
   rate('xueliang_register_ratio', 'installed cameras with a complete record (建档率: point fields and device manufacturer, model, serial) / installed cameras', (s) => s.register);
-  const online = state.onlineRates(now - DAY, now, '24h');
+  const { online, recording } = walked;
   family('xueliang_online_ratio', 'gauge', 'time online (or degraded) / time observed, over the last 24 h (unknown time counts as not online)');
   for (const [region, row] of online)
     for (const k of CATEGORY_KEYS) {
@@ -41,7 +47,7 @@ export function prometheusText(state: AggregatorState, now: number, gb?: Gb28181
       for (const [kind, ms] of [['online', o.onlineMs], ['unknown', o.unknownMs], ['observed', o.observedMs]] as const) lines.push(`xueliang_online_seconds{region="${esc(region)}",category="${k}",window="24h",kind="${kind}"} ${ms / 1000}`);
     }
   family('xueliang_recording_ratio', 'gauge', 'recorded / scheduled seconds of the last 24 h, cameras with ONVIF Profile G, from their last daily check');
-  for (const [region, row] of recordingRates(state))
+  for (const [region, row] of recording)
     for (const k of CATEGORY_KEYS) {
       const r = row[k];
       if (r && r.scheduledSec > 0) lines.push(`xueliang_recording_ratio{region="${esc(region)}",category="${k}"} ${Math.min(1, r.recordedSec / r.scheduledSec)}`);

@@ -8,6 +8,7 @@ import type { OnlineRate } from '../rates/online.js';
 import { TARGETS } from '../rates/report-math.js';
 import { recordGaps } from '../rates/register.js';
 import { csvDocument } from './csv.js';
+import { eachInSlices } from './slices.js';
 import type { AggregatorState, CameraRecord } from './state.js';
 
 const DAY = 86_400_000;
@@ -46,10 +47,16 @@ export function parseWindow(q: URLSearchParams, now: number, timeZone: string): 
 
 const pct = (r: number | null) => (r === null ? null : Math.round(r * 10_000) / 100);
 
-export function ratesView(state: AggregatorState, opts: { region?: string | null; category?: string | null; window: Window }): RatesResponse {
+export function ratesView(
+  state: AggregatorState,
+  opts: { region?: string | null; category?: string | null; window: Window },
+  walked: { online: Map<string, Partial<Record<CategoryKey, OnlineRate>>>; recording: Map<string, Partial<Record<CategoryKey, RecordingTotals>>> } = {
+    online: state.onlineRates(opts.window.from, opts.window.to, cascadeWindow(opts.window.label)),
+    recording: recordingRates(state),
+  },
+): RatesResponse {
   const table = state.ratesTable();
-  const online = state.onlineRates(opts.window.from, opts.window.to, cascadeWindow(opts.window.label));
-  const recording = recordingRates(state);
+  const { online, recording } = walked;
   const regions = [...table.keys()]
     .filter((r) => !opts.region || r === opts.region || (r !== ALL_REGIONS && (regionParent(r) ?? ALL_REGIONS) === opts.region))
     .sort((a, b) => (a === ALL_REGIONS ? -1 : b === ALL_REGIONS ? 1 : a.localeCompare(b)));
@@ -88,27 +95,37 @@ export function ratesView(state: AggregatorState, opts: { region?: string | null
   };
 }
 
-type RecordingTotals = { cameras: number; unsupported: number; recordedSec: number; scheduledSec: number };
+export type RecordingTotals = { cameras: number; unsupported: number; recordedSec: number; scheduledSec: number };
+
+/** What the rates of a window walk (online time, recording checks), walked in slices: an HTTP answer's, the event loop free meanwhile. */
+export async function ratesWalk(state: AggregatorState, window: Window) {
+  const online = await state.onlineRatesSliced(window.from, window.to, cascadeWindow(window.label));
+  const recording = new Map<string, Partial<Record<CategoryKey, RecordingTotals>>>();
+  await eachInSlices(state.counters.cameras(), (f) => addRecording(state, recording, f));
+  return { online, recording };
+}
 
 /** Recording integrity per region and category from the cameras' last recording checks. */
 export function recordingRates(state: AggregatorState): Map<string, Partial<Record<CategoryKey, RecordingTotals>>> {
   const out = new Map<string, Partial<Record<CategoryKey, RecordingTotals>>>();
-  for (const f of state.counters.cameras()) {
-    const r = state.cameras.get(f.id)?.status.recording;
-    if (!r) continue;
-    for (const [region, k] of cellsOf(f.region, f.category)) {
-      let row = out.get(region);
-      if (!row) out.set(region, (row = {}));
-      const t = (row[k] ??= { cameras: 0, unsupported: 0, recordedSec: 0, scheduledSec: 0 });
-      if (!r.supported) t.unsupported += 1;
-      else if (r.recordedSec !== null && r.scheduledSec !== null) {
-        t.cameras += 1;
-        t.recordedSec += r.recordedSec;
-        t.scheduledSec += r.scheduledSec;
-      }
+  for (const f of state.counters.cameras()) addRecording(state, out, f);
+  return out;
+}
+
+function addRecording(state: AggregatorState, out: Map<string, Partial<Record<CategoryKey, RecordingTotals>>>, f: { id: string; region: string | null; category: CategoryKey }): void {
+  const r = state.cameras.get(f.id)?.status.recording;
+  if (!r) return;
+  for (const [region, k] of cellsOf(f.region, f.category)) {
+    let row = out.get(region);
+    if (!row) out.set(region, (row = {}));
+    const t = (row[k] ??= { cameras: 0, unsupported: 0, recordedSec: 0, scheduledSec: 0 });
+    if (!r.supported) t.unsupported += 1;
+    else if (r.recordedSec !== null && r.scheduledSec !== null) {
+      t.cameras += 1;
+      t.recordedSec += r.recordedSec;
+      t.scheduledSec += r.scheduledSec;
     }
   }
-  return out;
 }
 
 function recordingCell(t: RecordingTotals | undefined) {
@@ -193,7 +210,7 @@ export interface CamerasPage {
  * before a camera's view is built, so a problem list of a province costs its
  * problems, not its cameras.
  */
-export function camerasView(state: AggregatorState, q: URLSearchParams, now: number, scope?: { covers(region: string | null): boolean }): CamerasPage | { error: string } {
+export async function camerasView(state: AggregatorState, q: URLSearchParams, now: number, scope?: { covers(region: string | null): boolean }): Promise<CamerasPage | { error: string }> {
   const states = q.get('state')?.split(',').filter(Boolean);
   const want = {
     region: q.get('region')?.replace(/0+$/, '') ?? null,
@@ -212,21 +229,22 @@ export function camerasView(state: AggregatorState, q: URLSearchParams, now: num
   if (limit !== null && (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE)) return { error: `limit is a whole number from 1 to ${MAX_PAGE}` };
   if (!Number.isInteger(offset) || offset < 0) return { error: 'offset is a whole number from 0' };
   const out: CameraView[] = [];
-  for (const c of state.cameras.values()) {
-    if (states && !states.includes(state.effectiveState(c))) continue;
-    if (want.agent && c.agentId !== want.agent) continue;
+  // every camera is looked at: in slices, so that a province's list holds no other answer up
+  await eachInSlices(state.cameras.values(), (c) => {
+    if (states && !states.includes(state.effectiveState(c))) return;
+    if (want.agent && c.agentId !== want.agent) return;
     const fact = state.counters.get(c.cameraId);
-    if (want.point && (fact?.pointId ?? null) !== want.point) continue;
-    if (want.region !== null && !(fact?.region ?? '').startsWith(want.region)) continue;
-    if (scope && !scope.covers(fact?.region ?? null)) continue;
-    if (want.category && (fact?.category ?? null) !== want.category) continue;
-    if (want.text && !c.cameraId.toLowerCase().includes(want.text) && !(c.status.name ?? '').toLowerCase().includes(want.text)) continue;
+    if (want.point && (fact?.pointId ?? null) !== want.point) return;
+    if (want.region !== null && !(fact?.region ?? '').startsWith(want.region)) return;
+    if (scope && !scope.covers(fact?.region ?? null)) return;
+    if (want.category && (fact?.category ?? null) !== want.category) return;
+    if (want.text && !c.cameraId.toLowerCase().includes(want.text) && !(c.status.name ?? '').toLowerCase().includes(want.text)) return;
     const v = cameraView(state, c, now);
-    if (want.fault && !v.faults.some((f) => f.fault === want.fault)) continue;
-    if (want.maintenance !== null && (v.maintenance !== null) !== (want.maintenance === 'true')) continue;
-    if (want.flapping !== null && (v.flapping !== null) !== (want.flapping === 'true')) continue;
+    if (want.fault && !v.faults.some((f) => f.fault === want.fault)) return;
+    if (want.maintenance !== null && (v.maintenance !== null) !== (want.maintenance === 'true')) return;
+    if (want.flapping !== null && (v.flapping !== null) !== (want.flapping === 'true')) return;
     out.push(v);
-  }
+  });
   out.sort((a, b) => b.forMs - a.forMs || a.cameraId.localeCompare(b.cameraId));
   return { cameras: limit === null ? out.slice(offset) : out.slice(offset, offset + limit), total: out.length, offset, limit };
 }

@@ -52,6 +52,9 @@ export class RatesPublisher {
   private lastAt = 0;
   /** the 24 h online rates of every region, and when they were worked out */
   private online: ReturnType<AggregatorState['onlineRates']> | undefined;
+  /** a walk of the 24 h online time is under way (in slices), and one ended that was not published yet */
+  private walking = false;
+  private onlineFresh = false;
   private onlineAt = 0;
   private onlineWalkMs = 0;
 
@@ -79,7 +82,7 @@ export class RatesPublisher {
     const now = this.deps.now();
     const foreign = [...this.onBroker].some(([region, text]) => this.mine.get(region) !== text);
     // the 24 h online rate moves with time alone: refresh it once a minute even when nothing else changed
-    if (!foreign && !this.dirty && state.counters.version === this.lastVersion && now - this.lastAt < Math.max(60_000, 30 * this.onlineWalkMs)) return 0;
+    if (!foreign && !this.dirty && !this.onlineFresh && state.counters.version === this.lastVersion && now - this.lastAt < Math.max(60_000, 30 * this.onlineWalkMs)) return 0;
     this.lastVersion = state.counters.version;
     this.lastAt = now;
     const t = topics(this.deps.topicRoot);
@@ -93,13 +96,14 @@ export class RatesPublisher {
     // long (no sooner than 30 times what it took: a province's million cameras every two minutes or so), and when
     // something besides the counts changed; not at every tick a camera changed state, since a state change moves
     // a 24 h figure only with time
-    if (this.online === undefined || this.dirty || foreign || now - this.onlineAt >= Math.max(60_000, 30 * this.onlineWalkMs)) {
+    if (this.online === undefined) {
       const t0 = performance.now();
       this.online = state.onlineRates(now - DAY, now, '24h');
       this.onlineWalkMs = performance.now() - t0;
       this.onlineAt = now;
-    }
+    } else if (this.dirty || foreign || now - this.onlineAt >= Math.max(60_000, 30 * this.onlineWalkMs)) this.walkOnline(now);
     this.dirty = false;
+    this.onlineFresh = false;
     for (const m of ratesMessages(state, now, this.online)) {
       current.add(m.region);
       // compare without the timestamp: only changed numbers are worth a message, unless the broker holds something else
@@ -123,6 +127,28 @@ export class RatesPublisher {
     }
     if (gone.size > 0) this.deps.log.info({ regions: gone.size }, 'retained rates of regions without numbers cleared');
     return sent;
+  }
+
+  /**
+   * The 24 h online time again, walked in slices so that a province's
+   * million cameras hold no answer up (issue 31): the figures published
+   * meanwhile are the last walk's; the next tick after it ends publishes its
+   * own. The first walk, before anything was published, is made at once.
+   */
+  private walkOnline(now: number): void {
+    if (this.walking) return;
+    this.walking = true;
+    const t0 = performance.now();
+    this.deps.state
+      .onlineRatesSliced(now - DAY, now, '24h')
+      .then((online) => {
+        this.online = online;
+        this.onlineAt = now;
+        this.onlineWalkMs = performance.now() - t0;
+        this.onlineFresh = true;
+      })
+      .catch((err: Error) => this.deps.log.error({ err: { message: err.message } }, 'the 24 h online time was not worked out: the last figures stand'))
+      .finally(() => (this.walking = false));
   }
 
   stop(): void {

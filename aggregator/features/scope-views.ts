@@ -1,7 +1,7 @@
 import type { AlertMessage } from '../../protocols/index.js';
 import type { RatesResponse } from '../../protocols/http-api.js';
 import type { Scope } from '../auth/roles.js';
-import { ratesView, type Window } from './queries.js';
+import { ratesView, ratesWalk, type Window } from './queries.js';
 import type { AggregatorState, CameraRecord } from './state.js';
 
 /**
@@ -58,14 +58,14 @@ export function scopedRegion(scope: Scope, asked: string | null): { region: stri
 }
 
 /** The rates a scope sees: of the region asked for, or of each of its own regions (and their children). */
-export function scopedRates(state: AggregatorState, scope: Scope, opts: { region: string | null; category: string | null; window: Window }): RatesResponse | 'unknown' {
+export async function scopedRates(state: AggregatorState, scope: Scope, opts: { region: string | null; category: string | null; window: Window }): Promise<RatesResponse | 'unknown'> {
   const asked = opts.region && opts.region !== 'all' ? opts.region : null;
-  if (asked || scope.all) {
-    if (asked && !scope.covers(asked)) return 'unknown';
-    return ratesView(state, { region: asked, category: opts.category, window: opts.window });
-  }
-  const views = scope.roots().map((region) => ratesView(state, { region, category: opts.category, window: opts.window }));
-  const first = views[0] ?? ratesView(state, { region: '-', category: opts.category, window: opts.window });
+  if (asked && !scope.covers(asked)) return 'unknown';
+  // the walks over every camera, in slices: the event loop stays free for other answers
+  const walked = await ratesWalk(state, opts.window);
+  if (asked || scope.all) return ratesView(state, { region: asked, category: opts.category, window: opts.window }, walked);
+  const views = scope.roots().map((region) => ratesView(state, { region, category: opts.category, window: opts.window }, walked));
+  const first = views[0] ?? ratesView(state, { region: '-', category: opts.category, window: opts.window }, walked);
   const seen = new Set<string>();
   return {
     window: first.window,

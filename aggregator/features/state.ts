@@ -7,7 +7,8 @@ import type { AgentRecord, LossRecord } from '../store/records.js';
 import { cameraFact } from '../rates/bind.js';
 import { DEFAULT_REGISTER_FIELDS, type RegisterField } from '../rates/register.js';
 import { RateCounters } from '../rates/counters.js';
-import { onlineRates } from '../rates/online.js';
+import { OnlineWalk, onlineRates } from '../rates/online.js';
+import { eachInSlices } from './slices.js';
 import { flappingNow, type FlappingEpisode, type FlappingRule } from '../rates/flapping.js';
 import type { CountTable } from '../rates/snapshot.js';
 import type { PlanPoint } from '../rates/model.js';
@@ -155,9 +156,25 @@ export class AggregatorState {
 
   /** The online rates of our own cameras only (no tier below us): what the stored daily totals count. */
   localOnlineRates(from: number, to: number): ReturnType<typeof onlineRates> {
-    // no window declared (the usual case): no camera's subject is worked out
-    const maintenance = this.deps.maintenanceExcluded !== false && this.maintenance.size > 0 ? (f: { id: string }) => this.maintenanceIntervals(f.id) : undefined;
-    return onlineRates(this.counters.cameras(), (id) => this.cameras.get(id)?.marks ?? [], from, to, maintenance);
+    return onlineRates(this.counters.cameras(), this.marksOf, from, to, this.maintenanceOfFacts());
+  }
+
+  /** onlineRates for an HTTP answer: the same walk, giving the event loop back every few milliseconds. */
+  async onlineRatesSliced(from: number, to: number, window: CascadeWindow | null = null): Promise<ReturnType<typeof onlineRates>> {
+    return this.tiers.addOnline(await this.localOnlineRatesSliced(from, to), window);
+  }
+
+  async localOnlineRatesSliced(from: number, to: number): Promise<ReturnType<typeof onlineRates>> {
+    const walk = new OnlineWalk(this.marksOf, from, to, this.maintenanceOfFacts());
+    await eachInSlices(this.counters.cameras(), (f) => walk.add(f));
+    return walk.result();
+  }
+
+  private readonly marksOf = (id: string) => this.cameras.get(id)?.marks ?? [];
+
+  /** no window declared (the usual case): no camera's subject is worked out */
+  private maintenanceOfFacts(): ((f: { id: string }) => Interval[]) | undefined {
+    return this.deps.maintenanceExcluded !== false && this.maintenance.size > 0 ? (f: { id: string }) => this.maintenanceIntervals(f.id) : undefined;
   }
 
   /** Called every second or so: windows that began or ended move their cameras in or out of the counts. */

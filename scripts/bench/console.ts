@@ -49,7 +49,9 @@ const planFile = Buffer.byteLength(planText) > 30 * 1024 * 1024 ? path.join(dir,
 if (planFile) writeFileSync(planFile, planText);
 writeFileSync(conf, `database: ${path.join(dir, 'agg.db')}\nmqtt:\n  url: ${broker.url}\nhttp:\n  host: 127.0.0.1\n  port: ${port}\n  token: ${token}\n  publicReads: true\n${planFile ? `planFile: ${planFile}\n` : ''}`);
 const cli = new URL('../../cli/main.js', import.meta.url).pathname;
-const startAggregator = () => spawn(process.execPath, ['--max-old-space-size=4096', cli, 'aggregator', '--config', conf], { stdio: ['ignore', 'ignore', 'inherit'] });
+// XUELIANG_BENCH_NODE_ARGS: node flags for the aggregator (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof to see what holds its event loop)
+const nodeArgs = (process.env['XUELIANG_BENCH_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+const startAggregator = () => spawn(process.execPath, ['--max-old-space-size=4096', ...nodeArgs, cli, 'aggregator', '--config', conf], { stdio: ['ignore', 'ignore', 'inherit'] });
 let agg = startAggregator();
 const api = `http://127.0.0.1:${port}`;
 const stopAll = () => {
