@@ -210,7 +210,7 @@ export class AggregatorApp {
       // registers upward once the state is loaded: the first catalog says the fleet as it is
       ...(gb ? [gb] : []),
       every('alerts', config.alerts.checkMs, () => {
-        this.alerts.evaluate();
+        return this.alerts.evaluateSliced();
       }, log),
     ];
   }

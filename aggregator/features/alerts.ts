@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
+import { eachInSlices } from './slices.js';
 import { alertMessage, type AlertMessage, type AlertNotice } from '../../protocols/index.js';
 import type { ChangeSink } from '../store/changes.js';
 import type { StoreSnapshot } from '../store/port.js';
@@ -26,6 +27,12 @@ const alertId = (key: string) => `al-${createHash('sha256').update(key).digest('
  * none. Active alerts and the notice counter are kept in the store, so a
  * restart neither repeats nor forgets one.
  */
+const sinceOf = (c: CameraRecord) => {
+  let i = c.marks.length - 1;
+  while (i > 0 && c.marks[i - 1]!.state === c.marks[i]!.state) i--;
+  return c.marks[i]?.at ?? c.firstSeen;
+};
+
 export class AlertEngine {
   private readonly active = new Map<string, AlertMessage>();
   /** when each pending condition was first seen holding (for rates, which have no history of their own) */
@@ -72,33 +79,13 @@ export class AlertEngine {
     return `${a.kind}|${a.subject.cameraId ?? ''}|${a.subject.agentId ?? ''}|${a.subject.region ?? ''}|${a.subject.category ?? ''}`;
   }
 
-  /** What holds now. */
-  private conditions(now: number): Condition[] {
+  /** What holds now: the cameras' conditions (given, or looked at here at once), the gateways' and the rates'. */
+  private conditions(now: number, cameras?: Condition[]): Condition[] {
     const { state } = this.deps;
-    const out: Condition[] = [];
-    const since = (c: CameraRecord) => {
-      let i = c.marks.length - 1;
-      while (i > 0 && c.marks[i - 1]!.state === c.marks[i]!.state) i--;
-      return c.marks[i]?.at ?? c.firstSeen;
-    };
-    // only the cameras that are offline, degraded or changed lately: a province's million steady ones cost nothing here
-    for (const id of [...state.notable]) {
-      const c = state.cameras.get(id);
-      if (!c) {
-        state.forgetNotable(id);
-        continue;
-      }
-      const eff = state.effectiveState(c);
-      if (eff !== 'offline' && eff !== 'degraded' && !state.changedLately(c, now)) {
-        state.forgetNotable(id);
-        continue;
-      }
-      if (state.maintenance.activeFor(state.subjectOf(c), now)) continue;
-      const subject = { cameraId: c.cameraId, agentId: c.agentId };
-      if (eff === 'offline') out.push({ key: `camera_offline|${c.cameraId}`, kind: 'camera_offline', subject, cause: `camera ${c.cameraId} offline: ${c.status.rung ?? '?'} ${c.status.reason ?? ''} ${c.status.detail ?? ''}`.trim(), since: since(c) });
-      if (eff === 'degraded') out.push({ key: `camera_degraded|${c.cameraId}`, kind: 'camera_degraded', subject, cause: `camera ${c.cameraId} degraded: ${c.status.faults.map((f) => f.fault).join(', ')}`, since: since(c) });
-      const flapping = state.flappingOf(c, now);
-      if (flapping) out.push({ key: `camera_flapping|${c.cameraId}`, kind: 'camera_flapping', subject, cause: `camera ${c.cameraId} changed state ${flapping.changes} times`, since: flapping.since });
+    let out: Condition[] = cameras ?? [];
+    if (!cameras) {
+      out = [];
+      for (const id of [...state.notable]) this.cameraConditions(id, now, out);
     }
     for (const a of state.agents.values()) {
       if (!a.online) out.push({ key: `gateway_down|${a.agentId}`, kind: 'gateway_down', subject: { agentId: a.agentId }, cause: `gateway ${a.agentId} is down: its cameras are unknown`, since: a.since });
@@ -118,10 +105,52 @@ export class AlertEngine {
     return out;
   }
 
+  /**
+   * A camera's conditions. Only the cameras that are offline, degraded or
+   * changed lately are looked at: a province's million steady ones cost
+   * nothing here.
+   */
+  private cameraConditions(id: string, now: number, out: Condition[]): void {
+    const { state } = this.deps;
+    const c = state.cameras.get(id);
+    if (!c) return void state.forgetNotable(id);
+    const eff = state.effectiveState(c);
+    if (eff !== 'offline' && eff !== 'degraded' && !state.changedLately(c, now)) return void state.forgetNotable(id);
+    if (state.maintenance.activeFor(state.subjectOf(c), now)) return;
+    const subject = { cameraId: c.cameraId, agentId: c.agentId };
+    if (eff === 'offline') out.push({ key: `camera_offline|${c.cameraId}`, kind: 'camera_offline', subject, cause: `camera ${c.cameraId} offline: ${c.status.rung ?? '?'} ${c.status.reason ?? ''} ${c.status.detail ?? ''}`.trim(), since: sinceOf(c) });
+    if (eff === 'degraded') out.push({ key: `camera_degraded|${c.cameraId}`, kind: 'camera_degraded', subject, cause: `camera ${c.cameraId} degraded: ${c.status.faults.map((f) => f.fault).join(', ')}`, since: sinceOf(c) });
+    const flapping = state.flappingOf(c, now);
+    if (flapping) out.push({ key: `camera_flapping|${c.cameraId}`, kind: 'camera_flapping', subject, cause: `camera ${c.cameraId} changed state ${flapping.changes} times`, since: flapping.since });
+  }
+
+  /**
+   * evaluate() for the timer: the cameras looked at in slices (features/slices.ts),
+   * so that a mass outage (or a fresh fleet, every camera changed lately) holds
+   * no HTTP answer up; then raised and cleared at once, as evaluate() does.
+   */
+  async evaluateSliced(): Promise<AlertNotice[]> {
+    // one pass at a time: a pass longer than alerts.checkMs is not overtaken by the next
+    if (this.evaluating) return [];
+    this.evaluating = true;
+    try {
+      const cameras: Condition[] = [];
+      await eachInSlices([...this.deps.state.notable], (id) => this.cameraConditions(id, this.deps.now(), cameras));
+      return this.settle(this.deps.now(), cameras);
+    } finally {
+      this.evaluating = false;
+    }
+  }
+
+  private evaluating = false;
+
   /** Raises what has lasted long enough and clears what ended; returns the notices sent. */
   evaluate(): AlertNotice[] {
-    const now = this.deps.now();
-    const holding = this.conditions(now);
+    return this.settle(this.deps.now());
+  }
+
+  private settle(now: number, cameras?: Condition[]): AlertNotice[] {
+    const holding = this.conditions(now, cameras);
     const notices: AlertNotice[] = [];
     const live = new Set<string>();
     for (const c of holding) {

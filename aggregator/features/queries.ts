@@ -277,14 +277,15 @@ export function historyView(c: CameraRecord, w: Window) {
 }
 
 /** The gateways, online or not, with their cameras by effective state and their last config report (the centre's own bookkeeping left out). */
-export function agentsView(state: AggregatorState) {
+export async function agentsView(state: AggregatorState) {
   const zero = () => ({ online: 0, degraded: 0, offline: 0, unknown: 0 });
   const byState = new Map<string, Record<CameraState, number>>();
-  for (const c of state.cameras.values()) {
+  // every camera's effective state: in slices
+  await eachInSlices(state.cameras.values(), (c) => {
     let n = byState.get(c.agentId);
     if (!n) byState.set(c.agentId, (n = zero()));
     n[state.effectiveState(c)] += 1;
-  }
+  });
   return [...state.agents.values()].map((a) => {
     const n = byState.get(a.agentId) ?? zero();
     return {
