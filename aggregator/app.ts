@@ -160,7 +160,7 @@ export class AggregatorApp {
       // a follower replica passes the API to the leader: every replica answers the same
       leader: () => (this.replica && !this.replica.isLeader ? (this.replica.leaderApi ?? null) : undefined),
     });
-    const reports = new ReportPublisher({ mqtt: this.mqtt, topicRoot: config.mqtt.topicRoot, timeZone: config.timeZone, intervalMs: config.ratesIntervalMs, now, regions: () => this.state.counters.counts().keys(), read: (period) => periodBasis(reportDeps(), period), report: (region, period, read) => buildReport(reportDeps(), region, period, read), stored: () => this.store.flush(), log: log.child({ module: 'reports' }) });
+    const reports = new ReportPublisher({ mqtt: this.mqtt, topicRoot: config.mqtt.topicRoot, timeZone: config.timeZone, intervalMs: config.ratesIntervalMs, now, regions: () => this.state.counters.counts().keys(), read: (period) => periodBasis(reportDeps(), period, true), report: (region, period, read) => buildReport(reportDeps(), region, period, read), stored: () => this.store.flush(), log: log.child({ module: 'reports' }) });
     this.mqtt.onConnect(() => reports.tick());
     this.state.events.on('eventStored', (ts) => reports.noteEvent(ts));
     this.state.events.on('cameraBound', () => reports.noteBindingChanged());

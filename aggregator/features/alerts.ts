@@ -135,7 +135,7 @@ export class AlertEngine {
     this.evaluating = true;
     try {
       const cameras: Condition[] = [];
-      await eachInSlices([...this.deps.state.notable], (id) => this.cameraConditions(id, this.deps.now(), cameras));
+      await eachInSlices([...this.deps.state.notable], (id) => this.cameraConditions(id, this.deps.now(), cameras), { background: true });
       return this.settle(this.deps.now(), cameras);
     } finally {
       this.evaluating = false;

@@ -140,7 +140,7 @@ export class RatesPublisher {
     this.walking = true;
     const t0 = performance.now();
     this.deps.state
-      .onlineRatesSliced(now - DAY, now, '24h')
+      .onlineRatesSliced(now - DAY, now, '24h', true)
       .then((online) => {
         this.online = online;
         this.onlineAt = now;

@@ -1,3 +1,4 @@
+import { eachInSlices } from './slices.js';
 import { csvCell } from './csv.js';
 import type { LossRecord } from '../store/records.js';
 import type { DailyTotalsRow } from '../store/changes.js';
@@ -131,16 +132,21 @@ export interface PeriodBasis {
   to: number;
   index: PlanIndex;
   basis: ReportBasis;
+  /** every camera of the period with what it did, bound by the plan: worked out once for the reports of every region of a pass */
+  cameras: ReportCamera[];
 }
 
-export async function periodBasis(deps: ReportDeps, period: ReportPeriod): Promise<PeriodBasis> {
+/** `background`: the publisher's pass, which nobody waits for (features/slices.ts). */
+export async function periodBasis(deps: ReportDeps, period: ReportPeriod, background = false): Promise<PeriodBasis> {
   const to = Math.min(period.to, deps.now);
   const from = Math.min(period.from, to);
-  return { from, to, index: await planIndex(deps.store, to), basis: await loadBasis(deps.store, from, to) };
+  const index = await planIndex(deps.store, to);
+  const basis = await loadBasis(deps.store, from, to);
+  return { from, to, index, basis, cameras: await periodCameras(deps, basis, index.byId, from, to, background) };
 }
 
-/** The cameras of [from, to) with what each did in it, bound by the plan `byId`. */
-function periodCameras(deps: ReportDeps, basis: ReportBasis, byId: ReadonlyMap<string, PlanPoint>, from: number, to: number): ReportCamera[] {
+/** The cameras of [from, to) with what each did in it, bound by the plan `byId`; walked in slices (the event loop free meanwhile). */
+async function periodCameras(deps: ReportDeps, basis: ReportBasis, byId: ReadonlyMap<string, PlanPoint>, from: number, to: number, background: boolean): Promise<ReportCamera[]> {
   const recordingOf = (id: string): ReportCamera['recording'] => {
     const checks = basis.recordingChecks.get(id);
     if (!checks?.length) return undefined;
@@ -149,8 +155,8 @@ function periodCameras(deps: ReportDeps, basis: ReportBasis, byId: ReadonlyMap<s
     return { supported: true, recordedSec: measured.reduce((s, c) => s + c.recordedSec!, 0), scheduledSec: measured.reduce((s, c) => s + c.scheduledSec!, 0) };
   };
   const cameras: ReportCamera[] = [];
-  for (const r of basis.rows) {
-    if (r.firstSeen >= to || (r.removedAt !== null && r.removedAt <= from)) continue;
+  await eachInSlices(basis.rows, (r) => {
+    if (r.firstSeen >= to || (r.removedAt !== null && r.removedAt <= from)) return;
     const fact = cameraFact(r.status, { id: r.agentId, online: true, region: deps.agentRegion(r.agentId) }, (k) => byId.get(k));
     const point = fact.pointId !== null ? byId.get(fact.pointId) : undefined;
     const subject = windowSubject(r.cameraId, r.agentId, point);
@@ -166,7 +172,7 @@ function periodCameras(deps: ReportDeps, basis: ReportBasis, byId: ReadonlyMap<s
       recording: recordingOf(r.cameraId),
       period: cameraPeriod(basis.marks.get(r.cameraId) ?? [], from, to, windows),
     });
-  }
+  }, { background });
   return cameras;
 }
 
@@ -286,10 +292,9 @@ export function dailyPointOf(day: { day: string; from: number; to: number; compl
 }
 
 export async function buildReport(deps: ReportDeps, region: string, period: ReportPeriod, read?: PeriodBasis): Promise<Report> {
-  const { from, to, index, basis } = read ?? (await periodBasis(deps, period));
-  const { plan, byId } = index;
+  const { from, to, index, basis, cameras } = read ?? (await periodBasis(deps, period));
+  const { plan } = index;
   const marks = basis.marks;
-  const cameras = periodCameras(deps, basis, byId, from, to);
   const reportRowsOf = reportRows(region, plan, cameras);
   const inRegion = (c: ReportCamera) => region === ALL_REGIONS || (c.region !== null && c.region.startsWith(region.replace(/0+$/, '')));
   const rule = deps.flapping ?? { changes: 5, withinMs: 10 * 60_000 };

@@ -6,15 +6,19 @@ export const SLICE_MS = 8;
  * a slice has taken `budgetMs`: a walk over a province's cameras then delays
  * no HTTP answer, MQTT message or timer by more than about that (issue 31).
  * The items are read as they are when reached (a Map's iterator sees what is
- * added and not what is deleted meanwhile).
+ * added and not what is deleted meanwhile). `background`: a walk nobody
+ * waits for, which leaves room for one somebody does.
  */
-export async function eachInSlices<T>(items: Iterable<T>, fn: (item: T) => void, budgetMs = SLICE_MS): Promise<void> {
+export async function eachInSlices<T>(items: Iterable<T>, fn: (item: T) => void, opts: { budgetMs?: number; background?: boolean } = {}): Promise<void> {
+  const budgetMs = opts.budgetMs ?? SLICE_MS;
   let start = performance.now();
   let n = 0;
   for (const item of items) {
     fn(item);
     if ((++n & 127) === 0 && performance.now() - start > budgetMs) {
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      // background work (publishers, alert passes) rests as long as it worked: an operator's request walking at
+      // the same time gets the larger share of the CPU, not a fair half
+      await new Promise<void>((resolve) => (opts.background ? setTimeout(resolve, budgetMs) : setImmediate(resolve)));
       start = performance.now();
     }
   }

@@ -160,13 +160,13 @@ export class AggregatorState {
   }
 
   /** onlineRates for an HTTP answer: the same walk, giving the event loop back every few milliseconds. */
-  async onlineRatesSliced(from: number, to: number, window: CascadeWindow | null = null): Promise<ReturnType<typeof onlineRates>> {
-    return this.tiers.addOnline(await this.localOnlineRatesSliced(from, to), window);
+  async onlineRatesSliced(from: number, to: number, window: CascadeWindow | null = null, background = false): Promise<ReturnType<typeof onlineRates>> {
+    return this.tiers.addOnline(await this.localOnlineRatesSliced(from, to, background), window);
   }
 
-  async localOnlineRatesSliced(from: number, to: number): Promise<ReturnType<typeof onlineRates>> {
+  async localOnlineRatesSliced(from: number, to: number, background = false): Promise<ReturnType<typeof onlineRates>> {
     const walk = new OnlineWalk(this.marksOf, from, to, this.maintenanceOfFacts());
-    await eachInSlices(this.counters.cameras(), (f) => walk.add(f));
+    await eachInSlices(this.counters.cameras(), (f) => walk.add(f), { background });
     return walk.result();
   }
 
