@@ -144,14 +144,20 @@ export function reportRows(parent: string, plan: readonly PlanPoint[], cameras: 
   };
   // cameras and points share a few hundred regions: where each (region, category) adds up is worked out once
   const placed = new Map<string, Acc[]>();
+  // cameras of one gateway come one after another, mostly of one region and category: the last cells first
+  // (a key string built and looked up per camera was most of a province's report)
+  let last: { region: string | null; category: CategoryKey; out: Acc[] } | undefined;
   const cells = (region: string | null, category: Exclude<CategoryKey, 'all'>): Acc[] => {
+    if (last && last.region === region && last.category === category) return last.out;
     const key = `${region ?? ''}\u0000${category}`;
     let out = placed.get(key);
-    if (out) return out;
-    const child = childOf(parent, region);
-    const regions = child === undefined ? [] : child === parent ? [parent] : [child, parent];
-    out = regions.flatMap((r) => [get(r, category), get(r, 'all')]);
-    placed.set(key, out);
+    if (!out) {
+      const child = childOf(parent, region);
+      const regions = child === undefined ? [] : child === parent ? [parent] : [child, parent];
+      out = regions.flatMap((r) => [get(r, category), get(r, 'all')]);
+      placed.set(key, out);
+    }
+    last = { region, category, out };
     return out;
   };
   const bound = new Map<string, number>();
