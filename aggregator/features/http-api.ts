@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
@@ -27,6 +28,9 @@ import { agentsView, bindingView, registerView, cameraView, camerasCsv, camerasV
 import type { AggregatorState } from './state.js';
 
 const MAX_BODY = 32 * 1024 * 1024;
+
+/** POST /api/alerts/{id}/ack: an optional note */
+const ackRequest = z.object({ note: z.string().max(500).optional() }).strict();
 
 /** what each permission lets a role do, for a refusal's message */
 const PERMISSION_WORDS: Record<Permission, string> = {
@@ -224,16 +228,16 @@ export class HttpApi {
       if (req.method === 'POST' && ack) {
         if (!need('acknowledge')) return;
         const text = await readBody(req, 4096);
-        let note = '';
-        if (text !== '' && text !== 'too_large' && text !== 'not_utf8') {
-          try {
-            const n = (JSON.parse(text) as { note?: unknown }).note;
-            if (n !== undefined && typeof n !== 'string') return fail(400, 'BAD_BODY', 'note is a string');
-            note = n ?? '';
-          } catch {
-            return fail(400, 'NOT_JSON', 'the body is not JSON');
-          }
-        } else if (text !== '') return fail(400, 'BAD_BODY', 'a JSON body of at most 4 KiB, UTF-8: {"note": "…"}');
+        if (text === 'too_large' || text === 'not_utf8') return fail(400, 'BAD_BODY', 'a JSON body of at most 4 KiB, UTF-8: {"note": "…"}');
+        let body: unknown = {};
+        try {
+          if (text !== '') body = JSON.parse(text);
+        } catch {
+          return fail(400, 'NOT_JSON', 'the body is not JSON');
+        }
+        const parsed = ackRequest.safeParse(body);
+        if (!parsed.success) return fail(400, 'BAD_BODY', `{"note": "…"} of at most 500 characters: ${parsed.error.issues[0]?.message ?? ''}`);
+        const note = parsed.data.note ?? '';
         const a = this.deps.alerts().find((x) => x.id === ack[1]);
         if (!a || !visibleAlert(state, scope, a)) return fail(404, 'UNKNOWN_ALERT', 'no such active alert');
         const done = this.deps.acknowledge(a.id, who.name, note);
@@ -325,8 +329,10 @@ export class HttpApi {
         return gb ? json(200, gb) : fail(404, 'NOT_CONFIGURED', 'GB/T 28181 upward is not configured (gb28181.upstream in the aggregator config)');
       }
       if (path === '/api/tiers') return json(200, { tiers: state.tiers.list().filter((x) => scope.all || (!regionError(x.tier) && scope.covers(x.tier))) });
-      if (path === '/api/alerts') return json(200, { alerts: this.deps.alerts().filter((a) => visibleAlert(state, scope, a)) });
-      if (path === '/api/maintenance') return json(200, { windows: state.maintenance.list().filter((w) => visibleWindow(state, scope, w)).map((w) => ({ ...windowJson(w), active: w.from <= t && t < w.to })) });
+      // the gateways a scoped user sees, worked out once for the whole list
+      const agents = scope.all ? undefined : visibleAgentIds(state, scope);
+      if (path === '/api/alerts') return json(200, { alerts: this.deps.alerts().filter((a) => visibleAlert(state, scope, a, agents)) });
+      if (path === '/api/maintenance') return json(200, { windows: state.maintenance.list().filter((w) => visibleWindow(state, scope, w, agents)).map((w) => ({ ...windowJson(w), active: w.from <= t && t < w.to })) });
       if (path === '/api/report') {
         const period = parsePeriod(url.searchParams, this.deps.timeZone);
         if ('error' in period) return fail(400, 'BAD_PERIOD', period.error);

@@ -29,18 +29,19 @@ export function visibleAgentIds(state: AggregatorState, scope: Scope): Set<strin
   return out;
 }
 
-export function visibleWindow(state: AggregatorState, scope: Scope, w: { scope: 'camera' | 'point' | 'agent'; target: string }): boolean {
+/** `agents`: the gateways the scope sees, when the caller worked them out already (a list of windows or alerts walks them once). */
+export function visibleWindow(state: AggregatorState, scope: Scope, w: { scope: 'camera' | 'point' | 'agent'; target: string }, agents?: ReadonlySet<string>): boolean {
   if (scope.all) return true;
   if (w.scope === 'camera') return scope.covers(cameraRegion(state, w.target));
   if (w.scope === 'point') return scope.covers(state.pointOf(w.target)?.region);
-  return visibleAgentIds(state, scope).has(w.target);
+  return (agents ?? visibleAgentIds(state, scope)).has(w.target);
 }
 
-export function visibleAlert(state: AggregatorState, scope: Scope, a: AlertMessage): boolean {
+export function visibleAlert(state: AggregatorState, scope: Scope, a: AlertMessage, agents?: ReadonlySet<string>): boolean {
   if (scope.all) return true;
   if (a.subject.cameraId !== undefined) return scope.covers(cameraRegion(state, a.subject.cameraId));
   if (a.subject.region !== undefined) return scope.covers(a.subject.region);
-  if (a.subject.agentId !== undefined) return visibleAgentIds(state, scope).has(a.subject.agentId);
+  if (a.subject.agentId !== undefined) return (agents ?? visibleAgentIds(state, scope)).has(a.subject.agentId);
   return false;
 }
 
