@@ -13,7 +13,7 @@ import { CONSOLE_CSP, ConsoleAssets } from '../adapters/console-assets.js';
 import { CATEGORY_KEYS } from '../rates/model.js';
 import { applyWindow, parseMaintenanceWindow } from './maintenance.js';
 import { windowJson } from './maintenance.js';
-import { parsePlan } from './plan.js';
+import { parsePlanSliced } from './plan.js';
 import { prometheusText } from './metrics.js';
 import type { Gb28181Status } from '../gb28181/service.js';
 import type { AuditActor, AuditTrail } from '../audit/trail.js';
@@ -433,7 +433,7 @@ export class HttpApi {
     if (text === 'not_utf8') return fail(400, 'NOT_UTF8', 'the plan is not valid UTF-8 (save the spreadsheet as CSV UTF-8)');
     const type = req.headers['content-type'] ?? '';
     const format = type.includes('csv') ? 'csv' : 'json';
-    const load = parsePlan(text, format);
+    const load = await parsePlanSliced(text, format);
     const errors = { errors: load.errors.slice(0, MAX_LISTED_ERRORS), errorCount: load.errors.length };
     if (load.points.length === 0 && load.errors.length > 0) return json(400, { loaded: 0, ...errors });
     // an empty plan would make every coverage rate vanish: only when asked for in so many words

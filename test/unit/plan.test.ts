@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { parsePlanCsv, parsePlanJson } from '../../aggregator/features/plan.js';
+import { parsePlan, parsePlanCsv, parsePlanJson, parsePlanSliced } from '../../aggregator/features/plan.js';
 import { aggregatorConfigSchema } from '../../config/aggregator.js';
 import { agentConfigSchema } from '../../config/agent.js';
 import { parseConfigText, validateConfig } from '../../config/load.js';
@@ -74,5 +74,14 @@ describe('example configs', () => {
   it('example configs: the agent and aggregator examples are valid', () => {
     expect(() => validateConfig(agentConfigSchema, parseConfigText(read('agent.example.yaml'), 'agent.example.yaml'), 'agent.example.yaml')).not.toThrow();
     expect(() => validateConfig(aggregatorConfigSchema, parseConfigText(read('aggregator.example.yaml'), 'aggregator.example.yaml'), 'aggregator.example.yaml')).not.toThrow();
+  });
+
+  it('plan: an upload checked in slices gives what the plan read at once gives, rows, errors and line numbers alike', async () => {
+    const rows = ['id,name,region,category'];
+    for (let i = 0; i < 20_000; i++) rows.push(i % 997 === 0 ? `bad-${i},x,33XX,other` : i % 1999 === 0 ? '' : `P${i},point ${i},330106,${i % 2 ? 'key_public_area' : 'other'}`);
+    const csv = rows.join('\n');
+    const json = JSON.stringify(parsePlanCsv(csv).points.slice(0, 3000));
+    for (const [text, format] of [[csv, 'csv'], [json, 'json'], ['{oops', 'json'], ['name\nx', 'csv']] as const) expect(await parsePlanSliced(text, format)).toEqual(parsePlan(text, format));
+    expect((await parsePlanSliced(csv, 'csv')).errors.map((e) => e.line).slice(0, 2)).toEqual([2, 999]);
   });
 });
