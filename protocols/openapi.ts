@@ -136,7 +136,13 @@ export function openApiDocument(): Record<string, unknown> {
           },
         },
       },
-      '/api/alerts': { get: { summary: 'The alerts active now', responses: { 200: { description: 'the alerts', content: { 'application/json': { schema: { type: 'object', properties: { alerts: { type: 'array', items: contractSchema(alertMessage, 'draft-2020-12') } } } } } } } } },
+      '/api/alerts': {
+        get: {
+          summary: 'The alerts active now in your regions, oldest first; one page with limit and offset',
+          parameters: [q('limit', '1..1000; without it every alert', { type: 'integer', minimum: 1, maximum: 1000 }), q('offset', 'alerts to skip (0)', { type: 'integer', minimum: 0 })],
+          responses: { 200: { description: 'the alerts', content: { 'application/json': { schema: { type: 'object', properties: { alerts: { type: 'array', items: contractSchema(alertMessage, 'draft-2020-12') }, total: { type: 'integer', description: 'alerts on every page together' } } } } } }, 400: problem('a bad limit or offset') },
+        },
+      },
       '/api/alerts/{id}/ack': {
         post: {
           summary: 'Acknowledge an active alert (an operator or admin): who, when and a note stay with it until it clears; its retained alerts/active copy is replaced',

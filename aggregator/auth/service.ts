@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { AccountStore } from './accounts.js';
 import { Lockout } from './lockout.js';
+import { RefusalCounter } from '../audit/refusals.js';
 import { DECOY_HASH, MAX_PASSWORD, verifyPassword } from './password.js';
 import { ALL, can, Scope, type Permission, type Role } from './roles.js';
 import { sameHash, tokenHash, tokenId } from './tokens.js';
@@ -43,6 +44,7 @@ export function allows(p: Principal, perm: Permission): boolean {
  */
 export class AuthService {
   private readonly lockout: Lockout;
+  private readonly lockedTries = new RefusalCounter();
 
   constructor(
     private readonly deps: {
@@ -75,7 +77,9 @@ export class AuthService {
     const who = { actor: name.slice(0, 64), ...from };
     const locked = this.lockout.lockedUntil(name, from.source, now);
     if (locked !== undefined) {
-      this.deps.audit(who, 'auth.login.locked', name.slice(0, 64), { until: new Date(locked).toISOString() });
+      // tries against a lock are one record per address every 10 s, with how many it stands for: a flood must not fill the trail
+      const repeats = this.lockedTries.note(from.source, now);
+      if (repeats !== undefined) this.deps.audit(who, 'auth.login.locked', name.slice(0, 64), { until: new Date(locked).toISOString(), ...(repeats > 0 ? { refusedSinceLastRecord: repeats } : {}) });
       return { ok: false, locked: true, until: locked, message: `too many failed logins: try again after ${new Date(locked).toISOString()}` };
     }
     const user = name.length <= 64 ? await this.deps.accounts.user(name) : undefined;

@@ -331,7 +331,14 @@ export class HttpApi {
       if (path === '/api/tiers') return json(200, { tiers: state.tiers.list().filter((x) => scope.all || (!regionError(x.tier) && scope.covers(x.tier))) });
       // the gateways a scoped user sees, worked out once for the whole list
       const agents = scope.all ? undefined : visibleAgentIds(state, scope);
-      if (path === '/api/alerts') return json(200, { alerts: this.deps.alerts().filter((a) => visibleAlert(state, scope, a, agents)) });
+      if (path === '/api/alerts') {
+        // a province's mass outage is tens of thousands of alerts: ?limit= (and offset) give a page, total says how many
+        const limit = url.searchParams.has('limit') ? Number(url.searchParams.get('limit')) : null;
+        const offset = Number(url.searchParams.get('offset') ?? 0);
+        if ((limit !== null && (!Number.isInteger(limit) || limit < 1 || limit > 1000)) || !Number.isInteger(offset) || offset < 0) return fail(400, 'BAD_QUERY', 'limit is 1..1000, offset 0 or more');
+        const all = this.deps.alerts().filter((a) => visibleAlert(state, scope, a, agents));
+        return json(200, { alerts: limit === null ? all.slice(offset) : all.slice(offset, offset + limit), total: all.length });
+      }
       if (path === '/api/maintenance') return json(200, { windows: state.maintenance.list().filter((w) => visibleWindow(state, scope, w, agents)).map((w) => ({ ...windowJson(w), active: w.from <= t && t < w.to })) });
       if (path === '/api/report') {
         const period = parsePeriod(url.searchParams, this.deps.timeZone);

@@ -147,6 +147,7 @@ const WORDS = {
   cancel: ['取消', 'Cancel'],
   alerts: ['当前告警', 'Active alerts'],
   noAlerts: ['没有告警', 'No alerts'],
+  moreAlerts: ['另有 {n} 条告警未列出（按持续时间最长的在前）；各摄像机见下方问题列表', '{n} more alerts not listed (the oldest first); every camera is in the problem list below'],
   alertKind: ['告警', 'Alert'],
   alertSubject: ['对象', 'About'],
   alertCause: ['原因', 'Cause'],

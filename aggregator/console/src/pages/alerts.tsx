@@ -9,6 +9,7 @@ import { hrefWith } from '../route.js';
 import { send, useSession } from '../session.js';
 
 type Alert = z.infer<typeof alertMessage>;
+const SHOWN = 20;
 
 /**
  * The alerts active now in the user's regions (告警), oldest first, with who
@@ -21,7 +22,8 @@ export function Alerts() {
   const session = useSession();
   const { tick } = useLive();
   const [again, setAgain] = useState(0);
-  const alerts = useJson<{ alerts: Alert[] }>('/api/alerts', tick + again);
+  // the oldest few: a mass outage is thousands of alerts, the problem list below has every camera
+  const alerts = useJson<{ alerts: Alert[]; total: number }>(`/api/alerts?limit=${SHOWN}`, tick + again);
   const [error, setError] = useState<string | undefined>(undefined);
   const canAck = session.role === 'operator' || session.role === 'admin';
   const acknowledge = async (e: Event, id: string) => {
@@ -34,7 +36,10 @@ export function Alerts() {
   };
   return (
     <div class="panel" data-testid="alerts">
-      <h3>{t('alerts')}</h3>
+      <h3>
+        {t('alerts')}
+        {alerts.data && alerts.data.total > 0 && <span class="muted"> · {alerts.data.total}</span>}
+      </h3>
       {error && <p class="error">{error}</p>}
       <Show load={alerts}>
         {(d) =>
@@ -76,6 +81,15 @@ export function Alerts() {
                   </tr>
                 ))}
               </tbody>
+              {d.total > d.alerts.length && (
+                <tfoot>
+                  <tr>
+                    <td colSpan={5} class="muted" data-testid="alerts-more">
+                      {t('moreAlerts').replace('{n}', String(d.total - d.alerts.length))}
+                    </td>
+                  </tr>
+                </tfoot>
+              )}
             </table>
           )
         }
