@@ -13,5 +13,5 @@ export { createStore } from './adapters/open-store.js';
 export { ChainVerifier } from './audit/chain.js';
 // `xueliang user …` and `xueliang token …`: accounts in the store, with the rules the console's follow
 export { AccountStore } from './auth/accounts.js';
-export { AccountAdmin, tokenView, userView } from './auth/admin.js';
+export { AccountAdmin, pendingAuditSink, tokenView, userView } from './auth/admin.js';
 export { parseLifetime } from './auth/tokens.js';

@@ -4,7 +4,7 @@ import pino from 'pino';
 import { EXIT, err, out, table, UsageError } from './output.js';
 import { readSecret } from './secret-input.js';
 import { VERSION } from '../platform/version.js';
-import { AccountAdmin, AccountStore, createStore, parseLifetime, tokenView, userView } from '../aggregator/index.js';
+import { AccountAdmin, AccountStore, createStore, parseLifetime, pendingAuditSink, tokenView, userView } from '../aggregator/index.js';
 import type { AggregatorConfig } from '../config/aggregator.js';
 
 export const userHelp = `xueliang user <add|passwd|disable|enable|role|list> --config FILE   (or --database URL)
@@ -57,7 +57,7 @@ async function openAccounts(values: { config?: string | undefined; database?: st
   const accounts = new AccountStore(store.sql);
   const who = { actor: `cli:${safeUser()}`, source: 'server (xueliang CLI)', userAgent: `xueliang/${VERSION}` };
   // the CLI does not hold the audit chain: the aggregator chains these records in (audit_pending)
-  const admin = new AccountAdmin({ accounts, policy, now: Date.now, audit: (w, action, target, detail) => accounts.addPendingAudit({ at: Date.now(), actor: w.actor, source: w.source, userAgent: w.userAgent, action, target, detail: JSON.stringify(detail) }) });
+  const admin = new AccountAdmin({ accounts, policy, now: Date.now, audit: pendingAuditSink(accounts) });
   return { store, accounts, admin, who };
 }
 

@@ -12,6 +12,11 @@ export interface AdminActor {
 }
 export type AuditSink = (who: AdminActor, action: string, target: string, detail: Record<string, unknown>) => Promise<void> | void;
 
+/** The audit sink of a process that does not hold the trail's chain (the CLI, the demo before the centre starts): audit_pending, which the centre chains in. */
+export function pendingAuditSink(accounts: AccountStore, now: () => number = Date.now): AuditSink {
+  return (w, action, target, detail) => accounts.addPendingAudit({ at: now(), actor: w.actor, source: w.source, userAgent: w.userAgent, action, target, detail: JSON.stringify(detail) });
+}
+
 export type AdminResult<T = undefined> = { ok: true; value: T } | { ok: false; code: 'INVALID' | 'EXISTS' | 'UNKNOWN'; message: string };
 
 const invalid = (message: string): AdminResult<never> => ({ ok: false, code: 'INVALID', message });

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pino from 'pino';
-import { AccountAdmin, AccountStore, createStore } from '../../aggregator/index.js';
+import { AccountAdmin, AccountStore, createStore, pendingAuditSink } from '../../aggregator/index.js';
 import { aggregatorConfigSchema } from '../../config/aggregator.js';
 
 export interface DemoAccount {
@@ -25,7 +25,7 @@ export async function demoAccounts(database: string): Promise<{ accounts: DemoAc
       accounts,
       policy: aggregatorConfigSchema.parse({}).auth.password,
       now: Date.now,
-      audit: (w, action, target, detail) => accounts.addPendingAudit({ at: Date.now(), actor: w.actor, source: w.source, userAgent: w.userAgent, action, target, detail: JSON.stringify(detail) }),
+      audit: pendingAuditSink(accounts),
     });
     const who = { actor: 'demo', source: 'xueliang demo', userAgent: 'xueliang demo' };
     const made: DemoAccount[] = [
