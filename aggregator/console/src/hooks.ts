@@ -32,7 +32,9 @@ export function useJson<T>(path: string | null, tick = 0): Loaded<T> & { reload:
 }
 
 /** Bumped by the live feed: pages that show states refetch when it moves. */
-export const LiveContext = createContext<{ tick: number; connected: boolean }>({ tick: 0, connected: false });
+/** The live feed: `connecting` until it first opens (nothing was lost yet), `on`, and `off` once an open feed was lost. */
+export type LiveState = 'connecting' | 'on' | 'off';
+export const LiveContext = createContext<{ tick: number; state: LiveState }>({ tick: 0, state: 'connecting' });
 
 export function useLive() {
   return useContext(LiveContext);
@@ -45,9 +47,9 @@ export function useLive() {
  * cache), gives its stream back, so that six console tabs do not stall the
  * seventh; it reconnects, and reloads its figures, when shown again.
  */
-export function useLiveFeed(minMs = 1500, enabled = true): { tick: number; connected: boolean } {
+export function useLiveFeed(minMs = 1500, enabled = true): { tick: number; state: LiveState } {
   const [tick, setTick] = useState(0);
-  const [connected, setConnected] = useState(false);
+  const [state, setState] = useState<LiveState>('connecting');
   useEffect(() => {
     if (typeof EventSource === 'undefined' || !enabled) return;
     let es: EventSource | undefined;
@@ -61,8 +63,12 @@ export function useLiveFeed(minMs = 1500, enabled = true): { tick: number; conne
     const connect = () => {
       if (es) return;
       es = new EventSource('/api/live');
-      es.onopen = () => setConnected(true);
-      es.onerror = () => setConnected(false);
+      es.onopen = () => setState('on');
+      // before the first open, a retry is still connecting (nothing the operator saw was lost); a refused feed is off
+      es.onerror = () => {
+        const closed = es?.readyState === EventSource.CLOSED;
+        setState((was) => (was === 'connecting' && !closed ? was : 'off'));
+      };
       es.addEventListener('cameras', () => {
         if (timer) return;
         timer = setTimeout(bump, Math.max(0, lastBump + minMs - Date.now()));
@@ -71,7 +77,7 @@ export function useLiveFeed(minMs = 1500, enabled = true): { tick: number; conne
     const disconnect = () => {
       es?.close();
       es = undefined;
-      setConnected(false);
+      setState((was) => (was === 'connecting' ? was : 'off'));
     };
     const onVisibility = () => {
       if (document.visibilityState === 'hidden') return disconnect();
@@ -93,5 +99,5 @@ export function useLiveFeed(minMs = 1500, enabled = true): { tick: number; conne
       disconnect();
     };
   }, [minMs, enabled]);
-  return { tick, connected };
+  return { tick, state };
 }

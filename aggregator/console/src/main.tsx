@@ -26,6 +26,8 @@ function pagesOf(role: Session['role']): Page[] {
   return ['overview', 'regions', 'problems', 'gateways', 'plan'];
 }
 const WINDOWS = ['today', '24h', '7d', '30d'] as const;
+const LIVE_WORD = { connecting: 'liveConnecting', on: 'live', off: 'liveOff' } as const;
+const LIVE_TITLE = { connecting: 'liveConnectingTitle', on: 'liveTitle', off: 'liveOffTitle' } as const;
 
 function initialLang(): Lang {
   const saved = localStorage.getItem('xueliang.lang');
@@ -122,11 +124,6 @@ function App(props: { lang: Lang; setLang: (l: Lang) => void; onLogout: () => vo
                 </a>
               ))}
             </nav>
-            {reader && (
-              <span class={`live ${live.connected ? 'on' : 'off'}`} title={live.connected ? t('live') : t('liveOff')} data-testid="live">
-                ● {live.connected ? t('live') : t('liveOff')}
-              </span>
-            )}
             <button type="button" class="lang" onClick={switchLang} aria-label={t('languageName')} data-testid="lang">
               {t('language')}
             </button>
@@ -143,6 +140,12 @@ function App(props: { lang: Lang; setLang: (l: Lang) => void; onLogout: () => vo
               <button type="button" onClick={props.onLogin} data-testid="login-button">
                 {t('login')}
               </button>
+            )}
+            {reader && (
+              // last in the header and short: nothing moves when the feed comes and goes (a click aimed at a button must not miss it)
+              <span class={`live ${live.state}`} title={t(LIVE_TITLE[live.state])} data-testid="live">
+                ● {t(LIVE_WORD[live.state])}
+              </span>
             )}
           </header>
           {(page === 'overview' || page === 'regions' || page === 'problems') && <Scope route={route} lang={lang} session={session} />}
