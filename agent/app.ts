@@ -23,6 +23,7 @@ import { RemoteConfig } from './features/remote-config.js';
 import { pictureUrlOf } from './features/ladder.js';
 import { targetsFromConfig } from './features/camera-target.js';
 import { KnownCameras } from './features/known-cameras.js';
+import { ChannelLayouts } from './features/channel-layouts.js';
 import type { DiscoveryOutcome } from './features/discovery.js';
 import { DiscoveryRounds } from './features/discovery-rounds.js';
 import { agentCommands } from './features/commands.js';
@@ -162,7 +163,11 @@ export class AgentApp {
     this.pictures = new PictureWatch({
       dir: path.join(config.stateDir, config.agentId, 'pictures'),
       settings: () => this.config.checks.picture,
-      thresholdsOf: (id) => ({ ...this.config.checks.picture.thresholds, ...this.config.cameras.find((c) => (c.id ?? c.gbId) === id)?.picture }),
+      // a channel takes its device's thresholds
+      thresholdsOf: (id) => {
+        const own = this.monitor.cameras.get(id)?.probe.target.channel?.deviceId ?? id;
+        return { ...this.config.checks.picture.thresholds, ...this.config.cameras.find((c) => (c.id ?? c.gbId) === own)?.picture };
+      },
       log: log.child({ module: 'picture' }),
       now,
       analyse,
@@ -179,9 +184,11 @@ export class AgentApp {
         credentials: this.config.credentials,
         livenessDeadlineMs: this.config.checks.livenessDeadlineMs,
         decodeDeadlineMs: this.config.checks.decodeDeadlineMs,
+        channelRereadMs: this.config.checks.channelRereadMinutes * 60_000,
       }),
       offlineAfter: () => this.config.checks.offlineAfter,
       clockDriftWarnMs: () => this.config.checks.clockDriftWarnMs,
+      layouts: new ChannelLayouts({ file: path.join(config.stateDir, config.agentId, 'channels.json'), log: log.child({ module: 'monitor' }) }),
       decodeEnabled: () => this.config.checks.decode,
       picture: async (probe, started) => {
         const ctx = { credentials: this.config.credentials, livenessDeadlineMs: 0, decodeDeadlineMs: 0 };

@@ -12,6 +12,17 @@ const credentialSet = z
   })
   .strict();
 
+const channelSetting = z
+  .object({
+    source: z.string().min(1).max(256).describe("the channel's video source token, as the device's GetVideoSources names it (e.g. VideoSource_3; `xueliang discover` lists them)"),
+    id: topicSegment.optional().describe('camera id of the channel; defaults to its gbId, else {device id}-ch{n}'),
+    gbId: gbId.optional().describe('GB/T 28181 id of the camera on this channel; it binds the channel to the point with that code'),
+    name: z.string().optional().describe('name shown to operators (default: the device name and the channel number)'),
+    pointId: z.string().optional().describe('id of the planned point (点位) this channel\'s camera serves'),
+    category: pointCategory.optional().describe('category of its point, when the plan does not say (default: the device\'s)'),
+  })
+  .strict();
+
 const staticCamera = z
   .object({
     id: topicSegment.optional().describe('camera id; defaults to gbId, else derived from the device (never the IP alone)'),
@@ -30,8 +41,15 @@ const staticCamera = z
     pointId: z.string().optional().describe('id of the planned point (点位) the camera serves'),
     category: pointCategory.optional().describe('category of its point, when the plan does not say'),
     picture: pictureThresholdOverrides.optional().describe('picture thresholds of this camera, over the global ones'),
+    channels: z
+      .array(channelSetting)
+      .max(256)
+      .optional()
+      .describe('an NVR, DVR or encoder: names, ids and points of its channels (one camera per video source). Without it a device with several video sources is still watched as one camera per source, with ids {id}-ch{n}'),
   })
   .strict()
+  .refine((c) => !c.channels || (c.onvif !== undefined && c.rtsp === undefined), { message: '`channels` are read from an ONVIF device: they need `onvif` and no `rtsp`', path: ['channels'] })
+  .refine((c) => !c.channels || new Set(c.channels.map((x) => x.source)).size === c.channels.length, { message: 'each channel names a different `source`', path: ['channels'] })
   .refine((c) => c.onvif !== undefined || c.rtsp !== undefined, { message: 'a camera needs `onvif` or `rtsp`' })
   .refine((c) => !c.allowBasicAuth || c.credential !== undefined || (c.rtsp !== undefined && /^rtsp:\/\/[^/@]+@/.test(c.rtsp)), {
     message: 'allowBasicAuth needs the one login to send: `credential`, or credentials in the `rtsp` URL',
@@ -65,6 +83,12 @@ const checkSettings = z
     decode: z.boolean().default(true).describe('run the decode rung at all (off: socket rungs only, for weak gateways)'),
     decodeSchedule: cronExpression.default('30 */5 * * * *').describe('decode rung: ffmpeg decodes the first keyframe of the main stream'),
     livenessDeadlineMs: z.number().int().min(100).max(120_000).default(10_000).describe('deadline of one liveness check (all socket rungs)'),
+    channelRereadMinutes: z
+      .number()
+      .min(0)
+      .max(1440)
+      .default(10)
+      .describe("an NVR or encoder one of whose channels' streams fails is read again (profiles and every channel's stream URI: two SOAP calls a channel) at most this often, so a dead channel does not cost a full reading every round on a metered line; 0: once a round"),
     decodeDeadlineMs: z.number().int().min(500).max(300_000).default(20_000).describe('deadline of one decode check (connect, wait for a keyframe, decode it); its ffmpeg is killed after'),
     decodeGroup: z.number().int().min(1).max(32).default(8).describe('decode checks that share one ffmpeg process (its start-up costs more CPU than decoding a keyframe); a camera that fails is pinned and the rest run again without it'),
     decodeSeconds: z.number().min(0.5).max(30).optional().describe('no longer used: the decode rung stops at the first keyframe (accepted so older configs stay valid)'),
@@ -145,6 +169,18 @@ export const agentConfigSchema = z
       if (cam.credential !== undefined && !names.has(cam.credential)) {
         ctx.addIssue({ code: 'custom', path: ['cameras', i, 'credential'], message: `no credential set named "${cam.credential}"` });
       }
+    });
+    // a channel's camera id is a camera id like any other: two cameras may not share one
+    const seen = new Map<string, string>();
+    const claim = (id: string | undefined, path: Array<string | number>) => {
+      if (id === undefined) return;
+      const before = seen.get(id);
+      if (before !== undefined) ctx.addIssue({ code: 'custom', path, message: `camera id "${id}" is also the id of ${before}` });
+      else seen.set(id, path.join('.'));
+    };
+    c.cameras.forEach((cam, i) => {
+      claim(cam.id ?? cam.gbId, ['cameras', i]);
+      cam.channels?.forEach((ch, j) => claim(ch.id ?? ch.gbId, ['cameras', i, 'channels', j]));
     });
   });
 

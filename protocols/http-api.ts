@@ -118,6 +118,10 @@ export const cameraView = z.object({
   category: cameraCategory.nullable(),
   faults: z.array(pictureFault),
   device: deviceInfo.nullable(),
+  /** the NVR, DVR or encoder whose channel this camera is; null for a camera of its own */
+  deviceId: z.string().nullable(),
+  /** its channel number on that device (1-based); null for a camera of its own */
+  channel: z.number().int().positive().nullable(),
   streamUri: z.string().nullable(),
   /** the check that produced its status (an agent reporting by exception sends a status only when it changes) */
   checkedAt: isoTime.nullable(),

@@ -146,6 +146,10 @@ export const cameraStatusMessage = z.object({
   rungs: z.array(rungResult),
   /** the last recording check (Profile G), when one ran */
   recording: recordingCheck.nullable().optional(),
+  /** the camera is a channel of a multi-channel device (NVR, DVR, video encoder): that device's id (since contract 1.6.0) */
+  deviceId: topicSegment.optional(),
+  /** which channel: its number on the device, 1-based in the device's order of video sources (since contract 1.6.0) */
+  channel: z.number().int().positive().max(4096).optional(),
 });
 export type CameraStatusMessage = z.infer<typeof cameraStatusMessage>;
 
@@ -170,6 +174,9 @@ export const stateChangeEvent = z.object({
   rung: rung.nullable(),
   reason: failureReason.nullable(),
   detail: z.string().nullable().optional(),
+  /** the camera is this channel of this device (NVR, encoder), as in its status (since contract 1.6.0) */
+  deviceId: topicSegment.optional(),
+  channel: z.number().int().positive().max(4096).optional(),
 });
 export const cameraRemovedEvent = z.object({
   type: z.literal('camera_removed'),

@@ -50,6 +50,7 @@ const cameraFilters = [
   q('category', 'key_public_area, key_industry_part, other or unassigned'),
   q('agent', 'gateway id'),
   q('point', 'point id'),
+  q('device', 'an NVR, DVR or encoder id: its channels'),
   q('fault', 'picture fault name'),
   q('q', 'a part of the camera id or name, any case'),
   q('limit', 'page size, 1 to 1000; without it every camera', { type: 'integer', minimum: 1, maximum: 1000 }),

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { PointCategory } from '../../protocols/index.js';
 import type { AgentConfig, StaticCamera } from '../../config/agent.js';
 import { parseRtspUrl } from '../adapters/rtsp-url.js';
+import type { ChannelSetting } from './channels.js';
 
 /** What the agent watches: one camera, configured or discovered. */
 export interface CameraTarget {
@@ -22,6 +23,10 @@ export interface CameraTarget {
   pointId: string | null;
   category: PointCategory | null;
   origin: 'config' | 'discovery';
+  /** one video source of a multi-channel device (NVR, DVR, encoder): the device's id, the channel's number (1-based, the device's order) and source token */
+  channel?: { deviceId: string; index: number; source: string } | undefined;
+  /** a device's target: what the config says of its channels (channels.ts expands it) */
+  channelSettings?: ChannelSetting[] | undefined;
 }
 
 /** Normalises `host[:port]` or a URL into an ONVIF device service URL. */
@@ -77,5 +82,6 @@ export function targetsFromConfig(config: AgentConfig): CameraTarget[] {
     pointId: c.pointId ?? null,
     category: c.category ?? null,
     origin: 'config',
+    channelSettings: c.channels,
   }));
 }

@@ -69,13 +69,11 @@ export class ConfigReload {
     // configured cameras: the new list replaces the old; discovered ones stay
     const { monitor } = deps;
     const wanted = new Map(targetsFromConfig(effective).map((t) => [t.id, t]));
-    for (const rec of [...monitor.cameras.values()]) {
-      const t = rec.probe.target;
-      if (t.origin === 'config' && !wanted.has(t.id)) monitor.remove(t.id);
-    }
+    const before = new Set(monitor.targets().map((t) => t.id));
+    for (const t of monitor.targets()) if (t.origin === 'config' && !wanted.has(t.id)) monitor.remove(t.id);
     const fresh: string[] = [];
     for (const t of wanted.values()) {
-      if (!monitor.cameras.has(t.id)) fresh.push(t.id);
+      if (!before.has(t.id)) fresh.push(t.id);
       monitor.upsert(t);
     }
     if (fresh.length > 0 && deps.running()) void monitor.checkLiveness(fresh);

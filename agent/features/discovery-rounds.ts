@@ -66,11 +66,11 @@ export class DiscoveryRounds {
     const config = this.deps.config();
     const problems: string[] = [];
     const devices = await discoverDevices(config.discovery, (p) => problems.push(p));
-    const current: CameraTarget[] = [...monitor.cameras.values()].map((r) => r.probe.target);
+    const current: CameraTarget[] = monitor.targets();
     const merged = mergeDiscovered(current, devices);
     for (const t of merged.targets) monitor.upsert(t);
     // profiles and stream URIs may have changed since the last round: read them again at the next check
-    for (const rec of monitor.cameras.values()) if (rec.probe.target.xaddr) rec.probe.reinspect = true;
+    monitor.reinspect();
     const now = this.deps.now();
     known.update(merged.targets, merged.seen, now);
     const forgetMs = config.discovery.forgetAfterHours * 3600_000;

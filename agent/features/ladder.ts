@@ -10,7 +10,8 @@ import { scrubSecrets } from '../../platform/redact.js';
 import type { CameraTarget } from './camera-target.js';
 import type { CheckVerdict } from './camera-health.js';
 import type { PictureFault } from './picture-faults.js';
-import { clockDrift, credentialOrder, inspectOnvif, onvifAuthCheck, type OnvifInspection } from './onvif-inspect.js';
+import { channelView, clockDrift, credentialOrder, inspectOnvif, onvifAuthCheck, type OnvifInspection } from './onvif-inspect.js';
+import type { DeviceChecks, OnvifProbe } from './device-checks.js';
 
 /** A login an RTSP server may get: a credential set by name, or the one written into a configured URL (name undefined). */
 export interface RtspLogin {
@@ -69,6 +70,12 @@ export interface LadderContext {
   credentials: CredentialSet[];
   livenessDeadlineMs: number;
   decodeDeadlineMs: number;
+  /** the device rungs of multi-channel devices, shared by their channels (absent: each channel runs its own) */
+  devices?: DeviceChecks | undefined;
+  /** start of the round this check belongs to: an NVR's rungs measured since stand for its channels */
+  since?: number | undefined;
+  /** an NVR is read again for a failing channel at most this often */
+  channelRereadMs?: number | undefined;
 }
 
 const round = (ms: number) => Math.round(ms * 10) / 10;
@@ -176,45 +183,76 @@ export async function runLiveness(st: CameraProbeState, ctx: LadderContext): Pro
   return rungs;
 }
 
+/**
+ * The device rungs: TCP (the unauthenticated time request proves the host
+ * and port answer, and gives the clock) and ONVIF (a full inspection the
+ * first time and when asked, else one authenticated call). Of a camera's own
+ * probe, or of an NVR's, shared by its channels. Stops at the first failure.
+ */
+async function onvifRungs(probe: OnvifProbe, target: CameraTarget, ctx: LadderContext, left: () => number, secrets: string[]): Promise<RungResult[]> {
+  const rungs: RungResult[] = [];
+  const xaddr = target.xaddr!;
+  const t0 = performance.now();
+  try {
+    probe.clockDriftMs = await clockDrift(xaddr, left());
+    rungs.push(rungOk('tcp', performance.now() - t0));
+    const t1 = performance.now();
+    const timeDiff = probe.clockDriftMs ?? 0;
+    if (!probe.inspection || probe.reinspect) await inspectInto(probe, target, ctx, timeDiff, left());
+    else probe.inspection.device = await onvifAuthCheck(xaddr, probe.inspection.credential, timeDiff, left());
+    rungs.push(rungOk('onvif', performance.now() - t1));
+  } catch (err) {
+    const ms = performance.now() - t0;
+    const msg = scrubSecrets(errorMessage(err), secrets);
+    const code = err instanceof SoapError ? err.code : 'ONVIF_ERROR';
+    const tcpPassed = rungs.length > 0;
+    if (code === 'ONVIF_UNREACHABLE' && !tcpPassed) {
+      rungs.push(rungFail('tcp', ms, 'unreachable', `ONVIF service ${xaddr}: ${msg}`));
+    } else {
+      if (!tcpPassed) rungs.push(rungOk('tcp', ms));
+      // a device that stops accepting our credentials may have had them changed: inspect afresh next time
+      if (code === 'ONVIF_AUTH') probe.inspection = undefined;
+      rungs.push(rungFail('onvif', ms, code === 'ONVIF_AUTH' ? 'auth_failed' : code === 'ONVIF_TIMEOUT' ? 'timeout' : 'onvif_error', msg));
+    }
+  }
+  return rungs;
+}
+
+/** A full inspection (login, profiles, channels, stream URIs) into a probe. */
+async function inspectInto(probe: OnvifProbe, target: CameraTarget, ctx: LadderContext, timeDiffMs: number, deadlineMs: number): Promise<void> {
+  probe.inspection = await inspectOnvif({ xaddr: target.xaddr!, candidates: credentialOrder(ctx.credentials, target.credentialName, probe.onvifCredentialName), timeDiffMs, deadlineMs });
+  probe.onvifCredentialName = probe.inspection.credential?.name;
+  probe.reinspect = false;
+}
+
+/** A channel takes its device's facts: its clock, the login, the inspection seen through its own video source. */
+function takeFromDevice(st: CameraProbeState, probe: OnvifProbe, source: string): void {
+  st.clockDriftMs = probe.clockDriftMs;
+  st.onvifCredentialName = probe.onvifCredentialName;
+  st.inspection = probe.inspection ? channelView(probe.inspection, source) : undefined;
+}
+
 async function livenessRungs(st: CameraProbeState, ctx: LadderContext): Promise<RungResult[]> {
   const rungs: RungResult[] = [];
   const deadline = Date.now() + ctx.livenessDeadlineMs;
   const left = () => Math.max(1, deadline - Date.now());
   const secrets = allSecrets(ctx, st.target);
-  const candidates = () => credentialOrder(ctx.credentials, st.target.credentialName, st.onvifCredentialName);
-  const inspect = async (xaddr: string, timeDiff: number) => {
-    st.inspection = await inspectOnvif({ xaddr, candidates: candidates(), timeDiffMs: timeDiff, deadlineMs: left() });
-    st.onvifCredentialName = st.inspection.credential?.name;
-    st.reinspect = false;
-  };
+  const channel = st.target.channel;
+  const devices = channel ? ctx.devices : undefined;
+  const since = ctx.since ?? Date.now();
 
   if (st.target.xaddr) {
     const xaddr = st.target.xaddr;
-    const t0 = performance.now();
-    try {
-      st.clockDriftMs = await clockDrift(xaddr, left());
-      // the unauthenticated time request proves the host and port answer
-      rungs.push(rungOk('tcp', performance.now() - t0));
-      const t1 = performance.now();
-      const timeDiff = st.clockDriftMs ?? 0;
-      if (!st.inspection || st.reinspect) await inspect(xaddr, timeDiff);
-      else st.inspection.device = await onvifAuthCheck(xaddr, st.inspection.credential, timeDiff, left());
-      rungs.push(rungOk('onvif', performance.now() - t1));
-    } catch (err) {
-      const ms = performance.now() - t0;
-      const msg = scrubSecrets(errorMessage(err), secrets);
-      const code = err instanceof SoapError ? err.code : 'ONVIF_ERROR';
-      const tcpPassed = rungs.length > 0;
-      if (code === 'ONVIF_UNREACHABLE' && !tcpPassed) {
-        rungs.push(rungFail('tcp', ms, 'unreachable', `ONVIF service ${xaddr}: ${msg}`));
-      } else {
-        if (!tcpPassed) rungs.push(rungOk('tcp', ms));
-        // a device that stops accepting our credentials may have had them changed: inspect afresh next time
-        if (code === 'ONVIF_AUTH') st.inspection = undefined;
-        rungs.push(rungFail('onvif', ms, code === 'ONVIF_AUTH' ? 'auth_failed' : code === 'ONVIF_TIMEOUT' ? 'timeout' : 'onvif_error', msg));
-      }
-      return rungs;
+    let device: RungResult[];
+    if (channel && devices) {
+      // the NVR's rungs, once this round for all its channels
+      device = await devices.rungs(channel.deviceId, xaddr, since, (probe) => onvifRungs(probe, st.target, ctx, left, secrets));
+      takeFromDevice(st, devices.probeOf(channel.deviceId, xaddr), channel.source);
+    } else {
+      device = await onvifRungs(st, st.target, ctx, left, secrets);
     }
+    rungs.push(...device.map((r) => ({ ...r })));
+    if (device.some((r) => !r.ok)) return rungs;
   }
 
   const stream = streamOf(st, ctx);
@@ -225,13 +263,21 @@ async function livenessRungs(st: CameraProbeState, ctx: LadderContext): Promise<
   let r = await rtspRung(st, stream, left, secrets);
   if (!r.result.ok && st.target.xaddr && !st.target.rtspUrl && left() > 1) {
     // the camera may have a new profile, port or login in its URI: read them again and try the new one now
+    // (an NVR's once a round, however many of its channels fail)
     const before = stream.url;
+    const xaddr = st.target.xaddr;
     try {
-      await inspect(st.target.xaddr, st.clockDriftMs ?? 0);
+      if (channel && devices) {
+        await devices.reread(channel.deviceId, xaddr, since, ctx.channelRereadMs ?? 0, (probe) => inspectInto(probe, st.target, ctx, probe.clockDriftMs ?? 0, left()));
+        takeFromDevice(st, devices.probeOf(channel.deviceId, xaddr), channel.source);
+      } else {
+        await inspectInto(st, st.target, ctx, st.clockDriftMs ?? 0, left());
+      }
       const fresh = streamOf(st, ctx);
       if (fresh && !('error' in fresh) && fresh.url !== before) r = await rtspRung(st, fresh, left, secrets);
     } catch {
-      st.reinspect = true; // the next check reads them again
+      if (channel && devices) devices.probeOf(channel.deviceId, xaddr).reinspect = true;
+      else st.reinspect = true; // the next check reads them again
     }
   }
   if (!st.target.xaddr) {

@@ -14,6 +14,9 @@ import { retryWhenBusy } from '../adapters/busy-retry.js';
 import { decodeKeyframes, type DecodeResult, type KeyframeInput } from '../adapters/keyframe-decode.js';
 import type { KeyframeReader, Stage } from './keyframe-reader.js';
 import { currency, decodeProvenByPicture, newProbeState, runDecode, runLiveness, verdictOf, type CameraProbeState, type LadderContext } from './ladder.js';
+import { expandDevice, sameLayout, type ChannelLayout } from './channels.js';
+import { MemoryLayouts, type LayoutBook } from './channel-layouts.js';
+import { DeviceChecks } from './device-checks.js';
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -57,8 +60,13 @@ export interface MonitorDeps {
   picture?: ((probe: CameraProbeState, started: () => void) => Promise<PictureOutcome>) | undefined;
   /** drift of a camera's clock beyond which a warning is logged (once per camera until it is back within) */
   clockDriftWarnMs: () => number;
+  /** where the channels of multi-channel devices are kept (absent: in memory) */
+  layouts?: LayoutBook | undefined;
   sink: MonitorSink;
 }
+
+/** The device a camera belongs to: its NVR's for a channel, else its own. */
+const deviceOf = (t: CameraTarget): string => t.channel?.deviceId ?? t.id;
 
 /**
  * Runs the checks of every camera through bounded queues and turns their
@@ -66,12 +74,19 @@ export interface MonitorDeps {
  * for another's beyond the queue's concurrency, and never breaks it.
  */
 export class CameraMonitor {
+  /** the cameras watched: single cameras under their own id, an NVR's channels under theirs */
   readonly cameras = new Map<string, CameraRecord>();
+  /** the devices as configured or discovered, before channels are expanded (what discovery and the config compare with) */
+  private readonly devices = new Map<string, CameraTarget>();
+  /** the device rungs of NVRs, shared by their channels */
+  private readonly deviceChecks = new DeviceChecks();
+  private readonly layouts: LayoutBook;
 
   private readonly decoder: CheckBatcher<KeyframeInput, DecodeResult>;
   private readonly decode: Stage<KeyframeInput, DecodeResult>;
 
   constructor(private readonly deps: MonitorDeps) {
+    this.layouts = deps.layouts ?? new MemoryLayouts();
     this.stats = new CheckStats(deps.now);
     this.decoder = new CheckBatcher({ queue: deps.ffmpeg, groupSize: deps.decodeGroupSize ?? (() => 1), gatherMs: 1000, run: decodeKeyframes, failed: (detail): DecodeResult => ({ ok: false, ms: 0, reason: 'no_video', detail }), memory: deps.ffmpegMemory });
     // ffmpeg reading a stream itself (one the reader does not take) is asked once more when its server is busy
@@ -84,12 +99,60 @@ export class CameraMonitor {
     return this.decoder.queued;
   }
 
-  /** Adds or updates a camera. A changed target forgets what was learnt from the old one. */
-  upsert(target: CameraTarget): CameraRecord {
+  /**
+   * Adds or updates a device as configured or discovered: a camera, or an
+   * NVR/encoder watched as its channels (channels.ts). Channels the device no
+   * longer has are removed like any camera.
+   */
+  upsert(target: CameraTarget): void {
+    this.devices.set(target.id, target);
+    this.expand(target);
+  }
+
+  /** The devices as configured or discovered (a channel's device once, not each channel). */
+  targets(): CameraTarget[] {
+    return [...this.devices.values()];
+  }
+
+  /** The cameras a device or camera id stands for: an NVR's channels, else the camera itself. */
+  camerasOf(id: string): string[] {
+    if (this.cameras.has(id)) return [id];
+    const out: string[] = [];
+    for (const rec of this.cameras.values()) if (rec.probe.target.channel?.deviceId === id) out.push(rec.probe.target.id);
+    return out;
+  }
+
+  /** Profiles and stream URIs are read again at the next check of every ONVIF device (a discovery ran). */
+  reinspect(): void {
+    for (const rec of this.cameras.values()) if (rec.probe.target.xaddr) rec.probe.reinspect = true;
+    this.deviceChecks.reinspectAll();
+  }
+
+  private expand(device: CameraTarget): string[] {
+    const { cameras, unmatched } = expandDevice(device, this.layouts.get(device.id));
+    if (unmatched.length > 0) this.deps.log.warn({ device: device.id, sources: unmatched }, 'the config names channels this device does not have: not watched');
+    const keep = new Set(cameras.map((c) => c.id));
+    const gone = [...this.cameras.values()].filter((r) => deviceOf(r.probe.target) === device.id && !keep.has(r.probe.target.id));
+    // a device seen as one camera that turns out to be an NVR: its channels start from what its inspection learnt
+    const single = this.cameras.get(device.id);
+    if (single && cameras.some((c) => c.channel) && device.xaddr) {
+      const shared = this.deviceChecks.probeOf(device.id, device.xaddr);
+      shared.inspection ??= single.probe.inspection;
+      shared.onvifCredentialName ??= single.probe.onvifCredentialName;
+      shared.clockDriftMs ??= single.probe.clockDriftMs;
+    }
+    for (const r of gone) this.removeCamera(r.probe.target.id);
+    const added = cameras.filter((c) => !this.cameras.has(c.id)).map((c) => c.id);
+    for (const c of cameras) this.upsertCamera(c);
+    return added;
+  }
+
+  /** Adds or updates one camera. A changed target forgets what was learnt from the old one. */
+  private upsertCamera(target: CameraTarget): CameraRecord {
     const existing = this.cameras.get(target.id);
     if (existing) {
       const old = existing.probe.target;
-      if (old.xaddr !== target.xaddr || old.rtspUrl !== target.rtspUrl || old.credentialName !== target.credentialName || old.allowBasicAuth !== target.allowBasicAuth) {
+      if (old.xaddr !== target.xaddr || old.rtspUrl !== target.rtspUrl || old.credentialName !== target.credentialName || old.allowBasicAuth !== target.allowBasicAuth || old.channel?.source !== target.channel?.source) {
         // the same device elsewhere most likely takes the same ONVIF login; RTSP is asked again
         existing.probe = { ...newProbeState(target), onvifCredentialName: existing.probe.onvifCredentialName };
       } else {
@@ -104,10 +167,45 @@ export class CameraMonitor {
     return rec;
   }
 
+  /** Removes a device (with all its channels) or one camera. */
   remove(id: string): void {
+    if (this.devices.delete(id)) {
+      this.deviceChecks.forget(id);
+      this.layouts.forget(id);
+      for (const cam of this.camerasOf(id)) this.removeCamera(cam);
+      return;
+    }
+    this.removeCamera(id);
+  }
+
+  private removeCamera(id: string): void {
     if (!this.cameras.delete(id)) return;
     this.deps.sink.removed(id, this.deps.now());
     this.reportRound(this.roundBook.removed(id, this.deps.now()));
+  }
+
+  /**
+   * What a check's inspection says of its device's channels: when they are
+   * not what the device is watched as (an NVR seen for the first time, a
+   * channel added or gone), the layout is kept and the device expanded again;
+   * new channels are checked at once.
+   */
+  private learnLayout(rec: CameraRecord): void {
+    const t = rec.probe.target;
+    const inspection = rec.probe.inspection;
+    if (!t.xaddr || !inspection) return;
+    const deviceId = deviceOf(t);
+    const device = this.devices.get(deviceId);
+    if (!device) return;
+    const layout: ChannelLayout = inspection.channels.map((c) => ({ source: c.source, index: c.index }));
+    const worthKeeping = layout.length >= 2 || (device.channelSettings?.length ?? 0) > 0;
+    const before = this.layouts.get(deviceId);
+    if (worthKeeping ? sameLayout(before, layout) : before === undefined) return;
+    if (worthKeeping) this.layouts.set(deviceId, layout);
+    else this.layouts.forget(deviceId);
+    this.deps.log.info({ device: deviceId, channels: layout.length, sources: layout.map((c) => c.source) }, layout.length >= 2 ? 'device has several video sources: each is watched as a camera (channel)' : 'device channels changed');
+    const added = this.expand(device);
+    if (added.length > 0) void this.checkLiveness(added);
   }
 
   /** the liveness round in progress: every camera's check is counted in, the round is reported when it closes */
@@ -134,8 +232,10 @@ export class CameraMonitor {
    */
   spread(kind: CheckKind, periodMs: number): void {
     this.rounds.get(kind)?.stop();
-    if (kind === 'liveness') for (const r of this.roundBook.begin(this.cameras.keys(), this.deps.now(), periodMs)) this.reportRound(r);
-    const run = (ids: string[]) => void (kind === 'liveness' ? this.checkLiveness(ids) : kind === 'decode' ? this.checkDecode(ids, periodMs / 2) : this.checkPicture(ids));
+    const since = this.deps.now();
+    if (kind === 'liveness') for (const r of this.roundBook.begin(this.cameras.keys(), since, periodMs)) this.reportRound(r);
+    // the channels of an NVR share its device rungs within the round: measured once, at the first channel's turn
+    const run = (ids: string[]) => void (kind === 'liveness' ? this.checkLiveness(ids, since) : kind === 'decode' ? this.checkDecode(ids, periodMs / 2) : this.checkPicture(ids));
     this.rounds.set(kind, new SpreadRound([...this.cameras.keys()], kind, Math.max(0, periodMs * 0.9), run, this.deps.now));
   }
 
@@ -145,8 +245,9 @@ export class CameraMonitor {
     this.rounds.clear();
   }
 
-  async checkLiveness(ids?: string[]): Promise<void> {
-    await Promise.all(this.pick('liveness', ids).map((rec) => this.runCheck(rec, 'liveness')));
+  /** Liveness checks of the given cameras or devices (all when omitted); an NVR's rungs run once for the checks of one call or round. */
+  async checkLiveness(ids?: string[], since = this.deps.now()): Promise<void> {
+    await Promise.all(this.pick('liveness', ids).map((rec) => this.runCheck(rec, 'liveness', 0, since)));
   }
 
   /** Picture checks of the given cameras whose stream decodes. */
@@ -159,7 +260,8 @@ export class CameraMonitor {
    * pass, through the socket queue: a few SOAP calls each, once a day.
    */
   async checkRecording(deadlineMs: number): Promise<void> {
-    const recs = this.pick('liveness').filter((r) => r.probe.target.xaddr && r.probe.liveness.length > 0 && r.probe.liveness.every((x) => x.ok));
+    // an NVR's recordings are its channels' together: not told apart per channel yet, so not counted for any
+    const recs = this.pick('liveness').filter((r) => r.probe.target.xaddr && !r.probe.target.channel && r.probe.liveness.length > 0 && r.probe.liveness.every((x) => x.ok));
     await Promise.all(
       recs.map(async (rec) => {
         const probe = rec.probe;
@@ -177,7 +279,7 @@ export class CameraMonitor {
   }
 
   private pick(kind: CheckKind, ids?: string[]): CameraRecord[] {
-    const all = ids ? ids.map((id) => this.cameras.get(id)).filter((r): r is CameraRecord => r !== undefined) : [...this.cameras.values()];
+    const all = ids ? ids.flatMap((id) => this.camerasOf(id)).map((id) => this.cameras.get(id)).filter((r): r is CameraRecord => r !== undefined) : [...this.cameras.values()];
     // a camera whose previous check of this kind still runs or waits is not checked twice at once; a decode
     // waiting in the ffmpeg queue does not hold back its liveness (a dead camera is found on time under load)
     return all.filter((r) => !r.busy[kind]);
@@ -210,16 +312,17 @@ export class CameraMonitor {
    * whatever the ffmpeg queue holds (the promise still resolves when the
    * decode is done).
    */
-  private async runCheck(rec: CameraRecord, kind: CheckKind, freshWithinMs = 0): Promise<void> {
+  private async runCheck(rec: CameraRecord, kind: CheckKind, freshWithinMs = 0, since = this.deps.now()): Promise<void> {
     rec.busy[kind] = true;
     let decoding = false;
     let released = false;
     const id = rec.probe.target.id;
     const probe = rec.probe;
     try {
-      const ctx = this.deps.ladder();
+      const ctx: LadderContext = { ...this.deps.ladder(), devices: this.deviceChecks, since };
       if (kind === 'liveness') {
         probe.liveness = await this.stats.track('liveness', (run) => this.deps.sockets.add(run), () => runLiveness(probe, ctx));
+        if (this.cameras.get(id) === rec && rec.probe === probe) this.learnLayout(rec);
         if (this.cameras.get(id) === rec && rec.probe === probe && this.wantsDecode(rec)) {
           // the liveness check is over: the camera's next one may start while this decode waits
           released = true;

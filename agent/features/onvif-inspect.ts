@@ -5,12 +5,17 @@ import {
   getProfiles,
   getSnapshotUri,
   getStreamUri,
+  getVideoSources,
   measureClockDrift,
   type MediaProfile,
   type OnvifSession,
 } from '../adapters/onvif/onvif-device.js';
 import { SoapError } from '../adapters/onvif/soap-client.js';
 import type { CredentialSet } from '../../config/agent.js';
+import { channelsOf } from './channels.js';
+
+/** A channel's streams: main first, then the sub-stream when it has one. */
+export type ChannelStreams = Array<{ profile: string; uri: string }>;
 
 /** What an authenticated ONVIF inspection learnt about a device. */
 export interface OnvifInspection {
@@ -18,9 +23,16 @@ export interface OnvifInspection {
   credential: CredentialSet | undefined;
   mediaXaddr: string;
   profiles: MediaProfile[];
-  /** stream URI of each profile, main first; absent where the device refused */
-  streams: Array<{ profile: string; uri: string }>;
+  /** stream URIs of the camera (of the channel, in a channel's view), main first; absent where the device refused */
+  streams: ChannelStreams;
   snapshotUri: string | null;
+  /** every channel of the device (one on a camera), in the device's order: its number, video source and streams */
+  channels: Array<{ index: number; source: string; streams: ChannelStreams }>;
+}
+
+/** What a channel sees of its device's inspection: the device's facts, its own streams (none when the device no longer has its source). */
+export function channelView(device: OnvifInspection, source: string): OnvifInspection {
+  return { ...device, streams: device.channels.find((c) => c.source === source)?.streams ?? [], snapshotUri: null };
 }
 
 /** Credential sets to try, in order: the one that worked last, then the pinned or configured ones, then none. */
@@ -68,17 +80,29 @@ export async function inspectOnvif(opts: {
     }
     const mediaXaddr = await getMediaXaddr(s).catch(() => opts.xaddr);
     const profiles = await getProfiles(s, mediaXaddr);
-    const streams: OnvifInspection['streams'] = [];
-    for (const p of profiles.slice(0, 4)) {
-      try {
-        streams.push({ profile: p.token, uri: await getStreamUri(s, mediaXaddr, p.token) });
-      } catch (err) {
-        if (streams.length === 0 && p === profiles[profiles.length - 1]) throw err;
+    // an NVR or encoder: one channel per video source (a device without GetVideoSources is read from its profiles)
+    const sources = await getVideoSources(s, mediaXaddr).catch(() => []);
+    const channels: OnvifInspection['channels'] = [];
+    let lastError: unknown;
+    for (const plan of channelsOf(sources, profiles)) {
+      const streams: ChannelStreams = [];
+      // main and sub-stream: what the checks read
+      for (const p of plan.profiles.slice(0, 2)) {
+        try {
+          streams.push({ profile: p.token, uri: await getStreamUri(s, mediaXaddr, p.token) });
+        } catch (err) {
+          lastError = err;
+        }
       }
+      channels.push({ index: plan.index, source: plan.source, streams });
     }
-    if (streams.length === 0) throw new SoapError('ONVIF_FAULT', 'the device offers no stream URI');
+    if (!channels.some((c) => c.streams.length > 0)) {
+      if (lastError) throw lastError;
+      throw new SoapError('ONVIF_FAULT', 'the device offers no stream URI');
+    }
+    const streams = channels[0]!.streams;
     const snapshotUri = profiles[0] ? await getSnapshotUri(s, mediaXaddr, profiles[0].token).catch(() => null) : null;
-    return { device, credential: cred, mediaXaddr, profiles, streams, snapshotUri };
+    return { device, credential: cred, mediaXaddr, profiles, streams, snapshotUri, channels };
   }
   throw lastAuth ?? new SoapError('ONVIF_AUTH', 'no credential set configured for this device');
 }

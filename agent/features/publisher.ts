@@ -142,7 +142,7 @@ export class Publisher implements MonitorSink {
   }
 
   transition(rec: CameraRecord, t: Transition, at: number): void {
-    this.event(stateEvent(rec.probe.target.id, t, at, this.deps.session, this.nextSeq()));
+    this.event(stateEvent(rec, t, at, this.deps.session, this.nextSeq()));
   }
 
   faultsChanged(rec: CameraRecord, appeared: PictureFault[], cleared: string[], at: number): void {

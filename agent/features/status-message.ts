@@ -44,11 +44,18 @@ export function statusMessage(rec: CameraRecord): CameraStatusMessage {
     faults: presentedFaults(rec.probe),
     rungs: presentedRungs(rec.probe),
     recording: rec.probe.recording ?? null,
+    ...channelOf(rec),
   };
 }
 
-export function stateEvent(cameraId: string, t: Transition, at: number, session: string, seq: number): StateChangeEvent {
-  return { type: 'state', session, seq, ts: iso(at), cameraId, from: t.from, to: t.to, rung: t.rung, reason: t.reason, detail: t.detail };
+/** deviceId and channel of an NVR's channel; nothing for a camera of its own. */
+function channelOf(rec: CameraRecord): { deviceId?: string; channel?: number } {
+  const c = rec.probe.target.channel;
+  return c ? { deviceId: c.deviceId, channel: c.index } : {};
+}
+
+export function stateEvent(rec: CameraRecord, t: Transition, at: number, session: string, seq: number): StateChangeEvent {
+  return { type: 'state', session, seq, ts: iso(at), cameraId: rec.probe.target.id, from: t.from, to: t.to, rung: t.rung, reason: t.reason, detail: t.detail, ...channelOf(rec) };
 }
 
 export function summaryMessage(records: Iterable<CameraRecord>, now: number, windowMs: number, session: string): AgentSummaryMessage {

@@ -163,6 +163,8 @@ export function cameraView(state: AggregatorState, c: CameraRecord, now: number)
     category: fact?.category ?? null,
     faults: c.status.faults,
     device: c.status.device,
+    deviceId: c.status.deviceId ?? null,
+    channel: c.status.channel ?? null,
     streamUri: c.status.streamUri,
     checkedAt: c.status.checkedAt,
     confirmedAt: isoOrNull(state.confirmedAt(c)),
@@ -204,7 +206,8 @@ export interface CamerasPage {
 /**
  * Cameras that pass the filters of `q`, longest in their state first, one
  * page of them: `state` (one state or several, comma-separated), `region`
- * (this region and below), `category`, `agent`, `point`, `fault`,
+ * (this region and below), `category`, `agent`, `point`, `device` (the
+ * channels of an NVR or encoder), `fault`,
  * `maintenance`, `flapping`, `q` (a part of the id or name), `limit` (at most
  * MAX_PAGE; without it every camera) and `offset`. The cheap filters run
  * before a camera's view is built, so a problem list of a province costs its
@@ -217,6 +220,7 @@ export async function camerasView(state: AggregatorState, q: URLSearchParams, no
     category: q.get('category'),
     agent: q.get('agent'),
     point: q.get('point'),
+    device: q.get('device'),
     fault: q.get('fault'),
     maintenance: q.get('maintenance'),
     flapping: q.get('flapping'),
@@ -233,6 +237,7 @@ export async function camerasView(state: AggregatorState, q: URLSearchParams, no
   await eachInSlices(state.cameras.values(), (c) => {
     if (states && !states.includes(state.effectiveState(c))) return;
     if (want.agent && c.agentId !== want.agent) return;
+    if (want.device && c.status.deviceId !== want.device) return;
     const fact = state.counters.get(c.cameraId);
     if (want.point && (fact?.pointId ?? null) !== want.point) return;
     if (want.region !== null && !(fact?.region ?? '').startsWith(want.region)) return;

@@ -19,8 +19,14 @@ export interface SimDeviceSpec {
   firmware?: string;
   serial?: string;
   mac?: string;
-  /** stream URIs per profile, main first */
+  /** stream URIs per profile, main first (a camera: one video source) */
   streams: string[];
+  /**
+   * an NVR or video encoder: one video source per channel (VideoSource_1…),
+   * each with its profiles (main, sub) and their stream URIs; `streams` is
+   * then not used
+   */
+  channels?: Array<{ streams: string[] }>;
   username?: string;
   password?: string;
   /** require HTTP Digest on top of WS-Security, as many Hikvision/Dahua firmwares do */
@@ -46,7 +52,10 @@ export interface SimOptions {
   };
 }
 
-export interface SimDevice extends Required<Omit<SimDeviceSpec, 'username' | 'password' | 'recordings'>> {
+export interface SimDevice extends Required<Omit<SimDeviceSpec, 'username' | 'password' | 'recordings' | 'channels'>> {
+  /** the channels now (an NVR); setChannels changes them, as a reconfigured NVR would */
+  channels: Array<{ streams: string[] }> | undefined;
+  setChannels(channels: Array<{ streams: string[] }> | undefined): void;
   recordings: Array<{ from: number; to: number }> | undefined;
   username: string | undefined;
   password: string | undefined;
@@ -102,6 +111,16 @@ function utcParts(t: number) {
   );
 }
 
+/**
+ * The device's video sources with their profiles: a camera has one
+ * (profile_0, profile_1, … as before), an NVR one per channel
+ * (VideoSource_n with ch{n}_0 main and ch{n}_1 sub).
+ */
+function sourcesOf(dev: SimDevice): Array<{ token: string; streams: string[]; profile: (i: number) => string }> {
+  if (!dev.channels) return [{ token: 'VideoSource_1', streams: dev.streams, profile: (i) => `profile_${i}` }];
+  return dev.channels.map((c, n) => ({ token: `VideoSource_${n + 1}`, streams: c.streams, profile: (i) => `ch${n + 1}_${i}` }));
+}
+
 function answer(dev: SimDevice, op: string, xml: string): string | undefined {
   switch (op) {
     case 'GetSystemDateAndTime':
@@ -117,23 +136,34 @@ function answer(dev: SimDevice, op: string, xml: string): string | undefined {
       return soapEnvelope(
         `<tds:GetCapabilitiesResponse><tds:Capabilities><tt:Media><tt:XAddr>${xmlEscape(dev.xaddr.replace('device_service', 'media_service'))}</tt:XAddr></tt:Media></tds:Capabilities></tds:GetCapabilitiesResponse>`,
       );
+    case 'GetVideoSources':
+      return soapEnvelope(
+        `<trt:GetVideoSourcesResponse>${sourcesOf(dev)
+          .map((src) => `<trt:VideoSources token="${src.token}"><tt:Framerate>10</tt:Framerate><tt:Resolution><tt:Width>320</tt:Width><tt:Height>240</tt:Height></tt:Resolution></trt:VideoSources>`)
+          .join('')}</trt:GetVideoSourcesResponse>`,
+      );
     case 'GetProfiles':
       return soapEnvelope(
-        `<trt:GetProfilesResponse>${dev.streams
-          .map(
-            (_, i) =>
-              `<trt:Profiles token="profile_${i}" fixed="true"><tt:Name>${i === 0 ? 'main' : `sub${i}`}</tt:Name><tt:VideoEncoderConfiguration token="enc_${i}"><tt:Name>enc</tt:Name><tt:Encoding>H264</tt:Encoding>` +
-              `<tt:Resolution><tt:Width>320</tt:Width><tt:Height>240</tt:Height></tt:Resolution>` +
-              // the sub profile leaves RateControl out, as some firmwares do
-              (i === 0 ? '<tt:RateControl><tt:FrameRateLimit>10</tt:FrameRateLimit><tt:EncodingInterval>1</tt:EncodingInterval><tt:BitrateLimit>300</tt:BitrateLimit></tt:RateControl>' : '') +
-              '</tt:VideoEncoderConfiguration></trt:Profiles>',
+        `<trt:GetProfilesResponse>${sourcesOf(dev)
+          .flatMap((src) =>
+            src.streams.map(
+              (_, i) =>
+                `<trt:Profiles token="${src.profile(i)}" fixed="true"><tt:Name>${i === 0 ? 'main' : `sub${i}`}</tt:Name>` +
+                `<tt:VideoSourceConfiguration token="vsc_${src.token}"><tt:Name>${src.token}</tt:Name><tt:UseCount>${src.streams.length}</tt:UseCount><tt:SourceToken>${src.token}</tt:SourceToken><tt:Bounds x="0" y="0" width="320" height="240"></tt:Bounds></tt:VideoSourceConfiguration>` +
+                `<tt:VideoEncoderConfiguration token="enc_${src.profile(i)}"><tt:Name>enc</tt:Name><tt:Encoding>H264</tt:Encoding>` +
+                `<tt:Resolution><tt:Width>320</tt:Width><tt:Height>240</tt:Height></tt:Resolution>` +
+                // the sub profile leaves RateControl out, as some firmwares do
+                (i === 0 ? '<tt:RateControl><tt:FrameRateLimit>10</tt:FrameRateLimit><tt:EncodingInterval>1</tt:EncodingInterval><tt:BitrateLimit>300</tt:BitrateLimit></tt:RateControl>' : '') +
+                '</tt:VideoEncoderConfiguration></trt:Profiles>',
+            ),
           )
           .join('')}</trt:GetProfilesResponse>`,
       );
     case 'GetStreamUri': {
       const token = tag(xml, 'ProfileToken') ?? '';
-      const i = Number(/^profile_(\d+)$/.exec(token)?.[1] ?? NaN);
-      const uri = dev.streams[i];
+      const uri = sourcesOf(dev)
+        .flatMap((src) => src.streams.map((u, i) => ({ token: src.profile(i), u })))
+        .find((p) => p.token === token)?.u;
       if (uri === undefined) return undefined;
       return soapEnvelope(`<trt:GetStreamUriResponse><trt:MediaUri><tt:Uri>${xmlEscape(uri)}</tt:Uri><tt:InvalidAfterConnect>false</tt:InvalidAfterConnect><tt:InvalidAfterReboot>false</tt:InvalidAfterReboot><tt:Timeout>PT0S</tt:Timeout></trt:MediaUri></trt:GetStreamUriResponse>`);
     }
@@ -225,6 +255,10 @@ export async function startOnvifSimulator(opts: SimOptions): Promise<OnvifSimula
       misbehave,
       discoverable: spec.discoverable ?? true,
       recordings: spec.recordings,
+      channels: spec.channels,
+      setChannels(channels) {
+        dev.channels = channels;
+      },
       xaddr: `http://${hostPart}:${port}/onvif/device_service`,
       port,
       calls: new Map(),

@@ -76,6 +76,6 @@ describe('onvif parsing: hostile XML', () => {
 
   it('onvif parsing: a profile without RateControl parses (node-onvif init() crashes on it)', async () => {
     const xml = `<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:trt="http://www.onvif.org/ver10/media/wsdl" xmlns:tt="http://www.onvif.org/ver10/schema"><s:Body><trt:GetProfilesResponse><trt:Profiles token="main"><tt:Name>main</tt:Name><tt:VideoEncoderConfiguration><tt:Encoding>H264</tt:Encoding><tt:Resolution><tt:Width>1280</tt:Width><tt:Height>720</tt:Height></tt:Resolution></tt:VideoEncoderConfiguration></trt:Profiles></trt:GetProfilesResponse></s:Body></s:Envelope>`;
-    expect(parseProfiles(await parseSoapBody(xml))).toEqual([{ token: 'main', name: 'main', encoding: 'H264', width: 1280, height: 720, fps: null, bitrateKbps: null }]);
+    expect(parseProfiles(await parseSoapBody(xml))).toEqual([{ token: 'main', name: 'main', encoding: 'H264', width: 1280, height: 720, fps: null, bitrateKbps: null, sourceToken: null }]);
   });
 });

@@ -129,11 +129,14 @@ export interface MediaProfile {
   /** RateControl is optional in ONVIF: node-onvif's init() crashes without it; here it is null */
   fps: number | null;
   bitrateKbps: number | null;
+  /** the video source (input, channel) the profile encodes: its VideoSourceConfiguration's SourceToken; null when the profile names none */
+  sourceToken: string | null;
 }
 
 const profile = z.looseObject({
   $: attrs.optional(),
   Name: leaf.optional(),
+  VideoSourceConfiguration: z.looseObject({ SourceToken: leaf.optional() }).optional(),
   VideoEncoderConfiguration: z
     .looseObject({
       Encoding: leaf.optional(),
@@ -157,6 +160,7 @@ export function parseProfiles(body: unknown): MediaProfile[] {
         height: num(enc?.Resolution?.Height),
         fps: num(enc?.RateControl?.FrameRateLimit),
         bitrateKbps: num(enc?.RateControl?.BitrateLimit),
+        sourceToken: p.VideoSourceConfiguration?.SourceToken?.trim() || null,
       };
     })
     .filter((p) => p.token !== '');
@@ -164,6 +168,19 @@ export function parseProfiles(body: unknown): MediaProfile[] {
 
 export async function getProfiles(s: OnvifSession, mediaXaddr: string): Promise<MediaProfile[]> {
   return parseProfiles(await call(s, mediaXaddr, '<trt:GetProfiles/>', [NS.media]));
+}
+
+// ------------------------------------------------------------ GetVideoSources
+const videoSourcesBody = z.looseObject({ GetVideoSourcesResponse: z.looseObject({ VideoSources: many(z.looseObject({ $: attrs.optional() })) }) });
+
+/** The device's video sources (inputs: one on a camera, one per channel on an NVR or encoder), their tokens in the device's order. */
+export function parseVideoSources(body: unknown): string[] {
+  const tokens = expect(videoSourcesBody, body, 'GetVideoSources').GetVideoSourcesResponse.VideoSources.map((v) => v.$?.['token']?.trim() ?? '');
+  return [...new Set(tokens.filter((t) => t !== ''))];
+}
+
+export async function getVideoSources(s: OnvifSession, mediaXaddr: string): Promise<string[]> {
+  return parseVideoSources(await call(s, mediaXaddr, '<trt:GetVideoSources/>', [NS.media]));
 }
 
 // ------------------------------------------------------------ GetStreamUri / GetSnapshotUri

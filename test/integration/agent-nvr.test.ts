@@ -1,0 +1,175 @@
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { agentEvent, cameraStatusMessage, topics, type CameraStatusMessage } from '../../protocols/index.js';
+import { startOnvifSimulator, type OnvifSimulator } from '../../cli/demo/onvif-sim.js';
+import { startRtspServer, type RtspServer } from '../../cli/demo/rtsp-server.js';
+import { startAgent, type AgentProcess } from '../support/agent-process.js';
+import { startMosquitto, type Broker } from '../support/mosquitto.js';
+import { MqttWatch } from '../support/mqtt-watch.js';
+
+// A 16-channel NVR (issue 25 §1) over real SOAP, its channels' streams from
+// the GStreamer RTSP server: 13 healthy, one black, one showing the NVR's
+// blue "no video" screen, one whose camera is gone (DESCRIBE 404).
+const t = topics();
+const AGENT = 'gw-nvr-1';
+const PW = 'nvr-Pa55-adm1n';
+const CHANNELS = 16;
+const patternOf = (n: number) => (n === 14 ? 'black' : n === 15 ? 'blue' : 'scene');
+
+describe('agent: an NVR is one camera per channel', () => {
+  let broker: Broker;
+  let rtsp: RtspServer;
+  let sim: OnvifSimulator;
+  let agent: AgentProcess;
+  let watch: MqttWatch;
+  const stateDir = mkdtempSync(path.join(os.tmpdir(), 'xl-nvr-state-'));
+  const statuses = () => watch.messages.filter((m) => m.topic.startsWith(`${t.root}/agents/${AGENT}/cameras/`) && m.payload !== '').map((m) => cameraStatusMessage.parse(JSON.parse(m.payload)));
+  /** the latest retained status of each camera the broker still holds (a cleared topic is gone) */
+  const current = () => {
+    const last = new Map<string, CameraStatusMessage | null>();
+    for (const m of watch.messages) if (m.topic.startsWith(`${t.root}/agents/${AGENT}/cameras/`)) last.set(m.topic.split('/').at(-2)!, m.payload === '' ? null : cameraStatusMessage.parse(JSON.parse(m.payload)));
+    return [...last.values()].filter((s): s is CameraStatusMessage => s !== null);
+  };
+  const events = () => watch.on(t.events(AGENT)).map((m) => agentEvent.parse(JSON.parse(m.payload)));
+  const config = () => ({
+    agentId: AGENT,
+    stateDir,
+    mqtt: { url: broker.url },
+    credentials: [{ name: 'site', username: 'admin', password: PW }],
+    cameras: [
+      {
+        id: 'nvr-east',
+        name: '东门NVR',
+        onvif: sim.devices[0]!.xaddr,
+        category: 'key_industry_part',
+        // one channel named by the config: the others take default ids once the NVR is read
+        channels: [{ source: 'VideoSource_2', gbId: '33010600001320000002', name: '东门入口', pointId: 'P-2', category: 'key_public_area' }],
+      },
+    ],
+    discovery: { enabled: false },
+    checks: {
+      livenessSchedule: '*/2 * * * * *',
+      decodeSchedule: '*/30 * * * * *',
+      offlineAfter: 2,
+      livenessDeadlineMs: 3000,
+      decodeDeadlineMs: 10_000,
+      picture: { schedule: '*/20 * * * * *', seconds: 2, group: 8, deadlineMs: 15_000, baselineChecks: 1 },
+    },
+    summaryIntervalSec: 2,
+  });
+
+  beforeAll(async () => {
+    broker = await startMosquitto();
+    const mounts: Record<string, string> = {};
+    for (let n = 1; n < CHANNELS; n++) mounts[`/ch${n}`] = patternOf(n);
+    rtsp = await startRtspServer({ mounts, auth: { username: 'admin', password: PW } });
+    sim = await startOnvifSimulator({
+      devices: [{ streams: [], channels: Array.from({ length: CHANNELS }, (_, i) => ({ streams: [rtsp.url(`/ch${i + 1}`)] })), username: 'admin', password: PW, manufacturer: 'NVR-Sim', model: 'NVR-16', serial: 'NV0016' }],
+    });
+    watch = await MqttWatch.connect(broker.url, [`${t.root}/#`]);
+    agent = startAgent(config());
+  }, 60_000);
+
+  afterAll(async () => {
+    await agent?.stop('SIGKILL');
+    await watch?.close();
+    await sim?.close();
+    await rtsp?.close();
+    await broker?.stop();
+  });
+
+  it('agent nvr: sixteen channels, each its own camera with deviceId and channel; the named one has its id, point and name; a missing camera is that channel offline, never the NVR', async () => {
+    const all = await watch.waitFor(
+      'sixteen channels judged',
+      () => {
+        const now = current();
+        const judged = now.filter((s) => s.deviceId === 'nvr-east' && (s.state === 'offline' || (s.state === 'online' && s.stream?.frames) || s.state === 'degraded'));
+        return judged.length === CHANNELS ? now : undefined;
+      },
+      60_000,
+    );
+    // the device itself is no camera
+    expect(all.map((s) => s.cameraId)).not.toContain('nvr-east');
+    expect(all.map((s) => s.channel).sort((a, b) => a! - b!)).toEqual(Array.from({ length: CHANNELS }, (_, i) => i + 1));
+    const ch = (n: number) => all.find((s) => s.channel === n)!;
+    expect(ch(2)).toMatchObject({ cameraId: '33010600001320000002', gbId: '33010600001320000002', name: '东门入口', pointId: 'P-2', category: 'key_public_area' });
+    expect(ch(1)).toMatchObject({ cameraId: 'nvr-east-ch1', name: '东门NVR 通道1', pointId: null, category: 'key_industry_part', device: { manufacturer: 'NVR-Sim', model: 'NVR-16', serial: 'NV0016' } });
+    for (let n = 1; n <= CHANNELS; n++) expect(ch(n).streamUri, `channel ${n}`).toMatch(new RegExp(`/ch${n}$`));
+    // the channel whose camera is gone: its own stream failed, the NVR answered
+    expect(ch(16)).toMatchObject({ state: 'offline', rung: 'rtsp', reason: 'rtsp_error' });
+    expect(ch(16).detail).toContain('404');
+    expect(ch(16).rungs.filter((r) => r.rung === 'tcp' || r.rung === 'onvif').every((r) => r.ok)).toBe(true);
+    for (let n = 1; n <= 15; n++) expect(ch(n).state, `channel ${n}`).not.toBe('offline');
+    // events say which channel of which device
+    const down = events().find((e) => e.type === 'state' && e.cameraId === 'nvr-east-ch16' && e.to === 'offline');
+    expect(down).toMatchObject({ deviceId: 'nvr-east', channel: 16 });
+  }, 90_000);
+
+  it('agent nvr: the black channel and the blue "no video" channel are degraded with their faults, the healthy ones are not', async () => {
+    const judged = await watch.waitFor(
+      'picture faults of channels 14 and 15',
+      () => {
+        const now = current();
+        const f = (n: number) => now.find((s) => s.channel === n)?.faults.map((x) => x.fault) ?? [];
+        return f(14).includes('black_screen') && f(15).includes('blue_screen') ? now : undefined;
+      },
+      60_000,
+    );
+    expect(judged.find((s) => s.channel === 14)).toMatchObject({ state: 'degraded' });
+    expect(judged.find((s) => s.channel === 15)).toMatchObject({ state: 'degraded' });
+    const faulty = judged.filter((s) => s.faults.length > 0).map((s) => s.channel);
+    expect(faulty.sort()).toEqual([14, 15]);
+  }, 90_000);
+
+  it("agent nvr: the NVR's own rungs run once a round for all sixteen channels, not once per channel; a dead channel does not make it read every round", async () => {
+    const count = (op: string) => sim.devices[0]!.calls.get(op) ?? 0;
+    const rounds = () => watch.on(t.round(AGENT)).length;
+    const at = () => ({ time: count('GetSystemDateAndTime'), auth: count('GetDeviceInformation'), profiles: count('GetProfiles'), rounds: rounds() });
+    const before = at();
+    await watch.waitFor('five more liveness rounds', () => rounds() - before.rounds >= 5, 30_000);
+    const after = at();
+    const n = after.rounds - before.rounds;
+    // one time request and one authenticated call per round (a round in progress at either end may add one)
+    expect(after.time - before.time).toBeGreaterThanOrEqual(n - 1);
+    expect(after.time - before.time).toBeLessThanOrEqual(n + 1);
+    expect(after.auth - before.auth).toBeLessThanOrEqual(n + 1);
+    // channel 16 fails every round; the NVR was read again for it once, not every round (checks.channelRereadMinutes)
+    expect(after.profiles - before.profiles).toBe(0);
+  }, 60_000);
+
+  it('agent nvr: a channel whose profile and stream are gone is removed like any camera when the NVR is read again (here: at a restart)', async () => {
+    const before = sim.devices[0]!.channels!;
+    sim.devices[0]!.setChannels(before.map((c, i) => (i === 12 ? { streams: [] } : c)));
+    await rtsp.remove('/ch13');
+    expect(await agent.stop()).toBe(0);
+    agent = startAgent(config());
+    await watch.waitFor('channel 13 removed', () => events().some((e) => e.type === 'camera_removed' && e.cameraId === 'nvr-east-ch13'), 30_000);
+    await watch.waitFor('its retained status cleared', () => !current().some((s) => s.cameraId === 'nvr-east-ch13'), 10_000);
+    expect(current().filter((s) => s.deviceId === 'nvr-east')).toHaveLength(CHANNELS - 1);
+  }, 60_000);
+
+  it('agent nvr: the NVR going down takes its channels offline together, also after a restart of the agent while it is down', async () => {
+    await sim.close();
+    const off = await watch.waitFor(
+      'every channel offline at the tcp rung',
+      () => {
+        const now = current().filter((s) => s.deviceId === 'nvr-east');
+        return now.length === CHANNELS - 1 && now.every((s) => s.state === 'offline' && s.rung === 'tcp') ? now : undefined;
+      },
+      30_000,
+    );
+    expect(off.every((s) => s.reason === 'unreachable')).toBe(true);
+    // the agent restarts while the NVR is down: its channels are known from the state directory, not one camera
+    expect(await agent.stop()).toBe(0);
+    const mark = watch.messages.length;
+    agent = startAgent(config());
+    await watch.waitFor('the restarted agent reports the channels offline', () => {
+      const fresh = watch.messages.slice(mark).filter((m) => m.topic.startsWith(`${t.root}/agents/${AGENT}/cameras/`) && m.payload !== '').map((m) => cameraStatusMessage.parse(JSON.parse(m.payload)));
+      const offline = new Set(fresh.filter((s) => s.state === 'offline' && s.deviceId === 'nvr-east').map((s) => s.cameraId));
+      return offline.size === CHANNELS - 1 ? true : undefined;
+    }, 30_000);
+    expect(statuses().slice(-40).some((s) => s.cameraId === 'nvr-east')).toBe(false);
+  }, 90_000);
+});
