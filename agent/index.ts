@@ -8,6 +8,7 @@ export { ConfigStore } from './features/config-store.js';
 // `xueliang discover`: WS-Discovery and what one device answers
 export { expandCidrs, wsDiscover, type DiscoveredDevice } from './adapters/onvif/ws-discovery.js';
 export { idFromEndpoint, normaliseXaddr, type CameraTarget } from './features/camera-target.js';
+export { channelId } from './features/channels.js';
 export { clockDrift, inspectOnvif, type OnvifInspection } from './features/onvif-inspect.js';
 // `xueliang probe`: the check ladder and the picture check of one stream
 export { newProbeState, pictureUrlOf, runDecode, runLiveness, verdictOf } from './features/ladder.js';

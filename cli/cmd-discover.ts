@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { maskUrlPassword, scrubSecrets } from '../platform/redact.js';
 import type { CredentialSet } from '../config/agent.js';
 import { EXIT, err, out, table, UsageError } from './output.js';
-import { expandCidrs, wsDiscover, type DiscoveredDevice, idFromEndpoint, clockDrift, inspectOnvif, type OnvifInspection, errorMessage } from '../agent/index.js';
+import { expandCidrs, wsDiscover, type DiscoveredDevice, idFromEndpoint, clockDrift, inspectOnvif, type OnvifInspection, errorMessage, channelId } from '../agent/index.js';
 
 export const discoverHelp = `xueliang discover [options]
 
@@ -37,6 +37,8 @@ export interface DiscoverRow {
   clockDriftMs: number | null;
   /** stream URIs, password masked */
   streams: string[];
+  /** an NVR, DVR or encoder: its channels (the agent watches each as a camera, `{suggestedId}-ch{n}`); empty for a camera */
+  channels: Array<{ channel: number; source: string; suggestedId: string; streams: string[] }>;
   error: string | null;
 }
 
@@ -91,10 +93,15 @@ export async function runDiscover(argv: string[]): Promise<number> {
   out(
     table(
       ['ADDRESS', 'MANUFACTURER', 'MODEL', 'SERIAL', 'SUGGESTED ID', 'STREAMS'],
-      rows.map((r) => [r.address, r.manufacturer ?? fromScope(r.scopeName), r.model ?? fromScope(r.scopeHardware), r.serial ?? '?', r.suggestedId, r.error ? `(${r.error})` : r.streams.join(' ')]),
+      rows.flatMap((r) => [
+        [r.address, r.manufacturer ?? fromScope(r.scopeName), r.model ?? fromScope(r.scopeHardware), r.serial ?? '?', r.suggestedId, r.error ? `(${r.error})` : r.channels.length > 0 ? `(${r.channels.length} channels:)` : r.streams.join(' ')],
+        // an NVR's channels, each a camera: their source tokens are what `channels:` in the agent config names
+        ...r.channels.map((c) => ['', `  channel ${c.channel}`, c.source, '', c.suggestedId, c.streams.join(' ') || '(no stream URI)']),
+      ]),
     ),
   );
-  out(`\n${rows.length} camera(s).${creds.length === 0 && rows.some((r) => r.streams.length === 0) ? ' Give --user and --password to read stream URIs.' : ''}`);
+  const cameras = rows.reduce((n, r) => n + Math.max(1, r.channels.length), 0);
+  out(`\n${rows.length} device(s), ${cameras} camera(s).${creds.length === 0 && rows.some((r) => r.streams.length === 0) ? ' Give --user and --password to read stream URIs.' : ''}`);
   return EXIT.ok;
 }
 
@@ -114,6 +121,7 @@ async function describe(d: DiscoveredDevice, creds: CredentialSet[]): Promise<Di
     scopeHardware: scope(d.scopes, 'hardware'),
     clockDriftMs: null,
     streams: [],
+    channels: [],
     error: null,
   };
   if (!xaddr) return { ...row, error: 'no service address in its answer' };
@@ -122,6 +130,9 @@ async function describe(d: DiscoveredDevice, creds: CredentialSet[]): Promise<Di
     const insp: OnvifInspection = await inspectOnvif({ xaddr, candidates: [...creds, ...(creds.length ? [] : [undefined])], timeDiffMs: row.clockDriftMs ?? 0, deadlineMs: 5000 });
     Object.assign(row, { manufacturer: insp.device.manufacturer, model: insp.device.model, firmware: insp.device.firmware, serial: insp.device.serial });
     row.streams = insp.streams.map((s) => maskUrlPassword(s.uri));
+    if (insp.channels.length >= 2) {
+      row.channels = insp.channels.map((c) => ({ channel: c.index, source: c.source, suggestedId: channelId(row.suggestedId, c.index), streams: c.streams.map((x) => maskUrlPassword(x.uri)) }));
+    }
   } catch (e) {
     row.error = scrubSecrets(errorMessage(e), creds.map((c) => c.password));
   }

@@ -12,6 +12,8 @@ interface Row {
   scopeHardware: string | null;
   serial: string | null;
   streams: string[];
+  suggestedId: string;
+  channels: Array<{ channel: number; source: string; suggestedId: string; streams: string[] }>;
   error: string | null;
 }
 
@@ -42,6 +44,8 @@ describe('ws-discovery over multicast', () => {
         devices: [
           { streams: ['rtsp://10.231.2.2/main'], username: 'admin', password: 'pw-a', manufacturer: 'NIC-B-Cam', serial: 'B1' },
           { streams: ['rtsp://10.231.2.2/two'], username: 'admin', password: 'pw-a', manufacturer: 'NIC-B-Cam', serial: 'B2' },
+          // a two-channel encoder: one device, two cameras
+          { streams: [], channels: [{ streams: ['rtsp://10.231.2.2/enc1'] }, { streams: ['rtsp://10.231.2.2/enc2', 'rtsp://10.231.2.2/enc2sub'] }], username: 'admin', password: 'pw-a', manufacturer: 'NIC-B-Enc', serial: 'E1' },
         ],
         discovery: { port: 3702, multicastInterface: '10.231.2.2', multiMatch: true },
       });
@@ -57,8 +61,15 @@ describe('ws-discovery over multicast', () => {
         ['lan1', 'A1'],
         ['lan2', 'B1'],
         ['lan2', 'B2'],
+        ['lan2', 'E1'],
       ]);
       expect(cameras.every((c) => c.error === null && c.streams.length === 1)).toBe(true);
+      const enc = cameras.find((c) => c.serial === 'E1')!;
+      expect(enc.channels).toEqual([
+        { channel: 1, source: 'VideoSource_1', suggestedId: `${enc.suggestedId}-ch1`, streams: ['rtsp://10.231.2.2/enc1'] },
+        { channel: 2, source: 'VideoSource_2', suggestedId: `${enc.suggestedId}-ch2`, streams: ['rtsp://10.231.2.2/enc2', 'rtsp://10.231.2.2/enc2sub'] },
+      ]);
+      expect(cameras.filter((c) => c.serial !== 'E1').every((c) => c.channels.length === 0)).toBe(true);
       expect(r.stdout).not.toContain('pw-a');
     }, 30_000);
 
@@ -68,13 +79,15 @@ describe('ws-discovery over multicast', () => {
       expect(r.stdout).toMatch(/ADDRESS\s+MANUFACTURER\s+MODEL\s+SERIAL\s+SUGGESTED ID\s+STREAMS/);
       expect(r.stdout).toContain('10.231.1.2');
       expect(r.stdout).toContain('rtsp://10.231.2.2/two');
-      expect(r.stdout).toContain('3 camera(s)');
+      // the encoder's channels under it, with the source tokens the agent config's `channels:` names
+      expect(r.stdout).toMatch(/channel 2\s+VideoSource_2\s+\S+-ch2\s+rtsp:\/\/10\.231\.2\.2\/enc2 /);
+      expect(r.stdout).toContain('4 device(s), 5 camera(s)');
     }, 30_000);
 
     it('ws-discovery: wrong credentials still list the camera, with the reason', async () => {
       const r = await lab.run(gw, process.execPath, [CLI, 'discover', '--json', '--window', '1000', '--user', 'admin', '--password', 'wrong-pw']);
       const { cameras } = JSON.parse(r.stdout) as { cameras: Row[] };
-      expect(cameras).toHaveLength(3);
+      expect(cameras).toHaveLength(4);
       expect(cameras.every((c) => /credentials rejected/.test(c.error ?? ''))).toBe(true);
       expect(r.stdout).not.toContain('wrong-pw');
       // without a login, the device information is unknown: scope words are not passed off as manufacturer and model
