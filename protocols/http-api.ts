@@ -259,6 +259,8 @@ export const agentsResponse = z.object({
       cameras: count,
       /** its cameras by the state the rates count: all unknown while the gateway is down */
       camerasByState: z.object({ online: count, degraded: count, offline: count, unknown: count }),
+      /** its NVRs, DVRs and encoders: each with its channels (cameras) by state; empty when it watches cameras of their own only */
+      devices: z.array(z.object({ deviceId: z.string(), channels: count, offline: count, unknown: count })),
       /** its last config/reported: the push it answered and what it did with it; null before any push */
       config: z.object({ version: count, source: z.string(), status: z.enum(['applied', 'rejected', 'rolled_back']), appliedAt: isoTime, errors: count }).nullable(),
     }),

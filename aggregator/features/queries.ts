@@ -285,11 +285,23 @@ export function historyView(c: CameraRecord, w: Window) {
 export async function agentsView(state: AggregatorState) {
   const zero = () => ({ online: 0, degraded: 0, offline: 0, unknown: 0 });
   const byState = new Map<string, Record<CameraState, number>>();
+  // NVRs and encoders under each gateway: their channels grouped by device
+  const devices = new Map<string, Map<string, { deviceId: string; channels: number; offline: number; unknown: number }>>();
   // every camera's effective state: in slices
   await eachInSlices(state.cameras.values(), (c) => {
     let n = byState.get(c.agentId);
     if (!n) byState.set(c.agentId, (n = zero()));
-    n[state.effectiveState(c)] += 1;
+    const eff = state.effectiveState(c);
+    n[eff] += 1;
+    const deviceId = c.status.deviceId;
+    if (deviceId === undefined) return;
+    let own = devices.get(c.agentId);
+    if (!own) devices.set(c.agentId, (own = new Map()));
+    let d = own.get(deviceId);
+    if (!d) own.set(deviceId, (d = { deviceId, channels: 0, offline: 0, unknown: 0 }));
+    d.channels += 1;
+    if (eff === 'offline') d.offline += 1;
+    if (eff === 'unknown') d.unknown += 1;
   });
   return [...state.agents.values()].map((a) => {
     const n = byState.get(a.agentId) ?? zero();
@@ -304,6 +316,7 @@ export async function agentsView(state: AggregatorState) {
       agentVersion: a.agentVersion,
       cameras: n.online + n.degraded + n.offline + n.unknown,
       camerasByState: n,
+      devices: [...(devices.get(a.agentId)?.values() ?? [])].sort((x, y) => x.deviceId.localeCompare(y.deviceId)),
       config: a.config ?? null,
     };
   });

@@ -8,6 +8,13 @@ import { startRtspServer, type RtspServer } from '../../cli/demo/rtsp-server.js'
 import { startAgent, type AgentProcess } from '../support/agent-process.js';
 import { startMosquitto, type Broker } from '../support/mosquitto.js';
 import { MqttWatch } from '../support/mqtt-watch.js';
+import { aggregatorConfig, startAggregator, type AggregatorProcess } from '../support/aggregator-process.js';
+import { artefactDir, launchChromium } from '../support/browser.js';
+import type { z } from 'zod';
+import type { agentsResponse, camerasResponse, RatesResponse } from '../../protocols/http-api.js';
+
+type Agents = z.infer<typeof agentsResponse>;
+type CamerasPage = z.infer<typeof camerasResponse>;
 
 // A 16-channel NVR (issue 25 §1) over real SOAP, its channels' streams from
 // the GStreamer RTSP server: 13 healthy, one black, one showing the NVR's
@@ -18,12 +25,29 @@ const PW = 'nvr-Pa55-adm1n';
 const CHANNELS = 16;
 const patternOf = (n: number) => (n === 14 ? 'black' : n === 15 ? 'blue' : 'scene');
 
+/** Polls the centre until `fn` gives a value (the agent's reports travel through the broker). */
+async function waitForCentre<T>(fn: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`the centre did not get there in ${ms} ms${last ? `: ${String(last)}` : ''}`);
+}
+
 describe('agent: an NVR is one camera per channel', () => {
   let broker: Broker;
   let rtsp: RtspServer;
   let sim: OnvifSimulator;
   let agent: AgentProcess;
   let watch: MqttWatch;
+  let centre: AggregatorProcess;
   const stateDir = mkdtempSync(path.join(os.tmpdir(), 'xl-nvr-state-'));
   const statuses = () => watch.messages.filter((m) => m.topic.startsWith(`${t.root}/agents/${AGENT}/cameras/`) && m.payload !== '').map((m) => cameraStatusMessage.parse(JSON.parse(m.payload)));
   /** the latest retained status of each camera the broker still holds (a cleared topic is gone) */
@@ -35,6 +59,7 @@ describe('agent: an NVR is one camera per channel', () => {
   const events = () => watch.on(t.events(AGENT)).map((m) => agentEvent.parse(JSON.parse(m.payload)));
   const config = () => ({
     agentId: AGENT,
+    region: '330106',
     stateDir,
     mqtt: { url: broker.url },
     credentials: [{ name: 'site', username: 'admin', password: PW }],
@@ -69,11 +94,13 @@ describe('agent: an NVR is one camera per channel', () => {
       devices: [{ streams: [], channels: Array.from({ length: CHANNELS }, (_, i) => ({ streams: [rtsp.url(`/ch${i + 1}`)] })), username: 'admin', password: PW, manufacturer: 'NVR-Sim', model: 'NVR-16', serial: 'NV0016' }],
     });
     watch = await MqttWatch.connect(broker.url, [`${t.root}/#`]);
+    centre = await startAggregator(await aggregatorConfig({ mqtt: { url: broker.url } }));
     agent = startAgent(config());
   }, 60_000);
 
   afterAll(async () => {
     await agent?.stop('SIGKILL');
+    await centre?.stop();
     await watch?.close();
     await sim?.close();
     await rtsp?.close();
@@ -122,6 +149,36 @@ describe('agent: an NVR is one camera per channel', () => {
     const faulty = judged.filter((s) => s.faults.length > 0).map((s) => s.channel);
     expect(faulty.sort()).toEqual([14, 15]);
   }, 90_000);
+
+  it('agent nvr: the centre counts sixteen cameras, groups them under their NVR (cameras, gateways) and shows the channels on a camera page', async () => {
+    // hand-counted: 16 channels installed; 15 networked (channel 16 is offline); 13 intact (14 and 15 are degraded)
+    const counts = await waitForCentre(async () => {
+      const r = await centre.get<RatesResponse>('/api/rates?region=330106');
+      const c = r.regions.find((x) => x.region === '330106')?.categories.all?.counts;
+      return c && c.installed === 16 && c.intact === 13 ? c : undefined;
+    });
+    expect(counts).toMatchObject({ installed: 16, networked: 15, intact: 13, online: 13, degraded: 2, offline: 1 });
+    const page = await centre.get<CamerasPage>('/api/cameras?device=nvr-east');
+    expect(page.total).toBe(16);
+    expect(page.cameras.find((c) => c.channel === 2)).toMatchObject({ cameraId: '33010600001320000002', deviceId: 'nvr-east', channel: 2, category: 'key_public_area' });
+    const agents = await centre.get<Agents>('/api/agents');
+    expect(agents.agents.find((a) => a.agentId === AGENT)?.devices).toEqual([{ deviceId: 'nvr-east', channels: 16, offline: 1, unknown: 0 }]);
+
+    const browser = await launchChromium();
+    try {
+      const tab = await browser.newPage();
+      await tab.goto(`${centre.api}/?page=camera&id=nvr-east-ch16`, { waitUntil: 'domcontentloaded' });
+      await tab.waitForFunction(`document.querySelectorAll('[data-testid="device-channels"] tbody tr').length === 16`, { timeout: 15_000 });
+      expect(await tab.$eval('[data-testid="camera-device"]', (e) => e.textContent)).toBe('nvr-east · 通道 16');
+      expect(await tab.$$eval('[data-testid="device-channels"] tr.current', (rows) => rows.map((r) => r.getAttribute('data-channel')))).toEqual(['16']);
+      await tab.screenshot({ path: path.join(artefactDir('nvr'), 'camera-channels.png'), fullPage: true });
+      await tab.goto(`${centre.api}/?page=gateways`, { waitUntil: 'domcontentloaded' });
+      await tab.waitForSelector('[data-testid="gateway-devices"] [data-device="nvr-east"]', { timeout: 15_000 });
+      expect(await tab.$eval('[data-testid="gateway-devices"] [data-device="nvr-east"]', (e) => e.textContent)).toMatch(/nvr-east 16 路\s*1 路离线/);
+    } finally {
+      await browser.close();
+    }
+  }, 60_000);
 
   it("agent nvr: the NVR's own rungs run once a round for all sixteen channels, not once per channel; a dead channel does not make it read every round", async () => {
     const count = (op: string) => sim.devices[0]!.calls.get(op) ?? 0;

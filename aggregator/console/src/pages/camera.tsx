@@ -1,5 +1,5 @@
 import { useContext } from 'preact/hooks';
-import { query, type Camera, type History } from '../api.js';
+import { query, type Camera, type CamerasPage, type History } from '../api.js';
 import { bands, bitrate, duration, pct, when } from '../format.js';
 import { LangContext, useT, useTerm, type Word } from '../i18n.js';
 import { useJson, useLive } from '../hooks.js';
@@ -35,6 +35,14 @@ export function CameraPage(props: { route: Route }) {
                 <dd>
                   <a href={hrefWith({}, { page: 'problems', agent: c.agentId })}>{c.agentId}</a>
                 </dd>
+                {c.deviceId && (
+                  <>
+                    <dt>{t('ofDevice')}</dt>
+                    <dd data-testid="camera-device">
+                      {c.deviceId} · {t('channelN')} {c.channel}
+                    </dd>
+                  </>
+                )}
                 <dt>{t('point')}</dt>
                 <dd>{c.pointId ?? '—'}</dd>
                 <dt>{t('region')}</dt>
@@ -76,6 +84,7 @@ export function CameraPage(props: { route: Route }) {
                   </>
                 )}
               </dl>
+              {c.deviceId && <DeviceChannels deviceId={c.deviceId} current={c.cameraId} tick={tick} />}
               <div class="panel">
                 <h3>{t('rungs')}</h3>
                 <table class="grid">
@@ -203,5 +212,47 @@ export function CameraPage(props: { route: Route }) {
         }}
       </Show>
     </section>
+  );
+}
+
+/** The other channels of the camera's NVR or encoder, each with its state: a device fault shows as all of them down at once. */
+function DeviceChannels(props: { deviceId: string; current: string; tick: number }) {
+  const t = useT();
+  const term = useTerm();
+  const page = useJson<CamerasPage>(`/api/cameras${query({ device: props.deviceId, limit: 256 })}`, props.tick);
+  return (
+    <div class="panel">
+      <h3 title={t('deviceChannelsHelp')}>
+        {t('deviceChannels')} · {props.deviceId}
+      </h3>
+      <Show load={page}>
+        {(p) => (
+          <table class="grid" data-testid="device-channels">
+            <thead>
+              <tr>
+                <th>{t('channelN')}</th>
+                <th>{t('camera')}</th>
+                <th>{t('state')}</th>
+                <th>{t('reason')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {[...p.cameras]
+                .sort((a, b) => (a.channel ?? 0) - (b.channel ?? 0))
+                .map((ch) => (
+                  <tr data-channel={ch.channel ?? ''} class={ch.cameraId === props.current ? 'current' : ''} key={ch.cameraId}>
+                    <td class="num">{ch.channel}</td>
+                    <td>{ch.cameraId === props.current ? (ch.name ?? ch.cameraId) : <a href={hrefWith({}, { page: 'camera', id: ch.cameraId })}>{ch.name ?? ch.cameraId}</a>}</td>
+                    <td>
+                      <StateBadge state={ch.state} />
+                    </td>
+                    <td>{ch.faults.length > 0 ? ch.faults.map((f) => term('fault', f.fault)).join('、') : ch.reason ? term('reason', ch.reason) : '—'}</td>
+                  </tr>
+                ))}
+            </tbody>
+          </table>
+        )}
+      </Show>
+    </div>
   );
 }

@@ -34,6 +34,7 @@ export function Gateways() {
                   <th>{heading('state', 'degraded')}</th>
                   <th>{heading('state', 'offline')}</th>
                   <th>{heading('state', 'unknown')}</th>
+                  <th>{t('devicesCol')}</th>
                 </tr>
               </thead>
               <tbody>
@@ -56,6 +57,20 @@ export function Gateways() {
                       <td class="num">{g.camerasByState.degraded}</td>
                       <td class="num">{g.camerasByState.offline}</td>
                       <td class="num">{g.camerasByState.unknown}</td>
+                      <td data-testid="gateway-devices">
+                        {g.devices.length === 0
+                          ? '—'
+                          : g.devices.map((d) => (
+                              <div data-device={d.deviceId}>
+                                <a href={hrefWith({}, { page: 'problems', device: d.deviceId })}>{d.deviceId}</a> {d.channels} {t('channelsOf')}
+                                {d.offline > 0 && (
+                                  <span class="badge badge-offline">
+                                    {d.offline} {t('channelsDown')}
+                                  </span>
+                                )}
+                              </div>
+                            ))}
+                      </td>
                     </tr>
                   ))}
               </tbody>

@@ -20,7 +20,7 @@ export function Problems(props: { route: Route }) {
   const { tick } = useLive();
   const r = props.route;
   const offset = Math.max(0, Number(r['offset'] ?? 0) || 0);
-  const filters = { state: r['state'] || PROBLEM_STATES, region: r['region'] === 'all' ? undefined : r['region'], category: r['category'], agent: r['agent'], fault: r['fault'], q: r['q'] };
+  const filters = { state: r['state'] || PROBLEM_STATES, region: r['region'] === 'all' ? undefined : r['region'], category: r['category'], agent: r['agent'], device: r['device'], fault: r['fault'], q: r['q'] };
   const page = useJson<CamerasPage>(`/api/cameras${query({ ...filters, limit: PAGE, offset })}`, tick);
   const agents = useJson<Agents>('/api/agents');
   const set = (k: string) => (e: Event) => navigate(hrefWith(r, { [k]: (e.target as HTMLInputElement).value, offset: undefined }), true);
@@ -65,6 +65,11 @@ export function Problems(props: { route: Route }) {
             ))}
           </select>
         </label>
+        {r['device'] && (
+          <a class="button" href={hrefWith(r, { device: undefined, offset: undefined })} data-testid="device-filter">
+            {t('ofDevice')}: {r['device']} ✕
+          </a>
+        )}
         <label>
           <span class="sr-only">{t('search')}</span>
           <input type="search" placeholder={t('search')} value={r['q'] ?? ''} onChange={set('q')} name="q" />
@@ -89,6 +94,7 @@ export function Problems(props: { route: Route }) {
                       <th>{t('duration')}</th>
                       <th>{t('since')}</th>
                       <th>{t('gateway')}</th>
+                      <th>{t('ofDevice')}</th>
                       <th>{t('point')}</th>
                       <th>{t('rung')}</th>
                       <th>{t('reason')}</th>
@@ -109,6 +115,15 @@ export function Problems(props: { route: Route }) {
                         <td class="num">{duration(c.forMs, lang)}</td>
                         <td>{when(c.since, lang)}</td>
                         <td>{c.agentId}</td>
+                        <td data-device={c.deviceId ?? ''}>
+                          {c.deviceId ? (
+                            <a href={hrefWith(r, { device: c.deviceId, offset: undefined })}>
+                              {c.deviceId} · {t('channelN')} {c.channel}
+                            </a>
+                          ) : (
+                            '—'
+                          )}
+                        </td>
                         <td>{c.pointId ?? '—'}</td>
                         <td data-rung={c.rung ?? ''}>{c.rung ? term('rung', c.rung) : '—'}</td>
                         <td data-reason={c.reason ?? ''}>{listOf(lang, [...(c.reason && !(c.reason === 'degraded' && c.faults.length) ? [term('reason', c.reason)] : []), ...c.faults.map((f) => term('fault', f.fault))]) || '—'}</td>
