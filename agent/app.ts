@@ -24,6 +24,7 @@ import { pictureUrlOf } from './features/ladder.js';
 import { targetsFromConfig } from './features/camera-target.js';
 import { KnownCameras } from './features/known-cameras.js';
 import { ChannelLayouts } from './features/channel-layouts.js';
+import { SiteNetworks } from './features/site-networks.js';
 import type { DiscoveryOutcome } from './features/discovery.js';
 import { DiscoveryRounds } from './features/discovery-rounds.js';
 import { agentCommands } from './features/commands.js';
@@ -188,6 +189,11 @@ export class AgentApp {
       }),
       offlineAfter: () => this.config.checks.offlineAfter,
       clockDriftWarnMs: () => this.config.checks.clockDriftWarnMs,
+      networks: new SiteNetworks({ settings: () => this.config.networks, log: log.child({ module: 'networks' }) }),
+      // an NVR's channels found after the start's first round: their first picture check now, as every camera's at the start
+      camerasAdded: (ids) => {
+        if (!this.stopping && this.config.checks.picture.enabled) void this.monitor.checkPicture(ids);
+      },
       layouts: new ChannelLayouts({ file: path.join(config.stateDir, config.agentId, 'channels.json'), log: log.child({ module: 'monitor' }) }),
       decodeEnabled: () => this.config.checks.decode,
       picture: async (probe, started) => {

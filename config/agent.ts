@@ -12,6 +12,21 @@ const credentialSet = z
   })
   .strict();
 
+const siteNetwork = z
+  .object({
+    name: topicSegment.describe('name shown with the cause, e.g. east-gate-switch'),
+    cidr: z
+      .string()
+      .regex(/^(\d{1,3}\.){3}\d{1,3}\/([89]|[12]\d|3[0-2])$/, 'an IPv4 range like 10.20.1.0/24 (/8 to /32)')
+      .describe('the IPv4 range of its cameras'),
+    probe: z
+      .string()
+      .regex(/^[^\s:/]+:\d{1,5}$/, 'host:port')
+      .optional()
+      .describe('host:port that answers a TCP connection while the network is up (its switch or router): checked each liveness round; unanswered, its cameras\' cause is `network` however many there are'),
+  })
+  .strict();
+
 const channelSetting = z
   .object({
     source: z.string().min(1).max(256).describe("the channel's video source token, as the device's GetVideoSources names it (e.g. VideoSource_3; `xueliang discover` lists them)"),
@@ -124,6 +139,11 @@ export const agentConfigSchema = z
     mqtt: mqttSettings({ clientId: 'default: xueliang-agent-{agentId}', reconnectMaxMs: 60_000 }).prefault({}).describe('the broker of the monitoring centre'),
     credentials: z.array(credentialSet).default([]).describe('camera logins, tried in order; the one that works is remembered per camera'),
     cameras: z.array(staticCamera).default([]).describe('cameras to watch besides the discovered ones'),
+    networks: z
+      .array(siteNetwork)
+      .max(1000)
+      .default([])
+      .describe("the site's networks (a switch, an uplink each): when every camera host of one is unreachable while the gateway runs (at least 3 hosts, or its probe does not answer), their cause is `network`. Without it each /24 the cameras share is one"),
     discovery: discoverySettings.prefault({}).describe('finding ONVIF cameras'),
     checks: checkSettings.prefault({}).describe('the check ladder: schedules, deadlines, limits'),
     outbox: z

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { cameraCategory, pointCategory } from './ids.js';
-import { cameraState, cameraStatusMessage, deviceInfo, failureReason, pictureFault, rung } from './messages.js';
+import { cameraState, cameraStatusMessage, deviceInfo, failureReason, outageCause, pictureFault, rung } from './messages.js';
 
 /**
  * The aggregator's HTTP API responses (docs/openapi.json is generated from
@@ -27,6 +27,14 @@ export const countsView = z.object({
   maintenance: count,
   /** installed cameras with a complete record (建档率's numerator) */
   recorded: count,
+  /**
+   * offline cameras by cause (since 1.6.0): the camera or its stream, its
+   * NVR/encoder, its site network; with `unknown` (its gateway is gone) they
+   * add up to installed − networked
+   */
+  offlineCamera: count,
+  offlineDevice: count,
+  offlineNetwork: count,
 });
 
 export const onlineView = z.object({
@@ -122,6 +130,8 @@ export const cameraView = z.object({
   deviceId: z.string().nullable(),
   /** its channel number on that device (1-based); null for a camera of its own */
   channel: z.number().int().positive().nullable(),
+  /** why it is not networked: camera, device (its NVR/encoder), network (its site network) while offline; gateway while unknown; null otherwise */
+  cause: outageCause.nullable(),
   streamUri: z.string().nullable(),
   /** the check that produced its status (an agent reporting by exception sends a status only when it changes) */
   checkedAt: isoTime.nullable(),
@@ -389,11 +399,20 @@ export const reportResponse = z.object({
       recordedSec: z.number().nonnegative(),
       scheduledSec: z.number().nonnegative(),
       recordingRate: z.number().min(0).max(1).nullable(),
+      /** installed cameras at the end with a complete record (建档率's numerator), since 1.6.0 */
+      recorded: count,
+      /** installed cameras not networked at the end, by cause (since 1.6.0): offline by the camera, its NVR/encoder, its site network; unknown: its gateway */
+      offlineCamera: count,
+      offlineDevice: count,
+      offlineNetwork: count,
+      unknown: count,
       coverage: plainRatio,
       networking: plainRatio,
       intactRate: plainRatio,
+      /** 建档率 at the end of the period, since 1.6.0 */
+      register: plainRatio,
       onlineRate: z.number().min(0).max(1).nullable(),
-      target: z.object({ coverage: z.number(), networking: z.number(), intact: z.number() }).nullable(),
+      target: z.object({ coverage: z.number(), networking: z.number(), intact: z.number(), register: z.number() }).nullable(),
     }),
   ),
   ranking: z.array(z.object({ rank: z.number().int().positive(), region: z.string(), intactRate: z.number().nullable(), onlineRate: z.number().nullable(), installed: count })),

@@ -114,6 +114,14 @@ export const recordingCheck = z.object({
 });
 export type RecordingCheck = z.infer<typeof recordingCheck>;
 
+/**
+ * Why a camera is down (docs/domain.md, "Causes"): the camera or its stream,
+ * the NVR/encoder that carries it, its site network (a switch, an uplink),
+ * or its gateway (decided by the centre: the gateway is gone).
+ */
+export const outageCause = z.enum(['camera', 'device', 'network', 'gateway']);
+export type OutageCause = z.infer<typeof outageCause>;
+
 /** `{root}/agents/{agentId}/cameras/{cameraId}/status`, retained, QoS 1. */
 export const cameraStatusMessage = z.object({
   cameraId: topicSegment,
@@ -150,6 +158,10 @@ export const cameraStatusMessage = z.object({
   deviceId: topicSegment.optional(),
   /** which channel: its number on the device, 1-based in the device's order of video sources (since contract 1.6.0) */
   channel: z.number().int().positive().max(4096).optional(),
+  /** why its last check failed: camera, device (its NVR/encoder) or network (its site network, every host of it unreachable); null when it passed (since contract 1.6.0) */
+  cause: outageCause.exclude(['gateway']).nullable().optional(),
+  /** the site network that is down, with cause network: a configured network's name, else its /24 (since contract 1.6.0) */
+  network: z.string().max(64).optional(),
 });
 export type CameraStatusMessage = z.infer<typeof cameraStatusMessage>;
 
@@ -177,6 +189,8 @@ export const stateChangeEvent = z.object({
   /** the camera is this channel of this device (NVR, encoder), as in its status (since contract 1.6.0) */
   deviceId: topicSegment.optional(),
   channel: z.number().int().positive().max(4096).optional(),
+  /** why, when it went offline: as the status's `cause` (since contract 1.6.0) */
+  cause: outageCause.exclude(['gateway']).nullable().optional(),
 });
 export const cameraRemovedEvent = z.object({
   type: z.literal('camera_removed'),
@@ -332,7 +346,7 @@ const categoryRates = z.object({
   /** 建档率: installed cameras with a complete record ÷ installed cameras (since contract 1.4) */
   register: ratioValue.optional(),
   online24h: z.object({ onlineMs: z.number().nonnegative(), unknownMs: z.number().nonnegative(), observedMs: z.number().nonnegative(), rate: z.number().min(0).max(1).nullable() }),
-  cameras: z.object({ installed: z.number().int(), online: z.number().int(), degraded: z.number().int(), offline: z.number().int(), unknown: z.number().int(), maintenance: z.number().int().optional() }),
+  cameras: z.object({ installed: z.number().int(), online: z.number().int(), degraded: z.number().int(), offline: z.number().int(), unknown: z.number().int(), maintenance: z.number().int().optional(), offlineBy: z.object({ camera: z.number().int(), device: z.number().int(), network: z.number().int() }).optional() }),
   points: z.object({ planned: z.number().int(), covered: z.number().int() }),
 });
 /** `{root}/rates/{regionCode}` and `{root}/rates/all`, retained, from the aggregator. */
@@ -351,6 +365,10 @@ const cellCounts = z
     points: count, coveredPoints: count, installed: count, networked: count, intact: count, online: count, degraded: count, offline: count, unknown: count, maintenance: count,
     /** installed cameras with a complete record (建档率), since contract 1.4: a tier above that predates it refuses the rollup (strict), so upgrade the tiers above first */
     recorded: count.optional(),
+    /** offline cameras by cause, since contract 1.6.0 (upgrade the tiers above first, as for `recorded`) */
+    offlineCamera: count.optional(),
+    offlineDevice: count.optional(),
+    offlineNetwork: count.optional(),
   })
   .strict();
 const onlineTotals = z.object({ cameras: count, onlineMs: z.number().nonnegative(), unknownMs: z.number().nonnegative(), observedMs: z.number().nonnegative() }).strict();
@@ -403,9 +421,12 @@ export type MaintenanceWindow = z.infer<typeof maintenanceWindow>;
 /** Something an operator must act on, raised once it has lasted `alerts.afterSeconds`, cleared when it ends. */
 export const alertMessage = z.object({
   id: topicSegment,
-  kind: z.enum(['camera_offline', 'camera_degraded', 'camera_flapping', 'gateway_down', 'rate_below_target']),
-  /** what it is about: a camera (with its gateway), a gateway, or a region and category */
-  subject: z.object({ cameraId: z.string().optional(), agentId: z.string().optional(), region: z.string().optional(), category: z.string().optional() }),
+  /** device_down and network_down since contract 1.6.0: one alert for an NVR/encoder or a site network that took its cameras down (none for each of them) */
+  kind: z.enum(['camera_offline', 'camera_degraded', 'camera_flapping', 'gateway_down', 'rate_below_target', 'device_down', 'network_down']),
+  /** what it is about: a camera (with its gateway), a gateway, an NVR/encoder or a site network of a gateway, or a region and category */
+  subject: z.object({ cameraId: z.string().optional(), agentId: z.string().optional(), region: z.string().optional(), category: z.string().optional(), deviceId: z.string().optional(), network: z.string().optional() }),
+  /** device_down, network_down: how many cameras it took when it was raised */
+  cameras: z.number().int().nonnegative().optional(),
   /** for people: what is wrong, with the numbers */
   cause: z.string(),
   /** when the condition began (not when the alert was raised) */

@@ -51,6 +51,7 @@ const cameraFilters = [
   q('agent', 'gateway id'),
   q('point', 'point id'),
   q('device', 'an NVR, DVR or encoder id: its channels'),
+  q('cause', 'why not networked: camera, device (its NVR/encoder), network (its site network) or gateway (unknown: the gateway is gone)'),
   q('fault', 'picture fault name'),
   q('q', 'a part of the camera id or name, any case'),
   q('limit', 'page size, 1 to 1000; without it every camera', { type: 'integer', minimum: 1, maximum: 1000 }),

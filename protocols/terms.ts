@@ -1,4 +1,4 @@
-import type { CameraState, FailureReason, Rung } from './messages.js';
+import type { CameraState, FailureReason, OutageCause, Rung } from './messages.js';
 
 /** The picture faults the agent can name (docs/domain.md §4). */
 export const PICTURE_FAULTS = ['signal_loss', 'black_screen', 'blue_screen', 'frozen', 'blur', 'too_dark', 'too_bright', 'low_contrast', 'colour_cast', 'occlusion', 'scene_changed'] as const;
@@ -21,6 +21,7 @@ export const TERMS: {
   rung: Record<Rung, Pair>;
   reason: Record<FailureReason, Pair>;
   fault: Record<PictureFaultName, Pair>;
+  cause: Record<OutageCause, Pair>;
 } = {
   state: {
     online: ['在线', 'online'],
@@ -58,6 +59,12 @@ export const TERMS: {
     colour_cast: ['偏色', 'colour cast'],
     occlusion: ['遮挡', 'occluded'],
     scene_changed: ['场景变化', 'scene changed'],
+  },
+  cause: {
+    camera: ['前端故障', 'camera'],
+    device: ['NVR/编码器故障', 'NVR/encoder'],
+    network: ['网络故障', 'site network'],
+    gateway: ['网关离线', 'gateway'],
   },
 };
 

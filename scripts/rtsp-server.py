@@ -15,6 +15,7 @@ line {"port": N} on stdout. Commands on stdin, one per line:
 """
 import argparse
 import json
+import os
 import sys
 
 import gi
@@ -60,6 +61,16 @@ def launch_line(pattern: str) -> str:
     return f"( videotestsrc is-live=true pattern={pat} ! {CAPS} ! {ENCODE} )"
 
 
+def in_named_netns(name: str | None) -> bool:
+    """True when this process runs inside the named network namespace (`ip netns add NAME`, as the tests make): its addresses reach no real network."""
+    if not name:
+        return False
+    try:
+        return os.stat("/proc/self/ns/net").st_ino == os.stat(f"/run/netns/{name}").st_ino
+    except OSError:
+        return False
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--host", default="127.0.0.1")
@@ -67,9 +78,10 @@ def main() -> None:
     ap.add_argument("--user")
     ap.add_argument("--password")
     ap.add_argument("--mount", action="append", default=[])
+    ap.add_argument("--netns", help="the network namespace this runs in (ip netns exec NAME …): then it may bind other addresses than loopback")
     args = ap.parse_args()
-    if not args.host.startswith("127.") and args.host != "::1":
-        sys.exit("rtsp-server.py binds loopback only")
+    if not args.host.startswith("127.") and args.host != "::1" and not in_named_netns(args.netns):
+        sys.exit("rtsp-server.py binds loopback only (any address inside a network namespace of its own, as the tests make)")
 
     Gst.init(None)
     server = GstRtspServer.RTSPServer()

@@ -162,7 +162,8 @@ async function rtspRung(st: CameraProbeState, stream: StreamTarget, left: () => 
     st.rtspChallenge = undefined;
     const more = r.reason === 'auth_failed' && !r.basicRefused && i + 1 < attempts.length && left() > 1;
     if (more) continue;
-    const connected = r.reason !== 'unreachable';
+    // nothing answered at the address: refused, no route, or a connect still pending at the deadline (a dead link drops the SYN)
+    const connected = r.reason !== 'unreachable' && !(r.reason === 'timeout' && r.connectMs === undefined);
     const detail = scrubSecrets(r.detail, secrets);
     if (!connected) return { result: rungFail('rtsp', performance.now() - t0, 'rtsp_error', `RTSP ${target.host}:${target.port}: ${detail}`, stream.url), connected, refused: true };
     return { result: rungFail('rtsp', performance.now() - t0, r.reason, detail, stream.url), connected, refused: false };

@@ -17,6 +17,9 @@ import { currency, decodeProvenByPicture, newProbeState, runDecode, runLiveness,
 import { expandDevice, sameLayout, type ChannelLayout } from './channels.js';
 import { MemoryLayouts, type LayoutBook } from './channel-layouts.js';
 import { DeviceChecks } from './device-checks.js';
+import { causeOf } from './networks.js';
+import { hostOf, type SiteNetworks } from './site-networks.js';
+import type { OutageCause } from '../../protocols/index.js';
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -30,6 +33,10 @@ export interface CameraRecord {
   /** checks of this camera running or waiting in a queue, by kind: a queued decode does not hold back liveness */
   busy: Record<CheckKind, boolean>;
   driftWarned: boolean;
+  /** why its last check failed (camera, its device, its site network); null when it passed */
+  cause: Exclude<OutageCause, 'gateway'> | null;
+  /** the site network that is down, when that is the cause */
+  network?: string | undefined;
 }
 
 /** Where the monitor reports; the MQTT publisher implements it. */
@@ -62,6 +69,10 @@ export interface MonitorDeps {
   clockDriftWarnMs: () => number;
   /** where the channels of multi-channel devices are kept (absent: in memory) */
   layouts?: LayoutBook | undefined;
+  /** the site networks, for causes (absent: every failure is the camera's or its device's) */
+  networks?: SiteNetworks | undefined;
+  /** cameras a device turned out to have (an NVR's channels) had their first liveness check: the agent may check their pictures now rather than at the next round */
+  camerasAdded?: ((ids: string[]) => void) | undefined;
   sink: MonitorSink;
 }
 
@@ -161,7 +172,7 @@ export class CameraMonitor {
       return existing;
     }
     const now = this.deps.now();
-    const rec: CameraRecord = { probe: newProbeState(target), health: initialHealth(now), checkedAt: null, marks: [{ at: now, state: 'unknown' }], busy: { liveness: false, decode: false, picture: false }, driftWarned: false };
+    const rec: CameraRecord = { probe: newProbeState(target), health: initialHealth(now), checkedAt: null, marks: [{ at: now, state: 'unknown' }], busy: { liveness: false, decode: false, picture: false }, driftWarned: false, cause: null };
     this.cameras.set(target.id, rec);
     this.deps.sink.status(rec);
     return rec;
@@ -205,14 +216,45 @@ export class CameraMonitor {
     else this.layouts.forget(deviceId);
     this.deps.log.info({ device: deviceId, channels: layout.length, sources: layout.map((c) => c.source) }, layout.length >= 2 ? 'device has several video sources: each is watched as a camera (channel)' : 'device channels changed');
     const added = this.expand(device);
-    if (added.length > 0) void this.checkLiveness(added);
+    if (added.length > 0) void this.checkLiveness(added).then(() => this.deps.camerasAdded?.(added));
   }
 
   /** the liveness round in progress: every camera's check is counted in, the round is reported when it closes */
   private readonly roundBook = new RoundBook();
 
   private reportRound(report: RoundReport | undefined): void {
-    if (report) this.deps.sink.round(report);
+    if (!report) return;
+    // the round's statuses first, with causes as the round found the networks: the round message then confirms them
+    this.judgeNetworks();
+    this.deps.sink.round(report);
+  }
+
+  /** A camera's cause from its last check, its device and its site network. */
+  private causeOf(rec: CameraRecord): CameraRecord['cause'] {
+    const t = rec.probe.target;
+    const cause = causeOf(rec.health.rung, t.channel !== undefined, this.deps.networks?.isDown(t) ?? false);
+    rec.network = cause === 'network' ? this.deps.networks?.keyOf(t) : undefined;
+    return cause;
+  }
+
+  /** Judges the site networks from every camera's latest liveness; cameras whose cause moved are told anew. */
+  private judgeNetworks(): void {
+    const networks = this.deps.networks;
+    if (!networks) return;
+    const hosts = [];
+    for (const rec of this.cameras.values()) {
+      const host = hostOf(rec.probe.target);
+      if (host === undefined || rec.probe.liveness.length === 0) continue;
+      hosts.push({ host, tcpFailed: rec.probe.liveness.some((r) => r.rung === 'tcp' && !r.ok) });
+    }
+    const moved = networks.evaluate(hosts);
+    if (moved.wentDown.length === 0 && moved.cameBack.length === 0) return;
+    for (const rec of this.cameras.values()) {
+      const cause = this.causeOf(rec);
+      if (cause === rec.cause) continue;
+      rec.cause = cause;
+      this.deps.sink.status(rec);
+    }
   }
 
   /** A camera's liveness check of the open round is done (its status went out already, when it changed). */
@@ -233,7 +275,11 @@ export class CameraMonitor {
   spread(kind: CheckKind, periodMs: number): void {
     this.rounds.get(kind)?.stop();
     const since = this.deps.now();
-    if (kind === 'liveness') for (const r of this.roundBook.begin(this.cameras.keys(), since, periodMs)) this.reportRound(r);
+    if (kind === 'liveness') {
+      for (const r of this.roundBook.begin(this.cameras.keys(), since, periodMs)) this.reportRound(r);
+      // the site networks' probes answer for this round
+      void this.deps.networks?.probe().catch((err: unknown) => this.deps.log.warn({ err }, 'network probes failed'));
+    }
     // the channels of an NVR share its device rungs within the round: measured once, at the first channel's turn
     const run = (ids: string[]) => void (kind === 'liveness' ? this.checkLiveness(ids, since) : kind === 'decode' ? this.checkDecode(ids, periodMs / 2) : this.checkPicture(ids));
     this.rounds.set(kind, new SpreadRound([...this.cameras.keys()], kind, Math.max(0, periodMs * 0.9), run, this.deps.now));
@@ -385,6 +431,7 @@ export class CameraMonitor {
     const { health, transition } = applyVerdict(rec.health, verdictOf(rec.probe), now, this.deps.offlineAfter());
     rec.health = health;
     rec.checkedAt = now;
+    rec.cause = this.causeOf(rec);
     const drift = rec.probe.clockDriftMs;
     const drifting = drift !== null && Math.abs(drift) > this.deps.clockDriftWarnMs();
     if (drifting && !rec.driftWarned) {

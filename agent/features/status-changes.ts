@@ -37,6 +37,10 @@ export function materialOf(s: CameraStatusMessage, offlineAfter: number): string
     s.faults.map((f) => f.fault).sort(),
     s.rungs.map((r) => [r.rung, r.ok, r.reason, r.current ?? true, r.streamUri ?? null]),
     s.recording ? [s.recording.checkedAt, s.recording.supported] : null,
+    s.cause ?? null,
+    s.network ?? null,
+    s.deviceId ?? null,
+    s.channel ?? null,
   ]);
 }
 

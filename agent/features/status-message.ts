@@ -44,6 +44,8 @@ export function statusMessage(rec: CameraRecord): CameraStatusMessage {
     faults: presentedFaults(rec.probe),
     rungs: presentedRungs(rec.probe),
     recording: rec.probe.recording ?? null,
+    cause: rec.cause,
+    ...(rec.network ? { network: rec.network } : {}),
     ...channelOf(rec),
   };
 }
@@ -55,7 +57,7 @@ function channelOf(rec: CameraRecord): { deviceId?: string; channel?: number } {
 }
 
 export function stateEvent(rec: CameraRecord, t: Transition, at: number, session: string, seq: number): StateChangeEvent {
-  return { type: 'state', session, seq, ts: iso(at), cameraId: rec.probe.target.id, from: t.from, to: t.to, rung: t.rung, reason: t.reason, detail: t.detail, ...channelOf(rec) };
+  return { type: 'state', session, seq, ts: iso(at), cameraId: rec.probe.target.id, from: t.from, to: t.to, rung: t.rung, reason: t.reason, detail: t.detail, ...(t.to === 'offline' ? { cause: rec.cause } : {}), ...channelOf(rec) };
 }
 
 export function summaryMessage(records: Iterable<CameraRecord>, now: number, windowMs: number, session: string): AgentSummaryMessage {

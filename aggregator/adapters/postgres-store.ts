@@ -38,6 +38,7 @@ const OPS = {
   removeCamera: { types: ['text', 'bigint'], collapse: { key: byFirst, keep: 'last' }, sql: 'UPDATE cameras c SET removed_at = u.at FROM unnest($1::text[], $2::bigint[]) AS u(id, at) WHERE c.camera_id = u.id' },
   event: { types: ['text', 'text', 'bigint', 'bigint', 'text'], sql: 'INSERT INTO events (agent_id, session, seq, ts, camera_id) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[]) ON CONFLICT DO NOTHING' },
   mark: { types: ['text', 'bigint', 'text'], sql: 'INSERT INTO marks (camera_id, at, state) SELECT c, a, s FROM unnest($1::text[], $2::bigint[], $3::text[]) WITH ORDINALITY AS u(c, a, s, n) ORDER BY n' },
+  cause: { types: ['text', 'bigint', 'text'], sql: 'INSERT INTO causes (camera_id, at, cause) SELECT c, a, s FROM unnest($1::text[], $2::bigint[], $3::text[]) WITH ORDINALITY AS u(c, a, s, n) ORDER BY n' },
   // a mark proven once is no longer unknown: a second proof of it in the same run would not have applied
   proveMark: {
     types: ['text', 'bigint', 'text'],
@@ -231,6 +232,12 @@ export class PostgresStore implements AggregatorStore, ReplicaInbox {
     return rows.map((r) => ({ cameraId: r.camera_id, agentId: r.agent_id, statusJson: r.status_json, firstSeen: r.first_seen, removedAt: r.removed_at }));
   }
 
+  async causesBefore(to: number): Promise<Map<string, string | null>> {
+    const out = new Map<string, string | null>();
+    for (const r of await this.rows<{ camera_id: string; cause: string | null }>('SELECT DISTINCT ON (camera_id) camera_id, cause FROM causes WHERE at < $1 ORDER BY camera_id, at DESC, id DESC', [to])) out.set(r.camera_id, r.cause);
+    return out;
+  }
+
   async marksBefore(to: number, cameraIds: ReadonlySet<string>): Promise<Map<string, StateMark[]>> {
     return groupMarks(await this.rows<{ camera_id: string; at: number; state: CameraState }>('SELECT camera_id, at, state FROM marks WHERE at < $1 ORDER BY camera_id, at, id', [to]), (id) => cameraIds.has(id));
   }
@@ -287,6 +294,7 @@ export class PostgresStore implements AggregatorStore, ReplicaInbox {
         [before],
       );
       const marks = await client.query('DELETE FROM marks WHERE at < $1 AND id NOT IN (SELECT DISTINCT ON (camera_id) id FROM marks WHERE at < $1 ORDER BY camera_id, at DESC, id DESC)', [before]);
+      await client.query('DELETE FROM causes WHERE at < $1 AND id NOT IN (SELECT DISTINCT ON (camera_id) id FROM causes WHERE at < $1 ORDER BY camera_id, at DESC, id DESC)', [before]);
       return { events: events.rowCount ?? 0, marks: marks.rowCount ?? 0 };
     });
     return pruned;

@@ -103,6 +103,14 @@ export class SqliteStore implements AggregatorStore {
     }
   }
 
+  async causesBefore(to: number): Promise<Map<string, string | null>> {
+    await this.flush();
+    const out = new Map<string, string | null>();
+    // in time order: the last one before `to` stands
+    for (const r of this.db.prepare('SELECT camera_id, cause FROM causes WHERE at < ? ORDER BY at, rowid').iterate(to) as Iterable<{ camera_id: string; cause: string | null }>) out.set(r.camera_id, r.cause);
+    return out;
+  }
+
   async marksBefore(to: number, cameraIds: ReadonlySet<string>): Promise<Map<string, StateMark[]>> {
     await this.flush();
     // pages in rowid order (the table's own order, no sort in SQLite), each camera's marks put in time order here

@@ -27,6 +27,7 @@ export class SqliteWriter {
       removeCamera: p('WITH u(id, at) AS (VALUES (?, ?)) UPDATE cameras SET removed_at = (SELECT at FROM u) WHERE camera_id = (SELECT id FROM u)'),
       event: p('INSERT OR IGNORE INTO events (agent_id, session, seq, ts, camera_id) VALUES (?, ?, ?, ?, ?)'),
       mark: p('INSERT INTO marks (camera_id, at, state) VALUES (?, ?, ?)'),
+      cause: p('INSERT INTO causes (camera_id, at, cause) VALUES (?, ?, ?)'),
       proveMark: p("WITH u(c, a, s) AS (VALUES (?, ?, ?)) UPDATE marks SET state = (SELECT s FROM u) WHERE camera_id = (SELECT c FROM u) AND at = (SELECT a FROM u) AND state = 'unknown'"),
       loss: p('INSERT INTO losses (json) VALUES (?)'),
       plan: p('INSERT INTO plan (id, json) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET json = excluded.json'),
@@ -102,6 +103,13 @@ export class SqliteWriter {
              SELECT (SELECT rowid FROM marks m2 WHERE m2.camera_id = m.camera_id AND m2.at < ? ORDER BY m2.at DESC, m2.rowid DESC LIMIT 1) FROM (SELECT DISTINCT camera_id FROM marks) m)`,
         )
         .run(before, before).changes;
+      // causes as marks: those older than the one in force then go
+      this.db
+        .prepare(
+          `DELETE FROM causes WHERE at < ? AND rowid NOT IN (
+             SELECT (SELECT rowid FROM causes c2 WHERE c2.camera_id = c.camera_id AND c2.at < ? ORDER BY c2.at DESC, c2.rowid DESC LIMIT 1) FROM (SELECT DISTINCT camera_id FROM causes) c)`,
+        )
+        .run(before, before);
       return { events, marks };
     })();
   }

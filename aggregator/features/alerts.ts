@@ -15,7 +15,40 @@ interface Condition {
   subject: AlertMessage['subject'];
   cause: string;
   since: number;
+  /** a device's or network's outage: one condition per camera it took, merged into one (mergeParents) */
+  cameras?: number;
 }
+
+/**
+ * An NVR's or a site network's outage holds once per camera it took: one
+ * condition for it, with how many cameras and since the first went down.
+ */
+function mergeParents(conditions: Condition[]): Condition[] {
+  const out: Condition[] = [];
+  const parents = new Map<string, Condition>();
+  for (const c of conditions) {
+    if (c.kind !== 'device_down' && c.kind !== 'network_down') {
+      out.push(c);
+      continue;
+    }
+    const p = parents.get(c.key);
+    if (!p) {
+      const first = { ...c, cameras: 1 };
+      parents.set(c.key, first);
+      out.push(first);
+    } else {
+      p.cameras = (p.cameras ?? 1) + 1;
+      p.since = Math.min(p.since, c.since);
+    }
+  }
+  for (const p of parents.values()) {
+    const what = p.kind === 'device_down' ? `NVR/encoder ${p.subject.deviceId} of gateway ${p.subject.agentId}` : `site network ${p.subject.network} of gateway ${p.subject.agentId}`;
+    p.cause = `${what} is down: it took ${p.cameras} camera(s) offline`;
+  }
+  return out;
+}
+
+const keyOfSubject = (kind: string, s: AlertMessage['subject']) => `${kind}|${s.cameraId ?? ''}|${s.agentId ?? ''}|${s.region ?? ''}|${s.category ?? ''}|${s.deviceId ?? ''}|${s.network ?? ''}`;
 
 const alertId = (key: string) => `al-${createHash('sha256').update(key).digest('hex').slice(0, 16)}`;
 
@@ -76,7 +109,7 @@ export class AlertEngine {
   }
 
   private keyOf(a: AlertMessage): string {
-    return `${a.kind}|${a.subject.cameraId ?? ''}|${a.subject.agentId ?? ''}|${a.subject.region ?? ''}|${a.subject.category ?? ''}`;
+    return keyOfSubject(a.kind, a.subject);
   }
 
   /** What holds now: the cameras' conditions (given, or looked at here at once), the gateways' and the rates'. */
@@ -118,7 +151,11 @@ export class AlertEngine {
     if (eff !== 'offline' && eff !== 'degraded' && !state.changedLately(c, now)) return void state.forgetNotable(id);
     if (state.maintenance.activeFor(state.subjectOf(c), now)) return;
     const subject = { cameraId: c.cameraId, agentId: c.agentId };
-    if (eff === 'offline') out.push({ key: `camera_offline|${c.cameraId}`, kind: 'camera_offline', subject, cause: `camera ${c.cameraId} offline: ${c.status.rung ?? '?'} ${c.status.reason ?? ''} ${c.status.detail ?? ''}`.trim(), since: sinceOf(c) });
+    // an NVR or a site network that took its cameras down: one alert for it, none for each camera (while its cause stands)
+    const { cause, deviceId, network } = c.status;
+    if (eff === 'offline' && cause === 'device' && deviceId) out.push({ key: `device_down|${c.agentId}|${deviceId}`, kind: 'device_down', subject: { agentId: c.agentId, deviceId }, cause: '', since: sinceOf(c) });
+    else if (eff === 'offline' && cause === 'network' && network) out.push({ key: `network_down|${c.agentId}|${network}`, kind: 'network_down', subject: { agentId: c.agentId, network }, cause: '', since: sinceOf(c) });
+    else if (eff === 'offline') out.push({ key: `camera_offline|${c.cameraId}`, kind: 'camera_offline', subject, cause: `camera ${c.cameraId} offline: ${c.status.rung ?? '?'} ${c.status.reason ?? ''} ${c.status.detail ?? ''}`.trim(), since: sinceOf(c) });
     if (eff === 'degraded') out.push({ key: `camera_degraded|${c.cameraId}`, kind: 'camera_degraded', subject, cause: `camera ${c.cameraId} degraded: ${c.status.faults.map((f) => f.fault).join(', ')}`, since: sinceOf(c) });
     const flapping = state.flappingOf(c, now);
     if (flapping) out.push({ key: `camera_flapping|${c.cameraId}`, kind: 'camera_flapping', subject, cause: `camera ${c.cameraId} changed state ${flapping.changes} times`, since: flapping.since });
@@ -150,7 +187,7 @@ export class AlertEngine {
   }
 
   private settle(now: number, cameras?: Condition[]): AlertNotice[] {
-    const holding = this.conditions(now, cameras);
+    const holding = mergeParents(this.conditions(now, cameras));
     const notices: AlertNotice[] = [];
     const live = new Set<string>();
     for (const c of holding) {
@@ -159,7 +196,7 @@ export class AlertEngine {
       if (!this.seenSince.has(c.key)) this.seenSince.set(c.key, c.since);
       const alertKey = this.alertKeyOf(c);
       if (this.active.has(alertKey) || now - c.since < this.deps.afterMs) continue;
-      const alert: AlertMessage = { id: alertId(`${alertKey}|${c.since}`), kind: c.kind, subject: c.subject, cause: c.cause, since: new Date(c.since).toISOString(), raisedAt: new Date(now).toISOString(), clearedAt: null };
+      const alert: AlertMessage = { id: alertId(`${alertKey}|${c.since}`), kind: c.kind, subject: c.subject, cause: c.cause, since: new Date(c.since).toISOString(), raisedAt: new Date(now).toISOString(), clearedAt: null, ...(c.cameras !== undefined ? { cameras: c.cameras } : {}) };
       this.active.set(alertKey, alert);
       notices.push(this.notice('raised', alert));
     }
@@ -174,7 +211,7 @@ export class AlertEngine {
   }
 
   private alertKeyOf(c: Condition): string {
-    return `${c.kind}|${c.subject.cameraId ?? ''}|${c.subject.agentId ?? ''}|${c.subject.region ?? ''}|${c.subject.category ?? ''}`;
+    return keyOfSubject(c.kind, c.subject);
   }
 
   private notice(type: AlertNotice['type'], alert: AlertMessage): AlertNotice {

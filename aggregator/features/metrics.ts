@@ -61,6 +61,12 @@ export function prometheusText(
   family('xueliang_cameras', 'gauge', 'installed cameras by effective state');
   for (const [region, row] of rows)
     for (const k of CATEGORY_KEYS) for (const st of ['online', 'degraded', 'offline', 'unknown'] as const) lines.push(`xueliang_cameras{region="${esc(region)}",category="${k}",state="${st}"} ${row[k][st]}`);
+  family('xueliang_not_networked_cameras', 'gauge', 'installed cameras not networked, by cause: camera (the camera or its stream), device (its NVR or encoder), network (its site network), gateway (its gateway is gone: unknown); they add up to installed - networked');
+  for (const [region, row] of rows)
+    for (const k of CATEGORY_KEYS) {
+      const c = row[k];
+      for (const [cause, n] of [['camera', c.offlineCamera], ['device', c.offlineDevice], ['network', c.offlineNetwork], ['gateway', c.unknown]] as const) lines.push(`xueliang_not_networked_cameras{region="${esc(region)}",category="${k}",cause="${cause}"} ${n}`);
+    }
   family('xueliang_agents', 'gauge', 'agents by state');
   const agents = [...state.agents.values()];
   lines.push(`xueliang_agents{state="online"} ${agents.filter((a) => a.online).length}`, `xueliang_agents{state="offline"} ${agents.filter((a) => !a.online).length}`);

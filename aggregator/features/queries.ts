@@ -164,6 +164,8 @@ export function cameraView(state: AggregatorState, c: CameraRecord, now: number)
     faults: c.status.faults,
     device: c.status.device,
     deviceId: c.status.deviceId ?? null,
+    // offline: as its gateway judged it (a gateway before 1.6.0 says nothing: its own fault); unknown: the gateway does not vouch for it
+    cause: eff === 'offline' ? (c.status.cause ?? 'camera') : eff === 'unknown' ? 'gateway' : null,
     channel: c.status.channel ?? null,
     streamUri: c.status.streamUri,
     checkedAt: c.status.checkedAt,
@@ -207,7 +209,7 @@ export interface CamerasPage {
  * Cameras that pass the filters of `q`, longest in their state first, one
  * page of them: `state` (one state or several, comma-separated), `region`
  * (this region and below), `category`, `agent`, `point`, `device` (the
- * channels of an NVR or encoder), `fault`,
+ * channels of an NVR or encoder), `cause` (camera, device, network, gateway), `fault`,
  * `maintenance`, `flapping`, `q` (a part of the id or name), `limit` (at most
  * MAX_PAGE; without it every camera) and `offset`. The cheap filters run
  * before a camera's view is built, so a problem list of a province costs its
@@ -221,6 +223,7 @@ export async function camerasView(state: AggregatorState, q: URLSearchParams, no
     agent: q.get('agent'),
     point: q.get('point'),
     device: q.get('device'),
+    cause: q.get('cause'),
     fault: q.get('fault'),
     maintenance: q.get('maintenance'),
     flapping: q.get('flapping'),
@@ -246,6 +249,7 @@ export async function camerasView(state: AggregatorState, q: URLSearchParams, no
     if (want.text && !c.cameraId.toLowerCase().includes(want.text) && !(c.status.name ?? '').toLowerCase().includes(want.text)) return;
     const v = cameraView(state, c, now);
     if (want.fault && !v.faults.some((f) => f.fault === want.fault)) return;
+    if (want.cause && v.cause !== want.cause) return;
     if (want.maintenance !== null && (v.maintenance !== null) !== (want.maintenance === 'true')) return;
     if (want.flapping !== null && (v.flapping !== null) !== (want.flapping === 'true')) return;
     out.push(v);

@@ -23,7 +23,7 @@ export function ratesMessages(state: AggregatorState, now: number, online = stat
             intact: s.intact,
             register: s.register,
             online24h: { onlineMs: o?.onlineMs ?? 0, unknownMs: o?.unknownMs ?? 0, observedMs: o?.observedMs ?? 0, rate: o?.rate ?? null },
-            cameras: { installed: c.installed, online: c.online, degraded: c.degraded, offline: c.offline, unknown: c.unknown, maintenance: c.maintenance },
+            cameras: { installed: c.installed, online: c.online, degraded: c.degraded, offline: c.offline, unknown: c.unknown, maintenance: c.maintenance, offlineBy: { camera: c.offlineCamera, device: c.offlineDevice, network: c.offlineNetwork } },
             points: { planned: c.points, covered: c.coveredPoints },
           },
         ];

@@ -65,6 +65,12 @@ export function reportWorkbook(r: Report, lang: TermLang = 'zh'): ExcelJS.Workbo
       { header: 'online', key: 'online', width: 10, pct: true },
       { header: 'maintenanceH', key: 'maintenanceH', width: 11 },
       { header: 'recording', key: 'recording', width: 11, pct: true },
+      { header: 'recorded', key: 'recorded', width: 9 },
+      { header: 'register', key: 'register', width: 10, pct: true },
+      { header: 'offlineCamera', key: 'offlineCamera', width: 11 },
+      { header: 'offlineDevice', key: 'offlineDevice', width: 11 },
+      { header: 'offlineNetwork', key: 'offlineNetwork', width: 11 },
+      { header: 'unknownGateway', key: 'unknown', width: 11 },
     ],
     r.rows.map((row) =>
       named({
@@ -85,6 +91,12 @@ export function reportWorkbook(r: Report, lang: TermLang = 'zh'): ExcelJS.Workbo
         online: row.onlineRate,
         maintenanceH: hours(row.maintenanceMs),
         recording: row.recordingRate,
+        recorded: row.recorded,
+        register: row.register.rate,
+        offlineCamera: row.offlineCamera,
+        offlineDevice: row.offlineDevice,
+        offlineNetwork: row.offlineNetwork,
+        unknown: row.unknown,
       }),
     ),
   );

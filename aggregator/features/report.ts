@@ -8,6 +8,7 @@ import { cameraStatusMessage, fromLocal, localParts, regionAncestors, regionLeve
 import type { DailyPointView, reportResponse } from '../../protocols/http-api.js';
 import type { AggregatorStore, RecordingCheckRow } from '../store/port.js';
 import { cameraFact } from '../rates/bind.js';
+import type { RegisterField } from '../rates/register.js';
 import { windowSubject, type MaintenanceBook } from './maintenance.js';
 import { flappingEpisodes, type FlappingRule } from '../rates/flapping.js';
 import { ALL_REGIONS, CATEGORY_KEYS, type PlanPoint } from '../rates/model.js';
@@ -69,6 +70,8 @@ export interface ReportDeps {
   losses?: () => readonly LossRecord[];
   /** region names the plan gives, over the division data's */
   regionNames?: RegionNameOverrides | undefined;
+  /** what makes a camera's record complete (建档率), as the live rates count it */
+  registerFields?: readonly RegisterField[] | undefined;
 }
 
 /** What the store holds of the cameras that existed in [from, to): rows, parsed statuses, marks, recording checks. Loaded once, cut into periods. */
@@ -76,6 +79,8 @@ interface ReportBasis {
   rows: Array<{ cameraId: string; agentId: string; firstSeen: number; removedAt: number | null; status: CameraStatusMessage }>;
   marks: Map<string, StateMark[]>;
   recordingChecks: Map<string, RecordingCheckRow[]>;
+  /** each camera's cause of outage in force at the period's end */
+  causes: Map<string, string | null>;
 }
 
 /**
@@ -101,7 +106,7 @@ async function loadBasis(store: AggregatorStore, from: number, to: number, check
     }
     if (status) rows.push({ cameraId: r.cameraId, agentId: r.agentId, firstSeen: r.firstSeen, removedAt: r.removedAt, status });
   }
-  return { rows, marks: await store.marksBefore(to, new Set(rows.map((r) => r.cameraId))), recordingChecks: await store.recordingChecksIn(from, to) };
+  return { rows, marks: await store.marksBefore(to, new Set(rows.map((r) => r.cameraId))), recordingChecks: await store.recordingChecksIn(from, to), causes: await store.causesBefore(to) };
 }
 
 type PlanIndex = { plan: PlanPoint[]; byId: Map<string, PlanPoint> };
@@ -157,7 +162,8 @@ async function periodCameras(deps: ReportDeps, basis: ReportBasis, byId: Readonl
   const cameras: ReportCamera[] = [];
   await eachInSlices(basis.rows, (r) => {
     if (r.firstSeen >= to || (r.removedAt !== null && r.removedAt <= from)) return;
-    const fact = cameraFact(r.status, { id: r.agentId, online: true, region: deps.agentRegion(r.agentId) }, (k) => byId.get(k));
+    const fact = cameraFact(r.status, { id: r.agentId, online: true, region: deps.agentRegion(r.agentId) }, (k) => byId.get(k), deps.registerFields);
+    const cause = basis.causes.get(r.cameraId) ?? null;
     const point = fact.pointId !== null ? byId.get(fact.pointId) : undefined;
     const subject = windowSubject(r.cameraId, r.agentId, point);
     const windows = deps.maintenance?.intervalsFor(subject) ?? [];
@@ -170,6 +176,8 @@ async function periodCameras(deps: ReportDeps, basis: ReportBasis, byId: Readonl
       installedAtEnd: r.removedAt === null || r.removedAt >= to,
       maintenanceAtEnd: deps.maintenance?.activeFor(subject, to - 1) !== undefined,
       recording: recordingOf(r.cameraId),
+      recorded: fact.recorded === true,
+      causeAtEnd: cause === 'camera' || cause === 'device' || cause === 'network' ? cause : null,
       period: cameraPeriod(basis.marks.get(r.cameraId) ?? [], from, to, windows),
     });
   }, { background });
@@ -343,17 +351,17 @@ const pct = (r: number | null) => (r === null ? '' : (Math.round(r * 10_000) / 1
 export function reportCsv(r: Report, lang: TermLang = 'zh'): string {
   const x = exportWords(lang);
   const h = (ms: number) => (ms / 3600_000).toFixed(2);
-  const cells = (row: Report['rows'][number]) => [row.points, row.coveredPoints, pct(row.coverage.rate), row.installed, row.networked, pct(row.networking.rate), row.intact, pct(row.intactRate.rate), row.target ? pct(row.target.intact) : '', h(row.onlineMs), h(row.unknownMs), h(row.observedMs), pct(row.onlineRate), h(row.maintenanceMs), pct(row.recordingRate), row.recordingCameras, row.recordingUnsupported];
+  const cells = (row: Report['rows'][number]) => [row.points, row.coveredPoints, pct(row.coverage.rate), row.installed, row.networked, pct(row.networking.rate), row.intact, pct(row.intactRate.rate), row.target ? pct(row.target.intact) : '', h(row.onlineMs), h(row.unknownMs), h(row.observedMs), pct(row.onlineRate), h(row.maintenanceMs), pct(row.recordingRate), row.recordingCameras, row.recordingUnsupported, row.recorded, pct(row.register.rate), row.offlineCamera, row.offlineDevice, row.offlineNetwork, row.unknown];
   // a text cell a spreadsheet would run as a formula (a name from an uploaded plan) is kept as text
   const quote = csvCell;
   let head: string[];
   let lines: string[];
   if (lang === 'en') {
-    head = ['region', 'category', 'points', 'covered_points', 'coverage_%', 'installed', 'networked', 'networking_%', 'intact', 'intact_%', 'intact_target_%', 'online_hours', 'unknown_hours', 'observed_hours', 'online_%', 'maintenance_hours', 'recording_%', 'recording_cameras', 'recording_unsupported', 'region_name'];
+    head = ['region', 'category', 'points', 'covered_points', 'coverage_%', 'installed', 'networked', 'networking_%', 'intact', 'intact_%', 'intact_target_%', 'online_hours', 'unknown_hours', 'observed_hours', 'online_%', 'maintenance_hours', 'recording_%', 'recording_cameras', 'recording_unsupported', 'recorded', 'register_%', 'offline_camera', 'offline_device', 'offline_network', 'unknown_gateway', 'region_name'];
     lines = r.rows.map((row) => [row.region, row.category, ...cells(row), x.regionName(r, row.region)].map(quote).join(','));
   } else {
     const w = x.w;
-    head = [w('region'), w('regionName'), w('category'), w('points'), w('covered'), `${w('coverage')}%`, w('installed'), w('networked'), `${w('networking')}%`, w('intact'), `${w('intactRate')}%`, `${w('target')}%`, w('onlineH'), w('unknownH'), w('observedH'), `${w('online')}%`, w('maintenanceH'), `${w('recording')}%`, w('recordingCameras'), w('recordingUnsupported')];
+    head = [w('region'), w('regionName'), w('category'), w('points'), w('covered'), `${w('coverage')}%`, w('installed'), w('networked'), `${w('networking')}%`, w('intact'), `${w('intactRate')}%`, `${w('target')}%`, w('onlineH'), w('unknownH'), w('observedH'), `${w('online')}%`, w('maintenanceH'), `${w('recording')}%`, w('recordingCameras'), w('recordingUnsupported'), w('recorded'), `${w('register')}%`, w('offlineCamera'), w('offlineDevice'), w('offlineNetwork'), w('unknownGateway')];
     lines = r.rows.map((row) => [row.region, x.regionName(r, row.region), w(row.category), ...cells(row)].map(quote).join(','));
   }
   const title = `# ${x.regionName(r, r.region)}${r.region === 'all' ? '' : ` (${r.region})`} ${r.period.label} (${r.period.timeZone}${r.period.complete ? '' : `, ${x.w('notClosed')}`})`;

@@ -432,10 +432,21 @@ export class AggregatorState {
     this.deps.changes.record({ kind: 'agent', agent: rec });
   }
 
+  /** the cameras with a cause of outage as last stored, and that cause (the history of causes: the reports of closed periods split by it); none: null */
+  private readonly causesStored = new Map<string, string>();
+
   /** Keeps a camera's status (new or changed) in the model and the store. */
   saveCamera(c: CameraRecord): void {
     this.place(c);
     this.deps.changes.record({ kind: 'camera', cameraId: c.cameraId, agentId: c.agentId, status: c.status, firstSeen: c.firstSeen });
+    // only the failing cameras are held (a province's steady million cost nothing); after a start a cause is written again (the same value twice is harmless)
+    const cause = c.status.cause ?? null;
+    if ((this.causesStored.get(c.cameraId) ?? null) !== cause) {
+      const checked = c.status.checkedAt ? Date.parse(c.status.checkedAt) : Number.NaN;
+      this.deps.changes.record({ kind: 'cause', cameraId: c.cameraId, at: Number.isFinite(checked) ? checked : this.deps.now(), cause });
+      if (cause === null) this.causesStored.delete(c.cameraId);
+      else this.causesStored.set(c.cameraId, cause);
+    }
     this.events.emit('cameraSaved', c.cameraId);
   }
 

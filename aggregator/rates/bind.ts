@@ -12,7 +12,7 @@ import { DEFAULT_REGISTER_FIELDS, recordGaps, type RegisterField } from './regis
  * `pointOf` finds a point by its id or its `gbId`.
  */
 export function cameraFact(
-  status: Pick<CameraStatusMessage, 'cameraId' | 'pointId' | 'category' | 'state' | 'faults'> & { gbId?: string | null | undefined; device?: CameraStatusMessage['device'] | undefined },
+  status: Pick<CameraStatusMessage, 'cameraId' | 'pointId' | 'category' | 'state' | 'faults'> & { gbId?: string | null | undefined; device?: CameraStatusMessage['device'] | undefined; cause?: CameraStatusMessage['cause'] },
   agent: { id: string; online: boolean; region: string | null },
   pointOf: (idOrGbId: string) => PlanPoint | undefined,
   register: readonly RegisterField[] = DEFAULT_REGISTER_FIELDS,
@@ -31,5 +31,6 @@ export function cameraFact(
     state,
     faults: status.faults.length,
     recorded: recordGaps({ cameraId: status.cameraId, gbId, device: status.device ?? null }, point, register).length === 0,
+    cause: status.cause ?? null,
   };
 }

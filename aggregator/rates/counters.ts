@@ -78,5 +78,5 @@ export class RateCounters {
 }
 
 function sameFact(a: CameraFact, b: CameraFact): boolean {
-  return a.state === b.state && a.faults === b.faults && a.maintenance === b.maintenance && a.pointId === b.pointId && a.region === b.region && a.category === b.category && a.agentId === b.agentId && !a.recorded === !b.recorded && a.marks === b.marks;
+  return a.state === b.state && a.faults === b.faults && a.maintenance === b.maintenance && a.pointId === b.pointId && a.region === b.region && a.category === b.category && a.agentId === b.agentId && !a.recorded === !b.recorded && a.marks === b.marks && (a.cause ?? null) === (b.cause ?? null);
 }

@@ -40,6 +40,8 @@ export interface CameraFact {
   maintenance?: boolean | undefined;
   /** its record is complete (建档率, docs/domain.md §1) */
   recorded?: boolean | undefined;
+  /** why it is down, as its gateway judged (camera, its NVR, its site network); counted while it is offline */
+  cause?: 'camera' | 'device' | 'network' | null | undefined;
   /** its state marks, by reference (the fleet model's own array): the online walk reads them without a lookup per camera */
   marks?: readonly StateMark[] | undefined;
 }
@@ -67,9 +69,13 @@ export interface Counts {
   maintenance: number;
   /** installed cameras whose record is complete (建档率); absent from the rollups of tiers that predate it */
   recorded: number;
+  /** offline cameras by cause (docs/domain.md, "Causes"); the unknown ones are the gateways' */
+  offlineCamera: number;
+  offlineDevice: number;
+  offlineNetwork: number;
 }
 
-export const emptyCounts = (): Counts => ({ points: 0, coveredPoints: 0, installed: 0, networked: 0, intact: 0, online: 0, degraded: 0, offline: 0, unknown: 0, maintenance: 0, recorded: 0 });
+export const emptyCounts = (): Counts => ({ points: 0, coveredPoints: 0, installed: 0, networked: 0, intact: 0, online: 0, degraded: 0, offline: 0, unknown: 0, maintenance: 0, recorded: 0, offlineCamera: 0, offlineDevice: 0, offlineNetwork: 0 });
 
 export interface Ratio {
   numerator: number;

@@ -10,10 +10,9 @@ export const TARGETS: Record<CategoryKey, { coverage: number; networking: number
   all: null,
 };
 
-/** The targets an assessment report row carries (the register's is the live rates', not the report's yet). */
-function reportTarget(category: CategoryKey): { coverage: number; networking: number; intact: number } | null {
-  const t = TARGETS[category];
-  return t ? { coverage: t.coverage, networking: t.networking, intact: t.intact } : null;
+/** The targets an assessment report row carries. */
+function reportTarget(category: CategoryKey): { coverage: number; networking: number; intact: number; register: number } | null {
+  return TARGETS[category];
 }
 
 /** What one camera did in [from, to), from its state marks. */
@@ -86,6 +85,10 @@ export interface ReportCamera {
   maintenanceAtEnd?: boolean;
   /** its recording checks made in the period, added up; undefined when none was made */
   recording?: { supported: boolean; recordedSec: number; scheduledSec: number } | undefined;
+  /** its record (一机一档) is complete (建档率) */
+  recorded?: boolean | undefined;
+  /** why it was down at the period's end, as its gateway said (null or absent: not said, counted as the camera's own) */
+  causeAtEnd?: 'camera' | 'device' | 'network' | null | undefined;
   period: CameraPeriod;
 }
 
@@ -109,12 +112,20 @@ export interface ReportRow {
   recordedSec: number;
   scheduledSec: number;
   recordingRate: number | null;
+  /** installed cameras at the end with a complete record (建档率) */
+  recorded: number;
+  /** installed cameras not networked at the end, by cause: offline by the camera, its device, its network; unknown (its gateway) */
+  offlineCamera: number;
+  offlineDevice: number;
+  offlineNetwork: number;
+  unknown: number;
   coverage: Ratio;
   networking: Ratio;
   intactRate: Ratio;
+  register: Ratio;
   /** time online ÷ time observed */
   onlineRate: number | null;
-  target: { coverage: number; networking: number; intact: number } | null;
+  target: { coverage: number; networking: number; intact: number; register: number } | null;
 }
 
 /** The direct child of `parent` (or `parent` itself) that holds `region`; undefined when it is not under `parent`. */
@@ -134,12 +145,12 @@ export function childOf(parent: string, region: string | null): string | undefin
  * at its end, online time over the whole period.
  */
 export function reportRows(parent: string, plan: readonly PlanPoint[], cameras: readonly ReportCamera[]): ReportRow[] {
-  type Acc = Omit<ReportRow, 'coverage' | 'networking' | 'intactRate' | 'onlineRate' | 'recordingRate' | 'target'>;
+  type Acc = Omit<ReportRow, 'coverage' | 'networking' | 'intactRate' | 'register' | 'onlineRate' | 'recordingRate' | 'target'>;
   const acc = new Map<string, Acc>();
   const get = (region: string, category: CategoryKey): Acc => {
     const k = `${region}\u0000${category}`;
     let a = acc.get(k);
-    if (!a) acc.set(k, (a = { region, category, points: 0, coveredPoints: 0, installed: 0, networked: 0, intact: 0, onlineMs: 0, intactMs: 0, unknownMs: 0, observedMs: 0, maintenanceMs: 0, recordingCameras: 0, recordingUnsupported: 0, recordedSec: 0, scheduledSec: 0 }));
+    if (!a) acc.set(k, (a = { region, category, points: 0, coveredPoints: 0, installed: 0, networked: 0, intact: 0, onlineMs: 0, intactMs: 0, unknownMs: 0, observedMs: 0, maintenanceMs: 0, recordingCameras: 0, recordingUnsupported: 0, recordedSec: 0, scheduledSec: 0, recorded: 0, offlineCamera: 0, offlineDevice: 0, offlineNetwork: 0, unknown: 0 }));
     return a;
   };
   // cameras and points share a few hundred regions: where each (region, category) adds up is worked out once
@@ -184,8 +195,13 @@ export function reportRows(parent: string, plan: readonly PlanPoint[], cameras: 
       // under maintenance at the end: counted apart, like the live rates
       if (!c.installedAtEnd || c.maintenanceAtEnd) continue;
       a.installed += 1;
-      if (c.period.stateAtEnd !== null && STREAM_UP.has(c.period.stateAtEnd)) a.networked += 1;
-      if (c.period.stateAtEnd === 'online') a.intact += 1;
+      const end = c.period.stateAtEnd;
+      if (end !== null && STREAM_UP.has(end)) a.networked += 1;
+      if (end === 'online') a.intact += 1;
+      if (c.recorded) a.recorded += 1;
+      // not networked at the end: offline by its cause (none said: the camera's own), else unknown (never reported, or its gateway gone)
+      if (end === 'offline') a[c.causeAtEnd === 'device' ? 'offlineDevice' : c.causeAtEnd === 'network' ? 'offlineNetwork' : 'offlineCamera'] += 1;
+      else if (end === null || end === 'unknown') a.unknown += 1;
     }
   }
   const order = (r: ReportRow) => `${r.region === parent ? '0' : '1'}${r.region}\u0000${['key_public_area', 'key_industry_part', 'other', 'unassigned', 'all'].indexOf(r.category)}`;
@@ -195,6 +211,7 @@ export function reportRows(parent: string, plan: readonly PlanPoint[], cameras: 
       coverage: ratio(a.coveredPoints, a.points),
       networking: ratio(a.networked, a.installed),
       intactRate: ratio(a.intact, a.installed),
+      register: ratio(a.recorded, a.installed),
       onlineRate: a.observedMs === 0 ? null : a.onlineMs / a.observedMs,
       recordingRate: a.scheduledSec === 0 ? null : Math.min(1, a.recordedSec / a.scheduledSec),
       target: reportTarget(a.category),

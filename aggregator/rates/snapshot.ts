@@ -55,7 +55,9 @@ export function computeCounts(points: Iterable<PlanPoint>, cameras: Iterable<Cam
   return table;
 }
 
-export function addCamera(c: Counts, f: Pick<CameraFact, 'state' | 'faults' | 'maintenance' | 'recorded'>, sign: 1 | -1): void {
+const OFFLINE_BY = { camera: 'offlineCamera', device: 'offlineDevice', network: 'offlineNetwork' } as const;
+
+export function addCamera(c: Counts, f: Pick<CameraFact, 'state' | 'faults' | 'maintenance' | 'recorded' | 'cause'>, sign: 1 | -1): void {
   if (f.maintenance) {
     c.maintenance += sign;
     return;
@@ -65,4 +67,6 @@ export function addCamera(c: Counts, f: Pick<CameraFact, 'state' | 'faults' | 'm
   if (isNetworked(f.state)) c.networked += sign;
   if (isIntact(f)) c.intact += sign;
   if (f.recorded) c.recorded += sign;
+  // a camera offline without a cause (a gateway older than 1.6.0) is taken as its own fault
+  if (f.state === 'offline') c[OFFLINE_BY[f.cause ?? 'camera']] += sign;
 }

@@ -20,6 +20,8 @@ export type StoreChange =
   | { kind: 'mark'; cameraId: string; at: number; state: CameraState }
   /** an unknown mark whose state a replayed event or a proven span showed */
   | { kind: 'markProven'; cameraId: string; at: number; state: CameraState }
+  /** a camera's cause of outage changed (camera, device, network; null: its check passed), as its gateway said at `at` */
+  | { kind: 'cause'; cameraId: string; at: number; cause: string | null }
   | { kind: 'loss'; loss: LossRecord }
   /** the plan in force, and a version of it from `at` on (the reports of a period use the plan of its end) */
   | { kind: 'plan'; points: readonly PlanPoint[]; at: number }
@@ -71,6 +73,7 @@ export const WRITES = {
   event: { table: 'events', columns: ['agent_id', 'session', 'seq', 'ts', 'camera_id'] },
   mark: { table: 'marks', columns: ['camera_id', 'at', 'state'] },
   proveMark: { table: 'marks', columns: ['camera_id', 'at', 'state'] },
+  cause: { table: 'causes', columns: ['camera_id', 'at', 'cause'] },
   loss: { table: 'losses', columns: ['json'] },
   plan: { table: 'plan', columns: ['json'] },
   planVersion: { table: 'plan_versions', columns: ['at', 'json'] },
@@ -105,6 +108,8 @@ export function rowsOf(c: StoreChange): Array<[WriteKind, Row]> {
       return [['mark', [c.cameraId, c.at, c.state]]];
     case 'markProven':
       return [['proveMark', [c.cameraId, c.at, c.state]]];
+    case 'cause':
+      return [['cause', [c.cameraId, c.at, c.cause]]];
     case 'loss':
       return [['loss', [JSON.stringify(c.loss)]]];
     case 'plan': {

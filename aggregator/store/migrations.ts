@@ -144,6 +144,19 @@ export const MIGRATIONS: readonly Migration[] = [
     sqlite: `ALTER TABLE sessions ADD COLUMN grant_json TEXT;`,
     postgres: `ALTER TABLE sessions ADD COLUMN grant_json text;`,
   },
+  {
+    version: 7,
+    name: 'causes of outages',
+    // why a camera was down (camera, device, network; null when its check passed), from when: an assessment of a closed period splits what was not networked by cause
+    sqlite: `
+      CREATE TABLE IF NOT EXISTS causes (camera_id TEXT NOT NULL, at INTEGER NOT NULL, cause TEXT);
+      CREATE INDEX IF NOT EXISTS causes_by_at ON causes (at);
+    `,
+    postgres: `
+      CREATE TABLE causes (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, camera_id text NOT NULL, at bigint NOT NULL, cause text);
+      CREATE INDEX causes_by_at ON causes (at);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

@@ -93,6 +93,8 @@ export interface AggregatorStore {
   camerasInPeriod(from: number, to: number): Promise<Array<StoredCamera & { removedAt: number | null }>>;
   /** The marks of the given cameras before `to`, in time order. */
   marksBefore(to: number, cameraIds: ReadonlySet<string>): Promise<Map<string, StateMark[]>>;
+  /** each camera's cause of outage in force at `to` (the last change before it; null: none), for the cameras that ever had one */
+  causesBefore(to: number): Promise<Map<string, string | null>>;
   /** The stored totals of closed local days `fromDay`..`toDay` (YYYY-MM-DD, inclusive) of one region and category, oldest first. */
   dailyTotals(region: string, category: string, fromDay: string, toDay: string): Promise<StoredDailyTotals[]>;
   /** The recording checks made in [from, to), per camera. */

@@ -30,6 +30,9 @@ export async function startRtspServer(opts: {
   const args = [path.join(projectRoot(), 'scripts', 'rtsp-server.py'), '--host', host, '--port', '0'];
   for (const [m, p] of Object.entries(opts.mounts)) args.push('--mount', `${m}=${p}`);
   if (opts.auth) args.push('--user', opts.auth.username, '--password', opts.auth.password);
+  // run in a namespace (`ip netns exec NAME`): the server checks it is there before it binds another address than loopback
+  const [ip, netns, exec, name] = opts.prefix ?? [];
+  if (ip === 'ip' && netns === 'netns' && exec === 'exec' && name) args.push('--netns', name);
   const [cmd, ...pre] = [...(opts.prefix ?? []), SYSTEM_PYTHON];
   const child = spawn(cmd!, [...pre, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';

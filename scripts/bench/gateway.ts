@@ -15,6 +15,8 @@
  *  - how long cameras made dead at a third of the run take to turn offline.
  * Run: npm run bench:gateway  [-- --cameras 2000 --minutes 15]
  *   (--stream-reader ffmpeg: ffmpeg reads the streams, as before the agent's own reader)
+ *   --onvif: each camera an ONVIF device of its own (simulated over real SOAP), its device rungs every round
+ *   --channels 16: the cameras as channels of NVRs of 16 (2,000 cameras: 125 NVRs), the device rungs once per NVR
  * Everything runs on 127.0.0.1 and stops by itself.
  */
 import { execFile, spawn } from 'node:child_process';
@@ -30,6 +32,7 @@ import { grabKeyframes, type GrabResult } from '../../agent/adapters/keyframe-gr
 import { analysePictures } from '../../agent/adapters/picture.js';
 import { agentConfigSchema as agentConfig } from '../../config/agent.js';
 import { encodeClip, startClipServer, type ClipOptions } from '../sim/rtsp-clip-server.js';
+import { startOnvifSimulator } from '../../cli/demo/onvif-sim.js';
 import { projectRoot } from '../../platform/project-root.js';
 import { AGENT_NODE_FLAGS } from '../../agent/node-flags.js';
 import { mosquitto } from './broker.js';
@@ -46,6 +49,8 @@ const { values } = parseArgs({
     'decode-group': { type: 'string' },
     'stream-reader': { type: 'string' },
     'max-streams': { type: 'string' },
+    onvif: { type: 'boolean', default: false },
+    channels: { type: 'string' },
   },
 });
 const N = Number(values.cameras);
@@ -53,6 +58,9 @@ const MINUTES = Number(values.minutes);
 const DEAD = Math.min(Number(values.dead), Math.floor(N / 10));
 if (!Number.isInteger(N) || N < 1 || N > 5000) throw new Error('--cameras takes 1..5000');
 if (!(MINUTES >= 1 && MINUTES <= 60)) throw new Error('--minutes takes 1..60');
+/** cameras per ONVIF device: 0 RTSP cameras without ONVIF, 1 ONVIF cameras, more: channels of NVRs */
+const PER_DEVICE = values.channels !== undefined ? Number(values.channels) : values.onvif ? 1 : 0;
+if (!Number.isInteger(PER_DEVICE) || PER_DEVICE < 0 || PER_DEVICE > 64) throw new Error('--channels takes 1..64');
 const cores = os.cpus().length;
 const TICK_MS = 10;
 const run = promisify(execFile);
@@ -174,7 +182,18 @@ for (let r = 0; r < 2; r++) {
   if (ok !== pictureGroup) throw new Error(`a picture group analysed ${ok} of ${pictureGroup} cameras`);
 }
 
-const cameras = Array.from({ length: N }, (_, i) => ({ id: `cam-${i}`, rtsp: server.url(i) }));
+// RTSP cameras; ONVIF cameras (one device each); or NVRs whose channels are the cameras, each channel one mount of the clip server
+const devices = PER_DEVICE === 0 ? 0 : Math.ceil(N / PER_DEVICE);
+const mountsOf = (d: number) => Array.from({ length: Math.min(PER_DEVICE, N - d * PER_DEVICE) }, (_, j) => d * PER_DEVICE + j);
+const onvif =
+  PER_DEVICE === 0
+    ? undefined
+    : await startOnvifSimulator({
+        devices: Array.from({ length: devices }, (_, d) => (PER_DEVICE === 1 ? { streams: [server.url(d)] } : { streams: [], channels: mountsOf(d).map((i) => ({ streams: [server.url(i)] })), model: `NVR-${PER_DEVICE}` })),
+      });
+const cameras = onvif ? onvif.devices.map((dev, d) => ({ id: `dev-${d}`, onvif: dev.xaddr })) : Array.from({ length: N }, (_, i) => ({ id: `cam-${i}`, rtsp: server.url(i) }));
+/** the camera id the agent gives the camera on mount i */
+const cameraIdOf = (i: number) => (PER_DEVICE === 0 ? `cam-${i}` : PER_DEVICE === 1 ? `dev-${i}` : `dev-${Math.floor(i / PER_DEVICE)}-ch${(i % PER_DEVICE) + 1}`);
 // the queue figures come from the summaries: one every 10 s whatever changed (summaryPublish interval; statuses by exception, the default)
 const config = { agentId: 'gw-bench', stateDir: path.join(dir, 'state'), logLevel: 'warn', mqtt: { url: broker.url }, discovery: { enabled: false }, summaryIntervalSec: 10, summaryPublish: 'interval', checks, cameras };
 const effective = agentConfig.parse(config);
@@ -232,7 +251,13 @@ const cpuPct = ((to.cpuMs - from.cpuMs) / (to.at - from.at) / cores) * 100;
 const pctOf = (ms: number) => ((ms / (to.at - from.at) / cores) * 100).toFixed(1);
 const agentAlone = `the agent process alone ${pctOf(to.agentUserMs + to.agentSysMs - from.agentUserMs - from.agentSysMs)} % (user ${pctOf(to.agentUserMs - from.agentUserMs)}, system ${pctOf(to.agentSysMs - from.agentSysMs)})`;
 const mix = CLIPS.map((c) => c.label).join(', ');
-console.log(`gateway benchmark — ${N} RTSP cameras (${mix}; one clip server), the agent with its default rhythm, ${MINUTES} min, ${cores} cores`);
+const shape = PER_DEVICE === 0 ? `${N} RTSP cameras` : PER_DEVICE === 1 ? `${N} ONVIF cameras (one device each, simulated over SOAP)` : `${N} cameras as channels of ${devices} NVRs of ${PER_DEVICE} (simulated over SOAP)`;
+console.log(`gateway benchmark — ${shape} (${mix}; one clip server), the agent with its default rhythm, ${MINUTES} min, ${cores} cores`);
+if (onvif) {
+  const soap = onvif.devices.reduce((n, d) => n + [...d.calls.values()].reduce((a, b) => a + b, 0), 0);
+  const time = onvif.devices.reduce((n, d) => n + (d.calls.get('GetSystemDateAndTime') ?? 0), 0);
+  console.log(`  ONVIF: ${soap} SOAP requests in the run (${(soap / MINUTES).toFixed(0)} a minute), of which ${time} time requests (the tcp rung: ${(time / MINUTES).toFixed(0)} a minute for ${devices} devices)`);
+}
 console.log(`  agent (node ${AGENT_NODE_FLAGS.join(' ')}): streamReader ${effective.checks.streamReader}, maxStreams ${effective.checks.maxStreams}, decodeGroup ${effective.checks.decodeGroup}, maxFfmpeg ${effective.checks.maxFfmpeg}, picture.maxConcurrent ${effective.checks.picture.maxConcurrent}, picture.group ${effective.checks.picture.group}, picture ${effective.checks.picture.keyframes} keyframes in at most ${effective.checks.picture.seconds} s`);
 const after = summaries.filter((x) => x.at >= start + 60_000);
 const kinds = ['liveness', 'decode', 'picture'] as const;
@@ -250,7 +275,7 @@ if (after.length >= 2) {
   console.log(`  checks waiting at a third of the run → at the end: ${kinds.map((k) => `${k} ${third.checks[k]?.queued ?? 0} → ${b.checks[k]?.queued ?? 0}`).join(', ')}`);
 }
 console.log(`  agent + children: ${cpuPct.toFixed(1)} % of the ${cores} cores (goal < 50; ${agentAlone}); peak memory PSS ${peakPss.toFixed(0)} MB (goal < 500; the agent process alone at most ${peakAgentPss.toFixed(0)} MB, at most ${peakChildren} ffmpeg at once), sum of RSS ${peakRss.toFixed(0)} MB`);
-const times = dead.map((d) => offlineAfterDead.get(`cam-${d}`)).filter((x): x is number => x !== undefined).sort((p, q) => p - q);
+const times = dead.map((d) => offlineAfterDead.get(cameraIdOf(d))).filter((x): x is number => x !== undefined).sort((p, q) => p - q);
 const limit = effective.checks.offlineAfter * 60;
 console.log(
   `  ${DEAD} cameras made dead at ${((deadAt - start) / 1000).toFixed(0)} s: ${times.length} offline within the run, p50 ${times.length ? (median(times) / 1000).toFixed(0) : '-'} s, p95 ${times.length ? (times[Math.min(times.length - 1, Math.floor(0.95 * times.length))]! / 1000).toFixed(0) : '-'} s (offlineAfter ${effective.checks.offlineAfter} × 60 s liveness = ${limit} s, plus up to one period for the camera's phase)`,
@@ -261,5 +286,6 @@ agent.kill('SIGTERM');
 await new Promise((r) => agent.once('exit', r));
 await watcher.endAsync();
 await server.close();
+await onvif?.close();
 broker.stop();
 process.exit(0);

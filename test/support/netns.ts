@@ -42,6 +42,29 @@ export class NetnsLab {
     execFileSync('ip', ['-n', b, 'link', 'set', bIf, 'up']);
   }
 
+  /**
+   * A veth link from this (the test's) namespace into `ns`, addresses on a
+   * /24 of their own: the gateway under test reaches a site network that the
+   * test can cut (`setLink`). Deleting the namespace deletes both ends.
+   */
+  linkToHere(ns: string, nsIf: string, nsAddrs: string[], hereAddr: string): string {
+    const here = `xlh${this.tag}${this.names.indexOf(ns)}`.slice(0, 15);
+    const tmp = `vn${randomBytes(3).toString('hex')}`;
+    execFileSync('ip', ['link', 'add', here, 'type', 'veth', 'peer', 'name', tmp]);
+    execFileSync('ip', ['link', 'set', tmp, 'netns', ns]);
+    execFileSync('ip', ['-n', ns, 'link', 'set', tmp, 'name', nsIf]);
+    for (const a of nsAddrs) execFileSync('ip', ['-n', ns, 'addr', 'add', `${a}/24`, 'dev', nsIf]);
+    execFileSync('ip', ['addr', 'add', `${hereAddr}/24`, 'dev', here]);
+    execFileSync('ip', ['-n', ns, 'link', 'set', nsIf, 'up']);
+    execFileSync('ip', ['link', 'set', here, 'up']);
+    return here;
+  }
+
+  /** Takes a namespace's interface down (its network cut: nothing answers, connections time out) or up again. */
+  setLink(ns: string, ifName: string, up: boolean): void {
+    execFileSync('ip', ['-n', ns, 'link', 'set', ifName, up ? 'up' : 'down']);
+  }
+
   /** Runs the ONVIF simulator inside `ns`; resolves with what it printed once ready. */
   async simulator(ns: string, opts: unknown): Promise<{ discoveryPort: number; devices: Array<{ uuid: string; xaddr: string }> }> {
     const script = path.join(projectRoot(), 'dist', 'cli', 'demo', 'onvif-sim-main.js');

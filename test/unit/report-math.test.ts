@@ -67,7 +67,7 @@ describe('report maths', () => {
     expect(rows[0]).toMatchObject({ region: '330100', category: 'key_public_area' }); // the total first
     expect(row('330106', 'key_public_area')).toMatchObject({ points: 2, coveredPoints: 1, installed: 1, networked: 1, intact: 1, observedMs: 20 * DAY, onlineMs: 10 * DAY - 4 * H + DAY });
     expect(row('330106', 'key_public_area').coverage).toMatchObject({ numerator: 1, denominator: 2, rate: 0.5 });
-    expect(row('330106', 'key_public_area').target).toEqual({ coverage: 1, networking: 1, intact: 0.98 });
+    expect(row('330106', 'key_public_area').target).toEqual({ coverage: 1, networking: 1, intact: 0.98, register: 1 });
     expect(row('330106', 'unassigned')).toMatchObject({ installed: 1, networked: 1, intact: 0, onlineMs: 5 * DAY, intactMs: 3 * DAY, observedMs: 5 * DAY });
     expect(row('330102', 'all')).toMatchObject({ points: 1, coveredPoints: 1, installed: 1, networked: 1, intact: 1, onlineMs: 10 * DAY - 25 * H });
     const total = row('330100', 'all');
@@ -80,6 +80,36 @@ describe('report maths', () => {
       { region: '330102', repairs: 2, meanMs: Math.round((DAY + H) / 2) },
       { region: '330106', repairs: 1, meanMs: 4 * H },
     ]);
+  });
+});
+
+describe('report maths: causes and the register at the end of the period', () => {
+  it('report maths: what is not networked at the end is split by its cause (none said: the camera), unknown apart, and adds up; 建档率 counts complete records', () => {
+    const cam = (cameraId: string, end: 'online' | 'offline' | 'unknown' | null, causeAtEnd: ReportCamera['causeAtEnd'], recorded: boolean): ReportCamera => ({
+      cameraId,
+      agentId: 'gw',
+      region: '330106',
+      category: 'key_public_area',
+      pointId: null,
+      installedAtEnd: true,
+      recorded,
+      causeAtEnd,
+      period: cameraPeriod(end === null ? [] : [{ at: 0, state: end }], 0, DAY),
+    });
+    const rows = reportRows('330106', [], [
+      cam('up', 'online', null, true),
+      cam('own', 'offline', 'camera', true),
+      cam('old-gateway', 'offline', null, false),
+      cam('ch1', 'offline', 'device', true),
+      cam('ch2', 'offline', 'device', false),
+      cam('sw', 'offline', 'network', true),
+      cam('gone', 'unknown', 'network', true),
+      cam('new', null, null, false),
+    ]);
+    const all = rows.find((r) => r.region === '330106' && r.category === 'all')!;
+    expect(all).toMatchObject({ installed: 8, networked: 1, offlineCamera: 2, offlineDevice: 2, offlineNetwork: 1, unknown: 2, recorded: 5 });
+    expect(all.offlineCamera + all.offlineDevice + all.offlineNetwork + all.unknown).toBe(all.installed - all.networked);
+    expect(all.register).toEqual({ numerator: 5, denominator: 8, rate: 5 / 8 });
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cameraState, failureReason, PICTURE_FAULTS, regionLabel, regionName, rung, term, termLang, TERMS } from '../../protocols/index.js';
+import { cameraState, failureReason, outageCause, PICTURE_FAULTS, regionLabel, regionName, rung, term, termLang, TERMS } from '../../protocols/index.js';
 import { REGION_NAMES, REGION_NAMES_SOURCE } from '../../protocols/region-names-data.js';
 import { regionNamesSource } from '../../scripts/region-names.js';
 import { readFileSync } from 'node:fs';
@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 
 describe('terms', () => {
   it('terms: every state, rung, reason and picture fault of the contract has its Chinese and English words, and no word is left over', () => {
-    const enums = { state: cameraState.options, rung: rung.options, reason: failureReason.options, fault: [...PICTURE_FAULTS] } as const;
+    const enums = { state: cameraState.options, rung: rung.options, reason: failureReason.options, fault: [...PICTURE_FAULTS], cause: outageCause.options } as const;
     for (const [kind, values] of Object.entries(enums) as Array<[keyof typeof TERMS, readonly string[]]>) {
       expect(Object.keys(TERMS[kind]).sort(), kind).toEqual([...values].sort());
       for (const v of values) {

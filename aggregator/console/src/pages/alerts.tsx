@@ -60,7 +60,17 @@ export function Alerts() {
                 {d.alerts.map((a) => (
                   <tr data-alert={a.id}>
                     <td>{t(`alert_${a.kind}`)}</td>
-                    <td>{a.subject.cameraId ? <a href={hrefWith({}, { page: 'camera', id: a.subject.cameraId })}>{a.subject.cameraId}</a> : (a.subject.agentId ?? `${a.subject.region ?? ''} ${a.subject.category ?? ''}`)}</td>
+                    <td>
+                      {a.subject.cameraId ? (
+                        <a href={hrefWith({}, { page: 'camera', id: a.subject.cameraId })}>{a.subject.cameraId}</a>
+                      ) : a.subject.deviceId ? (
+                        <a href={hrefWith({}, { page: 'problems', device: a.subject.deviceId })}>{`${a.subject.agentId ?? ''} / ${a.subject.deviceId}`}</a>
+                      ) : a.subject.network ? (
+                        `${a.subject.agentId ?? ''} / ${a.subject.network}`
+                      ) : (
+                        (a.subject.agentId ?? `${a.subject.region ?? ''} ${a.subject.category ?? ''}`)
+                      )}
+                    </td>
                     <td>{a.cause}</td>
                     <td>{when(a.since, lang)}</td>
                     <td data-role="ack">

@@ -60,6 +60,12 @@ export function CameraPage(props: { route: Route }) {
                 </dd>
                 <dt>{t('statusReported')}</dt>
                 <dd>{when(c.checkedAt, lang, undefined, true)}</dd>
+                {c.cause && (
+                  <>
+                    <dt title={t('notNetworkedHelp')}>{t('cause')}</dt>
+                    <dd data-cause={c.cause}>{term('cause', c.cause)}</dd>
+                  </>
+                )}
                 {c.reason && (
                   <>
                     <dt>{t('reason')}</dt>

@@ -1,7 +1,7 @@
-import { query, type Agents, type Daily, type Rates } from '../api.js';
+import { query, type Agents, type CategoryRates, type Daily, type Rates } from '../api.js';
 import { useContext } from 'preact/hooks';
 import { CATEGORIES, duration, pct } from '../format.js';
-import { LangContext, useT, useTermHeading } from '../i18n.js';
+import { LangContext, useT, useTerm, useTermHeading } from '../i18n.js';
 import { useJson, useLive } from '../hooks.js';
 import { Rate, Show } from '../parts.js';
 import { Trend } from '../trend.js';
@@ -86,6 +86,7 @@ export function Overview(props: { route: Route }) {
                         <div class="rate-target">{t('noTarget')}</div>
                       </div>
                     </div>
+                    <Causes counts={c.counts} route={props.route} category={k} />
                   </div>
                 );
               })}
@@ -98,5 +99,35 @@ export function Overview(props: { route: Route }) {
         <Show load={daily}>{(d) => <Trend days={d.days} />}</Show>
       </div>
     </section>
+  );
+}
+
+/** The cameras not networked by cause: each a link to the problem list of that cause; they add up to installed − networked. */
+function Causes(props: { counts: CategoryRates['counts']; route: Route; category: string }) {
+  const t = useT();
+  const term = useTerm();
+  const c = props.counts;
+  const missing = c.installed - c.networked;
+  if (missing <= 0) return null;
+  const parts = [
+    ['camera', c.offlineCamera],
+    ['device', c.offlineDevice],
+    ['network', c.offlineNetwork],
+    ['gateway', c.unknown],
+  ] as const;
+  return (
+    <p class="causes muted" data-testid={`${props.category}-causes`} title={t('notNetworkedHelp')}>
+      {t('notNetworked')} <strong>{missing}</strong>:{' '}
+      {parts
+        .filter(([, n]) => n > 0)
+        .map(([cause, n], i) => (
+          <>
+            {i > 0 && ' · '}
+            <a href={hrefWith(props.route, { page: 'problems', cause, category: props.category === 'all' ? undefined : props.category, state: undefined, offset: undefined })} data-cause={cause}>
+              {term('cause', cause)} {n}
+            </a>
+          </>
+        ))}
+    </p>
   );
 }

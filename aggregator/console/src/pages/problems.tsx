@@ -20,7 +20,7 @@ export function Problems(props: { route: Route }) {
   const { tick } = useLive();
   const r = props.route;
   const offset = Math.max(0, Number(r['offset'] ?? 0) || 0);
-  const filters = { state: r['state'] || PROBLEM_STATES, region: r['region'] === 'all' ? undefined : r['region'], category: r['category'], agent: r['agent'], device: r['device'], fault: r['fault'], q: r['q'] };
+  const filters = { state: r['state'] || PROBLEM_STATES, region: r['region'] === 'all' ? undefined : r['region'], category: r['category'], agent: r['agent'], device: r['device'], cause: r['cause'], fault: r['fault'], q: r['q'] };
   const page = useJson<CamerasPage>(`/api/cameras${query({ ...filters, limit: PAGE, offset })}`, tick);
   const agents = useJson<Agents>('/api/agents');
   const set = (k: string) => (e: Event) => navigate(hrefWith(r, { [k]: (e.target as HTMLInputElement).value, offset: undefined }), true);
@@ -53,6 +53,15 @@ export function Problems(props: { route: Route }) {
             <option value="">{t('all')}</option>
             {(agents.data?.agents ?? []).map((a) => (
               <option value={a.agentId}>{a.agentId}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          {t('cause')}{' '}
+          <select value={r['cause'] ?? ''} onChange={set('cause')} name="cause" title={t('notNetworkedHelp')}>
+            <option value="">{t('anyCause')}</option>
+            {(['camera', 'device', 'network', 'gateway'] as const).map((k) => (
+              <option value={k}>{term('cause', k)}</option>
             ))}
           </select>
         </label>
@@ -96,6 +105,7 @@ export function Problems(props: { route: Route }) {
                       <th>{t('gateway')}</th>
                       <th>{t('ofDevice')}</th>
                       <th>{t('point')}</th>
+                      <th>{t('cause')}</th>
                       <th>{t('rung')}</th>
                       <th>{t('reason')}</th>
                       <th title={t('deviceSaidHelp')}>{t('deviceSaid')}</th>
@@ -125,6 +135,7 @@ export function Problems(props: { route: Route }) {
                           )}
                         </td>
                         <td>{c.pointId ?? '—'}</td>
+                        <td data-cause={c.cause ?? ''}>{c.cause ? term('cause', c.cause) : '—'}</td>
                         <td data-rung={c.rung ?? ''}>{c.rung ? term('rung', c.rung) : '—'}</td>
                         <td data-reason={c.reason ?? ''}>{listOf(lang, [...(c.reason && !(c.reason === 'degraded' && c.faults.length) ? [term('reason', c.reason)] : []), ...c.faults.map((f) => term('fault', f.fault))]) || '—'}</td>
                         <td class="detail" title={t('deviceSaidHelp')}>
