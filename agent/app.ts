@@ -172,6 +172,11 @@ export class AgentApp {
       log: log.child({ module: 'picture' }),
       now,
       analyse,
+      // a channel follows its device's setting
+      evidence: (id) => {
+        const own = this.monitor.cameras.get(id)?.probe.target.channel?.deviceId ?? id;
+        return this.config.cameras.find((c) => (c.id ?? c.gbId) === own)?.evidence ?? this.config.evidence.frames;
+      },
     });
     this.monitor = new CameraMonitor({
       log: log.child({ module: 'monitor' }),

@@ -157,6 +157,7 @@ export class AggregatorApp {
       gb28181: () => this.gb28181?.status(),
       audit,
       auditRead: (from, limit, filter) => this.store.auditRecords(from, limit, filter),
+      frames: (cameraId) => this.store.framesOf(cameraId),
       // a follower replica passes the API to the leader: every replica answers the same
       leader: () => (this.replica && !this.replica.isLeader ? (this.replica.leaderApi ?? null) : undefined),
     });

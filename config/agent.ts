@@ -56,6 +56,7 @@ const staticCamera = z
     pointId: z.string().optional().describe('id of the planned point (点位) the camera serves'),
     category: pointCategory.optional().describe('category of its point, when the plan does not say'),
     picture: pictureThresholdOverrides.optional().describe('picture thresholds of this camera, over the global ones'),
+    evidence: z.boolean().optional().describe('send evidence frames of this camera (and its channels) to the centre; default: evidence.frames'),
     channels: z
       .array(channelSetting)
       .max(256)
@@ -139,6 +140,16 @@ export const agentConfigSchema = z
     mqtt: mqttSettings({ clientId: 'default: xueliang-agent-{agentId}', reconnectMaxMs: 60_000 }).prefault({}).describe('the broker of the monitoring centre'),
     credentials: z.array(credentialSet).default([]).describe('camera logins, tried in order; the one that works is remembered per camera'),
     cameras: z.array(staticCamera).default([]).describe('cameras to watch besides the discovered ones'),
+    evidence: z
+      .object({
+        frames: z
+          .boolean()
+          .default(true)
+          .describe('send the frame a picture check analysed (JPEG, 320×180, at most 30 KB) to the centre when a fault is raised or cleared and when a camera\'s reference frame is captured: the centre shows it beside the fault'),
+      })
+      .strict()
+      .prefault({})
+      .describe('picture evidence for the centre'),
     networks: z
       .array(siteNetwork)
       .max(1000)

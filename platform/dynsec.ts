@@ -19,7 +19,7 @@ export const roleOf = (agentId: string) => `xueliang-gateway-${agentId}`;
 /** What a gateway may publish and subscribe to. */
 export function gatewayAcls(agentId: string, topicRoot: string): Array<{ acltype: string; topic: string; allow: boolean; priority?: number }> {
   const t = topics(topicRoot);
-  const writes = [t.agentState(agentId), t.cameraStatus(agentId, '+'), t.events(agentId), t.summary(agentId), t.round(agentId), t.response(agentId, '+'), t.configReported(agentId)];
+  const writes = [t.agentState(agentId), t.cameraStatus(agentId, '+'), t.cameraFrame(agentId, '+'), t.events(agentId), t.summary(agentId), t.round(agentId), t.response(agentId, '+'), t.configReported(agentId)];
   const reads = [t.configDesired(agentId), t.request(agentId, '+'), t.groupConfigDesired('+')];
   return [...writes.map((topic) => ({ acltype: 'publishClientSend', topic, allow: true })), ...reads.map((topic) => ({ acltype: 'subscribePattern', topic, allow: true })), ...reads.map((topic) => ({ acltype: 'publishClientReceive', topic, allow: true }))];
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { desiredConfigMessage, reportedConfigMessage } from './config-messages.js';
-import { agentEvent, agentRoundMessage, agentStateMessage, agentSummaryMessage, alertMessage, alertNotice, cameraStatusMessage, cascadeRollupMessage, cascadeStateMessage, maintenanceWindow, ratesMessage, requestMessage, responseMessage } from './messages.js';
+import { agentEvent, agentRoundMessage, agentStateMessage, agentSummaryMessage, alertMessage, alertNotice, cameraFrameMessage, cameraStatusMessage, cascadeRollupMessage, cascadeStateMessage, maintenanceWindow, ratesMessage, requestMessage, responseMessage } from './messages.js';
 import { reportResponse } from './http-api.js';
 import { DEFAULT_TOPIC_ROOT, PROTOCOL_VERSION } from './version.js';
 
@@ -19,6 +19,7 @@ interface MessageSpec {
 const MESSAGES = {
   agentState: { schema: agentStateMessage, schemaName: 'agentStateMessage', title: 'Agent state', summary: 'Birth (on every connect), last will (published by the broker), clean shutdown.' },
   cameraStatus: { schema: cameraStatusMessage, schemaName: 'cameraStatusMessage', title: 'Camera status', summary: "A camera's current state with every rung of its last check. An empty message clears the topic: the camera was removed." },
+  cameraFrame: { schema: cameraFrameMessage, schemaName: 'cameraFrameMessage', title: 'Evidence frame', summary: 'The frame a picture check analysed (JPEG, at most 320×180 and 30 KB) when a fault is raised or cleared or the reference frame is captured.' },
   event: { schema: agentEvent, schemaName: 'agentEvent', title: 'Agent event', summary: 'State changes, faults, removals, drops and the clean stop, with a gap-free seq per session; journaled before publishing.' },
   summary: { schema: agentSummaryMessage, schemaName: 'agentSummaryMessage', title: 'Agent summary', summary: 'Counts by state, and 24 h online time of every camera (cameraList all) or of those whose state changed since the last summary (cameraList changed).' },
   round: { schema: agentRoundMessage, schemaName: 'agentRoundMessage', title: 'Liveness round', summary: 'One per liveness round: every camera of the agent not named in unchecked was checked in the round and its retained status is still true.' },
@@ -61,6 +62,7 @@ const PARAMS: Record<string, string> = {
 const CHANNELS: Record<string, ChannelSpec> = {
   agentState: { address: 'agents/{agentId}/state', message: 'agentState', description: 'The agent is online (birth) or not (will, shutdown).', sender: 'agent', retain: true },
   cameraStatus: { address: 'agents/{agentId}/cameras/{cameraId}/status', message: 'cameraStatus', description: "A camera's status: when what it says changes (status.publish change, the default; at least every status.refreshMinutes, after a reconnect, on a status request) or after every check (status.publish check). How fresh it is: the agent's round topic.", sender: 'agent', retain: true },
+  cameraFrame: { address: 'agents/{agentId}/cameras/{cameraId}/frame', message: 'cameraFrame', description: 'Evidence of a picture check (since 1.6.0): a small JPEG when a fault is raised or cleared, or the reference frame captured. The centre keeps the reference and the last few per camera.', sender: 'agent', retain: false },
   events: { address: 'agents/{agentId}/events', message: 'event', description: 'One message per change; replayed ones carry historical: true.', sender: 'agent', retain: false },
   summary: { address: 'agents/{agentId}/summary', message: 'summary', description: 'When the counts or a camera state change, at most every summaryIntervalSec (summaryPublish change, the default), or every summaryIntervalSec (summaryPublish interval).', sender: 'agent', retain: true },
   round: { address: 'agents/{agentId}/round', message: 'round', description: 'At the end of every liveness round: which cameras it could not check. A camera in no unchecked list is confirmed as of the round\'s startedAt.', sender: 'agent', retain: true },

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { desiredConfigMessage, reportedConfigMessage } from './config-messages.js';
 import { isTopicSegment } from './ids.js';
-import { agentEvent, agentRoundMessage, agentStateMessage, agentSummaryMessage, alertMessage, alertNotice, cascadeRollupMessage, cascadeStateMessage, cameraStatusMessage, maintenanceWindow, ratesMessage, requestMessage, responseMessage } from './messages.js';
+import { agentEvent, agentRoundMessage, agentStateMessage, agentSummaryMessage, alertMessage, alertNotice, cascadeRollupMessage, cascadeStateMessage, cameraFrameMessage, cameraStatusMessage, maintenanceWindow, ratesMessage, requestMessage, responseMessage } from './messages.js';
 import { parseTopic, type ParsedTopic, type TopicKind } from './topics.js';
 
 /**
@@ -35,6 +35,12 @@ export const KINDS = {
   cameraStatus: spec('cameraStatus', {
     schema: cameraStatusMessage,
     empty: 'cleared',
+    ids: (t) => [t.agentId, t.cameraId],
+    agree: (m, t) => (m.cameraId !== t.cameraId ? `payload says ${m.cameraId}` : undefined),
+  }),
+  cameraFrame: spec('cameraFrame', {
+    schema: cameraFrameMessage,
+    empty: 'refused',
     ids: (t) => [t.agentId, t.cameraId],
     agree: (m, t) => (m.cameraId !== t.cameraId ? `payload says ${m.cameraId}` : undefined),
   }),

@@ -169,6 +169,28 @@ export const cameraResponse = cameraView.extend({
   status: cameraStatusMessage,
 });
 
+/** `GET /api/cameras/{id}/frames`: the evidence frames the centre keeps of a camera (its newest reference and the last few), newest first (since 1.6.0) */
+export const framesResponse = z.object({
+  cameraId: z.string(),
+  frames: z.array(
+    z.object({
+      /** its place in this list: GET /api/cameras/{id}/frames/{index}.jpg is the JPEG */
+      index: count,
+      at: isoTime,
+      /** fault: a fault was raised on it; cleared: faults cleared; reference: the camera's reference frame */
+      kind: z.enum(['fault', 'cleared', 'reference']),
+      /** the faults that counted after that check, with value and threshold */
+      faults: z.array(pictureFault),
+      cleared: z.array(z.string()),
+      width: z.number().int().nullable(),
+      height: z.number().int().nullable(),
+      bytes: count.nullable(),
+      url: z.string(),
+    }),
+  ),
+});
+export type FramesResponse = z.infer<typeof framesResponse>;
+
 /** `GET /api/cameras/{id}/history` */
 export const historyResponse = z.object({
   cameraId: z.string(),

@@ -8,4 +8,5 @@ export * from './config-messages.js';
 export * from './local-time.js';
 export * from './codec.js';
 export * from './terms.js';
+export * from './jpeg.js';
 export * from './region-names.js';

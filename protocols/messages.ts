@@ -165,6 +165,31 @@ export const cameraStatusMessage = z.object({
 });
 export type CameraStatusMessage = z.infer<typeof cameraStatusMessage>;
 
+// ---------------------------------------------------------------- evidence frames
+/** the largest evidence frame: 320×180 pixels, 30 KB of JPEG (docs/mqtt-api.md) */
+export const FRAME_LIMITS = { width: 320, height: 180, bytes: 30 * 1024 } as const;
+
+/**
+ * `{root}/agents/{agentId}/cameras/{cameraId}/frame`, QoS 1, not retained
+ * (since contract 1.6.0): the frame a picture check analysed, as a small JPEG,
+ * when a fault is raised or cleared (`fault`, `cleared`) or the camera's
+ * reference frame is captured (`reference`). Never carries credentials.
+ */
+export const cameraFrameMessage = z.object({
+  cameraId: topicSegment,
+  at: isoTime,
+  kind: z.enum(['fault', 'cleared', 'reference']),
+  /** the faults that count after this check, with value and threshold */
+  faults: z.array(pictureFault).max(32),
+  /** the faults this check cleared (kind cleared) */
+  cleared: z.array(z.string().max(64)).max(32),
+  width: z.number().int().positive().max(4096),
+  height: z.number().int().positive().max(4096),
+  /** the JPEG, base64; at most 320×180 and 30 KB decoded (the centre refuses more, with the reason) */
+  jpeg: z.base64().max(48 * 1024),
+});
+export type CameraFrameMessage = z.infer<typeof cameraFrameMessage>;
+
 // ---------------------------------------------------------------- events
 /** What every event carries: its place in the agent's session and its time. */
 const eventEnvelope = {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CONTRACT_VERSION, contractSchema } from './asyncapi.js';
 import {
+  framesResponse,
   agentsResponse,
   tiersResponse,
   gb28181Response,
@@ -119,6 +120,16 @@ export function openApiDocument(): Record<string, unknown> {
       },
       '/api/cameras/{id}/history': {
         get: { summary: "A camera's state changes and uptime in a window", parameters: [id, ...windowParams], responses: { 200: json(historyResponse, 'the history'), 400: problem('a bad window'), 404: problem('no such camera') } },
+      },
+      '/api/cameras/{id}/frames': {
+        get: { summary: "The evidence frames the centre keeps of a camera (its newest reference and the last few fault frames), newest first", parameters: [id], responses: { 200: json(framesResponse, 'the frames'), 404: problem('no such camera') } },
+      },
+      '/api/cameras/{id}/frames/{index}.jpg': {
+        get: {
+          summary: 'One evidence frame as JPEG (at most 320×180)',
+          parameters: [id, { name: 'index', in: 'path', required: true, schema: { type: 'integer', minimum: 0 }, description: 'its index in GET /api/cameras/{id}/frames' }],
+          responses: { 200: { description: 'the frame', content: { 'image/jpeg': { schema: { type: 'string', format: 'binary' } } } }, 404: problem('no such camera or frame') },
+        },
       },
       '/api/report': {
         get: {

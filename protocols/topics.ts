@@ -7,6 +7,8 @@ export function topics(root: string = DEFAULT_TOPIC_ROOT) {
     root,
     agentState: (agentId: string) => `${agent(agentId)}/state`,
     cameraStatus: (agentId: string, cameraId: string) => `${agent(agentId)}/cameras/${cameraId}/status`,
+    /** an evidence frame of a camera's picture check (since 1.6.0) */
+    cameraFrame: (agentId: string, cameraId: string) => `${agent(agentId)}/cameras/${cameraId}/frame`,
     events: (agentId: string) => `${agent(agentId)}/events`,
     summary: (agentId: string) => `${agent(agentId)}/summary`,
     round: (agentId: string) => `${agent(agentId)}/round`,
@@ -32,6 +34,7 @@ export function topics(root: string = DEFAULT_TOPIC_ROOT) {
     all: {
       agentStates: `${root}/agents/+/state`,
       cameraStatuses: `${root}/agents/+/cameras/+/status`,
+      cameraFrames: `${root}/agents/+/cameras/+/frame`,
       events: `${root}/agents/+/events`,
       summaries: `${root}/agents/+/summary`,
       rounds: `${root}/agents/+/round`,
@@ -49,6 +52,7 @@ export type Topics = ReturnType<typeof topics>;
 export type ParsedTopic =
   | { kind: 'agentState'; agentId: string }
   | { kind: 'cameraStatus'; agentId: string; cameraId: string }
+  | { kind: 'cameraFrame'; agentId: string; cameraId: string }
   | { kind: 'events'; agentId: string }
   | { kind: 'summary'; agentId: string }
   | { kind: 'round'; agentId: string }
@@ -106,6 +110,7 @@ function agentTopic(agentId: string, more: number, a: string | undefined, b: str
   if (more === 1 && a === 'summary') return { kind: 'summary', agentId };
   if (more === 1 && a === 'round') return { kind: 'round', agentId };
   if (more === 3 && a === 'cameras' && b && c === 'status') return { kind: 'cameraStatus', agentId, cameraId: b };
+  if (more === 3 && a === 'cameras' && b && c === 'frame') return { kind: 'cameraFrame', agentId, cameraId: b };
   if (more === 2 && a === 'request' && b) return { kind: 'request', agentId, command: b };
   if (more === 2 && a === 'response' && b) return { kind: 'response', agentId, command: b };
   if (more === 2 && a === 'config' && b === 'desired') return { kind: 'configDesired', agentId };

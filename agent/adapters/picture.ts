@@ -101,6 +101,8 @@ export interface PictureInput {
   captureReferenceTo?: string | undefined;
   /** save a full-resolution frame as JPEG for the technician */
   snapshotJpeg?: string | undefined;
+  /** write the first analysed frame here as a small JPEG (320×180): the evidence a fault is shown with at the centre */
+  evidenceJpeg?: string | undefined;
 }
 
 /** stderr lines kept per run: a few per input and the errors; a peer that floods stderr is cut off */
@@ -148,7 +150,8 @@ async function runOnce(inputs: PictureInput[], opts: { seconds: number; keyframe
     if (ref) cmd.input(ref).inputOptions(['-loop', '1']);
     const snap = input.snapshotJpeg;
     const capture = input.captureReferenceTo;
-    const labels = [`[m${i}]`, ...(capture ? [`[cap${i}]`] : []), ...(ref ? [`[cmp${i}]`] : [])];
+    const evidence = input.evidenceJpeg;
+    const labels = [`[m${i}]`, ...(capture ? [`[cap${i}]`] : []), ...(ref ? [`[cmp${i}]`] : []), ...(evidence ? [`[ev${i}]`] : [])];
     graph.push(`[${i}:v]${snap ? `split=2[full${i}][raw${i}];[raw${i}]` : ''}scale=${W}:${H},format=yuv420p${labels.length > 1 ? `,split=${labels.length}${labels.join('')}` : `[m${i}]`}`);
     // the scene is compared in grey at 160×90 (docs/domain.md §4): sensor noise averages out, a moved camera does not
     if (ref) graph.push(`[${refIndex}:v]scale=160:90,format=gray[refg${i}]`, `[cmp${i}]scale=160:90,format=gray[cmpg${i}]`, `[cmpg${i}][refg${i}]ssim=shortest=1,metadata=mode=print:direct=1:file=${ssimFile(i)},nullsink`);
@@ -157,6 +160,11 @@ async function runOnce(inputs: PictureInput[], opts: { seconds: number; keyframe
     if (capture) {
       graph.push(`[cap${i}]trim=end_frame=1[capout${i}]`);
       outputs.push(() => cmd.output(capture).outputOptions(['-map', `[capout${i}]`, '-frames:v', '1', '-update', '1']));
+    }
+    if (evidence) {
+      // quality 8 of 31 keeps a noisy 320×180 scene well under 30 KB; the first analysed frame, as the reference is
+      graph.push(`[ev${i}]trim=end_frame=1[evout${i}]`);
+      outputs.push(() => cmd.output(evidence).outputOptions(['-map', `[evout${i}]`, '-frames:v', '1', '-update', '1', '-q:v', '8']));
     }
     if (snap) {
       graph.push(`[full${i}]trim=end_frame=1[snapout${i}]`);

@@ -47,6 +47,17 @@ export interface MonitorSink {
   removed(cameraId: string, at: number): void;
   /** a liveness round closed: which cameras it checked, which it could not in time */
   round(report: RoundReport): void;
+  /** the frame a picture check analysed, as evidence of a fault raised or cleared or of the reference captured */
+  frame?(rec: CameraRecord, frame: EvidenceFrame): void;
+}
+
+/** Evidence of a picture check for the centre (docs/mqtt-api.md, cameraFrameMessage). */
+export interface EvidenceFrame {
+  kind: 'fault' | 'cleared' | 'reference';
+  jpeg: Buffer;
+  faults: PictureFault[];
+  cleared: string[];
+  at: number;
 }
 
 export interface MonitorDeps {
@@ -405,10 +416,14 @@ export class CameraMonitor {
         decodeProvenByPicture(probe, ctx, outcome.rung, outcome.metrics !== null);
         const appeared = outcome.faults.filter((f) => !before.some((b) => b.fault === f.fault));
         const cleared = before.filter((b) => !outcome.faults.some((f) => f.fault === b.fault)).map((b) => b.fault);
-        if ((appeared.length || cleared.length) && this.cameras.get(id) === rec && rec.probe === probe) {
+        const current = this.cameras.get(id) === rec && rec.probe === probe;
+        if ((appeared.length || cleared.length) && current) {
           this.deps.log.info({ camera: id, appeared: appeared.map((f) => f.fault), cleared }, 'picture faults changed');
           this.deps.sink.faultsChanged(rec, appeared, cleared, this.deps.now());
         }
+        // the frame the verdict was made on: the evidence an operator sees beside the fault
+        const kind = appeared.length ? 'fault' : cleared.length ? 'cleared' : outcome.referenceCaptured ? 'reference' : undefined;
+        if (kind && outcome.evidence && current) this.deps.sink.frame?.(rec, { kind, jpeg: outcome.evidence, faults: outcome.faults, cleared, at: this.deps.now() });
       }
       this.applyIfCurrent(rec, probe, true);
       if (kind === 'liveness' && this.cameras.get(id) === rec) this.livenessDone(id);

@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { FRAME_LIMITS } from '../../protocols/index.js';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -25,6 +26,10 @@ export interface PictureOutcome {
   faults: PictureFault[];
   verdicts: Verdict[];
   metrics: PictureMetrics | null;
+  /** the analysed frame as a small JPEG (when evidence is on for the camera and the check decoded one) */
+  evidence?: Buffer | undefined;
+  /** this check captured the camera's reference frame (its evidence is that frame) */
+  referenceCaptured?: boolean | undefined;
 }
 
 const safe = (id: string) => id.replace(/[^A-Za-z0-9_.:-]/g, '_');
@@ -47,6 +52,8 @@ export class PictureWatch {
       now: () => number;
       /** runs the analysis (the agent: in a group of cameras sharing one ffmpeg); `started` when its ffmpeg starts. Default: an ffmpeg of its own */
       analyse?: (input: PictureInput, deadlineMs: number, started: () => void) => Promise<PictureResult>;
+      /** whether the analysed frame is kept as evidence for this camera (evidence.frames) */
+      evidence?: ((cameraId: string) => boolean) | undefined;
     },
   ) {
     mkdirSync(deps.dir, { recursive: true });
@@ -92,10 +99,12 @@ export class PictureWatch {
     const candidate = `${refFile}.new.png`;
     // a reference frame removed from disk is captured again rather than failing every check
     if (mem.hasReference && !existsSync(refFile)) mem.hasReference = false;
-    const input: PictureInput = { url, secrets, allowBasic: stream.allowBasic, referencePng: mem.hasReference ? refFile : undefined, captureReferenceTo: mem.hasReference ? undefined : candidate };
+    const evidenceFile = this.deps.evidence?.(cameraId) ? this.file(cameraId, 'evidence.jpg') : undefined;
+    const input: PictureInput = { url, secrets, allowBasic: stream.allowBasic, referencePng: mem.hasReference ? refFile : undefined, captureReferenceTo: mem.hasReference ? undefined : candidate, evidenceJpeg: evidenceFile };
     const r = this.deps.analyse
       ? await this.deps.analyse(input, s.deadlineMs, started)
       : await (started(), analysePicture({ ...input, seconds: s.seconds, keyframes: s.keyframes, deadlineMs: s.deadlineMs }));
+    const evidence = evidenceFile ? this.takeEvidence(cameraId, evidenceFile) : undefined;
     if (!r.ok) {
       rmSync(candidate, { force: true });
       return { rung: { rung: 'picture', ok: false, ms: Math.round(r.ms), reason: r.reason === 'timeout' || r.reason === 'busy' ? r.reason : 'no_video', detail: r.detail, at: new Date().toISOString() }, faults: mem.confirmed, verdicts: [], metrics: null };
@@ -103,11 +112,13 @@ export class PictureWatch {
     const verdicts = judgePicture(r.metrics, this.deps.thresholdsOf(cameraId), { blurBaseline: mem.blurBaseline, night: inNightWindow(this.deps.now(), s.nightFrom, s.nightTo) });
     const seen = faultsOf(verdicts);
     // learn from healthy checks only: the baseline of a blurred camera would hide its blur
+    let referenceCaptured = false;
     if (seen.length === 0) {
       if (!mem.hasReference) {
         try {
           renameSync(candidate, refFile);
           mem.hasReference = true;
+          referenceCaptured = true;
         } catch {
           // no frame was written: try again next time
         }
@@ -124,7 +135,22 @@ export class PictureWatch {
     rmSync(candidate, { force: true });
     mem.confirmed = confirm(mem, seen, s.confirmChecks);
     this.save(cameraId, mem);
-    return { rung: pictureRung(r.ms, mem.confirmed), faults: mem.confirmed, verdicts, metrics: r.metrics };
+    return { rung: pictureRung(r.ms, mem.confirmed), faults: mem.confirmed, verdicts, metrics: r.metrics, evidence, referenceCaptured };
+  }
+
+  /** The evidence frame ffmpeg wrote, read and removed; none when it wrote none or more than the contract allows. */
+  private takeEvidence(cameraId: string, file: string): Buffer | undefined {
+    try {
+      if (statSync(file).size > FRAME_LIMITS.bytes) {
+        this.deps.log.warn({ camera: cameraId, bytes: statSync(file).size, limit: FRAME_LIMITS.bytes }, 'evidence frame larger than the contract allows: not sent');
+        return undefined;
+      }
+      return readFileSync(file);
+    } catch {
+      return undefined; // no frame reached the encoder
+    } finally {
+      rmSync(file, { force: true });
+    }
   }
 }
 

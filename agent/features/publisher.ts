@@ -1,11 +1,11 @@
 import type { LostRecords } from './lost-records.js';
 import type { Logger } from 'pino';
-import { topics as topicsOf, type AgentEvent, type AgentRoundMessage, type AgentSummaryMessage, type Topics } from '../../protocols/index.js';
+import { jpegSize, topics as topicsOf, type AgentEvent, type AgentRoundMessage, type AgentSummaryMessage, type CameraFrameMessage, type Topics } from '../../protocols/index.js';
 import type { MqttConnection } from '../../platform/mqtt-client.js';
 import type { Outbox } from './outbox.js';
 import type { PictureFault } from './picture-faults.js';
 import type { Transition } from './camera-health.js';
-import type { CameraRecord, MonitorSink } from './monitor.js';
+import type { CameraRecord, EvidenceFrame, MonitorSink } from './monitor.js';
 import type { RoundReport } from './round-book.js';
 import { StatusChanges, type ChangeRule } from './status-changes.js';
 import { stateEvent, statusMessage, summaryMessage } from './status-message.js';
@@ -75,6 +75,22 @@ export class Publisher implements MonitorSink {
     }
     this.changes.markSent(msg, this.deps.now());
     this.send(this.topics.cameraStatus(this.deps.agentId, id), JSON.stringify(msg), true, () => this.changes.forget(id));
+  }
+
+  /**
+   * Evidence of a picture check (QoS 1, not retained): sent while the broker
+   * is reachable, else let go (a frame is evidence, not history: the status
+   * and the events carry what happened).
+   */
+  frame(rec: CameraRecord, f: EvidenceFrame): void {
+    const id = rec.probe.target.id;
+    const size = jpegSize(f.jpeg);
+    if (!size || !this.deps.mqtt.connected) {
+      this.deps.log.debug({ camera: id, kind: f.kind, connected: this.deps.mqtt.connected }, 'evidence frame not sent');
+      return;
+    }
+    const msg: CameraFrameMessage = { cameraId: id, at: new Date(f.at).toISOString(), kind: f.kind, faults: f.faults, cleared: f.cleared, ...size, jpeg: f.jpeg.toString('base64') };
+    this.send(this.topics.cameraFrame(this.deps.agentId, id), JSON.stringify(msg), false);
   }
 
   /** After a reconnect: the statuses that changed meanwhile, then the last round (it confirms the rest). */

@@ -1,12 +1,12 @@
 import { numbered, type SqlPort } from '../auth/sql-port.js';
 import { AUDIT_COLUMNS, auditRecordOf, auditWhere, type AuditRow } from '../store/rows.js';
-import type { AuditFilter } from '../store/port.js';
+import type { AuditFilter, StoredFrame } from '../store/port.js';
 import type { AuditRecord } from '../audit/chain.js';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { CameraState, StateMark } from '../../protocols/index.js';
 import { maskUrlPassword } from '../../platform/redact.js';
-import { WRITES, type Row, type StoreChange, type WriteKind } from '../store/changes.js';
+import { FRAMES_KEPT, WRITES, type Row, type StoreChange, type WriteKind } from '../store/changes.js';
 import { readSnapshot } from '../store/snapshot-read.js';
 import { flattenRows, startWriterThread, writerScript, type WriterThread } from './writer-thread.js';
 import { WriteBatch } from './write-batch.js';
@@ -39,6 +39,15 @@ const OPS = {
   event: { types: ['text', 'text', 'bigint', 'bigint', 'text'], sql: 'INSERT INTO events (agent_id, session, seq, ts, camera_id) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[]) ON CONFLICT DO NOTHING' },
   mark: { types: ['text', 'bigint', 'text'], sql: 'INSERT INTO marks (camera_id, at, state) SELECT c, a, s FROM unnest($1::text[], $2::bigint[], $3::text[]) WITH ORDINALITY AS u(c, a, s, n) ORDER BY n' },
   cause: { types: ['text', 'bigint', 'text'], sql: 'INSERT INTO causes (camera_id, at, cause) SELECT c, a, s FROM unnest($1::text[], $2::bigint[], $3::text[]) WITH ORDINALITY AS u(c, a, s, n) ORDER BY n' },
+  frame: { types: ['text', 'bigint', 'text', 'text', 'text'], sql: 'INSERT INTO frames (camera_id, at, kind, json, jpeg) SELECT c, a, k, j, p FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS u(c, a, k, j, p, n) ORDER BY n' },
+  // the newest reference and the FRAMES_KEPT newest others of each camera named stay
+  trimFrames: {
+    types: ['text'],
+    collapse: { key: byFirst, keep: 'last' },
+    sql: `DELETE FROM frames f WHERE f.camera_id = ANY($1::text[]) AND f.id NOT IN (
+      SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY camera_id, kind = 'reference' ORDER BY at DESC, id DESC) AS r, kind FROM frames WHERE camera_id = ANY($1::text[])) x
+      WHERE (x.kind = 'reference' AND x.r = 1) OR (x.kind <> 'reference' AND x.r <= ${FRAMES_KEPT}))`,
+  },
   // a mark proven once is no longer unknown: a second proof of it in the same run would not have applied
   proveMark: {
     types: ['text', 'bigint', 'text'],
@@ -232,6 +241,11 @@ export class PostgresStore implements AggregatorStore, ReplicaInbox {
     return rows.map((r) => ({ cameraId: r.camera_id, agentId: r.agent_id, statusJson: r.status_json, firstSeen: r.first_seen, removedAt: r.removed_at }));
   }
 
+  async framesOf(cameraId: string): Promise<StoredFrame[]> {
+    await this.flush();
+    return this.rows<StoredFrame>('SELECT at, kind, json, jpeg FROM frames WHERE camera_id = $1 ORDER BY at DESC, id DESC LIMIT 16', [cameraId]);
+  }
+
   async causesBefore(to: number): Promise<Map<string, string | null>> {
     const out = new Map<string, string | null>();
     for (const r of await this.rows<{ camera_id: string; cause: string | null }>('SELECT DISTINCT ON (camera_id) camera_id, cause FROM causes WHERE at < $1 ORDER BY camera_id, at DESC, id DESC', [to])) out.set(r.camera_id, r.cause);
@@ -295,6 +309,7 @@ export class PostgresStore implements AggregatorStore, ReplicaInbox {
       );
       const marks = await client.query('DELETE FROM marks WHERE at < $1 AND id NOT IN (SELECT DISTINCT ON (camera_id) id FROM marks WHERE at < $1 ORDER BY camera_id, at DESC, id DESC)', [before]);
       await client.query('DELETE FROM causes WHERE at < $1 AND id NOT IN (SELECT DISTINCT ON (camera_id) id FROM causes WHERE at < $1 ORDER BY camera_id, at DESC, id DESC)', [before]);
+      await client.query("DELETE FROM frames WHERE at < $1 AND id NOT IN (SELECT DISTINCT ON (camera_id) id FROM frames WHERE kind = 'reference' ORDER BY camera_id, at DESC, id DESC)", [before]);
       return { events: events.rowCount ?? 0, marks: marks.rowCount ?? 0 };
     });
     return pruned;

@@ -1,6 +1,6 @@
 import type { SqlPort } from '../auth/sql-port.js';
 import { AUDIT_COLUMNS, auditRecordOf, auditWhere, type AuditRow } from '../store/rows.js';
-import type { AuditFilter } from '../store/port.js';
+import type { AuditFilter, StoredFrame } from '../store/port.js';
 import type { AuditRecord } from '../audit/chain.js';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -101,6 +101,11 @@ export class SqliteStore implements AggregatorStore {
       after = rows.at(-1)!.camera_id;
       await turn();
     }
+  }
+
+  async framesOf(cameraId: string): Promise<StoredFrame[]> {
+    await this.flush();
+    return this.db.prepare('SELECT at, kind, json, jpeg FROM frames WHERE camera_id = ? ORDER BY at DESC, rowid DESC LIMIT 16').all(cameraId) as StoredFrame[];
   }
 
   async causesBefore(to: number): Promise<Map<string, string | null>> {

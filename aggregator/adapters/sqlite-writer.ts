@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { Row, WriteKind } from '../store/changes.js';
+import { FRAMES_KEPT, type Row, type WriteKind } from '../store/changes.js';
 
 /** rows per multi-row INSERT of events and marks: SQLite binds at most 32,766 parameters; those rows have at most 5 */
 const ROWS_PER_INSERT = 200;
@@ -28,6 +28,13 @@ export class SqliteWriter {
       event: p('INSERT OR IGNORE INTO events (agent_id, session, seq, ts, camera_id) VALUES (?, ?, ?, ?, ?)'),
       mark: p('INSERT INTO marks (camera_id, at, state) VALUES (?, ?, ?)'),
       cause: p('INSERT INTO causes (camera_id, at, cause) VALUES (?, ?, ?)'),
+      frame: p('INSERT INTO frames (camera_id, at, kind, json, jpeg) VALUES (?, ?, ?, ?, ?)'),
+      // the newest reference and the FRAMES_KEPT newest others of the camera stay
+      trimFrames: p(
+        `WITH u(c) AS (VALUES (?)) DELETE FROM frames WHERE camera_id = (SELECT c FROM u) AND rowid NOT IN (
+           SELECT rowid FROM (SELECT rowid FROM frames WHERE camera_id = (SELECT c FROM u) AND kind = 'reference' ORDER BY at DESC, rowid DESC LIMIT 1)
+           UNION SELECT rowid FROM (SELECT rowid FROM frames WHERE camera_id = (SELECT c FROM u) AND kind <> 'reference' ORDER BY at DESC, rowid DESC LIMIT ${FRAMES_KEPT}))`,
+      ),
       proveMark: p("WITH u(c, a, s) AS (VALUES (?, ?, ?)) UPDATE marks SET state = (SELECT s FROM u) WHERE camera_id = (SELECT c FROM u) AND at = (SELECT a FROM u) AND state = 'unknown'"),
       loss: p('INSERT INTO losses (json) VALUES (?)'),
       plan: p('INSERT INTO plan (id, json) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET json = excluded.json'),
@@ -99,15 +106,23 @@ export class SqliteWriter {
       const events = this.db.prepare('DELETE FROM events WHERE (agent_id, session) IN (SELECT agent_id, session FROM events GROUP BY agent_id, session HAVING MAX(ts) < ?)').run(before).changes;
       const marks = this.db
         .prepare(
-          `DELETE FROM marks WHERE at < ? AND rowid NOT IN (
-             SELECT (SELECT rowid FROM marks m2 WHERE m2.camera_id = m.camera_id AND m2.at < ? ORDER BY m2.at DESC, m2.rowid DESC LIMIT 1) FROM (SELECT DISTINCT camera_id FROM marks) m)`,
+          // a camera with no mark before the cut gives NULL here, and NOT IN a list holding NULL is never true: those are left out
+          `DELETE FROM marks WHERE at < ? AND rowid NOT IN (SELECT id FROM (
+             SELECT (SELECT rowid FROM marks m2 WHERE m2.camera_id = m.camera_id AND m2.at < ? ORDER BY m2.at DESC, m2.rowid DESC LIMIT 1) AS id FROM (SELECT DISTINCT camera_id FROM marks) m) WHERE id IS NOT NULL)`,
         )
         .run(before, before).changes;
+      // evidence frames with the history, but a camera's newest reference
+      this.db
+        .prepare(
+          `DELETE FROM frames WHERE at < ? AND rowid NOT IN (SELECT id FROM (
+             SELECT (SELECT rowid FROM frames f2 WHERE f2.camera_id = f.camera_id AND f2.kind = 'reference' ORDER BY f2.at DESC, f2.rowid DESC LIMIT 1) AS id FROM (SELECT DISTINCT camera_id FROM frames) f) WHERE id IS NOT NULL)`,
+        )
+        .run(before);
       // causes as marks: those older than the one in force then go
       this.db
         .prepare(
-          `DELETE FROM causes WHERE at < ? AND rowid NOT IN (
-             SELECT (SELECT rowid FROM causes c2 WHERE c2.camera_id = c.camera_id AND c2.at < ? ORDER BY c2.at DESC, c2.rowid DESC LIMIT 1) FROM (SELECT DISTINCT camera_id FROM causes) c)`,
+          `DELETE FROM causes WHERE at < ? AND rowid NOT IN (SELECT id FROM (
+             SELECT (SELECT rowid FROM causes c2 WHERE c2.camera_id = c.camera_id AND c2.at < ? ORDER BY c2.at DESC, c2.rowid DESC LIMIT 1) AS id FROM (SELECT DISTINCT camera_id FROM causes) c) WHERE id IS NOT NULL)`,
         )
         .run(before, before);
       return { events, marks };

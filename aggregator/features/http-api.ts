@@ -25,6 +25,8 @@ import { sameHash } from '../auth/tokens.js';
 import type { AccountApi } from './account-api.js';
 import { cameraRegion, scopedRates, scopedRegion, visibleAgentIds, visibleAlert, visibleCamera, visibleWindow } from './scope-views.js';
 import { agentsView, bindingView, registerView, cameraView, camerasCsv, camerasView, historyView, parseWindow, ratesWalk, uptimeView } from './queries.js';
+import { framesView } from './frames.js';
+import type { StoredFrame } from '../store/port.js';
 import type { AggregatorState } from './state.js';
 
 const MAX_BODY = 32 * 1024 * 1024;
@@ -79,6 +81,8 @@ export interface HttpApiDeps {
   audit?: AuditTrail;
   /** reads the stored trail (GET /api/audit) */
   auditRead?: AuditRead;
+  /** a camera's evidence frames kept, newest first (GET /api/cameras/{id}/frames) */
+  frames?: (cameraId: string) => Promise<StoredFrame[]>;
   /** GB/T 28181 upward, when configured */
   gb28181?: () => Gb28181Status | undefined;
   /** replicas: undefined where this process answers itself (one aggregator, or the leader); the leader's API for a follower; null while no leader is known */
@@ -308,10 +312,21 @@ export class HttpApi {
         return json(200, { region, category, timeZone: this.deps.timeZone, days: await this.deps.daily(region, days, category) });
       }
       if (path === '/api/live') return this.deps.live.attach(req, res, scope.all ? undefined : (cameraId) => scope.covers(cameraRegion(state, cameraId)));
-      const cam = /^\/api\/cameras\/([^/]+)(\/history)?$/.exec(path);
+      const cam = /^\/api\/cameras\/([^/]+)(\/history|\/frames(?:\/(\d{1,2})\.jpg)?)?$/.exec(path);
       if (cam) {
         const c = visibleCamera(state, scope, cam[1]!);
         if (!c) return fail(404, 'UNKNOWN_CAMERA', 'no such camera');
+        if (cam[2]?.startsWith('/frames')) {
+          // the evidence behind the camera's faults: the same doors as the camera's own data
+          const frames = (await this.deps.frames?.(c.cameraId)) ?? [];
+          if (cam[3] === undefined) return json(200, framesView(c.cameraId, frames));
+          const f = frames[Number(cam[3])];
+          if (!f) return fail(404, 'UNKNOWN_FRAME', 'no such frame of this camera (the list: /frames)');
+          const bytes = Buffer.from(f.jpeg, 'base64');
+          res.writeHead(200, { 'Content-Type': 'image/jpeg', 'Content-Length': bytes.length, 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
+          res.end(bytes);
+          return;
+        }
         if (cam[2]) {
           const w = parseWindow(url.searchParams, t, this.deps.timeZone);
           if ('error' in w) return fail(400, 'BAD_WINDOW', w.error);

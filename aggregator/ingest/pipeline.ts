@@ -3,6 +3,7 @@ import type { IncomingMessage } from '../../platform/mqtt-client.js';
 import type { Handler, HandlerContext, Outcome } from './handler.js';
 import { agentState } from './handlers/agent-state.js';
 import { cameraStatus } from './handlers/camera-status.js';
+import { cameraFrame } from './handlers/camera-frame.js';
 import { cascadeRollup, cascadeState } from './handlers/cascade.js';
 import { configReported } from './handlers/config-reported.js';
 import { event } from './handlers/event.js';
@@ -15,6 +16,7 @@ import { summary } from './handlers/summary.js';
 const HANDLERS: { [K in TopicKind]?: Handler<K> } = {
   agentState,
   cameraStatus,
+  cameraFrame,
   events: event,
   summary,
   round,
@@ -26,9 +28,10 @@ const HANDLERS: { [K in TopicKind]?: Handler<K> } = {
 };
 
 /** The topics the centre subscribes to, for the handlers above. */
-export const INGEST_FILTERS = (t: { all: { agentStates: string; cameraStatuses: string; events: string; summaries: string; rounds: string; configReported: string; rates: string; maintenance: string; cascade: string } }) => [
+export const INGEST_FILTERS = (t: { all: { agentStates: string; cameraStatuses: string; cameraFrames: string; events: string; summaries: string; rounds: string; configReported: string; rates: string; maintenance: string; cascade: string } }) => [
   t.all.agentStates,
   t.all.cameraStatuses,
+  t.all.cameraFrames,
   t.all.events,
   t.all.summaries,
   t.all.rounds,
@@ -43,7 +46,7 @@ const REFUSED_SAYS: { [K in TopicKind]?: string } = { cascadeRollup: 'cascade me
 
 const ACCEPTED = new Set(Object.keys(HANDLERS) as TopicKind[]);
 /** the agents' topics are bounded by `maxPayloadBytes`; the centre's own (a city's rollup) by the broker */
-const AGENT_KINDS = new Set<TopicKind>(['agentState', 'cameraStatus', 'events', 'summary', 'round', 'configReported']);
+const AGENT_KINDS = new Set<TopicKind>(['agentState', 'cameraStatus', 'cameraFrame', 'events', 'summary', 'round', 'configReported']);
 
 /** How the centre decodes what it receives: the kinds it takes and which are bounded (the receiving thread decodes with the same). */
 export const INGEST_DECODE = { accept: [...ACCEPTED], bounded: [...AGENT_KINDS] };

@@ -22,6 +22,8 @@ export type StoreChange =
   | { kind: 'markProven'; cameraId: string; at: number; state: CameraState }
   /** a camera's cause of outage changed (camera, device, network; null: its check passed), as its gateway said at `at` */
   | { kind: 'cause'; cameraId: string; at: number; cause: string | null }
+  /** an evidence frame of a camera: kept with its reference and the last few (FRAMES_KEPT), the older ones go in the same batch */
+  | { kind: 'frame'; cameraId: string; at: number; frameKind: 'fault' | 'cleared' | 'reference'; json: string; jpeg: string }
   | { kind: 'loss'; loss: LossRecord }
   /** the plan in force, and a version of it from `at` on (the reports of a period use the plan of its end) */
   | { kind: 'plan'; points: readonly PlanPoint[]; at: number }
@@ -56,6 +58,9 @@ export interface DailyTotalsRow {
 
 export type ChangeKind = StoreChange['kind'];
 
+/** evidence frames kept per camera besides its newest reference */
+export const FRAMES_KEPT = 5;
+
 /** Where changes go: the store's open batch, or a list in a test. */
 export interface ChangeSink {
   record(change: StoreChange): void;
@@ -74,6 +79,8 @@ export const WRITES = {
   mark: { table: 'marks', columns: ['camera_id', 'at', 'state'] },
   proveMark: { table: 'marks', columns: ['camera_id', 'at', 'state'] },
   cause: { table: 'causes', columns: ['camera_id', 'at', 'cause'] },
+  frame: { table: 'frames', columns: ['camera_id', 'at', 'kind', 'json', 'jpeg'] },
+  trimFrames: { table: 'frames', columns: ['camera_id'] },
   loss: { table: 'losses', columns: ['json'] },
   plan: { table: 'plan', columns: ['json'] },
   planVersion: { table: 'plan_versions', columns: ['at', 'json'] },
@@ -110,6 +117,11 @@ export function rowsOf(c: StoreChange): Array<[WriteKind, Row]> {
       return [['proveMark', [c.cameraId, c.at, c.state]]];
     case 'cause':
       return [['cause', [c.cameraId, c.at, c.cause]]];
+    case 'frame':
+      return [
+        ['frame', [c.cameraId, c.at, c.frameKind, c.json, c.jpeg]],
+        ['trimFrames', [c.cameraId]],
+      ];
     case 'loss':
       return [['loss', [JSON.stringify(c.loss)]]];
     case 'plan': {

@@ -157,6 +157,19 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX causes_by_at ON causes (at);
     `,
   },
+  {
+    version: 8,
+    name: 'evidence frames',
+    // the reference and the last few frames of each camera's picture checks (JPEG, base64), kept bounded (store/frames.ts)
+    sqlite: `
+      CREATE TABLE IF NOT EXISTS frames (camera_id TEXT NOT NULL, at INTEGER NOT NULL, kind TEXT NOT NULL, json TEXT NOT NULL, jpeg TEXT NOT NULL);
+      CREATE INDEX IF NOT EXISTS frames_by_camera ON frames (camera_id, at);
+    `,
+    postgres: `
+      CREATE TABLE frames (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, camera_id text NOT NULL, at bigint NOT NULL, kind text NOT NULL, json text NOT NULL, jpeg text NOT NULL);
+      CREATE INDEX frames_by_camera ON frames (camera_id, at);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

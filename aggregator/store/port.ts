@@ -6,6 +6,14 @@ import type { DailyTotalsRow, StoreChange } from './changes.js';
 import type { AgentRecord, LossRecord } from './records.js';
 
 /** Which audit records to read: by actor, by action (a prefix: `maintenance.`), by time (epoch ms, [since, until)). */
+/** An evidence frame as the store keeps it: its metadata as JSON, the JPEG as base64. */
+export interface StoredFrame {
+  at: number;
+  kind: string;
+  json: string;
+  jpeg: string;
+}
+
 export interface AuditFilter {
   actor?: string | undefined;
   action?: string | undefined;
@@ -95,6 +103,8 @@ export interface AggregatorStore {
   marksBefore(to: number, cameraIds: ReadonlySet<string>): Promise<Map<string, StateMark[]>>;
   /** each camera's cause of outage in force at `to` (the last change before it; null: none), for the cameras that ever had one */
   causesBefore(to: number): Promise<Map<string, string | null>>;
+  /** a camera's evidence frames kept (its newest reference and the last few), newest first */
+  framesOf(cameraId: string): Promise<StoredFrame[]>;
   /** The stored totals of closed local days `fromDay`..`toDay` (YYYY-MM-DD, inclusive) of one region and category, oldest first. */
   dailyTotals(region: string, category: string, fromDay: string, toDay: string): Promise<StoredDailyTotals[]>;
   /** The recording checks made in [from, to), per camera. */

@@ -10,8 +10,11 @@ import { startMosquitto, type Broker } from '../support/mosquitto.js';
 import { MqttWatch } from '../support/mqtt-watch.js';
 import { aggregatorConfig, startAggregator, type AggregatorProcess } from '../support/aggregator-process.js';
 import { artefactDir, launchChromium } from '../support/browser.js';
+import { spawnSync } from 'node:child_process';
+import mqtt from 'mqtt';
+import { jpegSize } from '../../protocols/index.js';
 import type { z } from 'zod';
-import type { agentsResponse, camerasResponse, RatesResponse } from '../../protocols/http-api.js';
+import type { agentsResponse, camerasResponse, FramesResponse as FramesList, RatesResponse } from '../../protocols/http-api.js';
 
 type Agents = z.infer<typeof agentsResponse>;
 type CamerasPage = z.infer<typeof camerasResponse>;
@@ -150,7 +153,7 @@ describe('agent: an NVR is one camera per channel', () => {
     expect(faulty.sort()).toEqual([14, 15]);
   }, 90_000);
 
-  it('agent nvr: the centre counts sixteen cameras, groups them under their NVR (cameras, gateways) and shows the channels on a camera page', async () => {
+  it('agent nvr: the centre counts sixteen cameras, groups them under their NVR (cameras, gateways), keeps the evidence frames (a frame beyond the limits refused) and shows channels and evidence on the camera page', async () => {
     // hand-counted: 16 channels installed; 15 networked (channel 16 is offline); 13 intact (14 and 15 are degraded)
     const counts = await waitForCentre(async () => {
       const r = await centre.get<RatesResponse>('/api/rates?region=330106');
@@ -164,9 +167,34 @@ describe('agent: an NVR is one camera per channel', () => {
     const agents = await centre.get<Agents>('/api/agents');
     expect(agents.agents.find((a) => a.agentId === AGENT)?.devices).toEqual([{ deviceId: 'nvr-east', channels: 16, offline: 1, unknown: 0 }]);
 
+    // evidence (issue 25 §3): the black channel's fault frame, a healthy channel's reference, as small JPEGs
+    const framesOf = (id: string) => centre.get<FramesList>(`/api/cameras/${id}/frames`);
+    const black = await waitForCentre(async () => (await framesOf('nvr-east-ch14')).frames.find((f) => f.kind === 'fault'));
+    expect(black.faults.map((f) => f.fault)).toContain('black_screen');
+    const healthy = await waitForCentre(async () => (await framesOf('nvr-east-ch1')).frames.find((f) => f.kind === 'reference'));
+    for (const f of [black, healthy]) {
+      const bytes = Buffer.from(await (await fetch(`${centre.api}${f.url}`)).arrayBuffer());
+      expect(jpegSize(bytes)).toEqual({ width: 320, height: 180 });
+      expect(bytes.length).toBeLessThanOrEqual(30 * 1024);
+      expect(bytes.length).toBe(f.bytes);
+    }
+    // a frame no gateway of ours would send (too large) is refused with its reason and counted; the camera's status stands
+    const big = spawnSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=640x360', '-frames:v', '1', '-f', 'image2pipe', '-c:v', 'mjpeg', '-'], { maxBuffer: 4 << 20 });
+    const client = await mqtt.connectAsync(broker.url);
+    await client.publishAsync(t.cameraFrame(AGENT, 'nvr-east-ch1'), JSON.stringify({ cameraId: 'nvr-east-ch1', at: new Date().toISOString(), kind: 'fault', faults: [], cleared: [], width: 640, height: 360, jpeg: big.stdout.toString('base64') }), { qos: 1 });
+    await client.endAsync();
+    await waitForCentre(async () => ((await centre.get<{ rejected: Record<string, number> }>('/api/ingest')).rejected['frame_too_large'] === 1 ? true : undefined));
+    expect((await framesOf('nvr-east-ch1')).frames.every((f) => f.width === 320)).toBe(true);
+    expect((await centre.get<{ status: { state: string } }>('/api/cameras/nvr-east-ch1')).status.state).toBe('online');
+    expect(centre.lines.join('\n')).toContain('640×360, larger than 320×180');
+
     const browser = await launchChromium();
     try {
       const tab = await browser.newPage();
+      await tab.goto(`${centre.api}/?page=camera&id=nvr-east-ch14`, { waitUntil: 'domcontentloaded' });
+      await tab.waitForFunction(`(() => { const i = document.querySelector('[data-testid="frame-latest"] img'); return i && i.complete && i.naturalWidth === 320; })()`, { timeout: 15_000 });
+      expect(await tab.$$eval('[data-testid="frame-faults"] td[data-fault]', (tds) => tds.map((td) => td.getAttribute('data-fault')))).toContain('black_screen');
+      await tab.screenshot({ path: path.join(artefactDir('nvr'), 'camera-evidence.png'), fullPage: true });
       await tab.goto(`${centre.api}/?page=camera&id=nvr-east-ch16`, { waitUntil: 'domcontentloaded' });
       await tab.waitForFunction(`document.querySelectorAll('[data-testid="device-channels"] tbody tr').length === 16`, { timeout: 15_000 });
       expect(await tab.$eval('[data-testid="camera-device"]', (e) => e.textContent)).toBe('nvr-east · 通道 16');

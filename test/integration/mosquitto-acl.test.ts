@@ -74,7 +74,7 @@ describe('mosquitto ACL example', () => {
     admin.on('message', (topic) => seen.push(topic));
     await admin.subscribeAsync('xueliang/v1/#', { qos: 1 });
     const gw1 = await connect('gw-1', 'pw-gw-1');
-    const own = [t.agentState('gw-1'), t.cameraStatus('gw-1', 'c1'), t.events('gw-1'), t.summary('gw-1'), t.round('gw-1'), t.response('gw-1', 'status'), t.configReported('gw-1')];
+    const own = [t.agentState('gw-1'), t.cameraStatus('gw-1', 'c1'), t.cameraFrame('gw-1', 'c1'), t.events('gw-1'), t.summary('gw-1'), t.round('gw-1'), t.response('gw-1', 'status'), t.configReported('gw-1')];
     for (const topic of own) await gw1.publishAsync(topic, '{}', { qos: 1 });
     const agg = await connect('aggregator', 'pw-agg');
     await agg.publishAsync(t.request('gw-1', 'status'), '{}', { qos: 1 });

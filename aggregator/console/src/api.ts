@@ -1,7 +1,7 @@
 /** The aggregator's HTTP API as the console reads it: the same documented endpoints, typed by the protocol's schemas. */
 import type { z } from 'zod';
 import { sessionEnded } from './session.js';
-import type { agentsResponse, auditResponse, gb28181Response, registerResponse, bindingsResponse, cameraResponse, camerasResponse, dailyResponse, historyResponse, planUploadResponse, ratesResponse } from '../../../protocols/http-api.js';
+import type { framesResponse, agentsResponse, auditResponse, gb28181Response, registerResponse, bindingsResponse, cameraResponse, camerasResponse, dailyResponse, historyResponse, planUploadResponse, ratesResponse } from '../../../protocols/http-api.js';
 
 export type Rates = z.infer<typeof ratesResponse>;
 export type RegionRates = Rates['regions'][number];
@@ -10,6 +10,7 @@ export type CamerasPage = z.infer<typeof camerasResponse>;
 export type CameraRow = CamerasPage['cameras'][number];
 export type Camera = z.infer<typeof cameraResponse>;
 export type History = z.infer<typeof historyResponse>;
+export type Frames = z.infer<typeof framesResponse>;
 export type Agents = z.infer<typeof agentsResponse>;
 export type Gb28181 = z.infer<typeof gb28181Response>;
 export type Register = z.infer<typeof registerResponse>;

@@ -1,5 +1,5 @@
 import { useContext } from 'preact/hooks';
-import { query, type Camera, type CamerasPage, type History } from '../api.js';
+import { query, type Camera, type CamerasPage, type Frames as FramesList, type History } from '../api.js';
 import { bands, bitrate, duration, pct, when } from '../format.js';
 import { LangContext, useT, useTerm, type Word } from '../i18n.js';
 import { useJson, useLive } from '../hooks.js';
@@ -161,27 +161,10 @@ export function CameraPage(props: { route: Route }) {
                 {c.faults.length === 0 ? (
                   <p class="muted">{t('noFaults')}</p>
                 ) : (
-                  <table class="grid" data-testid="faults">
-                    <thead>
-                      <tr>
-                        <th>{t('fault')}</th>
-                        <th>{t('measured')}</th>
-                        <th>{t('threshold')}</th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      {c.faults.map((f) => (
-                        <tr>
-                          <td data-fault={f.fault}>{term('fault', f.fault)}</td>
-                          <td class="num">{f.value ?? '—'}</td>
-                          <td class="num">{f.threshold ?? '—'}</td>
-                        </tr>
-                      ))}
-                    </tbody>
-                  </table>
+                  <FaultTable faults={c.faults} testId="faults" />
                 )}
                 <h3>{t('frames')}</h3>
-                <p class="muted" data-testid="frames-note">{t('noFrames')}</p>
+                <Frames cameraId={c.cameraId} tick={tick} />
               </div>
               <div class="panel">
                 <h3>{t('timeline')}</h3>
@@ -260,5 +243,92 @@ function DeviceChannels(props: { deviceId: string; current: string; tick: number
         )}
       </Show>
     </div>
+  );
+}
+
+/**
+ * The evidence of the camera's picture: its reference frame beside the
+ * latest frame a fault was raised (or cleared) on, with what was measured
+ * against which threshold; earlier frames below.
+ */
+function Frames(props: { cameraId: string; tick: number }) {
+  const t = useT();
+  const lang = useContext(LangContext);
+  const list = useJson<FramesList>(`/api/cameras/${encodeURIComponent(props.cameraId)}/frames`, props.tick);
+  return (
+    <Show load={list}>
+      {(l) => {
+        if (l.frames.length === 0)
+          return (
+            <p class="muted" data-testid="frames-note">
+              {t('noFrames')}
+            </p>
+          );
+        const reference = l.frames.find((f) => f.kind === 'reference');
+        const latest = l.frames.find((f) => f.kind !== 'reference');
+        const earlier = l.frames.filter((f) => f !== reference && f !== latest);
+        const figure = (f: FramesList['frames'][number] | undefined, caption: string, testId: string) => (
+          <figure class="frame" data-testid={testId} data-kind={f?.kind ?? ''}>
+            {f ? <img src={f.url} alt={`${caption} ${when(f.at, lang)}`} width={f.width ?? 320} height={f.height ?? 180} /> : <div class="frame-empty muted">{t('noReference')}</div>}
+            <figcaption>
+              {caption}
+              {f && <span class="muted small"> · {when(f.at, lang)}</span>}
+            </figcaption>
+          </figure>
+        );
+        return (
+          <>
+            <div class="frames">
+              {figure(reference, t('referenceFrame'), 'frame-reference')}
+              {latest && figure(latest, t(latest.kind === 'cleared' ? 'clearedFrame' : 'faultFrame'), 'frame-latest')}
+            </div>
+            {latest && latest.faults.length > 0 && (
+              <FaultTable faults={latest.faults} testId="frame-faults" />
+            )}
+            {earlier.length > 0 && (
+              <>
+                <h4>{t('earlierFrames')}</h4>
+                <div class="frames small-frames">
+                  {earlier.map((f) => (
+                    <figure class="frame" data-kind={f.kind}>
+                      <img src={f.url} alt={`${t(`frameKind_${f.kind}`)} ${when(f.at, lang)}`} width={160} height={90} />
+                      <figcaption class="muted small">
+                        {t(`frameKind_${f.kind}`)} · {when(f.at, lang)}
+                      </figcaption>
+                    </figure>
+                  ))}
+                </div>
+              </>
+            )}
+          </>
+        );
+      }}
+    </Show>
+  );
+}
+
+/** Picture faults with what was measured and the threshold it crossed. */
+function FaultTable(props: { faults: ReadonlyArray<{ fault: string; value: number | null; threshold: number | null }>; testId: string }) {
+  const t = useT();
+  const term = useTerm();
+  return (
+    <table class="grid" data-testid={props.testId}>
+      <thead>
+        <tr>
+          <th>{t('fault')}</th>
+          <th>{t('measured')}</th>
+          <th>{t('threshold')}</th>
+        </tr>
+      </thead>
+      <tbody>
+        {props.faults.map((f) => (
+          <tr>
+            <td data-fault={f.fault}>{term('fault', f.fault)}</td>
+            <td class="num">{f.value ?? '—'}</td>
+            <td class="num">{f.threshold ?? '—'}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }
