@@ -60,7 +60,7 @@ describe('agent end to end', () => {
 
   const statuses = () =>
     watch.messages
-      .filter((m) => m.topic.startsWith(`${t.root}/agents/${AGENT}/cameras/`) && m.payload !== '')
+      .filter((m) => m.topic.startsWith(`${t.root}/agents/${AGENT}/cameras/`) && m.topic.endsWith('/status') && m.payload !== '')
       .map((m) => cameraStatusMessage.parse(JSON.parse(m.payload)));
   const latestStatus = (id: string) => statuses().filter((s) => s.cameraId === id).at(-1);
   const events = () => watch.on(t.events(AGENT)).map((m) => agentEvent.parse(JSON.parse(m.payload)));

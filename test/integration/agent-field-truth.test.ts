@@ -26,7 +26,7 @@ describe('agent field truth: credentials, rungs, streams', () => {
   let agent: AgentProcess;
   let watch: MqttWatch;
   let cameraId = '';
-  const statuses = () => watch.messages.filter((m) => m.topic.startsWith(`${t.root}/agents/${AGENT}/cameras/`) && m.payload !== '').map((m) => cameraStatusMessage.parse(JSON.parse(m.payload)));
+  const statuses = () => watch.messages.filter((m) => m.topic.startsWith(`${t.root}/agents/${AGENT}/cameras/`) && m.topic.endsWith('/status') && m.payload !== '').map((m) => cameraStatusMessage.parse(JSON.parse(m.payload)));
   const latest = () => statuses().filter((s) => s.cameraId === cameraId).at(-1);
   const waitStatus = (what: string, ok: (s: CameraStatusMessage) => boolean, ms = 30_000) =>
     watch.waitFor(what, () => {

@@ -52,11 +52,11 @@ describe('agent: an NVR is one camera per channel', () => {
   let watch: MqttWatch;
   let centre: AggregatorProcess;
   const stateDir = mkdtempSync(path.join(os.tmpdir(), 'xl-nvr-state-'));
-  const statuses = () => watch.messages.filter((m) => m.topic.startsWith(`${t.root}/agents/${AGENT}/cameras/`) && m.payload !== '').map((m) => cameraStatusMessage.parse(JSON.parse(m.payload)));
+  const statuses = () => watch.messages.filter((m) => m.topic.startsWith(`${t.root}/agents/${AGENT}/cameras/`) && m.topic.endsWith('/status') && m.payload !== '').map((m) => cameraStatusMessage.parse(JSON.parse(m.payload)));
   /** the latest retained status of each camera the broker still holds (a cleared topic is gone) */
   const current = () => {
     const last = new Map<string, CameraStatusMessage | null>();
-    for (const m of watch.messages) if (m.topic.startsWith(`${t.root}/agents/${AGENT}/cameras/`)) last.set(m.topic.split('/').at(-2)!, m.payload === '' ? null : cameraStatusMessage.parse(JSON.parse(m.payload)));
+    for (const m of watch.messages) if (m.topic.startsWith(`${t.root}/agents/${AGENT}/cameras/`) && m.topic.endsWith('/status')) last.set(m.topic.split('/').at(-2)!, m.payload === '' ? null : cameraStatusMessage.parse(JSON.parse(m.payload)));
     return [...last.values()].filter((s): s is CameraStatusMessage => s !== null);
   };
   const events = () => watch.on(t.events(AGENT)).map((m) => agentEvent.parse(JSON.parse(m.payload)));
@@ -193,7 +193,9 @@ describe('agent: an NVR is one camera per channel', () => {
       const tab = await browser.newPage();
       await tab.goto(`${centre.api}/?page=camera&id=nvr-east-ch14`, { waitUntil: 'domcontentloaded' });
       await tab.waitForFunction(`(() => { const i = document.querySelector('[data-testid="frame-latest"] img'); return i && i.complete && i.naturalWidth === 320; })()`, { timeout: 15_000 });
-      expect(await tab.$$eval('[data-testid="frame-faults"] td[data-fault]', (tds) => tds.map((td) => td.getAttribute('data-fault')))).toContain('black_screen');
+      expect(await tab.$eval('[data-testid="frame-latest"]', (e) => e.getAttribute('data-kind'))).toBe('fault');
+      // the fault the frame shows, with its value and threshold (in the fault table: the frame's are the camera's now)
+      expect(await tab.$$eval('[data-testid="faults"] td[data-fault]', (tds) => tds.map((td) => td.getAttribute('data-fault')))).toContain('black_screen');
       await tab.screenshot({ path: path.join(artefactDir('nvr'), 'camera-evidence.png'), fullPage: true });
       await tab.goto(`${centre.api}/?page=camera&id=nvr-east-ch16`, { waitUntil: 'domcontentloaded' });
       await tab.waitForFunction(`document.querySelectorAll('[data-testid="device-channels"] tbody tr').length === 16`, { timeout: 15_000 });
@@ -251,7 +253,7 @@ describe('agent: an NVR is one camera per channel', () => {
     const mark = watch.messages.length;
     agent = startAgent(config());
     await watch.waitFor('the restarted agent reports the channels offline', () => {
-      const fresh = watch.messages.slice(mark).filter((m) => m.topic.startsWith(`${t.root}/agents/${AGENT}/cameras/`) && m.payload !== '').map((m) => cameraStatusMessage.parse(JSON.parse(m.payload)));
+      const fresh = watch.messages.slice(mark).filter((m) => m.topic.startsWith(`${t.root}/agents/${AGENT}/cameras/`) && m.topic.endsWith('/status') && m.payload !== '').map((m) => cameraStatusMessage.parse(JSON.parse(m.payload)));
       const offline = new Set(fresh.filter((s) => s.state === 'offline' && s.deviceId === 'nvr-east').map((s) => s.cameraId));
       return offline.size === CHANNELS - 1 ? true : undefined;
     }, 30_000);

@@ -44,7 +44,7 @@ describe('report by exception: a gateway sends changes, its rounds keep the cent
   const statusesOf = (agentId: string, from = 0): Array<Received & { status: CameraStatusMessage; index: number }> =>
     watch.messages
       .map((m, index) => ({ ...m, index }))
-      .filter((m) => m.index >= from && m.topic.startsWith(`${t.root}/agents/${agentId}/cameras/`) && m.payload !== '' && !m.retain)
+      .filter((m) => m.index >= from && m.topic.startsWith(`${t.root}/agents/${agentId}/cameras/`) && m.topic.endsWith('/status') && m.payload !== '' && !m.retain)
       .map((m) => ({ ...m, status: cameraStatusMessage.parse(JSON.parse(m.payload)) }));
   const roundsOf = (agentId: string, from = 0): Array<Received & { round: AgentRoundMessage; index: number }> =>
     watch.messages

@@ -8,6 +8,7 @@ describe('topic codec', () => {
     const built: Array<[string, object]> = [
       [t.agentState('gw-1'), { kind: 'agentState', agentId: 'gw-1' }],
       [t.cameraStatus('gw-1', 'c1'), { kind: 'cameraStatus', agentId: 'gw-1', cameraId: 'c1' }],
+      [t.cameraFrame('gw-1', 'c1'), { kind: 'cameraFrame', agentId: 'gw-1', cameraId: 'c1' }],
       [t.events('gw-1'), { kind: 'events', agentId: 'gw-1' }],
       [t.summary('gw-1'), { kind: 'summary', agentId: 'gw-1' }],
       [t.round('gw-1'), { kind: 'round', agentId: 'gw-1' }],

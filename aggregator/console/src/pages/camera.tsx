@@ -164,7 +164,7 @@ export function CameraPage(props: { route: Route }) {
                   <FaultTable faults={c.faults} testId="faults" />
                 )}
                 <h3>{t('frames')}</h3>
-                <Frames cameraId={c.cameraId} tick={tick} />
+                <Frames cameraId={c.cameraId} tick={tick} faultsNow={c.faults} />
               </div>
               <div class="panel">
                 <h3>{t('timeline')}</h3>
@@ -251,7 +251,7 @@ function DeviceChannels(props: { deviceId: string; current: string; tick: number
  * latest frame a fault was raised (or cleared) on, with what was measured
  * against which threshold; earlier frames below.
  */
-function Frames(props: { cameraId: string; tick: number }) {
+function Frames(props: { cameraId: string; tick: number; faultsNow: ReadonlyArray<{ fault: string; value: number | null; threshold: number | null }> }) {
   const t = useT();
   const lang = useContext(LangContext);
   const list = useJson<FramesList>(`/api/cameras/${encodeURIComponent(props.cameraId)}/frames`, props.tick);
@@ -282,7 +282,8 @@ function Frames(props: { cameraId: string; tick: number }) {
               {figure(reference, t('referenceFrame'), 'frame-reference')}
               {latest && figure(latest, t(latest.kind === 'cleared' ? 'clearedFrame' : 'faultFrame'), 'frame-latest')}
             </div>
-            {latest && latest.faults.length > 0 && (
+            {/* what the frame was judged with, when it is not what the table above shows already */}
+            {latest && latest.faults.length > 0 && JSON.stringify(latest.faults) !== JSON.stringify(props.faultsNow) && (
               <FaultTable faults={latest.faults} testId="frame-faults" />
             )}
             {earlier.length > 0 && (
