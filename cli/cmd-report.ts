@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { cliLang, EXIT, err, out, table, UsageError } from './output.js';
 import { exportWords, type Report, reportWorkbook } from '../aggregator/index.js';
 
-export const reportHelp = `xueliang report --region CODE (--month YYYY-MM | --day YYYY-MM-DD | --from ISO --to ISO) [--out FILE] [--lang zh-CN|en] [--api URL]
+export const reportHelp = `xueliang report --region CODE (--month YYYY-MM | --day YYYY-MM-DD | --from ISO --to ISO) [--out FILE] [--frames] [--lang zh-CN|en] [--api URL]
 
 The assessment report (考核) of a region over a period, from the aggregator:
 per child region and category the points, installed, networked and intact
@@ -12,6 +12,8 @@ target; the child regions ranked; the cameras offline longest; the mean time
 to repair. Days and months are the aggregator's timeZone (default Asia/Shanghai).
   --region CODE   GB/T 2260 code, or all (default)
   --out FILE      .xlsx (formatted for printing), .csv or .json; without it a table is printed
+  --frames        with an .xlsx: a sheet of the cameras degraded at the end, each with a
+                  thumbnail of the frame its fault was raised on (the centre's evidence frames)
   --lang LANG     zh-CN: Chinese sheet names, headers, region names and categories; en: English
                   (default: Chinese when the locale is, LANG=zh_CN.UTF-8, else English)
   --api URL       the aggregator's HTTP API (default XUELIANG_API_URL, else http://127.0.0.1:8080)
@@ -22,7 +24,7 @@ to repair. Days and months are the aggregator's timeZone (default Asia/Shanghai)
 export async function runReport(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { region: { type: 'string' }, month: { type: 'string' }, day: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, out: { type: 'string' }, api: { type: 'string' }, lang: { type: 'string' }, 'token-file': { type: 'string' } },
+    options: { region: { type: 'string' }, month: { type: 'string' }, day: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, out: { type: 'string' }, api: { type: 'string' }, lang: { type: 'string' }, 'token-file': { type: 'string' }, frames: { type: 'boolean' } },
     strict: true,
   });
   const lang = cliLang(values.lang);
@@ -56,7 +58,15 @@ export async function runReport(argv: string[]): Promise<number> {
   }
   if (file.endsWith('.json')) await writeFile(file, `${JSON.stringify(body, null, 2)}\n`);
   else if (file.endsWith('.csv')) await writeFile(file, await (await fetch(`${api}/api/report?${q}&format=csv&lang=${lang}`, { headers })).text());
-  else if (file.endsWith('.xlsx')) await reportWorkbook(body, lang).xlsx.writeFile(file);
+  // the thumbnails are the centre's: it builds that workbook itself
+  else if (file.endsWith('.xlsx') && values.frames) {
+    const x = await fetch(`${api}/api/report?${q}&format=xlsx&frames=1&lang=${lang}`, { headers, signal: AbortSignal.timeout(120_000) });
+    if (!x.ok) {
+      err(`xueliang report: the aggregator answered ${x.status} to the workbook with frames`);
+      return EXIT.failed;
+    }
+    await writeFile(file, Buffer.from(await x.arrayBuffer()));
+  } else if (file.endsWith('.xlsx')) await reportWorkbook(body, lang).xlsx.writeFile(file);
   else throw new UsageError('--out takes a .xlsx, .csv or .json file');
   out(`${file}: ${body.region} ${body.period.label}, ${body.rows.length} rows`);
   return EXIT.ok;

@@ -440,6 +440,8 @@ export const reportResponse = z.object({
   ranking: z.array(z.object({ rank: z.number().int().positive(), region: z.string(), intactRate: z.number().nullable(), onlineRate: z.number().nullable(), installed: count })),
   flapping: z.array(z.object({ cameraId: z.string(), agentId: z.string(), region: z.string().nullable(), episodes: count, changes: count })),
   longestOffline: z.array(z.object({ cameraId: z.string(), agentId: z.string(), region: z.string().nullable(), category: z.string(), offlineMs: z.number().nonnegative(), outages: count })),
+  /** installed cameras with picture faults (degraded) at the period's end, at most 1000 (since 1.6.0) */
+  degraded: z.array(z.object({ cameraId: z.string(), agentId: z.string(), region: z.string().nullable(), category: z.string() })).optional(),
   repairs: z.array(z.object({ region: z.string(), repairs: count, meanMs: z.number().nullable() })),
   /** events the gateways of the region said they lost in the period (their numbers for that span are incomplete) */
   losses: z.array(lossView),

@@ -141,6 +141,7 @@ export function openApiDocument(): Record<string, unknown> {
             q('from', 'range start, ISO time', { type: 'string', format: 'date-time' }),
             q('to', 'range end, ISO time', { type: 'string', format: 'date-time' }),
             q('format', 'csv for the rows as CSV, xlsx for the assessment workbook (assessment, ranking, flapping, offline, repair and losses sheets)', { type: 'string', enum: ['json', 'csv', 'xlsx'] }),
+            q('frames', 'with format=xlsx, 1 adds a sheet of the cameras degraded at the end with a thumbnail of the frame each fault was raised on (at most 200)', { type: 'string', enum: ['1'] }),
             q('lang', 'language of the CSV and XLSX: zh (default; also from Accept-Language) gives Chinese sheet names, headers, region names and terms; en gives English, and the CSV\'s machine headers', { type: 'string', enum: ['zh', 'zh-CN', 'en'] }),
           ],
           responses: {

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { regionError, regionName, termLang, type AlertMessage } from '../../protocols/index.js';
 import { openApiDocument } from '../../protocols/openapi.js';
 import { parsePeriod, reportCsv, type DailyPoint, type Report, type ReportPeriod } from './report.js';
-import { reportWorkbook } from './report-workbook.js';
+import { reportWorkbook, type EvidenceThumb } from './report-workbook.js';
 import type { LiveFeed } from './live-feed.js';
 import { CONSOLE_CSP, ConsoleAssets } from '../adapters/console-assets.js';
 import { CATEGORY_KEYS } from '../rates/model.js';
@@ -129,6 +129,19 @@ export class HttpApi {
     if (!s) return;
     s.closeAllConnections();
     await new Promise((r) => s.close(r));
+  }
+
+  /** The frame each degraded camera of a report had its fault raised on (the newest before the period's end), for the workbook's thumbnails; at most 200. */
+  private async evidenceOf(report: Report): Promise<Map<string, EvidenceThumb>> {
+    const out = new Map<string, EvidenceThumb>();
+    const end = Date.parse(report.period.to);
+    for (const c of (report.degraded ?? []).slice(0, 200)) {
+      const f = ((await this.deps.frames?.(c.cameraId)) ?? []).find((x) => x.kind === 'fault' && x.at <= end);
+      if (!f) continue;
+      const meta = framesView(c.cameraId, [f]).frames[0]!;
+      out.set(c.cameraId, { at: meta.at, faults: meta.faults.map((x) => x.fault), jpeg: Buffer.from(f.jpeg, 'base64') });
+    }
+    return out;
   }
 
   private async route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -375,7 +388,8 @@ export class HttpApi {
           return void res.end(reportCsv(report, lang));
         }
         if (format === 'xlsx') {
-          const body = Buffer.from(await reportWorkbook(report, lang).xlsx.writeBuffer());
+          const evidence = url.searchParams.get('frames') === '1' ? await this.evidenceOf(report) : undefined;
+          const body = Buffer.from(await reportWorkbook(report, lang, evidence).xlsx.writeBuffer());
           res.writeHead(200, { 'Content-Type': 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', 'Content-Disposition': `attachment; filename="${file}.xlsx"`, 'Cache-Control': 'no-store' });
           return void res.end(body);
         }

@@ -1,5 +1,5 @@
 import ExcelJS from 'exceljs';
-import type { TermLang } from '../../protocols/index.js';
+import { term, type TermLang } from '../../protocols/index.js';
 import type { Report } from './report.js';
 import { exportWords, type ExportWord } from './report-words.js';
 
@@ -10,7 +10,14 @@ const hours = (ms: number) => Math.round((ms / 3600_000) * 100) / 100;
  * sheet names, headers, region names, categories and causes in that
  * language; a title, percentages as percentages, widths that fit.
  */
-export function reportWorkbook(r: Report, lang: TermLang = 'zh'): ExcelJS.Workbook {
+/** The faulted frame of a degraded camera, for the workbook's thumbnails. */
+export interface EvidenceThumb {
+  at: string;
+  faults: string[];
+  jpeg: Buffer;
+}
+
+export function reportWorkbook(r: Report, lang: TermLang = 'zh', evidence?: ReadonlyMap<string, EvidenceThumb>): ExcelJS.Workbook {
   const x = exportWords(lang);
   const { w } = x;
   const wb = new ExcelJS.Workbook();
@@ -118,6 +125,25 @@ export function reportWorkbook(r: Report, lang: TermLang = 'zh'): ExcelJS.Workbo
     [{ header: 'camera', key: 'cameraId', width: 26 }, { header: 'gateway', key: 'agentId', width: 16 }, ...region, { header: 'offlineH', key: 'offlineH', width: 12 }, { header: 'outages', key: 'outages', width: 10 }],
     r.longestOffline.map((c) => named({ ...c, offlineH: hours(c.offlineMs) })),
   );
+  // behind a flag: the degraded cameras with a thumbnail of the frame their fault was raised on (exceljs images)
+  if (evidence) {
+    const ws = sheet(
+      'degraded',
+      'degradedTitle',
+      [{ header: 'camera', key: 'cameraId', width: 26 }, { header: 'gateway', key: 'agentId', width: 16 }, ...region, { header: 'cause', key: 'faults', width: 18 }, { header: 'frameAt', key: 'frameAt', width: 20 }, { header: 'frame', key: 'frame', width: 24 }],
+      (r.degraded ?? []).map((c) => {
+        const e = evidence.get(c.cameraId);
+        return named({ ...c, faults: e ? e.faults.map((f) => term('fault', f, lang)).join(lang === 'zh' ? '、' : ', ') : '', frameAt: e ? x.date(e.at, r.period.timeZone, true) : '', frame: e ? '' : w('noFrame') });
+      }),
+    );
+    (r.degraded ?? []).forEach((c, i) => {
+      const e = evidence.get(c.cameraId);
+      if (!e) return;
+      ws.getRow(4 + i).height = 72;
+      const image = wb.addImage({ buffer: e.jpeg as unknown as ExcelJS.Buffer, extension: 'jpeg' });
+      ws.addImage(image, { tl: { col: 6, row: 3 + i }, ext: { width: 160, height: 90 } });
+    });
+  }
   sheet(
     'repair',
     'repairTitle',

@@ -318,6 +318,11 @@ export async function buildReport(deps: ReportDeps, region: string, period: Repo
     .sort((a, b) => b.period.offlineMs - a.period.offlineMs || a.cameraId.localeCompare(b.cameraId))
     .slice(0, 50)
     .map((c) => ({ cameraId: c.cameraId, agentId: c.agentId, region: c.region, category: c.category, offlineMs: c.period.offlineMs, outages: c.period.outages }));
+  const degraded = cameras
+    .filter((c) => c.installedAtEnd && !c.maintenanceAtEnd && c.period.stateAtEnd === 'degraded' && inRegion(c))
+    .sort((a, b) => (a.region ?? '').localeCompare(b.region ?? '') || a.cameraId.localeCompare(b.cameraId))
+    .slice(0, 1000)
+    .map((c) => ({ cameraId: c.cameraId, agentId: c.agentId, region: c.region, category: c.category }));
   const repairs = repairTimes(region, cameras);
   const named = new Set<string>([region, ...reportRowsOf.map((r) => r.region), ...flapping.map((f) => f.region), ...longestOffline.map((c) => c.region), ...repairs.map((r) => r.region)].filter((r): r is string => r !== null && r !== ALL_REGIONS));
   if (region !== ALL_REGIONS) for (const a of regionAncestors(region)) named.add(a);
@@ -335,6 +340,7 @@ export async function buildReport(deps: ReportDeps, region: string, period: Repo
     ranking: ranking(region, reportRowsOf),
     flapping,
     longestOffline,
+    degraded,
     repairs,
     losses: lossesIn(deps, region, from, to),
     names,

@@ -12,6 +12,7 @@ import { aggregatorConfig, startAggregator, type AggregatorProcess } from '../su
 import { artefactDir, launchChromium } from '../support/browser.js';
 import { spawnSync } from 'node:child_process';
 import mqtt from 'mqtt';
+import ExcelJS from 'exceljs';
 import { jpegSize } from '../../protocols/index.js';
 import type { z } from 'zod';
 import type { agentsResponse, camerasResponse, FramesResponse as FramesList, RatesResponse } from '../../protocols/http-api.js';
@@ -20,13 +21,17 @@ type Agents = z.infer<typeof agentsResponse>;
 type CamerasPage = z.infer<typeof camerasResponse>;
 
 // A 16-channel NVR (issue 25 §1) over real SOAP, its channels' streams from
-// the GStreamer RTSP server: 13 healthy, one black, one showing the NVR's
-// blue "no video" screen, one whose camera is gone (DESCRIBE 404).
+// the GStreamer RTSP server: 12 healthy, one frozen (a still chart), one
+// black, one showing the NVR's blue "no video" screen, one whose camera is
+// gone (DESCRIBE 404).
 const t = topics();
 const AGENT = 'gw-nvr-1';
 const PW = 'nvr-Pa55-adm1n';
 const CHANNELS = 16;
-const patternOf = (n: number) => (n === 14 ? 'black' : n === 15 ? 'blue' : 'scene');
+/** exports need a login: the admin's token */
+const ADMIN_TOKEN = 'an-nvr-test-admin-token-0123';
+const asAdmin = { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } };
+const patternOf = (n: number) => (n === 12 ? 'colors' : n === 14 ? 'black' : n === 15 ? 'blue' : 'scene');
 
 /** Polls the centre until `fn` gives a value (the agent's reports travel through the broker). */
 async function waitForCentre<T>(fn: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
@@ -97,7 +102,7 @@ describe('agent: an NVR is one camera per channel', () => {
       devices: [{ streams: [], channels: Array.from({ length: CHANNELS }, (_, i) => ({ streams: [rtsp.url(`/ch${i + 1}`)] })), username: 'admin', password: PW, manufacturer: 'NVR-Sim', model: 'NVR-16', serial: 'NV0016' }],
     });
     watch = await MqttWatch.connect(broker.url, [`${t.root}/#`]);
-    centre = await startAggregator(await aggregatorConfig({ mqtt: { url: broker.url } }));
+    centre = await startAggregator(await aggregatorConfig({ mqtt: { url: broker.url }, http: { token: ADMIN_TOKEN } }));
     agent = startAgent(config());
   }, 60_000);
 
@@ -137,30 +142,31 @@ describe('agent: an NVR is one camera per channel', () => {
     expect(down).toMatchObject({ deviceId: 'nvr-east', channel: 16 });
   }, 90_000);
 
-  it('agent nvr: the black channel and the blue "no video" channel are degraded with their faults, the healthy ones are not', async () => {
+  it('agent nvr: the frozen channel, the black one and the blue "no video" one are degraded with their faults, the healthy ones are not', async () => {
     const judged = await watch.waitFor(
       'picture faults of channels 14 and 15',
       () => {
         const now = current();
         const f = (n: number) => now.find((s) => s.channel === n)?.faults.map((x) => x.fault) ?? [];
-        return f(14).includes('black_screen') && f(15).includes('blue_screen') ? now : undefined;
+        return f(12).includes('frozen') && f(14).includes('black_screen') && f(15).includes('blue_screen') ? now : undefined;
       },
       60_000,
     );
+    expect(judged.find((s) => s.channel === 12)).toMatchObject({ state: 'degraded' });
     expect(judged.find((s) => s.channel === 14)).toMatchObject({ state: 'degraded' });
     expect(judged.find((s) => s.channel === 15)).toMatchObject({ state: 'degraded' });
     const faulty = judged.filter((s) => s.faults.length > 0).map((s) => s.channel);
-    expect(faulty.sort()).toEqual([14, 15]);
+    expect(faulty.sort((a, b) => a! - b!)).toEqual([12, 14, 15]);
   }, 90_000);
 
   it('agent nvr: the centre counts sixteen cameras, groups them under their NVR (cameras, gateways), keeps the evidence frames (a frame beyond the limits refused) and shows channels and evidence on the camera page', async () => {
-    // hand-counted: 16 channels installed; 15 networked (channel 16 is offline); 13 intact (14 and 15 are degraded)
+    // hand-counted: 16 channels installed; 15 networked (channel 16 is offline); 12 intact (12, 14 and 15 are degraded)
     const counts = await waitForCentre(async () => {
       const r = await centre.get<RatesResponse>('/api/rates?region=330106');
       const c = r.regions.find((x) => x.region === '330106')?.categories.all?.counts;
-      return c && c.installed === 16 && c.intact === 13 ? c : undefined;
+      return c && c.installed === 16 && c.intact === 12 ? c : undefined;
     });
-    expect(counts).toMatchObject({ installed: 16, networked: 15, intact: 13, online: 13, degraded: 2, offline: 1 });
+    expect(counts).toMatchObject({ installed: 16, networked: 15, intact: 12, online: 12, degraded: 3, offline: 1, offlineCamera: 1, offlineDevice: 0, offlineNetwork: 0 });
     const page = await centre.get<CamerasPage>('/api/cameras?device=nvr-east');
     expect(page.total).toBe(16);
     expect(page.cameras.find((c) => c.channel === 2)).toMatchObject({ cameraId: '33010600001320000002', deviceId: 'nvr-east', channel: 2, category: 'key_public_area' });
@@ -187,6 +193,22 @@ describe('agent: an NVR is one camera per channel', () => {
     expect((await framesOf('nvr-east-ch1')).frames.every((f) => f.width === 320)).toBe(true);
     expect((await centre.get<{ status: { state: string } }>('/api/cameras/nvr-east-ch1')).status.state).toBe('online');
     expect(centre.lines.join('\n')).toContain('640×360, larger than 320×180');
+
+    // the day's workbook with the degraded cameras' faulted frames as thumbnails (behind ?frames=1)
+    for (const ch of ['nvr-east-ch12', 'nvr-east-ch15']) await waitForCentre(async () => ((await framesOf(ch)).frames.some((f) => f.kind === 'fault') ? true : undefined));
+    const range = `from=${new Date(Date.now() - 3600_000).toISOString()}&to=${new Date(Date.now() + 1000).toISOString()}`;
+    const xlsx = await fetch(`${centre.api}/api/report?region=330106&${range}&format=xlsx&frames=1&lang=zh`, asAdmin);
+    expect(xlsx.status).toBe(200);
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.load(Buffer.from(await xlsx.arrayBuffer()) as unknown as ExcelJS.Buffer);
+    const sheet = wb.getWorksheet('画面异常')!;
+    const listed = sheet.getColumn(1).values.filter((v): v is string => typeof v === 'string' && v.startsWith('nvr-east'));
+    expect(listed.sort()).toEqual(['nvr-east-ch12', 'nvr-east-ch14', 'nvr-east-ch15']);
+    expect(sheet.getImages()).toHaveLength(3);
+    // without the flag: no such sheet
+    const plain = new ExcelJS.Workbook();
+    await plain.xlsx.load(Buffer.from(await (await fetch(`${centre.api}/api/report?region=330106&${range}&format=xlsx`, asAdmin)).arrayBuffer()) as unknown as ExcelJS.Buffer);
+    expect(plain.getWorksheet('画面异常')).toBeUndefined();
 
     const browser = await launchChromium();
     try {
@@ -247,7 +269,7 @@ describe('agent: an NVR is one camera per channel', () => {
       },
       30_000,
     );
-    expect(off.every((s) => s.reason === 'unreachable')).toBe(true);
+    expect(off.every((s) => s.reason === 'unreachable' && s.cause === 'device')).toBe(true);
     // the agent restarts while the NVR is down: its channels are known from the state directory, not one camera
     expect(await agent.stop()).toBe(0);
     const mark = watch.messages.length;

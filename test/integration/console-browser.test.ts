@@ -288,7 +288,8 @@ describe('operations console in a real browser', () => {
     expect(await text('[data-testid="camera-name"]')).toContain(HOSTILE);
     expect(await page.$$eval('main img', (imgs) => imgs.length)).toBe(0);
     await page.waitForSelector('[data-testid="timeline"] .band-online');
-    expect(await text('[data-testid="frames-note"]')).toContain('不上传画面');
+    // no frame of it reached the centre: the page says why there is none
+    expect(await text('[data-testid="frames-note"]')).toContain('中心尚未收到这台摄像机的画面');
     await shot('camera');
     // the same name in a problem list
     await camera('gw-xihu', 'xh-cam-2', 'offline', Date.now(), { pointId: 'XH-2', name: HOSTILE }, 'online');
