@@ -100,6 +100,8 @@ export class CameraMonitor {
   readonly cameras = new Map<string, CameraRecord>();
   /** the devices as configured or discovered, before channels are expanded (what discovery and the config compare with) */
   private readonly devices = new Map<string, CameraTarget>();
+  /** the cameras of each device: its channels, or itself (a discovery round looks each device up) */
+  private readonly byDevice = new Map<string, Set<string>>();
   /** the device rungs of NVRs, shared by their channels */
   private readonly deviceChecks = new DeviceChecks();
   private readonly layouts: LayoutBook;
@@ -139,9 +141,7 @@ export class CameraMonitor {
   /** The cameras a device or camera id stands for: an NVR's channels, else the camera itself. */
   camerasOf(id: string): string[] {
     if (this.cameras.has(id)) return [id];
-    const out: string[] = [];
-    for (const rec of this.cameras.values()) if (rec.probe.target.channel?.deviceId === id) out.push(rec.probe.target.id);
-    return out;
+    return [...(this.byDevice.get(id) ?? [])];
   }
 
   /** Profiles and stream URIs are read again at the next check of every ONVIF device (a discovery ran). */
@@ -154,7 +154,7 @@ export class CameraMonitor {
     const { cameras, unmatched } = expandDevice(device, this.layouts.get(device.id));
     if (unmatched.length > 0) this.deps.log.warn({ device: device.id, sources: unmatched }, 'the config names channels this device does not have: not watched');
     const keep = new Set(cameras.map((c) => c.id));
-    const gone = [...this.cameras.values()].filter((r) => deviceOf(r.probe.target) === device.id && !keep.has(r.probe.target.id));
+    const gone = [...(this.byDevice.get(device.id) ?? [])].filter((id) => !keep.has(id));
     // a device seen as one camera that turns out to be an NVR: its channels start from what its inspection learnt
     const single = this.cameras.get(device.id);
     if (single && cameras.some((c) => c.channel) && device.xaddr) {
@@ -163,7 +163,7 @@ export class CameraMonitor {
       shared.onvifCredentialName ??= single.probe.onvifCredentialName;
       shared.clockDriftMs ??= single.probe.clockDriftMs;
     }
-    for (const r of gone) this.removeCamera(r.probe.target.id);
+    for (const id of gone) this.removeCamera(id);
     const added = cameras.filter((c) => !this.cameras.has(c.id)).map((c) => c.id);
     for (const c of cameras) this.upsertCamera(c);
     return added;
@@ -185,6 +185,10 @@ export class CameraMonitor {
     const now = this.deps.now();
     const rec: CameraRecord = { probe: newProbeState(target), health: initialHealth(now), checkedAt: null, marks: [{ at: now, state: 'unknown' }], busy: { liveness: false, decode: false, picture: false }, driftWarned: false, cause: null };
     this.cameras.set(target.id, rec);
+    const own = deviceOf(target);
+    let set = this.byDevice.get(own);
+    if (!set) this.byDevice.set(own, (set = new Set()));
+    set.add(target.id);
     this.deps.sink.status(rec);
     return rec;
   }
@@ -201,7 +205,12 @@ export class CameraMonitor {
   }
 
   private removeCamera(id: string): void {
-    if (!this.cameras.delete(id)) return;
+    const rec = this.cameras.get(id);
+    if (!rec || !this.cameras.delete(id)) return;
+    const own = deviceOf(rec.probe.target);
+    const set = this.byDevice.get(own);
+    set?.delete(id);
+    if (set?.size === 0) this.byDevice.delete(own);
     this.deps.sink.removed(id, this.deps.now());
     this.reportRound(this.roundBook.removed(id, this.deps.now()));
   }
@@ -281,7 +290,8 @@ export class CameraMonitor {
 
   /**
    * A scheduled round of `kind` for every camera, spread over 90% of
-   * `periodMs` (each camera at its own phase); replaces the round before.
+   * `periodMs` (each camera at its own phase; liveness at most until its
+   * deadline before the round's end); replaces the round before.
    */
   spread(kind: CheckKind, periodMs: number): void {
     this.rounds.get(kind)?.stop();
@@ -293,7 +303,11 @@ export class CameraMonitor {
     }
     // the channels of an NVR share its device rungs within the round: measured once, at the first channel's turn
     const run = (ids: string[]) => void (kind === 'liveness' ? this.checkLiveness(ids, since) : kind === 'decode' ? this.checkDecode(ids, periodMs / 2) : this.checkPicture(ids));
-    this.rounds.set(kind, new SpreadRound([...this.cameras.keys()], kind, Math.max(0, periodMs * 0.9), run, this.deps.now));
+    // a liveness check started late in the round must still be able to end in it (its deadline): else a camera on a
+    // slow link, checked near the end, is named unchecked though nothing is wrong, and turns stale at the centre.
+    // Never squeezed below half the period, though: a burst of connections is what the spread is there to avoid
+    const window = kind === 'liveness' ? Math.min(periodMs * 0.9, Math.max(periodMs * 0.5, periodMs - this.deps.ladder().livenessDeadlineMs)) : periodMs * 0.9;
+    this.rounds.set(kind, new SpreadRound([...this.cameras.keys()], kind, Math.max(0, window), run, this.deps.now));
   }
 
   /** Ends the spread rounds (shutdown): checks already started finish. */

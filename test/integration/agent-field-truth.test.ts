@@ -83,7 +83,8 @@ describe('agent field truth: credentials, rungs, streams', () => {
 
   it('field truth 3 and 5: RTSP refused while ONVIF answers fails the rtsp rung; older decode and picture results are marked as not current, and no fault is presented', async () => {
     await rtsp.close();
-    const s = await waitStatus('rtsp refused', (x) => x.rungs.some((r) => r.rung === 'rtsp' && !r.ok));
+    // a check whose connection was open when the server went says so ("server closed the connection"); the next ones find nothing listening
+    const s = await waitStatus('rtsp refused', (x) => x.rungs.some((r) => r.rung === 'rtsp' && !r.ok && /ECONNREFUSED/.test(r.detail ?? '')));
     const rtspRung = s.rungs.find((r) => r.rung === 'rtsp')!;
     expect(rtspRung).toMatchObject({ ok: false, reason: 'rtsp_error', current: true });
     expect(rtspRung.detail).toMatch(/ECONNREFUSED/);
