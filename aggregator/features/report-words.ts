@@ -15,6 +15,7 @@ export const EXPORT_WORDS = {
   degraded: ['画面异常', 'Degraded'],
   degradedTitle: ['期末画面异常的摄像机及故障画面', 'Cameras with picture faults at the end, with the faulted frame'],
   frame: ['故障画面', 'Frame'],
+  faults: ['画面故障', 'Faults'],
   frameAt: ['画面时间', 'Frame time'],
   noFrame: ['中心无此摄像机的故障画面', 'no faulted frame at the centre'],
   repairTitle: ['平均修复时间', 'Mean time to repair'],

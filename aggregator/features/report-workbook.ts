@@ -130,7 +130,7 @@ export function reportWorkbook(r: Report, lang: TermLang = 'zh', evidence?: Read
     const ws = sheet(
       'degraded',
       'degradedTitle',
-      [{ header: 'camera', key: 'cameraId', width: 26 }, { header: 'gateway', key: 'agentId', width: 16 }, ...region, { header: 'cause', key: 'faults', width: 18 }, { header: 'frameAt', key: 'frameAt', width: 20 }, { header: 'frame', key: 'frame', width: 24 }],
+      [{ header: 'camera', key: 'cameraId', width: 26 }, { header: 'gateway', key: 'agentId', width: 16 }, ...region, { header: 'faults', key: 'faults', width: 18 }, { header: 'frameAt', key: 'frameAt', width: 20 }, { header: 'frame', key: 'frame', width: 24 }],
       (r.degraded ?? []).map((c) => {
         const e = evidence.get(c.cameraId);
         return named({ ...c, faults: e ? e.faults.map((f) => term('fault', f, lang)).join(lang === 'zh' ? '、' : ', ') : '', frameAt: e ? x.date(e.at, r.period.timeZone, true) : '', frame: e ? '' : w('noFrame') });

@@ -8,6 +8,7 @@ import { startRtspServer, type RtspServer } from '../../cli/demo/rtsp-server.js'
 import { startAgent, type AgentProcess } from '../support/agent-process.js';
 import { startMosquitto, type Broker } from '../support/mosquitto.js';
 import { MqttWatch } from '../support/mqtt-watch.js';
+import { valueOf } from '../support/wait.js';
 import { aggregatorConfig, startAggregator, type AggregatorProcess } from '../support/aggregator-process.js';
 import { artefactDir, launchChromium } from '../support/browser.js';
 import { spawnSync } from 'node:child_process';
@@ -32,22 +33,6 @@ const CHANNELS = 16;
 const ADMIN_TOKEN = 'an-nvr-test-admin-token-0123';
 const asAdmin = { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } };
 const patternOf = (n: number) => (n === 12 ? 'colors' : n === 14 ? 'black' : n === 15 ? 'blue' : 'scene');
-
-/** Polls the centre until `fn` gives a value (the agent's reports travel through the broker). */
-async function waitForCentre<T>(fn: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`the centre did not get there in ${ms} ms${last ? `: ${String(last)}` : ''}`);
-}
 
 describe('agent: an NVR is one camera per channel', () => {
   let broker: Broker;
@@ -161,7 +146,7 @@ describe('agent: an NVR is one camera per channel', () => {
 
   it('agent nvr: the centre counts sixteen cameras, groups them under their NVR (cameras, gateways), keeps the evidence frames (a frame beyond the limits refused) and shows channels and evidence on the camera page', async () => {
     // hand-counted: 16 channels installed; 15 networked (channel 16 is offline); 12 intact (12, 14 and 15 are degraded)
-    const counts = await waitForCentre(async () => {
+    const counts = await valueOf('the centre', async () => {
       const r = await centre.get<RatesResponse>('/api/rates?region=330106');
       const c = r.regions.find((x) => x.region === '330106')?.categories.all?.counts;
       return c && c.installed === 16 && c.intact === 12 ? c : undefined;
@@ -175,9 +160,9 @@ describe('agent: an NVR is one camera per channel', () => {
 
     // evidence (issue 25 §3): the black channel's fault frame, a healthy channel's reference, as small JPEGs
     const framesOf = (id: string) => centre.get<FramesList>(`/api/cameras/${id}/frames`);
-    const black = await waitForCentre(async () => (await framesOf('nvr-east-ch14')).frames.find((f) => f.kind === 'fault'));
+    const black = await valueOf('the centre', async () => (await framesOf('nvr-east-ch14')).frames.find((f) => f.kind === 'fault'));
     expect(black.faults.map((f) => f.fault)).toContain('black_screen');
-    const healthy = await waitForCentre(async () => (await framesOf('nvr-east-ch1')).frames.find((f) => f.kind === 'reference'));
+    const healthy = await valueOf('the centre', async () => (await framesOf('nvr-east-ch1')).frames.find((f) => f.kind === 'reference'));
     for (const f of [black, healthy]) {
       const bytes = Buffer.from(await (await fetch(`${centre.api}${f.url}`)).arrayBuffer());
       expect(jpegSize(bytes)).toEqual({ width: 320, height: 180 });
@@ -189,13 +174,13 @@ describe('agent: an NVR is one camera per channel', () => {
     const client = await mqtt.connectAsync(broker.url);
     await client.publishAsync(t.cameraFrame(AGENT, 'nvr-east-ch1'), JSON.stringify({ cameraId: 'nvr-east-ch1', at: new Date().toISOString(), kind: 'fault', faults: [], cleared: [], width: 640, height: 360, jpeg: big.stdout.toString('base64') }), { qos: 1 });
     await client.endAsync();
-    await waitForCentre(async () => ((await centre.get<{ rejected: Record<string, number> }>('/api/ingest')).rejected['frame_too_large'] === 1 ? true : undefined));
+    await valueOf('the centre', async () => ((await centre.get<{ rejected: Record<string, number> }>('/api/ingest')).rejected['frame_too_large'] === 1 ? true : undefined));
     expect((await framesOf('nvr-east-ch1')).frames.every((f) => f.width === 320)).toBe(true);
     expect((await centre.get<{ status: { state: string } }>('/api/cameras/nvr-east-ch1')).status.state).toBe('online');
     expect(centre.lines.join('\n')).toContain('640×360, larger than 320×180');
 
     // the day's workbook with the degraded cameras' faulted frames as thumbnails (behind ?frames=1)
-    for (const ch of ['nvr-east-ch12', 'nvr-east-ch15']) await waitForCentre(async () => ((await framesOf(ch)).frames.some((f) => f.kind === 'fault') ? true : undefined));
+    for (const ch of ['nvr-east-ch12', 'nvr-east-ch15']) await valueOf('the centre', async () => ((await framesOf(ch)).frames.some((f) => f.kind === 'fault') ? true : undefined));
     const range = `from=${new Date(Date.now() - 3600_000).toISOString()}&to=${new Date(Date.now() + 1000).toISOString()}`;
     const xlsx = await fetch(`${centre.api}/api/report?region=330106&${range}&format=xlsx&frames=1&lang=zh`, asAdmin);
     expect(xlsx.status).toBe(200);

@@ -9,6 +9,9 @@ import { startMosquitto, type Broker } from '../support/mosquitto.js';
 import { MqttWatch } from '../support/mqtt-watch.js';
 import { aggregatorConfig, startAggregator, type AggregatorProcess } from '../support/aggregator-process.js';
 import { NetnsLab } from '../support/netns.js';
+import { valueOf } from '../support/wait.js';
+import { artefactDir, launchChromium } from '../support/browser.js';
+import path from 'node:path';
 
 // Causes (issue 25 §2) with real parts: a 4-channel NVR and a camera on
 // loopback, three cameras on a site network in a namespace of the test's
@@ -34,15 +37,6 @@ describe('outage causes: camera, device, network, gateway', () => {
   };
   const counts = async () => (await centre.get<RatesResponse>('/api/rates?region=330106')).regions.find((r) => r.region === '330106')?.categories.all?.counts;
   const alerts = async () => (await centre.get<{ alerts: AlertMessage[] }>('/api/alerts')).alerts;
-  const until = async <T,>(what: string, fn: () => Promise<T | undefined> | T | undefined, ms = 30_000): Promise<T> => {
-    const deadline = Date.now() + ms;
-    while (Date.now() < deadline) {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    throw new Error(`timed out waiting for ${what}`);
-  };
   const SITE_CAMS = ['site-a', 'site-b', 'site-c'];
   let startedAt = 0;
   let bothDownAt = 0;
@@ -91,7 +85,7 @@ describe('outage causes: camera, device, network, gateway', () => {
   });
 
   it('outage causes: all eight cameras networked at first', async () => {
-    const c = await until('8 networked', async () => {
+    const c = await valueOf('8 networked', async () => {
       const x = await counts();
       return x && x.installed === 8 && x.networked === 8 ? x : undefined;
     });
@@ -100,13 +94,13 @@ describe('outage causes: camera, device, network, gateway', () => {
 
   it('outage causes: the site network cut takes its three cameras offline with cause network and one alert for the network', async () => {
     lab.setLink(site, 'eth0', false);
-    for (const id of SITE_CAMS) await until(`${id} offline`, () => (latest(id)?.state === 'offline' ? true : undefined));
+    for (const id of SITE_CAMS) await valueOf(`${id} offline`, () => (latest(id)?.state === 'offline' ? true : undefined));
     for (const id of SITE_CAMS) expect(latest(id), id).toMatchObject({ state: 'offline', rung: 'tcp', cause: 'network', network: `${SITE}.0/24` });
     // the others are unaffected
     expect(latest('solo')).toMatchObject({ state: 'online', cause: null });
-    const c = await until('3 offline by network at the centre', async () => ((await counts())?.offlineNetwork === 3 ? counts() : undefined));
+    const c = await valueOf('3 offline by network at the centre', async () => ((await counts())?.offlineNetwork === 3 ? counts() : undefined));
     expect(c).toMatchObject({ installed: 8, networked: 5, offline: 3, offlineNetwork: 3, offlineCamera: 0, offlineDevice: 0 });
-    const down = await until('a network_down alert', async () => (await alerts()).find((a) => a.kind === 'network_down'));
+    const down = await valueOf('a network_down alert', async () => (await alerts()).find((a) => a.kind === 'network_down'));
     expect(down).toMatchObject({ subject: { agentId: AGENT, network: `${SITE}.0/24` }, cameras: 3 });
     expect(down.cause).toContain('took 3 camera(s) offline');
     expect((await alerts()).filter((a) => a.kind === 'camera_offline')).toEqual([]);
@@ -116,15 +110,35 @@ describe('outage causes: camera, device, network, gateway', () => {
 
   it('outage causes: the NVR going down takes its four channels offline with cause device and one alert for it; the causes add up to what is not networked', async () => {
     await nvr.close();
-    for (const id of CHANNELS) await until(`${id} offline`, () => (latest(id)?.state === 'offline' ? true : undefined));
+    for (const id of CHANNELS) await valueOf(`${id} offline`, () => (latest(id)?.state === 'offline' ? true : undefined));
     for (const id of CHANNELS) expect(latest(id), id).toMatchObject({ rung: 'tcp', cause: 'device', deviceId: 'nvr-b' });
-    const c = await until('4 offline by device at the centre', async () => ((await counts())?.offlineDevice === 4 ? counts() : undefined));
+    const c = await valueOf('4 offline by device at the centre', async () => ((await counts())?.offlineDevice === 4 ? counts() : undefined));
     // hand-counted: 8 installed; solo networked; 4 channels down with their NVR, 3 cameras with their network
     expect(c).toMatchObject({ installed: 8, networked: 1, offline: 7, unknown: 0, offlineCamera: 0, offlineDevice: 4, offlineNetwork: 3 });
     expect(c!.offlineCamera + c!.offlineDevice + c!.offlineNetwork + c!.unknown).toBe(c!.installed - c!.networked);
-    const dev = await until('a device_down alert', async () => (await alerts()).find((a) => a.kind === 'device_down'));
+    const dev = await valueOf('a device_down alert', async () => (await alerts()).find((a) => a.kind === 'device_down'));
     expect(dev).toMatchObject({ subject: { agentId: AGENT, deviceId: 'nvr-b' }, cameras: 4 });
     bothDownAt = Date.now();
+    // the console: the overview's not-networked line by cause, and the problem list of one cause
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${centre.api}/?region=330106`, { waitUntil: 'domcontentloaded' });
+      await page.waitForSelector('[data-testid="all-causes"] a[data-cause="device"]', { timeout: 15_000 });
+      const line = await page.$$eval('[data-testid="all-causes"] a[data-cause]', (as) => as.map((a) => [a.getAttribute('data-cause'), a.textContent]));
+      expect(line).toEqual([
+        ['device', 'NVR/编码器故障 4'],
+        ['network', '网络故障 3'],
+      ]);
+      expect(await page.$eval('[data-testid="all-causes"] strong', (e) => e.textContent)).toBe('7');
+      await page.screenshot({ path: path.join(artefactDir('causes'), 'overview-causes.png'), fullPage: true });
+      await page.click('[data-testid="all-causes"] a[data-cause="device"]');
+      await page.waitForFunction(`document.querySelectorAll('[data-testid="problems-table"] tbody tr').length === 4`, { timeout: 15_000 });
+      expect(await page.$$eval('[data-testid="problems-table"] td[data-cause]', (tds) => tds.map((td) => td.getAttribute('data-cause')))).toEqual(['device', 'device', 'device', 'device']);
+      await page.screenshot({ path: path.join(artefactDir('causes'), 'problems-device.png'), fullPage: true });
+    } finally {
+      await browser.close();
+    }
     expect((await alerts()).filter((a) => a.kind === 'camera_offline')).toEqual([]);
     const metrics = await (await fetch(`${centre.api}/metrics`)).text();
     expect(metrics).toContain('xueliang_not_networked_cameras{region="330106",category="all",cause="device"} 4');
@@ -134,13 +148,13 @@ describe('outage causes: camera, device, network, gateway', () => {
   it("outage causes: the network back, a camera whose stream is gone stays down as the camera's own fault, and its own alert returns", async () => {
     await remote.remove('/c');
     lab.setLink(site, 'eth0', true);
-    await until('site-a and site-b online', () => (latest('site-a')?.state === 'online' && latest('site-b')?.state === 'online' ? true : undefined));
-    await until('site-c offline by its own fault', () => (latest('site-c')?.cause === 'camera' ? true : undefined));
+    await valueOf('site-a and site-b online', () => (latest('site-a')?.state === 'online' && latest('site-b')?.state === 'online' ? true : undefined));
+    await valueOf('site-c offline by its own fault', () => (latest('site-c')?.cause === 'camera' ? true : undefined));
     expect(latest('site-c')).toMatchObject({ state: 'offline', rung: 'rtsp', reason: 'rtsp_error' });
-    await until('the network alert cleared', async () => ((await alerts()).some((a) => a.kind === 'network_down') ? undefined : true));
-    const own = await until("site-c's own alert", async () => (await alerts()).find((a) => a.kind === 'camera_offline' && a.subject.cameraId === 'site-c'));
+    await valueOf('the network alert cleared', async () => ((await alerts()).some((a) => a.kind === 'network_down') ? undefined : true));
+    const own = await valueOf("site-c's own alert", async () => (await alerts()).find((a) => a.kind === 'camera_offline' && a.subject.cameraId === 'site-c'));
     expect(own.cause).toContain('rtsp');
-    const c = await until('counts after', async () => ((await counts())?.offlineCamera === 1 && (await counts())?.offlineNetwork === 0 ? counts() : undefined));
+    const c = await valueOf('counts after', async () => ((await counts())?.offlineCamera === 1 && (await counts())?.offlineNetwork === 0 ? counts() : undefined));
     expect(c).toMatchObject({ networked: 3, offlineCamera: 1, offlineDevice: 4, offlineNetwork: 0 });
     // the report of the span that ended while NVR and network were both down reads the causes as they were then, from the store
     expect(await reportRow(startedAt, bothDownAt)).toMatchObject({ installed: 8, networked: 1, offlineCamera: 0, offlineDevice: 4, offlineNetwork: 3, unknown: 0 });
@@ -149,7 +163,7 @@ describe('outage causes: camera, device, network, gateway', () => {
 
   it('outage causes: a stopped gateway makes every camera unknown with cause gateway', async () => {
     expect(await agent.stop()).toBe(0);
-    const c = await until('all unknown', async () => ((await counts())?.unknown === 8 ? counts() : undefined));
+    const c = await valueOf('all unknown', async () => ((await counts())?.unknown === 8 ? counts() : undefined));
     expect(c).toMatchObject({ installed: 8, networked: 0, offline: 0, offlineCamera: 0, offlineDevice: 0, offlineNetwork: 0 });
     const page = await centre.get<CamerasPage>('/api/cameras?cause=gateway');
     expect(page.total).toBe(8);

@@ -16,3 +16,19 @@ export async function until(what: string, fn: () => boolean | Promise<boolean>, 
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/** Polls `fn` every 200 ms until it gives a value (not undefined nor false); throws after `timeoutMs`, naming what it waited for and the last error. A rejection counts as not yet. */
+export async function valueOf<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== false) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
