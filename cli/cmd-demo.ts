@@ -55,7 +55,7 @@ export async function runDemo(argv: string[]): Promise<number> {
     cleanups.push(() => broker.close());
     const rtsp = await startRtspServer({
       // cam4 sends a still picture (a colour chart): online to a decoder, frozen to the picture check
-      mounts: { '/cam1': 'scene', '/cam2': 'scene', '/cam3': 'scene', '/cam4': 'colors', '/cam5': 'scene', '/gate': 'scene', '/gs1': 'scene', '/gs2': 'scene' },
+      mounts: { '/cam1': 'scene', '/cam2': 'scene', '/cam3': 'scene', '/cam4': 'colors', '/cam5': 'scene', '/gate': 'scene', '/gs1': 'scene', '/gs2': 'scene', '/gs3': 'scene', '/gs4': 'scene' },
       auth: { username: 'admin', password: PASSWORD },
     });
     cleanups.push(() => rtsp.close());
@@ -73,6 +73,11 @@ export async function runDemo(argv: string[]): Promise<number> {
       discovery: {},
     });
     cleanups.push(() => sim.close());
+    // Gongshu's pier: a two-input video encoder (one ONVIF device, two cameras behind it), configured, not discovered
+    const encoder = await startOnvifSimulator({
+      devices: [{ streams: [], channels: [{ streams: [rtsp.url('/gs3')] }, { streams: [rtsp.url('/gs4')] }], username: 'admin', password: PASSWORD, manufacturer: 'Sim-Hik', model: 'DS-6702HUHI-SIM', serial: 'SIM-ENC-01', discoverable: false }],
+    });
+    cleanups.push(() => encoder.close());
 
     const dir = mkdtempSync(path.join(os.tmpdir(), 'xueliang-demo-'));
     const logFile = path.join(dir, 'agent.log');
@@ -129,6 +134,12 @@ export async function runDemo(argv: string[]): Promise<number> {
       { gbId: '33010500001320000001', name: '湖墅南路与环城北路口', rtsp: rtsp.url('/gs1', { username: 'admin', password: PASSWORD }), pointId: 'GS-001' },
       { gbId: '33010500001320000002', name: '大关小区北门', rtsp: rtsp.url('/gs2', { username: 'admin', password: PASSWORD }), pointId: 'GS-002' },
     ];
+    // the encoder's channels: each a camera of its own, named and bound by the config
+    const pierChannels = [
+      { source: 'VideoSource_1', gbId: '33010500001320000003', name: '武林门客运码头候船厅', pointId: 'GS-003' },
+      { source: 'VideoSource_2', gbId: '33010500001320000004', name: '武林门客运码头售票厅' },
+    ];
+    const pierEncoder = { id: 'gs-pier-encoder', name: '武林门码头视频编码器', onvif: encoder.devices[0]!.xaddr, category: 'key_industry_part' as const, channels: pierChannels };
     const gongshu = new AgentApp({
       config: agentConfigSchema.parse({
         agentId: `${AGENT_ID}-gongshu`,
@@ -136,7 +147,7 @@ export async function runDemo(argv: string[]): Promise<number> {
         region: '330105',
         mqtt: { url: broker.url, protocolVersion: 4 },
         credentials: [{ name: 'site', username: 'admin', password: PASSWORD }],
-        cameras: gongshuCameras,
+        cameras: [...gongshuCameras, pierEncoder],
         discovery: { enabled: false, multicast: false },
         checks: { livenessSchedule: '*/5 * * * * *', decode: false, offlineAfter: 2, livenessDeadlineMs: 3000, picture: { enabled: false } },
         summaryIntervalSec: 10,
@@ -148,21 +159,21 @@ export async function runDemo(argv: string[]): Promise<number> {
 
     out('xueliang demo — everything runs on 127.0.0.1 and stops with Ctrl-C');
     out(`  MQTT broker   ${broker.url}   (mosquitto_sub -h 127.0.0.1 -p ${broker.port} -t 'xueliang/#' -v)`);
-    out(`  RTSP server   rtsp://127.0.0.1:${rtsp.port}/cam1 … /cam5, /gate, /gs1, /gs2   (user admin)`);
+    out(`  RTSP server   rtsp://127.0.0.1:${rtsp.port}/cam1 … /cam5, /gate, /gs1 … /gs4   (user admin)`);
     out(`  cameras       Xihu gateway: 6 simulated ONVIF cameras (4 in the config with their points, 2 found by WS-Discovery only) + 1 RTSP-only camera`);
-    out(`                Gongshu gateway: 2 RTSP-only cameras`);
+    out(`                Gongshu gateway: 2 RTSP-only cameras + a 2-input video encoder (one ONVIF device, a camera per channel)`);
     out(`  console       ${aggregator.apiUrl}/   ← open this in a browser (zh-CN; English one click away)`);
     out(`  log in        ${logins.accounts.map((a) => `${a.name} / ${a.password}`).join('   ')}`);
     out(`                (系统管理员 admin of every region · 西湖区 operator · 安全管理员 security: users and tokens · 审计管理员 auditor: the audit trail)`);
     out(`  aggregator    ${aggregator.apiUrl}/api/rates   ${aggregator.apiUrl}/api/cameras/offline   ${aggregator.apiUrl}/metrics`);
     out(`                curl -H 'Authorization: Bearer ${logins.token}' ${aggregator.apiUrl}/api/rates`);
-    out(`  point plan    6 points in Xihu district (西湖区 330106) and 3 in Gongshu (拱墅区 330105), one of each without a camera`);
+    out(`  point plan    6 points in Xihu district (西湖区 330106), one without a camera, and 3 in Gongshu (拱墅区 330105)`);
     out(`  logs          ${dir}/agent.log, agent-gongshu.log, aggregator.log`);
     out('  scripted      cam2 loses its stream after 25 s and gets it back 40 s later; cam4 shows a frozen picture;');
     out('                cam5 has a changed password; cam6 hangs\n');
 
     // the names the configs give: an event may arrive before the camera's first status (which carries the name)
-    const configured = new Map<string, string>([...config.cameras, ...gongshuCameras].flatMap((c) => (c.name ? [[c.gbId ?? ('id' in c ? (c.id ?? '') : ''), c.name] as [string, string]] : [])));
+    const configured = new Map<string, string>([...config.cameras, ...gongshuCameras, ...pierChannels].flatMap((c) => (c.name ? [[c.gbId ?? ('id' in c ? (c.id ?? '') : ''), c.name] as [string, string]] : [])));
     const watcher = await watch(broker.url, configured);
     cleanups.push(() => watcher.close());
     await agent.start();

@@ -15,9 +15,13 @@ describe('demo', () => {
     expect(stdout).toMatch(/aggregator\s+http:\/\/127\.0\.0\.1:\d+\/api\/rates/);
     expect(stdout).toMatch(/unknown → online/);
     expect(stdout).toMatch(/unknown → offline\s+\[onvif: auth_failed/);
-    expect(stdout).toMatch(/rates: coverage 7\/9 77\.8% · networking 7\/9 77\.8%/);
+    // 9 points, XH-006 without a camera; 11 cameras (the encoder's two channels among them), cam5 and cam6 down
+    expect(stdout).toMatch(/rates: coverage 8\/9 88\.9% · networking 9\/11 81\.8%/);
     // the Gongshu gateway's cameras, named in Chinese as the field names them
     expect(stdout).toMatch(/大关小区北门 \(33010500001320000002\)\s+unknown → online/);
+    // the encoder's channels, each a camera of its own
+    expect(stdout).toMatch(/武林门客运码头候船厅 \(33010500001320000003\)\s+unknown → online/);
+    expect(stdout).toMatch(/武林门客运码头售票厅 \(33010500001320000004\)\s+unknown → online/);
     expect(stdout).toContain('demo stopped; every process it started has ended.');
     expect(stdout).not.toContain('demo-Pa55');
     // the GStreamer server, the broker and the aggregator's API went with it: their ports are closed
