@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { causeOf, downNetworks, MIN_HOSTS, networkOf, parseNetworks } from '../../agent/features/networks.js';
-import { hostOf } from '../../agent/features/site-networks.js';
+import { hostOf, SiteNetworks } from '../../agent/features/site-networks.js';
+import net from 'node:net';
+import pino from 'pino';
 import { agentConfigSchema } from '../../config/agent.js';
 
 const hosts = (...spec: Array<[string, boolean]>) => spec.map(([host, tcpFailed]) => ({ host, tcpFailed }));
@@ -52,5 +54,21 @@ describe('site networks and causes', () => {
     expect(agentConfigSchema.safeParse({ ...base, networks: [{ name: 'east', cidr: '10.20.1.0/24', probe: '10.20.1.1:80' }] }).success).toBe(true);
     expect(agentConfigSchema.safeParse({ ...base, networks: [{ name: 'east', cidr: '10.20.1.0' }] }).success).toBe(false);
     expect(agentConfigSchema.safeParse({ ...base, networks: [{ name: 'east', cidr: '10.20.1.0/24', probe: '10.20.1.1' }] }).success).toBe(false);
+  });
+
+  it("networks: a configured network's probe is a TCP connection at the round's start: answered, the network is up however its cameras fare; refused, it is down", async () => {
+    const server = net.createServer((c) => c.destroy());
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as net.AddressInfo).port;
+    const nets = new SiteNetworks({ settings: () => [{ name: 'yard-switch', cidr: '127.0.0.0/24', probe: `127.0.0.1:${port}` }], log: pino({ level: 'silent' }) });
+    const camera = { id: 'c', name: null, xaddr: undefined, endpoint: undefined, rtspUrl: 'rtsp://127.0.0.9/a', credentialName: undefined, pointId: null, category: null, origin: 'config' as const };
+    await nets.probe();
+    expect(nets.evaluate(hosts(['127.0.0.9', true]))).toEqual({ wentDown: [], cameBack: [] });
+    expect(nets.isDown(camera)).toBe(false);
+    await new Promise((r) => server.close(r));
+    await nets.probe();
+    expect(nets.evaluate(hosts(['127.0.0.9', true]))).toEqual({ wentDown: ['yard-switch'], cameBack: [] });
+    expect(nets.isDown(camera)).toBe(true);
+    expect(nets.keyOf(camera)).toBe('yard-switch');
   });
 });
