@@ -7,10 +7,12 @@ import type { Publisher } from './publisher.js';
 /** The commands an agent answers on `{root}/agents/{id}/request/{command}`: one entry each. */
 export function agentCommands(deps: { monitor: CameraMonitor; discovery: DiscoveryRounds; publisher: Publisher }): Record<string, CommandHandler> {
   const { monitor, discovery, publisher } = deps;
-  const known = (cameraId: string | undefined) => {
-    if (cameraId !== undefined && !monitor.cameras.has(cameraId)) {
-      throw Object.assign(new Error(`no camera "${cameraId}" on this agent`), { code: 'UNKNOWN_CAMERA' });
-    }
+  /** the cameras a request names: one camera, an NVR's channels (its device id), or every camera */
+  const named = (cameraId: string | undefined): string[] | undefined => {
+    if (cameraId === undefined) return undefined;
+    const ids = monitor.camerasOf(cameraId);
+    if (ids.length === 0) throw Object.assign(new Error(`no camera or device "${cameraId}" on this agent`), { code: 'UNKNOWN_CAMERA' });
+    return ids;
   };
   return {
     discover: async () => {
@@ -18,10 +20,10 @@ export function agentCommands(deps: { monitor: CameraMonitor; discovery: Discove
       return { found: o.found, added: o.added, moved: o.moved, removed: o.removed, problems: o.problems };
     },
     check: async ({ cameraId }) => {
-      known(cameraId);
-      const ids = cameraId ? [cameraId] : undefined;
+      const ids = named(cameraId);
       await monitor.checkLiveness(ids);
-      const recs = ids ? ids.map((id) => monitor.cameras.get(id)!) : [...monitor.cameras.values()];
+      // a camera removed meanwhile (its NVR read again) is left out
+      const recs = ids ? ids.flatMap((id) => monitor.cameras.get(id) ?? []) : [...monitor.cameras.values()];
       return recs.map((r) => {
         const s = statusMessage(r);
         return { cameraId: s.cameraId, state: s.state, rung: s.rung, reason: s.reason, detail: s.detail };
@@ -29,8 +31,8 @@ export function agentCommands(deps: { monitor: CameraMonitor; discovery: Discove
     },
     /** the retained status of every camera (or one) goes out again now, changed or not */
     status: async ({ cameraId }) => {
-      known(cameraId);
-      const recs = cameraId ? [monitor.cameras.get(cameraId)!] : monitor.cameras.values();
+      const ids = named(cameraId);
+      const recs = ids ? ids.flatMap((id) => monitor.cameras.get(id) ?? []) : monitor.cameras.values();
       return { published: publisher.republish(recs) };
     },
   };

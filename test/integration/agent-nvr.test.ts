@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agentEvent, cameraStatusMessage, topics, type CameraStatusMessage } from '../../protocols/index.js';
+import { agentEvent, cameraStatusMessage, responseMessage, topics, type CameraStatusMessage } from '../../protocols/index.js';
 import { startOnvifSimulator, type OnvifSimulator } from '../../cli/demo/onvif-sim.js';
 import { startRtspServer, type RtspServer } from '../../cli/demo/rtsp-server.js';
 import { startAgent, type AgentProcess } from '../support/agent-process.js';
@@ -232,6 +232,18 @@ describe('agent: an NVR is one camera per channel', () => {
     // channel 16 fails every round; the NVR was read again for it once, not every round (checks.channelRereadMinutes)
     expect(after.profiles - before.profiles).toBe(0);
   }, 60_000);
+
+  it("agent nvr: a check request for the NVR's id checks its channels and answers for each", async () => {
+    await watch.client.publishAsync(t.request(AGENT, 'check'), JSON.stringify({ transaction: 'tx-nvr', cameraId: 'nvr-east' }), { qos: 1 });
+    const res = await watch.waitFor('response', () => watch.on(t.response(AGENT, 'check')).map((m) => responseMessage.parse(JSON.parse(m.payload))).find((r) => r.transaction === 'tx-nvr'));
+    expect(res.ok).toBe(true);
+    const answered = res.result as Array<{ cameraId: string; state: string }>;
+    expect(answered).toHaveLength(CHANNELS);
+    expect(answered.find((x) => x.cameraId === 'nvr-east-ch16')).toMatchObject({ state: 'offline' });
+    await watch.client.publishAsync(t.request(AGENT, 'check'), JSON.stringify({ transaction: 'tx-none', cameraId: 'nvr-west' }), { qos: 1 });
+    const none = await watch.waitFor('response', () => watch.on(t.response(AGENT, 'check')).map((m) => responseMessage.parse(JSON.parse(m.payload))).find((r) => r.transaction === 'tx-none'));
+    expect(none).toMatchObject({ ok: false, error: { code: 'UNKNOWN_CAMERA' } });
+  }, 30_000);
 
   it('agent nvr: a channel whose profile and stream are gone is removed like any camera when the NVR is read again (here: at a restart)', async () => {
     const before = sim.devices[0]!.channels!;
