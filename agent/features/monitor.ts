@@ -257,7 +257,13 @@ export class CameraMonitor {
     return cause;
   }
 
-  /** Judges the site networks from every camera's latest liveness; cameras whose cause moved are told anew. */
+  /**
+   * Judges the site networks from every camera's latest liveness. The
+   * cameras of a network found down are told anew (their failures of this
+   * round were the network's); a network back changes no cause: the failures
+   * seen while it was down stay its own, and each camera's next check says
+   * what it is now.
+   */
   private judgeNetworks(): void {
     const networks = this.deps.networks;
     if (!networks) return;
@@ -268,8 +274,11 @@ export class CameraMonitor {
       hosts.push({ host, tcpFailed: rec.probe.liveness.some((r) => r.rung === 'tcp' && !r.ok) });
     }
     const moved = networks.evaluate(hosts);
-    if (moved.wentDown.length === 0 && moved.cameBack.length === 0) return;
+    if (moved.wentDown.length === 0) return;
+    const down = new Set(moved.wentDown);
     for (const rec of this.cameras.values()) {
+      const key = networks.keyOf(rec.probe.target);
+      if (key === undefined || !down.has(key)) continue;
       const cause = this.causeOf(rec);
       if (cause === rec.cause) continue;
       rec.cause = cause;

@@ -80,10 +80,14 @@ export function downNetworks(hosts: Iterable<HostCheck>, networks: readonly Pars
   return down;
 }
 
-/** A failing camera's cause from its lowest failed rung, its device and its network. */
+/**
+ * A failing camera's cause from its lowest failed rung, its device and its
+ * network. Only a failed tcp rung can be the network's: a camera that
+ * answered at its address is reachable, whatever its network's state.
+ */
 export function causeOf(failed: Rung | null, channel: boolean, networkDown: boolean): Exclude<OutageCause, 'gateway'> | null {
   if (failed === null) return null;
-  if (networkDown) return 'network';
+  if (networkDown && failed === 'tcp') return 'network';
   if (channel && (failed === 'tcp' || failed === 'onvif')) return 'device';
   return 'camera';
 }

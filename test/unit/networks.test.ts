@@ -41,6 +41,9 @@ describe('site networks and causes', () => {
     expect(causeOf('onvif', true, false)).toBe('device');
     expect(causeOf('rtsp', true, false)).toBe('camera');
     expect(causeOf('tcp', false, false)).toBe('camera');
+    // a camera that answered at its address is reachable: its failure is its own (or its NVR's), whatever the network
+    expect(causeOf('rtsp', false, true)).toBe('camera');
+    expect(causeOf('onvif', true, true)).toBe('device');
   });
 
   it("networks: a camera's host from its ONVIF service or its RTSP URL (credentials never part of it)", () => {
