@@ -38,6 +38,8 @@ export class MaintenanceBook {
   private active = new Set<string>();
   /** the windows by what they name (`scope\0target`), each list in the order of `windows`: a camera's lookup costs a few map reads, not a pass over every window */
   private bySubject = new Map<string, Window[]>();
+  /** bumped whenever a window is added, changed or dropped: what reads the windows may tell its results are stale */
+  version = 0;
 
   constructor(private readonly deps: { changes: ChangeSink; now: () => number }) {}
 
@@ -81,6 +83,7 @@ export class MaintenanceBook {
   }
 
   private reindex(): void {
+    this.version += 1;
     const index = new Map<string, Window[]>();
     for (const w of this.windows.values()) {
       const key = `${w.scope}\u0000${w.target}`;

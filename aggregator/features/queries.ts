@@ -9,6 +9,7 @@ import { TARGETS } from '../rates/report-math.js';
 import { recordGaps } from '../rates/register.js';
 import { csvDocument } from './csv.js';
 import { eachInSlices } from './slices.js';
+import { WalkCache } from './walk-cache.js';
 import type { AggregatorState, CameraRecord } from './state.js';
 
 const DAY = 86_400_000;
@@ -50,11 +51,13 @@ const pct = (r: number | null) => (r === null ? null : Math.round(r * 10_000) / 
 export function ratesView(
   state: AggregatorState,
   opts: { region?: string | null; category?: string | null; window: Window },
-  walked: { online: Map<string, Partial<Record<CategoryKey, OnlineRate>>>; recording: Map<string, Partial<Record<CategoryKey, RecordingTotals>>> } = {
+  walked: { online: Map<string, Partial<Record<CategoryKey, OnlineRate>>>; recording: Map<string, Partial<Record<CategoryKey, RecordingTotals>>>; window?: Window } = {
     online: state.onlineRates(opts.window.from, opts.window.to, cascadeWindow(opts.window.label)),
     recording: recordingRates(state),
   },
 ): RatesResponse {
+  // the online time says the span it was walked over
+  const w = walked.window ?? opts.window;
   const table = state.ratesTable();
   const { online, recording } = walked;
   const regions = [...table.keys()]
@@ -62,7 +65,7 @@ export function ratesView(
     .sort((a, b) => (a === ALL_REGIONS ? -1 : b === ALL_REGIONS ? 1 : a.localeCompare(b)));
   const cats = CATEGORY_KEYS.filter((k) => !opts.category || k === opts.category);
   return {
-    window: { label: opts.window.label, from: new Date(opts.window.from).toISOString(), to: new Date(opts.window.to).toISOString() },
+    window: { label: w.label, from: new Date(w.from).toISOString(), to: new Date(w.to).toISOString() },
     names: Object.fromEntries((opts.region && opts.region !== ALL_REGIONS ? regionAncestors(opts.region) : []).flatMap((r) => {
       const n = regionName(r, state.regionNames);
       return n ? [[r, n]] : [];
@@ -97,12 +100,40 @@ export function ratesView(
 
 export type RecordingTotals = { cameras: number; unsupported: number; recordedSec: number; scheduledSec: number };
 
-/** What the rates of a window walk (online time, recording checks), walked in slices: an HTTP answer's, the event loop free meanwhile. */
-export async function ratesWalk(state: AggregatorState, window: Window) {
-  const online = await state.onlineRatesSliced(window.from, window.to, cascadeWindow(window.label));
-  const recording = new Map<string, Partial<Record<CategoryKey, RecordingTotals>>>();
-  await eachInSlices(state.counters.cameras(), (f) => addRecording(state, recording, f));
-  return { online, recording };
+type OnlineMap = ReturnType<AggregatorState['onlineRates']>;
+type RecordingMap = Map<string, Partial<Record<CategoryKey, RecordingTotals>>>;
+export interface RatesWalked {
+  online: OnlineMap;
+  recording: RecordingMap;
+  /** the span the online time was walked over: the asked one, or a kept walk's a moment older */
+  window: Window;
+}
+
+const ROLLING = new Set(['24h', '7d', '30d', 'today']);
+const walkCaches = new WeakMap<AggregatorState, WalkCache<{ online: OnlineMap; recording: RecordingMap }>>();
+
+/**
+ * What the rates of a window walk (online time, recording checks), walked in
+ * slices so the event loop stays free for other answers. The console's
+ * windows (24h, 7d, 30d, today) are kept a while where the walk is long
+ * (features/walk-cache.ts): a province's overview does not walk a million
+ * cameras at every visit. `background`: a publisher's walk, which leaves
+ * the larger share of the CPU to an operator's.
+ */
+export async function ratesWalk(state: AggregatorState, window: Window, opts: { background?: boolean } = {}): Promise<RatesWalked> {
+  const walk = async (from: number, to: number) => {
+    const online = await state.localOnlineRatesSliced(from, to, opts.background === true);
+    const recording: RecordingMap = new Map();
+    await eachInSlices(state.counters.cameras(), (f) => addRecording(state, recording, f), { background: opts.background === true });
+    return { online, recording };
+  };
+  let cache = walkCaches.get(state);
+  if (!cache) walkCaches.set(state, (cache = new WalkCache({ now: () => state.now(), onError: (err) => state.log.error({ err: { message: err.message } }, 'the rates walk failed: the last figures stand') })));
+  const kept = ROLLING.has(window.label)
+    ? await cache.get(window.label, window, walk, { anchored: window.label === 'today', version: `${state.planVersion}/${state.maintenance.version}` })
+    : { value: await walk(window.from, window.to), from: window.from, to: window.to };
+  // the tiers below report their own windows: added to ours as they stand now
+  return { online: state.tiers.addOnline(kept.value.online, cascadeWindow(window.label)), recording: kept.value.recording, window: { label: window.label, from: kept.from, to: kept.to } };
 }
 
 /** Recording integrity per region and category from the cameras' last recording checks. */

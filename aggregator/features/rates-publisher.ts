@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { regionLevel, topics, type RatesMessage } from '../../protocols/index.js';
 import type { MqttConnection } from '../../platform/mqtt-client.js';
 import { ALL_REGIONS, CATEGORY_KEYS, rateSet, type CategoryKey } from '../rates/model.js';
+import { ratesWalk } from './queries.js';
 import type { AggregatorState } from './state.js';
 
 const DAY = 86_400_000;
@@ -97,11 +98,10 @@ export class RatesPublisher {
     // something besides the counts changed; not at every tick a camera changed state, since a state change moves
     // a 24 h figure only with time
     if (this.online === undefined) {
-      const t0 = performance.now();
-      this.online = state.onlineRates(now - DAY, now, '24h');
-      this.onlineWalkMs = performance.now() - t0;
-      this.onlineAt = now;
-    } else if (this.dirty || foreign || now - this.onlineAt >= Math.max(60_000, 30 * this.onlineWalkMs)) this.walkOnline(now);
+      // the first figures wait for the first walk (in slices, at full pace): published the moment it ends
+      this.walkOnline(now, false);
+      return 0;
+    } else if (this.dirty || foreign || now - this.onlineAt >= Math.max(60_000, 30 * this.onlineWalkMs)) this.walkOnline(now, true);
     this.dirty = false;
     this.onlineFresh = false;
     for (const m of ratesMessages(state, now, this.online)) {
@@ -133,25 +133,32 @@ export class RatesPublisher {
    * The 24 h online time again, walked in slices so that a province's
    * million cameras hold no answer up (issue 31): the figures published
    * meanwhile are the last walk's; the next tick after it ends publishes its
-   * own. The first walk, before anything was published, is made at once.
+   * own (the first walk's, before anything was published, at once). The walk
+   * is the one the console's 24 h rates share (a kept one while it is fresh).
    */
-  private walkOnline(now: number): void {
+  private walkOnline(now: number, background: boolean): void {
     if (this.walking) return;
     this.walking = true;
+    const first = this.online === undefined;
     const t0 = performance.now();
-    this.deps.state
-      .onlineRatesSliced(now - DAY, now, '24h', true)
-      .then((online) => {
-        this.online = online;
-        this.onlineAt = now;
+    ratesWalk(this.deps.state, { from: now - DAY, to: now, label: '24h' }, { background })
+      .then((walked) => {
+        this.online = walked.online;
+        this.onlineAt = walked.window.to;
         this.onlineWalkMs = performance.now() - t0;
         this.onlineFresh = true;
       })
       .catch((err: Error) => this.deps.log.error({ err: { message: err.message } }, 'the 24 h online time was not worked out: the last figures stand'))
-      .finally(() => (this.walking = false));
+      .finally(() => {
+        this.walking = false;
+        if (first && this.online !== undefined && !this.stopped) this.tick();
+      });
   }
 
+  private stopped = false;
+
   stop(): void {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
   }
 }

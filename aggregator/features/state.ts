@@ -186,6 +186,7 @@ export class AggregatorState {
   /** Restores everything from what the store held at start (after a restart, or when a replica takes the lead). */
   load(snapshot: StoreSnapshot): void {
     if (snapshot.plan) this.indexPlan(snapshot.plan);
+    this.planSource = snapshot.planSource ?? null;
     this.counters.setPlan(this.points.values());
     for (const a of snapshot.agents) this.agents.set(a.agentId, a);
     this.maintenance.load(snapshot.windows);
@@ -210,6 +211,11 @@ export class AggregatorState {
     return [...this.points.values()];
   }
 
+  /** bumped when the plan is replaced: what was worked out from the cameras' points is stale */
+  planVersion = 0;
+  /** where the plan in force came from: `file:{sha256}` of the plan file, null for an upload */
+  planSource: string | null = null;
+
   /** region names the plan gives (grassroots units the division data has not), over the dataset's */
   readonly regionNames = new Map<string, string>();
 
@@ -229,9 +235,12 @@ export class AggregatorState {
     return this.points.get(idOrGbId) ?? this.pointsByGb.get(idOrGbId);
   }
 
-  setPlan(points: PlanPoint[]): void {
+  /** Replaces the plan; `source`: the plan file's `file:{sha256}`, so an unchanged file is not loaded again at the next start. */
+  setPlan(points: PlanPoint[], source?: string): void {
+    this.planVersion += 1;
+    this.planSource = source ?? null;
     this.indexPlan(points);
-    this.deps.changes.record({ kind: 'plan', points, at: this.deps.now() });
+    this.deps.changes.record({ kind: 'plan', points, at: this.deps.now(), source });
     this.counters.setPlan(points);
     for (const c of this.cameras.values()) this.refresh(c);
   }
@@ -383,7 +392,8 @@ export class AggregatorState {
   refresh(c: CameraRecord): void {
     const a = this.agents.get(c.agentId);
     const fact = cameraFact(c.status, { id: c.agentId, online: true, region: a?.region ?? null }, (id) => this.pointOf(id), this.registerFields);
-    const maintenance = this.deps.maintenanceExcluded !== false && this.maintenance.activeFor(this.subjectOf(c, fact.pointId), this.deps.now()) !== undefined;
+    // no window declared (the usual case): no camera's subject is worked out
+    const maintenance = this.deps.maintenanceExcluded !== false && this.maintenance.size > 0 && this.maintenance.activeFor(this.subjectOf(c, fact.pointId), this.deps.now()) !== undefined;
     const state = this.effectiveState(c);
     this.counters.set(c.cameraId, { ...fact, state, maintenance, marks: c.marks });
     if (state === 'offline' || state === 'degraded' || this.changedLately(c)) this.notable.add(c.cameraId);

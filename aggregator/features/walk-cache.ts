@@ -1,0 +1,91 @@
+/**
+ * The result of a walk over every camera (the online time of a window, the
+ * recording checks), kept while it is young compared with what the walk
+ * cost: at a province's million cameras a walk of the 24 h online time takes
+ * a second or two of the event loop, and the overview asks for it at every
+ * visit (issue 31). A result is served for at most FRESH_PER_WALK times its
+ * walk's duration (never longer than MAX_AGE_MS); past half of that, the one
+ * who asks gets it and a new walk starts behind. A walk under MIN_WALK_MS is
+ * never kept: small deployments see every answer worked out anew.
+ *
+ * The window a result covers travels with it: an answer built from it says
+ * the span that was walked, not the one asked for.
+ */
+export const FRESH_PER_WALK = 40;
+export const MAX_AGE_MS = 60_000;
+export const MIN_WALK_MS = 50;
+
+export interface Walked<T> {
+  value: T;
+  from: number;
+  to: number;
+  walkMs: number;
+}
+
+/** How long a walk's result may be served, from how long the walk took. */
+export function freshFor(walkMs: number): number {
+  return walkMs < MIN_WALK_MS ? 0 : Math.min(MAX_AGE_MS, FRESH_PER_WALK * walkMs);
+}
+
+export class WalkCache<T> {
+  private readonly entries = new Map<string, Walked<T>>();
+  private readonly running = new Map<string, Promise<Walked<T>>>();
+  private generation = 0;
+  private version: string | undefined;
+
+  constructor(private readonly deps: { now: () => number; elapsed?: () => number; onError?: (err: Error) => void }) {}
+
+  /** Something the walks read changed (the plan, maintenance windows): no kept result stands. */
+  invalidate(): void {
+    this.entries.clear();
+    this.running.clear();
+    this.generation += 1;
+  }
+
+  /**
+   * The result for `key` over [from, to): a kept one still fresh, else the
+   * walk under way for that key, else a new walk. `force`: walk anew (a
+   * publisher's timer that wants today's figures), still shared with whoever
+   * asks meanwhile. `anchored`: the span starts at a fixed time (today from
+   * local midnight) and grows; otherwise it rolls (the last 24 h) and keeps
+   * its length. `version`: of what the walks read besides the cameras (the
+   * plan, the maintenance windows); a new one voids every kept result.
+   */
+  async get(key: string, span: { from: number; to: number }, walk: (from: number, to: number) => Promise<T>, opts: { force?: boolean; anchored?: boolean; version?: string } = {}): Promise<Walked<T>> {
+    if (opts.version !== undefined && opts.version !== this.version) {
+      if (this.version !== undefined) this.invalidate();
+      this.version = opts.version;
+    }
+    const kept = this.entries.get(key);
+    const same = kept !== undefined && (opts.anchored ? kept.from === span.from : kept.to - kept.from === span.to - span.from);
+    if (kept && same && !opts.force) {
+      const age = this.deps.now() - kept.to;
+      const fresh = freshFor(kept.walkMs);
+      if (age >= 0 && age <= fresh) {
+        if (age > fresh / 2 && !this.running.has(key)) this.start(key, span, walk, opts.anchored).catch((err: Error) => this.deps.onError?.(err));
+        return kept;
+      }
+    }
+    return this.running.get(key) ?? this.start(key, span, walk, opts.anchored);
+  }
+
+  private start(key: string, span: { from: number; to: number }, walk: (from: number, to: number) => Promise<T>, anchored = false): Promise<Walked<T>> {
+    const elapsed = this.deps.elapsed ?? (() => performance.now());
+    const generation = this.generation;
+    // a background refresh walks up to now, not up to the span of the request that set it off
+    const now = this.deps.now();
+    const from = anchored ? span.from : now - (span.to - span.from);
+    const t0 = elapsed();
+    const p = walk(from, now)
+      .then((value) => {
+        const done: Walked<T> = { value, from, to: now, walkMs: elapsed() - t0 };
+        if (generation === this.generation) this.entries.set(key, done);
+        return done;
+      })
+      .finally(() => {
+        if (this.running.get(key) === p) this.running.delete(key);
+      });
+    this.running.set(key, p);
+    return p;
+  }
+}
