@@ -53,6 +53,8 @@ export interface StoreSnapshot {
   agents: AgentRecord[];
   /** cameras installed now (not removed) */
   cameras: Array<{ cameraId: string; agentId: string; status: CameraStatusMessage; firstSeen: number }>;
+  /** where the plan came from (`file:{sha256}` of the plan file; null: an upload, or not said) */
+  planSource?: string | null | undefined;
   /** when each removed camera was removed */
   removals: Map<string, number>;
   /** every camera's marks in time order (ties in the order they were written) */
