@@ -11,6 +11,11 @@ import { DEFAULT_REGISTER_FIELDS, recordGaps, type RegisterField } from './regis
  * recorded when its record is complete (rates/register.ts).
  * `pointOf` finds a point by its id or its `gbId`.
  */
+function regionOfGbId(id: string): string | null {
+  const gb = parseGbId(id);
+  return 'error' in gb ? null : gb.region;
+}
+
 export function cameraFact(
   status: Pick<CameraStatusMessage, 'cameraId' | 'pointId' | 'category' | 'state' | 'faults'> & { gbId?: string | null | undefined; device?: CameraStatusMessage['device'] | undefined; cause?: CameraStatusMessage['cause'] },
   agent: { id: string; online: boolean; region: string | null },
@@ -19,8 +24,7 @@ export function cameraFact(
 ): CameraFact {
   const gbId = status.gbId ?? null;
   const point = (status.pointId !== null ? pointOf(status.pointId) : undefined) ?? pointOf(status.cameraId) ?? (gbId !== null ? pointOf(gbId) : undefined);
-  const gb = parseGbId(gbId ?? status.cameraId);
-  const region = point?.region ?? ('error' in gb ? null : gb.region) ?? agent.region;
+  const region = point?.region ?? regionOfGbId(gbId ?? status.cameraId) ?? agent.region;
   const state: CameraState = agent.online ? status.state : 'unknown';
   return {
     id: status.cameraId,

@@ -5,14 +5,26 @@ export type CountTable = Map<string, Record<CategoryKey, Counts>>;
 
 const newRow = (): Record<CategoryKey, Counts> => Object.fromEntries(CATEGORY_KEYS.map((k) => [k, emptyCounts()])) as Record<CategoryKey, Counts>;
 
-/** The cells a fact lands in: every ancestor of its region plus the whole, each under its category and `all`. */
-export function cellsOf(region: string | null, category: CategoryKey): Array<[string, CategoryKey]> {
+export type Cells = ReadonlyArray<readonly [string, CategoryKey]>;
+
+// the cells of a (region, category), worked out once: a million cameras share a few thousand regions
+const cellMemo = new Map<string, Cells>();
+const MEMO_MAX = 100_000;
+
+/** The cells a fact lands in: every ancestor of its region plus the whole, each under its category and `all` (a shared list: read it, do not change it). */
+export function cellsOf(region: string | null, category: CategoryKey): Cells {
+  const key = `${region ?? ''}/${category}`;
+  const kept = cellMemo.get(key);
+  if (kept) return kept;
   const regions = region ? [...regionAncestors(region), ALL_REGIONS] : [ALL_REGIONS];
-  const out: Array<[string, CategoryKey]> = [];
+  const out: Array<readonly [string, CategoryKey]> = [];
   for (const r of regions) {
     out.push([r, category]);
     if (category !== 'all') out.push([r, 'all']);
   }
+  // region codes come from plans and gateways: the memo stays bounded whatever they send
+  if (cellMemo.size >= MEMO_MAX) cellMemo.clear();
+  cellMemo.set(key, Object.freeze(out));
   return out;
 }
 

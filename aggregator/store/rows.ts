@@ -6,11 +6,19 @@ import type { RecordingCheckRow } from './port.js';
 /** Mark rows in (camera, time, write) order as each camera's marks; `keep` picks the cameras. */
 export function groupMarks(rows: Iterable<{ camera_id: string; at: number; state: CameraState }>, keep: (cameraId: string) => boolean = () => true): Map<string, StateMark[]> {
   const out = new Map<string, StateMark[]>();
+  // rows come camera by camera: the list of the last row's camera first, without a lookup
+  let lastId: string | undefined;
+  let list: StateMark[] | undefined;
   for (const r of rows) {
-    if (!keep(r.camera_id)) continue;
-    let list = out.get(r.camera_id);
-    if (!list) out.set(r.camera_id, (list = []));
-    list.push({ at: r.at, state: r.state });
+    if (r.camera_id !== lastId) {
+      lastId = r.camera_id;
+      list = undefined;
+      if (keep(lastId)) {
+        list = out.get(lastId);
+        if (!list) out.set(lastId, (list = []));
+      }
+    }
+    list?.push({ at: r.at, state: r.state });
   }
   return out;
 }
