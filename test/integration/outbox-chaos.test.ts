@@ -139,12 +139,15 @@ describe('outbox through a broker outage and an agent restart', () => {
     await broker.restart();
     // the agent is back with the session the centre knew
     await until('agent online again', () => second.lines.filter((l) => l.includes('connected to the MQTT broker')).length >= 2, 30_000);
+    // and so is the centre: the agent's reconnect says nothing of the aggregator's, which may come back later and
+    // until then shows the gateway as it was before the restart (online, no unknown time: the test would pass
+    // without anything having happened). Wait for the centre to have seen the gateway go and come back.
     const deadline = Date.now() + 20_000;
     let uptime = { unknownMs: -1, onlineMs: 0, observedMs: 0 };
     while (Date.now() < deadline) {
       const a = await agentsSeen();
       uptime = (await agg.get<{ uptime: typeof uptime }>(`/api/cameras/cam-a/history?from=${encodeURIComponent(new Date(from).toISOString())}`)).uptime;
-      if (a?.online && uptime.unknownMs === 0 && uptime.onlineMs === uptime.observedMs) break;
+      if (a?.online && Date.parse(a.since) > from && uptime.unknownMs === 0 && uptime.onlineMs === uptime.observedMs) break;
       await new Promise((r) => setTimeout(r, 200));
     }
     const seen = await agentsSeen();
