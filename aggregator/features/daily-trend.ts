@@ -4,6 +4,7 @@ import type { AggregatorStore, StoredDailyTotals } from '../store/port.js';
 import type { DailyTotalsRow } from '../store/changes.js';
 import { ALL_REGIONS, rateSet } from '../rates/model.js';
 import { dailyPointOf, dayTotals, localDays, type DailyPoint, type ReportDeps } from './report.js';
+import { localWalk } from './queries.js';
 import type { AggregatorState } from './state.js';
 
 /** how long today's live point of a series is served again before it is worked out anew */
@@ -123,7 +124,8 @@ export class DailyTrend {
     const state = this.deps.state;
     // our own cameras, as the stored days count them (a tier below us is not in its rows)
     // the walk over every camera's day, in slices: the event loop stays free for other answers
-    const online = (await state.localOnlineRatesSliced(from, now)).get(region)?.[category as 'all'];
+    // (the walk the console's 'today' rates share: a province's drill-down does not walk its million cameras per region)
+    const online = (await localWalk(state, { label: 'today', from, to: now })).value.online.get(region)?.[category as 'all'];
     const counts = state.counters.counts().get(region)?.[category as 'all'];
     const s = counts ? rateSet(counts) : undefined;
     const point = {

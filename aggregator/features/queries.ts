@@ -121,6 +121,13 @@ const walkCaches = new WeakMap<AggregatorState, WalkCache<{ online: OnlineMap; r
  * the larger share of the CPU to an operator's.
  */
 export async function ratesWalk(state: AggregatorState, window: Window, opts: { background?: boolean } = {}): Promise<RatesWalked> {
+  const kept = await localWalk(state, window, opts);
+  // the tiers below report their own windows: added to ours as they stand now
+  return { online: state.tiers.addOnline(kept.value.online, cascadeWindow(window.label)), recording: kept.value.recording, window: { label: window.label, from: kept.from, to: kept.to } };
+}
+
+/** ratesWalk of our own cameras only (no tier below us: what the stored days count), with the span walked. */
+export async function localWalk(state: AggregatorState, window: Window, opts: { background?: boolean } = {}): Promise<{ value: { online: OnlineMap; recording: RecordingMap }; from: number; to: number }> {
   const walk = async (from: number, to: number) => {
     const online = await state.localOnlineRatesSliced(from, to, opts.background === true);
     const recording: RecordingMap = new Map();
@@ -129,11 +136,9 @@ export async function ratesWalk(state: AggregatorState, window: Window, opts: { 
   };
   let cache = walkCaches.get(state);
   if (!cache) walkCaches.set(state, (cache = new WalkCache({ now: () => state.now(), onError: (err) => state.log.error({ err: { message: err.message } }, 'the rates walk failed: the last figures stand') })));
-  const kept = ROLLING.has(window.label)
-    ? await cache.get(window.label, window, walk, { anchored: window.label === 'today', version: `${state.planVersion}/${state.maintenance.version}` })
+  return ROLLING.has(window.label)
+    ? cache.get(window.label, window, walk, { anchored: window.label === 'today', version: `${state.planVersion}/${state.maintenance.version}` })
     : { value: await walk(window.from, window.to), from: window.from, to: window.to };
-  // the tiers below report their own windows: added to ours as they stand now
-  return { online: state.tiers.addOnline(kept.value.online, cascadeWindow(window.label)), recording: kept.value.recording, window: { label: window.label, from: kept.from, to: kept.to } };
 }
 
 /** Recording integrity per region and category from the cameras' last recording checks. */
@@ -267,8 +272,16 @@ export async function camerasView(state: AggregatorState, q: URLSearchParams, no
   if (limit !== null && (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE)) return { error: `limit is a whole number from 1 to ${MAX_PAGE}` };
   if (!Number.isInteger(offset) || offset < 0) return { error: 'offset is a whole number from 0' };
   const out: CameraView[] = [];
-  // every camera is looked at: in slices, so that a province's list holds no other answer up
-  await eachInSlices(state.cameras.values(), (c) => {
+  // a list of problems (no online camera asked for) looks at the cameras counted in those states, not at the fleet;
+  // otherwise every camera is looked at. In slices either way, so that a province's list holds no other answer up
+  const candidates: Iterable<CameraRecord> =
+    states && !states.includes('online')
+      ? [...state.counters.inStates(states as CameraState[])].flatMap((id) => {
+          const c = state.cameras.get(id);
+          return c ? [c] : [];
+        })
+      : state.cameras.values();
+  await eachInSlices(candidates, (c) => {
     if (states && !states.includes(state.effectiveState(c))) return;
     if (want.agent && c.agentId !== want.agent) return;
     if (want.device && c.status.deviceId !== want.device) return;

@@ -11,6 +11,8 @@ export class RateCounters {
   private readonly facts = new Map<string, CameraFact>();
   private readonly points = new Map<string, PlanPoint>();
   private readonly bound = new Map<string, number>();
+  /** the cameras in each state but online (a province's problem list walks these, not the fleet) */
+  private readonly notOnline = new Map<CameraFact['state'], Set<string>>();
   /** bumped on every change, so publishers can tell whether anything moved */
   version = 0;
   /** told of every camera whose fact changed (state, faults, binding…); null state: the camera left */
@@ -33,11 +35,17 @@ export class RateCounters {
     const prev = this.facts.get(cameraId);
     if (prev && next && sameFact(prev, next)) return;
     if (prev) {
+      if (prev.state !== 'online') this.notOnline.get(prev.state)?.delete(cameraId);
       for (const [r, k] of cellsOf(prev.region, prev.category)) addCamera(cell(this.table, r, k), prev, -1);
       if (prev.pointId !== null) this.rebind(prev.pointId, -1);
     }
     if (next) {
       this.facts.set(cameraId, next);
+      if (next.state !== 'online') {
+        let ids = this.notOnline.get(next.state);
+        if (!ids) this.notOnline.set(next.state, (ids = new Set()));
+        ids.add(cameraId);
+      }
       for (const [r, k] of cellsOf(next.region, next.category)) addCamera(cell(this.table, r, k), next, 1);
       if (next.pointId !== null) this.rebind(next.pointId, 1);
     } else {
@@ -62,6 +70,14 @@ export class RateCounters {
 
   counts(): CountTable {
     return this.table;
+  }
+
+  /** The cameras whose counted state is one of `states` (none of them online), whatever their maintenance. */
+  *inStates(states: ReadonlyArray<CameraFact['state']>): IterableIterator<string> {
+    for (const s of new Set(states)) {
+      if (s === 'online') throw new Error('inStates: online cameras are not indexed');
+      yield* this.notOnline.get(s) ?? [];
+    }
   }
 
   cameras(): IterableIterator<CameraFact> {

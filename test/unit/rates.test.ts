@@ -132,6 +132,10 @@ describe('rate counters', () => {
       if (step % 50 === 49) {
         const full = computeCounts(points, current.values());
         for (const [region, row] of full) expect(counters.counts().get(region), `region ${region} at step ${step}`).toEqual(row);
+        // the index a problem list walks: exactly the cameras in those states now
+        const inState = (xs: CameraState[]) => [...current.values()].filter((f) => xs.includes(f.state)).map((f) => f.id).sort();
+        expect([...counters.inStates(['offline', 'degraded', 'unknown'])].sort(), `step ${step}`).toEqual(inState(['offline', 'degraded', 'unknown']));
+        expect([...counters.inStates(['offline', 'offline'])].sort()).toEqual(inState(['offline']));
       }
     }
   });
