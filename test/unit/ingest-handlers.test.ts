@@ -40,6 +40,30 @@ describe('ingest handlers, on an in-memory fleet', () => {
     expect(f.fleet.counters.get('c1')?.state).toBe('unknown');
   });
 
+  it("agent state: a copy of the same birth (the retained one, sent again when the centre resubscribes) refreshes none of its cameras and keeps a proof that waits for its events", () => {
+    const f = withCamera();
+    // the gateway goes and its session comes back: the span between waits for the events up to lastSeq 3
+    agentState(f.ctx, f.decoded(t.agentState('gw-1'), { state: 'offline', session: 's1' }));
+    agentState(f.ctx, f.decoded(t.agentState('gw-1'), { ...birth(), lastSeq: 3 }));
+    const proof = f.fleet.agents.get('gw-1')?.pendingProof;
+    expect(proof).toMatchObject({ session: 's1', upToSeq: 3 });
+    let refreshed = 0;
+    const refresh = f.fleet.refresh.bind(f.fleet);
+    f.fleet.refresh = (c) => {
+      refreshed += 1;
+      refresh(c);
+    };
+    f.changes.clear();
+    agentState(f.ctx, f.decoded(t.agentState('gw-1'), { ...birth(), lastSeq: 3 }));
+    expect(refreshed).toBe(0);
+    expect(f.changes.of('mark')).toEqual([]);
+    expect(f.fleet.agents.get('gw-1')?.pendingProof).toEqual(proof);
+    // a birth that moves the gateway's region is no copy: its cameras are counted again
+    agentState(f.ctx, f.decoded(t.agentState('gw-1'), { ...birth(), region: '330102' }));
+    expect(refreshed).toBe(1);
+    expect(f.fleet.counters.get('c1')?.region).toBe('330102');
+  });
+
   it('agent state: the will of an older session changes nothing, and is counted as stale', () => {
     const f = withCamera();
     agentState(f.ctx, f.decoded(t.agentState('gw-1'), { state: 'offline', session: 's0' }));

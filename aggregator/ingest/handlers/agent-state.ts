@@ -39,6 +39,8 @@ export const agentState: Handler<'agentState'> = ({ fleet }, { topic: { agentId 
     // late (a broker restart delivers it after the agent was restarted in the outage). The new session watched
     // through that span, and its events up to lastSeq prove what its cameras were (docs/domain.md §1)
     const overlapped = prev !== undefined && !prev.online && prev.session !== msg.session && started <= prev.since;
+    // the same birth again (its retained copy, sent anew at every resubscribe of the centre)
+    const same = prev !== undefined && prev.online && prev.session === msg.session && prev.startedAt === started && prev.region === msg.region;
     const rec: AgentRecord = {
       agentId,
       online: true,
@@ -48,12 +50,19 @@ export const agentState: Handler<'agentState'> = ({ fleet }, { topic: { agentId 
       site: msg.site,
       region: msg.region,
       agentVersion: msg.agentVersion,
-      pendingProof: (returned || overlapped) && msg.lastSeq !== undefined ? { session: msg.session, upToSeq: msg.lastSeq, from: prev.since, to: now } : undefined,
+      // a proof still waiting for its events waits on through a copy of the birth that set it
+      pendingProof: (returned || overlapped) && msg.lastSeq !== undefined ? { session: msg.session, upToSeq: msg.lastSeq, from: prev.since, to: now } : same ? prev.pendingProof : undefined,
       config: prev?.config,
     };
     fleet.saveAgent(rec);
     // its cameras count in the gateway's region when their point does not say
     if ((prev?.region ?? null) !== rec.region) fleet.events.emit('cameraBound');
+    // a copy of the same birth: nothing its cameras' counts read has moved, and a province's gateways would otherwise
+    // refresh a million cameras in one go at every reconnect of the centre
+    if (same) {
+      fleet.ingest.accept('agent_state');
+      return 'applied';
+    }
     for (const c of fleet.camerasOf(agentId)) {
       fleet.refresh(c);
       // the same session back: its statuses stand again, and the history says so from this moment on. A new
