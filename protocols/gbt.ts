@@ -63,6 +63,15 @@ export function regionAncestors(code: string): string[] {
   return [...new Set(out)];
 }
 
+/**
+ * Whether `code` is `region` or lies under it. Not a prefix test: a code's
+ * trailing zeros are part of it (余杭区 330110 holds none of 330111–330114,
+ * 台州市 331000 none of 丽水市 331100).
+ */
+export function regionWithin(code: string, region: string): boolean {
+  return code === region || regionAncestors(code).includes(region);
+}
+
 /** Parent of a region (undefined for a province). */
 export function regionParent(code: string): string | undefined {
   return regionAncestors(code)[1];

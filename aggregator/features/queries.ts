@@ -1,4 +1,4 @@
-import { CASCADE_WINDOWS, regionAncestors, regionLevel, regionName, regionParent, uptimeWithin, type CameraState, type FailureReason } from '../../protocols/index.js';
+import { CASCADE_WINDOWS, regionAncestors, regionLevel, regionName, regionParent, regionWithin, uptimeWithin, type CameraState, type FailureReason } from '../../protocols/index.js';
 import type { CascadeWindow } from './tiers.js';
 import { ALL_REGIONS, CATEGORY_KEYS, rateSet, type CategoryKey } from '../rates/model.js';
 import { cellsOf } from '../rates/snapshot.js';
@@ -254,7 +254,7 @@ export interface CamerasPage {
 export async function camerasView(state: AggregatorState, q: URLSearchParams, now: number, scope?: { covers(region: string | null): boolean }): Promise<CamerasPage | { error: string }> {
   const states = q.get('state')?.split(',').filter(Boolean);
   const want = {
-    region: q.get('region')?.replace(/0+$/, '') ?? null,
+    region: q.get('region') || null,
     category: q.get('category'),
     agent: q.get('agent'),
     point: q.get('point'),
@@ -287,7 +287,7 @@ export async function camerasView(state: AggregatorState, q: URLSearchParams, no
     if (want.device && c.status.deviceId !== want.device) return;
     const fact = state.counters.get(c.cameraId);
     if (want.point && (fact?.pointId ?? null) !== want.point) return;
-    if (want.region !== null && !(fact?.region ?? '').startsWith(want.region)) return;
+    if (want.region !== null && want.region !== ALL_REGIONS && !(fact?.region && regionWithin(fact.region, want.region))) return;
     if (scope && !scope.covers(fact?.region ?? null)) return;
     if (want.category && (fact?.category ?? null) !== want.category) return;
     if (want.text && !c.cameraId.toLowerCase().includes(want.text) && !(c.status.name ?? '').toLowerCase().includes(want.text)) return;

@@ -4,7 +4,7 @@ import type { LossRecord } from '../store/records.js';
 import type { DailyTotalsRow } from '../store/changes.js';
 import { exportWords } from './report-words.js';
 import type { z } from 'zod';
-import { cameraStatusMessage, fromLocal, localParts, regionAncestors, regionLevel, regionName, STREAM_UP, type RegionNameOverrides, type TermLang, type CameraStatusMessage, type Interval, type StateMark } from '../../protocols/index.js';
+import { cameraStatusMessage, fromLocal, localParts, regionAncestors, regionLevel, regionWithin, regionName, STREAM_UP, type RegionNameOverrides, type TermLang, type CameraStatusMessage, type Interval, type StateMark } from '../../protocols/index.js';
 import type { DailyPointView, reportResponse } from '../../protocols/http-api.js';
 import type { AggregatorStore, RecordingCheckRow } from '../store/port.js';
 import { cameraFact } from '../rates/bind.js';
@@ -304,7 +304,7 @@ export async function buildReport(deps: ReportDeps, region: string, period: Repo
   const { plan } = index;
   const marks = basis.marks;
   const reportRowsOf = reportRows(region, plan, cameras);
-  const inRegion = (c: ReportCamera) => region === ALL_REGIONS || (c.region !== null && c.region.startsWith(region.replace(/0+$/, '')));
+  const inRegion = (c: ReportCamera) => region === ALL_REGIONS || (c.region !== null && regionWithin(c.region, region));
   const rule = deps.flapping ?? { changes: 5, withinMs: 10 * 60_000 };
   const flapping = cameras
     .filter(inRegion)
@@ -379,7 +379,6 @@ export function reportCsv(r: Report, lang: TermLang = 'zh'): string {
  * first lost event when it is known, else by when the loss was reported.
  */
 function lossesIn(deps: ReportDeps, region: string, from: number, to: number): LossRecord[] {
-  const prefix = region.replace(/0+$/, '');
   const timeOf = (l: LossRecord) => {
     const first = l.from as { ts?: unknown } | null | undefined;
     const ts = typeof first?.ts === 'string' ? Date.parse(first.ts) : NaN;
@@ -390,6 +389,6 @@ function lossesIn(deps: ReportDeps, region: string, from: number, to: number): L
     if (!(at >= from && at < to)) return false;
     if (region === ALL_REGIONS) return true;
     const r = deps.agentRegion(l.agentId);
-    return r !== null && r.startsWith(prefix);
+    return r !== null && regionWithin(r, region);
   });
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseGbId, regionAncestors, regionError, regionLevel } from '../../protocols/gbt.js';
+import { parseGbId, regionAncestors, regionError, regionLevel, regionWithin } from '../../protocols/gbt.js';
 
 describe('gbt', () => {
   it('gbt: parses the docs/domain.md example id', () => {
@@ -19,6 +19,16 @@ describe('gbt', () => {
     expect(regionAncestors('330100')).toEqual(['330100', '330000']);
     expect(regionAncestors('330000')).toEqual(['330000']);
     expect(['330000', '330100', '330106', '33010601'].map(regionLevel)).toEqual(['province', 'city', 'county', 'unit']);
+  });
+  it('gbt: a region holds its own code and those below it, not the codes that merely start like it', () => {
+    expect(regionWithin('33010601', '330100')).toBe(true);
+    expect(regionWithin('330106', '330106')).toBe(true);
+    expect(regionWithin('330106', '330000')).toBe(true);
+    // 余杭区 330110 is not 富阳区 330111; 台州市 331000 is not 丽水市 331100 (a prefix test said it was)
+    expect(regionWithin('330111', '330110')).toBe(false);
+    expect(regionWithin('331102', '331000')).toBe(false);
+    expect(regionWithin('331002', '331000')).toBe(true);
+    expect(regionWithin('330106', '330110')).toBe(false);
   });
   it('gbt: region codes are validated', () => {
     expect(regionError('330106')).toBeUndefined();
