@@ -12,7 +12,7 @@ import type { RegisterField } from '../rates/register.js';
 import { windowSubject, type MaintenanceBook } from './maintenance.js';
 import { flappingEpisodes, type FlappingRule } from '../rates/flapping.js';
 import { ALL_REGIONS, CATEGORY_KEYS, type PlanPoint } from '../rates/model.js';
-import { cameraPeriod, cameraSlices, childOf, ranking, repairTimes, reportRows, type ReportCamera, type ReportRow } from '../rates/report-math.js';
+import { cameraPeriod, cameraSlices, childOf, ranking, repairTimes, ReportRows, type ReportCamera, type ReportRow } from '../rates/report-math.js';
 
 export interface ReportPeriod {
   kind: 'day' | 'month' | 'range';
@@ -299,27 +299,61 @@ export function dailyPointOf(day: { day: string; from: number; to: number; compl
   };
 }
 
+/** Each read's cameras and points by their own region, grouped once for the reports of all the regions of a pass. */
+const byRegionOf = new WeakMap<PeriodBasis, { cameras: Map<string | null, ReportCamera[]>; points: Map<string, PlanPoint[]> }>();
+
+/** The cameras and points of `region` and below (all of them for the whole). */
+function regionPart(read: PeriodBasis, region: string): { cameras: readonly ReportCamera[]; plan: readonly PlanPoint[] } {
+  if (region === ALL_REGIONS) return { cameras: read.cameras, plan: read.index.plan };
+  let grouped = byRegionOf.get(read);
+  if (!grouped) {
+    grouped = { cameras: new Map(), points: new Map() };
+    for (const c of read.cameras) {
+      let list = grouped.cameras.get(c.region);
+      if (!list) grouped.cameras.set(c.region, (list = []));
+      list.push(c);
+    }
+    for (const p of read.index.plan) {
+      let list = grouped.points.get(p.region);
+      if (!list) grouped.points.set(p.region, (list = []));
+      list.push(p);
+    }
+    byRegionOf.set(read, grouped);
+  }
+  const cameras: ReportCamera[] = [];
+  for (const [r, list] of grouped.cameras) if (r !== null && regionWithin(r, region)) for (const c of list) cameras.push(c);
+  const plan: PlanPoint[] = [];
+  for (const [r, list] of grouped.points) if (regionWithin(r, region)) for (const p of list) plan.push(p);
+  return { cameras, plan };
+}
+
 export async function buildReport(deps: ReportDeps, region: string, period: ReportPeriod, read?: PeriodBasis): Promise<Report> {
-  const { from, to, index, basis, cameras } = read ?? (await periodBasis(deps, period));
-  const { plan } = index;
+  const basisRead = read ?? (await periodBasis(deps, period));
+  const { from, to, basis } = basisRead;
   const marks = basis.marks;
-  const reportRowsOf = reportRows(region, plan, cameras);
-  const inRegion = (c: ReportCamera) => region === ALL_REGIONS || (c.region !== null && regionWithin(c.region, region));
+  // a city's report walks its own cameras, not the province's; every walk in slices (a province's is a million)
+  const { cameras, plan } = regionPart(basisRead, region);
+  const rows = new ReportRows(region);
+  await eachInSlices(cameras, (c) => rows.bind(c));
+  await eachInSlices(plan, (p) => rows.point(p));
+  await eachInSlices(cameras, (c) => rows.camera(c));
+  const reportRowsOf = rows.result();
   const rule = deps.flapping ?? { changes: 5, withinMs: 10 * 60_000 };
-  const flapping = cameras
-    .filter(inRegion)
-    .map((c) => ({ c, episodes: flappingEpisodes(marks.get(c.cameraId) ?? [], rule, to).filter((e) => (e.until ?? to) > from) }))
-    .filter((x) => x.episodes.length > 0)
-    .map((x) => ({ cameraId: x.c.cameraId, agentId: x.c.agentId, region: x.c.region, episodes: x.episodes.length, changes: x.episodes.reduce((s, e) => s + e.changes, 0) }))
-    .sort((a, b) => b.changes - a.changes || a.cameraId.localeCompare(b.cameraId))
-    .slice(0, 50);
-  const longestOffline = cameras
-    .filter((c) => c.period.offlineMs > 0 && inRegion(c))
+  const flappingAll: Report['flapping'] = [];
+  const offlineAll: ReportCamera[] = [];
+  const degradedAll: ReportCamera[] = [];
+  await eachInSlices(cameras, (c) => {
+    const episodes = flappingEpisodes(marks.get(c.cameraId) ?? [], rule, to).filter((e) => (e.until ?? to) > from);
+    if (episodes.length > 0) flappingAll.push({ cameraId: c.cameraId, agentId: c.agentId, region: c.region, episodes: episodes.length, changes: episodes.reduce((sum, e) => sum + e.changes, 0) });
+    if (c.period.offlineMs > 0) offlineAll.push(c);
+    if (c.installedAtEnd && !c.maintenanceAtEnd && c.period.stateAtEnd === 'degraded') degradedAll.push(c);
+  });
+  const flapping = flappingAll.sort((a, b) => b.changes - a.changes || a.cameraId.localeCompare(b.cameraId)).slice(0, 50);
+  const longestOffline = offlineAll
     .sort((a, b) => b.period.offlineMs - a.period.offlineMs || a.cameraId.localeCompare(b.cameraId))
     .slice(0, 50)
     .map((c) => ({ cameraId: c.cameraId, agentId: c.agentId, region: c.region, category: c.category, offlineMs: c.period.offlineMs, outages: c.period.outages }));
-  const degraded = cameras
-    .filter((c) => c.installedAtEnd && !c.maintenanceAtEnd && c.period.stateAtEnd === 'degraded' && inRegion(c))
+  const degraded = degradedAll
     .sort((a, b) => (a.region ?? '').localeCompare(b.region ?? '') || a.cameraId.localeCompare(b.cameraId))
     .slice(0, 1000)
     .map((c) => ({ cameraId: c.cameraId, agentId: c.agentId, region: c.region, category: c.category }));

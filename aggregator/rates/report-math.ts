@@ -145,42 +145,64 @@ export function childOf(parent: string, region: string | null): string | undefin
  * at its end, online time over the whole period.
  */
 export function reportRows(parent: string, plan: readonly PlanPoint[], cameras: readonly ReportCamera[]): ReportRow[] {
-  type Acc = Omit<ReportRow, 'coverage' | 'networking' | 'intactRate' | 'register' | 'onlineRate' | 'recordingRate' | 'target'>;
-  const acc = new Map<string, Acc>();
-  const get = (region: string, category: CategoryKey): Acc => {
+  const rows = new ReportRows(parent);
+  for (const c of cameras) rows.bind(c);
+  for (const p of plan) rows.point(p);
+  for (const c of cameras) rows.camera(c);
+  return rows.result();
+}
+
+type RowAcc = Omit<ReportRow, 'coverage' | 'networking' | 'intactRate' | 'register' | 'onlineRate' | 'recordingRate' | 'target'>;
+
+/**
+ * The rows of reportRows one item at a time, so that a caller may give the
+ * event loop back between them (a province's report walks a million
+ * cameras): every camera's binding first (bind), then the points, then the
+ * cameras again.
+ */
+export class ReportRows {
+  private readonly acc = new Map<string, RowAcc>();
+  // cameras and points share a few hundred regions: where each (region, category) adds up is worked out once,
+  // found without building a key string per camera (that was most of a province's report)
+  private readonly placed = new Map<string | null, Map<CategoryKey, RowAcc[]>>();
+  private readonly bound = new Map<string, number>();
+
+  constructor(private readonly parent: string) {}
+
+  private get(region: string, category: CategoryKey): RowAcc {
     const k = `${region}\u0000${category}`;
-    let a = acc.get(k);
-    if (!a) acc.set(k, (a = { region, category, points: 0, coveredPoints: 0, installed: 0, networked: 0, intact: 0, onlineMs: 0, intactMs: 0, unknownMs: 0, observedMs: 0, maintenanceMs: 0, recordingCameras: 0, recordingUnsupported: 0, recordedSec: 0, scheduledSec: 0, recorded: 0, offlineCamera: 0, offlineDevice: 0, offlineNetwork: 0, unknown: 0 }));
+    let a = this.acc.get(k);
+    if (!a) this.acc.set(k, (a = { region, category, points: 0, coveredPoints: 0, installed: 0, networked: 0, intact: 0, onlineMs: 0, intactMs: 0, unknownMs: 0, observedMs: 0, maintenanceMs: 0, recordingCameras: 0, recordingUnsupported: 0, recordedSec: 0, scheduledSec: 0, recorded: 0, offlineCamera: 0, offlineDevice: 0, offlineNetwork: 0, unknown: 0 }));
     return a;
-  };
-  // cameras and points share a few hundred regions: where each (region, category) adds up is worked out once
-  const placed = new Map<string, Acc[]>();
-  // cameras of one gateway come one after another, mostly of one region and category: the last cells first
-  // (a key string built and looked up per camera was most of a province's report)
-  let last: { region: string | null; category: CategoryKey; out: Acc[] } | undefined;
-  const cells = (region: string | null, category: Exclude<CategoryKey, 'all'>): Acc[] => {
-    if (last && last.region === region && last.category === category) return last.out;
-    const key = `${region ?? ''}\u0000${category}`;
-    let out = placed.get(key);
+  }
+
+  private cells(region: string | null, category: Exclude<CategoryKey, 'all'>): RowAcc[] {
+    let byCategory = this.placed.get(region);
+    if (!byCategory) this.placed.set(region, (byCategory = new Map()));
+    let out = byCategory.get(category);
     if (!out) {
-      const child = childOf(parent, region);
-      const regions = child === undefined ? [] : child === parent ? [parent] : [child, parent];
-      out = regions.flatMap((r) => [get(r, category), get(r, 'all')]);
-      placed.set(key, out);
+      const child = childOf(this.parent, region);
+      const regions = child === undefined ? [] : child === this.parent ? [this.parent] : [child, this.parent];
+      out = regions.flatMap((r) => [this.get(r, category), this.get(r, 'all')]);
+      byCategory.set(category, out);
     }
-    last = { region, category, out };
     return out;
-  };
-  const bound = new Map<string, number>();
-  for (const c of cameras) if (c.installedAtEnd && c.pointId !== null) bound.set(c.pointId, (bound.get(c.pointId) ?? 0) + 1);
-  for (const p of plan) {
-    for (const a of cells(p.region, p.category)) {
+  }
+
+  /** A camera's binding to its point (before the points are added). */
+  bind(c: ReportCamera): void {
+    if (c.installedAtEnd && c.pointId !== null) this.bound.set(c.pointId, (this.bound.get(c.pointId) ?? 0) + 1);
+  }
+
+  point(p: PlanPoint): void {
+    for (const a of this.cells(p.region, p.category)) {
       a.points += 1;
-      if ((bound.get(p.id) ?? 0) >= p.required) a.coveredPoints += 1;
+      if ((this.bound.get(p.id) ?? 0) >= p.required) a.coveredPoints += 1;
     }
   }
-  for (const c of cameras) {
-    for (const a of cells(c.region, c.category)) {
+
+  camera(c: ReportCamera): void {
+    for (const a of this.cells(c.region, c.category)) {
       a.onlineMs += c.period.onlineMs;
       a.intactMs += c.period.intactMs;
       a.unknownMs += c.period.unknownMs;
@@ -204,19 +226,23 @@ export function reportRows(parent: string, plan: readonly PlanPoint[], cameras: 
       else if (end === null || end === 'unknown') a.unknown += 1;
     }
   }
-  const order = (r: ReportRow) => `${r.region === parent ? '0' : '1'}${r.region}\u0000${['key_public_area', 'key_industry_part', 'other', 'unassigned', 'all'].indexOf(r.category)}`;
-  return [...acc.values()]
-    .map((a) => ({
-      ...a,
-      coverage: ratio(a.coveredPoints, a.points),
-      networking: ratio(a.networked, a.installed),
-      intactRate: ratio(a.intact, a.installed),
-      register: ratio(a.recorded, a.installed),
-      onlineRate: a.observedMs === 0 ? null : a.onlineMs / a.observedMs,
-      recordingRate: a.scheduledSec === 0 ? null : Math.min(1, a.recordedSec / a.scheduledSec),
-      target: reportTarget(a.category),
-    }))
-    .sort((x, y) => order(x).localeCompare(order(y)));
+
+  result(): ReportRow[] {
+    const parent = this.parent;
+    const order = (r: ReportRow) => `${r.region === parent ? '0' : '1'}${r.region}\u0000${['key_public_area', 'key_industry_part', 'other', 'unassigned', 'all'].indexOf(r.category)}`;
+    return [...this.acc.values()]
+      .map((a) => ({
+        ...a,
+        coverage: ratio(a.coveredPoints, a.points),
+        networking: ratio(a.networked, a.installed),
+        intactRate: ratio(a.intact, a.installed),
+        register: ratio(a.recorded, a.installed),
+        onlineRate: a.observedMs === 0 ? null : a.onlineMs / a.observedMs,
+        recordingRate: a.scheduledSec === 0 ? null : Math.min(1, a.recordedSec / a.scheduledSec),
+        target: reportTarget(a.category),
+      }))
+      .sort((x, y) => order(x).localeCompare(order(y)));
+  }
 }
 
 /** Child regions ranked: by intact rate (scored first in assessments), then online rate; no rate ranks last. */
