@@ -72,6 +72,8 @@ export interface ReportDeps {
   regionNames?: RegionNameOverrides | undefined;
   /** what makes a camera's record complete (建档率), as the live rates count it */
   registerFields?: readonly RegisterField[] | undefined;
+  /** the plan in force in the running centre: a period that ends under the newest stored plan reads this one, not the stored JSON (a province's plan took seconds to parse) */
+  livePlan?: (() => { plan: readonly PlanPoint[]; pointOf: (idOrGbId: string) => PlanPoint | undefined }) | undefined;
 }
 
 /** What the store holds of the cameras that existed in [from, to): rows, parsed statuses, marks, recording checks. Loaded once, cut into periods. */
@@ -109,23 +111,32 @@ async function loadBasis(store: AggregatorStore, from: number, to: number, check
   return { rows, marks: await store.marksBefore(to, new Set(rows.map((r) => r.cameraId))), recordingChecks: await store.recordingChecksIn(from, to), causes: await store.causesBefore(to) };
 }
 
-type PlanIndex = { plan: PlanPoint[]; byId: Map<string, PlanPoint> };
+/** a plan's points, and each found by its id or GB/T 28181 code */
+type PointLookup = { get(idOrGbId: string): PlanPoint | undefined };
+type PlanIndex = { plan: readonly PlanPoint[]; byId: PointLookup };
 /** the plans read lately, by store and version: a plan of 10⁵ points takes a second to parse, and reports of a pass share one */
 const plansRead = new WeakMap<AggregatorStore, Map<number, PlanIndex>>();
 
-async function planIndex(store: AggregatorStore, at: number): Promise<PlanIndex> {
+async function planIndex(store: AggregatorStore, at: number, live?: ReportDeps['livePlan']): Promise<PlanIndex> {
   const version = await store.planVersionAt(at);
   let cache = plansRead.get(store);
   if (!cache) plansRead.set(store, (cache = new Map()));
   const hit = cache.get(version);
   if (hit && version !== 0) return hit;
-  const plan = JSON.parse((await store.planAt(at)) ?? '[]') as PlanPoint[];
-  const byId = new Map<string, PlanPoint>();
-  for (const p of plan) {
-    byId.set(p.id, p);
-    if (p.gbId) byId.set(p.gbId, p);
+  let index: PlanIndex;
+  if (live && version !== 0 && version === (await store.planVersionAt(Number.MAX_SAFE_INTEGER))) {
+    // the newest stored plan is the one in force: read from memory, as it was stored
+    const { plan, pointOf } = live();
+    index = { plan, byId: { get: pointOf } };
+  } else {
+    const plan = JSON.parse((await store.planAt(at)) ?? '[]') as PlanPoint[];
+    const byId = new Map<string, PlanPoint>();
+    for (const p of plan) {
+      byId.set(p.id, p);
+      if (p.gbId) byId.set(p.gbId, p);
+    }
+    index = { plan, byId };
   }
-  const index = { plan, byId };
   if (cache.size >= 2) cache.delete(cache.keys().next().value!);
   cache.set(version, index);
   return index;
@@ -145,13 +156,13 @@ export interface PeriodBasis {
 export async function periodBasis(deps: ReportDeps, period: ReportPeriod, background = false): Promise<PeriodBasis> {
   const to = Math.min(period.to, deps.now);
   const from = Math.min(period.from, to);
-  const index = await planIndex(deps.store, to);
+  const index = await planIndex(deps.store, to, deps.livePlan);
   const basis = await loadBasis(deps.store, from, to);
   return { from, to, index, basis, cameras: await periodCameras(deps, basis, index.byId, from, to, background) };
 }
 
 /** The cameras of [from, to) with what each did in it, bound by the plan `byId`; walked in slices (the event loop free meanwhile). */
-async function periodCameras(deps: ReportDeps, basis: ReportBasis, byId: ReadonlyMap<string, PlanPoint>, from: number, to: number, background: boolean): Promise<ReportCamera[]> {
+async function periodCameras(deps: ReportDeps, basis: ReportBasis, byId: PointLookup, from: number, to: number, background: boolean): Promise<ReportCamera[]> {
   const recordingOf = (id: string): ReportCamera['recording'] => {
     const checks = basis.recordingChecks.get(id);
     if (!checks?.length) return undefined;
@@ -219,11 +230,11 @@ export async function dayTotals(deps: ReportDeps, days: ReadonlyArray<{ from: nu
   const last = Math.max(...days.map((d) => d.to));
   const basis = await loadBasis(deps.store, first, last, false);
   // the plan in force at each day's end: most days share one, read once
-  const plans = new Map<number, Map<string, PlanPoint>>();
-  const planOfDay: Array<Map<string, PlanPoint>> = [];
+  const plans = new Map<number, PointLookup>();
+  const planOfDay: PointLookup[] = [];
   for (const d of days) {
     const version = await deps.store.planVersionAt(d.to);
-    if (!plans.has(version)) plans.set(version, (await planIndex(deps.store, d.to)).byId);
+    if (!plans.has(version)) plans.set(version, (await planIndex(deps.store, d.to, deps.livePlan)).byId);
     planOfDay.push(plans.get(version)!);
   }
   const bounds = [...days.map((d) => d.from), last];
@@ -249,8 +260,8 @@ export async function dayTotals(deps: ReportDeps, days: ReadonlyArray<{ from: nu
     // 10⁵ cameras take seconds: let the ingest and other requests in between
     if (n > 0 && n % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
     // where the camera counts under each plan (its region and category), and the maintenance windows naming it
-    const placed = new Map<Map<string, PlanPoint>, { region: string | null; category: string; windows: Interval[] }>();
-    const where = (byId: Map<string, PlanPoint>) => {
+    const placed = new Map<PointLookup, { region: string | null; category: string; windows: Interval[] }>();
+    const where = (byId: PointLookup) => {
       let w = placed.get(byId);
       if (!w) {
         const fact = cameraFact(r.status, { id: r.agentId, online: true, region: deps.agentRegion(r.agentId) }, (k) => byId.get(k));
