@@ -12,6 +12,7 @@ import { GroupCommit } from './features/group-commit.js';
 import { createDecodedApply, createPipeline, INGEST_DECODE, INGEST_FILTERS } from './ingest/pipeline.js';
 import { parsePlan } from './features/plan.js';
 import { RatesPublisher } from './features/rates-publisher.js';
+import { seedStoredWalk } from './features/queries.js';
 import { AggregatorState, type IngestStats } from './features/state.js';
 import { buildReport, periodBasis, type ReportPeriod } from './features/report.js';
 import { LiveFeed } from './features/live-feed.js';
@@ -306,6 +307,7 @@ export class AggregatorApp {
     const { config } = this.deps;
     const snapshot = await this.store.load();
     this.state.load(snapshot);
+    if (seedStoredWalk(this.state, snapshot.keptWalk)) this.deps.log.info('the last 24 h online time walked before the restart answers until the first walk of this start ends');
     this.audit.restore(snapshot.auditHead);
     await this.pendingAudit.drain();
     await this.warnOfDoors();

@@ -9,7 +9,8 @@ import { TARGETS } from '../rates/report-math.js';
 import { recordGaps } from '../rates/register.js';
 import { csvDocument } from './csv.js';
 import { eachInSlices } from './slices.js';
-import { WalkCache } from './walk-cache.js';
+import { MIN_WALK_MS, WalkCache } from './walk-cache.js';
+import { z } from 'zod';
 import type { AggregatorState, CameraRecord } from './state.js';
 
 const DAY = 86_400_000;
@@ -110,7 +111,59 @@ export interface RatesWalked {
 }
 
 const ROLLING = new Set(['24h', '7d', '30d', 'today']);
-const walkCaches = new WeakMap<AggregatorState, WalkCache<{ online: OnlineMap; recording: RecordingMap }>>();
+type LocalWalked = { online: OnlineMap; recording: RecordingMap };
+const walkCaches = new WeakMap<AggregatorState, WalkCache<LocalWalked>>();
+
+/** The meta key of the last long 24 h walk, kept so that a restarted centre answers its first overview from it. */
+export const STORED_WALK_KEY = 'rates_walk_24h';
+/** how often that walk is written at most */
+const STORE_WALK_EVERY_MS = 2 * 60_000;
+const storedWalk = z.object({
+  v: z.literal(1),
+  from: z.number(),
+  to: z.number(),
+  walkMs: z.number(),
+  online: z.array(z.tuple([z.string(), z.record(z.string(), z.object({ cameras: z.number(), onlineMs: z.number(), unknownMs: z.number(), observedMs: z.number(), rate: z.number().nullable() }))])),
+  recording: z.array(z.tuple([z.string(), z.record(z.string(), z.object({ cameras: z.number(), unsupported: z.number(), recordedSec: z.number(), scheduledSec: z.number() }))])),
+});
+
+function walkCache(state: AggregatorState): WalkCache<LocalWalked> {
+  let cache = walkCaches.get(state);
+  if (cache) return cache;
+  let storedAt = 0;
+  cache = new WalkCache<LocalWalked>({
+    now: () => state.now(),
+    onError: (err) => state.log.error({ err: { message: err.message } }, 'the rates walk failed: the last figures stand'),
+    // a long 24 h walk is kept in the store too (every few minutes): after a restart the first overview is
+    // answered from it while the first walk of the new process runs (issue 31)
+    onWalked: (key, w) => {
+      if (key !== '24h' || w.walkMs < MIN_WALK_MS || w.to - storedAt < STORE_WALK_EVERY_MS) return;
+      storedAt = w.to;
+      const value = JSON.stringify({ v: 1, from: w.from, to: w.to, walkMs: w.walkMs, online: [...w.value.online], recording: [...w.value.recording] });
+      state.changes.record({ kind: 'meta', key: STORED_WALK_KEY, value });
+    },
+  });
+  walkCaches.set(state, cache);
+  return cache;
+}
+
+/** What the store kept of the last long 24 h walk (see STORED_WALK_KEY), served first after a start; unreadable or absent: nothing. */
+export function seedStoredWalk(state: AggregatorState, text: string | null | undefined): boolean {
+  if (!text) return false;
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    return false;
+  }
+  const p = storedWalk.safeParse(data);
+  if (!p.success) return false;
+  const w = p.data;
+  walkCache(state).seed('24h', { value: { online: new Map(w.online) as OnlineMap, recording: new Map(w.recording) as RecordingMap }, from: w.from, to: w.to, walkMs: w.walkMs }, walkVersion(state));
+  return true;
+}
+
+const walkVersion = (state: AggregatorState) => `${state.planVersion}/${state.maintenance.version}`;
 
 /**
  * What the rates of a window walk (online time, recording checks), walked in
@@ -134,10 +187,8 @@ export async function localWalk(state: AggregatorState, window: Window, opts: { 
     await eachInSlices(state.counters.cameras(), (f) => addRecording(state, recording, f), { background: opts.background === true });
     return { online, recording };
   };
-  let cache = walkCaches.get(state);
-  if (!cache) walkCaches.set(state, (cache = new WalkCache({ now: () => state.now(), onError: (err) => state.log.error({ err: { message: err.message } }, 'the rates walk failed: the last figures stand') })));
   return ROLLING.has(window.label)
-    ? cache.get(window.label, window, walk, { anchored: window.label === 'today', version: `${state.planVersion}/${state.maintenance.version}` })
+    ? walkCache(state).get(window.label, window, walk, { anchored: window.label === 'today', version: walkVersion(state) })
     : { value: await walk(window.from, window.to), from: window.from, to: window.to };
 }
 

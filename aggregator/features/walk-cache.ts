@@ -20,7 +20,12 @@ export interface Walked<T> {
   from: number;
   to: number;
   walkMs: number;
+  /** read from the store at start (what the centre walked before its restart), not walked by this process */
+  stored?: boolean;
 }
+
+/** How old a walk read from the store at start may be and still be served (a new walk starting behind the first asker). */
+export const STORED_MAX_AGE_MS = 15 * 60_000;
 
 /** How long a walk's result may be served, from how long the walk took. */
 export function freshFor(walkMs: number): number {
@@ -33,7 +38,19 @@ export class WalkCache<T> {
   private generation = 0;
   private version: string | undefined;
 
-  constructor(private readonly deps: { now: () => number; elapsed?: () => number; onError?: (err: Error) => void }) {}
+  constructor(private readonly deps: { now: () => number; elapsed?: () => number; onError?: (err: Error) => void; onWalked?: (key: string, walked: Walked<T>) => void }) {}
+
+  /**
+   * A walk the store kept from before a restart: the first asker after the
+   * start is answered from it (up to STORED_MAX_AGE_MS old, with the span it
+   * covered) while a new walk starts behind. `version` as in get(): a plan
+   * or maintenance window changed since voids it.
+   */
+  seed(key: string, walked: Walked<T>, version: string): void {
+    if (this.version !== undefined && this.version !== version) return;
+    this.version = version;
+    this.entries.set(key, { ...walked, stored: true });
+  }
 
   /** Something the walks read changed (the plan, maintenance windows): no kept result stands. */
   invalidate(): void {
@@ -60,9 +77,9 @@ export class WalkCache<T> {
     const same = kept !== undefined && (opts.anchored ? kept.from === span.from : kept.to - kept.from === span.to - span.from);
     if (kept && same && !opts.force) {
       const age = this.deps.now() - kept.to;
-      const fresh = freshFor(kept.walkMs);
+      const fresh = kept.stored ? STORED_MAX_AGE_MS : freshFor(kept.walkMs);
       if (age >= 0 && age <= fresh) {
-        if (age > fresh / 2 && !this.running.has(key)) this.start(key, span, walk, opts.anchored).catch((err: Error) => this.deps.onError?.(err));
+        if ((kept.stored || age > fresh / 2) && !this.running.has(key)) this.start(key, span, walk, opts.anchored).catch((err: Error) => this.deps.onError?.(err));
         return kept;
       }
     }
@@ -79,7 +96,10 @@ export class WalkCache<T> {
     const p = walk(from, now)
       .then((value) => {
         const done: Walked<T> = { value, from, to: now, walkMs: elapsed() - t0 };
-        if (generation === this.generation) this.entries.set(key, done);
+        if (generation === this.generation) {
+          this.entries.set(key, done);
+          this.deps.onWalked?.(key, done);
+        }
         return done;
       })
       .finally(() => {

@@ -28,6 +28,8 @@ import { topics } from '../../protocols/index.js';
 import { freePort, mosquitto } from './broker.js';
 import { procStats } from './proc-stats.js';
 
+const PROBE_TAG = 'xueliang-loop-probe'; // what scripts/bench/loop-probe.ts starts its lines with
+
 const { values } = parseArgs({ options: { cameras: { type: 'string', default: '100000' }, chromium: { type: 'string', default: '/usr/bin/chromium' }, runs: { type: 'string', default: '5' }, 'cold-runs': { type: 'string' } } });
 const RUNS = Number(values.runs);
 if (!Number.isInteger(RUNS) || RUNS < 1 || RUNS > 50) throw new Error('--runs takes 1..50');
@@ -56,8 +58,32 @@ writeFileSync(conf, `database: ${path.join(dir, 'agg.db')}\nmqtt:\n  url: ${brok
 const cli = new URL('../../cli/main.js', import.meta.url).pathname;
 // XUELIANG_BENCH_NODE_ARGS: node flags for the aggregator (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof to see what holds its event loop)
 const nodeArgs = (process.env['XUELIANG_BENCH_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
-const startAggregator = () => spawn(process.execPath, ['--max-old-space-size=4096', ...nodeArgs, cli, 'aggregator', '--config', conf], { stdio: ['ignore', 'ignore', 'inherit'] });
+// the probe measures the aggregator's event-loop delay over the spans the benchmark picks (SIGUSR2: say and start over)
+const probeModule = new URL('./loop-probe.js', import.meta.url).href;
+const probeWaiters: Array<(line: string) => void> = [];
+const startAggregator = () => {
+  const child = spawn(process.execPath, ['--max-old-space-size=4096', '--import', probeModule, ...nodeArgs, cli, 'aggregator', '--config', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let rest = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    const lines = (rest + d.toString()).split('\n');
+    rest = lines.pop() ?? '';
+    for (const line of lines) {
+      if (line.startsWith(`${PROBE_TAG} `)) probeWaiters.splice(0).forEach((w) => w(line.slice(PROBE_TAG.length + 1)));
+      else process.stderr.write(`${line}\n`);
+    }
+  });
+  return child;
+};
 let agg = startAggregator();
+/** The aggregator's event-loop delay since the last call (p99, max in ms); the first call of a span starts it. */
+const loopSince = async (): Promise<{ p99: number; max: number }> => {
+  const line = new Promise<string>((resolve) => probeWaiters.push(resolve));
+  agg.kill('SIGUSR2');
+  const t = setTimeout(() => probeWaiters.splice(0).forEach((w) => w('{"p99":NaN,"max":NaN}')), 10_000);
+  const text = await line;
+  clearTimeout(t);
+  return JSON.parse(text.replace(/NaN/g, 'null')) as { p99: number; max: number };
+};
 const api = `http://127.0.0.1:${port}`;
 const stopAll = () => {
   agg.kill('SIGKILL');
@@ -155,11 +181,6 @@ const pinging = async <T>(work: () => Promise<T>): Promise<{ result: T; waits: n
     await loop;
   }
 };
-const delayMetric = async () => {
-  const text = await (await fetch(`${api}/metrics`)).text();
-  const q = (k: string) => Number(new RegExp(`xueliang_event_loop_delay_seconds\\{quantile="${k}"\\} ([0-9.e-]+)`).exec(text)?.[1] ?? NaN) * 1000;
-  return `p99 ${q('0.99').toFixed(0)} ms, max ${q('1').toFixed(0)} ms`;
-};
 console.log(`console benchmark: ${N.toLocaleString('en')} cameras and points, ${GATEWAYS} gateways in ${GATEWAYS} counties (aggregator took them in ${loadS.toFixed(1)} s; its RSS ${procStats(agg.pid!).rssMb.toFixed(0)} MB), ${RUNS} runs a page`);
 const PAGES: Array<[string, string, string]> = [
   ['overview', '', '[data-testid="all-networking"]'],
@@ -167,6 +188,7 @@ const PAGES: Array<[string, string, string]> = [
   ['county drill-down', '?page=regions&region=330100', '[data-testid="regions-table"] tr[data-region]'],
   ['camera page', '?page=camera&id=cam-7', '[data-testid="timeline"] .band'],
 ];
+await loopSince(); // the span starts with the pages
 const { waits } = await pinging(async () => {
   // the first visit after the fill: the aggregator's first overview and trend, and the browser's cache of the bundle
   const cold = await open('', '[data-testid="all-networking"]');
@@ -184,7 +206,8 @@ const { waits } = await pinging(async () => {
   }
 });
 console.log(`/healthz answered while the pages loaded: p50 ${quantile(waits, 0.5)} ms, p99 ${quantile(waits, 0.99)} ms, max ${Math.max(...waits)} ms (${waits.length} pings; goal p99 under 50 ms)`);
-console.log(`aggregator event-loop delay (/metrics, last minute or two): ${await delayMetric()}; RSS ${procStats(agg.pid!).rssMb.toFixed(0)} MB`);
+const warmLoop = await loopSince();
+console.log(`aggregator event-loop delay while the pages loaded (monitorEventLoopDelay): p99 ${warmLoop.p99} ms, max ${warmLoop.max} ms; RSS ${procStats(agg.pid!).rssMb.toFixed(0)} MB`);
 // cold: each page the first thing a fresh aggregator serves after a restart on the filled store (--cold-runs times a
 // page): how long the restart took to answer, the page's first meaningful paint, the trend after the rates
 const restarted = async () => {
@@ -197,16 +220,19 @@ const restarted = async () => {
 };
 const ups: number[] = [];
 const coldWaits: number[] = [];
+const coldLoops: Array<{ p99: number; max: number }> = [];
 for (const [label, q, selector] of PAGES) {
   const paints: number[] = [];
   const trends: number[] = [];
   for (let i = 0; i < COLD_RUNS; i++) {
     ups.push(await restarted());
+    await loopSince(); // from the moment it answers
     const { result, waits } = await pinging(async () => {
       const paint = await open(q, selector);
       return { paint, trend: label === 'overview' ? await trendAfterRates() : undefined };
     });
     coldWaits.push(...waits);
+    coldLoops.push(await loopSince());
     paints.push(result.paint);
     if (result.trend !== undefined) trends.push(result.trend);
   }
@@ -214,7 +240,7 @@ for (const [label, q, selector] of PAGES) {
   if (trends.length) console.log(`${'  + 30-day trend, cold'.padEnd(26)} drawn after the rates  ${fmt(trends)}`);
 }
 console.log(`restarts (${ups.length}): answering after p50 ${quantile(ups, 0.5)} ms, max ${Math.max(...ups)} ms; /healthz while the cold pages loaded: p99 ${quantile(coldWaits, 0.99)} ms, max ${Math.max(...coldWaits)} ms`);
-console.log(`aggregator event-loop delay after the last restart (/metrics): ${await delayMetric()}; RSS ${procStats(agg.pid!).rssMb.toFixed(0)} MB`);
+if (coldLoops.length) console.log(`aggregator event-loop delay while the cold pages loaded: p99 ${Math.max(...coldLoops.map((l) => l.p99))} ms, max ${Math.max(...coldLoops.map((l) => l.max))} ms (the worst of ${coldLoops.length} restarts); RSS ${procStats(agg.pid!).rssMb.toFixed(0)} MB`);
 await new Promise((r) => setTimeout(r, 500));
 console.log('\nAPI responses the pages needed (bytes):');
 let largest = 0;

@@ -81,3 +81,35 @@ describe('walk cache (the rates walk kept while young, issue 31)', () => {
     expect(two.from).toBe(nextDay);
   });
 });
+
+describe('a walk kept in the store across a restart (issue 31, cold start)', () => {
+  it('the first asker after the start is answered from it, with the span it covered, and a new walk starts behind', async () => {
+    const s = setup(200);
+    const stored = { value: 99, from: s.at() - 120_000 - 86_400_000, to: s.at() - 120_000, walkMs: 1500 };
+    s.cache.seed('24h', stored, 'v1');
+    const first = await s.cache.get('24h', s.day(s.at()), s.walk, { version: 'v1' });
+    expect(first.value).toBe(99);
+    expect(first.to).toBe(stored.to);
+    expect(first.stored).toBe(true);
+    expect(s.walks).toHaveLength(1); // the walk of this start, behind
+    await new Promise((r) => setImmediate(r));
+    expect((await s.cache.get('24h', s.day(s.at()), s.walk, { version: 'v1' })).value).toBe(1);
+  });
+
+  it('is not served once a plan or window changed, nor when older than a quarter of an hour', async () => {
+    const a = setup(200);
+    a.cache.seed('24h', { value: 99, from: a.at() - 86_400_000, to: a.at(), walkMs: 1500 }, 'v1');
+    expect((await a.cache.get('24h', a.day(a.at()), a.walk, { version: 'v2' })).value).toBe(1);
+    const b = setup(200);
+    b.cache.seed('24h', { value: 99, from: b.at() - 16 * 60_000 - 86_400_000, to: b.at() - 16 * 60_000, walkMs: 1500 }, 'v1');
+    expect((await b.cache.get('24h', b.day(b.at()), b.walk, { version: 'v1' })).value).toBe(1);
+  });
+
+  it('every walk this process ends is told, so a long one can be kept in the store', async () => {
+    let now = 0;
+    const told: Array<[string, number]> = [];
+    const cache = new WalkCache<number>({ now: () => now, elapsed: () => now, onWalked: (key, w) => told.push([key, w.walkMs]) });
+    await cache.get('24h', { from: -86_400_000, to: 0 }, async () => ((now += 300), 7));
+    expect(told).toEqual([['24h', 300]]);
+  });
+});
