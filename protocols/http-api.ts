@@ -89,7 +89,7 @@ export const dailyResponse = z.object({ region: z.string(), category: z.string()
 
 /** `GET /api/rates` */
 export const ratesResponse = z.object({
-  window: windowView,
+  window: windowView.describe('the span the online time was worked out over: the one asked for, or (a province) a walk of the same window a moment older, kept a while; the counts are of now'),
   regions: z.array(
     z.object({
       region: z.string(),
