@@ -307,7 +307,8 @@ export class AggregatorApp {
     const { config } = this.deps;
     const snapshot = await this.store.load();
     this.state.load(snapshot);
-    if (seedStoredWalk(this.state, snapshot.keptWalk)) this.deps.log.info('the last 24 h online time walked before the restart answers until the first walk of this start ends');
+    const seeded = (snapshot.keptWalks ?? []).filter((text) => seedStoredWalk(this.state, text)).length;
+    if (seeded > 0) this.deps.log.info({ walks: seeded }, 'the online time walked before the restart answers until the first walks of this start end');
     this.audit.restore(snapshot.auditHead);
     await this.pendingAudit.drain();
     await this.warnOfDoors();

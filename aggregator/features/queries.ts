@@ -114,12 +114,13 @@ const ROLLING = new Set(['24h', '7d', '30d', 'today']);
 type LocalWalked = { online: OnlineMap; recording: RecordingMap };
 const walkCaches = new WeakMap<AggregatorState, WalkCache<LocalWalked>>();
 
-/** The meta key of the last long 24 h walk, kept so that a restarted centre answers its first overview from it. */
-export const STORED_WALK_KEY = 'rates_walk_24h';
+/** The walks kept in the store (meta `rates_walk_{window}`), so that a restarted centre answers its first overview (24h) and trend (today) from them. */
+const STORED_WALKS = new Set(['24h', 'today']);
 /** how often that walk is written at most */
 const STORE_WALK_EVERY_MS = 2 * 60_000;
 const storedWalk = z.object({
   v: z.literal(1),
+  key: z.enum(['24h', 'today']),
   from: z.number(),
   to: z.number(),
   walkMs: z.number(),
@@ -130,24 +131,24 @@ const storedWalk = z.object({
 function walkCache(state: AggregatorState): WalkCache<LocalWalked> {
   let cache = walkCaches.get(state);
   if (cache) return cache;
-  let storedAt = 0;
+  const storedAt = new Map<string, number>();
   cache = new WalkCache<LocalWalked>({
     now: () => state.now(),
     onError: (err) => state.log.error({ err: { message: err.message } }, 'the rates walk failed: the last figures stand'),
-    // a long 24 h walk is kept in the store too (every few minutes): after a restart the first overview is
-    // answered from it while the first walk of the new process runs (issue 31)
+    // a long walk of the last 24 h or of today is kept in the store too (every few minutes): after a restart the
+    // first overview and trend are answered from it while the first walk of the new process runs (issue 31)
     onWalked: (key, w) => {
-      if (key !== '24h' || w.walkMs < MIN_WALK_MS || w.to - storedAt < STORE_WALK_EVERY_MS) return;
-      storedAt = w.to;
-      const value = JSON.stringify({ v: 1, from: w.from, to: w.to, walkMs: w.walkMs, online: [...w.value.online], recording: [...w.value.recording] });
-      state.changes.record({ kind: 'meta', key: STORED_WALK_KEY, value });
+      if (!STORED_WALKS.has(key) || w.walkMs < MIN_WALK_MS || w.to - (storedAt.get(key) ?? 0) < STORE_WALK_EVERY_MS) return;
+      storedAt.set(key, w.to);
+      const value = JSON.stringify({ v: 1, key, from: w.from, to: w.to, walkMs: w.walkMs, online: [...w.value.online], recording: [...w.value.recording] });
+      state.changes.record({ kind: 'meta', key: `rates_walk_${key}`, value });
     },
   });
   walkCaches.set(state, cache);
   return cache;
 }
 
-/** What the store kept of the last long 24 h walk (see STORED_WALK_KEY), served first after a start; unreadable or absent: nothing. */
+/** A walk the store kept (see STORED_WALKS), served first after a start; unreadable or absent: nothing. */
 export function seedStoredWalk(state: AggregatorState, text: string | null | undefined): boolean {
   if (!text) return false;
   let data: unknown;
@@ -159,7 +160,7 @@ export function seedStoredWalk(state: AggregatorState, text: string | null | und
   const p = storedWalk.safeParse(data);
   if (!p.success) return false;
   const w = p.data;
-  walkCache(state).seed('24h', { value: { online: new Map(w.online) as OnlineMap, recording: new Map(w.recording) as RecordingMap }, from: w.from, to: w.to, walkMs: w.walkMs }, walkVersion(state));
+  walkCache(state).seed(w.key, { value: { online: new Map(w.online) as OnlineMap, recording: new Map(w.recording) as RecordingMap }, from: w.from, to: w.to, walkMs: w.walkMs }, walkVersion(state));
   return true;
 }
 

@@ -55,8 +55,8 @@ export interface StoreSnapshot {
   cameras: Array<{ cameraId: string; agentId: string; status: CameraStatusMessage; firstSeen: number }>;
   /** where the plan came from (`file:{sha256}` of the plan file; null: an upload, or not said) */
   planSource?: string | null | undefined;
-  /** the last long walk of the 24 h online time before the restart (JSON, features/queries.ts STORED_WALK_KEY): the first overview is answered from it */
-  keptWalk?: string | null | undefined;
+  /** the last long walks of the 24 h and today's online time before the restart (JSON, features/queries.ts STORED_WALKS): the first overview and trend are answered from them */
+  keptWalks?: readonly string[] | undefined;
   /** when each removed camera was removed */
   removals: Map<string, number>;
   /** every camera's marks in time order (ties in the order they were written) */

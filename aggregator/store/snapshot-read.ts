@@ -41,7 +41,7 @@ export async function readSnapshot(r: SnapshotReader): Promise<StoreSnapshot> {
   const [outboxMax] = rows(await q<{ m: number | null }>('SELECT MAX(seq) AS m FROM alert_outbox'));
   const [kept] = rows(await q<{ value: string }>("SELECT value FROM meta WHERE key = 'alert_seq'"));
   const [planSource] = rows(await q<{ value: string }>("SELECT value FROM meta WHERE key = 'plan_source'"));
-  const [keptWalk] = rows(await q<{ value: string }>("SELECT value FROM meta WHERE key = 'rates_walk_24h'"));
+  const keptWalks = rows(await q<{ value: string }>("SELECT value FROM meta WHERE key IN ('rates_walk_24h', 'rates_walk_today')")).map((r) => r.value);
   const cameraRows = rows(await q<{ camera_id: string; agent_id: string; status_json: string; first_seen: number; removed_at: number | null }>('SELECT camera_id, agent_id, status_json, first_seen, removed_at FROM cameras'));
   const [plan] = rows(await q<{ json: string }>('SELECT json FROM plan WHERE id = 1'));
   const [auditHead] = rows(await q<{ seq: number; hash: string }>('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1'));
@@ -49,7 +49,7 @@ export async function readSnapshot(r: SnapshotReader): Promise<StoreSnapshot> {
   return {
     plan: planPoints,
     planSource: planPoints && planSource?.value ? planSource.value : null,
-    keptWalk: keptWalk?.value ?? null,
+    keptWalks,
     agents: keep(rows(await q<{ json: string }>('SELECT json FROM agents')).map((a) => json('agents', agentRecord, a.json))),
     cameras: keep(
       cameraRows

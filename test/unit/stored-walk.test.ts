@@ -7,11 +7,12 @@ const t = topics();
 const T0 = Date.parse('2026-12-05T08:00:00Z');
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** The row an earlier process of the centre wrote (features/queries.ts, STORED_WALK_KEY): its last long 24 h walk. */
-const storedRow = (to: number, rate: number) =>
+/** The row an earlier process of the centre wrote (features/queries.ts, STORED_WALKS): its last long walk of a window. */
+const storedRow = (to: number, rate: number, key: '24h' | 'today' = '24h', from = to - 86_400_000) =>
   JSON.stringify({
     v: 1,
-    from: to - 86_400_000,
+    key,
+    from,
     to,
     walkMs: 1800,
     online: [['all', { all: { cameras: 1_000_000, onlineMs: rate * 1000, unknownMs: 0, observedMs: 1000, rate } }]],
@@ -32,6 +33,20 @@ describe('the 24 h walk kept in the store, read at start', () => {
     const next = await ratesWalk(f.fleet, { label: '24h', from: T0 - 86_400_000, to: T0 });
     expect(next.online.get('all')?.all).toMatchObject({ cameras: 1 });
     expect(next.window.to).toBe(T0);
+  });
+
+  it("today's walk serves the same day only: after midnight it is no answer", async () => {
+    const midnight = T0 - 8 * 3600_000;
+    const f = memoryFleet({ now: () => T0 });
+    expect(seedStoredWalk(f.fleet, storedRow(T0 - 60_000, 0.9, 'today', midnight))).toBe(true);
+    const same = await ratesWalk(f.fleet, { label: 'today', from: midnight, to: T0 });
+    expect(same.online.get('all')?.all?.rate).toBe(0.9);
+    expect(same.window).toEqual({ label: 'today', from: midnight, to: T0 - 60_000 });
+    const g = memoryFleet({ now: () => T0 });
+    seedStoredWalk(g.fleet, storedRow(T0 - 60_000, 0.9, 'today', midnight - 86_400_000));
+    const next = await ratesWalk(g.fleet, { label: 'today', from: midnight, to: T0 });
+    expect(next.online.get('all')?.all).toBeUndefined(); // this start's own walk: no camera yet
+    expect(next.window.from).toBe(midnight);
   });
 
   it('an unreadable row is no walk: nothing is served from it', () => {
