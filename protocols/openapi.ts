@@ -93,7 +93,7 @@ export function openApiDocument(): Record<string, unknown> {
       '/api/rates': {
         get: {
           summary: 'Rates and counts of a region and its children, per category',
-          parameters: [q('region', 'GB/T 2260 code (its children are listed too), or all'), q('category', 'key_public_area, key_industry_part, other, unassigned or all'), ...windowParams],
+          parameters: [q('region', 'GB/T 2260 code (its children are listed too), or all (the whole and its provinces); without it, every region'), q('category', 'key_public_area, key_industry_part, other, unassigned or all'), ...windowParams],
           responses: { 200: json(ratesResponse, 'the rates'), 400: problem('a bad window') },
         },
       },

@@ -64,7 +64,9 @@ export async function scopedRates(state: AggregatorState, scope: Scope, opts: { 
   if (asked && !scope.covers(asked)) return 'unknown';
   // the walks over every camera, in slices: the event loop stays free for other answers
   const walked = await ratesWalk(state, opts.window);
-  if (asked || scope.all) return ratesView(state, { region: asked, category: opts.category, window: opts.window }, walked);
+  // region=all: the whole and its children, as for any other region (a province's every unit is megabytes);
+  // without a region: every region
+  if (asked || scope.all) return ratesView(state, { region: asked ?? (opts.region === 'all' ? 'all' : null), category: opts.category, window: opts.window }, walked);
   const views = scope.roots().map((region) => ratesView(state, { region, category: opts.category, window: opts.window }, walked));
   const first = views[0] ?? ratesView(state, { region: '-', category: opts.category, window: opts.window }, walked);
   const seen = new Set<string>();

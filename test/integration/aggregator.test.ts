@@ -144,6 +144,11 @@ describe.each(['sqlite', 'postgres'] as const)('aggregator with a real broker, o
     expect(cell(r, '330106', 'unassigned').networking).toMatchObject({ numerator: 1, denominator: 1 });
     expect(cell(r, '330102', 'key_industry_part').coverage).toMatchObject({ numerator: 1, denominator: 1 });
     expect(cell(r, '330102', 'key_industry_part').networking).toMatchObject({ numerator: 0, denominator: 1 });
+    // region=all is the whole and its children (the provinces), as any region is itself and its children; no region: every one
+    expect(r.regions.map((x) => x.region)).toEqual(expect.arrayContaining(['all', '330000', '330100', '330106', '330102']));
+    const whole = await agg.get<Rates>(`/api/rates?region=all&${window}`);
+    expect(whole.regions.map((x) => x.region)).toEqual(['all', '330000']);
+    expect(cell(whole, 'all', 'all').counts).toEqual(all.counts);
     // online rate over [T0, T0+19h): a1 and the GB camera online from T0+1m; a2 offline 10h..12h
     const o = cell(r, '330106', 'all').online;
     expect(o.observedMs).toBe(3 * (19 * H - MIN));
