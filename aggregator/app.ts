@@ -103,7 +103,7 @@ export class AggregatorApp {
       maxMessages: 1000,
       onError: (err) => log.error({ err: { message: (err as Error).message } }, 'commit failed: the batch stays unacknowledged and is written again'),
     });
-    this.rates = new RatesPublisher({ mqtt: this.mqtt, state: this.state, topicRoot: config.mqtt.topicRoot, intervalMs: config.ratesIntervalMs, now, log: log.child({ module: 'rates' }) });
+    this.rates = new RatesPublisher({ mqtt: this.mqtt, state: this.state, topicRoot: config.mqtt.topicRoot, intervalMs: config.ratesIntervalMs, now, log: log.child({ module: 'rates' }), timeZone: config.timeZone });
     const reportDeps = () => ({ store: this.store, agentRegion: (id: string) => this.state.agents.get(id)?.region ?? null, timeZone: config.timeZone, now: now(), maintenance: config.maintenance.excludeFromRates ? this.state.maintenance : undefined, flapping: this.state.flappingRule, losses: () => this.state.losses, regionNames: this.state.regionNames, registerFields: this.state.registerFields, livePlan: () => ({ plan: this.state.plan(), pointOf: (k: string) => this.state.pointOf(k) }) });
     const report = (region: string, period: ReportPeriod) => buildReport(reportDeps(), region, period);
     const live = new LiveFeed();

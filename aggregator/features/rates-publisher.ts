@@ -2,7 +2,9 @@ import type { Logger } from 'pino';
 import { regionLevel, topics, type RatesMessage } from '../../protocols/index.js';
 import type { MqttConnection } from '../../platform/mqtt-client.js';
 import { ALL_REGIONS, CATEGORY_KEYS, rateSet, type CategoryKey } from '../rates/model.js';
-import { ratesWalk } from './queries.js';
+import { localWalk, ratesWalk } from './queries.js';
+import { MIN_WALK_MS } from './walk-cache.js';
+import { startOfLocalDay } from '../../protocols/local-time.js';
 import type { AggregatorState } from './state.js';
 
 const DAY = 86_400_000;
@@ -58,8 +60,10 @@ export class RatesPublisher {
   private onlineFresh = false;
   private onlineAt = 0;
   private onlineWalkMs = 0;
+  /** its walks were long once (a province): they are kept, and today's is walked with them */
+  private longWalks = false;
 
-  constructor(private readonly deps: { mqtt: MqttConnection; state: AggregatorState; topicRoot: string; intervalMs: number; now: () => number; log: Logger }) {}
+  constructor(private readonly deps: { mqtt: MqttConnection; state: AggregatorState; topicRoot: string; intervalMs: number; now: () => number; log: Logger; timeZone?: string }) {}
 
   start(): void {
     this.timer = setInterval(() => this.tick(), this.deps.intervalMs);
@@ -142,11 +146,16 @@ export class RatesPublisher {
     const first = this.online === undefined;
     const t0 = performance.now();
     ratesWalk(this.deps.state, { from: now - DAY, to: now, label: '24h' }, { background })
-      .then((walked) => {
+      .then(async (walked) => {
         this.online = walked.online;
         this.onlineAt = walked.window.to;
         this.onlineWalkMs = performance.now() - t0;
         this.onlineFresh = true;
+        if (this.onlineWalkMs >= MIN_WALK_MS) this.longWalks = true;
+        // today's walk after it (the trend's today point): where walks are long it is kept, and the first trend a
+        // visitor asks for is drawn from it instead of waiting for a walk of its own
+        const tz = this.deps.timeZone;
+        if (tz && this.longWalks) await localWalk(this.deps.state, { label: 'today', from: startOfLocalDay(now, tz), to: now }, { background });
       })
       .catch((err: Error) => this.deps.log.error({ err: { message: err.message } }, 'the 24 h online time was not worked out: the last figures stand'))
       .finally(() => {
