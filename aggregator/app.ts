@@ -12,7 +12,7 @@ import { GroupCommit } from './features/group-commit.js';
 import { createDecodedApply, createPipeline, INGEST_DECODE, INGEST_FILTERS } from './ingest/pipeline.js';
 import { parsePlan } from './features/plan.js';
 import { RatesPublisher } from './features/rates-publisher.js';
-import { seedStoredWalk } from './features/queries.js';
+import { seedStoredWalk } from './features/rates-walk.js';
 import { AggregatorState, type IngestStats } from './features/state.js';
 import { buildReport, periodBasis, type ReportPeriod } from './features/report.js';
 import { LiveFeed } from './features/live-feed.js';

@@ -4,7 +4,7 @@ import type { AggregatorStore, StoredDailyTotals } from '../store/port.js';
 import type { DailyTotalsRow } from '../store/changes.js';
 import { ALL_REGIONS, rateSet } from '../rates/model.js';
 import { dailyPointOf, dayTotals, localDays, type DailyPoint, type ReportDeps } from './report.js';
-import { localWalk } from './queries.js';
+import { localWalk } from './rates-walk.js';
 import type { AggregatorState } from './state.js';
 
 /** how long today's live point of a series is served again before it is worked out anew */

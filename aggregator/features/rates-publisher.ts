@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { regionLevel, topics, type RatesMessage } from '../../protocols/index.js';
 import type { MqttConnection } from '../../platform/mqtt-client.js';
 import { ALL_REGIONS, CATEGORY_KEYS, rateSet, type CategoryKey } from '../rates/model.js';
-import { localWalk, ratesWalk } from './queries.js';
+import { localWalk, ratesWalk } from './rates-walk.js';
 import { MIN_WALK_MS } from './walk-cache.js';
 import { startOfLocalDay } from '../../protocols/local-time.js';
 import type { AggregatorState } from './state.js';

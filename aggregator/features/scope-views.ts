@@ -1,7 +1,8 @@
 import type { AlertMessage } from '../../protocols/index.js';
 import type { RatesResponse } from '../../protocols/http-api.js';
 import type { Scope } from '../auth/roles.js';
-import { ratesView, ratesWalk, type Window } from './queries.js';
+import { ratesView, type Window } from './queries.js';
+import { ratesWalk } from './rates-walk.js';
 import type { AggregatorState, CameraRecord } from './state.js';
 
 /**

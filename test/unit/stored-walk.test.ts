@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { topics } from '../../protocols/index.js';
-import { ratesWalk, seedStoredWalk } from '../../aggregator/features/queries.js';
+import { ratesWalk, seedStoredWalk } from '../../aggregator/features/rates-walk.js';
 import { memoryFleet } from '../support/fleet.js';
 
 const t = topics();
