@@ -130,13 +130,17 @@ function recordingCell(t: RecordingTotals | undefined) {
 
 const isoOrNull = (t: number | null) => (t === null ? null : new Date(t).toISOString());
 
+/** When a camera's present state began: the start of the last run of equal states in its history. */
+function sinceOf(c: CameraRecord): number {
+  let i = c.marks.length - 1;
+  while (i > 0 && c.marks[i - 1]!.state === c.marks[i]!.state) i--;
+  return c.marks[i]?.at ?? c.firstSeen;
+}
+
 export function cameraView(state: AggregatorState, c: CameraRecord, now: number): CameraView {
   const fact = state.counters.get(c.cameraId);
   const eff = state.effectiveState(c);
-  // start of the last run of equal states in the history
-  let i = c.marks.length - 1;
-  while (i > 0 && c.marks[i - 1]!.state === c.marks[i]!.state) i--;
-  const since = c.marks[i]?.at ?? c.firstSeen;
+  const since = sinceOf(c);
   const why = unknownReason(state, c, eff);
   const inMaintenance = state.maintenance.activeFor(state.subjectOf(c), now);
   const flapping = state.flappingOf(c, now);
@@ -230,6 +234,8 @@ export async function camerasView(state: AggregatorState, q: URLSearchParams, no
   if (limit !== null && (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE)) return { error: `limit is a whole number from 1 to ${MAX_PAGE}` };
   if (!Number.isInteger(offset) || offset < 0) return { error: 'offset is a whole number from 0' };
   const out: CameraView[] = [];
+  const found: Array<{ c: CameraRecord; forMs: number }> = [];
+  const viewFilters = want.fault !== null || want.cause !== null || want.maintenance !== null || want.flapping !== null;
   // a list of problems (no online camera asked for) looks at the cameras counted in those states, not at the fleet;
   // otherwise every camera is looked at. In slices either way, so that a province's list holds no other answer up
   const candidates: Iterable<CameraRecord> =
@@ -249,6 +255,11 @@ export async function camerasView(state: AggregatorState, q: URLSearchParams, no
     if (scope && !scope.covers(fact?.region ?? null)) return;
     if (want.category && (fact?.category ?? null) !== want.category) return;
     if (want.text && !c.cameraId.toLowerCase().includes(want.text) && !(c.status.name ?? '').toLowerCase().includes(want.text)) return;
+    if (!viewFilters) {
+      // nothing left to ask of the whole view: it is built for the page alone (a province's problem list holds tens of thousands)
+      found.push({ c, forMs: Math.max(0, now - sinceOf(c)) });
+      return;
+    }
     const v = cameraView(state, c, now);
     if (want.fault && !v.faults.some((f) => f.fault === want.fault)) return;
     if (want.cause && v.cause !== want.cause) return;
@@ -256,6 +267,11 @@ export async function camerasView(state: AggregatorState, q: URLSearchParams, no
     if (want.flapping !== null && (v.flapping !== null) !== (want.flapping === 'true')) return;
     out.push(v);
   });
+  if (!viewFilters) {
+    found.sort((a, b) => b.forMs - a.forMs || a.c.cameraId.localeCompare(b.c.cameraId));
+    const page = limit === null ? found.slice(offset) : found.slice(offset, offset + limit);
+    return { cameras: page.map((x) => cameraView(state, x.c, now)), total: found.length, offset, limit };
+  }
   out.sort((a, b) => b.forMs - a.forMs || a.cameraId.localeCompare(b.cameraId));
   return { cameras: limit === null ? out.slice(offset) : out.slice(offset, offset + limit), total: out.length, offset, limit };
 }
