@@ -3,7 +3,7 @@ import type { CategoryKey } from '../rates/model.js';
 import { addRecording, cascadeWindow, type RecordingTotals, type Window } from './queries.js';
 import { eachInSlices } from './slices.js';
 import type { AggregatorState } from './state.js';
-import { MIN_WALK_MS, WalkCache } from './walk-cache.js';
+import { MIN_WALK_MS, WalkCache, type WalkPace } from './walk-cache.js';
 
 /**
  * The walks over every camera behind the rates of a window (online time,
@@ -92,10 +92,12 @@ export async function ratesWalk(state: AggregatorState, window: Window, opts: { 
 
 /** ratesWalk of our own cameras only (no tier below us: what the stored days count), with the span walked. */
 export async function localWalk(state: AggregatorState, window: Window, opts: { background?: boolean } = {}): Promise<{ value: { online: OnlineMap; recording: RecordingMap }; from: number; to: number }> {
-  const walk = async (from: number, to: number) => {
-    const online = await state.localOnlineRatesSliced(from, to, opts.background === true);
+  const walk = async (from: number, to: number, pace: WalkPace = { hurried: false }) => {
+    // a publisher's walk rests between its slices until somebody comes to wait for it
+    const background = () => opts.background === true && !pace.hurried;
+    const online = await state.localOnlineRatesSliced(from, to, background);
     const recording: RecordingMap = new Map();
-    await eachInSlices(state.counters.cameras(), (f) => addRecording(state, recording, f), { background: opts.background === true });
+    await eachInSlices(state.counters.cameras(), (f) => addRecording(state, recording, f), { background });
     return { online, recording };
   };
   return ROLLING.has(window.label)

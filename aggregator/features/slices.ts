@@ -7,9 +7,10 @@ export const SLICE_MS = 8;
  * no HTTP answer, MQTT message or timer by more than about that (issue 31).
  * The items are read as they are when reached (a Map's iterator sees what is
  * added and not what is deleted meanwhile). `background`: a walk nobody
- * waits for, which leaves room for one somebody does.
+ * waits for, which leaves room for one somebody does (a function: asked
+ * again at each slice, for a walk somebody may come to wait for).
  */
-export async function eachInSlices<T>(items: Iterable<T>, fn: (item: T) => void, opts: { budgetMs?: number; background?: boolean } = {}): Promise<void> {
+export async function eachInSlices<T>(items: Iterable<T>, fn: (item: T) => void, opts: { budgetMs?: number; background?: boolean | (() => boolean) } = {}): Promise<void> {
   const budgetMs = opts.budgetMs ?? SLICE_MS;
   let start = performance.now();
   let n = 0;
@@ -18,7 +19,8 @@ export async function eachInSlices<T>(items: Iterable<T>, fn: (item: T) => void,
     if ((++n & 127) === 0 && performance.now() - start > budgetMs) {
       // background work (publishers, alert passes) rests as long as it worked: an operator's request walking at
       // the same time gets the larger share of the CPU, not a fair half
-      await new Promise<void>((resolve) => (opts.background ? setTimeout(resolve, budgetMs) : setImmediate(resolve)));
+      const rest = typeof opts.background === 'function' ? opts.background() : opts.background === true;
+      await new Promise<void>((resolve) => (rest ? setTimeout(resolve, budgetMs) : setImmediate(resolve)));
       start = performance.now();
     }
   }

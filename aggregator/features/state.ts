@@ -164,7 +164,7 @@ export class AggregatorState {
     return this.tiers.addOnline(await this.localOnlineRatesSliced(from, to, background), window);
   }
 
-  async localOnlineRatesSliced(from: number, to: number, background = false): Promise<ReturnType<typeof onlineRates>> {
+  async localOnlineRatesSliced(from: number, to: number, background: boolean | (() => boolean) = false): Promise<ReturnType<typeof onlineRates>> {
     const walk = new OnlineWalk(this.marksOf, from, to, this.maintenanceOfFacts());
     await eachInSlices(this.counters.cameras(), (f) => walk.add(f), { background });
     return walk.result();

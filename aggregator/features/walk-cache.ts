@@ -15,6 +15,11 @@ export const FRESH_PER_WALK = 40;
 export const MAX_AGE_MS = 60_000;
 export const MIN_WALK_MS = 50;
 
+/** What a walk asks between its slices: whether somebody waits for it now (then it stops resting like background work). */
+export interface WalkPace {
+  hurried: boolean;
+}
+
 export interface Walked<T> {
   value: T;
   from: number;
@@ -35,6 +40,8 @@ export function freshFor(walkMs: number): number {
 export class WalkCache<T> {
   private readonly entries = new Map<string, Walked<T>>();
   private readonly running = new Map<string, Promise<Walked<T>>>();
+  /** how each running walk should go: hurried once somebody waits for it */
+  private readonly paces = new Map<string, WalkPace>();
   private generation = 0;
   private version: string | undefined;
 
@@ -56,6 +63,7 @@ export class WalkCache<T> {
   invalidate(): void {
     this.entries.clear();
     this.running.clear();
+    this.paces.clear();
     this.generation += 1;
   }
 
@@ -68,7 +76,7 @@ export class WalkCache<T> {
    * its length. `version`: of what the walks read besides the cameras (the
    * plan, the maintenance windows); a new one voids every kept result.
    */
-  async get(key: string, span: { from: number; to: number }, walk: (from: number, to: number) => Promise<T>, opts: { force?: boolean; anchored?: boolean; version?: string } = {}): Promise<Walked<T>> {
+  async get(key: string, span: { from: number; to: number }, walk: (from: number, to: number, pace: WalkPace) => Promise<T>, opts: { force?: boolean; anchored?: boolean; version?: string } = {}): Promise<Walked<T>> {
     if (opts.version !== undefined && opts.version !== this.version) {
       if (this.version !== undefined) this.invalidate();
       this.version = opts.version;
@@ -83,17 +91,25 @@ export class WalkCache<T> {
         return kept;
       }
     }
-    return this.running.get(key) ?? this.start(key, span, walk, opts.anchored);
+    const running = this.running.get(key);
+    if (running) {
+      // somebody waits for a walk a publisher began in the background: it goes at full pace from now on
+      const pace = this.paces.get(key);
+      if (pace) pace.hurried = true;
+      return running;
+    }
+    return this.start(key, span, walk, opts.anchored);
   }
 
-  private start(key: string, span: { from: number; to: number }, walk: (from: number, to: number) => Promise<T>, anchored = false): Promise<Walked<T>> {
+  private start(key: string, span: { from: number; to: number }, walk: (from: number, to: number, pace: WalkPace) => Promise<T>, anchored = false): Promise<Walked<T>> {
     const elapsed = this.deps.elapsed ?? (() => performance.now());
     const generation = this.generation;
     // a background refresh walks up to now, not up to the span of the request that set it off
     const now = this.deps.now();
     const from = anchored ? span.from : now - (span.to - span.from);
     const t0 = elapsed();
-    const p = walk(from, now)
+    const pace: WalkPace = { hurried: false };
+    const p = walk(from, now, pace)
       .then((value) => {
         const done: Walked<T> = { value, from, to: now, walkMs: elapsed() - t0 };
         if (generation === this.generation) {
@@ -103,9 +119,13 @@ export class WalkCache<T> {
         return done;
       })
       .finally(() => {
-        if (this.running.get(key) === p) this.running.delete(key);
+        if (this.running.get(key) === p) {
+          this.running.delete(key);
+          this.paces.delete(key);
+        }
       });
     this.running.set(key, p);
+    this.paces.set(key, pace);
     return p;
   }
 }

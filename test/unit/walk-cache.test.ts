@@ -58,6 +58,26 @@ describe('walk cache (the rates walk kept while young, issue 31)', () => {
     expect(s.walks).toHaveLength(1);
   });
 
+  it('a walk begun in the background is hurried once somebody comes to wait for it', async () => {
+    const s = setup(200);
+    const paces: Array<{ hurried: boolean }> = [];
+    let finish: (() => void) | undefined;
+    const slow = (_from: number, _to: number, pace: { hurried: boolean }) => {
+      paces.push(pace);
+      return new Promise<number>((resolve) => (finish = () => resolve(7)));
+    };
+    const first = s.cache.get('24h', s.day(s.at()), slow);
+    await Promise.resolve();
+    expect(paces.map((p) => p.hurried)).toEqual([false]); // its own asker began it: nothing to hurry yet
+    const second = s.cache.get('24h', s.day(s.at()), slow);
+    await Promise.resolve();
+    expect(paces).toHaveLength(1); // the same walk, shared
+    expect(paces[0]!.hurried).toBe(true);
+    finish!();
+    expect((await first).value).toBe(7);
+    expect(await second).toBe(await first);
+  });
+
   it('a new plan or maintenance window voids what was kept; windows of other lengths are not mixed up', async () => {
     const s = setup(200);
     await s.cache.get('24h', s.day(s.at()), s.walk, { version: 'plan1' });
