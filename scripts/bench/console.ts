@@ -239,7 +239,7 @@ for (const [label, q, selector] of PAGES) {
   console.log(`${`${label}, cold`.padEnd(26)} first meaningful paint ${fmt(paints)}`);
   if (trends.length) console.log(`${'  + 30-day trend, cold'.padEnd(26)} drawn after the rates  ${fmt(trends)}`);
 }
-console.log(`restarts (${ups.length}): answering after p50 ${quantile(ups, 0.5)} ms, max ${Math.max(...ups)} ms; /healthz while the cold pages loaded: p99 ${quantile(coldWaits, 0.99)} ms, max ${Math.max(...coldWaits)} ms`);
+if (ups.length) console.log(`restarts (${ups.length}): answering after p50 ${quantile(ups, 0.5)} ms, max ${Math.max(...ups)} ms; /healthz while the cold pages loaded: p99 ${quantile(coldWaits, 0.99)} ms, max ${Math.max(...coldWaits)} ms`);
 if (coldLoops.length) console.log(`aggregator event-loop delay while the cold pages loaded: p99 ${Math.max(...coldLoops.map((l) => l.p99))} ms, max ${Math.max(...coldLoops.map((l) => l.max))} ms (the worst of ${coldLoops.length} restarts); RSS ${procStats(agg.pid!).rssMb.toFixed(0)} MB`);
 await new Promise((r) => setTimeout(r, 500));
 console.log('\nAPI responses the pages needed (bytes):');
