@@ -155,7 +155,11 @@ export class RatesPublisher {
         // today's walk after it (the trend's today point): where walks are long it is kept, and the first trend a
         // visitor asks for is drawn from it instead of waiting for a walk of its own
         const tz = this.deps.timeZone;
-        if (tz && this.longWalks) await localWalk(this.deps.state, { label: 'today', from: startOfLocalDay(now, tz), to: now }, { background });
+        if (tz && this.longWalks) {
+          await localWalk(this.deps.state, { label: 'today', from: startOfLocalDay(now, tz), to: now }, { background }).catch((err: Error) =>
+            this.deps.log.error({ err: { message: err.message } }, "today's online time was not worked out ahead: the trend walks it when asked"),
+          );
+        }
       })
       .catch((err: Error) => this.deps.log.error({ err: { message: err.message } }, 'the 24 h online time was not worked out: the last figures stand'))
       .finally(() => {
