@@ -7,7 +7,9 @@ import { MqttConnection, type IncomingMessage } from '../platform/mqtt-client.js
 import { MqttPump, pumpAvailable } from '../platform/mqtt-pump.js';
 import { createStore } from './adapters/open-store.js';
 import type { AggregatorStore, InboxRow } from './store/port.js';
-import { HttpApi } from './features/http-api.js';
+import { HttpApi, type StartingUp } from './features/http-api.js';
+import { RestoredRates } from './features/restored-rates.js';
+import { pacer } from './features/slices.js';
 import { GroupCommit } from './features/group-commit.js';
 import { createDecodedApply, createPipeline, INGEST_DECODE, INGEST_FILTERS } from './ingest/pipeline.js';
 import { parsePlan } from './features/plan.js';
@@ -69,6 +71,8 @@ export class AggregatorApp {
   private readonly pendingAudit: PendingAuditDrain;
   /** the lower-platform side of GB/T 28181, when configured */
   readonly gb28181: Gb28181Service | undefined;
+  /** while the store loads (at start, or when a replica takes the lead): what the API answers meanwhile */
+  private loading: StartingUp | null = null;
 
   constructor(private readonly deps: { config: AggregatorConfig; log: Logger; now?: () => number; fatal?: (err: Error) => void }) {
     const { config, log } = deps;
@@ -113,7 +117,8 @@ export class AggregatorApp {
     const gb = config.gb28181 ? new Gb28181Service({ settings: config.gb28181, state: this.state, log: log.child({ module: 'gb28181' }), now, timeZone: config.timeZone, version: VERSION }) : undefined;
     this.gb28181 = gb;
     this.state.counters.onChange = (id, st) => {
-      live.changed(id, st);
+      // the load itself changes every camera: the browsers hear of it as one reload, when it ends
+      if (this.loading === null) live.changed(id, st);
       gb?.changed(id);
     };
     if (gb) this.state.events.on('cameraSaved', (id) => gb.changed(id));
@@ -162,6 +167,7 @@ export class AggregatorApp {
       frames: (cameraId) => this.store.framesOf(cameraId),
       // a follower replica passes the API to the leader: every replica answers the same
       leader: () => (this.replica && !this.replica.isLeader ? (this.replica.leaderApi ?? null) : undefined),
+      starting: () => this.loading,
     });
     const reports = new ReportPublisher({ mqtt: this.mqtt, topicRoot: config.mqtt.topicRoot, timeZone: config.timeZone, intervalMs: config.ratesIntervalMs, now, regions: () => this.state.counters.counts().keys(), read: (period) => periodBasis(reportDeps(), period, true), report: (region, period, read) => buildReport(reportDeps(), region, period, read), stored: () => this.store.flush(), log: log.child({ module: 'reports' }) });
     this.mqtt.onConnect(() => reports.tick());
@@ -268,7 +274,8 @@ export class AggregatorApp {
       this.mqtt.start();
       this.apiUrl = await this.http.start();
       replica.start(async () => {
-        await this.lead();
+        await this.lead(await this.beginLoading());
+        this.loading = null;
         return (row: InboxRow) => {
           // the centre's time of a message is when a replica received it, whichever replica applies it and when
           this.clock.at = row.at;
@@ -282,7 +289,12 @@ export class AggregatorApp {
       log.info({ api: this.apiUrl, database: this.store.engine, group: config.replicas!.group }, 'aggregator replica started');
       return;
     }
-    await this.lead();
+    // the API answers from the start: that the centre is starting, how far the load has come, and the 24 h rates
+    // it kept before the restart; logins work (the audit trail goes on from its last record)
+    const loading = await this.beginLoading();
+    this.apiUrl = await this.http.start();
+    log.info({ api: this.apiUrl, cameras: loading.of, restored: loading.rates ? new Date(loading.rates.at).toISOString() : null }, 'loading the store: the API answers that the centre is starting');
+    await this.lead(loading);
     if (this.receiver instanceof MqttPump) {
       const apply = createDecodedApply(pipelineDeps);
       this.receiver.onDecoded((topic, bytes, r) => this.batch.add(() => apply(topic, bytes, r)));
@@ -298,18 +310,32 @@ export class AggregatorApp {
       // to start); a broker that is away does not hold the API back for more than this
       await this.receiver.whenConnected(5000);
     }
-    this.apiUrl = await this.http.start();
+    this.loading = null;
     log.info({ api: this.apiUrl, database: this.store.engine, cameras: this.state.cameras.size, agents: this.state.agents.size, points: this.state.plan().length }, 'aggregator started');
   }
 
+  /**
+   * What a load needs first (small reads): the audit trail's last record, so that what the API audits meanwhile
+   * (logins) chains on, and the rates kept for a restart. The API answers that the centre is starting from here on.
+   */
+  private async beginLoading(): Promise<StartingUp> {
+    const first = await this.store.readStart();
+    this.audit.restore(first.auditHead);
+    return (this.loading = { phase: 'reading', loaded: 0, of: first.cameras, rates: RestoredRates.parse(first.restore, this.clock.real()) });
+  }
+
   /** Loads the state from the store and starts what publishes and decides: the one aggregator, or the leader of the replicas. */
-  private async lead(): Promise<void> {
+  private async lead(loading: StartingUp): Promise<void> {
     const { config } = this.deps;
-    const snapshot = await this.store.load();
-    this.state.load(snapshot);
+    // the reads and the model give the event loop back every few milliseconds: the API answers meanwhile
+    const began = Date.now();
+    const snapshot = await this.store.load({ pace: pacer() });
+    Object.assign(loading, { phase: 'placing', of: snapshot.cameras.length });
+    await this.state.load(snapshot, (n) => (loading.loaded = n));
+    loading.phase = 'starting';
+    this.deps.log.info({ cameras: snapshot.cameras.length, ms: Date.now() - began }, 'store loaded');
     const seeded = (snapshot.keptWalks ?? []).filter((text) => seedStoredWalk(this.state, text)).length;
     if (seeded > 0) this.deps.log.info({ walks: seeded }, 'the online time walked before the restart answers until the first walks of this start end');
-    this.audit.restore(snapshot.auditHead);
     await this.pendingAudit.drain();
     await this.warnOfDoors();
     if (config.planFile) await this.loadPlanFile(config.planFile);

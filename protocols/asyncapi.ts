@@ -5,7 +5,7 @@ import { reportResponse } from './http-api.js';
 import { DEFAULT_TOPIC_ROOT, PROTOCOL_VERSION } from './version.js';
 
 /** The version of the contract document; its major is the topic root's (`v1`). */
-export const CONTRACT_VERSION = '1.6.0';
+export const CONTRACT_VERSION = '1.7.0';
 
 /** A message of the contract: its zod schema is the single source of its payload. */
 interface MessageSpec {

@@ -102,6 +102,15 @@ export const ratesResponse = z.object({
   ),
   /** the names of the asked region and its ancestors (for a breadcrumb); codes without a known name are left out */
   names: z.record(z.string(), z.string()),
+  restored: z
+    .object({
+      at: isoTime.describe('when these figures were worked out, before the restart'),
+      phase: z.enum(['reading', 'placing', 'starting']).describe('reading the store, placing its cameras in the model, starting the services'),
+      loaded: count.describe('cameras placed so far'),
+      of: count.describe('cameras to load'),
+    })
+    .optional()
+    .describe('present while the centre, just started, loads its store (window 24h only; other requests answer 503 STARTING meanwhile): every figure, counts included, is as the centre kept it before the restart, at `at`; ask again for the live ones (since 1.7.0)'),
 });
 export type RatesResponse = z.infer<typeof ratesResponse>;
 

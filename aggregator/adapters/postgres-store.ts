@@ -7,12 +7,12 @@ import type { Logger } from 'pino';
 import type { CameraState, StateMark } from '../../protocols/index.js';
 import { maskUrlPassword } from '../../platform/redact.js';
 import { FRAMES_KEPT, WRITES, type Row, type StoreChange, type WriteKind } from '../store/changes.js';
-import { readSnapshot } from '../store/snapshot-read.js';
+import { readSnapshot, readStart } from '../store/snapshot-read.js';
 import { flattenRows, startWriterThread, writerScript, type WriterThread } from './writer-thread.js';
 import { WriteBatch } from './write-batch.js';
 import { pendingMigrations } from '../store/migrations.js';
 import { groupMarks, groupRecordingChecks } from '../store/rows.js';
-import { DAILY_TOTALS_COLUMNS, FencedError, type StoredDailyTotals, type AggregatorStore, type InboxRow, type RecordingCheckRow, type ReplicaInbox, type StoreSnapshot, type StoredCamera } from '../store/port.js';
+import { DAILY_TOTALS_COLUMNS, FencedError, type StoredDailyTotals, type AggregatorStore, type InboxRow, type RecordingCheckRow, type ReplicaInbox, type StoreSnapshot, type StoredCamera, type LoadPace, type StartRead } from '../store/port.js';
 
 /**
  * How each kind of write reaches PostgreSQL: one statement per run of writes
@@ -225,11 +225,16 @@ export class PostgresStore implements AggregatorStore, ReplicaInbox {
     return (await this.pool.query<T>(sql, params)).rows;
   }
 
-  async load(): Promise<StoreSnapshot> {
+  async readStart(): Promise<StartRead> {
+    return readStart({ query: (sql) => this.rows(sql) });
+  }
+
+  async load(pace: LoadPace = {}): Promise<StoreSnapshot> {
     return readSnapshot({
       query: (sql) => this.rows(sql),
       order: 'id',
       refused: (table, reason) => this.deps.log.warn({ table, reason }, 'a stored record was refused by its schema and left out'),
+      ...pace,
     });
   }
 

@@ -11,8 +11,8 @@ import type { Row, StoreChange, WriteKind } from '../store/changes.js';
 import { SqliteWriter } from './sqlite-writer.js';
 import { WriteBatch } from './write-batch.js';
 import { flattenRows, startWriterThread, writerScript } from './writer-thread.js';
-import { readSnapshot } from '../store/snapshot-read.js';
-import { DAILY_TOTALS_COLUMNS, type AggregatorStore, type RecordingCheckRow, type StoreSnapshot, type StoredCamera, type StoredDailyTotals } from '../store/port.js';
+import { readSnapshot, readStart } from '../store/snapshot-read.js';
+import { DAILY_TOTALS_COLUMNS, type AggregatorStore, type LoadPace, type StartRead, type RecordingCheckRow, type StoreSnapshot, type StoredCamera, type StoredDailyTotals } from '../store/port.js';
 import { pendingMigrations } from '../store/migrations.js';
 import { groupRecordingChecks } from '../store/rows.js';
 
@@ -81,13 +81,26 @@ export class SqliteStore implements AggregatorStore {
     return this.batch.flush();
   }
 
-  async load(): Promise<StoreSnapshot> {
+  async readStart(): Promise<StartRead> {
     await this.flush();
-    return readSnapshot({
-      query: (sql) => this.db.prepare(sql).iterate() as Iterable<Record<string, unknown>>,
-      order: 'rowid',
-      refused: (table, reason) => this.deps.log.warn({ table, reason }, 'a stored record was refused by its schema and left out'),
-    });
+    return readStart({ query: (sql) => this.db.prepare(sql).all() as Array<Record<string, unknown>> });
+  }
+
+  async load(pace: LoadPace = {}): Promise<StoreSnapshot> {
+    await this.flush();
+    // a paced read keeps its statements open across turns of the event loop, when the API answers on the main
+    // connection (better-sqlite3 runs no other statement on a connection while one iterates): a connection of its own
+    const db = pace.pace && this.deps.file !== ':memory:' ? new Database(this.deps.file, { readonly: true }) : undefined;
+    try {
+      return await readSnapshot({
+        query: (sql) => (db ?? this.db).prepare(sql).iterate() as Iterable<Record<string, unknown>>,
+        order: 'rowid',
+        refused: (table, reason) => this.deps.log.warn({ table, reason }, 'a stored record was refused by its schema and left out'),
+        ...(db ? pace : {}),
+      });
+    } finally {
+      db?.close();
+    }
   }
 
   async camerasInPeriod(from: number, to: number): Promise<Array<StoredCamera & { removedAt: number | null }>> {

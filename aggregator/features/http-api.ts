@@ -24,6 +24,7 @@ import { Scope, type Permission } from '../auth/roles.js';
 import { sameHash } from '../auth/tokens.js';
 import type { AccountApi } from './account-api.js';
 import { cameraRegion, scopedRates, scopedRegion, visibleAgentIds, visibleAlert, visibleCamera, visibleWindow } from './scope-views.js';
+import type { RestoredRates } from './restored-rates.js';
 import { agentsView, bindingView, registerView, cameraView, camerasCsv, camerasView, historyView, parseWindow, uptimeView } from './queries.js';
 import { ratesWalk } from './rates-walk.js';
 import { framesView } from './frames.js';
@@ -88,7 +89,24 @@ export interface HttpApiDeps {
   gb28181?: () => Gb28181Status | undefined;
   /** replicas: undefined where this process answers itself (one aggregator, or the leader); the leader's API for a follower; null while no leader is known */
   leader?: () => string | null | undefined;
+  /** while the centre loads its store at start: how far it has come, and the rates it kept for a restart (null once loaded) */
+  starting?: () => StartingUp | null;
 }
+
+/** A centre loading its store (AggregatorApp): cameras loaded of how many, and the figures it kept before the restart, if any. */
+export interface StartingUp {
+  /** reading the store, placing the cameras read in the model, starting what decides and publishes */
+  phase: 'reading' | 'placing' | 'starting';
+  loaded: number;
+  of: number;
+  rates: RestoredRates | null;
+}
+
+/** what a centre still loading answers, besides logins, its files, the kept 24 h rates, the live feed and the audit trail */
+const startingFail = (s: StartingUp) => ({
+  error: { code: 'STARTING', message: `the centre is starting: ${s.phase === 'reading' ? `reading its store (${s.of} cameras)` : s.phase === 'placing' ? `${s.loaded} of ${s.of} cameras loaded` : `its ${s.of} cameras loaded, starting its services`}; try again in a few seconds` },
+  starting: { phase: s.phase, loaded: s.loaded, of: s.of },
+});
 
 /** The aggregator's HTTP JSON API, /metrics and /healthz, on node's own http. */
 export class HttpApi {
@@ -167,7 +185,13 @@ export class HttpApi {
     const reading = req.method === 'GET' || req.method === 'HEAD';
     try {
       // open doors: the health check, the API's description, the console's files (its login page among them)
-      if (path === '/healthz' && reading) return json(200, { ok: true });
+      const starting = this.deps.starting?.() ?? null;
+      /** a centre loading its store: 503, ask again in a moment */
+      const notYet = (body: unknown) => {
+        res.setHeader('Retry-After', '2');
+        json(503, body);
+      };
+      if (path === '/healthz' && reading) return starting ? notYet({ ok: false, starting: { phase: starting.phase, loaded: starting.loaded, of: starting.of } }) : json(200, { ok: true });
       if (path === '/api/openapi.json' && reading) return json(200, (this.openApi ??= openApiDocument()));
       if (!path.startsWith('/api/') && path !== '/metrics') {
         if (reading && this.console(path, req, res)) return;
@@ -210,6 +234,16 @@ export class HttpApi {
         return false;
       };
       const scope = who.scope;
+      if (starting && !(reading && (path === '/api/live' || path === '/api/audit'))) {
+        // the 24 h rates as they stood before the restart, said to be such; everything else once the store is loaded
+        const w = url.searchParams;
+        if (reading && path === '/api/rates' && starting.rates && !w.has('from') && !w.has('to') && (w.get('window') ?? '24h') === '24h') {
+          if (!need('read')) return;
+          const view = starting.rates.view(scope, { region: w.get('region'), category: w.get('category') }, starting);
+          return view === 'unknown' ? fail(404, 'UNKNOWN_REGION', 'no such region in your regions') : json(200, view);
+        }
+        return notYet(startingFail(starting));
+      }
       if (req.method === 'PUT' && path === '/api/plan') {
         if (!need('administer')) return;
         if (!scope.all) return fail(403, 'FORBIDDEN', 'the plan is replaced whole: it needs an admin of every region ("all")');

@@ -1,8 +1,9 @@
 import { CASCADE_WINDOWS, regionAncestors, regionLevel, regionName, regionParent, regionWithin, uptimeWithin, type CameraState, type FailureReason } from '../../protocols/index.js';
 import type { CascadeWindow } from './tiers.js';
 import { ALL_REGIONS, CATEGORY_KEYS, rateSet, type CategoryKey } from '../rates/model.js';
-import { cellsOf } from '../rates/snapshot.js';
+import { cellsOf, type CountTable } from '../rates/snapshot.js';
 import type { CameraView, RatesResponse } from '../../protocols/http-api.js';
+import type { Scope } from '../auth/roles.js';
 import { startOfLocalDay } from '../../protocols/local-time.js';
 import type { OnlineRate } from '../rates/online.js';
 import { TARGETS } from '../rates/report-math.js';
@@ -55,9 +56,18 @@ export function ratesView(
     recording: recordingRates(state),
   },
 ): RatesResponse {
+  return ratesViewOf(state.ratesTable(), state.regionNames, opts, walked);
+}
+
+/** ratesView of a count table and the walks behind it (the live ones, or those kept for a restart: restored-rates.ts). */
+export function ratesViewOf(
+  table: CountTable,
+  regionNames: ReadonlyMap<string, string>,
+  opts: { region?: string | null; category?: string | null; window: Window },
+  walked: { online: ReadonlyMap<string, Partial<Record<CategoryKey, OnlineRate>>>; recording: ReadonlyMap<string, Partial<Record<CategoryKey, RecordingTotals>>>; window?: Window },
+): RatesResponse {
   // the online time says the span it was walked over
   const w = walked.window ?? opts.window;
-  const table = state.ratesTable();
   const { online, recording } = walked;
   const regions = [...table.keys()]
     .filter((r) => !opts.region || r === opts.region || (r !== ALL_REGIONS && (regionParent(r) ?? ALL_REGIONS) === opts.region))
@@ -66,12 +76,12 @@ export function ratesView(
   return {
     window: { label: w.label, from: new Date(w.from).toISOString(), to: new Date(w.to).toISOString() },
     names: Object.fromEntries((opts.region && opts.region !== ALL_REGIONS ? regionAncestors(opts.region) : []).flatMap((r) => {
-      const n = regionName(r, state.regionNames);
+      const n = regionName(r, regionNames);
       return n ? [[r, n]] : [];
     })),
     regions: regions.map((region) => ({
       region,
-      name: region === ALL_REGIONS ? null : (regionName(region, state.regionNames) ?? null),
+      name: region === ALL_REGIONS ? null : (regionName(region, regionNames) ?? null),
       level: region === ALL_REGIONS ? ('all' as const) : regionLevel(region),
       parent: region === ALL_REGIONS ? null : (regionParent(region) ?? ALL_REGIONS),
       categories: Object.fromEntries(
@@ -94,6 +104,23 @@ export function ratesView(
         }),
       ) as RatesResponse['regions'][number]['categories'],
     })),
+  };
+}
+
+/** What of the rates a scope sees, from a view of one region (and its children; null: every region). */
+export function scopedView(scope: Scope, opts: { region: string | null }, view: (region: string | null) => RatesResponse): RatesResponse | 'unknown' {
+  const asked = opts.region && opts.region !== 'all' ? opts.region : null;
+  if (asked && !scope.covers(asked)) return 'unknown';
+  // region=all: the whole and its children, as for any other region (a province's every unit is megabytes);
+  // without a region: every region
+  if (asked || scope.all) return view(asked ?? (opts.region === 'all' ? 'all' : null));
+  const views = scope.roots().map((region) => view(region));
+  const first = views[0] ?? view('-');
+  const seen = new Set<string>();
+  return {
+    window: first.window,
+    names: Object.assign({}, ...views.map((v) => v.names)) as RatesResponse['names'],
+    regions: views.flatMap((v) => v.regions).filter((r) => !seen.has(r.region) && seen.add(r.region)),
   };
 }
 

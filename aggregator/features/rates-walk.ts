@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { CategoryKey } from '../rates/model.js';
 import { addRecording, cascadeWindow, type RecordingTotals, type Window } from './queries.js';
 import { eachInSlices } from './slices.js';
+import { keptRatesText } from './restored-rates.js';
 import type { AggregatorState } from './state.js';
 import { MIN_WALK_MS, WalkCache, type WalkPace } from './walk-cache.js';
 
@@ -52,6 +53,8 @@ function walkCache(state: AggregatorState): WalkCache<LocalWalked> {
       storedAt.set(key, w.to);
       const value = JSON.stringify({ v: 1, key, from: w.from, to: w.to, walkMs: w.walkMs, online: [...w.value.online], recording: [...w.value.recording] });
       state.changes.record({ kind: 'meta', key: `rates_walk_${key}`, value });
+      // and the overview as it stands, counts and tiers included: what a restarted centre shows while it loads
+      if (key === '24h') state.changes.record({ kind: 'meta', key: 'rates_restore', value: keptRatesText(state.ratesTable(), state.regionNames, { online: state.tiers.addOnline(w.value.online, '24h'), recording: w.value.recording, from: w.from, to: w.to }, state.now()) });
     },
   });
   walkCaches.set(state, cache);

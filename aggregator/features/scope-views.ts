@@ -1,7 +1,7 @@
 import type { AlertMessage } from '../../protocols/index.js';
 import type { RatesResponse } from '../../protocols/http-api.js';
 import type { Scope } from '../auth/roles.js';
-import { ratesView, type Window } from './queries.js';
+import { ratesView, scopedView, type Window } from './queries.js';
 import { ratesWalk } from './rates-walk.js';
 import type { AggregatorState, CameraRecord } from './state.js';
 
@@ -65,15 +65,5 @@ export async function scopedRates(state: AggregatorState, scope: Scope, opts: { 
   if (asked && !scope.covers(asked)) return 'unknown';
   // the walks over every camera, in slices: the event loop stays free for other answers
   const walked = await ratesWalk(state, opts.window);
-  // region=all: the whole and its children, as for any other region (a province's every unit is megabytes);
-  // without a region: every region
-  if (asked || scope.all) return ratesView(state, { region: asked ?? (opts.region === 'all' ? 'all' : null), category: opts.category, window: opts.window }, walked);
-  const views = scope.roots().map((region) => ratesView(state, { region, category: opts.category, window: opts.window }, walked));
-  const first = views[0] ?? ratesView(state, { region: '-', category: opts.category, window: opts.window }, walked);
-  const seen = new Set<string>();
-  return {
-    window: first.window,
-    names: Object.assign({}, ...views.map((v) => v.names)) as RatesResponse['names'],
-    regions: views.flatMap((v) => v.regions).filter((r) => !seen.has(r.region) && seen.add(r.region)),
-  };
+  return scopedView(scope, opts, (region) => ratesView(state, { region, category: opts.category, window: opts.window }, walked));
 }

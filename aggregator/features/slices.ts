@@ -25,3 +25,23 @@ export async function eachInSlices<T>(items: Iterable<T>, fn: (item: T) => void,
     }
   }
 }
+
+/**
+ * For a loop that cannot be an eachInSlices (it awaits, or reads as it
+ * goes): call it once per item; when the work since the last turn took
+ * `budgetMs` it returns a promise of the next turn (setImmediate) to await,
+ * else nothing (no promise, no microtask per item).
+ */
+export function pacer(budgetMs = SLICE_MS): () => Promise<void> | undefined {
+  let start = performance.now();
+  let n = 0;
+  return () => {
+    if ((++n & 127) !== 0 || performance.now() - start <= budgetMs) return undefined;
+    return new Promise<void>((resolve) =>
+      setImmediate(() => {
+        start = performance.now();
+        resolve();
+      }),
+    );
+  };
+}

@@ -183,15 +183,25 @@ export class AggregatorState {
     for (const c of this.cameras.values()) this.refresh(c);
   }
 
-  /** Restores everything from what the store held at start (after a restart, or when a replica takes the lead). */
-  load(snapshot: StoreSnapshot): void {
+  /**
+   * Restores everything from what the store held at start (after a restart,
+   * or when a replica takes the lead), the cameras a slice at a time: a
+   * province's million give the event loop back every few milliseconds, so
+   * the API answers (that it is starting) meanwhile. `progress`: cameras
+   * placed so far. Nothing else may change the model until it resolves.
+   */
+  async load(snapshot: StoreSnapshot, progress?: (cameras: number) => void): Promise<void> {
     if (snapshot.plan) this.indexPlan(snapshot.plan);
     this.planSource = snapshot.planSource ?? null;
     this.counters.setPlan(this.points.values());
     for (const a of snapshot.agents) this.agents.set(a.agentId, a);
     this.maintenance.load(snapshot.windows);
     for (const [id, at] of snapshot.removals) this.removedAt.set(id, at);
-    for (const c of snapshot.cameras) this.place({ cameraId: c.cameraId, agentId: c.agentId, status: c.status, firstSeen: c.firstSeen, marks: snapshot.marks.get(c.cameraId) ?? [] });
+    let placed = 0;
+    await eachInSlices(snapshot.cameras, (c) => {
+      this.place({ cameraId: c.cameraId, agentId: c.agentId, status: c.status, firstSeen: c.firstSeen, marks: snapshot.marks.get(c.cameraId) ?? [] });
+      if ((++placed & 4095) === 0) progress?.(placed);
+    });
     this.sessions.load(snapshot.seqHeads, snapshot.gaps);
     const keys = new EventKeyIndex();
     const holes = new Map<string, SeqGap[]>();
@@ -203,7 +213,8 @@ export class AggregatorState {
     }
     for (const h of snapshot.seqHeads) keys.addSession(h.agentId, h.session, h.maxSeq, h.lastTs, holes.get(`${h.agentId}\u0000${h.session}`) ?? []);
     this.eventKeys = keys;
-    for (const c of this.cameras.values()) this.refresh(c);
+    await eachInSlices(this.cameras.values(), (c) => this.refresh(c));
+    progress?.(placed);
     for (const l of snapshot.losses.slice(-MAX_LOSSES)) this.losses.push(l);
   }
 

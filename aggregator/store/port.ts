@@ -48,6 +48,21 @@ export interface RecordingCheckRow {
 }
 
 /** Everything the centre restores at start, read in one go (store/snapshot-read.ts), each record checked by its schema. */
+/** What the centre reads first at start, before its API answers (store/snapshot-read.ts readStart). */
+export interface StartRead {
+  /** the last record of the audit trail: the next one chains to it */
+  auditHead: { seq: number; hash: string } | null;
+  /** the view of the rates kept for a restart (JSON, features/restored-rates.ts), if any */
+  restore: string | undefined;
+  /** how many cameras are installed: what the load that follows reads */
+  cameras: number;
+}
+
+/** How a long load shares the event loop (store/snapshot-read.ts SnapshotReader). */
+export interface LoadPace {
+  pace?: () => Promise<void> | undefined;
+}
+
 export interface StoreSnapshot {
   plan: PlanPoint[] | undefined;
   agents: AgentRecord[];
@@ -70,8 +85,6 @@ export interface StoreSnapshot {
   alerts: Array<{ alert: AlertMessage; active: boolean }>;
   /** the highest alert notice seq ever used */
   lastNoticeSeq: number;
-  /** the last record of the audit trail: the next one chains to it */
-  auditHead: { seq: number; hash: string } | null;
 }
 
 /**
@@ -93,7 +106,10 @@ export interface AggregatorStore {
   readonly engine: 'sqlite' | 'postgres';
   /** Connects and runs the migrations this version needs. */
   open(): Promise<void>;
-  load(): Promise<StoreSnapshot>;
+  /** What the centre needs before its API answers: small reads. */
+  readStart(): Promise<StartRead>;
+  /** Everything the centre restores; with `pace`, read giving the event loop back (the API answers meanwhile). */
+  load(pace?: LoadPace): Promise<StoreSnapshot>;
 
   /** Joins a change to the open batch (store/changes.ts); durable once a flush() that began after it has resolved. */
   record(change: StoreChange): void;

@@ -5,22 +5,31 @@ import type { RecordingCheckRow } from './port.js';
 
 /** Mark rows in (camera, time, write) order as each camera's marks; `keep` picks the cameras. */
 export function groupMarks(rows: Iterable<{ camera_id: string; at: number; state: CameraState }>, keep: (cameraId: string) => boolean = () => true): Map<string, StateMark[]> {
-  const out = new Map<string, StateMark[]>();
+  const g = new MarkGroups(keep);
+  for (const r of rows) g.add(r);
+  return g.out;
+}
+
+/** groupMarks a row at a time, for a read that gives the event loop back between rows. */
+export class MarkGroups {
+  readonly out = new Map<string, StateMark[]>();
   // rows come camera by camera: the list of the last row's camera first, without a lookup
-  let lastId: string | undefined;
-  let list: StateMark[] | undefined;
-  for (const r of rows) {
-    if (r.camera_id !== lastId) {
-      lastId = r.camera_id;
-      list = undefined;
-      if (keep(lastId)) {
-        list = out.get(lastId);
-        if (!list) out.set(lastId, (list = []));
+  private lastId: string | undefined;
+  private list: StateMark[] | undefined;
+
+  constructor(private readonly keep: (cameraId: string) => boolean = () => true) {}
+
+  add(r: { camera_id: string; at: number; state: CameraState }): void {
+    if (r.camera_id !== this.lastId) {
+      this.lastId = r.camera_id;
+      this.list = undefined;
+      if (this.keep(r.camera_id)) {
+        this.list = this.out.get(r.camera_id);
+        if (!this.list) this.out.set(r.camera_id, (this.list = []));
       }
     }
-    list?.push({ at: r.at, state: r.state });
+    this.list?.push({ at: r.at, state: r.state });
   }
-  return out;
 }
 
 /** Recording check rows in (camera, time) order, per camera. */

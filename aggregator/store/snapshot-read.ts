@@ -1,8 +1,8 @@
 import type { z } from 'zod';
 import { alertMessage, cameraStatusMessage, maintenanceWindow, type CameraState } from '../../protocols/index.js';
-import type { StoreSnapshot } from './port.js';
+import type { StartRead, StoreSnapshot } from './port.js';
 import { agentRecord, lossRecord, planPointRecord } from './records.js';
-import { groupMarks } from './rows.js';
+import { MarkGroups } from './rows.js';
 
 type Rows = Iterable<Record<string, unknown>>;
 
@@ -16,6 +16,23 @@ export interface SnapshotReader {
   order: 'rowid' | 'id';
   /** a stored record its schema refused: left out, said once per table */
   refused(table: string, reason: string): void;
+  /**
+   * Called once per row of the large tables (cameras, marks): a promise to
+   * await gives the event loop back (features/slices.ts pacer), so that a
+   * centre loading a province's store still answers. The rows of a query
+   * are then read across turns: the engine must allow other queries
+   * meanwhile (SQLite: a connection of its own for the read).
+   */
+  pace?: () => Promise<void> | undefined;
+}
+
+/** What the centre reads before it loads the rest (and before its API answers): the audit trail's last record, the view of the rates kept for a restart. */
+export async function readStart(r: Pick<SnapshotReader, 'query'>): Promise<StartRead> {
+  const one = async <T>(sql: string) => [...((await r.query(sql)) as Iterable<T>)][0];
+  const restore = await one<{ value: string }>("SELECT value FROM meta WHERE key = 'rates_restore'");
+  const cameras = await one<{ n: number }>('SELECT COUNT(*) AS n FROM cameras WHERE removed_at IS NULL');
+  const head = await one<{ seq: number; hash: string }>('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1');
+  return { auditHead: head ? { seq: Number(head.seq), hash: head.hash } : null, restore: restore?.value, cameras: Number(cameras?.n ?? 0) };
 }
 
 /** Everything the centre restores at start, read the same way from either engine and checked by the records' schemas. */
@@ -36,30 +53,61 @@ export async function readSnapshot(r: SnapshotReader): Promise<StoreSnapshot> {
   };
   const keep = <T>(xs: Array<T | undefined>) => xs.filter((x): x is T => x !== undefined);
   const rows = <T>(it: Iterable<T>) => [...it];
+  /** a large table's rows, the event loop given back as they are read */
+  const each = async <T>(it: Iterable<T>, fn: (row: T) => void) => {
+    for (const row of it) {
+      fn(row);
+      const p = r.pace?.();
+      if (p) await p;
+    }
+  };
 
-  const marks = groupMarks(await q<{ camera_id: string; at: number; state: CameraState }>(`SELECT camera_id, at, state FROM marks ORDER BY camera_id, at, ${r.order}`));
+  /** the stored plan, its points checked one by one (a province's million is seconds of checks) */
+  const planOf = async (text: string): Promise<StoreSnapshot['plan']> => {
+    let data: unknown;
+    try {
+      data = JSON.parse(text);
+    } catch {
+      r.refused('plan', 'not JSON');
+      return undefined;
+    }
+    if (!Array.isArray(data)) return json('plan', planPointRecord.array(), text);
+    const points: NonNullable<StoreSnapshot['plan']> = [];
+    let bad: string | undefined;
+    await each(data as unknown[], (x) => {
+      if (bad) return;
+      const p = planPointRecord.safeParse(x);
+      if (p.success) points.push(p.data);
+      else bad = p.error.issues.slice(0, 3).map((i) => `${points.length}.${i.path.join('.')}: ${i.message}`).join('; ');
+    });
+    // as the whole array's schema: one bad point and the stored plan is refused
+    if (bad) r.refused('plan', bad);
+    return bad ? undefined : points;
+  };
+
+  const groups = new MarkGroups();
+  await each(await q<{ camera_id: string; at: number; state: CameraState }>(`SELECT camera_id, at, state FROM marks ORDER BY camera_id, at, ${r.order}`), (m) => groups.add(m));
+  const marks = groups.out;
   const [outboxMax] = rows(await q<{ m: number | null }>('SELECT MAX(seq) AS m FROM alert_outbox'));
   const [kept] = rows(await q<{ value: string }>("SELECT value FROM meta WHERE key = 'alert_seq'"));
   const [planSource] = rows(await q<{ value: string }>("SELECT value FROM meta WHERE key = 'plan_source'"));
   const keptWalks = rows(await q<{ value: string }>("SELECT value FROM meta WHERE key IN ('rates_walk_24h', 'rates_walk_today')")).map((r) => r.value);
-  const cameraRows = rows(await q<{ camera_id: string; agent_id: string; status_json: string; first_seen: number; removed_at: number | null }>('SELECT camera_id, agent_id, status_json, first_seen, removed_at FROM cameras'));
+  const cameras: StoreSnapshot['cameras'] = [];
+  const removals = new Map<string, number>();
+  await each(await q<{ camera_id: string; agent_id: string; status_json: string; first_seen: number; removed_at: number | null }>('SELECT camera_id, agent_id, status_json, first_seen, removed_at FROM cameras'), (c) => {
+    if (c.removed_at !== null) return void removals.set(c.camera_id, c.removed_at);
+    const status = json('cameras', cameraStatusMessage, c.status_json);
+    if (status) cameras.push({ cameraId: c.camera_id, agentId: c.agent_id, status, firstSeen: c.first_seen });
+  });
   const [plan] = rows(await q<{ json: string }>('SELECT json FROM plan WHERE id = 1'));
-  const [auditHead] = rows(await q<{ seq: number; hash: string }>('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1'));
-  const planPoints = plan ? json('plan', planPointRecord.array(), plan.json) : undefined;
+  const planPoints = plan ? await planOf(plan.json) : undefined;
   return {
     plan: planPoints,
     planSource: planPoints && planSource?.value ? planSource.value : null,
     keptWalks,
     agents: keep(rows(await q<{ json: string }>('SELECT json FROM agents')).map((a) => json('agents', agentRecord, a.json))),
-    cameras: keep(
-      cameraRows
-        .filter((c) => c.removed_at === null)
-        .map((c) => {
-          const status = json('cameras', cameraStatusMessage, c.status_json);
-          return status && { cameraId: c.camera_id, agentId: c.agent_id, status, firstSeen: c.first_seen };
-        }),
-    ),
-    removals: new Map(cameraRows.filter((c) => c.removed_at !== null).map((c) => [c.camera_id, c.removed_at!])),
+    cameras,
+    removals,
     marks,
     seqHeads: rows(await q<{ agent_id: string; session: string; m: number; t: number }>('SELECT agent_id, session, MAX(seq) AS m, MAX(ts) AS t FROM events GROUP BY agent_id, session')).map((h) => ({ agentId: h.agent_id, session: h.session, maxSeq: h.m, lastTs: h.t })),
     gaps: rows(
@@ -78,6 +126,5 @@ export async function readSnapshot(r: SnapshotReader): Promise<StoreSnapshot> {
       }),
     ),
     lastNoticeSeq: Math.max(outboxMax?.m ?? 0, kept ? Number(kept.value) : 0),
-    auditHead: auditHead ? { seq: Number(auditHead.seq), hash: auditHead.hash } : null,
   };
 }

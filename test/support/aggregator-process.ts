@@ -30,8 +30,12 @@ export async function aggregatorConfig(config: Record<string, unknown>): Promise
   return { file, port };
 }
 
-/** Runs `xueliang aggregator` as a child process; resolves once its HTTP API answers. */
-export async function startAggregator(setup: AggregatorSetup, opts: { env?: NodeJS.ProcessEnv } = {}): Promise<AggregatorProcess> {
+/**
+ * Runs `xueliang aggregator` as a child process; resolves once its HTTP API
+ * answers that it is ready (its store loaded), or with `until: 'answering'`
+ * once it answers at all (a centre loading its store answers 503 STARTING).
+ */
+export async function startAggregator(setup: AggregatorSetup, opts: { env?: NodeJS.ProcessEnv; until?: 'ready' | 'answering' } = {}): Promise<AggregatorProcess> {
   const { file, port } = setup;
   const child = spawn(process.execPath, [CLI, 'aggregator', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
   const lines: string[] = [];
@@ -43,7 +47,8 @@ export async function startAggregator(setup: AggregatorSetup, opts: { env?: Node
   for (;;) {
     if (child.exitCode !== null) throw new Error(`aggregator exited: ${lines.join('\n')}`);
     try {
-      if ((await fetch(`${api}/healthz`)).ok) break;
+      const r = await fetch(`${api}/healthz`);
+      if (r.ok || opts.until === 'answering') break;
     } catch {
       // not up yet
     }

@@ -20,10 +20,16 @@ export type PlanUpload = z.infer<typeof planUploadResponse>;
 export type Daily = z.infer<typeof dailyResponse>;
 export type DailyPoint = Daily['days'][number];
 
+/** How far a centre that is starting has come loading its store (a 503 STARTING, or `restored` rates). */
+export type Starting = { phase?: 'reading' | 'placing' | 'starting'; loaded: number; of: number };
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    readonly code?: string,
+    /** a centre loading its store after a start: the request is worth asking again in a moment */
+    readonly starting?: Starting,
   ) {
     super(message);
   }
@@ -35,8 +41,8 @@ export async function getJson<T>(path: string, signal?: AbortSignal): Promise<T>
   const body = (await res.json().catch(() => null)) as unknown;
   if (res.status === 401) sessionEnded();
   if (!res.ok) {
-    const msg = (body as { error?: { message?: string } } | null)?.error?.message ?? `HTTP ${res.status}`;
-    throw new ApiError(res.status, msg);
+    const b = body as { error?: { message?: string; code?: string }; starting?: Starting } | null;
+    throw new ApiError(res.status, b?.error?.message ?? `HTTP ${res.status}`, b?.error?.code, b?.error?.code === 'STARTING' ? b.starting : undefined);
   }
   return body as T;
 }

@@ -1,32 +1,55 @@
 import { createContext } from 'preact';
 import { useContext, useEffect, useRef, useState } from 'preact/hooks';
-import { getJson } from './api.js';
+import { ApiError, getJson, type Starting } from './api.js';
 
-export type Loaded<T> = { status: 'loading'; data?: T | undefined } | { status: 'ok'; data: T } | { status: 'error'; error: string; data?: T | undefined };
+export type Loaded<T> = { status: 'loading'; data?: T | undefined; starting?: Starting | undefined } | { status: 'ok'; data: T } | { status: 'error'; error: string; data?: T | undefined };
+
+/** how often a page asks again while the centre is starting (503 STARTING, or rates restored from before the restart) */
+const STARTING_RETRY_MS = 2000;
+/** and for how long at most (a province's store loads in under a minute) */
+const STARTING_RETRIES = 300;
 
 /**
  * GETs `path` and again whenever it or `tick` changes (the live feed bumps
  * the tick); the last answer stays on screen while the next one loads, so
- * the page does not blink.
+ * the page does not blink. While the centre is starting it asks again every
+ * 2 s by itself: a 503 STARTING shows as loading (with how far the centre
+ * has come), an answer `restored` from before the restart until the live one.
  */
 export function useJson<T>(path: string | null, tick = 0): Loaded<T> & { reload: () => void } {
   const [state, setState] = useState<Loaded<T>>({ status: 'loading' });
   const [again, setAgain] = useState(0);
   const last = useRef<T | undefined>(undefined);
+  const retries = useRef(0);
   useEffect(() => {
     if (path === null) return;
     const ctl = new AbortController();
-    setState({ status: 'loading', data: last.current });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const askAgain = () => {
+      if (retries.current++ < STARTING_RETRIES) timer = setTimeout(() => setAgain((n) => n + 1), STARTING_RETRY_MS);
+    };
+    setState((was) => ({ status: 'loading', data: last.current, starting: was.status === 'loading' ? was.starting : undefined }));
     getJson<T>(path, ctl.signal).then(
       (data) => {
         last.current = data;
         setState({ status: 'ok', data });
+        if ((data as { restored?: unknown } | null)?.restored) askAgain();
+        else retries.current = 0;
       },
       (e: Error) => {
-        if (!ctl.signal.aborted) setState({ status: 'error', error: e.message, data: last.current });
+        if (ctl.signal.aborted) return;
+        if (e instanceof ApiError && e.starting && retries.current < STARTING_RETRIES) {
+          setState({ status: 'loading', data: last.current, starting: e.starting });
+          askAgain();
+          return;
+        }
+        setState({ status: 'error', error: e.message, data: last.current });
       },
     );
-    return () => ctl.abort();
+    return () => {
+      ctl.abort();
+      clearTimeout(timer);
+    };
   }, [path, tick, again]);
   return { ...state, reload: () => setAgain((n) => n + 1) };
 }

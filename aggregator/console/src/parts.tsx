@@ -1,5 +1,7 @@
 import type { ComponentChildren } from 'preact';
-import { useT, useTermHeading, type Word } from './i18n.js';
+import { useContext } from 'preact/hooks';
+import type { Starting } from './api.js';
+import { LangContext, useT, useTermHeading, type Word } from './i18n.js';
 import { pct, standing } from './format.js';
 import type { Loaded } from './hooks.js';
 
@@ -35,7 +37,23 @@ export function Show<T>(props: { load: Loaded<T> & { reload: () => void }; child
           {t('failed')}: {load.error} <button type="button" onClick={load.reload}>{t('retry')}</button>
         </div>
       )}
-      {load.data !== undefined ? props.children(load.data) : load.status === 'loading' ? <p class="muted" aria-busy="true">{t('loading')}</p> : null}
+      {load.data !== undefined ? (
+        props.children(load.data)
+      ) : load.status === 'loading' ? (
+        <p class="muted" aria-busy="true" data-testid={load.starting ? 'starting' : undefined}>
+          {load.starting ? <StartingWords starting={load.starting} /> : t('loading')}
+        </p>
+      ) : null}
     </>
   );
+}
+
+/** How far a centre that is starting has come: reading its store, N of M cameras loaded, starting its services. */
+export function StartingWords(props: { starting: Starting }) {
+  const t = useT();
+  const lang = useContext(LangContext);
+  const n = (x: number) => x.toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB');
+  const s = props.starting;
+  const words = s.phase === 'reading' ? t('startingReading') : s.phase === 'starting' ? t('startingServices') : t('startingLoaded');
+  return <>{words.replace('{n}', n(s.loaded)).replace('{of}', n(s.of))}</>;
 }

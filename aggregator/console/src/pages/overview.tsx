@@ -1,9 +1,9 @@
 import { query, type Agents, type CategoryRates, type Daily, type Rates } from '../api.js';
 import { useContext } from 'preact/hooks';
-import { CATEGORIES, duration, pct } from '../format.js';
+import { CATEGORIES, duration, pct, when } from '../format.js';
 import { LangContext, useT, useTerm, useTermHeading } from '../i18n.js';
 import { useJson, useLive } from '../hooks.js';
-import { Rate, Show } from '../parts.js';
+import { Rate, Show, StartingWords } from '../parts.js';
 import { Trend } from '../trend.js';
 import { hrefWith, type Route } from '../route.js';
 import { regionTitle } from './regions.js';
@@ -31,6 +31,11 @@ export function Overview(props: { route: Route }) {
           const all = row.categories.all;
           return (
             <>
+              {data.restored && (
+                <div class="notice notice-warn" role="status" data-testid="restored">
+                  {t('restoredNote').replace('{at}', when(data.restored.at, lang))} <StartingWords starting={data.restored} />
+                </div>
+              )}
               {all && (
                 <div class="states" data-testid="state-counts">
                   {(['online', 'degraded', 'offline', 'unknown'] as const).map((s) => (
@@ -43,7 +48,8 @@ export function Overview(props: { route: Route }) {
                     <span class="n">{all.counts.maintenance}</span>
                     <span class="l">{t('maintenance')}</span>
                   </div>
-                  <Show load={agents}>
+                  {/* while the centre is starting the notice above says so: not again in this row */}
+                  {!(agents.status === 'loading' && agents.starting) && <Show load={agents}>
                     {(a) => {
                       const mine = a.agents.filter((g) => region === 'all' || (g.region ?? '').startsWith(region.replace(/0+$/, '')));
                       return (
@@ -55,7 +61,7 @@ export function Overview(props: { route: Route }) {
                         </a>
                       );
                     }}
-                  </Show>
+                  </Show>}
                 </div>
               )}
               {CATEGORIES.map((k) => {
