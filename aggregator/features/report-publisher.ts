@@ -3,6 +3,7 @@ import { localParts, regionLevel, topics } from '../../protocols/index.js';
 import type { MqttConnection } from '../../platform/mqtt-client.js';
 import { ALL_REGIONS } from '../rates/model.js';
 import { parsePeriod, type PeriodBasis, type Report, type ReportPeriod } from './report.js';
+import { nextTurn } from './slices.js';
 
 /** a period already published is sent again no sooner than this many times the last pass over it took */
 const REPUBLISH_PAUSE = 10;
@@ -93,7 +94,7 @@ export class ReportPublisher {
         const read = await this.deps.read(period);
         for (const region of regions) {
           // the regions of a pass one after another, the loop free between them
-          await new Promise((r) => setImmediate(r));
+          await nextTurn();
           const report = await this.deps.report(region, period, read);
           sent += 1;
           this.deps.mqtt.publish(t.report(region, period.kind), JSON.stringify(report), { qos: 1, retain: true }).catch((err: Error) => this.deps.log.warn({ err: { message: err.message }, region, period: key }, 'report not published'));

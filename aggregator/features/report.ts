@@ -1,4 +1,4 @@
-import { eachInSlices } from './slices.js';
+import { eachInSlices, pacer } from './slices.js';
 import { csvCell } from './csv.js';
 import type { LossRecord } from '../store/records.js';
 import type { DailyTotalsRow } from '../store/changes.js';
@@ -92,10 +92,11 @@ interface ReportBasis {
  */
 async function loadBasis(store: AggregatorStore, from: number, to: number, checked = true): Promise<ReportBasis> {
   const rows: ReportBasis['rows'] = [];
-  let n = 0;
+  const pace = pacer();
   for (const r of await store.camerasInPeriod(from, to)) {
     // parsing 10⁵ statuses takes a while: let the ingest and other requests in between
-    if (++n % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
+    const turn = pace();
+    if (turn) await turn;
     let status: CameraStatusMessage | undefined;
     try {
       const data: unknown = JSON.parse(r.statusJson);
@@ -198,8 +199,6 @@ async function periodCameras(deps: ReportDeps, basis: ReportBasis, byId: PointLo
 /** One local day of the daily series (its schema: protocols/http-api.ts dailyPointView). */
 export type DailyPoint = DailyPointView;
 
-/** cameras walked between two turns of the event loop in dayTotals */
-const YIELD_EVERY = 2000;
 
 /** The local days that end at `now`: the last `days` starts (today last), their ends (today's is now). */
 export function localDays(now: number, days: number, timeZone: string): Array<{ day: string; from: number; to: number; complete: boolean }> {
@@ -256,9 +255,11 @@ export async function dayTotals(deps: ReportDeps, days: ReadonlyArray<{ from: nu
     }
     return list;
   };
-  for (const [n, r] of basis.rows.entries()) {
+  const pace = pacer();
+  for (const r of basis.rows) {
     // 10⁵ cameras take seconds: let the ingest and other requests in between
-    if (n > 0 && n % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
+    const turn = pace();
+    if (turn) await turn;
     // where the camera counts under each plan (its region and category), and the maintenance windows naming it
     const placed = new Map<PointLookup, { region: string | null; category: string; windows: Interval[] }>();
     const where = (byId: PointLookup) => {

@@ -4,11 +4,17 @@
  * span the benchmark chooses, and the garbage collector's pauses over the
  * same span (a PerformanceObserver of `gc` entries: how many, the longest,
  * their sum, how many of the major kind), so that a delay can be told to be
- * the collector's or the aggregator's own work. On SIGUSR2 it writes what it
- * saw since the last signal as one line on stderr (`xueliang-loop-probe
- * {"p99":…,"max":…,"gc":{…}}`, milliseconds) and starts over. Bench-only:
- * never loaded in production.
+ * the collector's or the aggregator's own work. And on Linux, how long the
+ * main thread waited for a CPU (runnable, not running:
+ * /proc/self/task/{pid}/schedstat) while a 10 ms timer of its own ran late:
+ * on a machine of two cores shared with Chromium, mosquitto and the
+ * benchmark, part of a delay is that wait, not the aggregator's work
+ * (`own`: each lateness less the wait within it). On SIGUSR2 it writes what
+ * it saw since the last signal as one line on stderr (`xueliang-loop-probe
+ * {"p99":…,"max":…,"gc":{…},"own":{…}}`, milliseconds) and starts over.
+ * Bench-only: never loaded in production.
  */
+import { readFileSync } from 'node:fs';
 import { constants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 
 export const PROBE_TAG = 'xueliang-loop-probe';
@@ -25,10 +31,42 @@ new PerformanceObserver((list) => {
     if (e.duration > 50) gc.over50 += 1;
   }
 }).observe({ entryTypes: ['gc'] });
+/** ns the main thread has waited on a run queue, or null where /proc does not say */
+const waited = (): number | null => {
+  try {
+    return Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[1]);
+  } catch {
+    return null;
+  }
+};
+const TICK_MS = 10;
+let lateness: number[] = [];
+let own: number[] = [];
+let waitedMs = 0;
+let last = { at: performance.now(), waited: waited() };
+setInterval(() => {
+  const now = { at: performance.now(), waited: waited() };
+  const late = Math.max(0, now.at - last.at - TICK_MS);
+  const w = now.waited !== null && last.waited !== null ? (now.waited - last.waited) / 1e6 : 0;
+  waitedMs += w;
+  if (lateness.length < 200_000) {
+    lateness.push(late);
+    own.push(Math.max(0, late - w));
+  }
+  last = now;
+}, TICK_MS).unref();
+const p99 = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return Math.round((s[Math.min(s.length - 1, Math.ceil(0.99 * s.length) - 1)] ?? 0) * 10) / 10;
+};
 process.on('SIGUSR2', () => {
   const ms = (ns: number) => Math.round(ns / 1e4) / 100;
   const round = (x: number) => Math.round(x * 10) / 10;
-  process.stderr.write(`${PROBE_TAG} ${JSON.stringify({ p99: h.count === 0 ? 0 : ms(h.percentile(99)), max: h.count === 0 ? 0 : ms(h.max), samples: h.count, gc: { ...gc, maxMs: round(gc.maxMs), totalMs: round(gc.totalMs) } })}\n`);
+  const mine = { tickP99: p99(lateness), p99: p99(own), max: round(Math.max(0, ...own)), waitedMs: Math.round(waitedMs) };
+  process.stderr.write(`${PROBE_TAG} ${JSON.stringify({ p99: h.count === 0 ? 0 : ms(h.percentile(99)), max: h.count === 0 ? 0 : ms(h.max), samples: h.count, gc: { ...gc, maxMs: round(gc.maxMs), totalMs: round(gc.totalMs) }, own: mine })}\n`);
   h.reset();
+  lateness = [];
+  own = [];
+  waitedMs = 0;
   gc = { count: 0, major: 0, maxMs: 0, totalMs: 0, over50: 0 };
 });

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { eachInSlices, pacer } from '../../aggregator/features/slices.js';
+
+/** Counts the turns of the event loop: an immediate that sets itself again runs once a turn. */
+function turnCounter() {
+  let turn = 0;
+  let on = true;
+  const tick = () => {
+    turn += 1;
+    if (on) setImmediate(tick);
+  };
+  setImmediate(tick);
+  return { now: () => turn, stop: () => (on = false) };
+}
+
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+describe('walks in slices (features/slices.ts)', () => {
+  it('run one slice a turn of the event loop, however many walks are under way, and each walk in its order', async () => {
+    const turns = turnCounter();
+    const seen: Array<{ walk: string; turn: number }> = [];
+    const items: Record<string, number[]> = { a: [], b: [], c: [] };
+    // a budget below zero: a slice is the least it can be (128 items)
+    const walk = (name: string) =>
+      eachInSlices(range(128 * 5), (i) => {
+        items[name]!.push(i);
+        if (i % 128 === 0) seen.push({ walk: name, turn: turns.now() });
+      }, { budgetMs: -1 });
+    await Promise.all([walk('a'), walk('b'), walk('c')]);
+    turns.stop();
+    expect(seen).toHaveLength(15);
+    // the first slice of each runs where the walk was called; every later one in a turn of its own
+    const later = seen.filter((s) => s.turn > 0).map((s) => s.turn);
+    expect(later).toHaveLength(12);
+    expect(new Set(later).size).toBe(later.length);
+    for (const k of ['a', 'b', 'c']) expect(items[k]).toEqual(range(128 * 5));
+  });
+
+  it('a pacer asks for a turn once its budget is spent, and not before', async () => {
+    const pace = pacer(1000);
+    const turnsAsked = range(1000).filter(() => pace() !== undefined).length;
+    expect(turnsAsked).toBe(0);
+    const spent = pacer(-1);
+    const asked = range(1024).map(() => spent()).filter((p) => p !== undefined);
+    // the clock is read every 128 items
+    expect(asked).toHaveLength(8);
+    await Promise.all(asked);
+  });
+});
