@@ -191,9 +191,11 @@ export class AggregatorState {
    * placed so far. Nothing else may change the model until it resolves.
    */
   async load(snapshot: StoreSnapshot, progress?: (cameras: number) => void): Promise<void> {
-    if (snapshot.plan) this.indexPlan(snapshot.plan);
+    // a province's million points, in slices as the cameras below
+    this.clearPlanIndex();
+    await eachInSlices(snapshot.plan ?? [], this.indexPoint);
     this.planSource = snapshot.planSource ?? null;
-    this.counters.setPlan(this.points.values());
+    await this.counters.setPlanWith(this.points.values(), eachInSlices);
     for (const a of snapshot.agents) this.agents.set(a.agentId, a);
     this.maintenance.load(snapshot.windows);
     for (const [id, at] of snapshot.removals) this.removedAt.set(id, at);
@@ -231,15 +233,21 @@ export class AggregatorState {
   readonly regionNames = new Map<string, string>();
 
   private indexPlan(points: readonly PlanPoint[]): void {
+    this.clearPlanIndex();
+    for (const p of points) this.indexPoint(p);
+  }
+
+  private clearPlanIndex(): void {
     this.points.clear();
     this.pointsByGb.clear();
     this.regionNames.clear();
-    for (const p of points) {
-      this.points.set(p.id, p);
-      if (p.gbId) this.pointsByGb.set(p.gbId, p);
-      if (p.regionName) this.regionNames.set(p.region, p.regionName);
-    }
   }
+
+  private readonly indexPoint = (p: PlanPoint): void => {
+    this.points.set(p.id, p);
+    if (p.gbId) this.pointsByGb.set(p.gbId, p);
+    if (p.regionName) this.regionNames.set(p.region, p.regionName);
+  };
 
   /** The point with this id, else the one with this GB/T 28181 code. */
   pointOf(idOrGbId: string): PlanPoint | undefined {

@@ -1,4 +1,4 @@
-import { addCamera, cell, cellsOf, computeCounts, type CountTable } from './snapshot.js';
+import { addCamera, boundCounts, cell, cellsOf, computeCounts, countCamera, countPoint, type CountTable } from './snapshot.js';
 import type { CameraFact, PlanPoint } from './model.js';
 
 /**
@@ -9,7 +9,7 @@ import type { CameraFact, PlanPoint } from './model.js';
 export class RateCounters {
   private table: CountTable = new Map();
   private readonly facts = new Map<string, CameraFact>();
-  private readonly points = new Map<string, PlanPoint>();
+  private points = new Map<string, PlanPoint>();
   private readonly bound = new Map<string, number>();
   /** the cameras in each state but online (a province's problem list walks these, not the fleet) */
   private readonly notOnline = new Map<CameraFact['state'], Set<string>>();
@@ -23,6 +23,24 @@ export class RateCounters {
     this.points.clear();
     for (const p of points) this.points.set(p.id, p);
     this.table = computeCounts(this.points.values(), this.facts.values());
+    this.version += 1;
+  }
+
+  /**
+   * setPlan, each loop run by `each` (features/slices.ts eachInSlices: a
+   * province's million points at start, the event loop given back); the
+   * counts read as before until it resolves, and no camera may change
+   * meanwhile (the model's load).
+   */
+  async setPlanWith(points: Iterable<PlanPoint>, each: <T>(items: Iterable<T>, fn: (item: T) => void) => Promise<void>): Promise<void> {
+    const kept = new Map<string, PlanPoint>();
+    await each(points, (p) => kept.set(p.id, p));
+    const table: CountTable = new Map();
+    const bound = boundCounts(this.facts.values());
+    await each(kept.values(), (p) => countPoint(table, p, bound));
+    await each(this.facts.values(), (f) => countCamera(table, f));
+    this.points = kept;
+    this.table = table;
     this.version += 1;
   }
 

@@ -53,18 +53,24 @@ export function computeCounts(points: Iterable<PlanPoint>, cameras: Iterable<Cam
   const table: CountTable = new Map();
   const cams = [...cameras];
   const bound = boundCounts(cams);
-  for (const p of points) {
-    const covered = (bound.get(p.id) ?? 0) >= p.required;
-    for (const [r, k] of cellsOf(p.region, p.category)) {
-      const c = cell(table, r, k);
-      c.points += 1;
-      if (covered) c.coveredPoints += 1;
-    }
-  }
-  for (const f of cams) {
-    for (const [r, k] of cellsOf(f.region, f.category)) addCamera(cell(table, r, k), f, 1);
-  }
+  for (const p of points) countPoint(table, p, bound);
+  for (const f of cams) countCamera(table, f);
   return table;
+}
+
+/** computeCounts of one point: `bound`, the cameras bound to each point (boundCounts). */
+export function countPoint(table: CountTable, p: PlanPoint, bound: ReadonlyMap<string, number>): void {
+  const covered = (bound.get(p.id) ?? 0) >= p.required;
+  for (const [r, k] of cellsOf(p.region, p.category)) {
+    const c = cell(table, r, k);
+    c.points += 1;
+    if (covered) c.coveredPoints += 1;
+  }
+}
+
+/** computeCounts of one installed camera. */
+export function countCamera(table: CountTable, f: CameraFact): void {
+  for (const [r, k] of cellsOf(f.region, f.category)) addCamera(cell(table, r, k), f, 1);
 }
 
 const OFFLINE_BY = { camera: 'offlineCamera', device: 'offlineDevice', network: 'offlineNetwork' } as const;

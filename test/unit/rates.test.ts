@@ -108,7 +108,7 @@ describe('rate counters', () => {
   // deterministic pseudo-random, so a failure can be replayed
   const rng = (seed: number) => () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
 
-  it('rate counters: incremental updates equal a full recompute after every change', () => {
+  it('rate counters: incremental updates equal a full recompute after every change, and the plan set in slices too', async () => {
     const rand = rng(42);
     const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!;
     const regions = ['330106', '330102', '33010601', '110101', null];
@@ -138,6 +138,22 @@ describe('rate counters', () => {
         expect([...counters.inStates(['offline', 'offline'])].sort()).toEqual(inState(['offline']));
       }
     }
+    // the plan set again in slices (a start's load): the same counts, the same bindings after
+    const sliced = new RateCounters();
+    for (const f of current.values()) sliced.set(f.id, f);
+    const walked: number[] = [];
+    await sliced.setPlanWith(points, async (items, fn) => {
+      let n = 0;
+      for (const x of items) {
+        fn(x);
+        n += 1;
+      }
+      walked.push(n);
+      await new Promise((r) => setImmediate(r));
+    });
+    expect(walked).toEqual([points.length, points.length, current.size]);
+    expect([...sliced.counts()].sort()).toEqual([...computeCounts(points, current.values())].sort());
+    expect([...sliced.counts()].sort()).toEqual([...counters.counts()].sort());
   });
 });
 
