@@ -1,4 +1,5 @@
 import { CASCADE_WINDOWS, regionAncestors, regionLevel, regionName, regionParent, regionWithin, uptimeWithin, type CameraState, type FailureReason } from '../../protocols/index.js';
+import { byCode } from '../rates/order.js';
 import type { CascadeWindow } from './tiers.js';
 import { ALL_REGIONS, CATEGORY_KEYS, rateSet, type CategoryKey } from '../rates/model.js';
 import { cellsOf, type CountTable } from '../rates/snapshot.js';
@@ -295,11 +296,11 @@ export async function camerasView(state: AggregatorState, q: URLSearchParams, no
     out.push(v);
   });
   if (!viewFilters) {
-    found.sort((a, b) => b.forMs - a.forMs || a.c.cameraId.localeCompare(b.c.cameraId));
+    found.sort((a, b) => b.forMs - a.forMs || byCode(a.c.cameraId, b.c.cameraId));
     const page = limit === null ? found.slice(offset) : found.slice(offset, offset + limit);
     return { cameras: page.map((x) => cameraView(state, x.c, now)), total: found.length, offset, limit };
   }
-  out.sort((a, b) => b.forMs - a.forMs || a.cameraId.localeCompare(b.cameraId));
+  out.sort((a, b) => b.forMs - a.forMs || byCode(a.cameraId, b.cameraId));
   return { cameras: limit === null ? out.slice(offset) : out.slice(offset, offset + limit), total: out.length, offset, limit };
 }
 

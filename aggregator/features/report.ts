@@ -1,4 +1,5 @@
 import { eachInSlices, pacer } from './slices.js';
+import { byCode } from '../rates/order.js';
 import { csvCell } from './csv.js';
 import type { LossRecord } from '../store/records.js';
 import type { DailyTotalsRow } from '../store/changes.js';
@@ -360,13 +361,13 @@ export async function buildReport(deps: ReportDeps, region: string, period: Repo
     if (c.period.offlineMs > 0) offlineAll.push(c);
     if (c.installedAtEnd && !c.maintenanceAtEnd && c.period.stateAtEnd === 'degraded') degradedAll.push(c);
   });
-  const flapping = flappingAll.sort((a, b) => b.changes - a.changes || a.cameraId.localeCompare(b.cameraId)).slice(0, 50);
+  const flapping = flappingAll.sort((a, b) => b.changes - a.changes || byCode(a.cameraId, b.cameraId)).slice(0, 50);
   const longestOffline = offlineAll
-    .sort((a, b) => b.period.offlineMs - a.period.offlineMs || a.cameraId.localeCompare(b.cameraId))
+    .sort((a, b) => b.period.offlineMs - a.period.offlineMs || byCode(a.cameraId, b.cameraId))
     .slice(0, 50)
     .map((c) => ({ cameraId: c.cameraId, agentId: c.agentId, region: c.region, category: c.category, offlineMs: c.period.offlineMs, outages: c.period.outages }));
   const degraded = degradedAll
-    .sort((a, b) => (a.region ?? '').localeCompare(b.region ?? '') || a.cameraId.localeCompare(b.cameraId))
+    .sort((a, b) => byCode(a.region ?? '', b.region ?? '') || byCode(a.cameraId, b.cameraId))
     .slice(0, 1000)
     .map((c) => ({ cameraId: c.cameraId, agentId: c.agentId, region: c.region, category: c.category }));
   const repairs = repairTimes(region, cameras);
