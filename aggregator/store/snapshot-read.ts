@@ -3,6 +3,7 @@ import { alertMessage, cameraStatusMessage, maintenanceWindow, type CameraState 
 import type { StartRead, StoreSnapshot } from './port.js';
 import { agentRecord, lossRecord, planPointRecord } from './records.js';
 import { MarkGroups } from './rows.js';
+import { JsonArrayElements } from './json-array.js';
 
 type Rows = Iterable<Record<string, unknown>>;
 
@@ -64,22 +65,24 @@ export async function readSnapshot(r: SnapshotReader): Promise<StoreSnapshot> {
 
   /** the stored plan, its points checked one by one (a province's million is seconds of checks) */
   const planOf = async (text: string): Promise<StoreSnapshot['plan']> => {
-    let data: unknown;
-    try {
-      data = JSON.parse(text);
-    } catch {
-      r.refused('plan', 'not JSON');
-      return undefined;
-    }
-    if (!Array.isArray(data)) return json('plan', planPointRecord.array(), text);
+    // a point at a time (json-array.ts): a province's plan parsed whole held the event loop a second
+    const elements = new JsonArrayElements(text);
     const points: NonNullable<StoreSnapshot['plan']> = [];
     let bad: string | undefined;
-    await each(data as unknown[], (x) => {
+    await each(elements, (item) => {
       if (bad) return;
+      let x: unknown;
+      try {
+        x = JSON.parse(item);
+      } catch {
+        bad = 'not JSON';
+        return;
+      }
       const p = planPointRecord.safeParse(x);
       if (p.success) points.push(p.data);
       else bad = p.error.issues.slice(0, 3).map((i) => `${points.length}.${i.path.join('.')}: ${i.message}`).join('; ');
     });
+    if (!bad && !elements.ok()) bad = 'not JSON';
     // as the whole array's schema: one bad point and the stored plan is refused
     if (bad) r.refused('plan', bad);
     return bad ? undefined : points;
