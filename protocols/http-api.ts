@@ -106,8 +106,8 @@ export const ratesResponse = z.object({
     .object({
       at: isoTime.describe('when these figures were worked out, before the restart'),
       phase: z.enum(['reading', 'placing', 'starting']).describe('reading the store, placing its cameras in the model, starting the services'),
-      loaded: count.describe('cameras placed so far'),
-      of: count.describe('cameras to load'),
+      loaded: count.optional().describe('cameras placed so far (to a user of every region)'),
+      of: count.optional().describe('cameras to load (to a user of every region)'),
     })
     .optional()
     .describe('present while the centre, just started, loads its store (window 24h only; other requests answer 503 STARTING meanwhile): every figure, counts included, is as the centre kept it before the restart, at `at`; ask again for the live ones (since 1.7.0)'),

@@ -102,11 +102,21 @@ export interface StartingUp {
   rates: RestoredRates | null;
 }
 
+/**
+ * How far a start has come, as a user may see it: the centre's camera
+ * counts only for a user of every region (the health check, open to
+ * anyone, and a county's user get the phase alone).
+ */
+export function startingProgress(s: StartingUp, whole: boolean): { phase: StartingUp['phase']; loaded?: number; of?: number } {
+  return whole ? { phase: s.phase, loaded: s.loaded, of: s.of } : { phase: s.phase };
+}
+
 /** what a centre still loading answers, besides logins, its files, the kept 24 h rates, the live feed and the audit trail */
-const startingFail = (s: StartingUp) => ({
-  error: { code: 'STARTING', message: `the centre is starting: ${s.phase === 'reading' ? `reading its store (${s.of} cameras)` : s.phase === 'placing' ? `${s.loaded} of ${s.of} cameras loaded` : `its ${s.of} cameras loaded, starting its services`}; try again in a few seconds` },
-  starting: { phase: s.phase, loaded: s.loaded, of: s.of },
-});
+const startingFail = (s: StartingUp, whole: boolean) => {
+  const doing = s.phase === 'reading' ? 'reading its store' : s.phase === 'placing' ? 'loading its cameras' : 'starting its services';
+  const counts = !whole ? '' : s.phase === 'reading' ? ` (${s.of} cameras)` : s.phase === 'placing' ? ` (${s.loaded} of ${s.of} cameras)` : ` (${s.of} cameras loaded)`;
+  return { error: { code: 'STARTING', message: `the centre is starting: ${doing}${counts}; try again in a few seconds` }, starting: startingProgress(s, whole) };
+};
 
 /** The aggregator's HTTP JSON API, /metrics and /healthz, on node's own http. */
 export class HttpApi {
@@ -191,7 +201,7 @@ export class HttpApi {
         res.setHeader('Retry-After', '2');
         json(503, body);
       };
-      if (path === '/healthz' && reading) return starting ? notYet({ ok: false, starting: { phase: starting.phase, loaded: starting.loaded, of: starting.of } }) : json(200, { ok: true });
+      if (path === '/healthz' && reading) return starting ? notYet({ ok: false, starting: startingProgress(starting, false) }) : json(200, { ok: true });
       if (path === '/api/openapi.json' && reading) return json(200, (this.openApi ??= openApiDocument()));
       if (!path.startsWith('/api/') && path !== '/metrics') {
         if (reading && this.console(path, req, res)) return;
@@ -239,10 +249,10 @@ export class HttpApi {
         const w = url.searchParams;
         if (reading && path === '/api/rates' && starting.rates && !w.has('from') && !w.has('to') && (w.get('window') ?? '24h') === '24h') {
           if (!need('read')) return;
-          const view = starting.rates.view(scope, { region: w.get('region'), category: w.get('category') }, starting);
+          const view = starting.rates.view(scope, { region: w.get('region'), category: w.get('category') }, startingProgress(starting, scope.all));
           return view === 'unknown' ? fail(404, 'UNKNOWN_REGION', 'no such region in your regions') : json(200, view);
         }
-        return notYet(startingFail(starting));
+        return notYet(startingFail(starting, scope.all));
       }
       if (req.method === 'PUT' && path === '/api/plan') {
         if (!need('administer')) return;

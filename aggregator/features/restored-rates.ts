@@ -85,10 +85,10 @@ export class RestoredRates {
    * `region` (null: every region), marked `restored` with how far the load
    * has come.
    */
-  view(scope: Scope, opts: { region: string | null; category: string | null }, loading: { phase: 'reading' | 'placing' | 'starting'; loaded: number; of: number }): RatesResponse | 'unknown' {
+  view(scope: Scope, opts: { region: string | null; category: string | null }, loading: { phase: 'reading' | 'placing' | 'starting'; loaded?: number; of?: number }): RatesResponse | 'unknown' {
     const window = { label: '24h', from: this.kept.from, to: this.kept.to };
     const v = scopedView(scope, opts, (region) => ratesViewOf(this.table, this.names, { region, category: opts.category, window }, { ...this.walked, window }));
     if (v === 'unknown') return v;
-    return { ...v, restored: { at: new Date(this.kept.at).toISOString(), phase: loading.phase, loaded: loading.loaded, of: loading.of } };
+    return { ...v, restored: { at: new Date(this.kept.at).toISOString(), ...loading } };
   }
 }

@@ -6,6 +6,7 @@ import { startMosquitto, type Broker } from '../support/mosquitto.js';
 import { MqttWatch } from '../support/mqtt-watch.js';
 import { startPostgres, type PgServer } from '../../scripts/sim/postgres-server.js';
 import { waitFor } from '../support/wait.js';
+import { addToken } from '../support/accounts.js';
 import { artefactDir, launchChromium } from '../support/browser.js';
 import path from 'node:path';
 import type { Browser } from 'puppeteer-core';
@@ -57,6 +58,10 @@ describe('a restarting centre, while it loads its store', () => {
     await waitFor(async () => (await installed()) === 3);
     await agg.stop();
 
+    // a county's viewer: sees the kept rates of its county, and no count of the centre's cameras
+    const county = await addToken(setup.file, ['--name', 'county-viewer', '--role', 'viewer', '--region', '330106']);
+    const asCounty = (p: string) => fetch(`${agg!.api}${p}`, { headers: { Authorization: `Bearer ${county}` } });
+
     // the row a centre keeps (where its walks are long, a province's): written here as one would have, a minute ago
     const keptAt = Date.now() - 60_000;
     const row = {
@@ -77,7 +82,8 @@ describe('a restarting centre, while it loads its store', () => {
       const health = await fetch(`${agg.api}/healthz`);
       expect(health.status).toBe(503);
       expect(health.headers.get('retry-after')).toBe('2');
-      expect(await health.json()).toEqual({ ok: false, starting: { phase: 'reading', loaded: 0, of: 3 } });
+      // the health check is open to anyone: the phase, no count of the centre's cameras
+      expect(await health.json()).toEqual({ ok: false, starting: { phase: 'reading' } });
 
       const rates = await fetch(`${agg.api}/api/rates?region=all`);
       expect(rates.status).toBe(200);
@@ -97,6 +103,14 @@ describe('a restarting centre, while it loads its store', () => {
         expect(e.error.message).toBe('the centre is starting: reading its store (3 cameras); try again in a few seconds');
         expect(e.starting).toEqual({ phase: 'reading', loaded: 0, of: 3 });
       }
+
+      const countyRates = (await (await asCounty('/api/rates')).json()) as { restored?: unknown; regions: unknown[] };
+      expect(countyRates.restored).toEqual({ at: iso(keptAt), phase: 'reading' });
+      expect(countyRates.regions).toEqual([]); // the kept row holds no county of theirs
+      const countyCameras = await asCounty('/api/cameras');
+      expect(countyCameras.status).toBe(503);
+      expect(await countyCameras.json()).toEqual({ error: { code: 'STARTING', message: 'the centre is starting: reading its store; try again in a few seconds' }, starting: { phase: 'reading' } });
+      expect((await asCounty('/api/rates?region=330000')).status).toBe(404);
 
       // the console: the kept figures with a notice that says what they are; the trend says the centre is starting
       browser = await launchChromium();

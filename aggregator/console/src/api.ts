@@ -21,7 +21,7 @@ export type Daily = z.infer<typeof dailyResponse>;
 export type DailyPoint = Daily['days'][number];
 
 /** How far a centre that is starting has come loading its store (a 503 STARTING, or `restored` rates). */
-export type Starting = { phase?: 'reading' | 'placing' | 'starting'; loaded: number; of: number };
+export type Starting = { phase?: 'reading' | 'placing' | 'starting'; loaded?: number; of?: number };
 
 export class ApiError extends Error {
   constructor(

@@ -54,6 +54,8 @@ export function StartingWords(props: { starting: Starting }) {
   const lang = useContext(LangContext);
   const n = (x: number) => x.toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB');
   const s = props.starting;
+  // the counts are the whole centre's: a user of some regions is told the phase alone
+  if (s.loaded === undefined || s.of === undefined) return <>{s.phase === 'reading' ? t('startingReadingPhase') : s.phase === 'starting' ? t('startingServicesPhase') : t('startingLoadingPhase')}</>;
   const words = s.phase === 'reading' ? t('startingReading') : s.phase === 'starting' ? t('startingServices') : t('startingLoaded');
   return <>{words.replace('{n}', n(s.loaded)).replace('{of}', n(s.of))}</>;
 }
