@@ -11,7 +11,7 @@ import { readSnapshot, readStart } from '../store/snapshot-read.js';
 import { flattenRows, startWriterThread, writerScript, type WriterThread } from './writer-thread.js';
 import { WriteBatch } from './write-batch.js';
 import { pendingMigrations } from '../store/migrations.js';
-import { groupMarks, groupRecordingChecks } from '../store/rows.js';
+import { groupRecordingChecks, MarkGroups } from '../store/rows.js';
 import { DAILY_TOTALS_COLUMNS, FencedError, type StoredDailyTotals, type AggregatorStore, type InboxRow, type RecordingCheckRow, type ReplicaInbox, type StoreSnapshot, type StoredCamera, type LoadPace, type StartRead } from '../store/port.js';
 
 /**
@@ -258,7 +258,14 @@ export class PostgresStore implements AggregatorStore, ReplicaInbox {
   }
 
   async marksBefore(to: number, cameraIds: ReadonlySet<string>): Promise<Map<string, StateMark[]>> {
-    return groupMarks(await this.rows<{ camera_id: string; at: number; state: CameraState }>('SELECT camera_id, at, state FROM marks WHERE at < $1 ORDER BY camera_id, at, id', [to]), (id) => cameraIds.has(id));
+    const rows = await this.rows<{ camera_id: string; at: number; state: CameraState }>('SELECT camera_id, at, state FROM marks WHERE at < $1 ORDER BY camera_id, at, id', [to]);
+    // a province's million cameras' marks: the event loop given back every few thousand rows
+    const groups = new MarkGroups((id) => cameraIds.has(id));
+    for (let i = 0; i < rows.length; i++) {
+      groups.add(rows[i]!);
+      if ((i + 1) % 5000 === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    return groups.out;
   }
 
   async dailyTotals(region: string, category: string, fromDay: string, toDay: string): Promise<StoredDailyTotals[]> {

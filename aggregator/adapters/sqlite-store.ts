@@ -147,7 +147,12 @@ export class SqliteStore implements AggregatorStore {
       await turn();
     }
     const marks = new Map<string, StateMark[]>();
-    for (const [id, list] of out) marks.set(id, list.sort((a, b) => a.at - b.at || a.id - b.id).map((m) => ({ at: m.at, state: m.state })));
+    let n = 0;
+    for (const [id, list] of out) {
+      marks.set(id, list.sort((a, b) => a.at - b.at || a.id - b.id).map((m) => ({ at: m.at, state: m.state })));
+      // a province's million cameras: the loop given back as between the pages
+      if (++n % READ_PAGE === 0) await turn();
+    }
     return marks;
   }
 

@@ -93,6 +93,7 @@ interface ReportBasis {
  */
 async function loadBasis(store: AggregatorStore, from: number, to: number, checked = true): Promise<ReportBasis> {
   const rows: ReportBasis['rows'] = [];
+  const ids = new Set<string>();
   const pace = pacer();
   for (const r of await store.camerasInPeriod(from, to)) {
     // parsing 10⁵ statuses takes a while: let the ingest and other requests in between
@@ -108,9 +109,11 @@ async function loadBasis(store: AggregatorStore, from: number, to: number, check
     } catch {
       status = undefined;
     }
-    if (status) rows.push({ cameraId: r.cameraId, agentId: r.agentId, firstSeen: r.firstSeen, removedAt: r.removedAt, status });
+    if (!status) continue;
+    rows.push({ cameraId: r.cameraId, agentId: r.agentId, firstSeen: r.firstSeen, removedAt: r.removedAt, status });
+    ids.add(r.cameraId);
   }
-  return { rows, marks: await store.marksBefore(to, new Set(rows.map((r) => r.cameraId))), recordingChecks: await store.recordingChecksIn(from, to), causes: await store.causesBefore(to) };
+  return { rows, marks: await store.marksBefore(to, ids), recordingChecks: await store.recordingChecksIn(from, to), causes: await store.causesBefore(to) };
 }
 
 /** a plan's points, and each found by its id or GB/T 28181 code */
@@ -312,27 +315,31 @@ export function dailyPointOf(day: { day: string; from: number; to: number; compl
   };
 }
 
-/** Each read's cameras and points by their own region, grouped once for the reports of all the regions of a pass. */
-const byRegionOf = new WeakMap<PeriodBasis, { cameras: Map<string | null, ReportCamera[]>; points: Map<string, PlanPoint[]> }>();
+/** Each read's cameras and points by their own region, grouped once (in slices) for the reports of all the regions of a pass. */
+type Grouped = { cameras: Map<string | null, ReportCamera[]>; points: Map<string, PlanPoint[]> };
+const byRegionOf = new WeakMap<PeriodBasis, Promise<Grouped>>();
+
+async function groupByRegion(read: PeriodBasis): Promise<Grouped> {
+  const grouped: Grouped = { cameras: new Map(), points: new Map() };
+  await eachInSlices(read.cameras, (c) => {
+    let list = grouped.cameras.get(c.region);
+    if (!list) grouped.cameras.set(c.region, (list = []));
+    list.push(c);
+  });
+  await eachInSlices(read.index.plan, (p) => {
+    let list = grouped.points.get(p.region);
+    if (!list) grouped.points.set(p.region, (list = []));
+    list.push(p);
+  });
+  return grouped;
+}
 
 /** The cameras and points of `region` and below (all of them for the whole). */
-function regionPart(read: PeriodBasis, region: string): { cameras: readonly ReportCamera[]; plan: readonly PlanPoint[] } {
+async function regionPart(read: PeriodBasis, region: string): Promise<{ cameras: readonly ReportCamera[]; plan: readonly PlanPoint[] }> {
   if (region === ALL_REGIONS) return { cameras: read.cameras, plan: read.index.plan };
-  let grouped = byRegionOf.get(read);
-  if (!grouped) {
-    grouped = { cameras: new Map(), points: new Map() };
-    for (const c of read.cameras) {
-      let list = grouped.cameras.get(c.region);
-      if (!list) grouped.cameras.set(c.region, (list = []));
-      list.push(c);
-    }
-    for (const p of read.index.plan) {
-      let list = grouped.points.get(p.region);
-      if (!list) grouped.points.set(p.region, (list = []));
-      list.push(p);
-    }
-    byRegionOf.set(read, grouped);
-  }
+  let grouping = byRegionOf.get(read);
+  if (!grouping) byRegionOf.set(read, (grouping = groupByRegion(read)));
+  const grouped = await grouping;
   const cameras: ReportCamera[] = [];
   for (const [r, list] of grouped.cameras) if (r !== null && regionWithin(r, region)) for (const c of list) cameras.push(c);
   const plan: PlanPoint[] = [];
@@ -345,7 +352,7 @@ export async function buildReport(deps: ReportDeps, region: string, period: Repo
   const { from, to, basis } = basisRead;
   const marks = basis.marks;
   // a city's report walks its own cameras, not the province's; every walk in slices (a province's is a million)
-  const { cameras, plan } = regionPart(basisRead, region);
+  const { cameras, plan } = await regionPart(basisRead, region);
   const rows = new ReportRows(region);
   await eachInSlices(cameras, (c) => rows.bind(c));
   await eachInSlices(plan, (p) => rows.point(p));

@@ -3,14 +3,11 @@ import type { AuditFilter } from './port.js';
 import type { CameraState, StateMark } from '../../protocols/index.js';
 import type { RecordingCheckRow } from './port.js';
 
-/** Mark rows in (camera, time, write) order as each camera's marks; `keep` picks the cameras. */
-export function groupMarks(rows: Iterable<{ camera_id: string; at: number; state: CameraState }>, keep: (cameraId: string) => boolean = () => true): Map<string, StateMark[]> {
-  const g = new MarkGroups(keep);
-  for (const r of rows) g.add(r);
-  return g.out;
-}
-
-/** groupMarks a row at a time, for a read that gives the event loop back between rows. */
+/**
+ * Mark rows in (camera, time, write) order as each camera's marks (`keep`
+ * picks the cameras), a row at a time: a read can give the event loop back
+ * between rows.
+ */
 export class MarkGroups {
   readonly out = new Map<string, StateMark[]>();
   // rows come camera by camera: the list of the last row's camera first, without a lookup
