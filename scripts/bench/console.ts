@@ -150,7 +150,9 @@ const sizes = new Map<string, number>();
 page.on('response', (res) => {
   const u = new URL(res.url());
   if (u.pathname === '/api/live' || res.request().method() !== 'GET') return;
-  void res.buffer().then((b) => sizes.set(`${u.pathname}${u.search}`, b.length), () => undefined);
+  // the largest answer each asked for gave (during a restart the same request is answered 503 STARTING first)
+  const key = `${u.pathname}${u.search}`;
+  void res.buffer().then((b) => sizes.set(key, Math.max(sizes.get(key) ?? 0, b.length)), () => undefined);
 });
 const quantile = (xs: number[], q: number) => {
   const s = [...xs].sort((a, b) => a - b);
