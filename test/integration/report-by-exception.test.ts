@@ -147,7 +147,12 @@ describe('report by exception: a gateway sends changes, its rounds keep the cent
     // the hung camera's check outlasts its round: it is named unchecked, the others never
     expect(rounds.some((r) => r.round.unchecked.includes('cam-hung'))).toBe(true);
     expect(rounds.filter((r) => r.round.unchecked.some((id) => id !== 'cam-hung')).map((r) => [r.round.round, r.round.unchecked])).toEqual([]);
-    expect(rounds.every((r) => r.round.statusPublish === 'change' && r.round.periodMs >= 900 && r.round.periodMs <= 1100)).toBe(true);
+    expect(rounds.filter((r) => r.round.statusPublish !== 'change' || r.round.periodMs > 1100).map((r) => [r.round.round, r.round.statusPublish, r.round.periodMs])).toEqual([]);
+    // periodMs is the time to the next round (a round whose timer fired late under load has a shorter one): each
+    // round begins where the one before said it was due, within what a late timer costs
+    const begun = rounds.map((r) => ({ at: Date.parse(r.round.startedAt), periodMs: r.round.periodMs, round: r.round.round }));
+    const offDue = begun.slice(1).map((r, i) => ({ round: r.round, off: r.round === begun[i]!.round + 1 ? Math.abs(r.at - (begun[i]!.at + begun[i]!.periodMs)) : 0 }));
+    expect(offDue.filter((x) => x.off > 500)).toEqual([]);
     // the centre: confirmed at every round though no status came
     const after = await camera('cam-0');
     expect(Date.parse(after.confirmedAt!) - Date.parse(before.confirmedAt!)).toBeGreaterThan(55_000);
