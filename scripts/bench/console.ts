@@ -80,7 +80,7 @@ let agg = startAggregator();
 /** The aggregator's event-loop delay since the last call (p99, max in ms); the first call of a span starts it. */
 type GcSeen = { count: number; major: number; maxMs: number; totalMs: number; over50: number };
 type OwnSeen = { tickP99: number; p99: number; max: number; waitedMs: number };
-type LoopSeen = { p99: number; max: number; gc?: GcSeen; own?: OwnSeen };
+type LoopSeen = { p99: number; max: number; gc?: GcSeen; own?: OwnSeen; heapMb?: number | null };
 /** the delay less the main thread's wait for a CPU (loop-probe.ts): what the aggregator's own work made it */
 const ownWords = (o: OwnSeen | undefined) => (o ? `; less its wait for a CPU (${o.waitedMs} ms in all): p99 ${o.p99} ms, max ${o.max} ms` : '');
 const gcWords = (g: GcSeen | undefined) => (g ? `; GC pauses ${g.count} (${g.major} major), longest ${g.maxMs} ms, ${g.over50} over 50 ms, ${Math.round(g.totalMs)} ms in all` : '');
@@ -217,7 +217,7 @@ const { waits } = await pinging(async () => {
 });
 console.log(`/healthz answered while the pages loaded: p50 ${quantile(waits, 0.5)} ms, p99 ${quantile(waits, 0.99)} ms, max ${Math.max(...waits)} ms (${waits.length} pings; goal p99 under 50 ms)`);
 const warmLoop = await loopSince();
-console.log(`aggregator event-loop delay while the pages loaded (monitorEventLoopDelay): p99 ${warmLoop.p99} ms, max ${warmLoop.max} ms${gcWords(warmLoop.gc)}${ownWords(warmLoop.own)}; RSS ${procStats(agg.pid!).rssMb.toFixed(0)} MB`);
+console.log(`aggregator event-loop delay while the pages loaded (monitorEventLoopDelay): p99 ${warmLoop.p99} ms, max ${warmLoop.max} ms${gcWords(warmLoop.gc)}${ownWords(warmLoop.own)}; RSS ${procStats(agg.pid!).rssMb.toFixed(0)} MB${warmLoop.heapMb ? `, heap after its last major GC ${warmLoop.heapMb} MB` : ''}`);
 // cold: each page the first thing a fresh aggregator serves after a restart on the filled store (--cold-runs times a
 // page): how long the restart took to answer, the page's first meaningful paint, the trend after the rates
 const restarted = async () => {
@@ -278,7 +278,7 @@ if (straight.length) {
   console.log(`aggregator event-loop delay while it loaded its store: p99 ${Math.max(...loadingLoops.map((l) => l.p99))} ms, max ${worst.max} ms (the worst of ${loadingLoops.length} restarts)${gcWords(worst.gc)}${ownWords(worst.own)}`);
 }
 if (ups.length) console.log(`restarts (${ups.length}): answering after p50 ${quantile(ups, 0.5)} ms, max ${Math.max(...ups)} ms; /healthz while the cold pages loaded: p99 ${quantile(coldWaits, 0.99)} ms, max ${Math.max(...coldWaits)} ms`);
-if (coldLoops.length) console.log(`aggregator event-loop delay while the cold pages loaded: p99 ${Math.max(...coldLoops.map((l) => l.p99))} ms, max ${Math.max(...coldLoops.map((l) => l.max))} ms (the worst of ${coldLoops.length} restarts)${ownWords(coldLoops.reduce<OwnSeen | undefined>((a, l) => (l.own && (!a || l.own.p99 > a.p99) ? l.own : a), undefined))}${gcWords(coldLoops.reduce<GcSeen | undefined>((a, l) => (l.gc ? { count: (a?.count ?? 0) + l.gc.count, major: (a?.major ?? 0) + l.gc.major, maxMs: Math.max(a?.maxMs ?? 0, l.gc.maxMs), totalMs: (a?.totalMs ?? 0) + l.gc.totalMs, over50: (a?.over50 ?? 0) + l.gc.over50 } : a), undefined))}; RSS ${procStats(agg.pid!).rssMb.toFixed(0)} MB`);
+if (coldLoops.length) console.log(`aggregator event-loop delay while the cold pages loaded: p99 ${Math.max(...coldLoops.map((l) => l.p99))} ms, max ${Math.max(...coldLoops.map((l) => l.max))} ms (the worst of ${coldLoops.length} restarts)${ownWords(coldLoops.reduce<OwnSeen | undefined>((a, l) => (l.own && (!a || l.own.p99 > a.p99) ? l.own : a), undefined))}${gcWords(coldLoops.reduce<GcSeen | undefined>((a, l) => (l.gc ? { count: (a?.count ?? 0) + l.gc.count, major: (a?.major ?? 0) + l.gc.major, maxMs: Math.max(a?.maxMs ?? 0, l.gc.maxMs), totalMs: (a?.totalMs ?? 0) + l.gc.totalMs, over50: (a?.over50 ?? 0) + l.gc.over50 } : a), undefined))}; RSS ${procStats(agg.pid!).rssMb.toFixed(0)} MB${coldLoops.at(-1)?.heapMb ? `, heap after its last major GC ${coldLoops.at(-1)!.heapMb} MB` : ''}`);
 await new Promise((r) => setTimeout(r, 500));
 console.log('\nAPI responses the pages needed (bytes):');
 let largest = 0;

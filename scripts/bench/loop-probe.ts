@@ -11,21 +11,28 @@
  * benchmark, part of a delay is that wait, not the aggregator's work
  * (`own`: each lateness less the wait within it). On SIGUSR2 it writes what
  * it saw since the last signal as one line on stderr (`xueliang-loop-probe
- * {"p99":…,"max":…,"gc":{…},"own":{…}}`, milliseconds) and starts over.
+ * {"p99":…,"max":…,"gc":{…},"own":{…},"heapMb":…}`, milliseconds) and starts over.
+ * `heapMb`: the heap in use right after the last major collection (what the
+ * aggregator holds, its garbage mostly gone), MiB.
  * Bench-only: never loaded in production.
  */
 import { readFileSync } from 'node:fs';
 import { constants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+import { getHeapStatistics } from 'node:v8';
 
 export const PROBE_TAG = 'xueliang-loop-probe';
 
 const h = monitorEventLoopDelay({ resolution: 10 });
 h.enable();
 let gc = { count: 0, major: 0, maxMs: 0, totalMs: 0, over50: 0 };
+let heapMb: number | null = null;
 new PerformanceObserver((list) => {
   for (const e of list.getEntries()) {
     gc.count += 1;
-    if (((e as { detail?: { kind?: number } }).detail)?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) gc.major += 1;
+    if (((e as { detail?: { kind?: number } }).detail)?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) {
+      gc.major += 1;
+      heapMb = Math.round(getHeapStatistics().used_heap_size / 1048576);
+    }
     gc.maxMs = Math.max(gc.maxMs, e.duration);
     gc.totalMs += e.duration;
     if (e.duration > 50) gc.over50 += 1;
@@ -63,7 +70,7 @@ process.on('SIGUSR2', () => {
   const ms = (ns: number) => Math.round(ns / 1e4) / 100;
   const round = (x: number) => Math.round(x * 10) / 10;
   const mine = { tickP99: p99(lateness), p99: p99(own), max: round(Math.max(0, ...own)), waitedMs: Math.round(waitedMs) };
-  process.stderr.write(`${PROBE_TAG} ${JSON.stringify({ p99: h.count === 0 ? 0 : ms(h.percentile(99)), max: h.count === 0 ? 0 : ms(h.max), samples: h.count, gc: { ...gc, maxMs: round(gc.maxMs), totalMs: round(gc.totalMs) }, own: mine })}\n`);
+  process.stderr.write(`${PROBE_TAG} ${JSON.stringify({ p99: h.count === 0 ? 0 : ms(h.percentile(99)), max: h.count === 0 ? 0 : ms(h.max), samples: h.count, gc: { ...gc, maxMs: round(gc.maxMs), totalMs: round(gc.totalMs) }, own: mine, heapMb })}\n`);
   h.reset();
   lateness = [];
   own = [];
