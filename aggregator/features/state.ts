@@ -410,11 +410,11 @@ export class AggregatorState {
   /** Puts the camera's counts in step with its status, its agent, its point and the maintenance windows. */
   refresh(c: CameraRecord): void {
     const a = this.agents.get(c.agentId);
-    const fact = cameraFact(c.status, { id: c.agentId, online: true, region: a?.region ?? null }, (id) => this.pointOf(id), this.registerFields);
-    // no window declared (the usual case): no camera's subject is worked out
-    const maintenance = this.deps.maintenanceExcluded !== false && this.maintenance.size > 0 && this.maintenance.activeFor(this.subjectOf(c, fact.pointId), this.deps.now()) !== undefined;
     const state = this.effectiveState(c);
-    this.counters.set(c.cameraId, { ...fact, state, maintenance, marks: c.marks });
+    const fact = cameraFact(c.status, { id: c.agentId, online: true, region: a?.region ?? null }, (id) => this.pointOf(id), this.registerFields, { state, maintenance: false, marks: c.marks });
+    // no window declared (the usual case): no camera's subject is worked out
+    if (this.deps.maintenanceExcluded !== false && this.maintenance.size > 0) fact.maintenance = this.maintenance.activeFor(this.subjectOf(c, fact.pointId), this.deps.now()) !== undefined;
+    this.counters.set(c.cameraId, fact);
     if (state === 'offline' || state === 'degraded' || this.changedLately(c)) this.notable.add(c.cameraId);
   }
 

@@ -2,6 +2,7 @@ import type { AuditRecord } from '../audit/chain.js';
 import type { AuditFilter } from './port.js';
 import type { CameraState, StateMark } from '../../protocols/index.js';
 import type { RecordingCheckRow } from './port.js';
+import { Interner } from './intern.js';
 
 /**
  * Mark rows in (camera, time, write) order as each camera's marks (`keep`
@@ -13,6 +14,7 @@ export class MarkGroups {
   // rows come camera by camera: the list of the last row's camera first, without a lookup
   private lastId: string | undefined;
   private list: StateMark[] | undefined;
+  private readonly states = new Interner(16);
 
   constructor(private readonly keep: (cameraId: string) => boolean = () => true) {}
 
@@ -22,10 +24,11 @@ export class MarkGroups {
       this.list = undefined;
       if (this.keep(r.camera_id)) {
         this.list = this.out.get(r.camera_id);
-        if (!this.list) this.out.set(r.camera_id, (this.list = []));
+        // a camera's first mark in an array of one: a push onto [] reserves 17 (most cameras have a mark or two)
+        if (!this.list) return void this.out.set(r.camera_id, (this.list = [{ at: r.at, state: this.states.of(r.state) }]));
       }
     }
-    this.list?.push({ at: r.at, state: r.state });
+    this.list?.push({ at: r.at, state: this.states.of(r.state) });
   }
 }
 

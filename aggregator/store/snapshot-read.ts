@@ -4,6 +4,7 @@ import type { StartRead, StoreSnapshot } from './port.js';
 import { agentRecord, lossRecord, planPointRecord } from './records.js';
 import { MarkGroups } from './rows.js';
 import { JsonArrayElements } from './json-array.js';
+import { Interner } from './intern.js';
 
 type Rows = Iterable<Record<string, unknown>>;
 
@@ -64,6 +65,8 @@ export async function readSnapshot(r: SnapshotReader): Promise<StoreSnapshot> {
   };
 
   /** the stored plan, its points checked one by one (a province's million is seconds of checks) */
+  // the values a province repeats per camera and per point: one string each (intern.ts)
+  const words = new Interner();
   const planOf = async (text: string): Promise<StoreSnapshot['plan']> => {
     // a point at a time (json-array.ts): a province's plan parsed whole held the event loop a second
     const elements = new JsonArrayElements(text);
@@ -79,8 +82,11 @@ export async function readSnapshot(r: SnapshotReader): Promise<StoreSnapshot> {
         return;
       }
       const p = planPointRecord.safeParse(x);
-      if (p.success) points.push(p.data);
-      else bad = p.error.issues.slice(0, 3).map((i) => `${points.length}.${i.path.join('.')}: ${i.message}`).join('; ');
+      if (p.success) {
+        p.data.category = words.of(p.data.category);
+        p.data.region = words.of(p.data.region);
+        points.push(p.data);
+      } else bad = p.error.issues.slice(0, 3).map((i) => `${points.length}.${i.path.join('.')}: ${i.message}`).join('; ');
     });
     if (!bad && !elements.ok()) bad = 'not JSON';
     // as the whole array's schema: one bad point and the stored plan is refused
@@ -100,7 +106,10 @@ export async function readSnapshot(r: SnapshotReader): Promise<StoreSnapshot> {
   await each(await q<{ camera_id: string; agent_id: string; status_json: string; first_seen: number; removed_at: number | null }>('SELECT camera_id, agent_id, status_json, first_seen, removed_at FROM cameras'), (c) => {
     if (c.removed_at !== null) return void removals.set(c.camera_id, c.removed_at);
     const status = json('cameras', cameraStatusMessage, c.status_json);
-    if (status) cameras.push({ cameraId: c.camera_id, agentId: c.agent_id, status, firstSeen: c.first_seen });
+    if (!status) return;
+    status.state = words.of(status.state);
+    status.source = words.of(status.source);
+    cameras.push({ cameraId: c.camera_id, agentId: words.of(c.agent_id), status, firstSeen: c.first_seen });
   });
   const [plan] = rows(await q<{ json: string }>('SELECT json FROM plan WHERE id = 1'));
   const planPoints = plan ? await planOf(plan.json) : undefined;
