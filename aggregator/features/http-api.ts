@@ -394,7 +394,7 @@ export class HttpApi {
       }
       if (path === '/api/agents') {
         const mine = visibleAgentIds(state, scope);
-        return json(200, { agents: (await agentsView(state)).filter((a) => mine.has(a.agentId)) });
+        return json(200, { agents: agentsView(state).filter((a) => mine.has(a.agentId)) });
       }
       if (path === '/api/gb28181') {
         if (!needAll()) return;

@@ -331,30 +331,11 @@ export function historyView(c: CameraRecord, w: Window) {
   return { cameraId: c.cameraId, window: w.label, stateAtStart: before, changes: inWindow, uptime: uptimeWithin(c.marks, w.from, w.to) };
 }
 
-/** The gateways, online or not, with their cameras by effective state and their last config report (the centre's own bookkeeping left out). */
-export async function agentsView(state: AggregatorState) {
-  const zero = () => ({ online: 0, degraded: 0, offline: 0, unknown: 0 });
-  const byState = new Map<string, Record<CameraState, number>>();
-  // NVRs and encoders under each gateway: their channels grouped by device
-  const devices = new Map<string, Map<string, { deviceId: string; channels: number; offline: number; unknown: number }>>();
-  // every camera's effective state: in slices
-  await eachInSlices(state.cameras.values(), (c) => {
-    let n = byState.get(c.agentId);
-    if (!n) byState.set(c.agentId, (n = zero()));
-    const eff = state.effectiveState(c);
-    n[eff] += 1;
-    const deviceId = c.status.deviceId;
-    if (deviceId === undefined) return;
-    let own = devices.get(c.agentId);
-    if (!own) devices.set(c.agentId, (own = new Map()));
-    let d = own.get(deviceId);
-    if (!d) own.set(deviceId, (d = { deviceId, channels: 0, offline: 0, unknown: 0 }));
-    d.channels += 1;
-    if (eff === 'offline') d.offline += 1;
-    if (eff === 'unknown') d.unknown += 1;
-  });
+/** The gateways, online or not, with their cameras by effective state and their last config report (the centre's own bookkeeping left out): from the counts the rate counters keep per gateway, not a walk of every camera. */
+export function agentsView(state: AggregatorState) {
+  const tally = state.counters.gateways;
   return [...state.agents.values()].map((a) => {
-    const n = byState.get(a.agentId) ?? zero();
+    const n = tally.states(a.agentId);
     return {
       agentId: a.agentId,
       online: a.online,
@@ -366,7 +347,7 @@ export async function agentsView(state: AggregatorState) {
       agentVersion: a.agentVersion,
       cameras: n.online + n.degraded + n.offline + n.unknown,
       camerasByState: n,
-      devices: [...(devices.get(a.agentId)?.values() ?? [])].sort((x, y) => x.deviceId.localeCompare(y.deviceId)),
+      devices: tally.devices(a.agentId),
       config: a.config ?? null,
     };
   });

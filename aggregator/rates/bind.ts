@@ -23,7 +23,7 @@ function regionOfGbId(id: string): string | null {
 }
 
 export function cameraFact(
-  status: Pick<CameraStatusMessage, 'cameraId' | 'pointId' | 'category' | 'state' | 'faults'> & { gbId?: string | null | undefined; device?: CameraStatusMessage['device'] | undefined; cause?: CameraStatusMessage['cause'] },
+  status: Pick<CameraStatusMessage, 'cameraId' | 'pointId' | 'category' | 'state' | 'faults' | 'deviceId'> & { gbId?: string | null | undefined; device?: CameraStatusMessage['device'] | undefined; cause?: CameraStatusMessage['cause'] },
   agent: { id: string; online: boolean; region: string | null },
   pointOf: (idOrGbId: string) => PlanPoint | undefined,
   register: readonly RegisterField[] = DEFAULT_REGISTER_FIELDS,
@@ -40,6 +40,7 @@ export function cameraFact(
     region,
     category: point?.category ?? status.category ?? 'unassigned',
     state,
+    deviceId: status.deviceId ?? null,
     faults: status.faults.length,
     recorded: recordGaps({ cameraId: status.cameraId, gbId, device: status.device ?? null }, point, register).length === 0,
     cause: status.cause ?? null,

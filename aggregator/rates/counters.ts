@@ -1,5 +1,6 @@
 import { addCamera, boundCounts, cell, cellsOf, computeCounts, countCamera, countPoint, type CountTable } from './snapshot.js';
 import type { CameraFact, PlanPoint } from './model.js';
+import { GatewayTally } from './gateways.js';
 
 /**
  * The same counts as computeCounts, kept up to date one camera change at a
@@ -13,6 +14,8 @@ export class RateCounters {
   private readonly bound = new Map<string, number>();
   /** the cameras in each state but online (a province's problem list walks these, not the fleet) */
   private readonly notOnline = new Map<CameraFact['state'], Set<string>>();
+  /** each gateway's cameras by state and its devices' channels (the gateway list) */
+  readonly gateways = new GatewayTally();
   /** bumped on every change, so publishers can tell whether anything moved */
   version = 0;
   /** told of every camera whose fact changed (state, faults, binding…); null state: the camera left */
@@ -54,11 +57,13 @@ export class RateCounters {
     if (prev && next && sameFact(prev, next)) return;
     if (prev) {
       if (prev.state !== 'online') this.notOnline.get(prev.state)?.delete(cameraId);
+      this.gateways.add(prev, -1);
       for (const [r, k] of cellsOf(prev.region, prev.category)) addCamera(cell(this.table, r, k), prev, -1);
       if (prev.pointId !== null) this.rebind(prev.pointId, -1);
     }
     if (next) {
       this.facts.set(cameraId, next);
+      this.gateways.add(next, 1);
       if (next.state !== 'online') {
         let ids = this.notOnline.get(next.state);
         if (!ids) this.notOnline.set(next.state, (ids = new Set()));
@@ -112,5 +117,5 @@ export class RateCounters {
 }
 
 function sameFact(a: CameraFact, b: CameraFact): boolean {
-  return a.state === b.state && a.faults === b.faults && a.maintenance === b.maintenance && a.pointId === b.pointId && a.region === b.region && a.category === b.category && a.agentId === b.agentId && !a.recorded === !b.recorded && a.marks === b.marks && (a.cause ?? null) === (b.cause ?? null);
+  return a.state === b.state && a.faults === b.faults && a.maintenance === b.maintenance && a.pointId === b.pointId && a.region === b.region && a.category === b.category && a.agentId === b.agentId && (a.deviceId ?? null) === (b.deviceId ?? null) && !a.recorded === !b.recorded && a.marks === b.marks && (a.cause ?? null) === (b.cause ?? null);
 }

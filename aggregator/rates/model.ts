@@ -34,6 +34,8 @@ export interface CameraFact {
   category: CameraCategory;
   /** effective state: `unknown` while its gateway is gone */
   state: CameraState;
+  /** the NVR or encoder it is a channel of (its status's deviceId), when it is one */
+  deviceId?: string | null | undefined;
   /** number of video-quality faults in its last status */
   faults: number;
   /** under a maintenance window now: counted apart, outside networking and intact (docs/domain.md §1) */

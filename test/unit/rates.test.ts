@@ -108,7 +108,7 @@ describe('rate counters', () => {
   // deterministic pseudo-random, so a failure can be replayed
   const rng = (seed: number) => () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
 
-  it('rate counters: incremental updates equal a full recompute after every change, and the plan set in slices too', async () => {
+  it('rate counters: incremental updates equal a full recompute after every change (the per-gateway tally too), and the plan set in slices too', async () => {
     const rand = rng(42);
     const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!;
     const regions = ['330106', '330102', '33010601', '110101', null];
@@ -125,7 +125,7 @@ describe('rate counters', () => {
         current.delete(id);
       } else {
         const p = rand() < 0.7 ? pick(points) : undefined;
-        const f: CameraFact = { id, agentId: 'gw', pointId: p?.id ?? null, region: p?.region ?? pick(regions), category: p?.category ?? pick(cats), state: pick(states), faults: rand() < 0.2 ? 1 : 0 };
+        const f: CameraFact = { id, agentId: pick(['gw-a', 'gw-b', 'gw-c']), deviceId: pick([null, 'nvr-1', 'nvr-2']), pointId: p?.id ?? null, region: p?.region ?? pick(regions), category: p?.category ?? pick(cats), state: pick(states), faults: rand() < 0.2 ? 1 : 0 };
         counters.set(id, f);
         current.set(id, f);
       }
@@ -136,6 +136,21 @@ describe('rate counters', () => {
         const inState = (xs: CameraState[]) => [...current.values()].filter((f) => xs.includes(f.state)).map((f) => f.id).sort();
         expect([...counters.inStates(['offline', 'degraded', 'unknown'])].sort(), `step ${step}`).toEqual(inState(['offline', 'degraded', 'unknown']));
         expect([...counters.inStates(['offline', 'offline'])].sort()).toEqual(inState(['offline']));
+        // each gateway's cameras by state and its devices' channels: as a recount of the facts says
+        for (const gw of ['gw-a', 'gw-b', 'gw-c', 'gw-none']) {
+          const mine = [...current.values()].filter((f) => f.agentId === gw);
+          const states = { online: 0, degraded: 0, offline: 0, unknown: 0 };
+          for (const f of mine) states[f.state] += 1;
+          expect(counters.gateways.states(gw), `${gw} at step ${step}`).toEqual(states);
+          const devices = ['nvr-1', 'nvr-2']
+            .map((deviceId) => {
+              const ch = mine.filter((f) => f.deviceId === deviceId);
+              return { deviceId, channels: ch.length, offline: ch.filter((f) => f.state === 'offline').length, unknown: ch.filter((f) => f.state === 'unknown').length };
+            })
+            .filter((d) => d.channels > 0);
+          expect(counters.gateways.devices(gw), `${gw} at step ${step}`).toEqual(devices);
+        }
+        expect([...counters.gateways.agents()].sort()).toEqual([...new Set([...current.values()].map((f) => f.agentId))].sort());
       }
     }
     // the plan set again in slices (a start's load): the same counts, the same bindings after
