@@ -1,5 +1,5 @@
 import { CASCADE_WINDOWS, regionAncestors, regionLevel, regionName, regionParent, regionWithin, uptimeWithin, type CameraState, type FailureReason } from '../../protocols/index.js';
-import { byCode } from '../rates/order.js';
+import { byCode, FirstK } from '../rates/order.js';
 import type { CascadeWindow } from './tiers.js';
 import { ALL_REGIONS, CATEGORY_KEYS, rateSet, type CategoryKey } from '../rates/model.js';
 import { cellsOf, type CountTable } from '../rates/snapshot.js';
@@ -261,18 +261,16 @@ export async function camerasView(state: AggregatorState, q: URLSearchParams, no
   const offset = offsetText === null ? 0 : Number(offsetText);
   if (limit !== null && (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE)) return { error: `limit is a whole number from 1 to ${MAX_PAGE}` };
   if (!Number.isInteger(offset) || offset < 0) return { error: 'offset is a whole number from 0' };
-  const out: CameraView[] = [];
-  const found: Array<{ c: CameraRecord; forMs: number }> = [];
+  // the page's cameras are kept as they are found (FirstK), the longest down first; the whole list only when no limit is asked
+  const keep = limit === null ? Infinity : offset + limit;
+  const out = new FirstK<CameraView>(keep, (a, b) => b.forMs - a.forMs || byCode(a.cameraId, b.cameraId));
+  const found = new FirstK<{ c: CameraRecord; forMs: number }>(keep, (a, b) => b.forMs - a.forMs || byCode(a.c.cameraId, b.c.cameraId));
+  let total = 0;
   const viewFilters = want.fault !== null || want.cause !== null || want.maintenance !== null || want.flapping !== null;
   // a list of problems (no online camera asked for) looks at the cameras counted in those states, not at the fleet;
   // otherwise every camera is looked at. In slices either way, so that a province's list holds no other answer up
-  const candidates: Iterable<CameraRecord> =
-    states && !states.includes('online')
-      ? [...state.counters.inStates(states as CameraState[])].flatMap((id) => {
-          const c = state.cameras.get(id);
-          return c ? [c] : [];
-        })
-      : state.cameras.values();
+  // (the ids are taken first: a camera that changes state meanwhile is not met twice)
+  const candidates: Iterable<CameraRecord> = states && !states.includes('online') ? recordsOf(state, [...state.counters.inStates(states as CameraState[])]) : state.cameras.values();
   await eachInSlices(candidates, (c) => {
     if (states && !states.includes(state.effectiveState(c))) return;
     if (want.agent && c.agentId !== want.agent) return;
@@ -286,6 +284,7 @@ export async function camerasView(state: AggregatorState, q: URLSearchParams, no
     if (!viewFilters) {
       // nothing left to ask of the whole view: it is built for the page alone (a province's problem list holds tens of thousands)
       found.push({ c, forMs: Math.max(0, now - sinceOf(c)) });
+      total += 1;
       return;
     }
     const v = cameraView(state, c, now);
@@ -294,14 +293,18 @@ export async function camerasView(state: AggregatorState, q: URLSearchParams, no
     if (want.maintenance !== null && (v.maintenance !== null) !== (want.maintenance === 'true')) return;
     if (want.flapping !== null && (v.flapping !== null) !== (want.flapping === 'true')) return;
     out.push(v);
+    total += 1;
   });
-  if (!viewFilters) {
-    found.sort((a, b) => b.forMs - a.forMs || byCode(a.c.cameraId, b.c.cameraId));
-    const page = limit === null ? found.slice(offset) : found.slice(offset, offset + limit);
-    return { cameras: page.map((x) => cameraView(state, x.c, now)), total: found.length, offset, limit };
+  if (!viewFilters) return { cameras: found.sorted().slice(offset).map((x) => cameraView(state, x.c, now)), total, offset, limit };
+  return { cameras: out.sorted().slice(offset), total, offset, limit };
+}
+
+/** The camera records of these ids (those still held), one at a time: a walk in slices takes them as it goes. */
+function* recordsOf(state: AggregatorState, ids: readonly string[]): IterableIterator<CameraRecord> {
+  for (const id of ids) {
+    const c = state.cameras.get(id);
+    if (c) yield c;
   }
-  out.sort((a, b) => b.forMs - a.forMs || byCode(a.cameraId, b.cameraId));
-  return { cameras: limit === null ? out.slice(offset) : out.slice(offset, offset + limit), total: out.length, offset, limit };
 }
 
 const CSV_COLUMNS = ['cameraId', 'name', 'state', 'since', 'forMs', 'agentId', 'pointId', 'region', 'category', 'rung', 'reason', 'detail', 'faults', 'confirmedAt'] as const;

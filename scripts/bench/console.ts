@@ -58,7 +58,8 @@ const planFile = Buffer.byteLength(planText) > 30 * 1024 * 1024 ? path.join(dir,
 if (planFile) writeFileSync(planFile, planText);
 writeFileSync(conf, `database: ${path.join(dir, 'agg.db')}\nmqtt:\n  url: ${broker.url}\nhttp:\n  host: 127.0.0.1\n  port: ${port}\n  token: ${token}\n  publicReads: true\n${planFile ? `planFile: ${planFile}\n` : ''}`);
 const cli = new URL('../../cli/main.js', import.meta.url).pathname;
-// XUELIANG_BENCH_NODE_ARGS: node flags for the aggregator (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof to see what holds its event loop)
+// XUELIANG_BENCH_NODE_ARGS: node flags for the aggregator (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof to see what holds its event loop);
+// with XUELIANG_PROBE_STALLS_MS=30 the probe says when each stall of its own that long ended, on the profile's clock
 const nodeArgs = (process.env['XUELIANG_BENCH_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
 // the probe measures the aggregator's event-loop delay over the spans the benchmark picks (SIGUSR2: say and start over)
 const probeModule = new URL('./loop-probe.js', import.meta.url).href;

@@ -47,6 +47,9 @@ const waited = (): number | null => {
   }
 };
 const TICK_MS = 10;
+// XUELIANG_PROBE_STALLS_MS: each tick at least that late (less its CPU wait) said on stderr with its end on the
+// monotonic clock in µs (the clock of a --cpu-prof profile's timestamps), to find in a profile what held the loop
+const stallsMs = Number(process.env['XUELIANG_PROBE_STALLS_MS'] ?? 0);
 let lateness: number[] = [];
 let own: number[] = [];
 let waitedMs = 0;
@@ -56,6 +59,7 @@ setInterval(() => {
   const late = Math.max(0, now.at - last.at - TICK_MS);
   const w = now.waited !== null && last.waited !== null ? (now.waited - last.waited) / 1e6 : 0;
   waitedMs += w;
+  if (stallsMs > 0 && late - w >= stallsMs) process.stderr.write(`${PROBE_TAG}-stall ${JSON.stringify({ endUs: Number(process.hrtime.bigint() / 1000n), lateMs: Math.round(late), ownMs: Math.round(late - w) })}\n`);
   if (lateness.length < 200_000) {
     lateness.push(late);
     own.push(Math.max(0, late - w));

@@ -29,5 +29,14 @@ describe('the camera list', () => {
       expect('cameras' in fast && fast.cameras.length).toBeGreaterThan(0);
       expect(fast, query).toEqual(every);
     }
+    // a page is the slice of the whole list at its offset, whatever it kept while walking
+    const whole = await camerasView(f.fleet, new URLSearchParams('state=offline,degraded'), T0);
+    expect('cameras' in whole && whole.cameras.length).toBe(40);
+    for (const [limit, offset] of [[7, 3], [1, 0], [50, 0], [10, 35], [5, 40]] as const) {
+      const page = await camerasView(f.fleet, new URLSearchParams(`state=offline,degraded&limit=${limit}&offset=${offset}`), T0);
+      if (!('cameras' in page) || !('cameras' in whole)) throw new Error('not a page');
+      expect(page.total).toBe(40);
+      expect(page.cameras.map((c) => c.cameraId), `limit ${limit} offset ${offset}`).toEqual(whole.cameras.slice(offset, offset + limit).map((c) => c.cameraId));
+    }
   });
 });
