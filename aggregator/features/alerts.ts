@@ -162,9 +162,10 @@ export class AlertEngine {
   }
 
   /**
-   * evaluate() for the timer: the cameras looked at in slices (features/slices.ts),
-   * so that a mass outage (or a fresh fleet, every camera changed lately) holds
-   * no HTTP answer up; then raised and cleared at once, as evaluate() does.
+   * evaluate() for the timer: the cameras looked at, and the alerts raised
+   * and cleared, in slices (features/slices.ts), so that a mass outage (or a
+   * fresh fleet, every camera changed lately: tens of thousands of alerts
+   * raised in one pass) holds no HTTP answer up.
    */
   async evaluateSliced(): Promise<AlertNotice[]> {
     // one pass at a time: a pass longer than alerts.checkMs is not overtaken by the next
@@ -173,7 +174,7 @@ export class AlertEngine {
     try {
       const cameras: Condition[] = [];
       await eachInSlices([...this.deps.state.notable], (id) => this.cameraConditions(id, this.deps.now(), cameras), { background: true });
-      return this.settle(this.deps.now(), cameras);
+      return await this.settle(this.deps.now(), cameras, true);
     } finally {
       this.evaluating = false;
     }
@@ -181,32 +182,42 @@ export class AlertEngine {
 
   private evaluating = false;
 
-  /** Raises what has lasted long enough and clears what ended; returns the notices sent. */
-  evaluate(): AlertNotice[] {
+  /** Raises what has lasted long enough and clears what ended; the notices sent. */
+  evaluate(): Promise<AlertNotice[]> {
     return this.settle(this.deps.now());
   }
 
-  private settle(now: number, cameras?: Condition[]): AlertNotice[] {
+  /** What evaluate() does, given the cameras' conditions or looking at them here; `background`: its slices rest between turns. */
+  private async settle(now: number, cameras?: Condition[], background = false): Promise<AlertNotice[]> {
     const holding = mergeParents(this.conditions(now, cameras));
     const notices: AlertNotice[] = [];
     const live = new Set<string>();
-    for (const c of holding) {
-      // rate conditions: one key per metric; the alert itself is keyed by region and category
-      live.add(c.key);
-      if (!this.seenSince.has(c.key)) this.seenSince.set(c.key, c.since);
-      const alertKey = this.alertKeyOf(c);
-      if (this.active.has(alertKey) || now - c.since < this.deps.afterMs) continue;
-      const alert: AlertMessage = { id: alertId(`${alertKey}|${c.since}`), kind: c.kind, subject: c.subject, cause: c.cause, since: new Date(c.since).toISOString(), raisedAt: new Date(now).toISOString(), clearedAt: null, ...(c.cameras !== undefined ? { cameras: c.cameras } : {}) };
-      this.active.set(alertKey, alert);
-      notices.push(this.notice('raised', alert));
-    }
-    for (const k of [...this.seenSince.keys()]) if (!live.has(k)) this.seenSince.delete(k);
-    const liveAlerts = new Set(holding.map((c) => this.alertKeyOf(c)));
-    for (const [key, alert] of [...this.active]) {
-      if (liveAlerts.has(key)) continue;
-      this.active.delete(key);
-      notices.push(this.notice('cleared', { ...alert, clearedAt: new Date(now).toISOString() }));
-    }
+    const liveAlerts = new Set<string>();
+    await eachInSlices(
+      holding,
+      (c) => {
+        // rate conditions: one key per metric; the alert itself is keyed by region and category
+        live.add(c.key);
+        if (!this.seenSince.has(c.key)) this.seenSince.set(c.key, c.since);
+        const alertKey = this.alertKeyOf(c);
+        liveAlerts.add(alertKey);
+        if (this.active.has(alertKey) || now - c.since < this.deps.afterMs) return;
+        const alert: AlertMessage = { id: alertId(`${alertKey}|${c.since}`), kind: c.kind, subject: c.subject, cause: c.cause, since: new Date(c.since).toISOString(), raisedAt: new Date(now).toISOString(), clearedAt: null, ...(c.cameras !== undefined ? { cameras: c.cameras } : {}) };
+        this.active.set(alertKey, alert);
+        notices.push(this.notice('raised', alert));
+      },
+      { background },
+    );
+    await eachInSlices([...this.seenSince.keys()], (k) => void (live.has(k) || this.seenSince.delete(k)), { background });
+    await eachInSlices(
+      [...this.active],
+      ([key, alert]) => {
+        if (liveAlerts.has(key) || this.active.get(key) !== alert) return;
+        this.active.delete(key);
+        notices.push(this.notice('cleared', { ...alert, clearedAt: new Date(now).toISOString() }));
+      },
+      { background },
+    );
     return notices;
   }
 

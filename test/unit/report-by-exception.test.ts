@@ -185,22 +185,22 @@ describe('report by exception: what the centre makes of rounds', () => {
     expect(asked).toEqual(['gw-1', 'gw-1']);
   });
 
-  it('the alert pass walks only cameras that are offline, degraded or changed lately, and still raises for them', () => {
+  it('the alert pass walks only cameras that are offline, degraded or changed lately, and still raises for them', async () => {
     const { f, at } = setup();
     const notices: string[] = [];
     const alerts = new AlertEngine({ state: f.fleet, changes: f.changes, afterMs: 0, now: () => f.fleet.now(), log: pino({ level: 'silent' }), deliver: (n) => void (n.alert.subject.cameraId && notices.push(`${n.type} ${n.alert.kind} ${n.alert.subject.cameraId}`)) });
     at(T0 + 30 * 60_000); // every camera stable for longer than the flapping span
-    alerts.evaluate();
+    await alerts.evaluate();
     expect([...f.fleet.notable]).toEqual([]);
     f.send(t.cameraStatus('gw-1', 'c2'), status('c2', { state: 'offline', since: iso(T0 + 30 * 60_000), checkedAt: iso(T0 + 30 * 60_000), rung: 'tcp', reason: 'unreachable' }));
     expect([...f.fleet.notable]).toEqual(['c2']);
-    alerts.evaluate();
+    await alerts.evaluate();
     expect(notices).toEqual(['raised camera_offline c2']);
     f.send(t.cameraStatus('gw-1', 'c2'), status('c2', { checkedAt: iso(T0 + 31 * 60_000) }));
-    alerts.evaluate();
+    await alerts.evaluate();
     expect(notices).toEqual(['raised camera_offline c2', 'cleared camera_offline c2']);
     at(T0 + 60 * 60_000);
-    alerts.evaluate();
+    await alerts.evaluate();
     expect([...f.fleet.notable]).toEqual([]);
   });
 
