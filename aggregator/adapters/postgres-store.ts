@@ -243,7 +243,14 @@ export class PostgresStore implements AggregatorStore, ReplicaInbox {
       'SELECT camera_id, agent_id, status_json, first_seen, removed_at FROM cameras WHERE first_seen < $1 AND (removed_at IS NULL OR removed_at > $2)',
       [to, from],
     );
-    return rows.map((r) => ({ cameraId: r.camera_id, agentId: r.agent_id, statusJson: r.status_json, firstSeen: r.first_seen, removedAt: r.removed_at }));
+    // a province's million rows: the event loop given back every few thousand, as marksBefore does
+    const out: Array<StoredCamera & { removedAt: number | null }> = [];
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i]!;
+      out.push({ cameraId: r.camera_id, agentId: r.agent_id, statusJson: r.status_json, firstSeen: r.first_seen, removedAt: r.removed_at });
+      if ((i + 1) % 5000 === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    return out;
   }
 
   async framesOf(cameraId: string): Promise<StoredFrame[]> {
