@@ -23,6 +23,9 @@ export type PumpCommand = { op: 'subscribe'; filter: string; opts: SubscribeOpti
 
 const LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal']);
 
+/** How long the handing over of received messages may hold this thread before it gives the event loop back. */
+const HAND_MS = 8;
+
 /**
  * A consumer's MQTT connection, receiving on a thread of its own: mqtt.js's
  * parsing and the socket run there, and batches of messages (topics and one
@@ -49,6 +52,15 @@ export class MqttPump {
   private released = new Int32Array(new SharedArrayBuffer(4));
 
   private readonly decodedHandlers: Array<(topic: string, bytes: number, r: DecodeResult) => void> = [];
+
+  /**
+   * Batches received and not yet handed over whole, in order: their messages
+   * go to the handlers HAND_MS at a time. A batch of 1,000 statuses handed in
+   * one piece held the event loop 40–130 ms while a province's gateways
+   * reported (the console benchmark's fill, a backlog after a restart).
+   */
+  private readonly backlog: Array<{ id: number; count: number; next: number; hand: (i: number) => void }> = [];
+  private handing = false;
 
   constructor(
     private readonly deps: {
@@ -99,6 +111,8 @@ export class MqttPump {
     // each thread numbers its batches from 1: a new thread gets a counter of its own (an old ack-release writes to the old one)
     this.released = new Int32Array(new SharedArrayBuffer(4));
     this.delivered = 0;
+    // what an old thread sent and was not handed over yet goes with it: its acks are never sent, the broker sends it again
+    this.backlog.length = 0;
     const worker = new Worker(WORKER, { workerData: { settings: this.deps.settings, level: log.level, maxOutstanding: this.deps.maxOutstanding ?? 5000, released: this.released, decode: this.deps.decode } });
     this.worker = worker;
     worker.on('message', (e: PumpEvent) => {
@@ -122,10 +136,8 @@ export class MqttPump {
     switch (e.op) {
       case 'batch': {
         const payload = Buffer.from(e.payload.buffer, e.payload.byteOffset, e.payload.byteLength);
-        let from = 0;
-        for (let i = 0; i < e.topics.length; i++) {
-          const m: IncomingMessage = { topic: e.topics[i]!, payload: payload.subarray(from, e.ends[i]!), responseTopic: undefined, correlationData: undefined };
-          from = e.ends[i]!;
+        this.queue(e.id, e.topics.length, (i) => {
+          const m: IncomingMessage = { topic: e.topics[i]!, payload: payload.subarray(i === 0 ? 0 : e.ends[i - 1]!, e.ends[i]!), responseTopic: undefined, correlationData: undefined };
           for (const h of this.handlers) {
             try {
               h(m);
@@ -133,12 +145,12 @@ export class MqttPump {
               this.deps.log.error({ err, topic: m.topic }, 'message handler failed');
             }
           }
-        }
-        this.delivered = e.id;
+        });
         return;
       }
       case 'decoded': {
-        for (const item of e.items) {
+        this.queue(e.id, e.items.length, (i) => {
+          const item = e.items[i]!;
           const r = item.result;
           // bytes handed on unread (the rates) cross the thread as a plain Uint8Array: a Buffer again here
           const m = r.ok ? (r.value as { message: unknown }) : undefined;
@@ -150,8 +162,7 @@ export class MqttPump {
               this.deps.log.error({ err, topic: item.topic }, 'message handler failed');
             }
           }
-        }
-        this.delivered = e.id;
+        });
         return;
       }
       case 'connected':
@@ -165,6 +176,31 @@ export class MqttPump {
         return;
     }
   }
+
+  /** Queues a batch for its handlers; `delivered` becomes its id once every message of it is handed over. */
+  private queue(id: number, count: number, hand: (i: number) => void): void {
+    this.backlog.push({ id, count, next: 0, hand });
+    if (!this.handing) this.handOn();
+  }
+
+  private readonly handOn = (): void => {
+    this.handing = false;
+    const start = performance.now();
+    let handed = 0;
+    while (this.backlog.length > 0) {
+      const b = this.backlog[0]!;
+      while (b.next < b.count) {
+        if ((++handed & 7) === 0 && performance.now() - start > HAND_MS) {
+          this.handing = true;
+          setImmediate(this.handOn);
+          return;
+        }
+        b.hand(b.next++);
+      }
+      this.delivered = b.id;
+      this.backlog.shift();
+    }
+  };
 
   /** A log line of the thread, written through this thread's logger (its destination, its redaction). */
   private relog(line: string): void {
@@ -195,6 +231,8 @@ export class MqttPump {
   stop(): Promise<void> {
     this.stopped ??= (async () => {
       const worker = this.worker;
+      // stopped: nothing more is handed over (what was not is not acked, and comes again at the next start)
+      this.backlog.length = 0;
       if (!worker) return;
       const done = new Promise<void>((resolve) => {
         worker.on('message', (e: PumpEvent) => e.op === 'stopped' && resolve());
