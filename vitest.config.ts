@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // one scratch directory (TMPDIR) for the run, removed at its end
+    globalSetup: ['test/support/tmp-root.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // Integration tests start real brokers, RTSP servers and ffmpeg; on a

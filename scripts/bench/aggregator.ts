@@ -23,7 +23,7 @@
  * Everything runs on 127.0.0.1 and stops by itself.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import pg from 'pg';
 import Database from 'better-sqlite3';
 import { stringify } from 'yaml';
@@ -44,6 +44,7 @@ import { cpuSplit, mainThreadCpuMs, median } from './proc-stats.js';
 import { mosquitto } from './broker.js';
 import { startPostgres, type PgServer } from '../sim/postgres-server.js';
 import { province } from './province.js';
+import { scratchDir } from './scratch.js';
 
 const { values } = parseArgs({
   options: {
@@ -67,7 +68,7 @@ let pgServer: PgServer | undefined;
 let databases = 0;
 /** A fresh database of the engine: a SQLite file, or a new database on the benchmark's own PostgreSQL server. */
 async function freshDatabase(engine: 'sqlite' | 'postgres'): Promise<string> {
-  if (engine === 'sqlite') return path.join(mkdtempSync(path.join(os.tmpdir(), 'xl-bench-agg-')), 'agg.db');
+  if (engine === 'sqlite') return path.join(scratchDir('xl-bench-agg-'), 'agg.db');
   pgServer ??= await startPostgres();
   return pgServer.createDatabase(`bench_${++databases}`);
 }
@@ -243,7 +244,7 @@ async function countStoredEvents(database: string): Promise<number> {
  */
 async function processes(url: string, brokerPid: number, n: number, count: number): Promise<{ rate: number; cores: Cores }> {
   const database = await freshDatabase('postgres');
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'xl-bench-rep-'));
+  const dir = scratchDir('xl-bench-rep-');
   const cli = path.join(projectRoot(), 'dist', 'cli', 'main.js');
   const children: ChildProcess[] = [];
   const ports: number[] = [];

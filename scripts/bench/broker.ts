@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { projectRoot } from '../../platform/project-root.js';
+import { scratchDir } from './scratch.js';
 
 /** A free TCP port on 127.0.0.1. */
 export async function freePort(): Promise<number> {
@@ -24,7 +24,7 @@ export async function freePort(): Promise<number> {
  */
 export async function mosquitto(opts: { shipped?: boolean } = {}) {
   const port = await freePort();
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'xl-bench-mq-'));
+  const dir = scratchDir('xl-bench-mq-');
   const conf = path.join(dir, 'm.conf');
   const settings = opts.shipped ? shippedLimits() : { max_queued_messages: '0', max_inflight_messages: '0', persistence: 'false' };
   const lines = Object.entries(settings).map(([k, v]) => `${k} ${v}`);

@@ -20,7 +20,7 @@
  * Everything runs on 127.0.0.1 and stops by itself.
  */
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs, promisify } from 'node:util';
@@ -37,6 +37,7 @@ import { projectRoot } from '../../platform/project-root.js';
 import { AGENT_NODE_FLAGS } from '../../agent/node-flags.js';
 import { mosquitto } from './broker.js';
 import { median } from './proc-stats.js';
+import { scratchDir } from './scratch.js';
 
 const { values } = parseArgs({
   options: {
@@ -130,7 +131,7 @@ const CLIPS: Array<ClipOptions & { label: string }> = [
 const clips = CLIPS.map(encodeClip);
 const server = await startClipServer(clips, N + CLIPS.length + 32 + 16);
 const broker = await mosquitto();
-const dir = mkdtempSync(path.join(os.tmpdir(), 'xl-bench-gw-'));
+const dir = scratchDir('xl-bench-gw-');
 const t = topics();
 const checks: Record<string, unknown> = {};
 if (values['max-ffmpeg']) checks['maxFfmpeg'] = Number(values['max-ffmpeg']);

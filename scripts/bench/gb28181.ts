@@ -15,8 +15,7 @@
  * Everything runs on 127.0.0.1 and stops by itself.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import mqtt from 'mqtt';
@@ -26,6 +25,7 @@ import { projectRoot } from '../../platform/project-root.js';
 import { UpperPlatform } from '../../cli/demo/gb-upper-platform.js';
 import { freePort, mosquitto } from './broker.js';
 import { procStats } from './proc-stats.js';
+import { scratchDir } from './scratch.js';
 
 const { values } = parseArgs({
   options: {
@@ -66,7 +66,7 @@ const status = (n: number, state: 'online' | 'offline', at: number) =>
   });
 
 async function main(): Promise<void> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'xl-bench-gb-'));
+  const dir = scratchDir('xl-bench-gb-');
   const broker = await mosquitto();
   // one upper platform per --chunk value, each an upstream of the one aggregator with that catalogChunk
   const platforms = CHUNKS.map((_, i) => new UpperPlatform({ serverId: `340200000020000000${String(i + 1).padStart(2, '0')}`, password: PASSWORD, catalogFirstMs: 120_000, catalogGapMs: 5000 }));
@@ -84,7 +84,7 @@ async function main(): Promise<void> {
     }));
     child = spawn(process.execPath, ['--max-old-space-size=8192', path.join(projectRoot(), 'dist', 'cli', 'main.js'), 'aggregator', '--config', file], { stdio: ['ignore', 'ignore', 'inherit'] });
     const stopChild = () => child?.kill('SIGKILL');
-    process.once('exit', stopChild);
+    process.prependOnceListener('exit', stopChild);
     const api = `http://127.0.0.1:${port}`;
     const get = async <T>(p: string): Promise<T> => (await (await fetch(`${api}${p}`)).json()) as T;
     for (let k = 0; k < 600 && !(await fetch(`${api}/healthz`).then((r) => r.ok, () => false)); k++) await new Promise((r) => setTimeout(r, 100));

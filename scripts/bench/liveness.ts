@@ -8,7 +8,7 @@
  * Everything runs on 127.0.0.1 and stops by itself.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -26,6 +26,7 @@ import { startEmbeddedBroker } from '../../cli/demo/embedded-broker.js';
 import { projectRoot } from '../../platform/project-root.js';
 import { startRtspServer } from '../../cli/demo/rtsp-server.js';
 import { median, procStats } from './proc-stats.js';
+import { scratchDir } from './scratch.js';
 
 const { values } = parseArgs({
   options: { sizes: { type: 'string', default: '100,1000' }, 'agent-seconds': { type: 'string', default: '30' }, 'decode-seconds': { type: 'string', default: '30' }, rounds: { type: 'string', default: '5' } },
@@ -114,7 +115,7 @@ async function socketRungs(n: number) {
 async function agentProcess(n: number) {
   const sim = await startSim(n);
   const broker = await startEmbeddedBroker();
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'xl-bench-'));
+  const dir = scratchDir('xl-bench-');
   const cfg = path.join(dir, 'agent.yaml');
   writeFileSync(
     cfg,

@@ -7,19 +7,20 @@
  * Run: npm run bench:picture  [-- --runs 4 --seconds 10 --keyframes 3]
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { analysePicture } from '../../agent/adapters/picture.js';
 import { startRtspServer } from '../../cli/demo/rtsp-server.js';
 import { median } from './proc-stats.js';
+import { scratchDir } from './scratch.js';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '4' }, seconds: { type: 'string', default: '10' }, keyframes: { type: 'string', default: '3' } } });
 const KEYFRAMES = Number(values.keyframes);
 const RUNS = Number(values.runs);
 const SECONDS = Number(values.seconds);
-const dir = mkdtempSync(path.join(os.tmpdir(), 'xl-bench-pic-'));
+const dir = scratchDir('xl-bench-pic-');
 
 /** CPU seconds of this process's finished children (cutime + cstime): the ffmpeg runs. */
 function childrenCpuS(): number {

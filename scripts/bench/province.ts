@@ -11,8 +11,7 @@
  * applied and stored everything the province said meanwhile.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import mqtt from 'mqtt';
 import { stringify } from 'yaml';
@@ -20,6 +19,7 @@ import { projectRoot } from '../../platform/project-root.js';
 import { topics, type CameraStatusMessage } from '../../protocols/index.js';
 import { freePort } from './broker.js';
 import { procStats, threadCpuMs, threadSplit } from './proc-stats.js';
+import { scratchDir } from './scratch.js';
 
 export interface ProvinceOptions {
   gateways: number;
@@ -118,7 +118,7 @@ async function publisher(url: string) {
 }
 
 export async function province(url: string, database: string, o: ProvinceOptions, log: (line: string) => void): Promise<ProvinceResult> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'xl-bench-province-'));
+  const dir = scratchDir('xl-bench-province-');
   const started = Date.now() - 1000;
   const iso = (ms: number) => new Date(ms).toISOString();
   const gw = (g: number) => `gw-${String(g).padStart(4, '0')}`;
@@ -165,7 +165,7 @@ export async function province(url: string, database: string, o: ProvinceOptions
   let agg = await startAggregator(db, url, dir, runId);
   // an aggregator left behind by a bench that failed would go on eating the machine the next run measures
   const orphanGuard = () => agg.child.kill('SIGKILL');
-  process.once('exit', orphanGuard);
+  process.prependOnceListener('exit', orphanGuard);
   const total = o.gateways * o.camerasPerGateway;
   const t0 = performance.now();
   for (let g = 0; g < o.gateways; g++) {

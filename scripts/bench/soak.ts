@@ -7,9 +7,8 @@
  * Everything runs on 127.0.0.1 and stops by itself.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
@@ -20,6 +19,7 @@ import { MqttConnection } from '../../platform/mqtt-client.js';
 import { Outbox, type OutboxRecord } from '../../agent/features/outbox.js';
 import { agentConfigSchema } from '../../config/agent.js';
 import { projectRoot } from '../../platform/project-root.js';
+import { scratchDir } from './scratch.js';
 
 const { values } = parseArgs({ options: { cameras: { type: 'string', default: '200' }, seconds: { type: 'string', default: '120' }, events: { type: 'string', default: '20000' } } });
 const N = Number(values.cameras);
@@ -33,7 +33,7 @@ async function mosquitto() {
       s.close(() => resolve(p));
     });
   });
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'xl-soak-mq-'));
+  const dir = scratchDir('xl-soak-mq-');
   writeFileSync(path.join(dir, 'm.conf'), `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 0\n`);
   const child = spawn('mosquitto', ['-c', path.join(dir, 'm.conf')], { stdio: 'ignore' });
   await new Promise((r) => setTimeout(r, 500));
@@ -46,7 +46,7 @@ const handles = () => (process as unknown as { getActiveResourcesInfo(): string[
 const broker = await mosquitto();
 const sim = spawn(process.execPath, [path.join(projectRoot(), 'dist/scripts/sim/rtsp-sim-main.js'), JSON.stringify({ count: N, auth: { username: 'admin', password: 'soak-pass' } })], { stdio: ['pipe', 'pipe', 'inherit'] });
 const { ports } = JSON.parse(await new Promise<string>((r) => createInterface({ input: sim.stdout! }).once('line', r))) as { ports: number[] };
-const dir = mkdtempSync(path.join(os.tmpdir(), 'xl-soak-'));
+const dir = scratchDir('xl-soak-');
 const config = agentConfigSchema.parse({
   agentId: 'soak',
   mqtt: { url: broker.url },

@@ -19,8 +19,7 @@
  * Everything runs on 127.0.0.1 and stops by itself.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import mqtt from 'mqtt';
@@ -32,6 +31,7 @@ import { projectRoot } from '../../platform/project-root.js';
 import { AGENT_NODE_FLAGS } from '../../agent/node-flags.js';
 import { mosquitto } from './broker.js';
 import { startByteRelay } from './byte-relay.js';
+import { scratchDir } from './scratch.js';
 
 const { values } = parseArgs({
   options: {
@@ -71,7 +71,7 @@ interface Scene {
 async function runScene(name: Scene['name']): Promise<Scene> {
   const broker = await mosquitto();
   const relay = await startByteRelay(Number(new URL(broker.url).port));
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'xl-bench-uplink-'));
+  const dir = scratchDir('xl-bench-uplink-');
   const agentId = `gw-${name}`;
   const legacy = name === 'check' ? { status: { publish: 'check' }, summaryPublish: 'interval' } : {};
   const config = {
