@@ -5,8 +5,35 @@ export const SLICE_MS = 8;
 const waiting: Array<() => void> = [];
 let released = false;
 
+/**
+ * When the walks' work in the current turn of the event loop began
+ * (undefined: none has worked in it yet). Walks in one turn share its
+ * budget. Each walk used to start a clock of its own and give the loop
+ * back only once it alone had used a slice: walks shorter than that,
+ * awaited one after another (a county's report walks its cameras and
+ * points four times; a loop over regions), ran back to back in one turn
+ * through their promises, however many there were.
+ */
+let turnStart: number | undefined;
+
+function clearTurn(): void {
+  turnStart = undefined;
+}
+
+/** The start of the current turn's work (set by the first walk to ask, cleared once the turn is over). */
+function turnClock(): number {
+  if (turnStart === undefined) {
+    turnStart = performance.now();
+    // an immediate set now runs after this turn's callback and its promises: the next turn starts afresh
+    setImmediate(clearTurn);
+  }
+  return turnStart;
+}
+
 function releaseOne(): void {
   released = false;
+  // the slice released here is a turn of its own
+  turnStart = undefined;
   const next = waiting.shift();
   // the next one in a later turn of the event loop (an immediate set from an immediate runs in the next turn)
   if (waiting.length > 0) {
@@ -44,7 +71,9 @@ export function nextTurn(): Promise<void> {
  */
 export async function eachInSlices<T>(items: Iterable<T>, fn: (item: T) => void, opts: { budgetMs?: number; background?: boolean | (() => boolean) } = {}): Promise<void> {
   const budgetMs = opts.budgetMs ?? SLICE_MS;
-  let start = performance.now();
+  // a walk begun in a turn whose budget other walks have spent waits for the next
+  if (performance.now() - turnClock() > budgetMs) await nextTurn();
+  let start = turnClock();
   let n = 0;
   for (const item of items) {
     fn(item);
@@ -54,7 +83,7 @@ export async function eachInSlices<T>(items: Iterable<T>, fn: (item: T) => void,
       const rest = typeof opts.background === 'function' ? opts.background() : opts.background === true;
       if (rest) await new Promise<void>((resolve) => setTimeout(resolve, budgetMs));
       await nextTurn();
-      start = performance.now();
+      start = turnClock();
     }
   }
 }
@@ -66,12 +95,10 @@ export async function eachInSlices<T>(items: Iterable<T>, fn: (item: T) => void,
  * else nothing (no promise, no microtask per item).
  */
 export function pacer(budgetMs = SLICE_MS): () => Promise<void> | undefined {
-  let start = performance.now();
   let n = 0;
   return () => {
-    if ((++n & 127) !== 0 || performance.now() - start <= budgetMs) return undefined;
-    return nextTurn().then(() => {
-      start = performance.now();
-    });
+    // the first call, then every 128th: the clock of the turn, shared with the walks in it
+    if ((n++ & 127) !== 0 || performance.now() - turnClock() <= budgetMs) return undefined;
+    return nextTurn();
   };
 }

@@ -29,11 +29,28 @@ describe('walks in slices (features/slices.ts)', () => {
     await Promise.all([walk('a'), walk('b'), walk('c')]);
     turns.stop();
     expect(seen).toHaveLength(15);
-    // the first slice of each runs where the walk was called; every later one in a turn of its own
-    const later = seen.filter((s) => s.turn > 0).map((s) => s.turn);
-    expect(later).toHaveLength(12);
-    expect(new Set(later).size).toBe(later.length);
+    // with no budget at all, every slice (the first ones too) in a turn of its own
+    expect(new Set(seen.map((s) => s.turn)).size).toBe(15);
     for (const k of ['a', 'b', 'c']) expect(items[k]).toEqual(range(128 * 5));
+  });
+
+  it('walks one after another in a turn share its budget: a walk too short to give the loop back by itself waits once the turn is spent', async () => {
+    const turns = turnCounter();
+    const startedIn: number[] = [];
+    // ten walks of 100 items (fewer than a slice's 128), each taking at least 2 ms, awaited one after another as a
+    // publisher's pass over its counties does: with a budget of 5 ms no turn can hold more than three of them
+    for (let w = 0; w < 10; w++) {
+      startedIn.push(turns.now());
+      await eachInSlices(range(100), () => {
+        const until = performance.now() + 0.02;
+        while (performance.now() < until);
+      }, { budgetMs: 5 });
+    }
+    turns.stop();
+    const perTurn = new Map<number, number>();
+    for (const t of startedIn) perTurn.set(t, (perTurn.get(t) ?? 0) + 1);
+    expect(Math.max(...perTurn.values())).toBeLessThanOrEqual(3);
+    expect(perTurn.size).toBeGreaterThanOrEqual(4);
   });
 
   it('a pacer asks for a turn once its budget is spent, and not before', async () => {
