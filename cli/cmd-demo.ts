@@ -102,7 +102,7 @@ export async function runDemo(argv: string[]): Promise<number> {
       log: createLogger({ name: 'xueliang-aggregator', level: 'info', destination: pino.destination({ dest: path.join(dir, 'aggregator.log'), sync: false }) }),
     });
     await aggregator.start();
-    aggregator.state.setPlan(plan);
+    await aggregator.state.setPlan(plan);
     cleanups.push(() => aggregator.stop());
     // four of the ONVIF cameras are in the config, bound to their points; the rest are found by discovery only
     const bound = sim.devices.slice(0, 4).map((d, i) => ({ gbId: `330106000013200000${String(i + 1).padStart(2, '0')}`, name: plan[i]!.name, onvif: d.xaddr, pointId: plan[i]!.id }));

@@ -273,6 +273,7 @@ export class HttpApi {
         if (!r.ok) return json(400, { error: { code: 'INVALID_WINDOW', message: r.errors.join('; ') } });
         if (!visibleWindow(state, scope, r.window)) return fail(404, 'UNKNOWN_TARGET', `no ${r.window.scope} ${r.window.target} in your regions`);
         const w = applyWindow(state, r.window);
+        await state.maintenanceSettled();
         this.deps.log.info({ id: w.id, scope: w.scope, target: w.target }, 'maintenance window declared');
         this.audited(actor, 'maintenance.declare', `${w.scope}:${w.target}`, { id: w.id, from: new Date(w.from).toISOString(), to: new Date(w.to).toISOString(), reason: w.reason });
         return this.answerStored(json, fail, 201, { window: windowJson(w) });
@@ -282,7 +283,7 @@ export class HttpApi {
         if (!need('maintain')) return;
         const w = state.maintenance.list().find((x) => x.id === endWindow[1]);
         if (!w || !visibleWindow(state, scope, w) || !state.maintenance.end(endWindow[1]!)) return fail(404, 'UNKNOWN_WINDOW', 'no such maintenance window');
-        state.tickMaintenance();
+        await state.tickMaintenance();
         this.audited(actor, 'maintenance.end', endWindow[1]!);
         return this.answerStored(json, fail, 200, { ended: endWindow[1] });
       }
@@ -520,7 +521,7 @@ export class HttpApi {
     // an empty plan would make every coverage rate vanish: only when asked for in so many words
     if (load.points.length === 0 && query.get('allowEmpty') !== 'true') return fail(400, 'EMPTY_PLAN', 'the plan has no points; to really remove every point, PUT it with ?allowEmpty=true');
     const before = this.deps.state.plan().length;
-    this.deps.state.setPlan(load.points);
+    await this.deps.state.setPlan(load.points);
     this.deps.log.info({ points: load.points.length, rejectedRows: load.errors.length }, 'point plan replaced');
     this.audited(who, 'plan.replace', 'plan', { pointsBefore: before, points: load.points.length, rejectedRows: load.errors.length, format });
     this.deps.onPlanChanged();

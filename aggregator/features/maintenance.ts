@@ -143,9 +143,9 @@ export function parseMaintenanceWindow(data: unknown, id?: string): { ok: true; 
   return r.success ? { ok: true, window: r.data } : { ok: false, errors: r.error.issues.slice(0, 10).map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`) };
 }
 
-/** Declares or ends a window and lets the counts follow at once. */
+/** Declares a window and sets the counts to follow (state.maintenanceSettled() resolves once they have). */
 export function applyWindow(state: AggregatorState, w: MaintenanceWindow): Window {
   const win = state.maintenance.set(w);
-  state.tickMaintenance();
+  void state.tickMaintenance();
   return win;
 }

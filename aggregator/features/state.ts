@@ -8,7 +8,7 @@ import { cameraFact } from '../rates/bind.js';
 import { DEFAULT_REGISTER_FIELDS, type RegisterField } from '../rates/register.js';
 import { RateCounters } from '../rates/counters.js';
 import { OnlineWalk, onlineRates } from '../rates/online.js';
-import { eachInSlices } from './slices.js';
+import { eachInSlices, jsonArrayInSlices } from './slices.js';
 import { flappingNow, type FlappingEpisode, type FlappingRule } from '../rates/flapping.js';
 import type { CountTable } from '../rates/snapshot.js';
 import type { PlanPoint } from '../rates/model.js';
@@ -60,9 +60,9 @@ export class AggregatorState {
   readonly agents = new Map<string, AgentRecord>();
   readonly cameras = new Map<string, CameraRecord>();
   readonly counters = new RateCounters();
-  private readonly points = new Map<string, PlanPoint>();
+  private points = new Map<string, PlanPoint>();
   /** the same points by their GB/T 28181 code (国标编码) */
-  private readonly pointsByGb = new Map<string, PlanPoint>();
+  private pointsByGb = new Map<string, PlanPoint>();
   /** seq trackers per agent session (gaps, proofs) */
   readonly sessions = new SessionTrackers();
   /** every (agent, session, seq) stored: duplicates are answered here */
@@ -177,10 +177,37 @@ export class AggregatorState {
     return this.deps.maintenanceExcluded !== false && this.maintenance.size > 0 ? (f: { id: string }) => this.maintenanceIntervals(f.id) : undefined;
   }
 
-  /** Called every second or so: windows that began or ended move their cameras in or out of the counts. */
-  tickMaintenance(): void {
-    if (!this.maintenance.changed(this.deps.now())) return;
-    for (const c of this.cameras.values()) this.refresh(c);
+  private maintenanceWalk: Promise<void> | undefined;
+  private maintenanceAgain = false;
+
+  /**
+   * Called every second or so, and when a window is declared or ended:
+   * windows that began or ended move their cameras in or out of the counts.
+   * Every camera is walked, in slices (a province's million took seconds of
+   * the event loop in one piece when a window began); a change while a walk
+   * is under way walks again after it. Resolves once the counts follow.
+   */
+  tickMaintenance(): Promise<void> {
+    if (!this.maintenance.changed(this.deps.now())) return this.maintenanceSettled();
+    if (this.maintenanceWalk) {
+      this.maintenanceAgain = true;
+      return this.maintenanceWalk;
+    }
+    const walk = async (): Promise<void> => {
+      do {
+        this.maintenanceAgain = false;
+        await eachInSlices(this.cameras.values(), (c) => this.refresh(c));
+      } while (this.maintenanceAgain);
+    };
+    this.maintenanceWalk = walk()
+      .catch((err: Error) => this.deps.log.error({ err: { message: err.message } }, 'maintenance windows: walking the cameras failed; their counts may lag until the next window begins or ends'))
+      .finally(() => (this.maintenanceWalk = undefined));
+    return this.maintenanceWalk;
+  }
+
+  /** Resolves once the counts follow the windows in force (at once when no walk is under way). */
+  maintenanceSettled(): Promise<void> {
+    return this.maintenanceWalk ?? Promise.resolve();
   }
 
   /**
@@ -192,8 +219,7 @@ export class AggregatorState {
    */
   async load(snapshot: StoreSnapshot, progress?: (cameras: number) => void): Promise<void> {
     // a province's million points, in slices as the cameras below
-    this.clearPlanIndex();
-    await eachInSlices(snapshot.plan ?? [], this.indexPoint);
+    this.usePlanIndex(await AggregatorState.planIndex(snapshot.plan ?? []));
     this.planSource = snapshot.planSource ?? null;
     await this.counters.setPlanWith(this.points.values(), eachInSlices);
     for (const a of snapshot.agents) this.agents.set(a.agentId, a);
@@ -230,38 +256,55 @@ export class AggregatorState {
   planSource: string | null = null;
 
   /** region names the plan gives (grassroots units the division data has not), over the dataset's */
-  readonly regionNames = new Map<string, string>();
+  regionNames = new Map<string, string>();
 
-  private indexPlan(points: readonly PlanPoint[]): void {
-    this.clearPlanIndex();
-    for (const p of points) this.indexPoint(p);
+  /** The plan's points by id and by GB/T 28181 code, and the region names it gives, made in slices and put in force at once. */
+  private static async planIndex(points: Iterable<PlanPoint>): Promise<{ byId: Map<string, PlanPoint>; byGb: Map<string, PlanPoint>; names: Map<string, string> }> {
+    const index = { byId: new Map<string, PlanPoint>(), byGb: new Map<string, PlanPoint>(), names: new Map<string, string>() };
+    await eachInSlices(points, (p) => {
+      index.byId.set(p.id, p);
+      if (p.gbId) index.byGb.set(p.gbId, p);
+      if (p.regionName) index.names.set(p.region, p.regionName);
+    });
+    return index;
   }
 
-  private clearPlanIndex(): void {
-    this.points.clear();
-    this.pointsByGb.clear();
-    this.regionNames.clear();
+  private usePlanIndex(index: Awaited<ReturnType<typeof AggregatorState.planIndex>>): void {
+    this.points = index.byId;
+    this.pointsByGb = index.byGb;
+    this.regionNames = index.names;
   }
-
-  private readonly indexPoint = (p: PlanPoint): void => {
-    this.points.set(p.id, p);
-    if (p.gbId) this.pointsByGb.set(p.gbId, p);
-    if (p.regionName) this.regionNames.set(p.region, p.regionName);
-  };
 
   /** The point with this id, else the one with this GB/T 28181 code. */
   pointOf(idOrGbId: string): PlanPoint | undefined {
     return this.points.get(idOrGbId) ?? this.pointsByGb.get(idOrGbId);
   }
 
-  /** Replaces the plan; `source`: the plan file's `file:{sha256}`, so an unchanged file is not loaded again at the next start. */
-  setPlan(points: PlanPoint[], source?: string): void {
-    this.planVersion += 1;
-    this.planSource = source ?? null;
-    this.indexPlan(points);
-    this.deps.changes.record({ kind: 'plan', points, at: this.deps.now(), source });
-    this.counters.setPlan(points);
-    for (const c of this.cameras.values()) this.refresh(c);
+  private planning: Promise<void> = Promise.resolve();
+
+  /**
+   * Replaces the plan; `source`: the plan file's `file:{sha256}`, so an
+   * unchanged file is not loaded again at the next start. Every step in
+   * slices (a province's million points held the event loop five seconds in
+   * one piece): the index, the counts (cameras may report meanwhile; they
+   * read as before until the new plan is in force, index and counts at
+   * once), then each camera bound anew. One replacement at a time, in order.
+   */
+  setPlan(points: PlanPoint[], source?: string): Promise<void> {
+    const done = this.planning.then(() => this.replacePlan(points, source));
+    this.planning = done.catch(() => undefined);
+    return done;
+  }
+
+  private async replacePlan(points: PlanPoint[], source?: string): Promise<void> {
+    const index = await AggregatorState.planIndex(points);
+    this.deps.changes.record({ kind: 'plan', points, at: this.deps.now(), source, json: await jsonArrayInSlices(points) });
+    await this.counters.setPlanWith(points, eachInSlices, () => {
+      this.usePlanIndex(index);
+      this.planVersion += 1;
+      this.planSource = source ?? null;
+    });
+    await eachInSlices(this.cameras.values(), (c) => this.refresh(c));
   }
 
   /** The seq tracker of an agent session (made when new). */

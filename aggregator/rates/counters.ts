@@ -1,4 +1,4 @@
-import { addCamera, boundCounts, cell, cellsOf, computeCounts, countCamera, countPoint, type CountTable } from './snapshot.js';
+import { addCamera, cell, cellsOf, computeCounts, countCamera, countPoint, type CountTable } from './snapshot.js';
 import type { CameraFact, PlanPoint } from './model.js';
 import { GatewayTally } from './gateways.js';
 
@@ -29,22 +29,62 @@ export class RateCounters {
     this.version += 1;
   }
 
+  /** while a plan is set in slices: the fact each camera that changed since it began had then (undefined: it was not there) */
+  private before: Map<string, CameraFact | undefined> | undefined;
+
   /**
    * setPlan, each loop run by `each` (features/slices.ts eachInSlices: a
-   * province's million points at start, the event loop given back); the
-   * counts read as before until it resolves, and no camera may change
-   * meanwhile (the model's load).
+   * province's million points and cameras, the event loop given back). The
+   * counts read as before until it resolves. Cameras may change meanwhile (a
+   * plan uploaded while the gateways report): the new counts are made from
+   * each camera as it was when this began, and the ones that changed since
+   * are moved to what they are now at the end, in one synchronous step with
+   * `swap` (the plan index that binds cameras to points changes with them).
    */
-  async setPlanWith(points: Iterable<PlanPoint>, each: <T>(items: Iterable<T>, fn: (item: T) => void) => Promise<void>): Promise<void> {
-    const kept = new Map<string, PlanPoint>();
-    await each(points, (p) => kept.set(p.id, p));
-    const table: CountTable = new Map();
-    const bound = boundCounts(this.facts.values());
-    await each(kept.values(), (p) => countPoint(table, p, bound));
-    await each(this.facts.values(), (f) => countCamera(table, f));
-    this.points = kept;
-    this.table = table;
-    this.version += 1;
+  async setPlanWith(points: Iterable<PlanPoint>, each: <T>(items: Iterable<T>, fn: (item: T) => void) => Promise<void>, swap?: () => void): Promise<void> {
+    if (this.before) throw new Error('setPlanWith: a plan is already being set');
+    const before = new Map<string, CameraFact | undefined>();
+    this.before = before;
+    try {
+      const ids = [...this.facts.keys()];
+      const kept = new Map<string, PlanPoint>();
+      await each(points, (p) => kept.set(p.id, p));
+      const table: CountTable = new Map();
+      const bound = new Map<string, number>();
+      await each(ids, (id) => {
+        const f = before.has(id) ? before.get(id) : this.facts.get(id);
+        if (!f) return;
+        countCamera(table, f);
+        if (f.pointId !== null) bound.set(f.pointId, (bound.get(f.pointId) ?? 0) + 1);
+      });
+      await each(kept.values(), (p) => countPoint(table, p, bound));
+      // from what the cameras that changed meanwhile were to what they are
+      const touched = new Set<string>();
+      for (const [id, was] of before) {
+        if (was) {
+          for (const [r, k] of cellsOf(was.region, was.category)) addCamera(cell(table, r, k), was, -1);
+          if (was.pointId !== null) touched.add(was.pointId);
+        }
+        const now = this.facts.get(id);
+        if (now) {
+          countCamera(table, now);
+          if (now.pointId !== null) touched.add(now.pointId);
+        }
+      }
+      for (const id of touched) {
+        const p = kept.get(id);
+        if (!p) continue;
+        const was = (bound.get(id) ?? 0) >= p.required;
+        const is = (this.bound.get(id) ?? 0) >= p.required;
+        if (was !== is) for (const [r, k] of cellsOf(p.region, p.category)) cell(table, r, k).coveredPoints += is ? 1 : -1;
+      }
+      this.points = kept;
+      this.table = table;
+      this.version += 1;
+      swap?.();
+    } finally {
+      this.before = undefined;
+    }
   }
 
   get(cameraId: string): CameraFact | undefined {
@@ -55,6 +95,7 @@ export class RateCounters {
   set(cameraId: string, next: CameraFact | undefined): void {
     const prev = this.facts.get(cameraId);
     if (prev && next && sameFact(prev, next)) return;
+    if (this.before && !this.before.has(cameraId)) this.before.set(cameraId, prev);
     if (prev) {
       if (prev.state !== 'online') this.notOnline.get(prev.state)?.delete(cameraId);
       this.gateways.add(prev, -1);

@@ -25,8 +25,8 @@ export type StoreChange =
   /** an evidence frame of a camera: kept with its reference and the last few (FRAMES_KEPT), the older ones go in the same batch */
   | { kind: 'frame'; cameraId: string; at: number; frameKind: 'fault' | 'cleared' | 'reference'; json: string; jpeg: string }
   | { kind: 'loss'; loss: LossRecord }
-  /** the plan in force, and a version of it from `at` on (the reports of a period use the plan of its end); `source`: the file it was read from, as `file:{sha256}` */
-  | { kind: 'plan'; points: readonly PlanPoint[]; at: number; source?: string | undefined }
+  /** the plan in force, and a version of it from `at` on (the reports of a period use the plan of its end); `source`: the file it was read from, as `file:{sha256}`; `json`: the points as JSON, when made already (in slices) */
+  | { kind: 'plan'; points: readonly PlanPoint[]; at: number; source?: string | undefined; json?: string }
   /** a camera's daily recording check, kept for the reports */
   | { kind: 'recordingCheck'; cameraId: string; checkedAt: number; supported: boolean; recordedSec: number | null; scheduledSec: number | null }
   | { kind: 'alert'; alert: AlertMessage; active: boolean }
@@ -125,7 +125,7 @@ export function rowsOf(c: StoreChange): Array<[WriteKind, Row]> {
     case 'loss':
       return [['loss', [JSON.stringify(c.loss)]]];
     case 'plan': {
-      const json = JSON.stringify(c.points);
+      const json = c.json ?? JSON.stringify(c.points);
       return [
         ['plan', [json]],
         ['planVersion', [c.at, json]],

@@ -36,7 +36,7 @@ describe('daily totals', () => {
     const trend = new DailyTrend({ store, state, report, now: () => now, timeZone: TZ, log });
     historyAt = (at) => trend.historyAt(at);
 
-    state.setPlan([{ id: 'P1', name: '文三路', region: '330106', category: 'key_public_area', required: 1 }]);
+    await state.setPlan([{ id: 'P1', name: '文三路', region: '330106', category: 'key_public_area', required: 1 }]);
     send(t.agentState('gw'), { state: 'online', session: 's1', agentVersion: '0.1.0', startedAt: iso(day(1)), site: null, region: '330106', lastSeq: 0 });
     let seq = 0;
     const change = (at: number, from: string, to: string) => send(t.events('gw'), { type: 'state', session: 's1', seq: ++seq, ts: iso(at), cameraId: 'c1', from, to, rung: to === 'offline' ? 'tcp' : null, reason: to === 'offline' ? 'unreachable' : null });

@@ -157,7 +157,7 @@ describe('rate counters', () => {
     const sliced = new RateCounters();
     for (const f of current.values()) sliced.set(f.id, f);
     const walked: number[] = [];
-    await sliced.setPlanWith(points, async (items, fn) => {
+    const slicedEach = async <T>(items: Iterable<T>, fn: (item: T) => void) => {
       let n = 0;
       for (const x of items) {
         fn(x);
@@ -165,10 +165,47 @@ describe('rate counters', () => {
       }
       walked.push(n);
       await new Promise((r) => setImmediate(r));
-    });
-    expect(walked).toEqual([points.length, points.length, current.size]);
+    };
+    await sliced.setPlanWith(points, slicedEach);
+    expect(walked).toEqual([points.length, current.size, points.length]);
     expect([...sliced.counts()].sort()).toEqual([...computeCounts(points, current.values())].sort());
     expect([...sliced.counts()].sort()).toEqual([...counters.counts()].sort());
+
+    // and a new plan set in slices while cameras come, go and change (an upload while the gateways report): the
+    // counts at the end are those of the new plan and the cameras as they are then, whichever way the walks met them
+    const other: PlanPoint[] = [...points.slice(10), ...Array.from({ length: 8 }, (_, i) => ({ id: `Q${i}`, name: '', region: pick(['330106', '330102', '110101']), category: pick(cats), required: 1 + Math.floor(rand() * 2) }))];
+    const changeSome = () => {
+      for (let k = 0; k < 12; k++) {
+        const id = `c${Math.floor(rand() * 100)}`;
+        if (rand() < 0.2) {
+          sliced.set(id, undefined);
+          current.delete(id);
+        } else {
+          const p = rand() < 0.7 ? pick(rand() < 0.5 ? points : other) : undefined;
+          const f: CameraFact = { id, agentId: pick(['gw-a', 'gw-b']), deviceId: null, pointId: p?.id ?? null, region: p?.region ?? pick(regions), category: p?.category ?? pick(cats), state: pick(states), faults: rand() < 0.2 ? 1 : 0 };
+          sliced.set(id, f);
+          current.set(id, f);
+        }
+      }
+    };
+    for (let run = 0; run < 20; run++) {
+      let swapped = 0;
+      // changes between the walks and in the middle of each (before and after the walk meets a camera)
+      await sliced.setPlanWith(run % 2 === 0 ? other : points, async <T>(items: Iterable<T>, fn: (item: T) => void) => {
+        const all = [...items];
+        all.slice(0, all.length >> 1).forEach(fn);
+        changeSome();
+        all.slice(all.length >> 1).forEach(fn);
+        await new Promise((r) => setImmediate(r));
+        changeSome();
+      }, () => (swapped += 1));
+      expect(swapped).toBe(1);
+      const plan = run % 2 === 0 ? other : points;
+      expect([...sliced.counts()].sort(), `run ${run}`).toEqual([...computeCounts(plan, current.values())].sort());
+      // and it goes on counting incrementally after
+      changeSome();
+      expect([...sliced.counts()].sort(), `run ${run}, after`).toEqual([...computeCounts(plan, current.values())].sort());
+    }
   });
 });
 

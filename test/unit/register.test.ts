@@ -23,9 +23,9 @@ describe('register (建档率)', () => {
     expect(recordGaps({ cameraId: 'c1', device }, point(), [...DEFAULT, 'owner', 'installedOn'])).toEqual(['owner', 'installedOn']);
   });
 
-  it('register: the centre counts complete records per region and category, 建档率 = recorded ÷ installed, and lists the gaps', () => {
+  it('register: the centre counts complete records per region and category, 建档率 = recorded ÷ installed, and lists the gaps', async () => {
     const f = memoryFleet();
-    f.fleet.setPlan([point(), point({ id: 'P2', gbId: '33010600001320000002', address: undefined }), point({ id: 'P3', gbId: '33010600001320000003', region: '330108' })]);
+    await f.fleet.setPlan([point(), point({ id: 'P2', gbId: '33010600001320000002', address: undefined }), point({ id: 'P3', gbId: '33010600001320000003', region: '330108' })]);
     const now = Date.now();
     f.send(t.agentState('gw'), { state: 'online', session: 's1', agentVersion: '1', startedAt: iso(now - 60_000), site: null, region: '330106' });
     const status = (id: string, pointId: string | null, dev: Omit<typeof device, 'serial'> & { serial: string | null } | null) => ({ cameraId: id, name: id, state: 'online', since: iso(now - 1000), checkedAt: iso(now), rung: null, reason: null, detail: null, consecutiveFailures: 0, source: 'rtsp', address: 'h:554', streamUri: null, stream: null, device: dev, clockDriftMs: null, pointId, category: null, faults: [], rungs: [] });

@@ -16,9 +16,9 @@ const status = (id: string, state: string, pointId: string) => ({
 });
 
 /** Two counties of 杭州 (one a grassroots name from the plan), three cameras, one offline. */
-function fleetAt(now: () => number) {
+async function fleetAt(now: () => number) {
   const f = memoryFleet({ now });
-  f.fleet.setPlan([
+  await f.fleet.setPlan([
     { id: 'P1', name: 'P1', region: '330106', category: 'key_public_area', required: 1 },
     { id: 'P2', name: 'P2', region: '330106', category: 'key_industry_part', required: 1 },
     { id: 'P3', name: 'P3', region: '330108', regionName: '滨江试点', category: 'key_public_area', required: 1 },
@@ -33,7 +33,7 @@ function fleetAt(now: () => number) {
 describe('the rates kept for a restart (restored-rates.ts)', () => {
   it('answer as the live rates answered when they were kept, for every scope, whatever changed since; marked restored', async () => {
     let now = T0;
-    const f = fleetAt(() => now);
+    const f = await fleetAt(() => now);
     const window = { label: '24h', from: T0 - 86_400_000, to: T0 };
     const walked = await ratesWalk(f.fleet, window);
     const text = keptRatesText(f.fleet.ratesTable(), f.fleet.regionNames, { online: walked.online, recording: walked.recording, from: walked.window.from, to: walked.window.to }, T0);
@@ -66,7 +66,7 @@ describe('the rates kept for a restart (restored-rates.ts)', () => {
   });
 
   it('are not shown once older than an hour, from the future, or unreadable', async () => {
-    const f = fleetAt(() => T0);
+    const f = await fleetAt(() => T0);
     const walked = await ratesWalk(f.fleet, { label: '24h', from: T0 - 86_400_000, to: T0 });
     const text = keptRatesText(f.fleet.ratesTable(), f.fleet.regionNames, { ...walked, from: walked.window.from, to: walked.window.to }, T0);
     expect(RestoredRates.parse(text, T0 + RESTORE_MAX_AGE_MS)).not.toBeNull();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { eachInSlices, pacer } from '../../aggregator/features/slices.js';
+import { eachInSlices, jsonArrayInSlices, pacer } from '../../aggregator/features/slices.js';
 
 /** Counts the turns of the event loop: an immediate that sets itself again runs once a turn. */
 function turnCounter() {
@@ -62,5 +62,14 @@ describe('walks in slices (features/slices.ts)', () => {
     // the clock is read every 128 items
     expect(asked).toHaveLength(8);
     await Promise.all(asked);
+  });
+
+  it('JSON made in slices is the text JSON.stringify makes, whatever the count against the chunk size', async () => {
+    const item = (i: number) => ({ id: `P${i}`, name: `点位 "${i}"\n`, region: '330106', required: i % 3, gbId: i % 2 ? undefined : `3301060000132${String(i).padStart(7, '0')}`, tags: [i, null, true] });
+    for (const n of [0, 1, 6, 7, 8, 13, 2001, 4500]) {
+      const items = Array.from({ length: n }, (_, i) => item(i));
+      expect(await jsonArrayInSlices(items, 7), `${n} items`).toBe(JSON.stringify(items));
+      expect(await jsonArrayInSlices(items), `${n} items`).toBe(JSON.stringify(items));
+    }
   });
 });

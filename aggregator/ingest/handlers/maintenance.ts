@@ -4,7 +4,7 @@ import type { Handler } from '../handler.js';
 /** `{root}/maintenance/{id}`: a retained window from an admin; an empty message ends it. */
 export const maintenance: Handler<'maintenance'> = ({ fleet, log }, { topic: { windowId }, message: w }) => {
   if (w === null) {
-    if (fleet.maintenance.end(windowId)) fleet.tickMaintenance();
+    if (fleet.maintenance.end(windowId)) void fleet.tickMaintenance();
     return 'applied';
   }
   applyWindow(fleet, w);
