@@ -183,8 +183,8 @@ export class AggregatorState {
   /**
    * Called every second or so, and when a window is declared or ended:
    * windows that began or ended move their cameras in or out of the counts.
-   * Every camera is walked, in slices (a province's million took seconds of
-   * the event loop in one piece when a window began); a change while a walk
+   * Every camera is walked, in slices (in one piece it held the event loop
+   * 173 ms at 200,000 cameras when a window began); a change while a walk
    * is under way walks again after it. Resolves once the counts follow.
    */
   tickMaintenance(): Promise<void> {
