@@ -1,17 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { eachInSlices, jsonArrayInSlices, pacer } from '../../aggregator/features/slices.js';
-
-/** Counts the turns of the event loop: an immediate that sets itself again runs once a turn. */
-function turnCounter() {
-  let turn = 0;
-  let on = true;
-  const tick = () => {
-    turn += 1;
-    if (on) setImmediate(tick);
-  };
-  setImmediate(tick);
-  return { now: () => turn, stop: () => (on = false) };
-}
+import { turnCounter } from '../support/turns.js';
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 

@@ -5,26 +5,15 @@ import { AggregatorState } from '../../aggregator/features/state.js';
 import { applyWindow } from '../../aggregator/features/maintenance.js';
 import { createPipeline } from '../../aggregator/ingest/pipeline.js';
 import { ALL_REGIONS } from '../../aggregator/rates/model.js';
+import { turnCounter } from '../support/turns.js';
 
 // Issue 31: a maintenance window that begins moves every camera it covers out
 // of the counts, a new plan binds every camera anew; at a province's scale
-// each is seconds of work, and must give the event loop back while it goes
+// each takes a second or more, and must give the event loop back while it goes
 // (answers, ingest, timers).
 const t = topics();
 const iso = (ms: number) => new Date(ms).toISOString();
 const CAMERAS = 30_000;
-
-/** Counts the turns of the event loop: an immediate that sets itself again runs once a turn. */
-function turnCounter() {
-  let turn = 0;
-  let on = true;
-  const tick = () => {
-    turn += 1;
-    if (on) setImmediate(tick);
-  };
-  setImmediate(tick);
-  return { now: () => turn, stop: () => (on = false) };
-}
 
 /** A model with `n` cameras online on one gateway, each naming point P{i}. */
 function fleetOf(n: number, now: number) {
