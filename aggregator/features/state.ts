@@ -298,11 +298,14 @@ export class AggregatorState {
 
   private async replacePlan(points: PlanPoint[], source?: string): Promise<void> {
     const index = await AggregatorState.planIndex(points);
-    this.deps.changes.record({ kind: 'plan', points, at: this.deps.now(), source, json: await jsonArrayInSlices(points) });
+    const json = await jsonArrayInSlices(points);
     await this.counters.setPlanWith(points, eachInSlices, () => {
       this.usePlanIndex(index);
       this.planVersion += 1;
       this.planSource = source ?? null;
+      // stored in the same turn as it is put in force: a report reads the plan in memory when its version is the
+      // newest stored, so the store must not hold the new version while memory still holds the old plan
+      this.deps.changes.record({ kind: 'plan', points, at: this.deps.now(), source, json });
     });
     await eachInSlices(this.cameras.values(), (c) => this.refresh(c));
   }
